@@ -1,0 +1,4 @@
+#include <elfutils/libdwfl.h>
+#include <elfutils/libdw.h>
+#include <libelf.h>
+#include <gelf.h>

@@ -1,0 +1,11 @@
+// CTraceShims: the OS mechanisms Swift cannot reach directly (variadic ptrace, GNU extensions, ioctl macros,
+// the child's fork -> seccomp -> exec path, which must not run Swift code after fork).
+// Every symbol is prefixed `ct_`. Each function says why it exists.
+#ifndef CTRACE_SHIMS_H
+#define CTRACE_SHIMS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#endif

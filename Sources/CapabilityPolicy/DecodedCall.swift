@@ -1,0 +1,52 @@
+import SyscallCatalog
+import TraceModel
+
+/// A syscall as the supervisor decoded it from a stopped (or notifying) thread: the facts the classifier needs.
+/// Built on the hot path, so it holds only what classification reads; rendering for the trace happens later.
+public struct DecodedCall: Sendable {
+    public var abi: ABI
+    /// The syscall number within its ABI (without the x32 bit).
+    public var nr: Int
+    /// The catalog row (nil for a number the catalog does not know).
+    public var syscall: Syscall?
+    /// Raw argument registers.
+    public var args: [UInt64]
+    /// The caller's thread group id and thread id.
+    public var pid: Int32
+    public var tid: Int32
+
+    /// The path argument read from memory (first path argument), or nil when the call has none.
+    public var path: PathArg?
+    /// A second path argument (rename, link, symlink target...).
+    public var path2: PathArg?
+    /// For a pid/tid argument: whether the target is a thread of the caller's own thread group.
+    /// The supervisor knows its process table; nil when unknown (then only pid == caller counts as self).
+    public var targetInCallerGroup: Bool?
+    /// For socket calls: whether a destination/bind address is present (non-null with non-zero length).
+    public var hasAddress: Bool?
+    /// For i386 `socketcall`/`ipc`: the multiplexed sub-call's name (e.g. "connect", "shmget").
+    public var subcall: String?
+    /// For `openat2`: the `resolve` field of struct open_how.
+    public var resolveFlags: UInt64?
+
+    public init(abi: ABI, nr: Int, syscall: Syscall?, args: [UInt64], pid: Int32, tid: Int32) {
+        self.abi = abi; self.nr = nr; self.syscall = syscall; self.args = args; self.pid = pid; self.tid = tid
+    }
+}
+
+/// A path argument as read from the program's memory.
+public enum PathArg: Sendable, Hashable {
+    case string(String)
+    /// The pointer could not be read (bad address, or the process vanished).
+    case unreadable
+    /// A NULL pointer.
+    case null
+}
+
+/// The classifier's answer.
+public enum Verdict: Sendable, Hashable {
+    case allowed
+    case violation(Namespace, Rule)
+
+    public var isViolation: Bool { if case .violation = self { return true }; return false }
+}

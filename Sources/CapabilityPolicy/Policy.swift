@@ -1,0 +1,2 @@
+import SyscallCatalog
+import TraceModel

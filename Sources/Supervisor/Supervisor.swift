@@ -1,0 +1,3 @@
+import CTraceShims
+import CSeccomp
+import TraceModel

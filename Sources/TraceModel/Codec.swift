@@ -1,0 +1,286 @@
+import SyscallCatalog
+
+/// Maps trace events to and from their JSON Lines form (field names as in the contract: snake_case).
+public enum TraceCodec {
+    public static func json(_ event: TraceEvent) -> JSONValue {
+        switch event {
+        case .header(let h):
+            var o: [(String, JSONValue)] = [
+                ("type", "header"), ("format", .string(h.format)), ("version", .int(Int64(h.version))),
+                ("argv", .array(h.argv.map { .string($0) })), ("trigger", .string(h.trigger)),
+                ("mode", .string(h.mode)), ("backend", .string(h.backend)), ("arch", .string(h.arch)),
+                ("started", .string(h.started)),
+            ]
+            if let v = h.denyErrno { o.append(("deny_errno", .string(v))) }
+            if let v = h.stackDepth { o.append(("stack_depth", .int(Int64(v)))) }
+            if let v = h.unwinder { o.append(("unwinder", .string(v))) }
+            if let v = h.rights { o.append(("rights", .bool(v))) }
+            return .object(o)
+        case .process(let p):
+            var o: [(String, JSONValue)] = [
+                ("type", "process"), ("event", .string(p.event.rawValue)), ("pid", .int(Int64(p.pid))),
+                ("tid", .int(Int64(p.tid))), ("ppid", .int(Int64(p.ppid))),
+                ("capability_mode", .bool(p.capabilityMode)), ("t_ns", .int(Int64(bitPattern: p.tNs))),
+            ]
+            if let v = p.path { o.append(("path", .string(v))) }
+            if let v = p.exitStatus { o.append(("exit_status", .int(Int64(v)))) }
+            if let v = p.signal { o.append(("signal", .string(v))) }
+            return .object(o)
+        case .enter(let e):
+            var o: [(String, JSONValue)] = [
+                ("type", "enter"), ("pid", .int(Int64(e.pid))), ("tid", .int(Int64(e.tid))),
+                ("trigger", .string(e.trigger)), ("t_ns", .int(Int64(bitPattern: e.tNs))),
+            ]
+            if let v = e.inheritedFrom { o.append(("inherited_from", .int(Int64(v)))) }
+            o.append(("stack", .array(e.stack.map(json))))
+            o.append(("fds", .array(e.fds.map(json))))
+            return .object(o)
+        case .violation(let v):
+            var o: [(String, JSONValue)] = [
+                ("type", "violation"), ("seq", .int(Int64(v.seq))), ("t_ns", .int(Int64(bitPattern: v.tNs))),
+                ("pid", .int(Int64(v.pid))), ("tid", .int(Int64(v.tid))), ("abi", .string(v.abi.rawValue)),
+                ("syscall", .string(v.syscall)), ("nr", .int(Int64(v.nr))),
+                ("namespace", .string(v.namespace.rawValue)), ("rule", .string(v.rule.rawValue)),
+                ("args", .object(v.args.map { ($0.0, json($0.1)) })),
+            ]
+            if let p = v.path { o.append(("path", .string(p))) }
+            if let a = v.address { o.append(("address", .string(a))) }
+            o.append(("action", .string(v.action.rawValue)))
+            if let r = v.result { o.append(("result", .int(r))) }
+            if let e = v.errno { o.append(("errno", .string(e))) }
+            o.append(("site", .string(v.site)))
+            o.append(("hint", v.hint.map { .string($0) } ?? .null))
+            o.append(("stack", .array(v.stack.map(json))))
+            return .object(o)
+        case .fdop(let f):
+            var o: [(String, JSONValue)] = [
+                ("type", "fdop"), ("pid", .int(Int64(f.pid))), ("tid", .int(Int64(f.tid))),
+                ("t_ns", .int(Int64(bitPattern: f.tNs))), ("fd", .int(Int64(f.fd))),
+                ("syscall", .string(f.syscall)), ("right", .string(f.right)),
+            ]
+            if let v = f.detail { o.append(("detail", .string(v))) }
+            if let v = f.newFd { o.append(("new_fd", .int(Int64(v)))) }
+            if let v = f.newKind { o.append(("new_kind", .string(v))) }
+            if let v = f.newPath { o.append(("new_path", .string(v))) }
+            if let v = f.site { o.append(("site", .string(v))) }
+            if let v = f.stack { o.append(("stack", .array(v.map(json)))) }
+            return .object(o)
+        case .summary(let s):
+            var o: [(String, JSONValue)] = [
+                ("type", "summary"), ("violations", .int(Int64(s.violations))), ("sites", .int(Int64(s.sites))),
+                ("processes", .int(Int64(s.processes))), ("exit_status", .int(Int64(s.exitStatus))),
+                ("duration_ms", .int(Int64(s.durationMs))),
+            ]
+            if let v = s.interrupted { o.append(("interrupted", .bool(v))) }
+            return .object(o)
+        }
+    }
+
+    public static func json(_ f: Frame) -> JSONValue {
+        .object([
+            ("pc", .string(hex(f.pc))),
+            ("module", f.module.map { .string($0) } ?? .null),
+            ("offset", f.offset.map { .string(hex($0)) } ?? .null),
+            ("symbol", f.symbol.map { .string($0) } ?? .null),
+            ("symbol_offset", f.symbolOffset.map { .int(Int64($0)) } ?? .null),
+            ("file", f.file.map { .string($0) } ?? .null),
+            ("line", f.line.map { .int(Int64($0)) } ?? .null),
+        ])
+    }
+
+    public static func json(_ d: FDInfo) -> JSONValue {
+        .object([("fd", .int(Int64(d.fd))), ("kind", .string(d.kind)), ("path", .string(d.path)),
+                 ("flags", .string(d.flags))])
+    }
+
+    public static func json(_ a: ArgValue) -> JSONValue {
+        switch a {
+        case .int(let i): return .int(i)
+        case .string(let s): return .string(s)
+        case .null: return .null
+        }
+    }
+
+    public static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+    // MARK: decoding
+
+    public struct DecodeError: Error, CustomStringConvertible, Sendable {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    public static func event(from v: JSONValue) throws(DecodeError) -> TraceEvent {
+        guard case .object = v else { throw DecodeError(reason: "not a JSON object") }
+        guard let type = v["type"]?.stringValue else { throw DecodeError(reason: "missing \"type\"") }
+        var r = FieldReader(object: v)
+        switch type {
+        case "header":
+            var h = HeaderEvent(argv: try r.strings("argv"), trigger: try r.string("trigger"), mode: try r.string("mode"),
+                                backend: try r.string("backend"), started: try r.string("started"))
+            h.format = try r.string("format")
+            h.version = try r.int("version")
+            guard h.format == TraceFormat.name else { throw DecodeError(reason: "not a captrace trace (format \"\(h.format)\")") }
+            guard h.version == TraceFormat.version else {
+                throw DecodeError(reason: "unsupported trace version \(h.version) (this captrace reads version \(TraceFormat.version))")
+            }
+            h.arch = try r.optString("arch") ?? "x86_64"
+            h.denyErrno = try r.optString("deny_errno")
+            h.stackDepth = try r.optInt("stack_depth")
+            h.unwinder = try r.optString("unwinder")
+            h.rights = v["rights"]?.boolValue
+            return .header(h)
+        case "process":
+            guard let kind = ProcessEventKind(rawValue: try r.string("event")) else {
+                throw DecodeError(reason: "unknown process event \"\(v["event"]?.stringValue ?? "")\"")
+            }
+            var p = ProcessEvent(event: kind, pid: try r.int32("pid"), tid: try r.int32("tid"), ppid: try r.int32("ppid"),
+                                 capabilityMode: try r.bool("capability_mode"), tNs: try r.uint64("t_ns"))
+            p.path = try r.optString("path")
+            p.exitStatus = try r.optInt("exit_status").map(Int32.init)
+            p.signal = try r.optString("signal")
+            return .process(p)
+        case "enter":
+            var e = EnterEvent(pid: try r.int32("pid"), tid: try r.int32("tid"), trigger: try r.string("trigger"),
+                               tNs: try r.uint64("t_ns"), stack: try frames(v["stack"]), fds: try fds(v["fds"]))
+            e.inheritedFrom = try r.optInt("inherited_from").map(Int32.init)
+            return .enter(e)
+        case "violation":
+            guard let abi = ABI(rawValue: try r.string("abi")) else { throw DecodeError(reason: "unknown abi") }
+            guard let ns = Namespace(rawValue: try r.string("namespace")) else {
+                throw DecodeError(reason: "unknown namespace \"\(v["namespace"]?.stringValue ?? "")\"")
+            }
+            guard let rule = Rule(rawValue: try r.string("rule")) else {
+                throw DecodeError(reason: "unknown rule \"\(v["rule"]?.stringValue ?? "")\"")
+            }
+            guard let action = Action(rawValue: try r.string("action")) else { throw DecodeError(reason: "unknown action") }
+            var args: [(String, ArgValue)] = []
+            if let o = v["args"]?.objectValue {
+                for (k, a) in o {
+                    switch a {
+                    case .int(let i): args.append((k, .int(i)))
+                    case .string(let s): args.append((k, .string(s)))
+                    case .null: args.append((k, .null))
+                    default: throw DecodeError(reason: "argument \"\(k)\" is not a scalar")
+                    }
+                }
+            } else if v["args"] != nil { throw DecodeError(reason: "\"args\" is not an object") }
+            var e = ViolationEvent(seq: try r.int("seq"), tNs: try r.uint64("t_ns"), pid: try r.int32("pid"),
+                                   tid: try r.int32("tid"), abi: abi, syscall: try r.string("syscall"), nr: try r.int("nr"),
+                                   namespace: ns, rule: rule, args: args, action: action, site: try r.string("site"),
+                                   stack: try frames(v["stack"]))
+            e.path = try r.optString("path")
+            e.address = try r.optString("address")
+            e.result = try r.optInt("result").map(Int64.init)
+            e.errno = try r.optString("errno")
+            e.hint = try r.optString("hint")
+            return .violation(e)
+        case "fdop":
+            var f = FDOpEvent(pid: try r.int32("pid"), tid: try r.int32("tid"), tNs: try r.uint64("t_ns"),
+                              fd: try r.int32("fd"), syscall: try r.string("syscall"), right: try r.string("right"))
+            f.detail = try r.optString("detail")
+            f.newFd = try r.optInt("new_fd").map(Int32.init)
+            f.newKind = try r.optString("new_kind")
+            f.newPath = try r.optString("new_path")
+            f.site = try r.optString("site")
+            if let s = v["stack"], !s.isNull { f.stack = try frames(s) }
+            return .fdop(f)
+        case "summary":
+            var s = SummaryEvent(violations: try r.int("violations"), sites: try r.int("sites"),
+                                 processes: try r.int("processes"), exitStatus: try r.int32("exit_status"),
+                                 durationMs: try r.int("duration_ms"))
+            s.interrupted = v["interrupted"]?.boolValue
+            return .summary(s)
+        default:
+            throw DecodeError(reason: "unknown event type \"\(type)\"")
+        }
+    }
+
+    static func frames(_ v: JSONValue?) throws(DecodeError) -> [Frame] {
+        guard let v, !v.isNull else { return [] }
+        guard let a = v.arrayValue else { throw DecodeError(reason: "\"stack\" is not an array") }
+        var out: [Frame] = []
+        for f in a {
+            var r = FieldReader(object: f)
+            guard let pc = parseHex(try r.string("pc")) else { throw DecodeError(reason: "frame pc is not hex") }
+            var frame = Frame(pc: pc)
+            frame.module = try r.optString("module")
+            frame.offset = try r.optString("offset").flatMap(parseHex)
+            frame.symbol = try r.optString("symbol")
+            frame.symbolOffset = try r.optInt("symbol_offset").map { UInt64($0) }
+            frame.file = try r.optString("file")
+            frame.line = try r.optInt("line")
+            out.append(frame)
+        }
+        return out
+    }
+
+    static func fds(_ v: JSONValue?) throws(DecodeError) -> [FDInfo] {
+        guard let v, !v.isNull else { return [] }
+        guard let a = v.arrayValue else { throw DecodeError(reason: "\"fds\" is not an array") }
+        var out: [FDInfo] = []
+        for d in a {
+            var r = FieldReader(object: d)
+            out.append(FDInfo(fd: try r.int32("fd"), kind: try r.string("kind"), path: try r.string("path"),
+                              flags: try r.optString("flags") ?? ""))
+        }
+        return out
+    }
+
+    public static func parseHex(_ s: String) -> UInt64? {
+        guard s.hasPrefix("0x") else { return nil }
+        return UInt64(s.dropFirst(2), radix: 16)
+    }
+
+    struct FieldReader {
+        let object: JSONValue
+        func value(_ k: String) throws(DecodeError) -> JSONValue {
+            guard let v = object[k], !v.isNull else { throw DecodeError(reason: "missing \"\(k)\"") }
+            return v
+        }
+        mutating func string(_ k: String) throws(DecodeError) -> String {
+            guard let s = try value(k).stringValue else { throw DecodeError(reason: "\"\(k)\" is not a string") }
+            return s
+        }
+        mutating func optString(_ k: String) throws(DecodeError) -> String? {
+            guard let v = object[k], !v.isNull else { return nil }
+            guard let s = v.stringValue else { throw DecodeError(reason: "\"\(k)\" is not a string") }
+            return s
+        }
+        mutating func strings(_ k: String) throws(DecodeError) -> [String] {
+            guard let a = try value(k).arrayValue else { throw DecodeError(reason: "\"\(k)\" is not an array") }
+            var out: [String] = []
+            for e in a {
+                guard let s = e.stringValue else { throw DecodeError(reason: "\"\(k)\" holds a non-string") }
+                out.append(s)
+            }
+            return out
+        }
+        mutating func int(_ k: String) throws(DecodeError) -> Int {
+            guard let i = try value(k).intValue else { throw DecodeError(reason: "\"\(k)\" is not an integer") }
+            return Int(i)
+        }
+        mutating func optInt(_ k: String) throws(DecodeError) -> Int? {
+            guard let v = object[k], !v.isNull else { return nil }
+            guard let i = v.intValue else { throw DecodeError(reason: "\"\(k)\" is not an integer") }
+            return Int(i)
+        }
+        mutating func int32(_ k: String) throws(DecodeError) -> Int32 {
+            let i = try int(k)
+            guard let v = Int32(exactly: i) else { throw DecodeError(reason: "\"\(k)\" is out of range") }
+            return v
+        }
+        mutating func uint64(_ k: String) throws(DecodeError) -> UInt64 {
+            guard let i = try value(k).intValue, i >= 0 else { throw DecodeError(reason: "\"\(k)\" is not a non-negative integer") }
+            return UInt64(i)
+        }
+        mutating func bool(_ k: String) throws(DecodeError) -> Bool {
+            guard let b = try value(k).boolValue else { throw DecodeError(reason: "\"\(k)\" is not a boolean") }
+            return b
+        }
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}

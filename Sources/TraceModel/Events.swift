@@ -1,0 +1,260 @@
+import SyscallCatalog
+
+/// The trace file format: JSON Lines, one event per line, version 1 (see README "Trace format").
+public enum TraceFormat {
+    public static let name = "captrace"
+    public static let version = 1
+}
+
+/// A global namespace a violation reaches (contract: "What is a violation").
+public enum Namespace: String, Sendable, Codable, Hashable, CaseIterable {
+    case filesystem, network, process, ipc, system, bypass
+}
+
+/// Why a call is a violation: a closed set, so every writer must handle a new kind.
+public enum Rule: String, Sendable, Codable, Hashable, CaseIterable {
+    // filesystem
+    case absolutePath = "absolute-path"  // path starting with "/"
+    case cwdRelative = "cwd-relative"  // relative path resolved against the current directory (AT_FDCWD)
+    case dotdotEscape = "dotdot-escape"  // relative to a held directory but with a ".." component
+    case unreadablePath = "unreadable-path"  // the path could not be read from the program's memory
+    case exec = "exec"  // execve/execveat by path: a new program image named globally
+    // network
+    case socketAddress = "socket-address"  // bind/connect/send naming an address
+    // process
+    case otherProcess = "other-process"  // a pid or tid outside the caller's thread group
+    case processGroup = "process-group"  // pid 0, -1 or a negative group id
+    // ipc
+    case sysvIPC = "sysv-ipc"
+    case posixMQ = "posix-mq"
+    // system
+    case systemState = "system-state"  // global system state (mounts, modules, clocks, namespaces, ...)
+    // bypass
+    case ioUring = "io-uring"
+}
+
+/// What happened to a violating call.
+public enum Action: String, Sendable, Codable, Hashable {
+    case allowed
+    case denied
+    case allowedByBaseline = "allowed-by-baseline"
+}
+
+/// A stack frame, innermost first in a stack. Unknown fields are nil, never invented.
+public struct Frame: Sendable, Hashable {
+    public var pc: UInt64
+    public var module: String?
+    /// File-relative offset of `pc` in `module` (stable across runs and ASLR).
+    public var offset: UInt64?
+    public var symbol: String?
+    public var symbolOffset: UInt64?
+    public var file: String?
+    public var line: Int?
+
+    public init(pc: UInt64, module: String? = nil, offset: UInt64? = nil, symbol: String? = nil,
+                symbolOffset: UInt64? = nil, file: String? = nil, line: Int? = nil) {
+        self.pc = pc; self.module = module; self.offset = offset; self.symbol = symbol
+        self.symbolOffset = symbolOffset; self.file = file; self.line = line
+    }
+}
+
+/// A descriptor held by a process when it entered capability mode (read from /proc).
+public struct FDInfo: Sendable, Hashable {
+    public var fd: Int32
+    /// tty, file, directory, pipe, socket, anon (anon_inode), device, other
+    public var kind: String
+    public var path: String
+    /// Open flags by name, e.g. "O_RDWR|O_APPEND".
+    public var flags: String
+
+    public init(fd: Int32, kind: String, path: String, flags: String) {
+        self.fd = fd; self.kind = kind; self.path = path; self.flags = flags
+    }
+}
+
+/// A decoded argument value: trace files keep them as JSON scalars.
+public enum ArgValue: Sendable, Hashable, Codable {
+    case int(Int64)
+    case string(String)
+    case null
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let i = try? c.decode(Int64.self) { self = .int(i) }
+        else { self = .string(try c.decode(String.self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .int(let i): try c.encode(i)
+        case .string(let s): try c.encode(s)
+        case .null: try c.encodeNil()
+        }
+    }
+}
+
+public struct HeaderEvent: Sendable, Hashable {
+    public var format: String = TraceFormat.name
+    public var version: Int = TraceFormat.version
+    public var argv: [String]
+    public var trigger: String
+    public var mode: String  // observe | enforce
+    public var backend: String  // ptrace | notify
+    public var arch: String = "x86_64"
+    /// ISO 8601 UTC, e.g. 2026-11-29T04:20:00Z
+    public var started: String
+    public var denyErrno: String? = nil
+    public var stackDepth: Int? = nil
+    public var unwinder: String? = nil
+    public var rights: Bool? = nil
+
+    public init(argv: [String], trigger: String, mode: String, backend: String, started: String) {
+        self.argv = argv; self.trigger = trigger; self.mode = mode; self.backend = backend; self.started = started
+    }
+}
+
+public enum ProcessEventKind: String, Sendable, Codable, Hashable {
+    case spawn, fork, thread, exec, exit
+}
+
+public struct ProcessEvent: Sendable, Hashable {
+    public var event: ProcessEventKind
+    public var pid: Int32
+    public var tid: Int32
+    public var ppid: Int32
+    public var capabilityMode: Bool
+    public var tNs: UInt64
+    /// exec: the new program path.
+    public var path: String? = nil
+    /// exit: the exit status (exit code, or 128+signal).
+    public var exitStatus: Int32? = nil
+    /// exit: the signal name when killed by a signal.
+    public var signal: String? = nil
+
+    public init(event: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool, tNs: UInt64) {
+        self.event = event; self.pid = pid; self.tid = tid; self.ppid = ppid
+        self.capabilityMode = capabilityMode; self.tNs = tNs
+    }
+}
+
+public struct EnterEvent: Sendable, Hashable {
+    public var pid: Int32
+    public var tid: Int32
+    public var trigger: String
+    public var tNs: UInt64
+    public var stack: [Frame]
+    public var fds: [FDInfo]
+    /// Set when a process entered by inheritance (forked after its parent entered) rather than the trigger.
+    public var inheritedFrom: Int32? = nil
+
+    public init(pid: Int32, tid: Int32, trigger: String, tNs: UInt64, stack: [Frame], fds: [FDInfo]) {
+        self.pid = pid; self.tid = tid; self.trigger = trigger; self.tNs = tNs; self.stack = stack; self.fds = fds
+    }
+}
+
+public struct ViolationEvent: Sendable, Hashable {
+    public var seq: Int
+    public var tNs: UInt64
+    public var pid: Int32
+    public var tid: Int32
+    public var abi: ABI
+    public var syscall: String
+    public var nr: Int
+    public var namespace: Namespace
+    public var rule: Rule
+    /// Decoded arguments by the catalog's argument names, in catalog order.
+    public var args: [(String, ArgValue)]
+    public var path: String? = nil
+    public var address: String? = nil
+    public var action: Action
+    public var result: Int64? = nil
+    public var errno: String? = nil
+    /// Hash of the stack's (module, offset) pairs; equal sites are one site in reports.
+    public var site: String
+    public var hint: String? = nil
+    public var stack: [Frame]
+
+    public init(seq: Int, tNs: UInt64, pid: Int32, tid: Int32, abi: ABI, syscall: String, nr: Int,
+                namespace: Namespace, rule: Rule, args: [(String, ArgValue)], action: Action, site: String,
+                stack: [Frame]) {
+        self.seq = seq; self.tNs = tNs; self.pid = pid; self.tid = tid; self.abi = abi; self.syscall = syscall
+        self.nr = nr; self.namespace = namespace; self.rule = rule; self.args = args; self.action = action
+        self.site = site; self.stack = stack
+    }
+
+    public static func == (a: ViolationEvent, b: ViolationEvent) -> Bool {
+        a.seq == b.seq && a.tNs == b.tNs && a.pid == b.pid && a.tid == b.tid && a.abi == b.abi
+            && a.syscall == b.syscall && a.nr == b.nr && a.namespace == b.namespace && a.rule == b.rule
+            && a.args.map(\.0) == b.args.map(\.0) && a.args.map(\.1) == b.args.map(\.1) && a.path == b.path
+            && a.address == b.address && a.action == b.action && a.result == b.result && a.errno == b.errno
+            && a.site == b.site && a.hint == b.hint && a.stack == b.stack
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(seq); h.combine(pid); h.combine(tid); h.combine(syscall); h.combine(site)
+    }
+
+    /// The value of a decoded argument by name.
+    public func arg(_ name: String) -> ArgValue? { args.first { $0.0 == name }?.1 }
+}
+
+/// A descriptor operation after entry (`run --rights`): which right it needed, first site only per (fd, right).
+public struct FDOpEvent: Sendable, Hashable {
+    public var pid: Int32
+    public var tid: Int32
+    public var tNs: UInt64
+    public var fd: Int32
+    public var syscall: String
+    /// Capsicum right name, e.g. CAP_READ, CAP_WRITE, CAP_FSTAT, CAP_LOOKUP.
+    public var right: String
+    /// Extra detail (ioctl command, fcntl command, mmap protections, open flags), if any.
+    public var detail: String? = nil
+    /// For descriptors created after entry: the descriptor the new one was derived from (dirfd of openat...).
+    public var newFd: Int32? = nil
+    public var newKind: String? = nil
+    public var newPath: String? = nil
+    public var site: String? = nil
+    public var stack: [Frame]? = nil
+
+    public init(pid: Int32, tid: Int32, tNs: UInt64, fd: Int32, syscall: String, right: String) {
+        self.pid = pid; self.tid = tid; self.tNs = tNs; self.fd = fd; self.syscall = syscall; self.right = right
+    }
+}
+
+public struct SummaryEvent: Sendable, Hashable {
+    public var violations: Int
+    public var sites: Int
+    public var processes: Int
+    public var exitStatus: Int32
+    public var durationMs: Int
+    /// True when the run was interrupted (SIGINT/SIGTERM) and the program ended early.
+    public var interrupted: Bool? = nil
+
+    public init(violations: Int, sites: Int, processes: Int, exitStatus: Int32, durationMs: Int) {
+        self.violations = violations; self.sites = sites; self.processes = processes
+        self.exitStatus = exitStatus; self.durationMs = durationMs
+    }
+}
+
+/// One line of a trace file.
+public enum TraceEvent: Sendable, Hashable {
+    case header(HeaderEvent)
+    case process(ProcessEvent)
+    case enter(EnterEvent)
+    case violation(ViolationEvent)
+    case fdop(FDOpEvent)
+    case summary(SummaryEvent)
+
+    public var typeName: String {
+        switch self {
+        case .header: "header"
+        case .process: "process"
+        case .enter: "enter"
+        case .violation: "violation"
+        case .fdop: "fdop"
+        case .summary: "summary"
+        }
+    }
+}

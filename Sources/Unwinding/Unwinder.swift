@@ -1,0 +1,2 @@
+import CLibdw
+import TraceModel

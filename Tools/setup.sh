@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what captrace needs to build, test and run its demo on a fresh Debian 12 machine (idempotent).
+set -euo pipefail
+pkgs=(libseccomp-dev libdw-dev libelf-dev libunwind-dev liblzma-dev libc6-dbg pkg-config gcc g++ tcpdump strace
+      libpcap0.8 chromium)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+export PATH="/opt/swift/usr/bin:$PATH"
