@@ -5,9 +5,9 @@ public enum Site {
     /// or address, so reports still group equal calls.
     public static func id(stack: [Frame], syscall: String, detail: String?) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        @inline(__always) func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        func mix(_ s: String) { for b in s.utf8 { mix(b) }; mix(0) }
-        func mix(_ v: UInt64) { var x = v; for _ in 0..<8 { mix(UInt8(truncatingIfNeeded: x)); x >>= 8 } }
+        func byte(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        func mix(_ s: String) { for b in s.utf8 { byte(b) }; byte(0) }
+        func mix(_ v: UInt64) { var x = v; for _ in 0..<8 { byte(UInt8(truncatingIfNeeded: x)); x >>= 8 } }
         mix(syscall)
         if stack.isEmpty {
             mix(detail ?? "")
