@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Suggestions", dependencies: ["TraceModel", "Diagnosis", "SyscallCatalog", "CapabilityPolicy"]),
 
         // C: the child's fork -> ptrace/seccomp -> exec path and the wrappers Swift cannot import.
-        .target(name: "CTraceShims", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CTraceShims", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("dw"), .linkedLibrary("elf")]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CLibdw", pkgConfig: "libdw", providers: [.apt(["libdw-dev", "libelf-dev"])]),
 
@@ -52,6 +52,7 @@ let package = Package(
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"]),
         .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "TraceModel"]),
+        .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTraceShims"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
         .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "captrace"]),
     ]

@@ -7,5 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "ctrace_ptrace.h"
 
 #endif
+#include "ctrace_unwind.h"

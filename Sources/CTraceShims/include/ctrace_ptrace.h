@@ -1,0 +1,103 @@
+// ptrace, seccomp and process-memory wrappers for the supervisor. Swift cannot call the variadic ptrace(),
+// the W* status macros, process_vm_readv/writev (GNU), pipe2, or run code safely between fork and exec.
+#ifndef CTRACE_PTRACE_H
+#define CTRACE_PTRACE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/user.h>
+#include <sys/ptrace.h>
+
+/// PTRACE_GET_SYSCALL_INFO flattened (the kernel struct has an anonymous union).
+typedef struct ct_syscall_info {
+    uint8_t op;          // 1 entry, 2 exit, 3 seccomp
+    uint32_t arch;       // AUDIT_ARCH_*
+    uint64_t ip, sp;
+    uint64_t nr;         // entry/seccomp
+    uint64_t args[6];    // entry/seccomp
+    uint32_t ret_data;   // seccomp: SECCOMP_RET_DATA
+    int64_t rval;        // exit
+    uint8_t is_error;    // exit
+} ct_syscall_info;
+
+/// A seccomp-related BPF program exported from a libseccomp context (the child installs it; built before fork).
+typedef struct ct_bpf {
+    void *filter;      // struct sock_filter[]
+    unsigned short len;
+} ct_bpf;
+
+/// Exports a libseccomp filter context (scmp_filter_ctx) into memory. libseccomp 2.5 only exports to a file
+/// descriptor, so this goes through a memfd. Returns 0 or -errno. Free with ct_bpf_free.
+int ct_bpf_export(void *scmp_ctx, ct_bpf *out);
+void ct_bpf_free(ct_bpf *bpf);
+
+/// Forks a child that waits until the parent has seized it, then sets PR_SET_NO_NEW_PRIVS, installs `bpf`
+/// (if non-NULL), and execs `path`. Only async-signal-safe calls run in the child. The parent seizes the child
+/// with `ptrace_options` before letting it go. A failed exec is reported through a close-on-exec pipe: the
+/// returned `*exec_err_fd` yields 4 bytes (the child's errno) if exec failed, or EOF once exec succeeded.
+/// When `listener_sock` >= 0 (notify backend), the filter is installed with SECCOMP_FILTER_FLAG_NEW_LISTENER
+/// and the listener descriptor is sent over that socket; `seize` = 0 skips ptrace entirely.
+/// Returns the child's pid, or -errno.
+pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
+               int seize, unsigned long ptrace_options, int listener_sock, int *exec_err_fd);
+
+/// ptrace wrappers: return 0 (or the requested value) on success, -errno on failure.
+long ct_ptrace_cont(pid_t tid, int sig);
+long ct_ptrace_syscall(pid_t tid, int sig);
+long ct_ptrace_listen(pid_t tid);
+long ct_ptrace_interrupt(pid_t tid);
+long ct_ptrace_detach(pid_t tid, int sig);
+long ct_ptrace_seize(pid_t tid, unsigned long options);
+long ct_ptrace_setoptions(pid_t tid, unsigned long options);
+long ct_ptrace_geteventmsg(pid_t tid, unsigned long *msg);
+long ct_ptrace_getregs(pid_t tid, struct user_regs_struct *regs);
+long ct_ptrace_setregs(pid_t tid, const struct user_regs_struct *regs);
+/// PTRACE_GET_SYSCALL_INFO: at a seccomp stop gives the audit arch, number and arguments (i386 too).
+long ct_ptrace_syscall_info(pid_t tid, ct_syscall_info *info);
+/// PTRACE_GETSIGINFO reduced to what the loop needs.
+long ct_ptrace_getsiginfo(pid_t tid, int *signo, int *code);
+/// Word-sized text access for breakpoints (PTRACE_PEEKTEXT/POKETEXT work on read-only text).
+long ct_ptrace_peek(pid_t tid, uintptr_t addr, uint64_t *word);
+long ct_ptrace_poke(pid_t tid, uintptr_t addr, uint64_t word);
+
+/// Bulk memory access with process_vm_readv/writev. Returns bytes transferred or -errno.
+long ct_read_mem(pid_t pid, uintptr_t addr, void *buf, size_t len);
+long ct_write_mem(pid_t pid, uintptr_t addr, const void *buf, size_t len);
+/// Reads a NUL-terminated string of at most `max` bytes (without crossing into an unmapped page more than
+/// needed). Returns its length (excluding NUL), -ENAMETOOLONG if no NUL within `max`, or -errno.
+long ct_read_string(pid_t pid, uintptr_t addr, char *buf, size_t max);
+
+/// waitpid(-1 or pid, __WALL); returns the pid, or -errno (-EINTR when a signal interrupted it).
+pid_t ct_wait(pid_t pid, int *status, int nohang);
+int ct_wifexited(int s);
+int ct_wexitstatus(int s);
+int ct_wifsignaled(int s);
+int ct_wtermsig(int s);
+int ct_wifstopped(int s);
+int ct_wstopsig(int s);
+/// The PTRACE_EVENT_* number in a stop status (status >> 16), 0 if none.
+int ct_wevent(int s);
+
+/// Installs SIGINT/SIGTERM/SIGHUP handlers (no SA_RESTART, so waitpid returns EINTR) that record the signal
+/// and SIGKILL the process `ct_set_root_pid` named. Returns the recorded signal via ct_interrupted().
+void ct_install_interrupt_handlers(void);
+void ct_set_root_pid(pid_t pid);
+int ct_interrupted(void);
+
+/// Sends a signal to one thread (tgkill), for forwarding and cleanup.
+int ct_tgkill(pid_t tgid, pid_t tid, int sig);
+
+/// CPU affinity helpers for the benchmarked cross-CPU wake-up mitigation.
+int ct_current_cpu(void);
+int ct_pin_self_to_cpu(int cpu);
+
+/// Receives one descriptor sent with SCM_RIGHTS (notify backend). Returns the fd or -errno.
+int ct_recv_fd(int sock);
+
+/// Monotonic clock in nanoseconds.
+uint64_t ct_monotonic_ns(void);
+/// isatty(2) wrapper with the terminal width (0 if unknown).
+int ct_stderr_is_tty(void);
+
+#endif

@@ -1,0 +1,271 @@
+// ptrace, seccomp and process-memory wrappers (see ctrace_ptrace.h for why each exists).
+#define _GNU_SOURCE
+#include "ctrace_ptrace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(struct sock_filter) == 8, "sock_filter layout");
+
+int ct_bpf_export(void *scmp_ctx, ct_bpf *out) {
+    int fd = memfd_create("captrace-bpf", MFD_CLOEXEC);
+    if (fd < 0) return -errno;
+    int rc = seccomp_export_bpf((scmp_filter_ctx)scmp_ctx, fd);
+    if (rc < 0) { close(fd); return rc; }
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size <= 0 || size % sizeof(struct sock_filter) != 0 || size / 8 > 0xffff) { close(fd); return -EINVAL; }
+    void *buf = malloc((size_t)size);
+    if (!buf) { close(fd); return -ENOMEM; }
+    if (pread(fd, buf, (size_t)size, 0) != size) { int e = errno; free(buf); close(fd); return -(e ? e : EIO); }
+    close(fd);
+    out->filter = buf;
+    out->len = (unsigned short)(size / sizeof(struct sock_filter));
+    return 0;
+}
+
+void ct_bpf_free(ct_bpf *bpf) { free(bpf->filter); bpf->filter = NULL; bpf->len = 0; }
+
+static void child_fail(int fd, int err) {
+    // Report errno to the parent and die; only async-signal-safe calls here.
+    ssize_t w = write(fd, &err, sizeof err);
+    (void)w;
+    _exit(127);
+}
+
+static int send_fd(int sock, int fd) {
+    char dummy = 'L';
+    struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
+               int seize, unsigned long ptrace_options, int listener_sock, int *exec_err_fd) {
+    int go[2], err[2];
+    if (pipe2(go, O_CLOEXEC) < 0) return -errno;
+    if (pipe2(err, O_CLOEXEC) < 0) { int e = errno; close(go[0]); close(go[1]); return -e; }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(go[0]); close(go[1]); close(err[0]); close(err[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        // Child: async-signal-safe calls only until execve.
+        close(go[1]);
+        close(err[0]);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        // If captrace dies before seizing us, die too.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(127);
+        char c;
+        ssize_t r;
+        do { r = read(go[0], &c, 1); } while (r < 0 && errno == EINTR);
+        if (r != 1) _exit(127);
+        close(go[0]);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(err[1], errno);
+        if (bpf && bpf->filter) {
+            struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
+            if (listener_sock >= 0) {
+                long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+                if (lfd < 0) child_fail(err[1], errno);
+                if (send_fd(listener_sock, (int)lfd) < 0) child_fail(err[1], errno);
+                close((int)lfd);
+                close(listener_sock);
+            } else if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
+                child_fail(err[1], errno);
+            }
+        }
+        execve(path, argv, envp);
+        child_fail(err[1], errno);
+    }
+    close(go[0]);
+    close(err[1]);
+    if (seize && ptrace(PTRACE_SEIZE, pid, 0, (void *)ptrace_options) < 0) {
+        int e = errno;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, __WALL);
+        close(go[1]); close(err[0]);
+        return -e;
+    }
+    char c = 'g';
+    ssize_t w;
+    do { w = write(go[1], &c, 1); } while (w < 0 && errno == EINTR);
+    close(go[1]);
+    *exec_err_fd = err[0];
+    return pid;
+}
+
+#define RET(expr) do { long _r = (expr); return _r < 0 ? -errno : _r; } while (0)
+
+long ct_ptrace_cont(pid_t tid, int sig) { RET(ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig)); }
+long ct_ptrace_syscall(pid_t tid, int sig) { RET(ptrace(PTRACE_SYSCALL, tid, 0, (void *)(long)sig)); }
+long ct_ptrace_listen(pid_t tid) { RET(ptrace(PTRACE_LISTEN, tid, 0, 0)); }
+long ct_ptrace_interrupt(pid_t tid) { RET(ptrace(PTRACE_INTERRUPT, tid, 0, 0)); }
+long ct_ptrace_detach(pid_t tid, int sig) { RET(ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig)); }
+long ct_ptrace_seize(pid_t tid, unsigned long o) { RET(ptrace(PTRACE_SEIZE, tid, 0, (void *)o)); }
+long ct_ptrace_setoptions(pid_t tid, unsigned long o) { RET(ptrace(PTRACE_SETOPTIONS, tid, 0, (void *)o)); }
+long ct_ptrace_geteventmsg(pid_t tid, unsigned long *msg) { RET(ptrace(PTRACE_GETEVENTMSG, tid, 0, msg)); }
+long ct_ptrace_getregs(pid_t tid, struct user_regs_struct *r) { RET(ptrace(PTRACE_GETREGS, tid, 0, r)); }
+long ct_ptrace_setregs(pid_t tid, const struct user_regs_struct *r) { RET(ptrace(PTRACE_SETREGS, tid, 0, r)); }
+long ct_ptrace_syscall_info(pid_t tid, ct_syscall_info *out) {
+    struct __ptrace_syscall_info k;
+    memset(&k, 0, sizeof k);
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof k, &k) < 0) return -errno;
+    memset(out, 0, sizeof *out);
+    out->op = k.op;
+    out->arch = k.arch;
+    out->ip = k.instruction_pointer;
+    out->sp = k.stack_pointer;
+    if (k.op == PTRACE_SYSCALL_INFO_ENTRY) {
+        out->nr = k.entry.nr;
+        memcpy(out->args, k.entry.args, sizeof out->args);
+    } else if (k.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+        out->nr = k.seccomp.nr;
+        memcpy(out->args, k.seccomp.args, sizeof out->args);
+        out->ret_data = k.seccomp.ret_data;
+    } else if (k.op == PTRACE_SYSCALL_INFO_EXIT) {
+        out->rval = k.exit.rval;
+        out->is_error = k.exit.is_error;
+    }
+    return 0;
+}
+long ct_ptrace_getsiginfo(pid_t tid, int *signo, int *code) {
+    siginfo_t si;
+    if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0) return -errno;
+    *signo = si.si_signo;
+    *code = si.si_code;
+    return 0;
+}
+long ct_ptrace_peek(pid_t tid, uintptr_t addr, uint64_t *word) {
+    errno = 0;
+    long v = ptrace(PTRACE_PEEKTEXT, tid, (void *)addr, 0);
+    if (errno) return -errno;
+    *word = (uint64_t)v;
+    return 0;
+}
+long ct_ptrace_poke(pid_t tid, uintptr_t addr, uint64_t word) {
+    RET(ptrace(PTRACE_POKETEXT, tid, (void *)addr, (void *)word));
+}
+
+long ct_read_mem(pid_t pid, uintptr_t addr, void *buf, size_t len) {
+    struct iovec local = {.iov_base = buf, .iov_len = len};
+    struct iovec remote = {.iov_base = (void *)addr, .iov_len = len};
+    RET(process_vm_readv(pid, &local, 1, &remote, 1, 0));
+}
+
+long ct_write_mem(pid_t pid, uintptr_t addr, const void *buf, size_t len) {
+    struct iovec local = {.iov_base = (void *)buf, .iov_len = len};
+    struct iovec remote = {.iov_base = (void *)addr, .iov_len = len};
+    RET(process_vm_writev(pid, &local, 1, &remote, 1, 0));
+}
+
+long ct_read_string(pid_t pid, uintptr_t addr, char *buf, size_t max) {
+    if (addr == 0) return -EFAULT;
+    size_t done = 0;
+    while (done < max) {
+        // Read up to the end of the current page so an unmapped next page does not fail the whole read.
+        uintptr_t a = addr + done;
+        size_t chunk = 4096 - (a & 4095);
+        if (chunk > max - done) chunk = max - done;
+        long n = ct_read_mem(pid, a, buf + done, chunk);
+        if (n <= 0) return n < 0 ? n : -EFAULT;
+        char *nul = memchr(buf + done, 0, (size_t)n);
+        if (nul) return (long)(nul - buf);
+        done += (size_t)n;
+    }
+    return -ENAMETOOLONG;
+}
+
+pid_t ct_wait(pid_t pid, int *status, int nohang) {
+    pid_t r = waitpid(pid, status, __WALL | (nohang ? WNOHANG : 0));
+    return r < 0 ? -errno : r;
+}
+int ct_wifexited(int s) { return WIFEXITED(s); }
+int ct_wexitstatus(int s) { return WEXITSTATUS(s); }
+int ct_wifsignaled(int s) { return WIFSIGNALED(s); }
+int ct_wtermsig(int s) { return WTERMSIG(s); }
+int ct_wifstopped(int s) { return WIFSTOPPED(s); }
+int ct_wstopsig(int s) { return WSTOPSIG(s); }
+int ct_wevent(int s) { return (s >> 16) & 0xff; }
+
+static volatile sig_atomic_t interrupted_sig = 0;
+static volatile pid_t root_pid = 0;
+
+static void on_interrupt(int sig) {
+    if (!interrupted_sig) interrupted_sig = sig;
+    pid_t p = root_pid;
+    if (p > 0) kill(p, SIGKILL);
+}
+
+void ct_install_interrupt_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+void ct_set_root_pid(pid_t pid) { root_pid = pid; }
+int ct_interrupted(void) { return interrupted_sig; }
+
+int ct_tgkill(pid_t tgid, pid_t tid, int sig) { return syscall(SYS_tgkill, tgid, tid, sig) < 0 ? -errno : 0; }
+
+int ct_current_cpu(void) { return sched_getcpu(); }
+int ct_pin_self_to_cpu(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) < 0 ? -errno : 0;
+}
+
+int ct_recv_fd(int sock) {
+    char dummy;
+    struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n <= 0) return n < 0 ? -errno : -EPIPE;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS) return -EPROTO;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+uint64_t ct_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int ct_stderr_is_tty(void) { return isatty(2); }
