@@ -69,10 +69,134 @@ public struct Syscall: Sendable, Hashable {
     public let argNames: [String]
     public let touches: Touch
 
+    /// Register index of the first `.path` argument, and of the `.dirfd` it is resolved against (the nearest
+    /// `.dirfd` before it), precomputed so the classifier does not scan on the hot path.
+    public let pathIndex: Int?
+    public let dirfdIndex: Int?
+    /// The second path (rename, link, move_mount...) and its `.dirfd`.
+    public let path2Index: Int?
+    public let dirfd2Index: Int?
+    /// Register index of the `.atFlags` argument (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW...).
+    public let atFlagsIndex: Int?
+
     public init(_ name: String, _ args: [(String, ArgKind)], touches: Touch = .none) {
         self.name = name
         self.args = args.map(\.1)
         self.argNames = args.map(\.0)
         self.touches = touches
+        var paths: [(path: Int, dirfd: Int?)] = []
+        var lastDirfd: Int?
+        for (i, kind) in self.args.enumerated() {
+            if kind == .dirfd { lastDirfd = i }
+            if kind == .path { paths.append((i, lastDirfd)); lastDirfd = nil }
+        }
+        pathIndex = paths.first?.path
+        dirfdIndex = paths.first?.dirfd
+        path2Index = paths.count > 1 ? paths[1].path : nil
+        dirfd2Index = paths.count > 1 ? paths[1].dirfd : nil
+        atFlagsIndex = self.args.firstIndex(of: .atFlags)
+    }
+
+    /// Index of the first argument of `kind`, if any.
+    public func index(of kind: ArgKind) -> Int? { args.firstIndex(of: kind) }
+}
+
+/// The catalog: every syscall of every ABI, looked up by name or by (ABI, number).
+///
+/// Built once from `SyscallTable.rows` and the generated numbers. `syscall(abi:nr:)` is an array index, cheap
+/// enough for the tracer's hot path.
+public final class Catalog: Sendable {
+    public static let shared = Catalog()
+
+    /// `__X32_SYSCALL_BIT`: bit 30 of the number marks an x32 syscall (seccomp reports AUDIT_ARCH_X86_64).
+    public static let x32SyscallBit = 0x4000_0000
+
+    private let byName: [String: Syscall]
+    /// Indexed by `ABI.ordinal`, then by number; nil where the ABI has no syscall.
+    private let byNumber: [[Syscall?]]
+    private let numbers: [String: [Int?]]
+    private let sorted: [[(nr: Int, syscall: Syscall)]]
+    /// Header names that have no row in `SyscallTable` (empty when the table is complete; a test checks it).
+    public let namesWithoutRows: [String]
+
+    init() {
+        var byName: [String: Syscall] = [:]
+        for row in SyscallTable.rows { byName[row.name] = row }
+        var byNumber: [[Syscall?]] = []
+        var sorted: [[(nr: Int, syscall: Syscall)]] = []
+        var numbers: [String: [Int?]] = [:]
+        var missing = Set<String>()
+        for abi in ABI.allCases {
+            let list = Catalog.generated(abi)
+            var table = [Syscall?](repeating: nil, count: (list.map(\.0).max() ?? -1) + 1)
+            var entries: [(nr: Int, syscall: Syscall)] = []
+            for (nr, name) in list {
+                numbers[name, default: [nil, nil, nil]][abi.ordinal] = nr
+                guard var row = byName[name] else { missing.insert(name); continue }
+                if abi == .i386, let layout = SyscallTable.i386Layouts[name] {
+                    row = Syscall(name, layout, touches: row.touches)
+                }
+                table[nr] = row
+                entries.append((nr, row))
+            }
+            byNumber.append(table)
+            sorted.append(entries)
+        }
+        self.byName = byName
+        self.byNumber = byNumber
+        self.sorted = sorted
+        self.numbers = numbers
+        self.namesWithoutRows = missing.sorted()
+    }
+
+    static func generated(_ abi: ABI) -> [(Int, String)] {
+        switch abi {
+        case .x86_64: return SyscallNumbers.x86_64
+        case .i386: return SyscallNumbers.i386
+        case .x32: return SyscallNumbers.x32
+        }
+    }
+
+    /// The row for a name (x86_64 argument layout), whatever ABIs define it.
+    public func syscall(named name: String) -> Syscall? { byName[name] }
+
+    /// The syscall with number `nr` in `abi` (x32: without the x32 bit), with that ABI's argument layout.
+    @inline(__always)
+    public func syscall(abi: ABI, nr: Int) -> Syscall? {
+        let table = byNumber[abi.ordinal]
+        guard nr >= 0, nr < table.count else { return nil }
+        return table[nr]
+    }
+
+    /// The number of `name` in `abi` (x32: without the x32 bit), or nil when the ABI lacks it.
+    public func number(of name: String, abi: ABI) -> Int? { numbers[name]?[abi.ordinal] ?? nil }
+
+    /// Every syscall of `abi`, sorted by number.
+    public func entries(abi: ABI) -> [(nr: Int, syscall: Syscall)] { sorted[abi.ordinal] }
+
+    /// Every syscall name the catalog has a row for, sorted.
+    public var allNames: [String] { byName.keys.sorted() }
+
+    /// Splits what seccomp reports (`seccomp_data.arch`, `seccomp_data.nr`) into an ABI and a number within it.
+    public static func abi(auditArch: UInt32, rawNumber: Int) -> (abi: ABI, nr: Int)? {
+        switch auditArch {
+        case ABI.i386.auditArch: return (.i386, rawNumber)
+        case ABI.x86_64.auditArch:
+            if rawNumber & x32SyscallBit != 0 { return (.x32, rawNumber & ~x32SyscallBit) }
+            return (.x86_64, rawNumber)
+        default: return nil
+        }
+    }
+}
+
+extension ABI {
+    /// Position in `allCases`, for per-ABI arrays.
+    @inline(__always)
+    public var ordinal: Int {
+        switch self {
+        case .x86_64: return 0
+        case .i386: return 1
+        case .x32: return 2
+        }
     }
 }
