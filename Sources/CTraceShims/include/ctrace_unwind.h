@@ -1,0 +1,85 @@
+// ctrace_unwind: the C half of the Unwinding module (prefix `ct_uw_`).
+// Why C: libdw's thread callbacks and libunwind's accessor table are C function-pointer interfaces called in a
+// tight loop; libunwind must be reached through dlopen(RTLD_LOCAL)+dlsym (its API is token-pasted macros and its
+// _Unwind_* exports must not interpose on this process); ptrace is variadic; process_vm_readv is a GNU extension.
+// Everything here runs on the caller's thread: the tracer's single ptrace thread.
+#ifndef CTRACE_UNWIND_H
+#define CTRACE_UNWIND_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+// ---- ELF symbol tables (breakpoint triggers) ----
+
+/// Defined function (or ifunc) symbol `name` in the ELF file at `path`: .symtab first, then .dynsym.
+/// Returns 0 and fills value (st_value) and size, or -1 when absent or the file is not ELF.
+int ct_uw_elf_lookup(const char *path, const char *name, uint64_t *value, uint64_t *size);
+
+/// Load bias of the ELF file at `path` given one mapping of it (start address and file offset from
+/// /proc/PID/maps): runtime address = bias + link-time address. 0 for ET_EXEC. Returns 0 or -1.
+int ct_uw_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offset, uint64_t *bias);
+
+
+// ---- One traced address space: its mappings, its libdw session, its libunwind address space ----
+
+typedef struct ct_uw_space ct_uw_space;
+
+ct_uw_space *ct_uw_space_new(pid_t pid);
+void ct_uw_space_free(ct_uw_space *space);
+/// After exec: drop the mappings, the libdw session and libunwind's caches (rebuilt on the next walk).
+void ct_uw_space_reset(ct_uw_space *space);
+
+enum { CT_UW_LIBDW = 0, CT_UW_LIBUNWIND = 1 };
+
+/// Walks thread `tid` of the space innermost first, writing at most `max` pcs (return addresses for all but
+/// the first). With `pc_sp` NULL the registers come from PTRACE_GETREGS (the thread must be ptrace-stopped by
+/// this thread); otherwise pc_sp[0], pc_sp[1] are the only registers known (best effort).
+/// Returns the number of pcs, or -1 when not even the first register set could be had.
+int ct_uw_walk(ct_uw_space *space, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max);
+
+/// The file mapping holding `pc`: its path (NUL-terminated, truncated to path_cap), start and file offset.
+/// Re-reads /proc/PID/maps once when the pc is in no known mapping. Returns 0, or -1 when none holds it.
+int ct_uw_space_mapping(ct_uw_space *space, uint64_t pc, char *path, size_t path_cap, uint64_t *start,
+                        uint64_t *offset);
+
+/// Loads libunwind (dlopen RTLD_LOCAL). Returns 0, or -1 with a reason in `why`.
+int ct_uw_libunwind_load(char *why, size_t why_cap);
+
+// ---- Symbolisation of one module file, independent of any process ----
+
+typedef struct ct_uw_symfile ct_uw_symfile;
+
+typedef struct {
+    const char *symbol;       ///< mangled name, or NULL when the address is in no symbol's extent
+    uint64_t symbol_value;    ///< st_value of that symbol (link-time address)
+    const char *file;         ///< DWARF source file, or NULL
+    int line;                 ///< DWARF line, or 0
+} ct_uw_syminfo;
+
+/// Opens the ELF file for lookups (its separate debug file is found through build-id or .gnu_debuglink).
+ct_uw_symfile *ct_uw_symfile_open(const char *path);
+void ct_uw_symfile_free(ct_uw_symfile *f);
+/// The GNU build-id (bytes), or 0 when it has none.
+int ct_uw_symfile_build_id(ct_uw_symfile *f, uint8_t *buf, int cap);
+/// File offset -> link-time address through the PT_LOAD headers. Returns 0 or -1.
+int ct_uw_symfile_vaddr(ct_uw_symfile *f, uint64_t file_offset, uint64_t *vaddr);
+/// Symbol (only when vaddr lies inside its extent) and source line of the link-time address `vaddr`.
+/// The strings live as long as `f`.
+void ct_uw_symfile_lookup(ct_uw_symfile *f, uint64_t vaddr, ct_uw_syminfo *out);
+
+/// Demangled C++ (_Z...) or Swift ($s..., _T0...) name, malloc'd; NULL when not mangled or no demangler.
+char *ct_uw_demangle(const char *name);
+
+// ---- ptrace helpers for tests and tools (the caller thread becomes the tracer) ----
+
+/// fork+exec `path` with `argv`, its stdout on a pipe returned in *stdout_fd. Returns the pid or -1.
+pid_t ct_uw_spawn(const char *path, char *const argv[], int *stdout_fd);
+/// PTRACE_SEIZE + PTRACE_INTERRUPT, then waits (waitpid on this pid, __WALL) until it is stopped. 0 or -1.
+int ct_uw_seize_and_stop(pid_t tid);
+/// PTRACE_DETACH. 0 or -1.
+int ct_uw_detach(pid_t tid);
+/// SIGKILL and reap.
+void ct_uw_kill(pid_t pid);
+
+#endif

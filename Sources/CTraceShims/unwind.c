@@ -1,0 +1,795 @@
+// The C half of the Unwinding module: see include/ctrace_unwind.h for why each part is in C.
+#define _GNU_SOURCE
+#include "ctrace_unwind.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <gelf.h>
+#include <libelf.h>
+
+// ---- ELF symbol tables ----
+
+static Elf *open_elf(const char *path, int *fd_out) {
+    if (elf_version(EV_CURRENT) == EV_NONE) return NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    if (elf == NULL || elf_kind(elf) != ELF_K_ELF) {
+        if (elf) elf_end(elf);
+        close(fd);
+        return NULL;
+    }
+    *fd_out = fd;
+    return elf;
+}
+
+static int lookup_in(Elf *elf, Elf64_Word type, const char *name, uint64_t *value, uint64_t *size) {
+    Elf_Scn *scn = NULL;
+    int found = 0;
+    while ((scn = elf_nextscn(elf, scn)) != NULL) {
+        GElf_Shdr shdr;
+        if (gelf_getshdr(scn, &shdr) == NULL || shdr.sh_type != type || shdr.sh_entsize == 0) continue;
+        Elf_Data *data = elf_getdata(scn, NULL);
+        if (data == NULL) continue;
+        size_t n = shdr.sh_size / shdr.sh_entsize;
+        for (size_t i = 1; i < n; i++) {
+            GElf_Sym sym;
+            if (gelf_getsym(data, (int)i, &sym) == NULL) continue;
+            int stt = GELF_ST_TYPE(sym.st_info);
+            if ((stt != STT_FUNC && stt != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF) continue;
+            const char *s = elf_strptr(elf, shdr.sh_link, sym.st_name);
+            if (s == NULL || strcmp(s, name) != 0) continue;
+            // A global definition wins over a local one of the same name.
+            if (!found || GELF_ST_BIND(sym.st_info) != STB_LOCAL) {
+                *value = sym.st_value;
+                *size = sym.st_size;
+                found = 1;
+                if (GELF_ST_BIND(sym.st_info) != STB_LOCAL) return 1;
+            }
+        }
+    }
+    return found;
+}
+
+int ct_uw_elf_lookup(const char *path, const char *name, uint64_t *value, uint64_t *size) {
+    int fd;
+    Elf *elf = open_elf(path, &fd);
+    if (elf == NULL) return -1;
+    int ok = lookup_in(elf, SHT_SYMTAB, name, value, size) || lookup_in(elf, SHT_DYNSYM, name, value, size);
+    elf_end(elf);
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+/// The PT_LOAD segment holding file offset `off` maps it to p_vaddr + (off - p_offset).
+static int vaddr_of_offset(Elf *elf, uint64_t off, uint64_t *vaddr) {
+    size_t n;
+    if (elf_getphdrnum(elf, &n) != 0) return -1;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, (int)i, &ph) == NULL || ph.p_type != PT_LOAD || ph.p_filesz == 0) continue;
+        uint64_t page_start = ph.p_offset & ~(uint64_t)0xfff;  // mappings start page-aligned
+        if (off >= page_start && off < ph.p_offset + ph.p_filesz) {
+            *vaddr = ph.p_vaddr + off - ph.p_offset;  // wraps correctly when off < p_offset
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int ct_uw_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offset, uint64_t *bias) {
+    int fd;
+    Elf *elf = open_elf(path, &fd);
+    if (elf == NULL) return -1;
+    int rc = -1;
+    GElf_Ehdr eh;
+    if (gelf_getehdr(elf, &eh) != NULL) {
+        if (eh.e_type == ET_EXEC) {
+            *bias = 0;
+            rc = 0;
+        } else if (eh.e_type == ET_DYN) {
+            uint64_t vaddr;
+            if (vaddr_of_offset(elf, map_offset, &vaddr) == 0) {
+                *bias = map_start - vaddr;
+                rc = 0;
+            }
+        }
+    }
+    elf_end(elf);
+    close(fd);
+    return rc;
+}
+
+// ---- Address spaces ----
+
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <elfutils/libdwfl.h>
+#include <libunwind.h>  // types only: every libunwind function is reached through dlsym (see ct_uw_libunwind_load)
+
+typedef struct {
+    uint64_t start, end, offset;
+    char *path;  // NULL for anonymous mappings
+} map_ent;
+
+/// libunwind's view of one loaded module: where its .eh_frame_hdr search table is in the program's memory.
+typedef struct {
+    char *path;
+    uint64_t bias;
+    uint64_t start_ip, end_ip;  // runtime extent of its PT_LOAD segments
+    uint64_t hdr, table;        // runtime addresses of .eh_frame_hdr and its binary-search table
+    uint64_t fde_count;
+    bool ok;
+} eh_module;
+
+enum { PAGE = 4096, NPAGES = 16, NREGS = 17 /* DWARF 0..16: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */ };
+
+struct ct_uw_space {
+    pid_t pid;
+    // /proc/PID/maps, parsed; the text is kept to tell whether a re-read found anything new.
+    map_ent *maps;
+    size_t nmaps;
+    char *maps_text;
+    // Per-walk state.
+    pid_t tid;
+    uint64_t regs[NREGS];
+    bool all_regs;  // false: only rsp (7) and rip (16) are known
+    bool stopped;   // the thread is ptrace-stopped (PTRACE_PEEKDATA is a fallback for reads)
+    // Memory read cache, valid for one walk: direct-mapped pages.
+    uint64_t page_addr[NPAGES];
+    uint8_t page_state[NPAGES];  // 0 empty, 1 valid, 2 unreadable
+    uint8_t pages[NPAGES][PAGE];
+    // libdw session.
+    Dwfl *dwfl;
+    bool dwfl_attached;
+    // libunwind address space and its module table.
+    unw_addr_space_t as;
+    eh_module *ehm;
+    size_t nehm;
+};
+
+static void free_maps(ct_uw_space *s) {
+    for (size_t i = 0; i < s->nmaps; i++) free(s->maps[i].path);
+    free(s->maps);
+    free(s->maps_text);
+    s->maps = NULL;
+    s->nmaps = 0;
+    s->maps_text = NULL;
+}
+
+static char *read_small_file(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    size_t cap = 16384, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *n = realloc(buf, cap *= 2);
+            if (n == NULL) { free(buf); close(fd); return NULL; }
+            buf = n;
+        }
+        ssize_t r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = 0;
+    return buf;
+}
+
+/// Re-reads /proc/PID/maps. Returns 1 when it changed (or was read for the first time), 0 if unchanged, -1.
+static int load_maps(ct_uw_space *s) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
+    char *text = read_small_file(path);
+    if (text == NULL) return -1;
+    if (s->maps_text && strcmp(text, s->maps_text) == 0) { free(text); return 0; }
+    free_maps(s);
+    s->maps_text = text;
+    size_t cap = 64;
+    s->maps = malloc(cap * sizeof(map_ent));
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
+        unsigned long long start, end, off;
+        char perms[8];
+        int pathpos = 0;
+        char tmp[512];
+        size_t n = linelen < sizeof tmp - 1 ? linelen : sizeof tmp - 1;
+        memcpy(tmp, line, n);
+        tmp[n] = 0;
+        if (sscanf(tmp, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off, &pathpos) >= 4) {
+            if (s->nmaps == cap) s->maps = realloc(s->maps, (cap *= 2) * sizeof(map_ent));
+            map_ent *m = &s->maps[s->nmaps++];
+            m->start = start;
+            m->end = end;
+            m->offset = off;
+            m->path = (pathpos > 0 && tmp[pathpos]) ? strdup(tmp + pathpos) : NULL;
+        }
+        line = nl ? nl + 1 : line + linelen;
+    }
+    return 1;
+}
+
+static map_ent *find_map(ct_uw_space *s, uint64_t pc) {
+    size_t lo = 0, hi = s->nmaps;  // maps are sorted by address
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (pc < s->maps[mid].start) hi = mid;
+        else if (pc >= s->maps[mid].end) lo = mid + 1;
+        else return &s->maps[mid];
+    }
+    return NULL;
+}
+
+/// The mapping of pc, re-reading the maps once if none holds it (a library mapped since the last read).
+static map_ent *mapping_of(ct_uw_space *s, uint64_t pc) {
+    if (s->maps == NULL && load_maps(s) < 0) return NULL;
+    map_ent *m = find_map(s, pc);
+    if (m == NULL && load_maps(s) == 1) m = find_map(s, pc);
+    return m;
+}
+
+int ct_uw_space_mapping(ct_uw_space *s, uint64_t pc, char *path, size_t path_cap, uint64_t *start,
+                        uint64_t *offset) {
+    map_ent *m = mapping_of(s, pc);
+    if (m == NULL || m->path == NULL || path_cap == 0) return -1;
+    snprintf(path, path_cap, "%s", m->path);
+    *start = m->start;
+    *offset = m->offset;
+    return 0;
+}
+
+ct_uw_space *ct_uw_space_new(pid_t pid) {
+    ct_uw_space *s = calloc(1, sizeof *s);
+    if (s) s->pid = pid;
+    return s;
+}
+
+static void drop_eh_modules(ct_uw_space *s) {
+    for (size_t i = 0; i < s->nehm; i++) free(s->ehm[i].path);
+    free(s->ehm);
+    s->ehm = NULL;
+    s->nehm = 0;
+}
+
+static void libunwind_destroy_as(ct_uw_space *s);
+
+void ct_uw_space_reset(ct_uw_space *s) {
+    if (s->dwfl) dwfl_end(s->dwfl);
+    s->dwfl = NULL;
+    s->dwfl_attached = false;
+    libunwind_destroy_as(s);
+    drop_eh_modules(s);
+    free_maps(s);
+}
+
+void ct_uw_space_free(ct_uw_space *s) {
+    if (s == NULL) return;
+    ct_uw_space_reset(s);
+    free(s);
+}
+
+// ---- Reading the program's memory: process_vm_readv a page at a time, cached for one walk ----
+
+static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
+    if (addr % 8 == 0 || (addr % PAGE) <= PAGE - 8) {
+        uint64_t page = addr & ~(uint64_t)(PAGE - 1);
+        unsigned slot = (unsigned)(page / PAGE) % NPAGES;
+        if (s->page_state[slot] == 0 || s->page_addr[slot] != page) {
+            struct iovec local = {s->pages[slot], PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
+            s->page_addr[slot] = page;
+            s->page_state[slot] = process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == PAGE ? 1 : 2;
+        }
+        if (s->page_state[slot] == 1) {
+            memcpy(out, s->pages[slot] + (addr - page), 8);
+            return 0;
+        }
+    }
+    // Straddles a page, or the page could not be read whole: read exactly these 8 bytes.
+    struct iovec local = {out, 8}, remote = {(void *)(uintptr_t)addr, 8};
+    if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == 8) return 0;
+    if (s->stopped) {
+        errno = 0;
+        long v = ptrace(PTRACE_PEEKDATA, s->tid, (void *)(uintptr_t)addr, NULL);
+        if (errno == 0) { *out = (uint64_t)v; return 0; }
+    }
+    return -1;
+}
+
+static void begin_walk(ct_uw_space *s, pid_t tid) {
+    s->tid = tid;
+    memset(s->page_state, 0, sizeof s->page_state);
+}
+
+static int get_registers(ct_uw_space *s, pid_t tid, const uint64_t *pc_sp) {
+    memset(s->regs, 0, sizeof s->regs);
+    if (pc_sp) {
+        s->regs[7] = pc_sp[1];
+        s->regs[16] = pc_sp[0];
+        s->all_regs = false;
+        s->stopped = false;
+        return 0;
+    }
+    struct user_regs_struct r;
+    if (ptrace(PTRACE_GETREGS, tid, NULL, &r) != 0) return -1;
+    uint64_t d[NREGS] = {r.rax, r.rdx, r.rcx, r.rbx, r.rsi, r.rdi, r.rbp, r.rsp,
+                         r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
+    memcpy(s->regs, d, sizeof d);
+    s->all_regs = true;
+    s->stopped = true;
+    return 0;
+}
+
+// ---- libdw backend ----
+
+static char *no_debuginfo_path = NULL;
+static const Dwfl_Callbacks proc_callbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .debuginfo_path = &no_debuginfo_path,
+};
+
+static pid_t dw_next_thread(Dwfl *dwfl, void *arg, void **thread_argp) {
+    (void)dwfl; (void)arg; (void)thread_argp;
+    return 0;  // we never enumerate threads: every walk names its thread (get_thread)
+}
+
+static bool dw_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp) {
+    (void)dwfl;
+    ct_uw_space *s = arg;
+    if (tid != s->tid) return false;
+    *thread_argp = arg;
+    return true;
+}
+
+static bool dw_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg) {
+    (void)dwfl;
+    uint64_t v;
+    if (read_word(arg, addr, &v) != 0) return false;
+    *result = v;
+    return true;
+}
+
+static bool dw_set_initial_registers(Dwfl_Thread *thread, void *arg) {
+    ct_uw_space *s = arg;
+    if (s->all_regs) return dwfl_thread_state_registers(thread, 0, NREGS, (const Dwarf_Word *)s->regs);
+    Dwarf_Word sp = s->regs[7];
+    if (!dwfl_thread_state_registers(thread, 7, 1, &sp)) return false;
+    dwfl_thread_state_register_pc(thread, s->regs[16]);
+    return true;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+    .next_thread = dw_next_thread,
+    .get_thread = dw_get_thread,
+    .memory_read = dw_memory_read,
+    .set_initial_registers = dw_set_initial_registers,
+    // no detach callbacks: the supervisor owns the thread's ptrace state
+};
+
+/// (Re)reports the process's modules; attaches our thread callbacks the first time.
+static int dw_report(ct_uw_space *s) {
+    if (s->dwfl == NULL) {
+        s->dwfl = dwfl_begin(&proc_callbacks);
+        if (s->dwfl == NULL) return -1;
+    }
+    dwfl_report_begin(s->dwfl);
+    int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
+    dwfl_report_end(s->dwfl, NULL, NULL);
+    if (rc != 0) return -1;
+    if (!s->dwfl_attached) {
+        if (!dwfl_attach_state(s->dwfl, NULL, s->pid, &thread_callbacks, s)) return -1;
+        s->dwfl_attached = true;
+    }
+    return 0;
+}
+
+typedef struct {
+    uint64_t *pcs;
+    int max, n;
+} frames_acc;
+
+static int dw_frame_cb(Dwfl_Frame *frame, void *arg) {
+    frames_acc *acc = arg;
+    Dwarf_Addr pc;
+    if (!dwfl_frame_pc(frame, &pc, NULL)) return DWARF_CB_ABORT;
+    acc->pcs[acc->n++] = pc;
+    return acc->n >= acc->max ? DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
+    if (s->dwfl == NULL && dw_report(s) != 0) return 0;
+    for (int attempt = 0;; attempt++) {
+        frames_acc acc = {pcs, max, 0};
+        dwfl_getthread_frames(s->dwfl, s->tid, dw_frame_cb, &acc);  // -1 at the end of most stacks: ignored
+        // A pc in no reported module means libraries were mapped since the last report (ld.so, dlopen):
+        // libdw then stops there silently. Re-report once if the mappings really changed, and walk again.
+        bool stale = acc.n == 0;
+        for (int i = 0; i < acc.n && !stale; i++) {
+            uint64_t lookup = i == 0 ? pcs[i] : pcs[i] - 1;
+            if (dwfl_addrmodule(s->dwfl, lookup) == NULL) {
+                map_ent *m = find_map(s, lookup);
+                stale = m == NULL || m->path != NULL;  // anonymous memory (JIT) is no reason to re-report
+            }
+        }
+        if (!stale || attempt > 0 || load_maps(s) != 1 || dw_report(s) != 0) return acc.n;
+    }
+}
+
+// ---- libunwind backend (dlopen'ed RTLD_LOCAL; our own accessors instead of libunwind-ptrace's) ----
+//
+// libunwind-ptrace is not used: it is not linked against libunwind-x86_64 (its undefined _Ux86_64_* symbols would
+// force libunwind into the global scope, and with it libunwind.so.8's _Unwind_* exports), it reads memory and
+// registers one word per ptrace call, and its find_proc_info maps each ELF file again. Our accessors give
+// libunwind the registers from one PTRACE_GETREGS, memory through the page cache above, and each module's
+// .eh_frame_hdr search table located once from its program headers.
+
+static struct {
+    bool tried, ok;
+    char why[256];
+    unw_addr_space_t (*create_addr_space)(unw_accessors_t *, int);
+    void (*destroy_addr_space)(unw_addr_space_t);
+    int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+    int (*init_remote)(unw_cursor_t *, unw_addr_space_t, void *);
+    int (*step)(unw_cursor_t *);
+    int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+    int (*search_unwind_table)(unw_addr_space_t, unw_word_t, unw_dyn_info_t *, unw_proc_info_t *, int, void *);
+} lu;
+
+int ct_uw_libunwind_load(char *why, size_t why_cap) {
+    if (!lu.tried) {
+        lu.tried = true;
+        // RTLD_LOCAL: neither libunwind-x86_64 nor its dependency libunwind.so.8 (which exports _Unwind_*)
+        // enters the global scope, so C++ exceptions in this process keep using libgcc's unwinder.
+        void *h = dlopen("libunwind-x86_64.so.8", RTLD_NOW | RTLD_LOCAL);
+        if (h == NULL) {
+            snprintf(lu.why, sizeof lu.why, "dlopen libunwind-x86_64.so.8: %s", dlerror());
+        } else {
+            struct { void **slot; const char *name; } syms[] = {
+                {(void **)&lu.create_addr_space, "_Ux86_64_create_addr_space"},
+                {(void **)&lu.destroy_addr_space, "_Ux86_64_destroy_addr_space"},
+                {(void **)&lu.set_caching_policy, "_Ux86_64_set_caching_policy"},
+                {(void **)&lu.init_remote, "_Ux86_64_init_remote"},
+                {(void **)&lu.step, "_Ux86_64_step"},
+                {(void **)&lu.get_reg, "_Ux86_64_get_reg"},
+                {(void **)&lu.search_unwind_table, "_Ux86_64_dwarf_search_unwind_table"},
+            };
+            lu.ok = true;
+            for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+                *syms[i].slot = dlsym(h, syms[i].name);
+                if (*syms[i].slot == NULL) {
+                    snprintf(lu.why, sizeof lu.why, "libunwind lacks %s", syms[i].name);
+                    lu.ok = false;
+                }
+            }
+        }
+    }
+    if (!lu.ok && why && why_cap) snprintf(why, why_cap, "%s", lu.why);
+    return lu.ok ? 0 : -1;
+}
+
+static size_t encoded_size(uint8_t enc) {
+    if (enc == 0xff) return 0;  // DW_EH_PE_omit
+    switch (enc & 0x0f) {
+    case 0x00: case 0x04: case 0x0c: return 8;  // absptr, udata8, sdata8
+    case 0x02: case 0x0a: return 2;             // udata2, sdata2
+    case 0x03: case 0x0b: return 4;             // udata4, sdata4
+    default: return (size_t)-1;
+    }
+}
+
+/// Locates the .eh_frame_hdr table of the module mapped at `m`.
+static void eh_module_init(eh_module *e, const map_ent *m) {
+    e->ok = false;
+    int fd;
+    Elf *elf = open_elf(m->path, &fd);
+    if (elf == NULL) return;
+    GElf_Ehdr eh;
+    uint64_t vaddr;
+    size_t n;
+    if (gelf_getehdr(elf, &eh) == NULL || elf_getphdrnum(elf, &n) != 0) goto out;
+    if (eh.e_type == ET_EXEC) e->bias = 0;
+    else if (vaddr_of_offset(elf, m->offset, &vaddr) == 0) e->bias = m->start - vaddr;
+    else goto out;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    GElf_Phdr hdr = {0};
+    bool have_hdr = false;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, (int)i, &ph) == NULL) continue;
+        if (ph.p_type == PT_LOAD) {
+            if (ph.p_vaddr < lo) lo = ph.p_vaddr;
+            if (ph.p_vaddr + ph.p_memsz > hi) hi = ph.p_vaddr + ph.p_memsz;
+        } else if (ph.p_type == PT_GNU_EH_FRAME) {
+            hdr = ph;
+            have_hdr = true;
+        }
+    }
+    if (!have_hdr || lo >= hi) goto out;
+    uint8_t h[4];
+    if (pread(fd, h, 4, (off_t)hdr.p_offset) != 4 || h[0] != 1 || h[3] != 0x3b /* datarel|sdata4 */) goto out;
+    size_t ptr_size = encoded_size(h[1]), count_size = encoded_size(h[2]);
+    if (ptr_size == (size_t)-1 || (count_size != 4 && count_size != 8)) goto out;
+    uint64_t count = 0;
+    if (pread(fd, &count, count_size, (off_t)(hdr.p_offset + 4 + ptr_size)) != (ssize_t)count_size) goto out;
+    e->start_ip = lo + e->bias;
+    e->end_ip = hi + e->bias;
+    e->hdr = hdr.p_vaddr + e->bias;
+    e->table = e->hdr + 4 + ptr_size + count_size;
+    e->fde_count = count;
+    e->ok = true;
+out:
+    elf_end(elf);
+    close(fd);
+}
+
+static eh_module *eh_module_for(ct_uw_space *s, uint64_t ip) {
+    for (size_t i = 0; i < s->nehm; i++)
+        if (ip >= s->ehm[i].start_ip && ip < s->ehm[i].end_ip) return s->ehm[i].ok ? &s->ehm[i] : NULL;
+    map_ent *m = mapping_of(s, ip);
+    if (m == NULL || m->path == NULL) return NULL;
+    // The module's first mapping gives the bias; any of its mappings would do through vaddr_of_offset.
+    eh_module e = {0};
+    eh_module_init(&e, m);
+    if (!e.ok || ip < e.start_ip || ip >= e.end_ip) return NULL;
+    s->ehm = realloc(s->ehm, (s->nehm + 1) * sizeof(eh_module));
+    e.path = strdup(m->path);
+    s->ehm[s->nehm] = e;
+    return &s->ehm[s->nehm++];
+}
+
+// The accessors: `arg` is the ct_uw_space being walked.
+
+static int lu_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg) {
+    eh_module *e = eh_module_for(arg, ip);
+    if (e == NULL) return -UNW_ENOINFO;
+    unw_dyn_info_t di;
+    memset(&di, 0, sizeof di);
+    di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+    di.start_ip = e->start_ip;
+    di.end_ip = e->end_ip;
+    di.u.rti.segbase = e->hdr;
+    di.u.rti.table_data = e->table;
+    di.u.rti.table_len = e->fde_count * 8 / sizeof(unw_word_t);  // two int32 per entry
+    return lu.search_unwind_table(as, ip, &di, pi, need, arg);
+}
+
+static void lu_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg) {
+    // Only dynamically registered unwind info comes back here, and we register none.
+    (void)as; (void)pi; (void)arg;
+}
+
+static int lu_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *arg) {
+    (void)as; (void)addr; (void)arg;
+    return -UNW_ENOINFO;
+}
+
+static int lu_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg) {
+    (void)as;
+    if (write) return -UNW_EINVAL;
+    uint64_t v;
+    if (read_word(arg, addr, &v) != 0) return -UNW_EINVAL;
+    *val = v;
+    return 0;
+}
+
+static int lu_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg) {
+    (void)as;
+    ct_uw_space *s = arg;
+    if (write || reg < 0 || reg >= NREGS) return -UNW_EBADREG;  // UNW_X86_64_* numbers are DWARF's 0..16
+    if (!s->all_regs && reg != 7 && reg != 16) return -UNW_EBADREG;
+    *val = s->regs[reg];
+    return 0;
+}
+
+static int lu_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write, void *arg) {
+    (void)as; (void)reg; (void)val; (void)write; (void)arg;
+    return -UNW_EBADREG;
+}
+
+static int lu_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg) {
+    (void)as; (void)c; (void)arg;
+    return -UNW_EINVAL;
+}
+
+static int lu_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len, unw_word_t *off,
+                            void *arg) {
+    (void)as; (void)ip; (void)buf; (void)len; (void)off; (void)arg;
+    return -UNW_ENOINFO;  // names come from our own symboliser, the same for both backends
+}
+
+static unw_accessors_t lu_accessors = {
+    .find_proc_info = lu_find_proc_info,
+    .put_unwind_info = lu_put_unwind_info,
+    .get_dyn_info_list_addr = lu_get_dyn_info_list_addr,
+    .access_mem = lu_access_mem,
+    .access_reg = lu_access_reg,
+    .access_fpreg = lu_access_fpreg,
+    .resume = lu_resume,
+    .get_proc_name = lu_get_proc_name,
+};
+
+static void libunwind_destroy_as(ct_uw_space *s) {
+    if (s->as && lu.ok) lu.destroy_addr_space(s->as);
+    s->as = NULL;
+}
+
+static int lu_walk(ct_uw_space *s, uint64_t *pcs, int max) {
+    if (ct_uw_libunwind_load(NULL, 0) != 0) return 0;
+    if (s->as == NULL) {
+        s->as = lu.create_addr_space(&lu_accessors, 0);
+        if (s->as == NULL) return 0;
+        lu.set_caching_policy(s->as, UNW_CACHE_GLOBAL);
+    }
+    unw_cursor_t c;
+    if (lu.init_remote(&c, s->as, s) < 0) return 0;
+    int n = 0;
+    do {
+        unw_word_t ip;
+        if (lu.get_reg(&c, UNW_REG_IP, &ip) < 0 || (ip == 0 && n > 0)) break;
+        pcs[n++] = ip;
+    } while (n < max && lu.step(&c) > 0);
+    return n;
+}
+
+int ct_uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max) {
+    if (max <= 0) return 0;
+    if (get_registers(s, tid, pc_sp) != 0) return -1;
+    begin_walk(s, tid);
+    if (s->maps == NULL) load_maps(s);
+    int n = backend == CT_UW_LIBUNWIND ? lu_walk(s, pcs, max) : dw_walk(s, pcs, max);
+    if (n == 0) {  // the unwinder could not even start: the pc itself is still a frame
+        pcs[0] = s->regs[16];
+        n = 1;
+    }
+    return n;
+}
+
+// ---- Symbolisation of one module file ----
+
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &no_debuginfo_path,
+};
+
+struct ct_uw_symfile {
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+    Elf *elf;
+    Dwarf_Addr bias;
+};
+
+ct_uw_symfile *ct_uw_symfile_open(const char *path) {
+    ct_uw_symfile *f = calloc(1, sizeof *f);
+    if (f == NULL) return NULL;
+    f->dwfl = dwfl_begin(&offline_callbacks);
+    if (f->dwfl == NULL) { free(f); return NULL; }
+    dwfl_report_begin(f->dwfl);
+    // Base 0 with add_p_vaddr: module addresses are the file's link-time addresses.
+    f->mod = dwfl_report_elf(f->dwfl, path, path, -1, 0, true);
+    dwfl_report_end(f->dwfl, NULL, NULL);
+    if (f->mod) f->elf = dwfl_module_getelf(f->mod, &f->bias);
+    if (f->mod == NULL || f->elf == NULL) {
+        dwfl_end(f->dwfl);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void ct_uw_symfile_free(ct_uw_symfile *f) {
+    if (f == NULL) return;
+    dwfl_end(f->dwfl);
+    free(f);
+}
+
+int ct_uw_symfile_build_id(ct_uw_symfile *f, uint8_t *buf, int cap) {
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(f->mod, &bits, &vaddr);
+    if (n <= 0) return 0;
+    if (n > cap) n = cap;
+    memcpy(buf, bits, (size_t)n);
+    return n;
+}
+
+int ct_uw_symfile_vaddr(ct_uw_symfile *f, uint64_t file_offset, uint64_t *vaddr) {
+    return vaddr_of_offset(f->elf, file_offset, vaddr);
+}
+
+void ct_uw_symfile_lookup(ct_uw_symfile *f, uint64_t vaddr, ct_uw_syminfo *out) {
+    memset(out, 0, sizeof *out);
+    Dwarf_Addr addr = vaddr + f->bias;
+    GElf_Sym sym;
+    GElf_Off off;
+    const char *name = dwfl_module_addrinfo(f->mod, addr, &off, &sym, NULL, NULL, NULL);
+    // libdw falls back to the nearest preceding sizeless symbol: a name only inside a symbol's extent.
+    if (name && sym.st_size > 0 && off < sym.st_size) {
+        out->symbol = name;
+        out->symbol_value = sym.st_value - f->bias;
+    }
+    Dwfl_Line *line = dwfl_module_getsrc(f->mod, addr);
+    if (line) {
+        int lineno = 0;
+        const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+        if (file && lineno > 0) {
+            out->file = file;
+            out->line = lineno;
+        }
+    }
+}
+
+char *ct_uw_demangle(const char *name) {
+    if (name == NULL) return NULL;
+    if (strncmp(name, "_Z", 2) == 0) {
+        static char *(*cxa)(const char *, char *, size_t *, int *);
+        static bool looked;
+        if (!looked) { cxa = (char *(*)(const char *, char *, size_t *, int *))dlsym(RTLD_DEFAULT, "__cxa_demangle"); looked = true; }
+        int status = -1;
+        char *r = cxa ? cxa(name, NULL, NULL, &status) : NULL;
+        if (status != 0) { free(r); r = NULL; }
+        return r;
+    }
+    if (strncmp(name, "$s", 2) == 0 || strncmp(name, "_$s", 3) == 0 || strncmp(name, "$S", 2) == 0 ||
+        strncmp(name, "_$S", 3) == 0 || strncmp(name, "_T0", 3) == 0) {
+        // The Swift runtime's public demangler (present whenever this Swift program runs on a shared stdlib).
+        static char *(*sw)(const char *, size_t, char *, size_t *, uint32_t);
+        static bool looked;
+        if (!looked) { sw = (char *(*)(const char *, size_t, char *, size_t *, uint32_t))dlsym(RTLD_DEFAULT, "swift_demangle"); looked = true; }
+        return sw ? sw(name, strlen(name), NULL, NULL, 0) : NULL;
+    }
+    return NULL;
+}
+
+// ---- ptrace helpers for tests and tools ----
+
+pid_t ct_uw_spawn(const char *path, char *const argv[], int *stdout_fd) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        execv(path, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    if (pid < 0) { close(p[0]); return -1; }
+    *stdout_fd = p[0];
+    return pid;
+}
+
+int ct_uw_seize_and_stop(pid_t tid) {
+    if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) return -1;
+    if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0) return -1;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(tid, &st, __WALL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r != tid) return -1;
+        if (WIFSTOPPED(st)) return 0;
+        if (WIFEXITED(st) || WIFSIGNALED(st)) return -1;
+    }
+}
+
+int ct_uw_detach(pid_t tid) {
+    return ptrace(PTRACE_DETACH, tid, NULL, NULL) == 0 ? 0 : -1;
+}
+
+void ct_uw_kill(pid_t pid) {
+    kill(pid, SIGKILL);
+    int st;
+    while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
+}
