@@ -1,0 +1,326 @@
+// End-to-end harness: builds the C fixtures in Fixtures/run with gcc, runs the built `captrace` executable on
+// them as a subprocess, and parses the trace it wrote. Tests never wait for arbitrary children (`waitpid(-1)`)
+// in this process: every tracee belongs to a captrace subprocess.
+import Foundation
+import Synchronization
+import Testing
+import TraceModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The backends every run test is executed with. The notify backend joins this list when it lands.
+let backends = ["ptrace"]
+
+/// The trigger the namespace fixtures name: their `cap_enter()` (Fixtures/run/fixture.h).
+let capEnter = "symbol:cap_enter"
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+enum Harness {
+    /// Fixtures/run in the source tree (found from this file's path).
+    static let fixturesDir: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/run")
+
+    /// A directory for this test process's builds and work directories.
+    static let base: URL = {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("captrace-it-\(getpid())")
+        try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        return u
+    }()
+
+    /// The `captrace` executable: $CAPTRACE if set, else next to the test binary (`<scratch>/debug/captrace`).
+    static func captrace() throws -> String {
+        if let env = ProcessInfo.processInfo.environment["CAPTRACE"], !env.isEmpty { return env }
+        var candidates: [URL] = []
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            candidates.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
+        }
+        if let arg0 = CommandLine.arguments.first {
+            candidates.append(URL(fileURLWithPath: arg0).standardizedFileURL.deletingLastPathComponent())
+        }
+        for dir in candidates {
+            // The xctest bundle may be a directory on some layouts: walk up to three levels.
+            var d = dir
+            for _ in 0..<3 {
+                let p = d.appendingPathComponent("captrace").path
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), !isDir.boolValue,
+                   FileManager.default.isExecutableFile(atPath: p) { return p }
+                d = d.deletingLastPathComponent()
+            }
+        }
+        throw HarnessError("the captrace executable was not found next to the test binary (looked in "
+            + candidates.map(\.path).joined(separator: ", ") + "); build it first: swift build --build-tests")
+    }
+
+    private static let builds = Mutex<[String: String]>([:])
+
+    /// Compiles `sources` (files in Fixtures/run) with gcc and `flags` into an executable (or library) named
+    /// `name`; cached per sources+flags for the life of the test process. Returns the output's path.
+    static func build(_ sources: [String], flags: [String] = [], name: String? = nil) throws -> String {
+        let key = (sources + ["|"] + flags + ["|", name ?? ""]).joined(separator: " ")
+        return try builds.withLock { cache throws(HarnessError) -> String in
+            if let p = cache[key] { return p }
+            let dir = base.appendingPathComponent("bin/\(fnv(key))")
+            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let outName = name ?? URL(fileURLWithPath: sources[0]).deletingPathExtension().lastPathComponent
+            let out = dir.appendingPathComponent(outName).path
+            let args = ["-O1", "-g", "-Wall", "-Werror", "-o", out]
+                + sources.map { fixturesDir.appendingPathComponent($0).path } + flags
+            let r: Subprocess.Result
+            do { r = try Subprocess.run(["/usr/bin/gcc"] + args, timeout: 120) } catch {
+                throw HarnessError("gcc could not run: \(error)")
+            }
+            guard r.status == 0 else {
+                throw HarnessError("gcc \(args.joined(separator: " ")) failed (\(r.status)):\n\(r.stderr)")
+            }
+            cache[key] = out
+            return out
+        }
+    }
+
+    /// A build of one fixture source (Fixtures/run/NAME.c) with extra gcc flags.
+    static func fixture(_ name: String, _ flags: String...) throws -> String {
+        try build(["\(name).c"], flags: flags + ["-lpthread", "-ldl"],
+                  name: flags.isEmpty ? name : "\(name)-\(fnv(flags.joined(separator: " ")))")
+    }
+
+    static func fnv(_ s: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return String(h, radix: 16)
+    }
+
+    /// Runs `captrace run --backend B [options] -o TRACE -- program...` in `work` and parses the trace.
+    static func run(_ program: [String], backend: String, options: [String] = [], in work: Workdir,
+                    timeout: Double = 60) throws -> RunResult {
+        try start(program, backend: backend, options: options, in: work).finish(timeout: timeout)
+    }
+
+    /// Starts captrace without waiting for it (for tests that signal it mid-run).
+    static func start(_ program: [String], backend: String, options: [String] = [], in work: Workdir) throws
+        -> Running
+    {
+        let trace = work.path("trace.jsonl")
+        let args = ["run", "--backend", backend] + options + ["-o", trace, "--"] + program
+        let p = try Subprocess.start([try captrace()] + args, cwd: work.url.path, outputPrefix: work.path("captrace"))
+        return Running(process: p, argv: args, trace: trace, work: work)
+    }
+}
+
+/// A captrace run in progress.
+struct Running {
+    let process: Subprocess
+    let argv: [String]
+    let trace: String
+    let work: Workdir
+
+    var pid: Int32 { process.pid }
+
+    /// The trace's text so far (empty if it does not exist yet).
+    func traceSoFar() -> String { (try? String(contentsOfFile: trace, encoding: .utf8)) ?? "" }
+
+    func finish(timeout: Double = 60) throws -> RunResult {
+        let r = process.wait(timeout: timeout)
+        let text = try? String(contentsOfFile: trace, encoding: .utf8)
+        var parsed: Trace?
+        var parseError: String?
+        if let text {
+            do { parsed = try TraceReader.parse(text) } catch { parseError = error.description }
+        }
+        return RunResult(argv: argv, status: r.status, timedOut: r.timedOut, stdout: r.stdout, stderr: r.stderr,
+                         traceExists: text != nil, traceText: text ?? "", trace: parsed, traceError: parseError,
+                         cwd: work.url.path)
+    }
+}
+
+/// The outcome of one `captrace run`: exit status, the program's and captrace's output, the parsed trace.
+struct RunResult {
+    let argv: [String]
+    let status: Int32
+    let timedOut: Bool
+    let stdout: String
+    let stderr: String
+    let traceExists: Bool
+    let traceText: String
+    let trace: Trace?
+    let traceError: String?
+    /// The work directory the program ran in (its markers are `<cwd>/mark-TAG`).
+    let cwd: String
+
+    var violations: [ViolationEvent] { trace?.violations ?? [] }
+    var enters: [EnterEvent] { trace?.enters ?? [] }
+    var processes: [ProcessEvent] { trace?.processes ?? [] }
+    var summary: SummaryEvent? { trace?.summary }
+
+    /// The pid of the program captrace spawned (its `spawn` process event).
+    var programPid: Int32? { processes.first { $0.event == .spawn }?.pid }
+
+    /// Violations whose path is `path`.
+    func violations(path: String) -> [ViolationEvent] { violations.filter { $0.path == path } }
+
+    /// The marker tags (Fixtures/run/fixture.h) in violation paths, in order of recording.
+    var marks: [String] {
+        let prefix = cwd + "/mark-"
+        return violations.compactMap { v in
+            guard let p = v.path, p.hasPrefix(prefix) else { return nil }
+            return String(p.dropFirst(prefix.count))
+        }
+    }
+
+    /// Violations naming marker TAG.
+    func mark(_ tag: String) -> [ViolationEvent] { violations(path: cwd + "/mark-" + tag) }
+
+    /// Violations that are not marker lookups.
+    var nonMarkViolations: [ViolationEvent] {
+        violations.filter { !($0.path?.hasPrefix(cwd + "/mark-") ?? false) }
+    }
+
+    /// `key=value` pairs the fixture printed on stdout (space or line separated).
+    func value(_ key: String) -> String? {
+        for tok in stdout.split(whereSeparator: { $0 == "\n" || $0 == " " }) {
+            let parts = tok.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0] == key { return String(parts[1]) }
+        }
+        return nil
+    }
+
+    func int(_ key: String) -> Int? { value(key).flatMap { Int($0) } }
+
+    /// Whether the run ended normally with a well-formed, complete trace.
+    var traceIsComplete: Bool {
+        guard let t = trace, traceError == nil else { return false }
+        if case .summary = t.events.last { return t.warnings.isEmpty }
+        return false
+    }
+
+    /// Everything a failing expectation should show.
+    var digest: String {
+        var s = "captrace \(argv.joined(separator: " "))\nexit status \(status)\(timedOut ? " (TIMED OUT, killed)" : "")\n"
+        if let e = traceError { s += "trace error: \(e)\n" }
+        if !traceExists { s += "no trace file\n" }
+        if let w = trace?.warnings, !w.isEmpty { s += "trace warnings: \(w)\n" }
+        s += "enters: " + enters.map { "\($0.trigger) pid \($0.pid) tid \($0.tid)" }.joined(separator: "; ") + "\n"
+        s += "violations (\(violations.count)):\n"
+        for v in violations.prefix(40) { s += "  " + Self.describe(v) + "\n" }
+        if violations.count > 40 { s += "  ...\n" }
+        s += "stdout: \(stdout.prefix(800))\nstderr: \(stderr.prefix(1500))"
+        return s
+    }
+
+    static func describe(_ v: ViolationEvent) -> String {
+        var s = "#\(v.seq) pid \(v.pid) tid \(v.tid) \(v.abi.rawValue) \(v.syscall)(\(v.nr)) \(v.namespace.rawValue)/\(v.rule.rawValue)"
+        if let p = v.path { s += " path=\(p)" }
+        if let a = v.address { s += " address=\(a)" }
+        s += " \(v.action.rawValue)"
+        if let r = v.result { s += " result=\(r)" }
+        if let e = v.errno { s += " errno=\(e)" }
+        return s
+    }
+}
+
+/// A per-test working directory under the harness's base; removed when the test lets go of it
+/// (kept when CAPTRACE_KEEP_TMP is set, for debugging).
+final class Workdir: Sendable {
+    let url: URL
+
+    init(_ label: String = "t") throws {
+        let template = Harness.base.appendingPathComponent("\(label)-XXXXXX").path
+        var buf = Array(template.utf8CString)
+        guard let p = mkdtemp(&buf) else { throw HarnessError("mkdtemp failed for \(template)") }
+        // Resolve symlinks so paths compare with what the kernel reports.
+        url = URL(fileURLWithPath: String(cString: p)).resolvingSymlinksInPath()
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit {
+        if ProcessInfo.processInfo.environment["CAPTRACE_KEEP_TMP"] == nil {
+            try? FileManager.default.removeItem(at: url)
+        }
+    }
+}
+
+/// A child process with stdout and stderr captured in files (no pipes to drain), waited for with a timeout.
+final class Subprocess: @unchecked Sendable {
+    struct Result {
+        let status: Int32
+        let timedOut: Bool
+        let stdout: String
+        let stderr: String
+    }
+
+    let process: Process
+    let outPath: String
+    let errPath: String
+
+    var pid: Int32 { process.processIdentifier }
+
+    private init(process: Process, outPath: String, errPath: String) {
+        self.process = process; self.outPath = outPath; self.errPath = errPath
+    }
+
+    static func start(_ argv: [String], cwd: String? = nil, outputPrefix: String? = nil) throws -> Subprocess {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let prefix: String
+        if let outputPrefix { prefix = outputPrefix } else {
+            prefix = Harness.base.appendingPathComponent("proc-\(UUID().uuidString)").path
+        }
+        let out = prefix + ".stdout", err = prefix + ".stderr"
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle(forWritingAtPath: out)
+        p.standardError = FileHandle(forWritingAtPath: err)
+        try p.run()
+        return Subprocess(process: p, outPath: out, errPath: err)
+    }
+
+    static func run(_ argv: [String], cwd: String? = nil, timeout: Double = 60) throws -> Result {
+        let s = try start(argv, cwd: cwd)
+        let r = s.wait(timeout: timeout)
+        try? FileManager.default.removeItem(atPath: s.outPath)
+        try? FileManager.default.removeItem(atPath: s.errPath)
+        return r
+    }
+
+    /// Waits up to `timeout` seconds; on timeout kills the process (SIGKILL) and reports it.
+    func wait(timeout: Double) -> Result {
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while process.isRunning {
+            if Date() > deadline {
+                timedOut = true
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+            usleep(5_000)
+        }
+        process.waitUntilExit()
+        let status: Int32 = process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
+        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return Result(status: status, timedOut: timedOut, stdout: out, stderr: err)
+    }
+}
+
+/// The state letter of /proc/PID/stat ("R", "S", "t", "T", "Z"...), nil when the process does not exist.
+func procState(_ pid: Int32) -> String? {
+    guard let s = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = s.lastIndex(of: ")") else { return nil }
+    let rest = s[s.index(after: close)...].split(separator: " ")
+    return rest.first.map(String.init)
+}
+
+/// The executable of a live process, nil when gone (or a zombie).
+func procExe(_ pid: Int32) -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") }

@@ -1,0 +1,51 @@
+// Capability mode and processes: forks before and after entry, threads created before entry, exec.
+import Foundation
+import Testing
+import TraceModel
+
+@Suite("run: processes and threads")
+struct ProcessTests {
+    @Test("a child forked before entry stays outside; one forked after inherits capability mode", arguments: backends)
+    func forks(backend: String) throws {
+        let w = try Workdir("fork")
+        let r = try Harness.run([try Harness.fixture("fork")], backend: backend, options: ["--enter-at", capEnter], in: w)
+        expectRun(r, backend: backend, trigger: capEnter)
+        let parent = try #require(r.int("parent").map(Int32.init), "\(r.digest)")
+        let before = try #require(r.int("before").map(Int32.init), "\(r.digest)")
+        let after = try #require(r.int("after").map(Int32.init), "\(r.digest)")
+        #expect(r.programPid == parent)
+        #expect(r.marks == ["parent", "child-after"], "\(r.digest)")
+        #expect(r.mark("parent").first?.pid == parent, "\(r.digest)")
+        #expect(r.mark("child-after").first?.pid == after, "the child's violation carries its own pid\n\(r.digest)")
+        #expect(r.violations.allSatisfy { $0.pid != before }, "the child forked before entry made violations")
+        let forkEvents = r.processes.filter { $0.event == .fork }
+        #expect(forkEvents.first { $0.pid == before }?.capabilityMode == false, "fork event of the early child\n\(r.digest)")
+        #expect(forkEvents.first { $0.pid == after }?.capabilityMode == true, "fork event of the late child\n\(r.digest)")
+        #expect(forkEvents.first { $0.pid == after }?.ppid == parent)
+    }
+
+    @Test("a thread created before entry shares its process's capability mode", arguments: backends)
+    func threadBeforeEntry(backend: String) throws {
+        let w = try Workdir("thread")
+        let r = try Harness.run([try Harness.fixture("thread")], backend: backend, options: ["--enter-at", capEnter], in: w)
+        expectRun(r, backend: backend, trigger: capEnter)
+        let pid = try #require(r.int("pid").map(Int32.init), "\(r.digest)")
+        let tid = try #require(r.int("tid").map(Int32.init), "\(r.digest)")
+        #expect(r.marks == ["thread", "main"], "\(r.digest)")
+        let v = r.mark("thread").first
+        #expect(v?.pid == pid && v?.tid == tid, "thread violation pid/tid: \(v.map(RunResult.describe) ?? "nil")")
+        #expect(r.mark("main").first?.tid == pid)
+    }
+
+    @Test("observe mode: capability mode survives an exec", arguments: backends)
+    func survivesExec(backend: String) throws {
+        let w = try Workdir("exec-keep")
+        let bin = try Harness.fixture("exec")
+        let r = try Harness.run([bin, "first"], backend: backend, options: ["--enter-at", capEnter], in: w)
+        expectRun(r, backend: backend, trigger: capEnter)
+        #expect(r.shapes == ["execve filesystem/exec \(bin)"], "\(r.digest)")
+        #expect(r.marks == ["after-exec"], "\(r.digest)")
+        #expect(r.mark("after-exec").first?.pid == r.programPid, "\(r.digest)")
+        #expect(r.processes.contains { $0.event == .exec && $0.pid == r.programPid }, "no exec process event\n\(r.digest)")
+    }
+}
