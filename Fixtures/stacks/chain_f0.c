@@ -2,6 +2,6 @@
 int f1(int fd);
 
 int f0(int fd) {
-    int r = f1(fd);
-    return r + 0 * fd;  // keep the call from being a tail call
+    volatile int r = f1(fd);  // the call line; volatile keeps it from being a tail call at any -O
+    return r;
 }

@@ -2,6 +2,6 @@
 int f2(int fd);
 
 int f1(int fd) {
-    int r = f2(fd);
-    return r + 0 * fd;  // keep the call from being a tail call
+    volatile int r = f2(fd);  // the call line; volatile keeps it from being a tail call at any -O
+    return r;
 }

@@ -3,6 +3,6 @@
 
 int f3(int fd) {
     char c;
-    long r = read(fd, &c, 1);
-    return (int)r + 0 * fd;  // keep read from being a tail call
+    volatile long r = read(fd, &c, 1);  // the call line; volatile keeps read from being a tail call
+    return (int)r;
 }

@@ -1,2 +1,121 @@
-import CLibdw
+import CTraceShims
 import TraceModel
+
+/// Which library walks the stack; both share one symboliser, so they differ only in unwinding.
+public enum UnwinderKind: String, Sendable, CaseIterable {
+    case libdw, libunwind
+}
+
+/// Walks and symbolises the user-space stacks of traced threads.
+///
+/// Not thread-safe: call it only from the thread that makes the ptrace calls (the tracer thread). Per address
+/// space it keeps the mappings, the unwinder's module and unwind-table caches, and the symbolised frame of every
+/// pc seen (per-site economy: the walk runs every time, symbolisation once per pc). Symbol tables are loaded once
+/// per module file, shared by every process mapping it (keyed by build-id).
+public final class StackWalker {
+    public let kind: UnwinderKind
+    public let maxDepth: Int
+    private var spaces: [Int32: AddressSpace] = [:]
+    private let symboliser = Symboliser()
+    private var pcs: [UInt64]
+
+    /// `maxDepth` 0 records no stacks and costs nothing.
+    public init(kind: UnwinderKind, maxDepth: Int) {
+        self.kind = kind
+        self.maxDepth = max(0, maxDepth)
+        self.pcs = [UInt64](repeating: 0, count: max(1, maxDepth))
+    }
+
+    deinit {
+        for s in spaces.values { ct_uw_space_free(s.space) }
+    }
+
+    /// Whether the chosen unwinder could be loaded (libunwind is dlopen'ed on first use); nil, or the reason.
+    public var unavailableReason: String? {
+        guard kind == .libunwind else { return nil }
+        var buf = [CChar](repeating: 0, count: 256)
+        return ct_uw_libunwind_load(&buf, buf.count) == 0 ? nil : cString(buf)
+    }
+
+    /// The stack of thread `tid` of process `pid`, innermost first, symbolised. The thread must be
+    /// ptrace-stopped by the calling thread.
+    public func stack(pid: Int32, tid: Int32) -> [Frame] {
+        walk(pid: pid, tid: tid, pcSp: nil)
+    }
+
+    /// Unwind from given registers of a thread that is NOT ptrace-stopped (seccomp user-notification backend:
+    /// rip/rsp from /proc/TID/syscall; memory read with process_vm_readv). Best effort: a frame whose caller
+    /// needs a register other than rsp/rip to be found ends the stack.
+    public func stack(pid: Int32, tid: Int32, pc: UInt64, sp: UInt64) -> [Frame] {
+        walk(pid: pid, tid: tid, pcSp: (pc, sp))
+    }
+
+    /// The program counters only (the unwinder's raw output), innermost first.
+    public func pcs(pid: Int32, tid: Int32) -> [UInt64] {
+        rawWalk(pid: pid, tid: tid, pcSp: nil).map { Array(pcs[0..<$0.count]) } ?? []
+    }
+
+    /// Drop everything known about the address space of `pid` (its image was replaced).
+    public func processExeced(pid: Int32) {
+        if let s = spaces[pid] {
+            ct_uw_space_reset(s.space)
+            s.frames.removeAll()
+        }
+    }
+
+    public func processExited(pid: Int32) {
+        if let s = spaces.removeValue(forKey: pid) { ct_uw_space_free(s.space) }
+    }
+
+    private func space(_ pid: Int32) -> AddressSpace? {
+        if let s = spaces[pid] { return s }
+        guard let p = ct_uw_space_new(pid) else { return nil }
+        let s = AddressSpace(space: p)
+        spaces[pid] = s
+        return s
+    }
+
+    private func rawWalk(pid: Int32, tid: Int32, pcSp: (UInt64, UInt64)?) -> (space: AddressSpace, count: Int)? {
+        guard maxDepth > 0, let s = space(pid) else { return nil }
+        let backend = Int32(kind == .libdw ? CT_UW_LIBDW : CT_UW_LIBUNWIND)
+        let n: Int32 = pcs.withUnsafeMutableBufferPointer { buf in
+            if let (pc, sp) = pcSp {
+                let regs: [UInt64] = [pc, sp]
+                return ct_uw_walk(s.space, backend, tid, regs, buf.baseAddress, Int32(maxDepth))
+            }
+            return ct_uw_walk(s.space, backend, tid, nil, buf.baseAddress, Int32(maxDepth))
+        }
+        return n > 0 ? (s, Int(n)) : nil
+    }
+
+    private func walk(pid: Int32, tid: Int32, pcSp: (UInt64, UInt64)?) -> [Frame] {
+        guard let (s, n) = rawWalk(pid: pid, tid: tid, pcSp: pcSp) else { return [] }
+        var frames: [Frame] = []
+        frames.reserveCapacity(n)
+        for i in 0..<n {
+            let pc = pcs[i]
+            // A caller's pc is a return address: look up pc-1, the call instruction, but report pc.
+            let key = FrameKey(pc: pc, isReturnAddress: i > 0)
+            if let f = s.frames[key] {
+                frames.append(f)
+                continue
+            }
+            let f = symboliser.frame(space: s.space, pc: pc, isReturnAddress: i > 0)
+            s.frames[key] = f
+            frames.append(f)
+        }
+        return frames
+    }
+}
+
+struct FrameKey: Hashable {
+    var pc: UInt64
+    var isReturnAddress: Bool
+}
+
+/// One traced address space: the C side's state and the symbolised frames by pc.
+final class AddressSpace {
+    let space: OpaquePointer
+    var frames: [FrameKey: Frame] = [:]
+    init(space: OpaquePointer) { self.space = space }
+}

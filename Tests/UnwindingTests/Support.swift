@@ -1,4 +1,6 @@
+import CTraceShims
 import Foundation
+import TraceModel
 
 /// Builds fixture programs from Fixtures/stacks with the system compilers, once per distinct command.
 enum FixtureBuilder {
@@ -41,13 +43,88 @@ enum FixtureBuilder {
         return out
     }
 
-    /// Compiles `sources` (file names in Fixtures/stacks) into an executable named `name` with `flags`.
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var built: [String: String] = [:]
+
+    /// Compiles `sources` (file names in Fixtures/stacks) into an executable named `name` with `flags`, once per
+    /// name for the whole test run (tests run in parallel: a file is never rewritten while another test runs it).
     static func build(_ name: String, sources: [String], flags: [String], compiler: String = "/usr/bin/gcc",
                       strip: Bool = false) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let done = built[name] { return done }
         let out = outDir + "/" + name
+        let tmp = out + ".tmp"
         let srcs = sources.map { sourceDir.appendingPathComponent($0).path }
-        try run(compiler, flags + srcs + ["-o", out])
-        if strip { try run("/usr/bin/strip", ["--strip-all", out]) }
+        try run(compiler, flags + srcs + ["-o", tmp])
+        if strip { try run("/usr/bin/strip", ["--strip-all", tmp]) }
+        guard rename(tmp, out) == 0 else { throw BuildError(description: "rename \(tmp) failed") }
+        built[name] = out
         return out
+    }
+}
+
+/// A fixture process blocked in a syscall, for the duration of one synchronous test body.
+enum Tracee {
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    /// Starts `exe`, waits for its "ready" line and until it is blocked in syscall `nr`, then runs `body`
+    /// with its pid. With `stop` the test thread PTRACE_SEIZEs and interrupts it first (and detaches after):
+    /// every ptrace call happens on this thread, inside this synchronous function.
+    static func run<T>(_ exe: String, args: [String] = [], blockedIn nr: Int = 0, stop: Bool = true,
+                       _ body: (Int32) throws -> T) throws -> T {
+        var fd: Int32 = -1
+        let argv = ([exe] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let pid = ct_uw_spawn(exe, argv, &fd)
+        guard pid > 0 else { throw Failure(description: "spawn \(exe) failed") }
+        defer { ct_uw_kill(pid); close(fd) }
+        var buf = [UInt8](repeating: 0, count: 64)
+        var got = 0
+        while got < 6 {
+            let r = read(fd, &buf[got], buf.count - got)
+            guard r > 0 else { throw Failure(description: "\(exe) exited before ready") }
+            got += r
+        }
+        // Wait until the thread is parked in the syscall (the line is printed just before it).
+        var blocked = false
+        for _ in 0..<400 {
+            if let s = FixtureBuilder.readFile("/proc/\(pid)/syscall"), s.split(separator: " ").first == "\(nr)" {
+                blocked = true
+                break
+            }
+            usleep(5000)
+        }
+        guard blocked else { throw Failure(description: "\(exe) never blocked in syscall \(nr)") }
+        if stop {
+            guard ct_uw_seize_and_stop(pid) == 0 else { throw Failure(description: "seize \(pid) failed") }
+        }
+        defer { if stop { _ = ct_uw_detach(pid) } }
+        return try body(pid)
+    }
+}
+
+extension Array where Element == Frame {
+    /// Symbols, with "?" for unnamed frames, for messages.
+    var names: [String] { map { $0.symbol ?? "?" } }
+
+    /// Whether `chain` appears as consecutive symbols.
+    func hasConsecutive(_ chain: [String]) -> Bool {
+        let n = names
+        guard n.count >= chain.count else { return false }
+        for start in 0...(n.count - chain.count) where [String](n[start..<(start + chain.count)]) == chain {
+            return true
+        }
+        return false
+    }
+
+    var rendered: String {
+        map { (f: Frame) -> String in
+            let pc = "0x" + String(f.pc, radix: 16)
+            let sym = (f.symbol ?? "?") + "+" + (f.symbolOffset.map { String($0) } ?? "?")
+            let mod = (f.module ?? "?") + "+0x" + (f.offset.map { String($0, radix: 16) } ?? "?")
+            let src = (f.file ?? "-") + ":" + (f.line.map { String($0) } ?? "-")
+            return [pc, sym, mod, src].joined(separator: " ")
+        }.joined(separator: "\n")
     }
 }
