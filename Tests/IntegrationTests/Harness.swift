@@ -22,10 +22,12 @@ struct HarnessError: Error, CustomStringConvertible {
 }
 
 enum Harness {
-    /// Fixtures/run in the source tree (found from this file's path).
-    static let fixturesDir: URL = URL(fileURLWithPath: #filePath)
+    /// The repository (found from this file's path).
+    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/run")
+
+    /// Fixtures/run in the source tree.
+    static let fixturesDir: URL = repoRoot.appendingPathComponent("Fixtures/run")
 
     /// A directory for this test process's builds and work directories.
     static let base: URL = {
