@@ -50,8 +50,10 @@ let package = Package(
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),
         .testTarget(name: "CapabilityPolicyTests", dependencies: ["CapabilityPolicy", "SyscallCatalog", "TraceModel"]),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"]),
-        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "TraceModel"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],
+                    exclude: ["Fixtures", "Golden"]),
+        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "TraceModel", "SyscallCatalog"],
+                    exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTraceShims"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
         .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "captrace"]),

@@ -1,0 +1,94 @@
+import Diagnosis
+import TraceModel
+
+/// The sites as JSON for scripts: one object per site with its events (by seq), counts, hint and culprit.
+/// Frames use the trace's frame objects. `report_version` changes only when a field changes meaning.
+enum JSONReport {
+    static func render(_ m: ReportModel) -> String {
+        var o: [(String, JSONValue)] = [("format", "captrace-report"), ("report_version", .int(1))]
+        if let h = m.header {
+            o.append(("program", .object([
+                ("argv", .array(h.argv.map { .string($0) })), ("trigger", .string(h.trigger)),
+                ("mode", .string(h.mode)), ("backend", .string(h.backend)), ("arch", .string(h.arch)),
+                ("started", .string(h.started)),
+            ])))
+        }
+        o.append(("warnings", .array(m.warnings.map { .string($0) })))
+        o.append(("enter", .array(m.enters.map(enter))))
+        o.append(("sites", .array(m.sites.map(site))))
+        o.append(("totals", totals(m)))
+        if let s = m.summary {
+            var so: [(String, JSONValue)] = [("exit_status", .int(Int64(s.exitStatus))), ("duration_ms", .int(Int64(s.durationMs)))]
+            if let i = s.interrupted { so.append(("interrupted", .bool(i))) }
+            o.append(("summary", .object(so)))
+        } else {
+            o.append(("summary", .null))
+        }
+        return JSONValue.object(o).pretty() + "\n"
+    }
+
+    static func enter(_ e: EnterEvent) -> JSONValue {
+        var o: [(String, JSONValue)] = [("pid", .int(Int64(e.pid))), ("tid", .int(Int64(e.tid))),
+                                        ("trigger", .string(e.trigger)), ("t_ns", .int(Int64(bitPattern: e.tNs)))]
+        o.append(("inherited_from", e.inheritedFrom.map { .int(Int64($0)) } ?? .null))
+        o.append(("stack", .array(e.stack.map(TraceCodec.json))))
+        o.append(("fds", .array(e.fds.map(TraceCodec.json))))
+        return .object(o)
+    }
+
+    static func hint(_ h: Hint?) -> JSONValue {
+        guard let h else { return .null }
+        return .object([("id", .string(h.id)), ("title", .string(h.title)), ("explanation", .string(h.explanation)),
+                        ("fix", .string(h.fix)), ("references", .array(h.references.map { .string($0) }))])
+    }
+
+    static func site(_ s: SiteGroup) -> JSONValue {
+        let v = s.first
+        let c = s.culprit
+        var culprit: [(String, JSONValue)] = [("library", c.library.map { .string($0) } ?? .null),
+                                              ("program", c.program.map { .string($0) } ?? .null)]
+        culprit.append(("program_frame_index", c.programFrameIndex.map { .int(Int64($0)) } ?? .null))
+        culprit.append(("text", c.line.map { .string($0) } ?? .null))
+        return .object([
+            ("site", .string(s.id)),
+            ("count", .int(Int64(s.count))),
+            ("pids", .array(s.pids.map { .int(Int64($0)) })),
+            ("syscall", .string(v.syscall)),
+            ("abi", .string(v.abi.rawValue)),
+            ("namespace", .string(v.namespace.rawValue)),
+            ("rule", .string(v.rule.rawValue)),
+            ("paths", .array(s.paths.map { .string($0) })),
+            ("addresses", .array(s.addresses.map { .string($0) })),
+            ("actions", .array(s.actions.map { .string($0.rawValue) })),
+            ("hint", hint(s.hint)),
+            ("culprit", .object(culprit)),
+            ("seqs", .array(s.events.map { .int(Int64($0.seq)) })),
+            ("events", .array(s.events.map(event))),
+            ("stack", .array(v.stack.map(TraceCodec.json))),
+        ])
+    }
+
+    static func event(_ v: ViolationEvent) -> JSONValue {
+        var o: [(String, JSONValue)] = [("seq", .int(Int64(v.seq))), ("t_ns", .int(Int64(bitPattern: v.tNs))),
+                                        ("pid", .int(Int64(v.pid))), ("tid", .int(Int64(v.tid))),
+                                        ("args", .object(v.args.map { ($0.0, TraceCodec.json($0.1)) }))]
+        o.append(("path", v.path.map { .string($0) } ?? .null))
+        o.append(("address", v.address.map { .string($0) } ?? .null))
+        o.append(("action", .string(v.action.rawValue)))
+        o.append(("result", v.result.map { .int($0) } ?? .null))
+        o.append(("errno", v.errno.map { .string($0) } ?? .null))
+        return .object(o)
+    }
+
+    static func totals(_ m: ReportModel) -> JSONValue {
+        .object([
+            ("violations", .int(Int64(m.violations.count))),
+            ("sites", .int(Int64(m.sites.count))),
+            ("processes", .int(Int64(m.violatingPids.count))),
+            ("by_namespace", .object(m.namespaceTotals.map {
+                ($0.0.rawValue, .object([("violations", .int(Int64($0.1))), ("sites", .int(Int64($0.2)))]))
+            })),
+            ("by_hint", .object(m.hintTotals.map { ($0.0 ?? "none", .int(Int64($0.1))) })),
+        ])
+    }
+}

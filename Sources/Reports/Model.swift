@@ -1,0 +1,267 @@
+import Diagnosis
+import TraceModel
+
+/// What every report format shows, computed once from a trace: the violation sites in order of first
+/// occurrence, their hints and culprits, the entries into capability mode, and the totals.
+struct ReportModel {
+    let header: HeaderEvent?
+    let warnings: [String]
+    let enters: [EnterEvent]
+    let sites: [SiteGroup]
+    let violations: [ViolationEvent]
+    let summary: SummaryEvent?
+    /// Earliest timestamp in the trace; times are shown relative to it.
+    let t0: UInt64
+    /// Every pid that appears, in order of appearance, with its program (exec'd path).
+    let processes: [(pid: Int32, program: String?)]
+
+    init(_ trace: Trace) {
+        header = trace.header
+        warnings = trace.warnings
+        summary = trace.summary
+        var enters: [EnterEvent] = []
+        var order: [String] = []
+        var groups: [String: SiteGroup] = [:]
+        var exe: [Int32: String] = [:]
+        var procs: [(pid: Int32, program: String?)] = []
+        var seenPid = Set<Int32>()
+        var t0 = UInt64.max
+        var all: [ViolationEvent] = []
+        let argv0 = trace.header?.argv.first
+        func sawPid(_ pid: Int32) {
+            if seenPid.insert(pid).inserted { procs.append((pid, exe[pid] ?? argv0)) }
+        }
+        for e in trace.events {
+            switch e {
+            case .process(let p):
+                t0 = min(t0, p.tNs)
+                switch p.event {
+                case .spawn, .exec: if let path = p.path { exe[p.pid] = path }
+                case .fork, .thread: if exe[p.pid] == nil, let parent = exe[p.ppid] { exe[p.pid] = parent }
+                case .exit: break
+                }
+                sawPid(p.pid)
+                if let i = procs.firstIndex(where: { $0.pid == p.pid }), let path = exe[p.pid] { procs[i].program = path }
+            case .enter(let en):
+                t0 = min(t0, en.tNs)
+                enters.append(en)
+                sawPid(en.pid)
+            case .violation(let v):
+                t0 = min(t0, v.tNs)
+                sawPid(v.pid)
+                all.append(v)
+                if groups[v.site] == nil {
+                    order.append(v.site)
+                    let program = displayProgram(exe[v.pid] ?? argv0, argv0: argv0)
+                    let hint = Hints.resolve(v)
+                    groups[v.site] = SiteGroup(id: v.site, events: [], hint: hint,
+                                               culprit: Culprit(v.stack, program: program, hint: hint))
+                }
+                groups[v.site]!.events.append(v)
+            case .header, .fdop, .summary:
+                break
+            }
+        }
+        self.enters = enters
+        self.sites = order.map { groups[$0]! }
+        self.violations = all
+        self.t0 = t0 == .max ? 0 : t0
+        self.processes = procs
+    }
+
+    var violatingPids: [Int32] {
+        var seen = Set<Int32>(), out: [Int32] = []
+        for v in violations where seen.insert(v.pid).inserted { out.append(v.pid) }
+        return out
+    }
+
+    /// (namespace, violations, sites) for each namespace that occurs, in the contract's order.
+    var namespaceTotals: [(Namespace, Int, Int)] {
+        Namespace.allCases.compactMap { ns in
+            let n = violations.filter { $0.namespace == ns }.count
+            guard n > 0 else { return nil }
+            return (ns, n, sites.filter { $0.first.namespace == ns }.count)
+        }
+    }
+
+    /// (hint id or nil, violations) in order of first occurrence.
+    var hintTotals: [(String?, Int)] {
+        var out: [(String?, Int)] = []
+        for s in sites {
+            if let i = out.firstIndex(where: { $0.0 == s.hint?.id }) { out[i].1 += s.count } else { out.append((s.hint?.id, s.count)) }
+        }
+        return out
+    }
+
+    func relative(_ t: UInt64) -> String { formatSeconds(t >= t0 ? t - t0 : 0) }
+}
+
+/// The violations made from one call site (equal stacks).
+struct SiteGroup {
+    let id: String
+    var events: [ViolationEvent]
+    let hint: Hint?
+    let culprit: Culprit
+
+    var first: ViolationEvent { events[0] }
+    var count: Int { events.count }
+    var pids: [Int32] { unique(events.map(\.pid)) }
+    var paths: [String] { unique(events.compactMap(\.path)) }
+    var addresses: [String] { unique(events.compactMap(\.address)) }
+    var actions: [Action] { unique(events.map(\.action)) }
+    /// The most severe action at this site: denied, then allowed, then allowed by the baseline.
+    var worstAction: Action {
+        if actions.contains(.denied) { return .denied }
+        return actions.contains(.allowed) ? .allowed : .allowedByBaseline
+    }
+    /// Distinct outcomes with their counts, e.g. [("3", 1), ("-1 ENOENT", 2)].
+    var outcomes: [(String, Int)] {
+        var out: [(String, Int)] = []
+        for e in events {
+            let o = outcome(e)
+            if let i = out.firstIndex(where: { $0.0 == o }) { out[i].1 += 1 } else { out.append((o, 1)) }
+        }
+        return out
+    }
+}
+
+/// Who is to blame for a site: the library that made the call and the innermost frame of the program's own
+/// executable that led there.
+struct Culprit {
+    /// Name of the library that made the call: the hint's caller, else the innermost frame's module basename.
+    let library: String?
+    /// Index of the innermost frame in the program's executable, if any.
+    let programFrameIndex: Int?
+    let programFrame: Frame?
+    /// The program as the trace names it (exec'd path, else argv[0]).
+    let program: String?
+    let hasStack: Bool
+
+    init(_ stack: [Frame], program: String?, hint: Hint?) {
+        self.program = program
+        hasStack = !stack.isEmpty
+        let inner = stack.first?.module.map(PathText.basename)
+        var idx: Int? = nil
+        if let program {
+            let base = PathText.basename(program)
+            idx = stack.firstIndex { f in
+                guard let m = f.module else { return false }
+                return m == program || PathText.basename(m) == base
+            }
+        }
+        programFrameIndex = idx
+        programFrame = idx.map { stack[$0] }
+        library = hint?.caller ?? inner
+    }
+
+    /// "libc resolver, called from `lookup_peer` in `./demo`".
+    var line: String? {
+        if let f = programFrame, let program {
+            let at = "`\(frameName(f))` in `\(program)`" + (fileLine(f).map { " (\($0))" } ?? "")
+            if programFrameIndex == 0 { return "direct call from " + at }
+            return (library ?? "unknown code") + ", called from " + at
+        }
+        guard let library else { return nil }
+        if !hasStack { return library + " (no stack recorded)" }
+        return library + (program.map { ", with no frame in `\($0)` itself" } ?? "")
+    }
+}
+
+/// The program as the user named it: argv[0] when it names the same file as the exec'd path, else the path.
+func displayProgram(_ path: String?, argv0: String?) -> String? {
+    guard let path else { return argv0 }
+    if let argv0, PathText.basename(argv0) == PathText.basename(path) { return argv0 }
+    return path
+}
+
+func unique<T: Hashable>(_ xs: [T]) -> [T] {
+    var seen = Set<T>(), out: [T] = []
+    for x in xs where seen.insert(x).inserted { out.append(x) }
+    return out
+}
+
+func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+/// `symbol` if known, else `module+0xoffset`, else the pc.
+func frameName(_ f: Frame) -> String {
+    if let s = f.symbol { return s }
+    return moduleOffset(f)
+}
+
+/// `libc.so.6+0x10f3a0` (module basename), or the bare pc when the module is unknown.
+func moduleOffset(_ f: Frame) -> String {
+    if let m = f.module, let o = f.offset { return PathText.basename(m) + "+" + hex(o) }
+    if let m = f.module { return PathText.basename(m) + "@" + hex(f.pc) }
+    return hex(f.pc)
+}
+
+func symbolWithOffset(_ f: Frame) -> String? {
+    guard let s = f.symbol else { return nil }
+    if let o = f.symbolOffset, o != 0 { return "\(s)+\(o)" }
+    return s
+}
+
+func fileLine(_ f: Frame) -> String? {
+    guard let file = f.file else { return nil }
+    return f.line.map { "\(file):\($0)" } ?? file
+}
+
+/// "3", "-1 ENOENT", or "?" where the backend could not see the result.
+func outcome(_ v: ViolationEvent) -> String {
+    if let e = v.errno { return "-1 \(e)" }
+    if let r = v.result { return r < 0 ? "-1 errno \(-r)" : "\(r)" }
+    return "?"
+}
+
+/// One decoded argument: integers in decimal, flag and constant names bare, other strings quoted.
+func renderArg(_ a: ArgValue) -> String {
+    switch a {
+    case .int(let i): return String(i)
+    case .null: return "NULL"
+    case .string(let s):
+        let bare = !s.isEmpty && s.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
+                || b == UInt8(ascii: "_") || b == UInt8(ascii: "|") || b == UInt8(ascii: "-") || b == UInt8(ascii: "+")
+        }
+        if bare || s.hasPrefix("{") || s.hasPrefix("[") { return s }
+        return quoteC(s)
+    }
+}
+
+/// A C-style quoted string, escaping quotes, backslashes and control characters.
+func quoteC(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if u.value < 0x20 || u.value == 0x7f {
+                let h = String(u.value, radix: 16)
+                out += "\\x" + (h.count < 2 ? "0" + h : h)
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// `openat(dirfd=AT_FDCWD, pathname="/etc/hosts", flags=O_RDONLY|O_CLOEXEC)`.
+func renderCall(_ v: ViolationEvent) -> String {
+    v.syscall + "(" + v.args.map { "\($0.0)=\(renderArg($0.1))" }.joined(separator: ", ") + ")"
+}
+
+/// Nanoseconds as seconds with six decimals: "+1.002345s".
+func formatSeconds(_ ns: UInt64) -> String {
+    let us = ns / 1000
+    let frac = String(us % 1_000_000)
+    return "+\(us / 1_000_000)." + String(repeating: "0", count: 6 - frac.count) + frac + "s"
+}
+
+func plural(_ n: Int, _ word: String, _ many: String? = nil) -> String {
+    "\(n) " + (n == 1 ? word : (many ?? word + "s"))
+}

@@ -1,0 +1,186 @@
+import Diagnosis
+import TraceModel
+
+/// The kdump-like text report: the run, where capability mode began with the descriptors held, one block per
+/// site in order of first occurrence, then totals.
+struct TextReport {
+    let model: ReportModel
+    let color: Bool
+
+    private func sgr(_ code: String, _ s: String) -> String { color ? "\u{1b}[\(code)m\(s)\u{1b}[0m" : s }
+    private func bold(_ s: String) -> String { sgr("1", s) }
+    private func dim(_ s: String) -> String { sgr("2", s) }
+    private func action(_ a: Action) -> String {
+        switch a {
+        case .denied: sgr("31", a.rawValue)
+        case .allowed: sgr("33", a.rawValue)
+        case .allowedByBaseline: sgr("32", a.rawValue)
+        }
+    }
+
+    func render() -> String {
+        var out: [String] = []
+        if let h = model.header {
+            out.append(bold("captrace report") + ": " + h.argv.map(shellWord).joined(separator: " "))
+            var meta = ["trigger \(h.trigger)", "mode \(h.mode)", "backend \(h.backend)", h.arch]
+            if let e = h.denyErrno, h.mode == "enforce" { meta.append("deny \(e)") }
+            if let u = h.unwinder { meta.append("unwinder \(u)") }
+            meta.append("started \(h.started)")
+            out.append("  " + meta.joined(separator: ", "))
+        }
+        for w in model.warnings { out.append(sgr("35", "warning: ") + w) }
+        out.append("")
+
+        out.append(bold("CAPABILITY MODE"))
+        if model.enters.isEmpty { out.append("  never entered: the trigger was not reached") }
+        for e in model.enters {
+            if let parent = e.inheritedFrom {
+                out.append("  pid \(e.pid) entered by inheritance from pid \(parent) at \(model.relative(e.tNs))")
+                continue
+            }
+            out.append("  pid \(e.pid) tid \(e.tid) entered at \(e.trigger), \(model.relative(e.tNs))")
+            if !e.stack.isEmpty { out += stackLines(e.stack, indent: "    ") }
+            if !e.fds.isEmpty {
+                out.append("    descriptors held:")
+                out += fdTable(e.fds).map { "      " + $0 }
+            }
+        }
+        out.append("")
+
+        let n = model.sites.count
+        out.append(bold("VIOLATIONS") + " (" + plural(model.violations.count, "violation") + " at " + plural(n, "site") + ")")
+        var explained: [String: Int] = [:]  // hint id -> the site where its explanation was printed
+        for (i, s) in model.sites.enumerated() {
+            out.append("")
+            out += site(s, index: i + 1, of: n, explainedAt: s.hint.flatMap { explained[$0.id] })
+            if let h = s.hint, explained[h.id] == nil { explained[h.id] = i + 1 }
+        }
+        if n > 0 { out.append("") }
+
+        out.append(bold("TOTALS"))
+        out.append("  " + plural(model.violations.count, "violation") + " at " + plural(n, "site") + " in "
+                   + plural(model.violatingPids.count, "process", "processes"))
+        for (ns, v, s) in model.namespaceTotals {
+            out.append("  " + pad(ns.rawValue, 11) + " " + pad(plural(v, "violation"), 14) + " " + plural(s, "site"))
+        }
+        if !model.hintTotals.isEmpty {
+            let text = "hints: " + model.hintTotals.map { "\($0.0 ?? "none") \($0.1)" }.joined(separator: ", ")
+            out += wrap(text, width: 100).enumerated().map { ($0.offset == 0 ? "  " : "    ") + $0.element }
+        }
+        if let s = model.summary {
+            out.append("  exit status \(s.exitStatus) after \(s.durationMs) ms" + (s.interrupted == true ? " (interrupted)" : ""))
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// One site; a hint already explained at an earlier site is named with a pointer back to it.
+    func site(_ s: SiteGroup, index: Int, of total: Int, explainedAt: Int?) -> [String] {
+        let v = s.first
+        var out: [String] = []
+        out.append(bold("site \(index)/\(total)") + "  " + plural(s.count, "violation") + "  pid "
+                   + s.pids.map(String.init).joined(separator: ",") + "  \(v.namespace.rawValue)/\(v.rule.rawValue)  "
+                   + s.actions.map(action).joined(separator: ",") + dim("  [\(s.id)]"))
+        let abi = v.abi == .x86_64 ? "" : " [\(v.abi.rawValue)]"
+        out.append("  " + renderCall(v) + " = " + outcome(v) + abi)
+        for p in s.paths.prefix(8) { out.append("  path " + p) }
+        if s.paths.count > 8 { out.append("  ... and \(plural(s.paths.count - 8, "more path"))") }
+        for a in s.addresses.prefix(8) { out.append("  address " + a) }
+        if s.addresses.count > 8 { out.append("  ... and \(plural(s.addresses.count - 8, "more address", "more addresses"))") }
+        let outcomes = s.outcomes
+        if outcomes.count > 1 { out.append("  results " + outcomes.map { "\($0.0) ×\($0.1)" }.joined(separator: ", ")) }
+        if s.count > 1 { out.append("  seq " + compactSeqs(s.events.map(\.seq))) }
+        if let c = s.culprit.line { out.append("  culprit: " + c) }
+        if let h = s.hint {
+            out.append("  " + sgr("36", "hint \(h.id)") + ": " + h.title + (explainedAt.map { " (see site \($0))" } ?? ""))
+            if explainedAt == nil {
+                out += wrap(h.explanation, width: 100).map { "    " + $0 }
+                out += wrap("fix: " + h.fix, width: 100).enumerated().map { ($0.offset == 0 ? "  " : "    ") + $0.element }
+            }
+        }
+        if v.stack.isEmpty {
+            out.append("  (no stack recorded)")
+        } else {
+            out.append("  stack:")
+            out += stackLines(v.stack, indent: "    ", mark: s.culprit.programFrameIndex)
+        }
+        return out
+    }
+
+    /// `#0  libc.so.6+0x10f3a0  __open64+42  open64.c:41`, columns aligned; the program's frame marked `>`.
+    func stackLines(_ stack: [Frame], indent: String, mark: Int? = nil) -> [String] {
+        let locs = stack.map(moduleOffset)
+        let syms = stack.map { symbolWithOffset($0) ?? "?" }
+        let w1 = locs.map(\.count).max() ?? 0, w2 = syms.map(\.count).max() ?? 0
+        let wn = String(stack.count - 1).count
+        return stack.indices.map { i in
+            let num = String(i)
+            var line = indent + (i == mark ? ">" : " ") + pad("#" + num, wn + 1)
+            line += "  " + pad(locs[i], w1) + "  "
+            if let fl = fileLine(stack[i]) { line += pad(syms[i], w2) + "  " + fl } else { line += syms[i] }
+            return trimRight(line)
+        }
+    }
+
+    func fdTable(_ fds: [FDInfo]) -> [String] {
+        let wk = max(4, fds.map(\.kind.count).max() ?? 0), wf = max(5, fds.map(\.flags.count).max() ?? 0)
+        var rows = ["  FD " + pad("KIND", wk) + " " + pad("FLAGS", wf) + " PATH"]
+        for d in fds {
+            let num = String(d.fd)
+            rows.append(String(repeating: " ", count: max(0, 4 - num.count)) + num + " " + pad(d.kind, wk) + " "
+                        + pad(d.flags, wf) + " " + d.path)
+        }
+        return rows
+    }
+}
+
+/// Sequence numbers with runs collapsed: "1-3, 7, 9-10".
+func compactSeqs(_ seqs: [Int]) -> String {
+    var parts: [String] = []
+    var i = 0
+    while i < seqs.count {
+        var j = i
+        while j + 1 < seqs.count, seqs[j + 1] == seqs[j] + 1 { j += 1 }
+        parts.append(j > i ? "\(seqs[i])-\(seqs[j])" : "\(seqs[i])")
+        i = j + 1
+    }
+    return parts.joined(separator: ", ")
+}
+
+func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+}
+
+func trimRight(_ s: String) -> String {
+    var s = s
+    while s.last == " " { s.removeLast() }
+    return s
+}
+
+/// Greedy word wrap.
+func wrap(_ text: String, width: Int) -> [String] {
+    var lines: [String] = [], cur = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+        if !cur.isEmpty, cur.count + 1 + word.count > width { lines.append(cur); cur = "" }
+        cur += (cur.isEmpty ? "" : " ") + word
+    }
+    if !cur.isEmpty { lines.append(cur) }
+    return lines
+}
+
+/// An argv word as a shell would need it.
+func shellWord(_ s: String) -> String {
+    let safe = !s.isEmpty && s.unicodeScalars.allSatisfy { u in
+        (u.value >= 0x30 && u.value <= 0x39) || (u.value >= 0x41 && u.value <= 0x5a) || (u.value >= 0x61 && u.value <= 0x7a)
+            || "-_./:=@,+%".unicodeScalars.contains(u)
+    }
+    if safe { return s }
+    return "'" + s.replacingAllOccurrences("'", "'\\''") + "'"
+}
+
+extension String {
+    func replacingAllOccurrences(_ a: Character, _ b: String) -> String {
+        var out = ""
+        for c in self { if c == a { out += b } else { out.append(c) } }
+        return out
+    }
+}
