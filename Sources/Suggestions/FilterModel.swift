@@ -1,0 +1,128 @@
+import CapabilityPolicy
+import SyscallCatalog
+import TraceModel
+
+/// The syscall allowlist the oci, systemd and libseccomp writers share: what capability mode allows, plus what
+/// the trace shows the program needs, with argument conditions only where the trace justifies them, and notes
+/// where a seccomp filter cannot express the capability-mode rule.
+struct FilterModel {
+    struct Condition: Hashable {
+        var index: Int
+        var value: UInt64
+        /// The second operand (SCMP_CMP_MASKED_EQ: `(arg & value) == valueTwo`).
+        var valueTwo: UInt64? = nil
+        /// libseccomp comparison name: SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ, ...
+        var op: String
+        /// The operands as C expressions (AF_INET) for the libseccomp writer.
+        var cValue: String
+        var cValueTwo: String? = nil
+    }
+
+    /// A rule allowing one syscall only when all its conditions hold (rules for the same syscall are alternatives).
+    struct ConditionalRule {
+        var name: String
+        var conditions: [Condition]
+        var comment: String
+    }
+
+    let facts: TraceFacts
+    /// Allowed without conditions because capability mode allows them (always, or for some arguments).
+    var capabilityNames: [String] = []
+    /// Names capability mode allows only for some arguments (a subset of `capabilityNames`).
+    var conditionalInCapabilityMode: [String] = []
+    /// Allowed without conditions because the trace shows the program making them: name -> why.
+    var traceNames: [(name: String, why: String)] = []
+    var conditional: [ConditionalRule] = []
+    /// Address families seen in the trace's socket addresses (AF_* names), in order of first occurrence.
+    var families: [String] = []
+    /// Statements about what the trace cannot justify or seccomp cannot express.
+    var notes: [String] = []
+
+    /// Every unconditionally allowed name, sorted.
+    var allowedNames: [String] { (capabilityNames + traceNames.map(\.name)).sorted() }
+
+    init(_ facts: TraceFacts) {
+        self.facts = facts
+        let policy = CapabilityModeSet.standard
+        var capability = Set(policy.allowed)
+        conditionalInCapabilityMode = policy.conditions.keys.sorted()
+
+        // What the trace shows, beyond capability mode.
+        var seen: [String: [ViolationEvent]] = [:]
+        var order: [String] = []
+        for v in facts.violations {
+            if seen[v.syscall] == nil { order.append(v.syscall) }
+            seen[v.syscall, default: []].append(v)
+        }
+        for name in order where !capability.contains(name) {
+            let vs = seen[name]!
+            let sites = Set(vs.map(\.site)).count
+            var why = "\(vs.count) violation\(vs.count == 1 ? "" : "s") at \(sites) site\(sites == 1 ? "" : "s")"
+            let targets = distinct(vs.compactMap { $0.path ?? $0.address })
+            if !targets.isEmpty { why += ": " + targets.prefix(3).joined(separator: ", ") + (targets.count > 3 ? ", ..." : "") }
+            traceNames.append((name, why))
+        }
+
+        // socket(): narrowed to the families of the addresses the program named.
+        families = distinct(facts.violations.compactMap { $0.address.flatMap(addressFamily) })
+        if capability.contains("socket") {
+            if families.isEmpty {
+                notes.append("socket: allowed for every address family — the trace names no socket address, so it cannot justify a narrower rule (socket() itself is not a violation and is not recorded).")
+            } else {
+                capability.remove("socket")
+                for f in families {
+                    guard let n = addressFamilies[f] else { continue }
+                    conditional.append(ConditionalRule(
+                        name: "socket", conditions: [Condition(index: 0, value: n, op: "SCMP_CMP_EQ", cValue: f)],
+                        comment: "socket(\(f), ...): the family of addresses the trace shows"))
+                }
+                notes.append("socket: only the families of the addresses the program named after entry (\(families.joined(separator: ", "))); socket() calls are not recorded, so add any family the program creates without naming an address (e.g. AF_NETLINK for getaddrinfo's AI_ADDRCONFIG).")
+            }
+        }
+        // Conditions the registers decide exactly (clone without CLONE_NEW*, sendto without an address) become
+        // argument conditions, unless the trace shows the program needs the call beyond them.
+        let shown = Set(facts.violations.map(\.syscall))
+        for name in capability.sorted() where !shown.contains(name) {
+            guard let rules = policy.exactRules(name) else { continue }
+            capability.remove(name)
+            for r in rules {
+                conditional.append(ConditionalRule(name: name, conditions: r.tests.map(Condition.init), comment: "\(name): \(r.note) (what capability mode allows)"))
+            }
+        }
+        capabilityNames = capability.sorted()
+
+        let pidCalls = policy.names([.targetIsSelf])
+        if !pidCalls.isEmpty {
+            notes.append("\(pidCalls.count) calls naming a process (\(pidCalls.prefix(6).joined(separator: ", "))\(pidCalls.count > 6 ? ", ..." : "")): capability mode allows them only on the caller itself; a seccomp profile cannot compare a pid argument with the caller's own pid, so they are allowed for every pid.")
+        }
+        let pathCalls = policy.names([.pathRelativeToDirfd, .resolveBeneath, .execDescriptor])
+        if !pathCalls.isEmpty {
+            notes.append("\(pathCalls.count) path calls (\(pathCalls.prefix(6).joined(separator: ", "))\(pathCalls.count > 6 ? ", ..." : "")): capability mode allows them relative to a held directory (execveat: of a held descriptor); seccomp cannot read path strings, so they are allowed for every path — restrict paths with the filesystem view (mount namespace, Landlock, systemd path directives).")
+        }
+        let multiplexed = policy.names([.subcall])
+        if !multiplexed.isEmpty {
+            notes.append("\(multiplexed.joined(separator: ", ")) (i386): the multiplexed call's arguments are in memory, so they are allowed whatever the sub-call.")
+        }
+        let denied = facts.violations.filter { $0.action == .denied }
+        if !denied.isEmpty {
+            notes.append("\(denied.count) violation\(denied.count == 1 ? " was" : "s were") denied when recorded (enforce mode); they are allowed here because the program attempted them — drop them if the program works without.")
+        }
+    }
+}
+
+/// x86 Linux address family numbers.
+let addressFamilies: [String: UInt64] = ["AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16, "AF_PACKET": 17]
+
+extension FilterModel.Condition {
+    init(_ t: ArgTest) {
+        switch t.op {
+        case .equal:
+            self.init(index: t.index, value: t.value, op: "SCMP_CMP_EQ", cValue: hexC(t.value))
+        case .maskedEqual(let mask):
+            self.init(index: t.index, value: mask, valueTwo: t.value, op: "SCMP_CMP_MASKED_EQ", cValue: hexC(mask),
+                      cValueTwo: hexC(t.value))
+        }
+    }
+}
+
+func hexC(_ v: UInt64) -> String { v < 10 ? String(v) : "0x" + String(v, radix: 16) + (v > 0x7fff_ffff ? "ULL" : "") }
