@@ -28,6 +28,9 @@ public struct DecodedCall: Sendable {
     public var subcall: String?
     /// For `openat2`: the `resolve` field of struct open_how.
     public var resolveFlags: UInt64?
+    /// For `clone3`: the `flags` field of struct clone_args (for `clone` the classifier reads the register).
+    /// nil when not read: namespace creation through clone3 then goes unseen.
+    public var cloneFlags: UInt64?
 
     public init(abi: ABI, nr: Int, syscall: Syscall?, args: [UInt64], pid: Int32, tid: Int32) {
         self.abi = abi; self.nr = nr; self.syscall = syscall; self.args = args; self.pid = pid; self.tid = tid

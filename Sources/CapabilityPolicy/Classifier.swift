@@ -1,0 +1,309 @@
+import SyscallCatalog
+import TraceModel
+
+/// How a `target-is-self` call names its target, syscall by syscall: the Linux semantics of its pid arguments.
+enum ProcessTarget: Sendable, Hashable {
+    /// kill: pid > 0 one process; 0 the caller's process group; -1 every process it may signal; < -1 a group.
+    case kill
+    /// The argument at `index` is a pid or tid where 0 means the caller (sched_*, prlimit64, getpgid, getsid,
+    /// get_robust_list, migrate_pages, move_pages); negative ids are refused by the kernel (EINVAL/ESRCH).
+    case zeroIsSelf(Int)
+    /// The argument at `index` must be a positive pid/tid (tkill, pidfd_open, process_vm_*, rt_sigqueueinfo);
+    /// 0 and negative ids are refused by the kernel.
+    case positive(Int)
+    /// tgkill, rt_tgsigqueueinfo: (tgid, tid), both positive; the thread group decides.
+    case threadGroup
+    /// getpriority/setpriority, ioprio_get/ioprio_set: (which, who) with the `which` values for a process, a
+    /// process group and a user.
+    case priority(process: Int, group: Int, user: Int)
+    /// setpgid(pid, pgid): pid 0 = caller; pgid 0 = the pid itself.
+    case setpgid
+    /// ptrace(request, pid): PTRACE_TRACEME (0) hands the caller to its parent; other requests name `pid`.
+    case ptrace
+    /// kcmp(pid1, pid2, ...): both must be the caller.
+    case kcmp
+    /// A clock id at `index`: negative ids encode a process or thread CPU clock (or a clock descriptor).
+    case clock(Int)
+
+    static func shape(of name: String) -> ProcessTarget? {
+        switch name {
+        case "kill": return .kill
+        case "sched_getaffinity", "sched_getattr", "sched_getparam", "sched_getscheduler", "sched_rr_get_interval",
+             "sched_rr_get_interval_time64", "sched_setaffinity", "sched_setattr", "sched_setparam",
+             "sched_setscheduler", "prlimit64", "getpgid", "getsid", "get_robust_list", "migrate_pages", "move_pages":
+            return .zeroIsSelf(0)
+        case "tkill", "pidfd_open", "process_vm_readv", "process_vm_writev", "rt_sigqueueinfo": return .positive(0)
+        case "tgkill", "rt_tgsigqueueinfo": return .threadGroup
+        case "getpriority", "setpriority": return .priority(process: 0, group: 1, user: 2)  // PRIO_*
+        case "ioprio_get", "ioprio_set": return .priority(process: 1, group: 2, user: 3)  // IOPRIO_WHO_*
+        case "setpgid": return .setpgid
+        case "ptrace": return .ptrace
+        case "kcmp": return .kcmp
+        case "clock_getres", "clock_getres_time64", "clock_gettime", "clock_gettime64", "clock_nanosleep",
+             "clock_nanosleep_time64", "timer_create":
+            return .clock(0)
+        default: return nil
+        }
+    }
+}
+
+/// The classifier: a pure function from a decoded syscall to a verdict under a capability policy.
+///
+/// Exact per syscall where Linux is exact, conservative where the input is missing:
+/// - Paths. Absolute -> `absolute-path` (also for *at calls: the kernel ignores the dirfd). Relative to
+///   AT_FDCWD (the low 32 bits of the dirfd register, as a signed int, equal -100) or in a call without a
+///   dirfd -> `cwd-relative`. Relative to a descriptor with a `..` component that climbs above it ->
+///   `dotdot-escape` (`a/../b` stays beneath, `..foo` is a name). An empty path on a descriptor names the
+///   descriptor (AT_EMPTY_PATH) or fails with ENOENT: allowed. A NULL path on a descriptor is futimens
+///   (utimensat) or the descriptor itself (fanotify_mark, fstatat on kernels >= 6.11): allowed; with AT_FDCWD
+///   it names the working directory: `cwd-relative`. An unreadable path, or none supplied (`path == nil` for a
+///   call that has one) -> `unreadable-path`. For calls without a dirfd a NULL path is unreadable (EFAULT).
+/// - openat2 with RESOLVE_BENEATH or RESOLVE_IN_ROOT relative to a descriptor is allowed whatever the path:
+///   the kernel confines the lookup. `resolveFlags == nil` is treated as no RESOLVE_* flags.
+/// - execve is always `exec`; execveat is allowed only as fexecve (descriptor, AT_EMPTY_PATH, empty path).
+/// - Processes. "Self" is decided by `targetInCallerGroup` when the supervisor supplies it, otherwise by the id
+///   equalling the caller's pid or tid. kill(0), kill(-1), kill(-pgid), PRIO_PGRP, PRIO_USER and joining
+///   another process group are `process-group`; any other pid is `other-process`; ids the kernel refuses
+///   (tkill(0), tgkill(-1, ...)) reach nothing and are allowed.
+/// - Sockets. bind/connect are violations when an address is given; sendto/sendmsg/sendmmsg when they carry a
+///   destination. `hasAddress == nil`: read from the registers for calls whose address is a register pair
+///   (non-NULL pointer and non-zero length); assumed present for msghdr-based sends.
+/// - clone with CLONE_NEW* flags, and clone3 when `cloneFlags` has them, are `system-state` (unshare);
+///   clone3 with `cloneFlags == nil` is allowed (the supervisor must read clone_args.flags to see namespaces).
+/// - i386 socketcall/ipc are judged as the call they carry (`subcall`, or decoded from the first argument).
+/// - A syscall the catalog does not know (`syscall == nil`) is `system-state`: capability mode denies what
+///   it cannot vouch for.
+public enum Classifier {
+    public static func classify(_ call: DecodedCall) -> Verdict { classify(call, policy: .standard) }
+
+    public static func classify(_ call: DecodedCall, policy: CapabilityPolicy) -> Verdict {
+        guard let sc = call.syscall, let entry = policy.entry(abi: call.abi, nr: call.nr) ?? knownEntry(sc, policy)
+        else { return .violation(.system, .systemState) }
+        return classify(call, syscall: sc, entry: entry, policy: policy)
+    }
+
+    /// A syscall row given without a matching (abi, nr) — e.g. a hand-built DecodedCall: fall back to the name.
+    private static func knownEntry(_ sc: Syscall, _ policy: CapabilityPolicy) -> PolicyEntry? {
+        let e = policy.entry(for: sc.name)
+        return e.line == 0 ? nil : e
+    }
+
+    static func classify(_ call: DecodedCall, syscall sc: Syscall, entry: PolicyEntry,
+                         policy: CapabilityPolicy) -> Verdict {
+        switch entry.decision {
+        case .allow:
+            return .allowed
+        case .deny(let rule?):
+            return .violation(rule.namespace, rule)
+        case .deny(nil):
+            return .violation(.filesystem, globalPathRule(call.path))
+        case .conditional(let condition):
+            switch condition {
+            case .pathRelativeToDirfd:
+                return pathsBeneath(call, sc)
+            case .resolveBeneath:
+                if let resolve = call.resolveFlags,
+                   resolve & (ResolveFlags.RESOLVE_BENEATH | ResolveFlags.RESOLVE_IN_ROOT) != 0,
+                   let d = sc.dirfdIndex, !AtFlags.isFDCWD(arg(call, d)) {
+                    return .allowed
+                }
+                return pathsBeneath(call, sc)
+            case .execDescriptor:
+                return isFexecve(call, sc) ? .allowed : .violation(.filesystem, .exec)
+            case .targetIsSelf:
+                guard let shape = ProcessTarget.shape(of: sc.name) else { return .violation(.process, .otherProcess) }
+                return target(call, shape)
+            case .noAddress:
+                return namesAddress(call, sc) ? .violation(.network, .socketAddress) : .allowed
+            case .noNamespaceFlags:
+                let flags: UInt64
+                if sc.name == "clone" {
+                    flags = arg(call, 0) & CloneFlags.newNamespacesClone
+                } else {
+                    flags = (call.cloneFlags ?? 0) & CloneFlags.newNamespaces
+                }
+                return flags == 0 ? .allowed : .violation(.system, .systemState)
+            case .subcall:
+                return multiplexed(call, sc, policy: policy)
+            }
+        }
+    }
+
+    // MARK: - Paths
+
+    @inline(__always)
+    static func arg(_ call: DecodedCall, _ i: Int) -> UInt64 { i < call.args.count ? call.args[i] : 0 }
+
+    /// The rule for a path looked up without a directory descriptor.
+    static func globalPathRule(_ path: PathArg?) -> Rule {
+        guard case .string(let s)? = path else { return .unreadablePath }
+        return s.utf8.first == UInt8(ascii: "/") ? .absolutePath : .cwdRelative
+    }
+
+    /// Both paths of an *at call checked against their directory descriptors; the first violation wins.
+    static func pathsBeneath(_ call: DecodedCall, _ sc: Syscall) -> Verdict {
+        guard sc.pathIndex != nil else { return .allowed }
+        if let rule = pathRule(call.path, dirfd: sc.dirfdIndex.map { arg(call, $0) }) {
+            return .violation(.filesystem, rule)
+        }
+        if sc.path2Index != nil, let rule = pathRule(call.path2, dirfd: sc.dirfd2Index.map { arg(call, $0) }) {
+            return .violation(.filesystem, rule)
+        }
+        return .allowed
+    }
+
+    /// nil when the path stays beneath its directory descriptor. `dirfd == nil`: the call has none (cwd).
+    static func pathRule(_ path: PathArg?, dirfd: UInt64?) -> Rule? {
+        let atCWD = dirfd.map(AtFlags.isFDCWD) ?? true
+        switch path {
+        case nil, .unreadable?:
+            return .unreadablePath
+        case .null?:
+            return atCWD ? (dirfd == nil ? .unreadablePath : .cwdRelative) : nil
+        case .string(let s)?:
+            if s.utf8.first == UInt8(ascii: "/") { return .absolutePath }
+            if atCWD { return .cwdRelative }
+            return climbsAbove(s) ? .dotdotEscape : nil
+        }
+    }
+
+    /// Whether a relative path climbs above its starting directory: a `..` component when the depth reached so
+    /// far is 0. `.` and empty components (`a//b`) do not move; `..foo` and `foo..` are names.
+    static func climbsAbove(_ path: String) -> Bool {
+        var depth = 0
+        var length = 0  // bytes in the current component
+        var dots = 0  // leading dots in the current component, while it is only dots
+        for b in path.utf8 {
+            if b == UInt8(ascii: "/") {
+                if let escaped = endComponent(length: length, dots: dots, depth: &depth), escaped { return true }
+                length = 0; dots = 0
+            } else {
+                if b == UInt8(ascii: "."), dots == length { dots += 1 }
+                length += 1
+            }
+        }
+        return endComponent(length: length, dots: dots, depth: &depth) ?? false
+    }
+
+    /// Applies one component to `depth`; true when it climbs above the start.
+    @inline(__always)
+    private static func endComponent(length: Int, dots: Int, depth: inout Int) -> Bool? {
+        if length == 0 || (length == 1 && dots == 1) { return false }
+        if length == 2 && dots == 2 {
+            if depth == 0 { return true }
+            depth -= 1
+            return false
+        }
+        depth += 1
+        return false
+    }
+
+    static func isFexecve(_ call: DecodedCall, _ sc: Syscall) -> Bool {
+        guard let d = sc.dirfdIndex, let f = sc.atFlagsIndex else { return false }
+        guard arg(call, f) & AtFlags.AT_EMPTY_PATH != 0, !AtFlags.isFDCWD(arg(call, d)) else { return false }
+        switch call.path {
+        case .string(let s)?: return s.isEmpty
+        case .null?: return true  // kernels >= 6.11 accept NULL with AT_EMPTY_PATH
+        default: return false
+        }
+    }
+
+    // MARK: - Processes
+
+    /// A register as the kernel's `int`/`pid_t`.
+    @inline(__always)
+    static func int32(_ call: DecodedCall, _ i: Int) -> Int32 { Int32(truncatingIfNeeded: arg(call, i)) }
+
+    /// Whether a positive id names the caller: the supervisor's answer when given, else pid/tid equality.
+    @inline(__always)
+    static func isSelf(_ id: Int32, _ call: DecodedCall) -> Bool {
+        if let inGroup = call.targetInCallerGroup { return inGroup }
+        return id == call.pid || id == call.tid
+    }
+
+    static func target(_ call: DecodedCall, _ shape: ProcessTarget) -> Verdict {
+        let other = Verdict.violation(.process, .otherProcess)
+        let group = Verdict.violation(.process, .processGroup)
+        switch shape {
+        case .kill:
+            let pid = int32(call, 0)
+            if pid <= 0 { return group }  // 0: own group, -1: everyone, < -1: a group
+            return isSelf(pid, call) ? .allowed : other
+        case .zeroIsSelf(let i):
+            let id = int32(call, i)
+            if id <= 0 { return .allowed }  // 0 is the caller; negative ids are EINVAL/ESRCH
+            return isSelf(id, call) ? .allowed : other
+        case .positive(let i):
+            let id = int32(call, i)
+            if id <= 0 { return .allowed }  // refused by the kernel: reaches nothing
+            return isSelf(id, call) ? .allowed : other
+        case .threadGroup:
+            let tgid = int32(call, 0), tid = int32(call, 1)
+            if tgid <= 0 || tid <= 0 { return .allowed }  // EINVAL
+            if let inGroup = call.targetInCallerGroup { return inGroup ? .allowed : other }
+            return tgid == call.pid ? .allowed : other
+        case .priority(let process, let pgrp, let user):
+            let which = int32(call, 0), who = int32(call, 1)
+            if which == Int32(process) { return who == 0 || isSelf(who, call) ? .allowed : other }
+            if which == Int32(pgrp) || which == Int32(user) { return group }
+            return .allowed  // EINVAL
+        case .setpgid:
+            let pid = int32(call, 0), pgid = int32(call, 1)
+            if pid < 0 || pgid < 0 { return .allowed }  // EINVAL
+            if pid != 0 && !isSelf(pid, call) { return other }
+            // Becoming the leader of a new group (pgid 0 or the own pid) is private; joining another is not.
+            if pgid == 0 || pgid == call.pid || (pid != 0 && pgid == pid) { return .allowed }
+            return group
+        case .ptrace:
+            if arg(call, 0) == 0 { return other }  // PTRACE_TRACEME: the parent gains control of the caller
+            let pid = int32(call, 1)
+            if pid <= 0 { return .allowed }  // ESRCH
+            return isSelf(pid, call) ? .allowed : other
+        case .kcmp:
+            let a = int32(call, 0), b = int32(call, 1)
+            if a <= 0 || b <= 0 { return .allowed }  // ESRCH
+            if let inGroup = call.targetInCallerGroup { return inGroup ? .allowed : other }
+            return (a == call.pid || a == call.tid) && (b == call.pid || b == call.tid) ? .allowed : other
+        case .clock(let i):
+            let clock = int32(call, i)
+            if clock >= 0 { return .allowed }  // CLOCK_REALTIME, CLOCK_MONOTONIC, ...
+            if clock & 7 == 3 { return .allowed }  // CLOCKFD: a dynamic clock through a held descriptor
+            let pid = ~(clock >> 3)  // CPUCLOCK_PID: the encoding is ~pid << 3 | flags
+            if pid == 0 { return .allowed }  // the caller's own process or thread CPU clock
+            return isSelf(pid, call) ? .allowed : other
+        }
+    }
+
+    // MARK: - Sockets and multiplexers
+
+    /// Whether a bind/connect/send names an address: the supervisor's answer, else the registers.
+    static func namesAddress(_ call: DecodedCall, _ sc: Syscall) -> Bool {
+        if let has = call.hasAddress { return has }
+        if let a = sc.index(of: .sockaddr), let l = sc.index(of: .sockaddrLen) {
+            return arg(call, a) != 0 && arg(call, l) & 0xFFFF_FFFF != 0
+        }
+        return true  // msghdr in memory, unread: assume a destination
+    }
+
+    static func multiplexed(_ call: DecodedCall, _ sc: Syscall, policy: CapabilityPolicy) -> Verdict {
+        let isSocket = sc.name == "socketcall"
+        let sub = call.subcall ?? (isSocket ? Multiplexer.socketcallName(Int(int32(call, 0)))
+                                            : Multiplexer.ipcName(Int(int32(call, 0))))
+        guard let sub else { return .allowed }  // an unknown sub-call fails with EINVAL
+        switch sub {
+        case "send", "recv":
+            return .allowed  // sendto/recvfrom without an address
+        case "bind", "connect", "sendto", "sendmsg", "sendmmsg":
+            // The address sits in socketcall's argument array: only the supervisor can have read it.
+            return call.hasAddress ?? true ? .violation(.network, .socketAddress) : .allowed
+        default:
+            let entry = policy.entry(for: sub)
+            switch entry.decision {
+            case .allow: return .allowed
+            case .deny(let rule?): return .violation(rule.namespace, rule)
+            case .deny(nil): return .violation(.filesystem, .unreadablePath)
+            case .conditional: return .allowed  // no other multiplexed call is conditional
+            }
+        }
+    }
+}
