@@ -208,7 +208,8 @@ enum KnowledgeBase {
             ],
             explanation: """
                 A library is being loaded after entry: dlopen() searches the library path and opens the .so by \
-                name. Plugins, optional codecs and lazily loaded helpers do this on first use.
+                name. Plugins, optional codecs and lazily loaded helpers do this on first use. (With --enter-at \
+                exec the loader opening the program's own DT_NEEDED libraries shows up here too.)
                 """,
             fix: """
                 dlopen() the library before entering capability mode (RTLD_NOW, and keep the handle), or link it \

@@ -93,7 +93,7 @@ enum HTMLReport {
         let outcomes = s.outcomes
         if outcomes.count > 1 { h += "<p>results " + esc(outcomes.map { "\($0.0) ×\($0.1)" }.joined(separator: ", ")) + "</p>\n" }
         if s.count > 1 { h += "<p>seq \(esc(compactSeqs(s.events.map(\.seq))))</p>\n" }
-        if let c = s.culprit.line { h += "<p class=\"culprit\">culprit: \(esc(c))</p>\n" }
+        if let c = s.culprit.line { h += "<p class=\"culprit\">culprit: \(codeSpans(c))</p>\n" }
         if let hint = s.hint {
             h += "<div class=\"hint\" data-hint=\"\(esc(hint.id))\"><p><b>hint <code>\(esc(hint.id))</code></b>: \(esc(hint.title))</p><p>\(esc(hint.explanation))</p><p><b>fix</b>: \(esc(hint.fix))</p>"
             if !hint.references.isEmpty { h += "<p class=\"refs\">see " + hint.references.map(esc).joined(separator: ", ") + "</p>" }
@@ -133,6 +133,13 @@ enum HTMLReport {
                 ])
             })),
         ])
+    }
+
+    /// Escapes the text and shows its `backquoted` parts as <code>.
+    static func codeSpans(_ s: String) -> String {
+        s.split(separator: "`", omittingEmptySubsequences: false).enumerated().map { i, part in
+            i % 2 == 1 ? "<code>" + esc(String(part)) + "</code>" : esc(String(part))
+        }.joined()
     }
 
     /// HTML text and attribute escaping.
