@@ -10,6 +10,7 @@
  *   socket-inet6: EPERM      no AF_INET6 address in the trace
  *   mkdir: EPERM             mkdir is a path lookup outside capability mode and not in the trace
  *   openat-dirfd: ok         openat relative to a held directory is allowed
+ *   mkdir-i386: EPERM        the same mkdir through int 0x80: the filter covers the i386 ABI too
  *   done
  * With --no-filter, socket-inet6, mkdir and the rest all succeed (the control run).
  */
@@ -19,11 +20,26 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 int captrace_install_filter(void);
+
+/* mkdir(path, 0700) through the i386 ABI (int 0x80, __NR_mkdir 39); the path must lie below 4 GiB. */
+static long mkdir_i386(const char *path)
+{
+    char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    long rc;
+
+    if (low == MAP_FAILED)
+        return -ENOMEM;
+    snprintf(low, 4096, "%s", path);
+    __asm__ volatile("int $0x80" : "=a"(rc) : "a"(39L), "b"((long)low), "c"(0700L) : "memory");
+    munmap(low, 4096);
+    return rc;
+}
 
 static void report(const char *what, int rc)
 {
@@ -63,6 +79,13 @@ int main(int argc, char **argv)
     report("openat-dirfd", f);
     if (f >= 0)
         (void)!write(f, "x\n", 2);
+    snprintf(dir, sizeof dir, "%s/made-by-int80", scratch);
+    long r32 = mkdir_i386(dir);
+    if (r32 < 0) {
+        errno = (int)-r32;
+        r32 = -1;
+    }
+    report("mkdir-i386", (int)r32);
     printf("done\n");
     return 0;
 }

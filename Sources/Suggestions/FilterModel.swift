@@ -38,6 +38,11 @@ struct FilterModel {
     /// Statements about what the trace cannot justify or seccomp cannot express.
     var notes: [String] = []
 
+    /// For profiles applied from exec (oci, systemd) rather than at the entry point.
+    var fromStartNote: String {
+        "The profile applies from the program's start, while capability mode began at \(facts.trigger): calls the program makes only before that point (e.g. open, stat or access by path in the loader or in initialisation) are not in the trace and are refused; run the program under the profile, and add what it needs before entry."
+    }
+
     /// Every unconditionally allowed name, sorted.
     var allowedNames: [String] { (capabilityNames + traceNames.map(\.name)).sorted() }
 
@@ -91,13 +96,20 @@ struct FilterModel {
         }
         capabilityNames = capability.sorted()
 
-        let pidCalls = policy.names([.targetIsSelf])
+        // Signals first: they are what a reader looks for.
+        let first = ["kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open", "prlimit64"]
+        let targeted = policy.names([.targetIsSelf])
+        let pidCalls = first.filter(targeted.contains) + targeted.filter { !first.contains($0) }
         if !pidCalls.isEmpty {
             notes.append("\(pidCalls.count) calls naming a process (\(pidCalls.prefix(6).joined(separator: ", "))\(pidCalls.count > 6 ? ", ..." : "")): capability mode allows them only on the caller itself; a seccomp profile cannot compare a pid argument with the caller's own pid, so they are allowed for every pid.")
         }
         let pathCalls = policy.names([.pathRelativeToDirfd, .resolveBeneath, .execDescriptor])
         if !pathCalls.isEmpty {
             notes.append("\(pathCalls.count) path calls (\(pathCalls.prefix(6).joined(separator: ", "))\(pathCalls.count > 6 ? ", ..." : "")): capability mode allows them relative to a held directory (execveat: of a held descriptor); seccomp cannot read path strings, so they are allowed for every path — restrict paths with the filesystem view (mount namespace, Landlock, systemd path directives).")
+        }
+        let headers = policy.names([.noAddress]).filter { capability.contains($0) && policy.exactRules($0) == nil }
+        if !headers.isEmpty {
+            notes.append("\(headers.joined(separator: ", ")): capability mode allows them without a destination address; the address sits in a struct in memory seccomp cannot read, so they are allowed with any address.")
         }
         let multiplexed = policy.names([.subcall])
         if !multiplexed.isEmpty {

@@ -31,7 +31,7 @@ func renderOCI(_ m: FilterModel) -> String {
 
     var comment = "captrace suggest --format oci for: \(m.facts.commandLine) (capability mode from \(m.facts.trigger)). "
     comment += "Denies every other syscall with EPERM."
-    for n in m.notes { comment += "\n" + n }
+    for n in m.notes + [m.fromStartNote] { comment += "\n" + n }
     let profile: JSONValue = .object([
         ("comment", .string(comment)),
         ("defaultAction", "SCMP_ACT_ERRNO"),

@@ -24,7 +24,7 @@ struct PlanBuilder {
 
     mutating func item(_ n: Int, _ g: SiteGroup) {
         let v = g.first
-        let target = g.paths.first ?? g.addresses.first
+        let target = g.paths.first ?? g.addresses.first ?? processTarget(v)
         var head = "\(n). \(v.syscall)"
         if let t = target { head += " \(t)" }
         if g.paths.count + g.addresses.count > 1 { head += " (and \(g.paths.count + g.addresses.count - 1) more)" }
@@ -44,8 +44,12 @@ struct PlanBuilder {
             if g.paths.count > 6 { lines.append("   ... \(g.paths.count - 6) more paths") }
         }
         if let hint = Hints.resolve(v) {
-            lines.append("   Why: \(hint.title) (hint \(hint.id)). \(hint.explanation)")
-            lines.append("   Do: \(hint.fix)")
+            if let earlier = initialisers.first(where: { $0.hint == hint.id }) {
+                lines.append("   Why and do: as item \(earlier.items[0]) (hint \(hint.id): \(hint.title)).")
+            } else {
+                lines.append("   Why: \(hint.title) (hint \(hint.id)). \(hint.explanation)")
+                lines.append("   Do: \(hint.fix)")
+            }
             add(&initialisers, fix: hint.fix, hint: hint.id, item: n)
         } else {
             lines += action(n, g).map { "   " + $0 }
@@ -285,6 +289,13 @@ struct PlanBuilder {
         }
         return used.mapValues { distinct($0) }
     }
+}
+
+/// "pid 1 SIGTERM" for calls aimed at a process, from the decoded arguments.
+func processTarget(_ v: ViolationEvent) -> String? {
+    guard v.namespace == .process else { return nil }
+    let parts = v.args.filter { ["pid", "tgid", "tid", "sig", "signal", "who"].contains($0.0) }.map { "\($0.0) \(value($0.1))" }
+    return parts.isEmpty ? nil : parts.joined(separator: ", ")
 }
 
 /// A C identifier for a directory descriptor: "/etc" -> etc_fd, "/" -> root_fd.

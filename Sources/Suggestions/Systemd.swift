@@ -73,10 +73,8 @@ func renderSystemd(_ m: FilterModel) -> String {
     }
     if readOnly.isEmpty && readWrite.isEmpty && exec.isEmpty { out += "# (no path lookups after entry)\n" }
 
-    if !m.notes.isEmpty {
-        out += "\n"
-        for n in m.notes { out += "# Note: \(n)\n" }
-    }
+    out += "\n"
+    for n in m.notes + [m.fromStartNote] { out += "# Note: \(n)\n" }
     return out
 }
 
