@@ -313,32 +313,43 @@ public struct ArgTest: Sendable, Hashable {
 /// BPF sees only the six argument registers: it cannot read a path, an address or a struct in memory. A
 /// `sound` shortcut passes only calls the classifier would allow from registers alone (pid 0 meaning the
 /// caller, a NULL destination address, no CLONE_NEW* bits, a non-negative clock id). The one unsound shortcut
-/// is AT_EMPTY_PATH on the fstatat family: it lets `newfstatat(fd, "", buf, AT_EMPTY_PATH)` (glibc's fstat, a
-/// large share of all calls) pass, but it lets through *any* path with that flag set as well, and the kernel
-/// resolves a non-empty path normally — `newfstatat(AT_FDCWD, "/etc/passwd", buf, AT_EMPTY_PATH)` would not
-/// be recorded. A supervisor that installs an unsound shortcut must say so in the trace header or README; one
+/// is AT_EMPTY_PATH with a dirfd other than AT_FDCWD on the fstatat family: it lets
+/// `newfstatat(fd, "", buf, AT_EMPTY_PATH)` (glibc's fstat, a large share of all calls) pass, but it lets
+/// through *any* path with that flag on a descriptor as well, and the kernel resolves a non-empty path
+/// normally — `newfstatat(fd, "/etc/passwd", buf, AT_EMPTY_PATH)` or `newfstatat(fd, "../x", ...)` would not
+/// be recorded (glibc never issues them; hand-written or other-libc code could). A supervisor that installs an unsound shortcut must say so in the trace header or README; one
 /// that cannot accept the hole must stop these calls and classify them (the classifier handles them exactly).
 public struct FilterShortcut: Sendable, Hashable {
     /// All must hold.
     public let tests: [ArgTest]
+    /// ...unless this one holds too (libseccomp has no masked "not equal": a filter that traps by default adds
+    /// it as a trap rule of its own; one that passes by rule cannot express it and must not use the shortcut).
+    public let unless: ArgTest?
     /// Passing implies the classifier would say `allowed`.
     public let sound: Bool
     public let note: String
 
-    public init(tests: [ArgTest], sound: Bool, note: String) { self.tests = tests; self.sound = sound; self.note = note }
+    public init(tests: [ArgTest], unless: ArgTest? = nil, sound: Bool, note: String) {
+        self.tests = tests; self.unless = unless; self.sound = sound; self.note = note
+    }
 
-    /// Whether registers pass every test.
-    public func passes(_ args: [UInt64]) -> Bool { tests.allSatisfy { $0.holds(args) } }
+    /// Whether registers pass every test (and not the `unless` test).
+    public func passes(_ args: [UInt64]) -> Bool {
+        tests.allSatisfy { $0.holds(args) } && !(unless?.holds(args) ?? false)
+    }
 
     static func shortcuts(for sc: Syscall, condition: Condition) -> [FilterShortcut] {
         switch condition {
         case .pathRelativeToDirfd:
             // Only the fstatat family: an fstat of a held descriptor is the commonest syscall with a path.
-            guard ["newfstatat", "fstatat64", "statx"].contains(sc.name), let flags = sc.atFlagsIndex else { return [] }
+            guard ["newfstatat", "fstatat64", "statx"].contains(sc.name), let flags = sc.atFlagsIndex,
+                  let dirfd = sc.dirfdIndex else { return [] }
             return [FilterShortcut(
                 tests: [ArgTest(index: flags, op: .maskedEqual(mask: AtFlags.AT_EMPTY_PATH), value: AtFlags.AT_EMPTY_PATH)],
+                unless: ArgTest(index: dirfd, op: .maskedEqual(mask: 0xFFFF_FFFF),
+                                value: UInt64(UInt32(bitPattern: AtFlags.AT_FDCWD))),
                 sound: false,
-                note: "AT_EMPTY_PATH set; BPF cannot see that the path is empty, so a non-empty path with the flag passes unrecorded")]
+                note: "AT_EMPTY_PATH on a descriptor; BPF cannot see that the path is empty, so a non-empty path with the flag passes unrecorded")]
         case .noAddress:
             guard let addr = sc.index(of: .sockaddr), let len = sc.index(of: .sockaddrLen), sc.name == "sendto" else {
                 return []

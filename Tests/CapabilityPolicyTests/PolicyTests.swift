@@ -146,6 +146,10 @@ enum PolicyDataProbe {
         let shortcut = try #require(x.first)
         #expect(!shortcut.sound)
         #expect(shortcut.tests == [ArgTest(index: 3, op: .maskedEqual(mask: 0x1000), value: 0x1000)])
+        #expect(shortcut.unless == ArgTest(index: 0, op: .maskedEqual(mask: 0xFFFF_FFFF), value: 0xFFFF_FF9C))
+        #expect(shortcut.passes([3, 1, 1, 0x1000, 0, 0]))  // glibc's fstat
+        #expect(!shortcut.passes([0xFFFF_FF9C, 1, 1, 0x1000, 0, 0]))  // AT_FDCWD is trapped
+        #expect(!shortcut.passes([3, 1, 1, 0x100, 0, 0]))  // no AT_EMPTY_PATH
         #expect(policy.filterShortcuts(for: "statx", abi: .x86_64).first?.tests.first?.index == 2)
         #expect(policy.filterShortcuts(for: "fstatat64", abi: .i386).first?.tests.first?.index == 3)
         #expect(policy.filterShortcuts(for: "fstatat64", abi: .x86_64) == [])  // not an x86_64 syscall
@@ -189,6 +193,7 @@ enum PolicyDataProbe {
                             case .maskedEqual(let mask): args[t.index] = (args[t.index] & ~mask) | t.value
                             }
                         }
+                        if let u = shortcut.unless, u.holds(args) { continue }
                         #expect(shortcut.passes(args))
                         let call = DecodedCall(abi: abi, nr: nr, syscall: sc, args: args, pid: 1000, tid: 1001)
                         #expect(Classifier.classify(call) == .allowed, "\(abi) \(sc.name) \(args)")
