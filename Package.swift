@@ -40,6 +40,7 @@ let package = Package(
         // Launch, the ptrace and notify loops, per-process capability state, argument decoding.
         .target(name: "Supervisor", dependencies: [
             "CTraceShims", "CSeccomp", "SyscallCatalog", "TraceModel", "CapabilityPolicy", "Diagnosis", "Unwinding",
+            "Suggestions",
         ]),
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "captrace", dependencies: [

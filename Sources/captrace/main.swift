@@ -1,2 +1,269 @@
 import ArgumentParser
-print("captrace")
+import CapabilityPolicy
+import Foundation
+import Reports
+import Suggestions
+import Supervisor
+import SyscallCatalog
+import TraceModel
+
+/// Exit statuses of captrace itself (documented in the README).
+enum Status {
+    /// --fail-on-violation and at least one violation not covered by the baseline.
+    static let violations: Int32 = 3
+    /// Bad command line or input file.
+    static let usage: Int32 = 2
+}
+
+/// One clear line on stderr and a non-zero status.
+struct Failure: Error {
+    let message: String
+    let status: Int32
+}
+
+func fail(_ message: String, status: Int32 = Status.usage) -> Failure { Failure(message: message, status: status) }
+
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data(("captrace: " + message + "\n").utf8))
+}
+
+/// Runs a subcommand body, turning failures into one line on stderr and the documented status.
+func guarded(_ body: () throws -> Int32) throws {
+    do {
+        let status = try body()
+        if status != 0 { throw ExitCode(status) }
+    } catch let f as Failure {
+        warn(f.message)
+        throw ExitCode(f.status)
+    } catch let e as SupervisorError {
+        warn(e.description)
+        throw ExitCode(e.status)
+    }
+}
+
+func readTrace(_ path: String) throws -> Trace {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw fail("cannot read \(path): " + (FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"))
+    }
+    do {
+        let trace = try TraceReader.parse(String(decoding: data, as: UTF8.self))
+        for w in trace.warnings { warn("\(path): warning: \(w)") }
+        return trace
+    } catch {
+        throw fail("\(path): not a valid captrace trace: \(error)")
+    }
+}
+
+/// Writes output to a file (all at once, so nothing is half-written) or to stdout.
+func emit(_ text: String, to path: String?) throws {
+    if let path {
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw fail("cannot write \(path): \(error.localizedDescription)")
+        }
+    } else {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+@main
+struct Captrace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "captrace",
+        abstract: "A ktrace-like tracer for sandbox violations: records what a program looks up in global namespaces after it enters capability mode.",
+        discussion: """
+        Trace a program, then read the recording:
+          captrace run --enter-at symbol:pcap_loop -- tcpdump -r capture.pcap
+          captrace report captrace.jsonl
+          captrace suggest captrace.jsonl --format plan
+        """,
+        version: "0.1.0",
+        subcommands: [Run.self, Report.self, Suggest.self, Syscalls.self]
+    )
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Trace a program and record every namespace-touching syscall after capability mode begins.",
+        discussion: """
+        Triggers (--enter-at): exec, main, symbol:NAME, syscall:NAME, sandbox.
+        Exit status: the program's own (128+N when killed by signal N); 3 with --fail-on-violation when a
+        violation not in the baseline was recorded; 125 when captrace itself failed; 126 when the program
+        could not be executed; 127 when it was not found; 128+N when captrace was interrupted by signal N.
+
+        Examples:
+          captrace run -- getent hosts localhost
+          captrace run --enter-at symbol:pcap_loop -o tcpdump.jsonl -- tcpdump -r capture.pcap
+          captrace run --mode enforce --deny-errno EACCES -- ./myprogram
+        """
+    )
+
+    @Option(name: .customLong("enter-at"), help: "When capability mode begins: exec, main, symbol:NAME, syscall:NAME or sandbox.")
+    var enterAt: String = "main"
+
+    @Option(help: "observe: violations proceed and are recorded; enforce: they fail with --deny-errno.")
+    var mode: String = "observe"
+
+    @Option(name: .customLong("deny-errno"), help: "The errno a denied call returns, by name (EPERM, EACCES, ENOSYS, ...).")
+    var denyErrno: String = "EPERM"
+
+    @Option(help: "ptrace (ptrace + seccomp filter) or notify (seccomp user notification).")
+    var backend: String = "ptrace"
+
+    @Option(name: .customLong("stack-depth"), help: "Frames per stack; 0 records no stacks.")
+    var stackDepth: Int = 64
+
+    @Option(help: "The unwinder that walks stacks: libdw or libunwind.")
+    var unwinder: String = "libdw"
+
+    @Option(name: [.short, .customLong("output")], help: "The trace file (JSON Lines).")
+    var output: String = "captrace.jsonl"
+
+    @Option(name: .customLong("allow"), help: "A baseline allowlist (from `suggest --format allowlist`).")
+    var allow: String?
+
+    @Flag(help: "Also record which right each descriptor operation needs after entry (fdop events).")
+    var rights = false
+
+    @Flag(name: .customLong("fail-on-violation"), help: "Exit with status 3 when a violation not in the baseline was recorded.")
+    var failOnViolation = false
+
+    @Flag(name: [.short, .customLong("quiet")], help: "No report on stderr at the end.")
+    var quiet = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (after --).")
+    var command: [String] = []
+
+    func run() throws {
+        try guarded {
+            var argv = command
+            if argv.first == "--" { argv.removeFirst() }
+            guard !argv.isEmpty else { throw fail("no program given: captrace run [OPTIONS] -- PROGRAM [ARG...]") }
+            var o = RunOptions(argv: argv)
+            do { o.trigger = try Trigger(parsing: enterAt) } catch { throw fail("\(error)") }
+            guard let m = Mode(rawValue: mode) else { throw fail("bad --mode \"\(mode)\": expected observe or enforce") }
+            o.mode = m
+            guard let e = Errno.number(named: denyErrno) else { throw fail("unknown errno name \"\(denyErrno)\" for --deny-errno") }
+            o.denyErrno = e
+            o.denyErrnoName = denyErrno
+            guard let b = Backend(rawValue: backend) else { throw fail("bad --backend \"\(backend)\": expected ptrace or notify") }
+            o.backend = b
+            guard stackDepth >= 0 && stackDepth <= 1024 else { throw fail("bad --stack-depth \(stackDepth): expected 0 to 1024") }
+            o.stackDepth = stackDepth
+            guard unwinder == "libdw" || unwinder == "libunwind" else { throw fail("bad --unwinder \"\(unwinder)\": expected libdw or libunwind") }
+            o.unwinder = unwinder
+            o.output = output
+            if let allow {
+                guard let data = FileManager.default.contents(atPath: allow) else { throw fail("cannot read the allowlist \(allow)") }
+                o.allowlistText = String(decoding: data, as: UTF8.self)
+            }
+            o.rights = rights
+            o.quiet = quiet
+            guard o.backend == .ptrace else { throw fail("the notify backend is not built yet (use --backend ptrace)") }
+
+            let result = try PtraceSupervisor(options: o).run()
+            if !quiet, let trace = try? TraceReader.parse(String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)) {
+                let color = isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+                FileHandle.standardError.write(Data(renderReport(trace, format: .text, color: color).utf8))
+            }
+            if result.interruptedBy != 0 { return 128 + result.interruptedBy }
+            if failOnViolation && result.countedViolations > 0 { return Status.violations }
+            return result.programStatus
+        }
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render a recorded trace (kdump's role).",
+        discussion: """
+        Examples:
+          captrace report captrace.jsonl
+          captrace report captrace.jsonl --format sarif -o captrace.sarif
+          captrace report captrace.jsonl --format folded | flamegraph.pl > violations.svg
+        """
+    )
+
+    @Argument(help: "The trace file.")
+    var trace: String
+
+    @Option(help: "text, json, sarif, folded or html.")
+    var format: String = "text"
+
+    @Flag(help: "Add the per-descriptor table: rights used, unused, suggested limit.")
+    var rights = false
+
+    @Option(name: [.short, .customLong("output")], help: "Write to FILE instead of stdout.")
+    var output: String?
+
+    func run() throws {
+        try guarded {
+            guard let f = ReportFormat(rawValue: format) else {
+                throw fail("bad --format \"\(format)\": expected \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let t = try readTrace(trace)
+            let color = output == nil && f == .text && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            try emit(renderReport(t, format: f, color: color), to: output)
+            return 0
+        }
+    }
+}
+
+struct Suggest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Allowlist and sandboxing suggestions from a trace.",
+        discussion: """
+        Formats: plan (Capsicum-style), oci (OCI runtime seccomp profile), systemd (unit directives),
+        libseccomp (C code), allowlist (a baseline for `run --allow`).
+
+        Examples:
+          captrace suggest captrace.jsonl --format plan
+          captrace suggest captrace.jsonl --format allowlist -o baseline.allow
+          captrace run --allow baseline.allow --fail-on-violation -- ./myprogram
+        """
+    )
+
+    @Argument(help: "The trace file.")
+    var trace: String
+
+    @Option(help: "plan, oci, systemd, libseccomp or allowlist.")
+    var format: String
+
+    @Option(name: [.short, .customLong("output")], help: "Write to FILE instead of stdout.")
+    var output: String?
+
+    func run() throws {
+        try guarded {
+            guard let f = SuggestFormat(rawValue: format) else {
+                throw fail("bad --format \"\(format)\": expected \(SuggestFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let t = try readTrace(trace)
+            try emit(renderSuggestion(t, format: f), to: output)
+            return 0
+        }
+    }
+}
+
+struct Syscalls: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the classification table the tracer applies.",
+        discussion: """
+        Examples:
+          captrace syscalls
+          captrace syscalls --abi i386 --json
+        """
+    )
+
+    @Option(help: "x86_64, i386 or x32.")
+    var abi: String = "x86_64"
+
+    @Flag(help: "JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        try guarded {
+            guard let a = ABI(rawValue: abi) else { throw fail("bad --abi \"\(abi)\": expected x86_64, i386 or x32") }
+            try emit(PolicyTable.render(abi: a, json: json), to: nil)
+            return 0
+        }
+    }
+}

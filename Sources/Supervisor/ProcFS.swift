@@ -1,0 +1,130 @@
+import Glibc
+
+/// Readers for /proc: small, allocation-light, and tolerant of processes that vanish (nil, never a crash).
+enum ProcFS {
+    /// Reads a whole small file (status, maps, ...). nil if it cannot be read.
+    static func read(_ path: String, limit: Int = 1 << 22) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while out.count < limit {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func readlink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 4097)
+        let n = Glibc.readlink(path, &buf, 4096)
+        guard n >= 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// (Tgid, PPid) from /proc/TID/status.
+    static func tgidAndPPid(_ tid: Int32) -> (tgid: Int32, ppid: Int32)? {
+        guard let s = read("/proc/\(tid)/status") else { return nil }
+        var tgid: Int32?, ppid: Int32?
+        for line in s.split(separator: "\n") {
+            if line.hasPrefix("Tgid:") { tgid = Int32(line.dropFirst(5).trimmingCharacters(in: " \t")) }
+            else if line.hasPrefix("PPid:") { ppid = Int32(line.dropFirst(5).trimmingCharacters(in: " \t")) }
+            if tgid != nil && ppid != nil { break }
+        }
+        guard let tgid, let ppid else { return nil }
+        return (tgid, ppid)
+    }
+
+    static func exe(_ pid: Int32) -> String? { readlink("/proc/\(pid)/exe") }
+    static func cwd(_ pid: Int32) -> String? { readlink("/proc/\(pid)/cwd") }
+    static func fdPath(_ pid: Int32, _ fd: Int32) -> String? { readlink("/proc/\(pid)/fd/\(fd)") }
+
+    /// A mapping of /proc/PID/maps with a file behind it.
+    struct Mapping {
+        var start: UInt64
+        var end: UInt64
+        var perms: Substring
+        var offset: UInt64
+        var path: String
+    }
+
+    static func maps(_ pid: Int32) -> [Mapping] {
+        guard let s = read("/proc/\(pid)/maps") else { return [] }
+        var out: [Mapping] = []
+        for line in s.split(separator: "\n") {
+            // start-end perms offset dev inode path
+            let f = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+            guard f.count >= 6 else { continue }
+            let path = f[5].trimmingCharacters(in: " ")
+            guard path.hasPrefix("/") else { continue }
+            let range = f[0].split(separator: "-")
+            guard range.count == 2, let a = UInt64(range[0], radix: 16), let b = UInt64(range[1], radix: 16),
+                  let off = UInt64(f[2], radix: 16) else { continue }
+            out.append(Mapping(start: a, end: b, perms: f[1], offset: off, path: path))
+        }
+        return out
+    }
+
+    /// The descriptors a process holds, as for the `enter` event (kind, path, flags from /proc/PID/fdinfo).
+    static func descriptors(_ pid: Int32) -> [FDEntry] {
+        guard let dir = opendir("/proc/\(pid)/fd") else { return [] }
+        defer { closedir(dir) }
+        var fds: [Int32] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if let fd = Int32(name) { fds.append(fd) }
+        }
+        fds.sort()
+        var out: [FDEntry] = []
+        for fd in fds {
+            guard let target = fdPath(pid, fd) else { continue }
+            var flags: UInt64 = 0
+            if let info = read("/proc/\(pid)/fdinfo/\(fd)") {
+                for line in info.split(separator: "\n") where line.hasPrefix("flags:") {
+                    flags = UInt64(line.dropFirst(6).trimmingCharacters(in: " \t"), radix: 8) ?? 0
+                }
+            }
+            var st = stat()
+            let kind: String
+            if target.hasPrefix("socket:") { kind = "socket" }
+            else if target.hasPrefix("pipe:") { kind = "pipe" }
+            else if target.hasPrefix("anon_inode:") { kind = "anon" }
+            else if stat("/proc/\(pid)/fd/\(fd)", &st) == 0 {
+                switch st.st_mode & S_IFMT {
+                case S_IFDIR: kind = "directory"
+                case S_IFREG: kind = "file"
+                case S_IFCHR: kind = (target.hasPrefix("/dev/pts/") || target.hasPrefix("/dev/tty") || target == "/dev/console") ? "tty" : "device"
+                case S_IFIFO: kind = "pipe"
+                case S_IFSOCK: kind = "socket"
+                default: kind = "other"
+                }
+            } else { kind = "other" }
+            out.append(FDEntry(fd: fd, kind: kind, path: target, flags: flags))
+        }
+        return out
+    }
+
+    struct FDEntry {
+        var fd: Int32
+        var kind: String
+        var path: String
+        var flags: UInt64
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in chars: String) -> String {
+        var s = self[...]
+        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
+        while let l = s.last, chars.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
+extension String {
+    func trimmingCharacters(in chars: String) -> String { self[...].trimmingCharacters(in: chars) }
+}

@@ -1,0 +1,104 @@
+/// Per-process and per-thread state the supervisor owns. No globals: one table per run.
+
+/// A thread group (a process). Capability mode belongs here: shared by all threads, entered once, never left.
+final class ProcessState {
+    let pid: Int32
+    var ppid: Int32
+    var capabilityMode = false
+    var threads: Set<Int32> = []
+    var exe: String?
+    /// Trigger breakpoints planted in this address space (address -> original byte).
+    var breakpoints: [UInt64: Breakpoint] = [:]
+    /// Addresses of breakpoints already removed: a thread that hit one just before removal is rewound, not signalled.
+    var retiredBreakpoints: Set<UInt64> = []
+    /// Modules already scanned for the trigger symbol (by path + start address).
+    var scannedModules: Set<String> = []
+    /// True once the program has exec'd for the first time (the initial execve of the spawned child is not the program's).
+    var execed = false
+    var exitReported = false
+
+    init(pid: Int32, ppid: Int32) {
+        self.pid = pid
+        self.ppid = ppid
+    }
+}
+
+struct Breakpoint {
+    enum Purpose { case trigger, rendezvous, libcStartMain }
+    var original: UInt8
+    var purpose: Purpose
+}
+
+/// What the loop knows about a violation between the seccomp stop and the exit stop.
+struct ViolationEventDraft {
+    var tNs: UInt64
+    var pid: Int32
+    var tid: Int32
+    var event: TraceModel.ViolationEvent
+}
+
+final class ThreadState {
+    let tid: Int32
+    var pid: Int32
+    /// Set at a seccomp stop whose exit we want to see (result recording, syscall/sandbox triggers).
+    var pendingViolation: ViolationEventDraft?
+    var pendingTrigger: String?
+    /// True between a seccomp stop resumed with PTRACE_SYSCALL and its syscall-exit stop.
+    var awaitingExit = false
+    /// A brand-new task's first stop (auto-attach) has not been seen yet.
+    var sawFirstStop = false
+
+    init(tid: Int32, pid: Int32) {
+        self.tid = tid
+        self.pid = pid
+    }
+}
+
+import TraceModel
+
+final class ProcessTable {
+    private(set) var processes: [Int32: ProcessState] = [:]
+    private(set) var threads: [Int32: ThreadState] = [:]
+    /// Every process ever seen (for the summary).
+    private(set) var processCount = 0
+
+    func process(_ pid: Int32) -> ProcessState? { processes[pid] }
+    func thread(_ tid: Int32) -> ThreadState? { threads[tid] }
+
+    @discardableResult
+    func addProcess(pid: Int32, ppid: Int32) -> ProcessState {
+        if let p = processes[pid] { return p }
+        let p = ProcessState(pid: pid, ppid: ppid)
+        processes[pid] = p
+        processCount += 1
+        return p
+    }
+
+    @discardableResult
+    func addThread(tid: Int32, pid: Int32) -> ThreadState {
+        if let t = threads[tid] { t.pid = pid; processes[pid]?.threads.insert(tid); return t }
+        let t = ThreadState(tid: tid, pid: pid)
+        threads[tid] = t
+        processes[pid]?.threads.insert(tid)
+        return t
+    }
+
+    func removeThread(_ tid: Int32) {
+        guard let t = threads.removeValue(forKey: tid) else { return }
+        processes[t.pid]?.threads.remove(tid)
+    }
+
+    func removeProcess(_ pid: Int32) {
+        guard let p = processes.removeValue(forKey: pid) else { return }
+        for t in p.threads { threads.removeValue(forKey: t) }
+    }
+
+    /// Whether `tid` is a thread of process `pid` (the caller itself counts).
+    func isThread(_ tid: Int32, ofProcess pid: Int32) -> Bool {
+        if tid == pid { return true }
+        return threads[tid]?.pid == pid
+    }
+
+    var isEmpty: Bool { threads.isEmpty }
+    var allTids: [Int32] { Array(threads.keys) }
+}

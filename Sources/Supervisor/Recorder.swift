@@ -1,0 +1,158 @@
+import CTraceShims
+import CapabilityPolicy
+import Diagnosis
+import Glibc
+import Suggestions
+import SyscallCatalog
+import TraceModel
+import Unwinding
+
+/// Turns the loop's observations into trace events: stacks, sites, hints, the baseline, sequence numbers,
+/// and the live status line. Owns the trace file.
+final class Recorder {
+    let options: RunOptions
+    var writer: TraceWriter?
+    var createdOutput = false
+    let walker: StackWalker?
+    let baseline: Baseline?
+    let t0 = ct_monotonic_ns()
+    let started: String
+    var seq = 0
+    var sites: Set<String> = []
+    var violationCount = 0
+    var countedViolations = 0
+    var perNamespace: [Namespace: Int] = [:]
+    var writeError: String?
+    // live status line
+    let liveStatus: Bool
+    var lastStatusNs: UInt64 = 0
+    var statusShown = false
+
+    init(options: RunOptions) throws(SupervisorError) {
+        self.options = options
+        if options.stackDepth > 0 {
+            walker = StackWalker(kind: UnwinderKind(rawValue: options.unwinder) ?? .libdw, maxDepth: options.stackDepth)
+        } else {
+            walker = nil
+        }
+        if let text = options.allowlistText {
+            do { baseline = try Baseline(parsing: text) } catch {
+                throw SupervisorError("bad allowlist: \(error)")
+            }
+        } else {
+            baseline = nil
+        }
+        var now = time(nil)
+        var tm = tm()
+        gmtime_r(&now, &tm)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        started = "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
+        liveStatus = !options.quiet && ct_stderr_is_tty() != 0
+    }
+
+    func open() throws(SupervisorError) {
+        let sink = try FileSink(path: options.output)
+        createdOutput = true
+        writer = TraceWriter(sink: sink)
+        var h = HeaderEvent(argv: options.argv, trigger: options.trigger.description, mode: options.mode.rawValue,
+                            backend: options.backend.rawValue, started: started)
+        if options.mode == .enforce { h.denyErrno = options.denyErrnoName }
+        h.stackDepth = options.stackDepth
+        h.unwinder = options.stackDepth > 0 ? options.unwinder : nil
+        if options.rights { h.rights = true }
+        emit(.header(h))
+    }
+
+    /// Removes a trace that holds nothing of the program (it never started).
+    func discard() {
+        writer = nil
+        if createdOutput { unlink(options.output) }
+    }
+
+    func now() -> UInt64 { ct_monotonic_ns() &- t0 }
+
+    func emit(_ e: TraceEvent) {
+        guard let w = writer else { return }
+        do { try w.write(e) } catch {
+            if writeError == nil {
+                writeError = "\(error)"
+                printError("captrace: \(error)")
+            }
+        }
+    }
+
+    func processEvent(_ kind: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool,
+                      path: String? = nil, exitStatus: Int32? = nil, signal: String? = nil) {
+        var e = ProcessEvent(event: kind, pid: pid, tid: tid, ppid: ppid, capabilityMode: capabilityMode, tNs: now())
+        e.path = path
+        e.exitStatus = exitStatus
+        e.signal = signal
+        emit(.process(e))
+    }
+
+    func stack(pid: Int32, tid: Int32) -> [Frame] { walker?.stack(pid: pid, tid: tid) ?? [] }
+
+    func unwinderForget(pid: Int32) { walker?.processExited(pid: pid) }
+    func unwinderExeced(pid: Int32) { walker?.processExeced(pid: pid) }
+
+    func enter(pid: Int32, tid: Int32, trigger: String) {
+        let fds = ProcFS.descriptors(pid).map {
+            FDInfo(fd: $0.fd, kind: $0.kind, path: $0.path, flags: OpenFlags.describe($0.flags))
+        }
+        emit(.enter(EnterEvent(pid: pid, tid: tid, trigger: trigger, tNs: now(), stack: stack(pid: pid, tid: tid), fds: fds)))
+    }
+
+    /// Builds a violation event while its thread is stopped (the stack is walked here).
+    func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule) -> ViolationEventDraft {
+        let r = Decoder.render(call, pid: call.pid)
+        let frames = stack(pid: call.pid, tid: call.tid)
+        let name = call.syscall?.name ?? "syscall_\(call.nr)"
+        var e = ViolationEvent(seq: 0, tNs: now(), pid: call.pid, tid: call.tid, abi: call.abi, syscall: name,
+                               nr: call.nr, namespace: namespace, rule: rule, args: r.args, action: .allowed,
+                               site: Site.id(stack: frames, syscall: name, detail: r.path ?? r.address), stack: frames)
+        e.path = r.path
+        e.address = r.address
+        e.hint = Hints.match(e)?.id
+        if let b = baseline, b.matches(e) { e.action = .allowedByBaseline }
+        return ViolationEventDraft(tNs: e.tNs, pid: call.pid, tid: call.tid, event: e)
+    }
+
+    func write(_ d: ViolationEventDraft) {
+        var e = d.event
+        seq += 1
+        e.seq = seq
+        violationCount += 1
+        if e.action != .allowedByBaseline { countedViolations += 1 }
+        perNamespace[e.namespace, default: 0] += 1
+        sites.insert(e.site)
+        emit(.violation(e))
+    }
+
+    func finish(exitStatus: Int32, processes: Int, interrupted: Bool) {
+        clearStatus()
+        var s = SummaryEvent(violations: violationCount, sites: sites.count, processes: processes,
+                             exitStatus: exitStatus, durationMs: Int(now() / 1_000_000))
+        if interrupted { s.interrupted = true }
+        emit(.summary(s))
+        writer = nil
+    }
+
+    // MARK: live status (a terminal only, never with -q)
+
+    func tickStatus(processes: Int) {
+        guard liveStatus else { return }
+        let t = now()
+        guard t &- lastStatusNs > 200_000_000, t > 500_000_000 else { return }
+        lastStatusNs = t
+        let ns = Namespace.allCases.compactMap { n in perNamespace[n].map { "\(n.rawValue) \($0)" } }
+        let tenths = t / 100_000_000
+        let line = "captrace: \(tenths / 10).\(tenths % 10)s  \(processes) processes  \(violationCount) violations"
+            + (ns.isEmpty ? "" : "  (" + ns.joined(separator: ", ") + ")")
+        writeStderr("\r\u{1B}[K" + line)
+        statusShown = true
+    }
+
+    func clearStatus() {
+        if statusShown { writeStderr("\r\u{1B}[K"); statusShown = false }
+    }
+}

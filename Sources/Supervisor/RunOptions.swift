@@ -1,0 +1,95 @@
+import SyscallCatalog
+
+/// When capability mode begins (`--enter-at`).
+public enum Trigger: Sendable, Equatable, CustomStringConvertible {
+    case exec
+    case main
+    case symbol(String)
+    case syscall(String)
+    case sandbox
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Parses `exec`, `main`, `symbol:NAME`, `syscall:NAME` or `sandbox`.
+    public init(parsing s: String) throws(ParseError) {
+        switch s {
+        case "exec": self = .exec
+        case "main": self = .main
+        case "sandbox": self = .sandbox
+        default:
+            if s.hasPrefix("symbol:") {
+                let name = String(s.dropFirst(7))
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "$" || $0 == "@" }) else {
+                    throw ParseError(description: "bad trigger \"\(s)\": symbol:NAME needs a function name")
+                }
+                self = .symbol(name)
+            } else if s.hasPrefix("syscall:") {
+                let name = String(s.dropFirst(8))
+                guard Catalog.shared.syscall(named: name) != nil else {
+                    throw ParseError(description: "bad trigger \"\(s)\": unknown syscall \"\(name)\" (see `captrace syscalls`)")
+                }
+                self = .syscall(name)
+            } else {
+                throw ParseError(description: "bad trigger \"\(s)\": expected exec, main, symbol:NAME, syscall:NAME or sandbox")
+            }
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exec: "exec"
+        case .main: "main"
+        case .sandbox: "sandbox"
+        case .symbol(let n): "symbol:\(n)"
+        case .syscall(let n): "syscall:\(n)"
+        }
+    }
+}
+
+public enum Mode: String, Sendable { case observe, enforce }
+public enum Backend: String, Sendable { case ptrace, notify }
+
+/// Everything `captrace run` needs, already validated by the CLI.
+public struct RunOptions: Sendable {
+    public var argv: [String]
+    public var trigger: Trigger = .main
+    public var mode: Mode = .observe
+    public var denyErrno: Int32 = 1
+    public var denyErrnoName: String = "EPERM"
+    public var backend: Backend = .ptrace
+    public var stackDepth: Int = 64
+    public var unwinder: String = "libdw"
+    public var output: String = "captrace.jsonl"
+    /// Text of a baseline allowlist (`--allow`), already read.
+    public var allowlistText: String?
+    public var rights = false
+    public var quiet = false
+
+    public init(argv: [String]) { self.argv = argv }
+}
+
+/// The outcome of a run, for the CLI's exit status and final report.
+public struct RunResult: Sendable {
+    /// The traced program's status (exit code, or 128+signal); nil if it never started.
+    public var programStatus: Int32
+    public var violations: Int
+    /// Violations not covered by the baseline (`allowed-by-baseline` ones do not count).
+    public var countedViolations: Int
+    /// The signal that interrupted captrace (SIGINT/SIGTERM/SIGHUP), or 0.
+    public var interruptedBy: Int32
+}
+
+/// A failure of captrace itself (not of the program): one line for stderr, and a documented exit status.
+public struct SupervisorError: Error, CustomStringConvertible {
+    public let description: String
+    public let status: Int32
+
+    /// 125: captrace itself failed (bad setup, could not trace). 126: the program could not be executed.
+    /// 127: the program was not found. (The same conventions as env(1), nohup(1) and timeout(1).)
+    public init(_ message: String, status: Int32 = 125) {
+        self.description = message
+        self.status = status
+    }
+}

@@ -1,3 +1,0 @@
-import CTraceShims
-import CSeccomp
-import TraceModel
