@@ -47,14 +47,4 @@ struct GoldenTests {
             }
         }
     }
-
-    @Test func recordedTracesHaveGoldens() {
-        // A trace dropped into Traces/ without goldens is reported, so it is not silently untested.
-        let missing = Repo.jsonl(in: Repo.traces).filter {
-            !FileManager.default.fileExists(atPath: Self.goldenURL($0, .text).path)
-        }
-        if !missing.isEmpty && !Repo.updating {
-            Issue.record("no goldens for \(missing.map(\.lastPathComponent)); run with CAPTRACE_UPDATE_GOLDEN=1")
-        }
-    }
 }
