@@ -100,18 +100,20 @@ enum Harness {
     }
 
     /// Runs `captrace run --backend B [options] -o TRACE -- program...` in `work` and parses the trace.
+    /// `wrapper` runs captrace under another program (e.g. strace), whose exit status is then the result.
     static func run(_ program: [String], backend: String, options: [String] = [], in work: Workdir,
-                    timeout: Double = 60) throws -> RunResult {
-        try start(program, backend: backend, options: options, in: work).finish(timeout: timeout)
+                    timeout: Double = 60, wrapper: [String] = []) throws -> RunResult {
+        try start(program, backend: backend, options: options, in: work, wrapper: wrapper).finish(timeout: timeout)
     }
 
     /// Starts captrace without waiting for it (for tests that signal it mid-run).
-    static func start(_ program: [String], backend: String, options: [String] = [], in work: Workdir) throws
-        -> Running
+    static func start(_ program: [String], backend: String, options: [String] = [], in work: Workdir,
+                      wrapper: [String] = []) throws -> Running
     {
         let trace = work.path("trace.jsonl")
         let args = ["run", "--backend", backend] + options + ["-o", trace, "--"] + program
-        let p = try Subprocess.start([try captrace()] + args, cwd: work.url.path, outputPrefix: work.path("captrace"))
+        let p = try Subprocess.start(wrapper + [try captrace()] + args, cwd: work.url.path,
+                                     outputPrefix: work.path("captrace"))
         return Running(process: p, argv: args, trace: trace, work: work)
     }
 }
@@ -250,6 +252,10 @@ final class Workdir: Sendable {
 }
 
 /// A child process with stdout and stderr captured in files (no pipes to drain), waited for with a timeout.
+///
+/// Spawned with posix_spawn rather than Foundation's Process: Process hands the child the signal mask of the
+/// dispatch thread that spawns it (SIGINT and others blocked), which the traced program would inherit. Here the
+/// child starts with an empty mask and default dispositions, as from a shell. Waited for by its own pid only.
 final class Subprocess: @unchecked Sendable {
     struct Result {
         let status: Int32
@@ -258,33 +264,42 @@ final class Subprocess: @unchecked Sendable {
         let stderr: String
     }
 
-    let process: Process
+    let pid: Int32
     let outPath: String
     let errPath: String
+    private var reaped: Int32?
 
-    var pid: Int32 { process.processIdentifier }
-
-    private init(process: Process, outPath: String, errPath: String) {
-        self.process = process; self.outPath = outPath; self.errPath = errPath
+    private init(pid: Int32, outPath: String, errPath: String) {
+        self.pid = pid; self.outPath = outPath; self.errPath = errPath
     }
 
     static func start(_ argv: [String], cwd: String? = nil, outputPrefix: String? = nil) throws -> Subprocess {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let prefix: String
-        if let outputPrefix { prefix = outputPrefix } else {
-            prefix = Harness.base.appendingPathComponent("proc-\(UUID().uuidString)").path
-        }
+        let prefix = outputPrefix ?? Harness.base.appendingPathComponent("proc-\(UUID().uuidString)").path
         let out = prefix + ".stdout", err = prefix + ".stderr"
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle(forWritingAtPath: err)
-        try p.run()
-        return Subprocess(process: p, outPath: out, errPath: err)
+        var fa = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fa)
+        defer { posix_spawn_file_actions_destroy(&fa) }
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var mask = sigset_t(), defaults = sigset_t()
+        sigemptyset(&mask)
+        sigemptyset(&defaults)
+        for sig in 1..<32 where sig != SIGKILL && sig != SIGSTOP { sigaddset(&defaults, Int32(sig)) }
+        posix_spawnattr_setsigmask(&attr, &mask)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // `env -C DIR` changes directory and execs the program in place (same pid).
+        let full = (cwd.map { ["/usr/bin/env", "-C", $0, "--"] } ?? []) + argv
+        var cargs: [UnsafeMutablePointer<CChar>?] = full.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, full[0], &fa, &attr, &cargs, environ)
+        guard rc == 0 else { throw HarnessError("posix_spawn \(full[0]): \(String(cString: strerror(rc)))") }
+        return Subprocess(pid: pid, outPath: out, errPath: err)
     }
 
     static func run(_ argv: [String], cwd: String? = nil, timeout: Double = 60) throws -> Result {
@@ -296,23 +311,29 @@ final class Subprocess: @unchecked Sendable {
     }
 
     /// Waits up to `timeout` seconds; on timeout kills the process (SIGKILL) and reports it.
+    /// The status is the exit code, or 128+N when killed by signal N.
     func wait(timeout: Double) -> Result {
         let deadline = Date().addingTimeInterval(timeout)
         var timedOut = false
-        while process.isRunning {
-            if Date() > deadline {
-                timedOut = true
-                kill(process.processIdentifier, SIGKILL)
-                break
+        var status: Int32 = 0
+        if reaped == nil {
+            while true {
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid || (r < 0 && errno != EINTR) { break }
+                if Date() > deadline {
+                    timedOut = true
+                    kill(pid, SIGKILL)
+                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                    break
+                }
+                usleep(5_000)
             }
-            usleep(5_000)
+            let sig = status & 0x7f
+            reaped = sig == 0 ? (status >> 8) & 0xff : 128 + sig
         }
-        process.waitUntilExit()
-        let status: Int32 = process.terminationReason == .uncaughtSignal
-            ? 128 + process.terminationStatus : process.terminationStatus
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return Result(status: status, timedOut: timedOut, stdout: out, stderr: err)
+        return Result(status: reaped ?? -1, timedOut: timedOut, stdout: out, stderr: err)
     }
 }
 
@@ -326,3 +347,28 @@ func procState(_ pid: Int32) -> String? {
 
 /// The executable of a live process, nil when gone (or a zombie).
 func procExe(_ pid: Int32) -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") }
+
+/// The processes among `pids` still running `executable` (any state but zombie), with their states, after
+/// giving init up to two seconds to reap reparented children. Kills what it finds, so a failure leaves nothing.
+func leftBehind(_ pids: Set<Int32>, executable: String) -> [(pid: Int32, state: String)] {
+    var left: [(pid: Int32, state: String)] = []
+    for _ in 0..<100 {
+        left = pids.compactMap { pid in
+            guard let state = procState(pid), state != "Z", state != "X" else { return nil }
+            return procExe(pid) == executable ? (pid, state) : nil
+        }
+        if left.isEmpty { break }
+        usleep(20_000)
+    }
+    for p in left { kill(p.pid, SIGKILL) }
+    return left
+}
+
+/// Waits (up to `seconds`) until the trace being written at `run` holds more than `n` violation lines.
+func waitForViolations(_ run: Running, moreThan n: Int, seconds: Double = 30) {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if run.traceSoFar().components(separatedBy: "\"type\":\"violation\"").count > n + 1 { return }
+        usleep(20_000)
+    }
+}

@@ -27,13 +27,7 @@ struct LifecycleTests {
         let w = try Workdir("sigint")
         let bin = try Harness.fixture("loop")
         let run = try Harness.start([bin], backend: backend, options: ["--enter-at", "main"], in: w)
-        // Wait until both processes are making violations.
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            let t = run.traceSoFar()
-            if t.components(separatedBy: "\"type\":\"violation\"").count > 20 { break }
-            usleep(20_000)
-        }
+        waitForViolations(run, moreThan: 20)
         kill(run.pid, SIGINT)
         let r = try run.finish(timeout: 30)
         #expect(!r.timedOut, "captrace did not stop after SIGINT\n\(r.digest)")
@@ -42,18 +36,26 @@ struct LifecycleTests {
         let pids = Set(r.processes.filter { $0.event == .spawn || $0.event == .fork }.map(\.pid))
             .union([r.int("pid"), r.int("child")].compactMap { $0.map(Int32.init) })
         #expect(pids.count >= 2, "\(r.digest)")
-        // Give init a moment to reap reparented children, then nothing of the program may be left.
-        var left: [(Int32, String)] = []
-        for _ in 0..<100 {
-            left = pids.compactMap { pid in
-                guard let state = procState(pid), state != "Z", state != "X" else { return nil }
-                return procExe(pid) == bin ? (pid, state) : nil
-            }
-            if left.isEmpty { break }
-            usleep(20_000)
-        }
+        let left = leftBehind(pids, executable: bin)
         #expect(left.isEmpty, "processes of the program left behind (pid, state): \(left)")
-        for (pid, _) in left { kill(pid, SIGKILL) }
+    }
+
+    @Test("SIGKILL of captrace takes the program with it", arguments: backends)
+    func killed(backend: String) throws {
+        let w = try Workdir("sigkill")
+        let bin = try Harness.fixture("loop")
+        let run = try Harness.start([bin], backend: backend, options: ["--enter-at", "main"], in: w)
+        waitForViolations(run, moreThan: 20)
+        kill(run.pid, SIGKILL)
+        let r = try run.finish(timeout: 30)
+        #expect(r.status == 128 + SIGKILL, "\(r.digest)")
+        // The trace is cut short but valid up to its last complete line.
+        #expect(r.trace != nil && r.traceError == nil, "\(r.digest)")
+        let pids = Set(r.processes.filter { $0.event == .spawn || $0.event == .fork }.map(\.pid))
+            .union([r.int("pid"), r.int("child")].compactMap { $0.map(Int32.init) })
+        #expect(pids.count >= 2, "\(r.digest)")
+        let left = leftBehind(pids, executable: bin)
+        #expect(left.isEmpty, "processes of the program outlived captrace (pid, state): \(left)")
     }
 
     @Test("a missing program: non-zero, one line on stderr, nothing half-written", arguments: backends)
@@ -78,5 +80,16 @@ struct LifecycleTests {
         #expect(r.stderr.contains(option[1].isEmpty ? option[0] : option[1]) || r.stderr.contains(option[0]),
                 "stderr does not name the bad value:\n\(r.stderr)")
         #expect(!r.traceExists, "a trace was written for a run that never started")
+    }
+
+    @Test("notify: a program already under ptrace by another tracer (strace -f) is traced with --backend notify",
+          .enabled(if: backends.contains("notify"), "the notify backend is not in `backends` yet"))
+    func notifyUnderAnotherTracer() throws {
+        let w = try Workdir("notify-strace")
+        let r = try Harness.run([try Harness.fixture("triggers")], backend: "notify",
+                                options: ["--enter-at", "syscall:getppid"], in: w,
+                                wrapper: ["/usr/bin/strace", "-f", "-o", "/dev/null", "--"])
+        expectRun(r, backend: "notify", trigger: "syscall:getppid")
+        #expect(r.marks == ["after-syscall"], "\(r.digest)")
     }
 }

@@ -48,4 +48,21 @@ struct ProcessTests {
         #expect(r.mark("after-exec").first?.pid == r.programPid, "\(r.digest)")
         #expect(r.processes.contains { $0.event == .exec && $0.pid == r.programPid }, "no exec process event\n\(r.digest)")
     }
+
+    @Test("a storm of threads making violations at once: no event lost or duplicated", arguments: backends)
+    func threadStorm(backend: String) throws {
+        let w = try Workdir("storm")
+        let threads = 8, count = 300
+        let r = try Harness.run([try Harness.fixture("storm"), "\(threads)", "\(count)"], backend: backend,
+                                options: ["--enter-at", capEnter, "-q"], in: w, timeout: 120)
+        expectRun(r, backend: backend, trigger: capEnter)
+        #expect(r.violations.count == threads * count, "\(r.digest)")
+        for i in 0..<threads {
+            let v = r.mark("storm-\(i)")
+            let tid = r.int("tid\(i)").map(Int32.init)
+            #expect(v.count == count, "thread \(i): \(v.count) violations")
+            #expect(tid != nil && v.allSatisfy { $0.tid == tid && $0.pid == r.programPid }, "thread \(i): wrong tid/pid")
+        }
+        #expect(Set(r.violations.map(\.seq)).count == r.violations.count, "duplicate seq")
+    }
 }

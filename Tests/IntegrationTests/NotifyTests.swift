@@ -1,0 +1,186 @@
+// The notify backend's own cases: a program that is already under another tracer, enforce with a custom errno,
+// a storm of threads making violations at once (no event lost or duplicated), and SIGKILL of captrace taking the
+// whole program with it. Programs that exist only for these tests are written out from here and built with gcc.
+import Foundation
+import Testing
+import TraceModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("run: notify backend")
+struct NotifyTests {
+    /// Writes `source` into `work` and builds it with the fixtures' header (Fixtures/run/fixture.h).
+    static func buildInline(_ name: String, _ source: String, in work: Workdir) throws -> String {
+        let src = work.path("\(name).c")
+        try source.write(toFile: src, atomically: true, encoding: .utf8)
+        let out = work.path(name)
+        let r = try Subprocess.run(["/usr/bin/gcc", "-O1", "-g", "-Wall", "-Werror", "-I", Harness.fixturesDir.path,
+                                    "-o", out, src, "-lpthread"], timeout: 120)
+        guard r.status == 0 else { throw HarnessError("gcc \(name).c failed:\n\(r.stderr)") }
+        return out
+    }
+
+    /// Parent enters, then forks a child that asks to be traced (PTRACE_TRACEME) and is traced by the parent
+    /// with PTRACE_SYSCALL to its end: the program uses ptrace itself, which the notify backend leaves free.
+    static let tracemeSource = """
+        #include "fixture.h"
+        #include <signal.h>
+        #include <sys/ptrace.h>
+        #include <sys/wait.h>
+        int main(void) {
+            (void)cwd();
+            cap_enter();
+            pid_t c = fork();
+            CHECK(c >= 0);
+            if (c == 0) {
+                CHECK(ptrace(PTRACE_TRACEME, 0, 0, 0) == 0);
+                raise(SIGSTOP);
+                mark("traced-child");
+                _exit(0);
+            }
+            int st, stops = 0;
+            CHECK(waitpid(c, &st, 0) == c && WIFSTOPPED(st));
+            for (;;) {
+                CHECK(ptrace(PTRACE_SYSCALL, c, 0, 0) == 0);
+                CHECK(waitpid(c, &st, 0) == c);
+                if (WIFEXITED(st)) break;
+                stops++;
+            }
+            printf("child=%d stops=%d status=%d\\n", (int)c, stops, WEXITSTATUS(st));
+            return 0;
+        }
+        """
+
+    @Test("a program that ptraces its own child: the tracing works and the child's violations are recorded")
+    func programUsesPtrace() throws {
+        let w = try Workdir("notify-traceme")
+        let bin = try Self.buildInline("traceme", Self.tracemeSource, in: w)
+        let r = try Harness.run([bin], backend: "notify", options: ["--enter-at", capEnter], in: w)
+        expectRun(r, backend: "notify", trigger: capEnter)
+        let child = try #require(r.int("child").map(Int32.init), "\(r.digest)")
+        #expect((r.int("stops") ?? 0) > 2, "the program's own tracer saw no syscall stops\n\(r.digest)")
+        #expect(r.int("status") == 0, "\(r.digest)")
+        #expect(r.mark("traced-child").map(\.pid) == [child], "\(r.digest)")
+        #expect(r.processes.contains { $0.event == .fork && $0.pid == child && $0.capabilityMode }, "\(r.digest)")
+    }
+
+    @Test("a program already under another tracer: strace -f runs the fixture, captrace still records it")
+    func underStrace() throws {
+        let w = try Workdir("notify-strace")
+        let bin = try Harness.fixture("triggers")
+        let r = try Harness.run(["/usr/bin/strace", "-f", "-o", "/dev/null", bin], backend: "notify",
+                                options: ["--enter-at", "exec"], in: w)
+        expectRun(r, backend: "notify", trigger: "exec")
+        #expect(r.marks == ["ctor", "main", "after-symbol", "after-syscall"], "\(r.digest)")
+        let strace = try #require(r.programPid)
+        let fixturePids = Set(r.mark("main").map(\.pid))
+        #expect(fixturePids.count == 1 && !fixturePids.contains(strace),
+                "the markers are not the traced fixture's\n\(r.digest)")
+        #expect(r.violations.contains { $0.pid == strace && $0.syscall == "ptrace" }, "strace's ptrace is not recorded")
+    }
+
+    @Test("enforce with a custom errno (EROFS): violations and exec fail with it, relative opens work")
+    func enforceCustomErrno() throws {
+        let w = try Workdir("notify-erofs")
+        let r = try Harness.run([try Harness.fixture("enforce")], backend: "notify",
+                                options: ["--enter-at", capEnter, "--mode", "enforce", "--deny-errno", "EROFS"], in: w)
+        expectRun(r, backend: "notify", trigger: capEnter, mode: "enforce")
+        #expect(r.value("absolute") == "EROFS", "\(r.digest)")
+        #expect(r.value("relative") == "ok", "\(r.digest)")
+        #expect(r.value("fstat") == "ok", "\(r.digest)")
+        #expect(r.value("exec") == "EROFS", "\(r.digest)")
+        #expect(r.violations.count == 2 && r.violations.allSatisfy { $0.action == .denied && $0.errno == "EROFS" },
+                "\(r.digest)")
+    }
+
+    static let threads = 8, perThread = 400
+
+    /// THREADS threads released together, each making PER violations access("/captrace-storm/T/K").
+    static let stormSource = """
+        #include "fixture.h"
+        #include <pthread.h>
+        static pthread_barrier_t go;
+        static void *run(void *arg) {
+            long t = (long)arg;
+            char p[64];
+            pthread_barrier_wait(&go);
+            for (int k = 0; k < \(perThread); k++) {
+                snprintf(p, sizeof p, "/captrace-storm/%ld/%d", t, k);
+                (void)access(p, F_OK);
+            }
+            return NULL;
+        }
+        int main(void) {
+            pthread_t th[\(threads)];
+            pthread_barrier_init(&go, NULL, \(threads));
+            cap_enter();
+            for (long i = 0; i < \(threads); i++) CHECK(pthread_create(&th[i], NULL, run, (void *)i) == 0);
+            for (int i = 0; i < \(threads); i++) pthread_join(th[i], NULL);
+            printf("done\\n");
+            return 0;
+        }
+        """
+
+    @Test("a storm of threads making violations at once: none lost, none duplicated, seq continuous")
+    func threadStorm() throws {
+        let w = try Workdir("notify-storm")
+        let bin = try Self.buildInline("storm", Self.stormSource, in: w)
+        for stacks in ["0", "8"] {
+            let r = try Harness.run([bin], backend: "notify", options: ["--enter-at", capEnter, "--stack-depth", stacks, "-q"],
+                                    in: w, timeout: 120)
+            expectRun(r, backend: "notify", trigger: capEnter)
+            let storm = r.violations.filter { $0.path?.hasPrefix("/captrace-storm/") ?? false }
+            var expected: [String] = []
+            for t in 0..<Self.threads { for k in 0..<Self.perThread { expected.append("/captrace-storm/\(t)/\(k)") } }
+            #expect(storm.compactMap(\.path).sorted() == expected.sorted(),
+                    "stacks \(stacks): \(storm.count) storm violations, expected \(expected.count)")
+            #expect(Set(storm.map(\.tid)).count == Self.threads, "stacks \(stacks): not every thread is recorded")
+            // Per thread, its calls are recorded in the order it made them.
+            for tid in Set(storm.map(\.tid)) {
+                let ks = storm.filter { $0.tid == tid }.compactMap { $0.path?.split(separator: "/").last.flatMap { Int($0) } }
+                #expect(ks == ks.sorted(), "stacks \(stacks): thread \(tid) out of order")
+            }
+            if stacks != "0" {
+                #expect(storm.allSatisfy { !$0.stack.isEmpty }, "stacks \(stacks): a storm violation has no stack")
+            }
+        }
+    }
+
+    @Test("SIGKILL of captrace kills the whole program (the program and its child)")
+    func sigkillTakesProgram() throws {
+        let w = try Workdir("notify-kill")
+        let bin = try Harness.fixture("loop")
+        let run = try Harness.start([bin], backend: "notify", options: ["--enter-at", "main", "-q"], in: w)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if run.traceSoFar().components(separatedBy: "\"type\":\"violation\"").count > 20 { break }
+            usleep(20_000)
+        }
+        // The pids, from the program's own output (unbuffered).
+        let out = (try? String(contentsOfFile: run.work.path("captrace.stdout"), encoding: .utf8)) ?? ""
+        func value(_ key: String) -> Int32? {
+            out.split(whereSeparator: { $0 == "\n" || $0 == " " }).compactMap { tok -> Int32? in
+                let kv = tok.split(separator: "=")
+                return kv.count == 2 && kv[0] == key ? Int32(kv[1]) : nil
+            }.first
+        }
+        let pid = try #require(value("pid"), "no pid printed: \(out)")
+        let child = try #require(value("child"), "no child printed: \(out)")
+        #expect(procExe(pid) == bin && procExe(child) == bin, "the program is not running")
+        kill(run.pid, SIGKILL)
+        _ = run.process.wait(timeout: 10)
+        var left: [Int32] = []
+        for _ in 0..<250 {
+            left = [pid, child].filter { p in
+                guard let s = procState(p), s != "Z", s != "X" else { return false }
+                return procExe(p) == bin
+            }
+            if left.isEmpty { break }
+            usleep(20_000)
+        }
+        #expect(left.isEmpty, "processes of the program outlived a SIGKILLed captrace: \(left)")
+        for p in left { kill(p, SIGKILL) }
+    }
+}
