@@ -77,20 +77,22 @@ public enum Classifier {
     public static func classify(_ call: DecodedCall) -> Verdict { classify(call, policy: .standard) }
 
     public static func classify(_ call: DecodedCall, policy: CapabilityPolicy) -> Verdict {
-        guard let sc = call.syscall, let entry = policy.entry(abi: call.abi, nr: call.nr) ?? knownEntry(sc, policy)
-        else { return .violation(.system, .systemState) }
-        return classify(call, syscall: sc, entry: entry, policy: policy)
+        guard let sc = call.syscall else { return .violation(.system, .systemState) }
+        let decision: Decision
+        if let d = policy.decision(abi: call.abi, nr: call.nr) {
+            decision = d
+        } else {
+            // A row given without a matching (abi, nr), e.g. a hand-built call: fall back to the name.
+            let e = policy.entry(for: sc.name)
+            guard e.line != 0 else { return .violation(.system, .systemState) }
+            decision = e.decision
+        }
+        return classify(call, syscall: sc, decision: decision, policy: policy)
     }
 
-    /// A syscall row given without a matching (abi, nr) — e.g. a hand-built DecodedCall: fall back to the name.
-    private static func knownEntry(_ sc: Syscall, _ policy: CapabilityPolicy) -> PolicyEntry? {
-        let e = policy.entry(for: sc.name)
-        return e.line == 0 ? nil : e
-    }
-
-    static func classify(_ call: DecodedCall, syscall sc: Syscall, entry: PolicyEntry,
+    static func classify(_ call: DecodedCall, syscall sc: Syscall, decision: Decision,
                          policy: CapabilityPolicy) -> Verdict {
-        switch entry.decision {
+        switch decision {
         case .allow:
             return .allowed
         case .deny(let rule?):

@@ -242,8 +242,10 @@ public final class CapabilityPolicy: Sendable {
     /// Entries in file order.
     public let entries: [PolicyEntry]
     private let byName: [String: PolicyEntry]
-    /// Indexed by `ABI.ordinal`, then syscall number, for the classifier's hot path.
+    /// Indexed by `ABI.ordinal`, then syscall number.
     private let byNumber: [[PolicyEntry?]]
+    /// The decisions alone, for the classifier's hot path (no strings to reference-count).
+    private let decisions: [[Decision?]]
 
     public init(text: String, catalog: Catalog = .shared) throws(PolicyError) {
         entries = try PolicyLoader.parse(text, catalog: catalog, requireComplete: true)
@@ -256,17 +258,21 @@ public final class CapabilityPolicy: Sendable {
             for (nr, sc) in list { table[nr] = byName[sc.name] }
             return table
         }
+        decisions = byNumber.map { $0.map { $0?.decision } }
     }
 
     /// The entry for `name`; a name the catalog does not know gets a denying entry (`PolicyEntry.unknown`).
     public func entry(for name: String) -> PolicyEntry { byName[name] ?? .unknown(name) }
 
     /// The entry for a number within an ABI, or nil when the catalog has no such syscall.
-    @inline(__always)
     public func entry(abi: ABI, nr: Int) -> PolicyEntry? {
-        let table = byNumber[abi.ordinal]
-        guard nr >= 0, nr < table.count else { return nil }
-        return table[nr]
+        byNumber[abi.ordinal].withUnsafeBufferPointer { nr >= 0 && nr < $0.count ? $0[nr] : nil }
+    }
+
+    /// The decision for a number within an ABI (what the classifier reads), or nil when unknown.
+    @inline(__always)
+    public func decision(abi: ABI, nr: Int) -> Decision? {
+        decisions[abi.ordinal].withUnsafeBufferPointer { nr >= 0 && nr < $0.count ? $0[nr] : nil }
     }
 
     /// Whether the seccomp filter must stop this syscall for the classifier: deny or conditional (and unknown).

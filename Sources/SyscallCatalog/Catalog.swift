@@ -62,43 +62,69 @@ public enum Touch: String, Sendable, Hashable, CaseIterable {
 
 /// One row of the catalog: a syscall's facts, written once for every ABI.
 public struct Syscall: Sendable, Hashable {
-    public let name: String
+    /// The row's facts live in one shared object, so copying a `Syscall` (the tracer does it per stop) costs one
+    /// reference count, not one per array and string.
+    private final class Storage: Sendable {
+        let name: String
+        let args: [ArgKind]
+        let argNames: [String]
+        let touches: Touch
+        let pathIndex: Int?, dirfdIndex: Int?, path2Index: Int?, dirfd2Index: Int?, atFlagsIndex: Int?
+
+        init(_ name: String, _ args: [(String, ArgKind)], _ touches: Touch) {
+            self.name = name
+            self.args = args.map(\.1)
+            self.argNames = args.map(\.0)
+            self.touches = touches
+            var paths: [(path: Int, dirfd: Int?)] = []
+            var lastDirfd: Int?
+            for (i, kind) in self.args.enumerated() {
+                if kind == .dirfd { lastDirfd = i }
+                if kind == .path { paths.append((i, lastDirfd)); lastDirfd = nil }
+            }
+            pathIndex = paths.first?.path
+            dirfdIndex = paths.first?.dirfd
+            path2Index = paths.count > 1 ? paths[1].path : nil
+            dirfd2Index = paths.count > 1 ? paths[1].dirfd : nil
+            atFlagsIndex = self.args.firstIndex(of: .atFlags)
+        }
+    }
+
+    private let storage: Storage
+
+    public var name: String { storage.name }
     /// Argument kinds in order (at most 6).
-    public let args: [ArgKind]
+    public var args: [ArgKind] { storage.args }
     /// Argument names in order, as used in decoded `args` of trace events.
-    public let argNames: [String]
-    public let touches: Touch
+    public var argNames: [String] { storage.argNames }
+    public var touches: Touch { storage.touches }
 
     /// Register index of the first `.path` argument, and of the `.dirfd` it is resolved against (the nearest
     /// `.dirfd` before it), precomputed so the classifier does not scan on the hot path.
-    public let pathIndex: Int?
-    public let dirfdIndex: Int?
+    public var pathIndex: Int? { storage.pathIndex }
+    public var dirfdIndex: Int? { storage.dirfdIndex }
     /// The second path (rename, link, move_mount...) and its `.dirfd`.
-    public let path2Index: Int?
-    public let dirfd2Index: Int?
+    public var path2Index: Int? { storage.path2Index }
+    public var dirfd2Index: Int? { storage.dirfd2Index }
     /// Register index of the `.atFlags` argument (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW...).
-    public let atFlagsIndex: Int?
+    public var atFlagsIndex: Int? { storage.atFlagsIndex }
 
     public init(_ name: String, _ args: [(String, ArgKind)], touches: Touch = .none) {
-        self.name = name
-        self.args = args.map(\.1)
-        self.argNames = args.map(\.0)
-        self.touches = touches
-        var paths: [(path: Int, dirfd: Int?)] = []
-        var lastDirfd: Int?
-        for (i, kind) in self.args.enumerated() {
-            if kind == .dirfd { lastDirfd = i }
-            if kind == .path { paths.append((i, lastDirfd)); lastDirfd = nil }
-        }
-        pathIndex = paths.first?.path
-        dirfdIndex = paths.first?.dirfd
-        path2Index = paths.count > 1 ? paths[1].path : nil
-        dirfd2Index = paths.count > 1 ? paths[1].dirfd : nil
-        atFlagsIndex = self.args.firstIndex(of: .atFlags)
+        storage = Storage(name, args, touches)
     }
 
     /// Index of the first argument of `kind`, if any.
-    public func index(of kind: ArgKind) -> Int? { args.firstIndex(of: kind) }
+    public func index(of kind: ArgKind) -> Int? { storage.args.firstIndex(of: kind) }
+
+    public static func == (a: Syscall, b: Syscall) -> Bool {
+        a.storage === b.storage
+            || (a.name == b.name && a.args == b.args && a.argNames == b.argNames && a.touches == b.touches)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(name)
+        h.combine(args)
+    }
 }
 
 /// The catalog: every syscall of every ABI, looked up by name or by (ABI, number).
@@ -112,8 +138,11 @@ public final class Catalog: Sendable {
     public static let x32SyscallBit = 0x4000_0000
 
     private let byName: [String: Syscall]
-    /// Indexed by `ABI.ordinal`, then by number; nil where the ABI has no syscall.
-    private let byNumber: [[Syscall?]]
+    /// All ABIs' tables back to back: the row of (abi, nr) is at `base[abi.ordinal] + nr` when
+    /// `nr < limit[abi.ordinal]`; nil where the ABI has no syscall.
+    private let byNumber: ContiguousArray<Syscall?>
+    private let base: (Int, Int, Int)
+    private let limit: (Int, Int, Int)
     private let numbers: [String: [Int?]]
     private let sorted: [[(nr: Int, syscall: Syscall)]]
     /// Header names that have no row in `SyscallTable` (empty when the table is complete; a test checks it).
@@ -143,7 +172,9 @@ public final class Catalog: Sendable {
             sorted.append(entries)
         }
         self.byName = byName
-        self.byNumber = byNumber
+        self.byNumber = ContiguousArray(byNumber.joined())
+        base = (0, byNumber[0].count, byNumber[0].count + byNumber[1].count)
+        limit = (byNumber[0].count, byNumber[1].count, byNumber[2].count)
         self.sorted = sorted
         self.numbers = numbers
         self.namesWithoutRows = missing.sorted()
@@ -163,9 +194,13 @@ public final class Catalog: Sendable {
     /// The syscall with number `nr` in `abi` (x32: without the x32 bit), with that ABI's argument layout.
     @inline(__always)
     public func syscall(abi: ABI, nr: Int) -> Syscall? {
-        let table = byNumber[abi.ordinal]
-        guard nr >= 0, nr < table.count else { return nil }
-        return table[nr]
+        let (start, count): (Int, Int)
+        switch abi {
+        case .x86_64: (start, count) = (base.0, limit.0)
+        case .i386: (start, count) = (base.1, limit.1)
+        case .x32: (start, count) = (base.2, limit.2)
+        }
+        return nr >= 0 && nr < count ? byNumber[start + nr] : nil
     }
 
     /// The number of `name` in `abi` (x32: without the x32 bit), or nil when the ABI lacks it.
