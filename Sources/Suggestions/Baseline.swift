@@ -266,12 +266,12 @@ func baseName(_ path: String) -> String {
     return path
 }
 
-/// Whether `path`'s last component is `name`, without allocating.
+/// Whether `path`'s last component is `name` (`hasSuffix` is the fastest check the standard library has).
 func hasBaseName(_ path: String, _ name: String) -> Bool {
     guard path.hasSuffix(name) else { return false }
-    let u = path.utf8
-    guard u.count > name.utf8.count else { return u.count == name.utf8.count }
-    return u[u.index(u.endIndex, offsetBy: -name.utf8.count - 1)] == UInt8(ascii: "/")
+    let u = path.utf8, n = name.utf8.count
+    guard u.count > n else { return u.count == n }
+    return u[u.index(u.endIndex, offsetBy: -n - 1)] == UInt8(ascii: "/")
 }
 
 /// The range of the last occurrence of `needle` in `s` (no Foundation).

@@ -54,6 +54,10 @@ struct PlanBuilder {
         } else {
             lines += action(n, g).map { "   " + $0 }
         }
+        let lookups = g.addresses.filter(resolverAddress)
+        if !lookups.isEmpty {
+            add(&delegations, "name lookups after entry: a resolver helper process forked before entry, answering over a socketpair you keep (like libcasper's cap_dns, or the lightweight resolver tcpdump uses in capability mode)", item: n)
+        }
         items += lines.joined(separator: "\n") + "\n\n"
     }
 
@@ -90,9 +94,6 @@ struct PlanBuilder {
         case .socketAddress:
             let addresses = g.addresses
             let address = addresses.first ?? "(address not recorded)"
-            if resolverAddress(address) {
-                add(&delegations, "name lookups (\(address)): a resolver helper process forked before entry, answering over a socketpair (like libcasper's cap_dns, or the lightweight resolver tcpdump uses in capability mode)", item: n)
-            }
             for a in addresses { addSocket(a, syscall: v.syscall, item: n) }
             switch v.syscall {
             case "bind":
