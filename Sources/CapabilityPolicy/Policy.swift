@@ -38,7 +38,7 @@ public enum Decision: Sendable, Hashable {
 public struct PolicyEntry: Sendable, Hashable {
     public let name: String
     public let decision: Decision
-    /// The namespace a violation of this call reaches (nil only for allowed calls that touch none).
+    /// The namespace a violation of this call reaches (nil for allowed calls).
     public let namespace: Namespace?
     /// The `[group]` the entry belongs to.
     public let group: String
@@ -149,6 +149,9 @@ public enum PolicyLoader {
             let decision: Decision
             switch verdict {
             case .allow:
+                guard namespace == nil else {
+                    throw PolicyError(line: lineNumber, message: "an allowed call reaches no namespace: write '-'")
+                }
                 guard detail == "-" else {
                     throw PolicyError(line: lineNumber, message: "an allowed call takes no detail, found '\(detail)'")
                 }

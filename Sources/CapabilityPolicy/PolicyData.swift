@@ -12,7 +12,8 @@ enum PolicyData {
 #
 # One entry per line:   NAME  VERDICT  NAMESPACE  DETAIL  [# COMMENT]
 #   VERDICT    allow | deny | conditional
-#   NAMESPACE  filesystem | network | process | ipc | system | bypass, or "-" (only with allow)
+#   NAMESPACE  the namespace a violation reaches: filesystem | network | process | ipc | system | bypass;
+#              "-" for allowed calls
 #   DETAIL     allow: "-".  deny: the rule it breaks (absolute-path, exec, socket-address, sysv-ipc, posix-mq,
 #              system-state, io-uring, cwd-relative, ...) or "by-path" when the rule follows from the path
 #              argument (absolute-path, cwd-relative, or unreadable-path).  conditional: the condition under
@@ -88,7 +89,7 @@ writev                        allow       -          -
 ## extattr_*_fd, __acl_*_fd, futimens, all CAPENABLED). Changing the working directory to a held
 ## directory (fchdir) reaches nothing new: every later AT_FDCWD lookup is still a violation. FreeBSD denies
 ## fchdir; Linux differs here because glibc and shells use it to restore a directory they hold.
-fchdir                        allow       filesystem -                        # FreeBSD denies fchdir; allowed here: it names a held descriptor
+fchdir                        allow       -          -                        # FreeBSD denies fchdir; allowed here: it names a held descriptor
 fchmod                        allow       -          -
 fchown                        allow       -          -
 fchown32                      allow       -          -
@@ -201,7 +202,7 @@ sendmsg                       conditional network    no-address
 sendto                        conditional network    no-address
 setsockopt                    allow       -          -
 shutdown                      allow       -          -
-socket                        allow       network    -
+socket                        allow       -          -
 socketcall                    conditional network    subcall                  # linux-only: i386 multiplexer of the socket calls; judged as the call it carries
 socketpair                    allow       -          -
 
@@ -342,9 +343,9 @@ exit_group                    allow       -          -                        # 
 fork                          allow       -          -
 restart_syscall               allow       -          -                        # linux-only: kernel-internal restart of an interrupted call
 vfork                         allow       -          -                        # FreeBSD leaves vfork out; a vfork child is a fork child that shares memory until exec
-wait4                         allow       process    -                        # FreeBSD denies wait4; allowed here: it reaches only own children
-waitid                        allow       process    -                        # linux-only spelling of wait6: reaches only own children
-waitpid                       allow       process    -                        # as wait4
+wait4                         allow       -          -                        # FreeBSD denies wait4; allowed here: it reaches only own children
+waitid                        allow       -          -                        # linux-only spelling of wait6: reaches only own children
+waitpid                       allow       -          -                        # as wait4
 
 [process-descriptors]
 ## Acting on a process through a descriptor already held (FreeBSD: pdfork, pdgetpid, pdkill — CAPENABLED).

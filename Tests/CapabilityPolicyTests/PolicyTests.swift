@@ -102,6 +102,7 @@ enum PolicyDataProbe {
         ("read permit - -", "unknown verdict 'permit'"),
         ("read allow galaxy -", "unknown namespace 'galaxy'"),
         ("read allow - absolute-path", "an allowed call takes no detail"),
+        ("read allow filesystem -", "an allowed call reaches no namespace"),
         ("open deny filesystem by-path", "needs a # reason"),
         ("open deny - by-path # x", "needs a namespace"),
         ("open deny filesystem not-a-rule # x", "unknown rule 'not-a-rule'"),
