@@ -61,8 +61,8 @@ enum ProcessTarget: Sendable, Hashable {
 /// - openat2 with RESOLVE_BENEATH or RESOLVE_IN_ROOT relative to a descriptor is allowed whatever the path:
 ///   the kernel confines the lookup. `resolveFlags == nil` is treated as no RESOLVE_* flags.
 /// - execve is always `exec`; execveat is allowed only as fexecve (descriptor, AT_EMPTY_PATH, empty path).
-/// - Processes. "Self" is decided by `targetInCallerGroup` when the supervisor supplies it, otherwise by the id
-///   equalling the caller's pid or tid. kill(0), kill(-1), kill(-pgid), PRIO_PGRP, PRIO_USER and joining
+/// - Processes. "Self" is decided by `targetInCallerGroup` when the supervisor supplies it (it answers for the
+///   call's first pid/tid argument), otherwise by the id equalling the caller's pid or tid. kill(0), kill(-1), kill(-pgid), PRIO_PGRP, PRIO_USER and joining
 ///   another process group are `process-group`; any other pid is `other-process`; ids the kernel refuses
 ///   (tkill(0), tgkill(-1, ...)) reach nothing and are allowed.
 /// - Sockets. bind/connect are violations when an address is given; sendto/sendmsg/sendmmsg when they carry a
@@ -264,8 +264,10 @@ public enum Classifier {
         case .kcmp:
             let a = int32(call, 0), b = int32(call, 1)
             if a <= 0 || b <= 0 { return .allowed }  // ESRCH
-            if let inGroup = call.targetInCallerGroup { return inGroup ? .allowed : other }
-            return (a == call.pid || a == call.tid) && (b == call.pid || b == call.tid) ? .allowed : other
+            // `targetInCallerGroup` answers for the first pid only; the second must equal it or the caller.
+            let selfA = isSelf(a, call)
+            let selfB = b == a ? selfA : (b == call.pid || b == call.tid)
+            return selfA && selfB ? .allowed : other
         case .clock(let i):
             let clock = int32(call, i)
             if clock >= 0 { return .allowed }  // CLOCK_REALTIME, CLOCK_MONOTONIC, ...

@@ -176,6 +176,8 @@ let processCases: [Case] = [
     Case("setpgid of a child is other-process", call("setpgid", [1234, 1234]), other),
     Case("kcmp of the caller with itself is allowed", call("kcmp", [reg(selfPid), reg(selfPid), 0, 1, 2]), allowed),
     Case("kcmp with another pid is other-process", call("kcmp", [reg(selfPid), 1234, 0, 1, 2]), other),
+    Case("kcmp's second pid is checked even when the first is in the caller's group",
+         call("kcmp", [reg(selfPid), 1234, 0, 1, 2], inGroup: true), other),
     Case("clock_gettime(CLOCK_MONOTONIC) is allowed", call("clock_gettime", [1, ptr]), allowed),
     Case("clock_gettime of another process's CPU clock is other-process",
          call("clock_gettime", [reg((~Int32(1234) << 3) | 2), ptr]), other),
