@@ -13,6 +13,7 @@ struct FilterBuilder {
         static let policy = Tag(rawValue: 1)  // may be a violation
         static let trigger = Tag(rawValue: 2)  // syscall:NAME or sandbox trigger
         static let lifecycle = Tag(rawValue: 4)  // clone with CLONE_UNTRACED / clone3: keep children traced
+        static let rights = Tag(rawValue: 8)  // a descriptor operation (`run --rights`, RightsTable)
     }
 
     enum Action { case trace, notify }
@@ -54,7 +55,7 @@ struct FilterBuilder {
         }
         tags["clone", default: []].insert(.lifecycle)
         tags["clone3", default: []].insert(.lifecycle)
-        for n in rights { tags[n, default: []].insert(.policy) }
+        for n in rights { tags[n, default: []].insert(.rights) }
         return tags
     }
 
@@ -85,6 +86,8 @@ struct FilterBuilder {
                 } else if tag == .trigger, sc.name == "prctl" {
                     conditions = [[scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: prSetNoNewPrivs, datum_b: 0)],
                                   [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: prSetSeccomp, datum_b: 0)]]
+                } else if tag == .rights, let rows = RightsTable.filterConditions[sc.name] {
+                    conditions = rows.map { $0.map { scmp_arg_cmp(arg: $0.arg, op: SCMP_CMP_MASKED_EQ, datum_a: $0.mask, datum_b: $0.value) } }
                 } else if tag == .policy, !enforce, let pass = emptyPathPass[sc.name] {
                     // Trap unless AT_EMPTY_PATH is set on a real descriptor.
                     conditions = [[scmp_arg_cmp(arg: pass.flags, op: SCMP_CMP_MASKED_EQ, datum_a: atEmptyPath, datum_b: 0)],

@@ -43,6 +43,8 @@ final class ThreadState {
     /// Set at a seccomp stop whose exit we want to see (result recording, syscall/sandbox triggers).
     var pendingViolation: ViolationEventDraft?
     var pendingTrigger: String?
+    /// `run --rights`: a descriptor-creating call waiting for its result (RightsRecorder).
+    var pendingFDOp: PendingFDOp?
     /// True between a seccomp stop resumed with PTRACE_SYSCALL and its syscall-exit stop.
     var awaitingExit = false
     /// A brand-new task's first stop (auto-attach) has not been seen yet.

@@ -19,6 +19,8 @@ public final class PtraceSupervisor {
     var rootStatus: Int32?
     var interruptedBy: Int32 = 0
     let enforce: Bool
+    /// `run --rights`: descriptor operations after entry (nil without the option).
+    let rights: RightsRecorder?
 
     // ptrace constants (linux/ptrace.h)
     static let optTraceSysGood: UInt = 0x1, optTraceFork: UInt = 0x2, optTraceVfork: UInt = 0x4
@@ -31,6 +33,7 @@ public final class PtraceSupervisor {
         self.options = options
         self.enforce = options.mode == .enforce
         self.recorder = try Recorder(options: options)
+        self.rights = options.rights ? RightsRecorder(recorder: recorder) : nil
     }
 
     /// Runs the program to completion (or interruption) and returns its outcome. The trace file is complete
@@ -39,7 +42,8 @@ public final class PtraceSupervisor {
         let path = try ProgramPath.resolve(options.argv[0])
         var bpf: ct_bpf
         do {
-            bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: .trace)
+            bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: .trace,
+                                         rights: options.rights ? RightsTable.syscallNames : [])
         } catch {
             throw SupervisorError("cannot build the seccomp filter: \(error)")
         }
@@ -299,6 +303,11 @@ public final class PtraceSupervisor {
             }
         }
 
+        if tag.contains(.rights), p.capabilityMode, let rights, let name = syscall?.name,
+           rights.seccompStop(thread, p, name: name, args: args) {
+            wantExit = true
+        }
+
         if wantExit {
             thread.awaitingExit = true
             _ = ct_ptrace_syscall(thread.tid, 0)
@@ -327,6 +336,12 @@ public final class PtraceSupervisor {
             if counts, let p = table.process(thread.pid), !p.capabilityMode {
                 _ = name
                 enterCapabilityMode(p, tid: thread.tid)
+            }
+        }
+        if let pending = thread.pendingFDOp {
+            thread.pendingFDOp = nil
+            if ok, let rights, let p = table.process(thread.pid) {
+                rights.exitStop(thread, p, pending, result: info.rval, isError: info.is_error != 0)
             }
         }
         resume(thread.tid)

@@ -202,6 +202,13 @@ struct Report: ParsableCommand {
             }
             let t = try readTrace(trace)
             let color = output == nil && f == .text && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            if rights {
+                guard let text = renderRightsReport(t, format: f, color: color) else {
+                    throw fail("--rights needs --format text, json or html (not \(format))")
+                }
+                try emit(text, to: output)
+                return 0
+            }
             try emit(renderReport(t, format: f, color: color), to: output)
             return 0
         }
