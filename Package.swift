@@ -55,6 +55,9 @@ let package = Package(
                     exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "TraceModel", "SyscallCatalog"],
                     exclude: ["Fixtures", "Golden"]),
+        // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
+        .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "TraceModel"],
+                    exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTraceShims"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
         .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "captrace"]),
