@@ -253,42 +253,12 @@ struct PlanBuilder {
                 out += "  never used after entry (close them before entry) and which rights the others need.\n"
                 continue
             }
-            let used = rightsUsed(pid: e.pid, held: Set(e.fds.map(\.fd)))
-            for d in e.fds {
-                out += "  fd \(d.fd)  \(d.kind) \(d.path) \(d.flags)  "
-                guard let rights = used[d.fd], !rights.isEmpty else {
-                    let std = ["stdin", "stdout", "stderr"]
-                    let name = d.fd < 3 ? " (\(std[Int(d.fd)]))" : ""
-                    out += "never used after entry\(name): close it before entry"
-                    out += d.fd < 3 ? ", or reopen /dev/null in its place\n" : "\n"
-                    continue
-                }
-                out += "used with \(rights.joined(separator: ", "))"
-                let names = Set(d.flags.split(separator: "|").map(String.init))
-                if names.contains("O_RDWR") && !rights.contains("CAP_WRITE") {
-                    out += ": only read — reopen it O_RDONLY before entry"
-                } else if names.contains("O_RDWR") && !rights.contains("CAP_READ") {
-                    out += ": only written — reopen it O_WRONLY before entry"
-                } else {
-                    out += ": keep"
-                }
-                out += " (FreeBSD: cap_rights_limit to these rights)\n"
+            // What each was used for and how to narrow it: Diagnosis/RightsAnalysis.swift (issue 8).
+            for r in RightsAnalysis(facts.trace).rows(pid: e.pid) where r.origin == .entry {
+                out += "  " + r.planItem + "\n"
             }
         }
         return out
-    }
-
-    /// Rights used per descriptor held at entry; a number re-created after entry (`new_fd`) stops counting.
-    func rightsUsed(pid: Int32, held: Set<Int32>) -> [Int32: [String]] {
-        var used: [Int32: [String]] = [:]
-        var replaced = Set<Int32>()
-        for op in facts.trace.fdops where op.pid == pid {
-            if held.contains(op.fd), !replaced.contains(op.fd) {
-                used[op.fd, default: []].append(op.right)
-            }
-            if let nf = op.newFd { replaced.insert(nf) }
-        }
-        return used.mapValues { distinct($0) }
     }
 }
 
