@@ -7,7 +7,7 @@ enum Paths {
     static let fixtures = testsDir.appendingPathComponent("Fixtures")
     static let golden = testsDir.appendingPathComponent("Golden")
     static let repo = testsDir.deletingLastPathComponent().deletingLastPathComponent()
-    static let traces = repo.appendingPathComponent("Traces")
+    static let traces = repo.appendingPathComponent("Traces").resolvingSymlinksInPath()
     static let cFixtures = repo.appendingPathComponent("Fixtures/suggest")
 }
 
