@@ -157,6 +157,9 @@ struct Run: ParsableCommand {
                 o.allowlistText = String(decoding: data, as: UTF8.self)
             }
             o.rights = rights
+            if rights && o.backend == .notify {
+                throw fail("--rights needs --backend ptrace (the notify backend cannot see the descriptors a call creates)")
+            }
             o.quiet = quiet
             guard o.backend == .ptrace else { throw fail("the notify backend is not built yet (use --backend ptrace)") }
 
