@@ -22,6 +22,7 @@ final class Recorder {
     var violationCount = 0
     var countedViolations = 0
     var perNamespace: [Namespace: Int] = [:]
+    var hintCache: [String: String?] = [:]
     var writeError: String?
     // live status line
     let liveStatus: Bool
@@ -103,16 +104,25 @@ final class Recorder {
     }
 
     /// Builds a violation event while its thread is stopped (the stack is walked here).
-    func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule) -> ViolationEventDraft {
+    /// `pcSp`: for a thread that is not ptrace-stopped (notify backend), the registers to unwind from.
+    func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule, pcSp: (pc: UInt64, sp: UInt64)? = nil)
+        -> ViolationEventDraft
+    {
         let r = Decoder.render(call, pid: call.pid)
-        let frames = stack(pid: call.pid, tid: call.tid)
+        let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
+            ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
         var e = ViolationEvent(seq: 0, tNs: now(), pid: call.pid, tid: call.tid, abi: call.abi, syscall: name,
                                nr: call.nr, namespace: namespace, rule: rule, args: r.args, action: .allowed,
                                site: Site.id(stack: frames, syscall: name, detail: r.path ?? r.address), stack: frames)
         e.path = r.path
         e.address = r.address
-        e.hint = Hints.match(e)?.id
+        // Hint matching is pure but not cheap (globs over paths and frames): once per site and path.
+        let key = e.site + "\u{0}" + (e.path ?? e.address ?? "")
+        if let cached = hintCache[key] { e.hint = cached } else {
+            e.hint = Hints.match(e)?.id
+            hintCache[key] = e.hint
+        }
         if let b = baseline, b.matches(e) { e.action = .allowedByBaseline }
         return ViolationEventDraft(tNs: e.tNs, pid: call.pid, tid: call.tid, event: e)
     }
