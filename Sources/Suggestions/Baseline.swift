@@ -3,7 +3,8 @@ import SyscallCatalog
 
 /// A reviewed baseline of known violations (`suggest --format allowlist`, read by `run --allow FILE`).
 ///
-/// The file is line based (UTF-8; `#` starts a comment line; blank lines are ignored):
+/// The file is line based (UTF-8; `#` starts a comment, on its own line or after the fields of an entry line;
+/// blank lines are ignored):
 ///
 ///     SYSCALL NAMESPACE/RULE [path=GLOB] [address=GLOB] [abi=ABI]
 ///         at FRAME
@@ -241,6 +242,8 @@ public struct Baseline: Sendable {
                 else { cur.append(c) }
             } else if c == " " || c == "\t" {
                 if inToken { out.append(cur); cur = ""; inToken = false }
+            } else if c == "#" && !inToken {
+                break  // a trailing comment
             } else if c == "\"" {
                 quoted = true; inToken = true
             } else {

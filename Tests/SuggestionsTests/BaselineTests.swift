@@ -78,7 +78,7 @@ import TraceModel
         let b = try Baseline(parsing: """
             # comments and blank lines are ignored
 
-            openat filesystem/* path=/tmp/xyz*
+            openat filesystem/* path=/tmp/xyz*   # reviewed: scratch files
             * network address=127.0.0.1:*
             unlinkat filesystem/absolute-path path=/var/cache/**
               at *
