@@ -57,12 +57,16 @@ func renderSystemd(_ m: FilterModel) -> String {
     readWrite = distinct(readWrite)
     readOnly = distinct(readOnly).filter { p in !readWrite.contains { p == $0 || p.hasPrefix($0 == "/" ? "/" : $0 + "/") } }
     exec = distinct(exec)
+    // "/" itself (glibc stats it to detect a changed root) would make the whole tree read-only: left out.
+    let sawRoot = readOnly.contains("/")
+    readOnly.removeAll { $0 == "/" }
     out += "\n# Paths the program looked up after entry (\"-\": no error if missing at start).\n"
     out += "# The trace does not show what the program reads before entry, so InaccessiblePaths= and\n"
     out += "# TemporaryFileSystem= are not suggested; with ProtectSystem=strict everything outside\n"
     out += "# ReadWritePaths= becomes read-only — enable it once the program's pre-entry writes are known.\n"
     out += "#ProtectSystem=strict\n"
     if !readOnly.isEmpty { out += wrapDirective("ReadOnlyPaths", readOnly.map { "-" + systemdPath($0) }) }
+    if sawRoot { out += "# (a lookup of / itself is left out: ReadOnlyPaths=/ would make the whole tree read-only)\n" }
     if !readWrite.isEmpty {
         out += "# Written after entry (a created file's directory is listed):\n"
         out += wrapDirective("ReadWritePaths", readWrite.map { "-" + systemdPath($0) })
