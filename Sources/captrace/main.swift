@@ -161,9 +161,7 @@ struct Run: ParsableCommand {
                 throw fail("--rights needs --backend ptrace (the notify backend cannot see the descriptors a call creates)")
             }
             o.quiet = quiet
-            guard o.backend == .ptrace else { throw fail("the notify backend is not built yet (use --backend ptrace)") }
-
-            let result = try PtraceSupervisor(options: o).run()
+            let result = o.backend == .notify ? try NotifySupervisor(options: o).run() : try PtraceSupervisor(options: o).run()
             if !quiet, let trace = try? TraceReader.parse(String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)) {
                 let color = isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
                 FileHandle.standardError.write(Data(renderReport(trace, format: .text, color: color).utf8))

@@ -11,3 +11,4 @@
 
 #endif
 #include "ctrace_unwind.h"
+#include "ctrace_notify.h"

@@ -1,0 +1,83 @@
+// Seccomp user-notification wrappers for the notify backend (prefix `ct_notify_`/`ct_notif_`).
+// Why C: the SECCOMP_IOCTL_NOTIF_* request numbers are _IOWR macros Swift cannot import; the launcher runs
+// between fork and exec (no Swift there); pidfd_open/pidfd_getfd/openat2/statx have no glibc 2.36 wrappers
+// Swift can see; SCM_RIGHTS needs CMSG_*.
+#ifndef CTRACE_NOTIFY_H
+#define CTRACE_NOTIFY_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "ctrace_ptrace.h"
+
+/// What the launcher hands back. Every descriptor is close-on-exec in captrace.
+typedef struct ct_notify_launch {
+    pid_t keeper;      ///< captrace's child: subreaper of the program, kills it all when captrace dies
+    pid_t program;     ///< the program (the keeper's child), waiting on `go_fd` before it installs the filter
+    int go_fd;         ///< write one byte to let the program install the filter and exec
+    int sock_fd;       ///< the listener's descriptor number arrives here once the program installed its filter
+    int info_fd;       ///< the keeper writes the program's wait status here (4 bytes); EOF when the keeper ends
+    int life_fd;       ///< captrace holds it open; closing it (or dying) makes the keeper kill the whole program
+    int exec_err_fd;   ///< 4 bytes of errno if the program's exec failed, EOF once it succeeded
+} ct_notify_launch;
+
+/// Starts the keeper and, under it, the program, which blocks until `ct_notify_go`. The keeper is a
+/// PR_SET_CHILD_SUBREAPER, so every orphan of the program comes back to it; when `life_fd` reaches EOF (captrace
+/// closed it or was killed, even with SIGKILL) it SIGKILLs every descendant, repeatedly, until it has no child
+/// left. It exits once it has no child at all. The program, once released, sets PR_SET_NO_NEW_PRIVS, installs
+/// `bpf` with SECCOMP_FILTER_FLAG_NEW_LISTENER, sends the listener over the socket and execs `path`.
+/// Only async-signal-safe calls run after fork. Returns 0 or -errno.
+int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
+                    ct_notify_launch *out);
+
+/// Releases the program and takes its listener (its number arrives on the socket; pidfd_getfd). Returns the
+/// listener (close-on-exec) or -errno.
+int ct_notify_go(ct_notify_launch *l);
+
+/// SECCOMP_IOCTL_NOTIF_SET_FLAGS(SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP): 0, or -errno (EINVAL before 6.6).
+int ct_notif_set_sync_wakeup(int listener);
+
+/// One received notification, flattened (seccomp_notif with its seccomp_data).
+typedef struct ct_notif {
+    uint64_t id;
+    uint32_t pid;        ///< thread id, in captrace's pid namespace
+    int32_t nr;
+    uint32_t arch;
+    uint64_t ip;
+    uint64_t args[6];
+} ct_notif;
+
+/// SECCOMP_IOCTL_NOTIF_RECV, retried on EINTR unless `*stop` is non-zero. 0 or -errno
+/// (ENOENT: the notification was withdrawn, or no task uses the filter any more — see ct_notif_hup).
+int ct_notif_recv(int listener, ct_notif *out, const volatile int *stop);
+/// SECCOMP_IOCTL_NOTIF_ID_VALID: 1 if the notifying thread is still waiting on it, 0 if not.
+int ct_notif_id_valid(int listener, uint64_t id);
+/// Lets the call run (SECCOMP_USER_NOTIF_FLAG_CONTINUE). 0 or -errno (ENOENT: withdrawn).
+int ct_notif_continue(int listener, uint64_t id);
+/// Makes the call return `val` (error 0) or fail with `err` (a positive errno). 0 or -errno.
+int ct_notif_reply(int listener, uint64_t id, int64_t val, int err);
+/// SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND: installs `srcfd` in the notifying process and makes
+/// the call return the new descriptor number. Returns that number or -errno.
+int ct_notif_addfd_send(int listener, uint64_t id, int srcfd, unsigned newfd_flags);
+/// 1 when the listener reports POLLHUP (no task uses the filter any more), 0 otherwise.
+int ct_notif_hup(int listener);
+/// Waits up to `timeout_ms` for POLLHUP on the listener (0 polls). 1 on HUP, 0 on timeout, -errno.
+int ct_notif_wait_hup(int listener, int timeout_ms);
+
+/// pidfd_open(pid, 0) / pidfd_getfd(pidfd, fd, 0): descriptor or -errno.
+int ct_pidfd_open(pid_t pid);
+int ct_pidfd_getfd(int pidfd, int fd);
+/// openat2(dirfd, path, {flags, mode, resolve}): descriptor or -errno.
+int ct_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+/// fstatat (is_statx 0) or statx (is_statx 1, with `mask`) of `path` relative to `dirfd` with `flags`, the
+/// result written into process `pid` at `addr` (x86_64 layouts). 0 or -errno.
+int ct_stat_into(int dirfd, const char *path, int flags, int is_statx, unsigned mask, pid_t pid, uint64_t addr);
+
+/// poll() on `n` descriptors for POLLIN; revents written back. Returns poll's value or -errno.
+int ct_poll_in(const int *fds, short *revents, int n, int timeout_ms);
+/// An eventfd (close-on-exec) and its two operations, to wake a thread blocked in poll.
+int ct_eventfd(void);
+void ct_eventfd_signal(int fd);
+void ct_eventfd_drain(int fd);
+
+#endif

@@ -1,0 +1,391 @@
+// Seccomp user-notification wrappers and the notify backend's launcher (see ctrace_notify.h for why each
+// exists). Between fork and exec only async-signal-safe calls are made: no malloc, no stdio.
+#define _GNU_SOURCE
+#include "ctrace_notify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+// UAPI fallbacks for older headers (values from linux/seccomp.h).
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+#ifndef SECCOMP_ADDFD_FLAG_SEND
+#define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+_Static_assert(sizeof(struct seccomp_notif) == 80, "seccomp_notif layout");
+_Static_assert(sizeof(struct seccomp_notif_resp) == 24, "seccomp_notif_resp layout");
+_Static_assert(sizeof(struct open_how) == 24, "open_how layout");
+
+// ---- the launcher ----
+
+static void child_fail(int fd, int err) {
+    ssize_t w = write(fd, &err, sizeof err);
+    (void)w;
+    _exit(127);
+}
+
+static int write_all(int fd, const void *buf, size_t len) {
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) { if (errno == EINTR) continue; return -1; }
+        p += w; len -= (size_t)w;
+    }
+    return 0;
+}
+
+// Appends the pids listed in /proc/PID/task/*/children to `out` (at most `cap`). Raw syscalls only.
+static int children_of(pid_t pid, pid_t *out, int n, int cap) {
+    char path[64], buf[4096];
+    // Build "/proc/<pid>/task" by hand (snprintf is not async-signal-safe).
+    char num[16];
+    int k = 0;
+    unsigned v = (unsigned)pid;
+    do { num[k++] = (char)('0' + v % 10); v /= 10; } while (v && k < 15);
+    int p = 0;
+    const char *pre = "/proc/";
+    while (*pre) path[p++] = *pre++;
+    while (k) path[p++] = num[--k];
+    const char *suf = "/task";
+    while (*suf) path[p++] = *suf++;
+    path[p] = 0;
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return n;
+    char dents[4096];
+    long nread;
+    while ((nread = syscall(SYS_getdents64, dfd, dents, sizeof dents)) > 0) {
+        for (long off = 0; off < nread;) {
+            unsigned short reclen;
+            memcpy(&reclen, dents + off + 16, sizeof reclen);
+            const char *name = dents + off + 19;
+            off += reclen;
+            if (name[0] < '0' || name[0] > '9') continue;
+            char cpath[96];
+            int q = 0;
+            for (int i = 0; i < p; i++) cpath[q++] = path[i];
+            cpath[q++] = '/';
+            for (const char *s = name; *s && q < 80; s++) cpath[q++] = *s;
+            const char *c = "/children";
+            while (*c) cpath[q++] = *c++;
+            cpath[q] = 0;
+            int cfd = open(cpath, O_RDONLY | O_CLOEXEC);
+            if (cfd < 0) continue;
+            ssize_t r = read(cfd, buf, sizeof buf - 1);
+            close(cfd);
+            if (r <= 0) continue;
+            pid_t cur = 0;
+            int have = 0;
+            for (ssize_t i = 0; i <= r; i++) {
+                char ch = i < r ? buf[i] : ' ';
+                if (ch >= '0' && ch <= '9') { cur = cur * 10 + (ch - '0'); have = 1; }
+                else if (have) { if (n < cap) out[n++] = cur; cur = 0; have = 0; }
+            }
+        }
+    }
+    close(dfd);
+    return n;
+}
+
+// SIGKILLs every descendant of the keeper (breadth-first through /proc children lists), reaps, and repeats
+// until the keeper has no child left: a process forking while it is killed leaves an orphan, which the
+// subreaper gets back and kills on the next round.
+static void kill_everything(void) {
+    static pid_t q[8192];
+    for (;;) {
+        int n = children_of(getpid(), q, 0, 8192);
+        for (int i = 0; i < n; i++) n = children_of(q[i], q, n, 8192);
+        for (int i = n - 1; i >= 0; i--) kill(q[i], SIGKILL);
+        int st;
+        pid_t r;
+        while ((r = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {}
+        if (r < 0 && errno == ECHILD) _exit(0);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void keeper_main(pid_t program, int info_w, int life_r) {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    int32_t pidv = program;
+    write_all(info_w, &pidv, sizeof pidv);
+    for (;;) {
+        struct pollfd pf[2] = {{.fd = life_r, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+        int r = poll(pf, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 50);
+        if (r < 0 && errno != EINTR) kill_everything();
+        if (r > 0 && pf[0].revents) {
+            char c;
+            ssize_t n = read(life_r, &c, 1);
+            if (n <= 0) kill_everything();  // captrace closed it or died
+        }
+        if (sfd >= 0 && r > 0 && pf[1].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {}
+        }
+        int st;
+        pid_t w;
+        while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
+            if (w == program) { int32_t s = st; write_all(info_w, &s, sizeof s); }
+        }
+        if (w < 0 && errno == ECHILD) _exit(0);
+    }
+}
+
+int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
+                    ct_notify_launch *out) {
+    int go[2] = {-1, -1}, err[2] = {-1, -1}, info[2] = {-1, -1}, life[2] = {-1, -1}, sock[2] = {-1, -1};
+    int rc = 0;
+    if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(info, O_CLOEXEC) < 0 ||
+        pipe2(life, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t keeper = fork();
+    if (keeper < 0) {
+        rc = -errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        goto fail;
+    }
+    if (keeper == 0) {
+        // The keeper: all signals blocked except what it needs; default dispositions.
+        close(go[1]); close(err[0]); close(info[0]); close(life[1]); close(sock[0]);
+        for (int s = 1; s < 32; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        prctl(PR_SET_NAME, "captrace-keeper");
+        sigset_t keep;
+        sigfillset(&keep);
+        sigdelset(&keep, SIGSEGV); sigdelset(&keep, SIGBUS);
+        sigprocmask(SIG_SETMASK, &keep, NULL);
+        pid_t prog = fork();
+        if (prog < 0) _exit(127);
+        if (prog == 0) {
+            // The program: waits for captrace, then filter + listener + exec.
+            close(info[1]); close(life[0]);
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            char c;
+            ssize_t r;
+            do { r = read(go[0], &c, 1); } while (r < 0 && errno == EINTR);
+            if (r != 1) _exit(127);
+            close(go[0]);
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(err[1], errno);
+            if (bpf && bpf->filter) {
+                struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
+                long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+                if (lfd < 0) child_fail(err[1], errno);
+                // From here every trapped call waits for captrace, which has no listener yet: sendmsg (SCM_RIGHTS)
+                // would be trapped and deadlock. write/read are never trapped: send the descriptor's number,
+                // captrace takes it with pidfd_getfd and acknowledges. The listener is close-on-exec.
+                int32_t num = (int32_t)lfd;
+                if (write_all(sock[1], &num, sizeof num) < 0) _exit(127);
+                char ack;
+                ssize_t r2;
+                do { r2 = read(sock[1], &ack, 1); } while (r2 < 0 && errno == EINTR);
+                if (r2 != 1) _exit(127);
+            }
+            close(sock[1]);
+            execve(path, argv, envp);
+            child_fail(err[1], errno);
+        }
+        close(go[0]); close(err[1]); close(sock[1]);
+        keeper_main(prog, info[1], life[0]);
+        _exit(0);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(go[0]); close(err[1]); close(info[1]); close(life[0]); close(sock[1]);
+    int32_t prog = 0;
+    ssize_t n;
+    do { n = read(info[0], &prog, sizeof prog); } while (n < 0 && errno == EINTR);
+    if (n != sizeof prog || prog <= 0) {
+        close(go[1]); close(err[0]); close(info[0]); close(life[1]); close(sock[0]);
+        kill(keeper, SIGKILL);
+        waitpid(keeper, NULL, 0);
+        return -ECHILD;
+    }
+    out->keeper = keeper;
+    out->program = prog;
+    out->go_fd = go[1];
+    out->sock_fd = sock[0];
+    out->info_fd = info[0];
+    out->life_fd = life[1];
+    out->exec_err_fd = err[0];
+    return 0;
+fail:
+    for (int i = 0; i < 2; i++) {
+        if (go[i] >= 0) close(go[i]);
+        if (err[i] >= 0) close(err[i]);
+        if (info[i] >= 0) close(info[i]);
+        if (life[i] >= 0) close(life[i]);
+        if (sock[i] >= 0) close(sock[i]);
+    }
+    return rc;
+}
+
+int ct_notify_go(ct_notify_launch *l) {
+    char c = 'g';
+    if (write_all(l->go_fd, &c, 1) < 0) return -errno;
+    close(l->go_fd);
+    l->go_fd = -1;
+    int32_t num = -1;
+    ssize_t n;
+    do { n = read(l->sock_fd, &num, sizeof num); } while (n < 0 && errno == EINTR);
+    int fd = -EPIPE;  // EOF: the program failed before its filter was installed (exec error on its pipe)
+    if (n == sizeof num) {
+        int pidfd = ct_pidfd_open(l->program);
+        fd = pidfd < 0 ? pidfd : ct_pidfd_getfd(pidfd, num);
+        if (pidfd >= 0) close(pidfd);
+        if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        char ack = 'a';
+        if (write_all(l->sock_fd, &ack, 1) < 0 && fd >= 0) { close(fd); fd = -EPIPE; }
+    }
+    close(l->sock_fd);
+    l->sock_fd = -1;
+    return fd;
+}
+
+// ---- the notification protocol ----
+
+int ct_notif_set_sync_wakeup(int listener) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0
+        ? -errno : 0;
+}
+
+int ct_notif_recv(int listener, ct_notif *out, const volatile int *stop) {
+    struct seccomp_notif n;
+    for (;;) {
+        memset(&n, 0, sizeof n);
+        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n) == 0) break;
+        if (errno == EINTR && !(stop && *stop)) continue;
+        return -errno;
+    }
+    out->id = n.id;
+    out->pid = n.pid;
+    out->nr = n.data.nr;
+    out->arch = n.data.arch;
+    out->ip = n.data.instruction_pointer;
+    memcpy(out->args, n.data.args, sizeof out->args);
+    return 0;
+}
+
+int ct_notif_id_valid(int listener, uint64_t id) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+static int send_resp(int listener, struct seccomp_notif_resp *r) {
+    for (;;) {
+        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, r) == 0) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+int ct_notif_continue(int listener, uint64_t id) {
+    struct seccomp_notif_resp r = {.id = id, .val = 0, .error = 0, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
+    return send_resp(listener, &r);
+}
+
+int ct_notif_reply(int listener, uint64_t id, int64_t val, int err) {
+    struct seccomp_notif_resp r = {.id = id, .val = err ? 0 : val, .error = err ? -err : 0, .flags = 0};
+    return send_resp(listener, &r);
+}
+
+int ct_notif_addfd_send(int listener, uint64_t id, int srcfd, unsigned newfd_flags) {
+    struct seccomp_notif_addfd a = {.id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)srcfd,
+                                    .newfd = 0, .newfd_flags = newfd_flags};
+    for (;;) {
+        int r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+        if (r >= 0) return r;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+int ct_notif_hup(int listener) { return ct_notif_wait_hup(listener, 0) == 1; }
+
+int ct_notif_wait_hup(int listener, int timeout_ms) {
+    struct pollfd pf = {.fd = listener, .events = 0};
+    int r = poll(&pf, 1, timeout_ms);
+    if (r < 0) return -errno;
+    return r > 0 && (pf.revents & (POLLHUP | POLLERR | POLLNVAL)) ? 1 : 0;
+}
+
+// ---- descriptors and on-behalf operations ----
+
+int ct_pidfd_open(pid_t pid) {
+    long r = syscall(SYS_pidfd_open, pid, 0);
+    return r < 0 ? -errno : (int)r;
+}
+
+int ct_pidfd_getfd(int pidfd, int fd) {
+    long r = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    return r < 0 ? -errno : (int)r;
+}
+
+int ct_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+    struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
+    long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    return r < 0 ? -errno : (int)r;
+}
+
+int ct_stat_into(int dirfd, const char *path, int flags, int is_statx, unsigned mask, pid_t pid, uint64_t addr) {
+    if (is_statx) {
+        struct statx sx;
+        if (statx(dirfd, path, flags, mask, &sx) < 0) return -errno;
+        long w = ct_write_mem(pid, (uintptr_t)addr, &sx, sizeof sx);
+        return w == (long)sizeof sx ? 0 : -EFAULT;
+    }
+    struct stat st;
+    if (fstatat(dirfd, path, &st, flags) < 0) return -errno;
+    long w = ct_write_mem(pid, (uintptr_t)addr, &st, sizeof st);
+    return w == (long)sizeof st ? 0 : -EFAULT;
+}
+
+int ct_poll_in(const int *fds, short *revents, int n, int timeout_ms) {
+    struct pollfd pf[256];
+    if (n > 256) n = 256;
+    for (int i = 0; i < n; i++) { pf[i].fd = fds[i]; pf[i].events = POLLIN; pf[i].revents = 0; }
+    int r = poll(pf, (nfds_t)n, timeout_ms);
+    if (r < 0) return -errno;
+    for (int i = 0; i < n; i++) revents[i] = pf[i].revents;
+    return r;
+}
+
+int ct_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+void ct_eventfd_signal(int fd) { uint64_t one = 1; ssize_t w = write(fd, &one, sizeof one); (void)w; }
+void ct_eventfd_drain(int fd) { uint64_t v; ssize_t r = read(fd, &v, sizeof v); (void)r; }

@@ -1,0 +1,304 @@
+import CTraceShims
+import CapabilityPolicy
+import Glibc
+import SyscallCatalog
+import TraceModel
+
+/// The notification loop of the notify backend, run by several worker threads at once.
+///
+/// Capability state without ptrace. Notifications come from every descendant; a thread seen for the first time
+/// is placed from /proc (Tgid, PPid). Threads share their process's mode. A process seen for the first time
+/// inherits capability mode when its parent is in it and was not already its parent when the parent entered:
+/// each process's children are listed (/proc/PID/task/*/children) at the moment it enters. A parent that was
+/// itself never seen is placed the same way, recursively. Remaining window: a process forked after entry whose
+/// parent exits before the process makes its first trapped call is reparented (to the keeper) and, with its
+/// lineage gone, is treated as outside capability mode; a child forked by another thread in the very moment its
+/// parent enters may be counted on either side.
+extension NotifySupervisor {
+    func worker() {
+        var n = ct_notif()
+        let scratch = ProcessTable()  // the Decoder's pid lookups are redone from /proc below
+        while true {
+            let r = ct_notif_recv(listener, &n, stopping.pointer)
+            if r != 0 {
+                // ENOENT: withdrawn, or nothing uses the filter any more (then POLLHUP).
+                if r == -ENOENT || r == -EINTR {
+                    if ct_notif_hup(listener) != 0 { return }
+                    if stopping.isSet && ct_notif_wait_hup(listener, 50) != 0 { return }
+                    continue
+                }
+                return
+            }
+            handle(n, scratch: scratch)
+        }
+    }
+
+    func handle(_ n: ct_notif, scratch: ProcessTable) {
+        let tid = Int32(bitPattern: n.pid)
+        var nr = Int(n.nr)
+        let abi: ABI
+        if n.arch == FilterBuilder.archI386 { abi = .i386 }
+        else if nr & FilterBuilder.x32Bit != 0 { abi = .x32; nr &= ~FilterBuilder.x32Bit }
+        else { abi = .x86_64 }
+        let sc = Catalog.shared.syscall(abi: abi, nr: nr)
+        let name = sc?.name ?? ""
+        let args = [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
+
+        // Where the caller stands.
+        let state: (pid: Int32, inMode: Bool)? = lock.locked {
+            guard let pid = placeThread(tid) else { return nil }
+            return (pid, table.process(pid)?.capabilityMode ?? false)
+        }
+        guard let (pid, inMode) = state else {
+            _ = ct_notif_continue(listener, n.id)  // vanished
+            return
+        }
+        let isExec = name == "execve" || name == "execveat"
+
+        if !inMode {
+            if triggerMatches(name, args: args) {
+                // syscall:NAME / sandbox: the call is let through, and capability mode begins the moment it is
+                // (under the lock, so no later call of the process is judged before the entry is recorded).
+                lock.locked {
+                    guard ct_notif_continue(listener, n.id) == 0 else { return }
+                    if let p = table.process(pid) { enterCapabilityMode(p, tid: tid, regs: NotifyProcFS.pcSp(tid)) }
+                }
+                return
+            }
+            if isExec { lock.locked { noteExec(pid) } }
+            _ = ct_notif_continue(listener, n.id)
+            return
+        }
+
+        guard let syscall = sc, CapabilityPolicy.standard.mayViolate(name) else {
+            _ = ct_notif_continue(listener, n.id)
+            return
+        }
+        var call = Decoder.decode(abi: abi, nr: nr, syscall: syscall, args: args, pid: pid, tid: tid, table: scratch)
+        fixSelfTargets(&call, syscall: syscall)
+        let verdict = Classifier.classify(call)
+
+        guard case .violation(let ns, let rule) = verdict else {
+            guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+            if enforce, NotifyEnforcement.dependsOnMemory(syscall) {
+                NotifyEnforcement.act(self, call, syscall: syscall, id: n.id)
+                return
+            }
+            _ = ct_notif_continue(listener, n.id)
+            return
+        }
+        let pcSp = options.stackDepth > 0 ? NotifyProcFS.pcSp(tid) : nil
+        lock.locked {
+            var draft = recorder.draft(call, namespace: ns, rule: rule, pcSp: pcSp)
+            // Every read of the program's memory is done: is the caller still the one that asked?
+            guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+            let answered: Int32
+            if draft.event.action == .allowed && enforce {
+                draft.event.action = .denied
+                draft.event.errno = options.denyErrnoName
+                answered = ct_notif_reply(listener, n.id, 0, options.denyErrno)
+            } else {
+                if isExec { noteExec(pid) }
+                answered = ct_notif_continue(listener, n.id)
+            }
+            guard answered == 0 else { return }  // withdrawn: it comes back as a new notification
+            draft.event.tNs = recorder.now()
+            recorder.write(draft)
+            recorder.tickStatus(processes: table.processCount)
+        }
+    }
+
+    /// The Decoder judges "self" from captrace's table; without ptrace the program's threads are not all known
+    /// here, so a pid/tid argument is checked against /proc/PID/task.
+    func fixSelfTargets(_ call: inout DecodedCall, syscall: Syscall) {
+        for (i, kind) in syscall.args.enumerated() where (kind == .pid || kind == .tid) && i < call.args.count {
+            let target = Int32(truncatingIfNeeded: call.args[i])
+            guard target > 0 else { return }
+            call.targetInCallerGroup = target == call.pid || access("/proc/\(call.pid)/task/\(target)", F_OK) == 0
+            return
+        }
+    }
+
+    func triggerMatches(_ name: String, args: [UInt64]) -> Bool {
+        switch options.trigger {
+        case .syscall(let n): return n == name
+        case .sandbox:
+            if name == "prctl" { return args[0] == FilterBuilder.prSetNoNewPrivs || args[0] == FilterBuilder.prSetSeccomp }
+            return FilterBuilder.sandboxSyscalls.contains(name)
+        default: return false
+        }
+    }
+
+    // MARK: - Placing threads and processes (lock held)
+
+    /// The process of thread `tid`, discovering it (and its unseen ancestors) from /proc. nil if it vanished.
+    func placeThread(_ tid: Int32) -> Int32? {
+        let pid: Int32
+        if let t = table.thread(tid) {
+            pid = t.pid
+        } else {
+            guard let ids = ProcFS.tgidAndPPid(tid) else { return nil }
+            guard placeProcess(ids.tgid, ppid: ids.ppid, depth: 0) else { return nil }
+            table.addThread(tid: tid, pid: ids.tgid)
+            if tid != ids.tgid, let p = table.process(ids.tgid) {
+                recorder.processEvent(.thread, pid: ids.tgid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode)
+            }
+            pid = ids.tgid
+        }
+        if let x = extra[pid] {
+            if x.pendingExec != nil { checkExec(pid, tid: tid) }
+            if x.pendingEnter, let p = table.process(pid) {
+                x.pendingEnter = false
+                writeEnter(p, tid: tid, regs: NotifyProcFS.pcSp(tid))
+            }
+        }
+        return pid
+    }
+
+    /// Adds process `pid` (parent `ppid`) if unknown, with the capability mode the contract gives it. False if
+    /// it is not a descendant captrace can place (it vanished).
+    @discardableResult
+    func placeProcess(_ pid: Int32, ppid: Int32, depth: Int) -> Bool {
+        if table.process(pid) != nil { return true }
+        var inherits = false
+        var parentKnown = table.process(ppid) != nil
+        if !parentKnown, depth < 64, ppid > 1, ppid != launch.keeper, ppid != getpid(),
+           let up = ProcFS.tgidAndPPid(ppid), up.tgid == ppid {
+            parentKnown = placeProcess(ppid, ppid: up.ppid, depth: depth + 1)
+        }
+        if parentKnown, let parent = table.process(ppid), parent.capabilityMode {
+            inherits = !(extra[ppid]?.childrenAtEntry.contains(pid) ?? false)
+        }
+        let p = table.addProcess(pid: pid, ppid: ppid)
+        p.capabilityMode = inherits
+        let x = NotifyProcess(pidfd: ct_pidfd_open(pid), isRoot: false)
+        extra[pid] = x
+        if x.pidfd >= 0 {
+            watchList.append((pid, x.pidfd))
+            ct_eventfd_signal(wakeFd)
+        }
+        recorder.processEvent(.fork, pid: pid, tid: pid, ppid: ppid, capabilityMode: inherits)
+        return true
+    }
+
+    /// An execve of `pid` is being let through: remember where its stack is, to see later whether it happened.
+    func noteExec(_ pid: Int32) {
+        guard let x = extra[pid] else { return }
+        x.pendingExec = NotifyProcFS.startStack(pid) ?? 0
+    }
+
+    /// The process made a call after an execve was let through: did the exec happen?
+    func checkExec(_ pid: Int32, tid: Int32) {
+        guard let x = extra[pid], let before = x.pendingExec, let p = table.process(pid) else { return }
+        guard let now = NotifyProcFS.startStack(pid), now != before else {
+            // Same image: the exec failed (or is still under way for another thread; then this is stale).
+            if tid == pid || table.thread(tid) != nil { x.pendingExec = nil }
+            return
+        }
+        x.pendingExec = nil
+        let firstExec = !p.execed
+        p.execed = true
+        p.exe = ProcFS.exe(pid)
+        recorder.unwinderForget(pid: pid)
+        recorder.processEvent(.exec, pid: pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe)
+        if case .exec = options.trigger, firstExec, x.isRoot, !p.capabilityMode {
+            // At the first instruction after the initial execve: nothing trapped has run since.
+            enterCapabilityMode(p, tid: tid, regs: NotifyProcFS.pcSp(tid))
+        }
+    }
+
+    /// Writes the enter event of a process that exits before its pending enter event was written.
+    func finishPendingEntry(_ pid: Int32) {
+        guard let x = extra[pid], let p = table.process(pid) else { return }
+        if x.pendingExec != nil, case .exec = options.trigger, x.isRoot, !p.execed {
+            // It exec'd and exited without a single trapped call: nothing to place the entry after but the exit.
+            x.pendingExec = nil
+            p.execed = true
+            enterCapabilityMode(p, tid: pid, regs: nil)
+        }
+        if x.pendingEnter {
+            x.pendingEnter = false
+            writeEnter(p, tid: pid, regs: nil)
+        }
+    }
+
+    // MARK: - Entering capability mode (lock held)
+
+    /// Enters `p` into capability mode now: its current children are remembered as forked before entry.
+    /// `regs`: the entering thread's pc/sp for the enter event's stack (nil: no stack).
+    func enterCapabilityMode(_ p: ProcessState, tid: Int32, regs: (pc: UInt64, sp: UInt64)?) {
+        guard !p.capabilityMode else { return }
+        p.capabilityMode = true
+        extra[p.pid]?.childrenAtEntry = NotifyProcFS.children(p.pid)
+        writeEnter(p, tid: tid, regs: regs)
+    }
+
+    /// `ptraceStopped`: the thread is ptrace-stopped by the calling thread (the main/symbol triggers).
+    func writeEnter(_ p: ProcessState, tid: Int32, regs: (pc: UInt64, sp: UInt64)?, ptraceStopped: Bool = false) {
+        let fds = ProcFS.descriptors(p.pid).map {
+            FDInfo(fd: $0.fd, kind: $0.kind, path: $0.path, flags: OpenFlags.describe($0.flags))
+        }
+        var stack: [Frame] = []
+        if ptraceStopped { stack = recorder.stack(pid: p.pid, tid: tid) }
+        else if let r = regs { stack = recorder.walker?.stack(pid: p.pid, tid: tid, pc: r.pc, sp: r.sp) ?? [] }
+        recorder.emit(.enter(EnterEvent(pid: p.pid, tid: tid, trigger: options.trigger.description,
+                                        tNs: recorder.now(), stack: stack, fds: fds)))
+    }
+}
+
+/// /proc readers the notify backend needs beyond ProcFS.
+enum NotifyProcFS {
+    /// The stack pointer and pc of a thread blocked in a syscall (/proc/TID/syscall: "nr a0..a5 sp pc").
+    static func pcSp(_ tid: Int32) -> (pc: UInt64, sp: UInt64)? {
+        guard let s = ProcFS.read("/proc/\(tid)/syscall", limit: 512) else { return nil }
+        let f = s.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard f.count >= 9, let sp = hex(f[7]), let pc = hex(f[8]) else { return nil }
+        return (pc, sp)
+    }
+
+    static func hex(_ s: Substring) -> UInt64? {
+        s.hasPrefix("0x") ? UInt64(s.dropFirst(2), radix: 16) : UInt64(s)
+    }
+
+    /// Fields of /proc/PID/stat after the command name (field 3 is index 0).
+    static func statFields(_ pid: Int32) -> [Substring]? {
+        guard let s = ProcFS.read("/proc/\(pid)/stat", limit: 4096), let close = s.lastIndex(of: ")") else { return nil }
+        return s[s.index(after: close)...].split(separator: " ")
+    }
+
+    /// startstack (field 28).
+    static func startStack(_ pid: Int32) -> UInt64? {
+        guard let f = statFields(pid), f.count > 25 else { return nil }
+        return UInt64(f[25])
+    }
+
+    /// exit_code (field 52): the wait status of a zombie; nil when gone or not yet exited.
+    static func exitCode(_ pid: Int32) -> Int32? {
+        guard let f = statFields(pid), f.count > 49, f[0] == "Z" || f[0] == "X" else { return nil }
+        return Int32(f[49].trimmingCharacters(in: "\n "))
+    }
+
+    /// The children of every thread of `pid` now.
+    static func children(_ pid: Int32) -> Set<Int32> {
+        var out: Set<Int32> = []
+        guard let dir = opendir("/proc/\(pid)/task") else { return out }
+        defer { closedir(dir) }
+        while let ent = readdir(dir) {
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let tid = Int32(name), let s = ProcFS.read("/proc/\(pid)/task/\(tid)/children") else { continue }
+            for c in s.split(whereSeparator: { $0 == " " || $0 == "\n" }) { if let v = Int32(c) { out.insert(v) } }
+        }
+        return out
+    }
+
+    /// The umask of a process (/proc/PID/status "Umask:"), 0o022 if unknown.
+    static func umask(_ pid: Int32) -> UInt64 {
+        guard let s = ProcFS.read("/proc/\(pid)/status") else { return 0o022 }
+        for line in s.split(separator: "\n") where line.hasPrefix("Umask:") {
+            return UInt64(line.dropFirst(6).trimmingCharacters(in: " \t"), radix: 8) ?? 0o022
+        }
+        return 0o022
+    }
+}
