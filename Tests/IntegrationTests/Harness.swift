@@ -11,7 +11,7 @@ import Glibc
 #endif
 
 /// The backends every run test is executed with. The notify backend joins this list when it lands.
-let backends = ["ptrace"]
+let backends = ["ptrace", "notify"]
 
 /// The trigger the namespace fixtures name: their `cap_enter()` (Fixtures/run/fixture.h).
 let capEnter = "symbol:cap_enter"
