@@ -4,7 +4,8 @@
 #
 #   Tools/bench.sh [-n RUNS]            (default 3; env: CAPTRACE=path to use a given binary, BENCH_DD_COUNT,
 #                                        BENCH_FSTATAT=100000, BENCH_STACKS=10000, BENCH_SLOW_RUNS=1 for the
-#                                        ~2-minute `strace -f` row; BENCH_SKIP_SLOW=1 to leave that row out)
+#                                        ~2-minute `strace -f` row; BENCH_SKIP_SLOW=1 to leave that row out;
+#                                        BENCH_RIGHTS_DD=20000 bytes for the --rights row)
 #
 # (a) dd if=/dev/zero of=/dev/null bs=1 count=500000 (1M syscalls, none a violation): untraced, under an
 #     allow-all seccomp filter (the floor for any seccomp-based tracer), captrace --enter-at exec, strace -f,
@@ -13,6 +14,7 @@
 #     pinned to one CPU with taskset for comparison) vs strace -f --seccomp-bpf -e trace=newfstatat.
 #     Target: captrace <= 0.5x strace.
 # (c) 10000 violations with stacks: captrace --unwinder libdw / libunwind vs strace -f --seccomp-bpf -k.
+# (d) the cost of --rights: dd with every read/write trapped, and tcpdump -r with entry at pcap_loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=3
@@ -97,6 +99,19 @@ for b in "${backends[@]}"; do
 done
 measure "c strace --seccomp-bpf -k" "$runs" strace -f --seccomp-bpf -k -e trace=newfstatat -o /dev/null "$loop" "$n_stacks"
 
+# (d) the cost of --rights (ptrace): every descriptor operation stops the program (dd: a read and a write per
+#     byte), only the first use of each right is written.
+if [[ " ${backends[*]} " == *" ptrace "* ]]; then
+  ddr=(dd if=/dev/zero of=/dev/null bs=1 count="${BENCH_RIGHTS_DD:-20000}" status=none)
+  measure "d untraced" "$runs" "${ddr[@]}"
+  measure "d captrace ptrace" "$runs" "$CAPTRACE" run --enter-at exec -q -o /dev/null -- "${ddr[@]}"
+  measure "d captrace ptrace --rights" "$runs" "$CAPTRACE" run --rights --enter-at exec -q -o /dev/null -- "${ddr[@]}"
+  tcp=(tcpdump -r Examples/loopback.pcap)
+  measure "d tcpdump untraced" "$runs" "${tcp[@]}"
+  measure "d tcpdump captrace" "$runs" "$CAPTRACE" run --enter-at symbol:pcap_loop -q -o /dev/null -- "${tcp[@]}"
+  measure "d tcpdump captrace --rights" "$runs" "$CAPTRACE" run --rights --enter-at symbol:pcap_loop -q -o /dev/null -- "${tcp[@]}"
+fi
+
 # The table.
 printf '\n%-40s %10s  %-28s\n' "case" "seconds" "ratios"
 for key in "${rows[@]}"; do
@@ -108,9 +123,13 @@ for key in "${rows[@]}"; do
     b\ captrace*) r="$(ratio "$key" "b strace --seccomp-bpf") strace (target <= 0.5x)" ;;
     b\ *) r="$(ratio "$key" "b untraced") untraced" ;;
     c\ captrace*) r="$(ratio "$key" "c strace --seccomp-bpf -k") strace -k" ;;
+    "d captrace ptrace"*) r="$(ratio "$key" "d untraced") untraced, $(ratio "$key" "d captrace ptrace") without --rights" ;;
+    "d tcpdump captrace"*) r="$(ratio "$key" "d tcpdump untraced") untraced, $(ratio "$key" "d tcpdump captrace") without --rights" ;;
     *) r="" ;;
   esac
   printf '%-40s %10s  %s\n' "$key" "${secs[$key]}" "$r"
 done
 printf '\n(a) %s syscalls of dd bs=1 count=%s; (b) %s violations, --stack-depth 0; (c) %s violations with stacks.\n' \
   "$((dd_count * 2))" "$dd_count" "$n_fstatat" "$n_stacks"
+printf '(d) --rights: dd bs=1 count=%s (%s descriptor operations after entry); tcpdump -r Examples/loopback.pcap.\n' \
+  "${BENCH_RIGHTS_DD:-20000}" "$((${BENCH_RIGHTS_DD:-20000} * 2))"
