@@ -136,13 +136,17 @@ public final class PtraceSupervisor {
                 // Signal-delivery stop.
                 if !thread.sawFirstStop && sig == SIGSTOP { thread.sawFirstStop = true; resume(tid); continue }
                 if sig == SIGTRAP, breakpointStop(thread) { continue }
-                _ = ct_ptrace_cont(tid, sig)
+                resume(tid, signal: sig)
             }
             recorder.tickStatus(processes: table.processCount)
         }
     }
 
-    func resume(_ tid: Int32) { _ = ct_ptrace_cont(tid, 0) }
+    /// Resumes a thread; one between a seccomp stop and its syscall-exit stop (an exec or a signal came in
+    /// between) keeps PTRACE_SYSCALL so the exit stop, and the result, are not lost.
+    func resume(_ tid: Int32, signal: Int32 = 0) {
+        if let t = table.thread(tid), t.awaitingExit { _ = ct_ptrace_syscall(tid, signal) } else { _ = ct_ptrace_cont(tid, signal) }
+    }
 
     /// The state of a thread, created on first sight (a new task's first stop may come before its parent's
     /// fork/clone event).
@@ -226,6 +230,7 @@ public final class PtraceSupervisor {
         if former != thread.tid, let old = table.thread(former) {
             // exec from a non-leader thread: it took over the leader's tid.
             if thread.pendingViolation == nil { thread.pendingViolation = old.pendingViolation }
+            thread.awaitingExit = thread.awaitingExit || old.awaitingExit
             table.removeThread(former)
         }
         guard let p = table.process(pid) else { resume(thread.tid); return }

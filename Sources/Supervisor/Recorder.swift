@@ -131,6 +131,7 @@ final class Recorder {
         var e = d.event
         seq += 1
         e.seq = seq
+        e.tNs = now()  // when it was recorded (with its result): t_ns grows with seq
         violationCount += 1
         if e.action != .allowedByBaseline { countedViolations += 1 }
         perNamespace[e.namespace, default: 0] += 1
