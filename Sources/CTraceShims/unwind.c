@@ -761,6 +761,10 @@ pid_t ct_uw_spawn(const char *path, char *const argv[], int *stdout_fd) {
     if (pipe2(p, O_CLOEXEC) != 0) return -1;
     pid_t pid = fork();
     if (pid == 0) {
+        // The calling thread's mask (test runners block most signals) must not leak into the fixture.
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         dup2(p[1], 1);
         execv(path, argv);
         _exit(127);

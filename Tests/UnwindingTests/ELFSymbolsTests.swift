@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Unwinding
+import Unwinding
 
 @Suite struct ELFSymbolsTests {
     /// The mapping of `path` in this process with the lowest start address (its first PT_LOAD).

@@ -2,7 +2,7 @@ import CTraceShims
 import Foundation
 import Testing
 import TraceModel
-@testable import Unwinding
+import Unwinding
 
 let chainSources = ["chain_main.c", "chain_f0.c", "chain_f1.c", "chain_f2.c", "chain_f3.c"]
 let chain = ["f3", "f2", "f1", "f0", "main"]

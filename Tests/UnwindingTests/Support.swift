@@ -49,14 +49,14 @@ enum FixtureBuilder {
     /// Compiles `sources` (file names in Fixtures/stacks) into an executable named `name` with `flags`, once per
     /// name for the whole test run (tests run in parallel: a file is never rewritten while another test runs it).
     static func build(_ name: String, sources: [String], flags: [String], compiler: String = "/usr/bin/gcc",
-                      strip: Bool = false) throws -> String {
+                      libs: [String] = [], strip: Bool = false) throws -> String {
         lock.lock()
         defer { lock.unlock() }
         if let done = built[name] { return done }
         let out = outDir + "/" + name
         let tmp = out + ".tmp"
         let srcs = sources.map { sourceDir.appendingPathComponent($0).path }
-        try run(compiler, flags + srcs + ["-o", tmp])
+        try run(compiler, flags + srcs + libs + ["-o", tmp])
         if strip { try run("/usr/bin/strip", ["--strip-all", tmp]) }
         guard rename(tmp, out) == 0 else { throw BuildError(description: "rename \(tmp) failed") }
         built[name] = out
@@ -73,34 +73,64 @@ enum Tracee {
     /// every ptrace call happens on this thread, inside this synchronous function.
     static func run<T>(_ exe: String, args: [String] = [], blockedIn nr: Int = 0, stop: Bool = true,
                        _ body: (Int32) throws -> T) throws -> T {
+        try run(exe, args: args, blockedIn: nr, stop: stop, otherThread: false) { pid, _ in try body(pid) }
+    }
+
+    /// As `run`, for a thread other than the main one: `body` gets (pid, tid).
+    static func runThread<T>(_ exe: String, args: [String] = [], blockedIn nr: Int = 0,
+                             _ body: (Int32, Int32) throws -> T) throws -> T {
+        try run(exe, args: args, blockedIn: nr, stop: true, otherThread: true, body)
+    }
+
+    static func start(_ exe: String, args: [String]) throws -> (pid: Int32, fd: Int32) {
         var fd: Int32 = -1
         let argv = ([exe] + args).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let pid = ct_uw_spawn(exe, argv, &fd)
         guard pid > 0 else { throw Failure(description: "spawn \(exe) failed") }
-        defer { ct_uw_kill(pid); close(fd) }
-        var buf = [UInt8](repeating: 0, count: 64)
+        return (pid, fd)
+    }
+
+    /// Reads one "ready\n" line from the fixture.
+    static func awaitReady(_ fd: Int32) throws {
+        var buf = [UInt8](repeating: 0, count: 6)
         var got = 0
         while got < 6 {
-            let r = read(fd, &buf[got], buf.count - got)
-            guard r > 0 else { throw Failure(description: "\(exe) exited before ready") }
+            let r = read(fd, &buf[got], 6 - got)
+            guard r > 0 else { throw Failure(description: "fixture exited before ready") }
             got += r
         }
-        // Wait until the thread is parked in the syscall (the line is printed just before it).
-        var blocked = false
+    }
+
+    /// Waits until thread `tid` of `pid` is parked in syscall `nr`.
+    static func awaitBlocked(pid: Int32, tid: Int32, nr: Int) throws {
         for _ in 0..<400 {
-            if let s = FixtureBuilder.readFile("/proc/\(pid)/syscall"), s.split(separator: " ").first == "\(nr)" {
-                blocked = true
-                break
-            }
+            if let s = FixtureBuilder.readFile("/proc/\(pid)/task/\(tid)/syscall"),
+               s.split(separator: " ").first == "\(nr)" { return }
             usleep(5000)
         }
-        guard blocked else { throw Failure(description: "\(exe) never blocked in syscall \(nr)") }
-        if stop {
-            guard ct_uw_seize_and_stop(pid) == 0 else { throw Failure(description: "seize \(pid) failed") }
+        throw Failure(description: "thread \(tid) never blocked in syscall \(nr)")
+    }
+
+    private static func run<T>(_ exe: String, args: [String], blockedIn nr: Int, stop: Bool, otherThread: Bool,
+                               _ body: (Int32, Int32) throws -> T) throws -> T {
+        let (pid, fd) = try start(exe, args: args)
+        defer { ct_uw_kill(pid); close(fd) }
+        try awaitReady(fd)
+        var tid = pid
+        if otherThread {
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+            guard let t = tasks.compactMap({ Int32($0) }).first(where: { $0 != pid }) else {
+                throw Failure(description: "no second thread in \(pid)")
+            }
+            tid = t
         }
-        defer { if stop { _ = ct_uw_detach(pid) } }
-        return try body(pid)
+        try awaitBlocked(pid: pid, tid: tid, nr: nr)
+        if stop {
+            guard ct_uw_seize_and_stop(tid) == 0 else { throw Failure(description: "seize \(tid) failed") }
+        }
+        defer { if stop { _ = ct_uw_detach(tid) } }
+        return try body(pid, tid)
     }
 }
 
