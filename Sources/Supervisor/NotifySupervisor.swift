@@ -26,7 +26,20 @@ import TraceModel
 /// The filter runs with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it (6.6+).
 ///
 /// Results are absent (the CONTINUE answer does not come back with the call's result). Stacks are unwound from
-/// the sp and pc of /proc/TID/syscall while the thread waits for its answer (best effort, see StackWalker).
+/// the sp and pc of /proc/TID/syscall while the thread waits for its answer (best effort, see StackWalker: a
+/// caller whose frame can only be found through another register ends the stack early).
+///
+/// Triggers. `exec`: the exec of the program's first execve is seen at its next trapped call (its stack is
+/// elsewhere then), and capability mode begins before that call is judged: nothing trapped ran in between, so
+/// this is the first instruction as far as violations go. `syscall:NAME` and `sandbox`: a notification cannot
+/// wait for the call's result, so "right after the first completed call" becomes "the moment captrace lets the
+/// first such call proceed": every later call of that process is judged in capability mode, including calls
+/// of its other threads that reach captrace while the trigger call is still running, and a sandboxing step that
+/// then fails still counts. `main`, `symbol:NAME`: see NotifyTracer (ptrace until the trigger, then detached).
+///
+/// Process events: `fork` and `thread` are written when a process or thread is first placed (its first trapped
+/// call, or when a descendant's call reveals it), `exec` when the new image is first seen, `exit` from a pidfd
+/// (with the status when the zombie could still be read; the program's own status always, from the keeper).
 public final class NotifySupervisor: @unchecked Sendable {
     let options: RunOptions
     let enforce: Bool

@@ -29,7 +29,10 @@ final class NotifyTracer {
     /// Seizes the program while it waits to be released. nil, or why not.
     func seizeRoot() -> String? {
         let r = ct_ptrace_seize(s.rootPid, Self.options)
-        guard r == 0 else { return String(cString: strerror(Int32(-r))) }
+        guard r == 0 else {
+            return String(cString: strerror(Int32(-r)))
+                + " (is it already traced? --enter-at exec, syscall:NAME and sandbox need no ptrace)"
+        }
         traced[s.rootPid] = s.rootPid
         return nil
     }
