@@ -3,32 +3,30 @@ import Testing
 import Unwinding
 
 @Suite struct ELFSymbolsTests {
-    /// The mapping of `path` in this process with the lowest start address (its first PT_LOAD).
-    func firstMapping(of path: String) -> (start: UInt64, offset: UInt64)? {
+    /// The mapping of this process that holds `address` (the loader's, not a reader's mmap of the same file).
+    func mapping(holding address: UInt64) -> (path: String, start: UInt64, offset: UInt64)? {
         guard let maps = FixtureBuilder.readFile("/proc/self/maps") else { return nil }
         for line in maps.split(separator: "\n") {
             let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard f.count >= 6, String(f[5]) == path else { continue }
-            let range = f[0].split(separator: "-")
-            return (UInt64(range[0], radix: 16)!, UInt64(f[2], radix: 16)!)
+            guard f.count >= 6 else { continue }
+            let range = f[0].split(separator: "-").map { UInt64($0, radix: 16)! }
+            if range[0] <= address && address < range[1] {
+                return (String(f[5]), range[0], UInt64(f[2], radix: 16)!)
+            }
         }
         return nil
     }
 
     @Test func libcSymbolPlusBiasIsItsRuntimeAddress() throws {
-        let libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
-        let realLibc = (try? FileManager.default.destinationOfSymbolicLink(atPath: libc)).map {
-            $0.hasPrefix("/") ? $0 : "/usr/lib/x86_64-linux-gnu/" + $0 } ?? libc
-        // /proc/self/maps names the file the loader opened; accept either spelling.
-        let mapping = firstMapping(of: libc) ?? firstMapping(of: "/lib/x86_64-linux-gnu/libc.so.6")
-            ?? firstMapping(of: realLibc)
-        let m = try #require(mapping)
-        let sym = try #require(ELFSymbols.lookup("getpid", inFile: libc))
-        #expect(sym.size > 0)
-        let bias = try #require(ELFSymbols.loadBias(file: libc, mapStart: m.start, mapOffset: m.offset))
         let handle = dlopen(nil, RTLD_NOW)
-        let real = try #require(dlsym(handle, "getpid"))
-        #expect(bias &+ sym.value == UInt64(UInt(bitPattern: real)))
+        let address: UnsafeMutableRawPointer? = dlsym(handle, "getpid")
+        let real = UInt64(UInt(bitPattern: try #require(address)))
+        let m = try #require(mapping(holding: real))
+        #expect(m.path.hasSuffix("/libc.so.6"))
+        let sym = try #require(ELFSymbols.lookup("getpid", inFile: m.path))
+        #expect(sym.size > 0)
+        let bias = try #require(ELFSymbols.loadBias(file: m.path, mapStart: m.start, mapOffset: m.offset))
+        #expect(bias &+ sym.value == real)
     }
 
     @Test func executableSymbolsStrippedAndNot() throws {
