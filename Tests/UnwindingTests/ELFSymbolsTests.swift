@@ -20,7 +20,8 @@ import Unwinding
     @Test func libcSymbolPlusBiasIsItsRuntimeAddress() throws {
         let handle = dlopen(nil, RTLD_NOW)
         let address: UnsafeMutableRawPointer? = dlsym(handle, "getpid")
-        let real = UInt64(UInt(bitPattern: try #require(address)))
+        let pointer = try #require(address)
+        let real = UInt64(UInt(bitPattern: pointer))
         let m = try #require(mapping(holding: real))
         #expect(m.path.hasSuffix("/libc.so.6"))
         let sym = try #require(ELFSymbols.lookup("getpid", inFile: m.path))
