@@ -3,15 +3,20 @@
 # the moment it "enters capability mode" (its enter_sandbox() function), and shows what the C library's resolver
 # looked up in the global filesystem after that: /etc/nsswitch.conf, /etc/hosts, /etc/resolv.conf...
 # Artifacts go to .build/demo/ (the example binary and demo.jsonl, the trace).
+# CAPTRACE=path uses a given captrace binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 bash Tools/setup.sh
 export PATH="/opt/swift/usr/bin:$PATH"
 
-echo "demo: building captrace (release)..." >&2
-swift build -c release --product captrace >&2
-captrace="$(swift build -c release --show-bin-path)/captrace"
+if [[ -n "${CAPTRACE:-}" ]]; then
+  captrace=$CAPTRACE
+else
+  echo "demo: building captrace (release)..." >&2
+  swift build -c release --product captrace >&2
+  captrace="$(swift build -c release --show-bin-path)/captrace"
+fi
 
 out="$root/.build/demo"
 mkdir -p "$out"
