@@ -139,6 +139,7 @@ struct ct_uw_space {
     map_ent *maps;
     size_t nmaps;
     char *maps_text;
+    unsigned maps_gen;  // bumped whenever the parsed mappings change
     // Per-walk state.
     pid_t tid;
     uint64_t regs[NREGS];
@@ -151,11 +152,15 @@ struct ct_uw_space {
     // libdw session.
     Dwfl *dwfl;
     bool dwfl_attached;
+    unsigned dwfl_gen;  // maps_gen when the modules were last reported
     // libunwind address space and its module table.
     unw_addr_space_t as;
     eh_module *ehm;
     size_t nehm;
+    bool lu_flush;  // flush libunwind's cached unwind rules before the next walk
 };
+
+static void maps_changed(ct_uw_space *s);
 
 static void free_maps(ct_uw_space *s) {
     for (size_t i = 0; i < s->nmaps; i++) free(s->maps[i].path);
@@ -196,6 +201,8 @@ static int load_maps(ct_uw_space *s) {
     if (s->maps_text && strcmp(text, s->maps_text) == 0) { free(text); return 0; }
     free_maps(s);
     s->maps_text = text;
+    s->maps_gen++;
+    maps_changed(s);
     size_t cap = 64;
     s->maps = malloc(cap * sizeof(map_ent));
     for (char *line = text; *line;) {
@@ -380,6 +387,8 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 
 /// (Re)reports the process's modules; attaches our thread callbacks the first time.
 static int dw_report(ct_uw_space *s) {
+    load_maps(s);
+    s->dwfl_gen = s->maps_gen;
     if (s->dwfl == NULL) {
         s->dwfl = dwfl_begin(&proc_callbacks);
         if (s->dwfl == NULL) return -1;
@@ -423,7 +432,10 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
                 stale = m == NULL || m->path != NULL;  // anonymous memory (JIT) is no reason to re-report
             }
         }
-        if (!stale || attempt > 0 || load_maps(s) != 1 || dw_report(s) != 0) return acc.n;
+        if (!stale || attempt > 0) return acc.n;
+        // Re-report if our table of mappings moved on since the last report, or moves on now.
+        if (s->dwfl_gen == s->maps_gen && load_maps(s) != 1) return acc.n;
+        if (dw_report(s) != 0) return acc.n;
     }
 }
 
@@ -441,6 +453,7 @@ static struct {
     unw_addr_space_t (*create_addr_space)(unw_accessors_t *, int);
     void (*destroy_addr_space)(unw_addr_space_t);
     int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+    void (*flush_cache)(unw_addr_space_t, unw_word_t, unw_word_t);
     int (*init_remote)(unw_cursor_t *, unw_addr_space_t, void *);
     int (*step)(unw_cursor_t *);
     int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
@@ -460,6 +473,7 @@ int ct_uw_libunwind_load(char *why, size_t why_cap) {
                 {(void **)&lu.create_addr_space, "_Ux86_64_create_addr_space"},
                 {(void **)&lu.destroy_addr_space, "_Ux86_64_destroy_addr_space"},
                 {(void **)&lu.set_caching_policy, "_Ux86_64_set_caching_policy"},
+                {(void **)&lu.flush_cache, "_Ux86_64_flush_cache"},
                 {(void **)&lu.init_remote, "_Ux86_64_init_remote"},
                 {(void **)&lu.step, "_Ux86_64_step"},
                 {(void **)&lu.get_reg, "_Ux86_64_get_reg"},
@@ -620,6 +634,13 @@ static unw_accessors_t lu_accessors = {
     .get_proc_name = lu_get_proc_name,
 };
 
+/// Mappings changed (dlopen, dlclose, mmap): libunwind's module table and its cached unwind rules may describe
+/// code that is no longer there. libdw's modules are re-reported lazily (dw_walk compares generations).
+static void maps_changed(ct_uw_space *s) {
+    drop_eh_modules(s);
+    s->lu_flush = true;  // not now: this can run inside libunwind's find_proc_info callback
+}
+
 static void libunwind_destroy_as(ct_uw_space *s) {
     if (s->as && lu.ok) lu.destroy_addr_space(s->as);
     s->as = NULL;
@@ -631,6 +652,10 @@ static int lu_walk(ct_uw_space *s, uint64_t *pcs, int max) {
         s->as = lu.create_addr_space(&lu_accessors, 0);
         if (s->as == NULL) return 0;
         lu.set_caching_policy(s->as, UNW_CACHE_GLOBAL);
+    }
+    if (s->lu_flush) {
+        lu.flush_cache(s->as, 0, 0);
+        s->lu_flush = false;
     }
     unw_cursor_t c;
     if (lu.init_remote(&c, s->as, s) < 0) return 0;

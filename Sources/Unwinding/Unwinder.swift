@@ -8,11 +8,12 @@ public enum UnwinderKind: String, Sendable, CaseIterable {
 
 /// Walks and symbolises the user-space stacks of traced threads.
 ///
-/// Not thread-safe: call it only from the thread that makes the ptrace calls (the tracer thread). Per address
+/// Not thread-safe: use it from one thread at a time, the one that makes the ptrace calls (the tracer thread);
+/// `@unchecked Sendable` only so that it can be handed to that thread. `pid` is the thread-group id. Per address
 /// space it keeps the mappings, the unwinder's module and unwind-table caches, and the symbolised frame of every
 /// pc seen (per-site economy: the walk runs every time, symbolisation once per pc). Symbol tables are loaded once
 /// per module file, shared by every process mapping it (keyed by build-id).
-public final class StackWalker {
+public final class StackWalker: @unchecked Sendable {
     public let kind: UnwinderKind
     public let maxDepth: Int
     private var spaces: [Int32: AddressSpace] = [:]
