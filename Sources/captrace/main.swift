@@ -65,6 +65,23 @@ func emit(_ text: String, to path: String?) throws {
     }
 }
 
+/// What the CI gate failed on: the sites not covered by the baseline, one line each (always, even with -q).
+func reportNewSites(_ trace: Trace?, count: Int) {
+    var seen = Set<String>()
+    let fresh = (trace?.violations ?? []).filter { $0.action != .allowedByBaseline && seen.insert($0.site).inserted }
+    warn("\(count) violation(s) at \(fresh.count) site(s) not in the baseline:")
+    for v in fresh.prefix(10) {
+        let frame = v.stack.first { $0.symbol != nil && !($0.module ?? "").contains(".so") } ?? v.stack.first
+        var at = ""
+        if let f = frame {
+            let module = (f.module ?? "?").split(separator: "/").last.map(String.init) ?? "?"
+            at = " at " + module + (f.symbol.map { "!" + $0 } ?? "+0x" + String(f.offset ?? f.pc, radix: 16))
+        }
+        warn("  new site \(v.site): \(v.syscall) \(v.namespace.rawValue)/\(v.rule.rawValue) \(v.path ?? v.address ?? "")\(at)")
+    }
+    if fresh.count > 10 { warn("  ... and \(fresh.count - 10) more (captrace report shows them all)") }
+}
+
 @main
 struct Captrace: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -162,12 +179,16 @@ struct Run: ParsableCommand {
             }
             o.quiet = quiet
             let result = o.backend == .notify ? try NotifySupervisor(options: o).run() : try PtraceSupervisor(options: o).run()
-            if !quiet, let trace = try? TraceReader.parse(String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)) {
+            let trace = try? TraceReader.parse(String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self))
+            if !quiet, let trace {
                 let color = isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
                 FileHandle.standardError.write(Data(renderReport(trace, format: .text, color: color).utf8))
             }
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
-            if failOnViolation && result.countedViolations > 0 { return Status.violations }
+            if failOnViolation && result.countedViolations > 0 {
+                reportNewSites(trace, count: result.countedViolations)
+                return Status.violations
+            }
             return result.programStatus
         }
     }
