@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Re-records the traces in Traces/ that the README and the golden tests use, with a release build of captrace.
+# Real runs of real programs: the demo, getent, and tcpdump reading the bundled loopback capture.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bash Tools/setup.sh
+export PATH="/opt/swift/usr/bin:$PATH"
+swift build -c release --product captrace >&2
+captrace="$(swift build -c release --show-bin-path)/captrace"
+work="$root/.build/traces"
+mkdir -p "$work" Traces
+gcc -g -O1 -Wall -o "$work/resolver-demo" Examples/resolver-demo.c
+cp Examples/loopback.pcap "$work/loopback.pcap"
+cd "$work"
+"$captrace" run -q --enter-at symbol:enter_sandbox -o "$root/Traces/resolver-demo.jsonl" -- ./resolver-demo localhost >/dev/null
+"$captrace" run -q -o "$root/Traces/getent-hosts.jsonl" -- getent hosts localhost >/dev/null
+"$captrace" run -q --enter-at symbol:pcap_loop -o "$root/Traces/tcpdump-pcap_loop.jsonl" -- tcpdump -r loopback.pcap >/dev/null 2>&1
+"$captrace" run -q --enter-at symbol:pcap_loop -o "$root/Traces/tcpdump-n-pcap_loop.jsonl" -- tcpdump -n -r loopback.pcap >/dev/null 2>&1
+"$captrace" run -q --mode enforce --enter-at symbol:enter_sandbox -o "$root/Traces/resolver-demo-enforce.jsonl" -- ./resolver-demo localhost >/dev/null 2>&1 || true
+ls -l "$root"/Traces >&2
