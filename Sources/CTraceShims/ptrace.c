@@ -48,22 +48,8 @@ static void child_fail(int fd, int err) {
     _exit(127);
 }
 
-static int send_fd(int sock, int fd) {
-    char dummy = 'L';
-    struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
-}
-
 pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
-               int seize, unsigned long ptrace_options, int listener_sock, int *exec_err_fd) {
+               unsigned long ptrace_options, int *exec_err_fd) {
     int go[2], err[2];
     if (pipe2(go, O_CLOEXEC) < 0) return -errno;
     if (pipe2(err, O_CLOEXEC) < 0) { int e = errno; close(go[0]); close(go[1]); return -e; }
@@ -92,22 +78,14 @@ pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const c
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(err[1], errno);
         if (bpf && bpf->filter) {
             struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
-            if (listener_sock >= 0) {
-                long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-                if (lfd < 0) child_fail(err[1], errno);
-                if (send_fd(listener_sock, (int)lfd) < 0) child_fail(err[1], errno);
-                close((int)lfd);
-                close(listener_sock);
-            } else if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-                child_fail(err[1], errno);
-            }
+            if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) child_fail(err[1], errno);
         }
         execve(path, argv, envp);
         child_fail(err[1], errno);
     }
     close(go[0]);
     close(err[1]);
-    if (seize && ptrace(PTRACE_SEIZE, pid, 0, (void *)ptrace_options) < 0) {
+    if (ptrace(PTRACE_SEIZE, pid, 0, (void *)ptrace_options) < 0) {
         int e = errno;
         kill(pid, SIGKILL);
         waitpid(pid, NULL, __WALL);
@@ -245,21 +223,6 @@ int ct_pin_self_to_cpu(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof set, &set) < 0 ? -errno : 0;
-}
-
-int ct_recv_fd(int sock) {
-    char dummy;
-    struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    ssize_t n;
-    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
-    if (n <= 0) return n < 0 ? -errno : -EPIPE;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_type != SCM_RIGHTS) return -EPROTO;
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return fd;
 }
 
 uint64_t ct_monotonic_ns(void) {

@@ -58,7 +58,7 @@ public final class PtraceSupervisor {
         var errFd: Int32 = -1
         let pid = withCStrings(options.argv) { argv in
             withCStrings(ProgramPath.environment()) { envp in
-                ct_spawn(path, argv, envp, &bpf, 1, UInt(opts), -1, &errFd)
+                ct_spawn(path, argv, envp, &bpf, UInt(opts), &errFd)
             }
         }
         guard pid > 0 else {

@@ -33,14 +33,13 @@ int ct_bpf_export(void *scmp_ctx, ct_bpf *out);
 void ct_bpf_free(ct_bpf *bpf);
 
 /// Forks a child that waits until the parent has seized it, then sets PR_SET_NO_NEW_PRIVS, installs `bpf`
-/// (if non-NULL), and execs `path`. Only async-signal-safe calls run in the child. The parent seizes the child
-/// with `ptrace_options` before letting it go. A failed exec is reported through a close-on-exec pipe: the
-/// returned `*exec_err_fd` yields 4 bytes (the child's errno) if exec failed, or EOF once exec succeeded.
-/// When `listener_sock` >= 0 (notify backend), the filter is installed with SECCOMP_FILTER_FLAG_NEW_LISTENER
-/// and the listener descriptor is sent over that socket; `seize` = 0 skips ptrace entirely.
-/// Returns the child's pid, or -errno.
+/// (if non-NULL), and execs `path`. Only async-signal-safe calls run in the child (its signal mask is reset).
+/// The parent seizes the child with `ptrace_options` before letting it go. A failed exec is reported through a
+/// close-on-exec pipe: the returned `*exec_err_fd` yields 4 bytes (the child's errno) if exec failed, or EOF
+/// once exec succeeded. Returns the child's pid, or -errno. (The notify backend has its own launcher in
+/// notify.c: the listener must be passed without a trapped syscall.)
 pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
-               int seize, unsigned long ptrace_options, int listener_sock, int *exec_err_fd);
+               unsigned long ptrace_options, int *exec_err_fd);
 
 /// ptrace wrappers: return 0 (or the requested value) on success, -errno on failure.
 long ct_ptrace_cont(pid_t tid, int sig);
@@ -92,8 +91,6 @@ int ct_tgkill(pid_t tgid, pid_t tid, int sig);
 int ct_current_cpu(void);
 int ct_pin_self_to_cpu(int cpu);
 
-/// Receives one descriptor sent with SCM_RIGHTS (notify backend). Returns the fd or -errno.
-int ct_recv_fd(int sock);
 
 /// Monotonic clock in nanoseconds.
 uint64_t ct_monotonic_ns(void);
