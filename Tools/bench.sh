@@ -77,6 +77,8 @@ measure "a untraced" "$runs" "${dd[@]}"
 measure "a seccomp floor" "$runs" "$floor" "${dd[@]}"
 for b in "${backends[@]}"; do
   measure "a captrace $b" "$runs" "$CAPTRACE" run --backend "$b" --enter-at exec -q -o /dev/null -- "${dd[@]}"
+  # The same without stacks: separates the per-syscall cost from unwinding dd's ~30 start-up violations.
+  measure "a captrace $b --stack-depth 0" "$runs" "$CAPTRACE" run --backend "$b" --enter-at exec --stack-depth 0 -q -o /dev/null -- "${dd[@]}"
 done
 measure "a strace --seccomp-bpf %file" "$runs" strace -f --seccomp-bpf -e trace=%file -o /dev/null "${dd[@]}"
 if [[ -z "${BENCH_SKIP_SLOW:-}" ]]; then

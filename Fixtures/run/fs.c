@@ -1,7 +1,8 @@
 /* fs.c — the filesystem namespace and its non-violation twins.
  *
  * Before cap_enter() it creates box/sub/file and box/..foo under the current directory and holds
- * dirfd = open("box", O_DIRECTORY). After it (--enter-at symbol:cap_enter), in this order:
+ * dirfd = open("box", O_DIRECTORY), printing "dirfd=<n>" (the enter event lists it: a directory, <cwd>/box).
+ * After it (--enter-at symbol:cap_enter), in this order:
  *   openat(dirfd, "sub/file")                  not a violation (relative to a held directory)
  *   openat(dirfd, "..foo")                     not a violation (a name starting with "..", not "..")
  *   fstat(fd)                                  not a violation (glibc: newfstatat(fd, "", AT_EMPTY_PATH))
@@ -28,6 +29,7 @@ int main(void) {
     int dirfd = open("box", O_RDONLY | O_DIRECTORY);
     CHECK(dirfd >= 0);
     (void)cwd();
+    printf("dirfd=%d\n", dirfd);
 
     cap_enter();
 

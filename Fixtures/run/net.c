@@ -1,13 +1,15 @@
 /* net.c — the network namespace and its non-violation twins (loopback and unix sockets only).
  *
- * Before cap_enter() it binds a UDP receiver to 127.0.0.1:0, a unix datagram receiver to <cwd>/rx.sock and
- * one to the abstract name "@captrace-fx-<pid>", and a TCP socket to 127.0.0.1:0 (not listening yet); it
- * prints "port=<udp port>" and "pid=<pid>". After it (--enter-at symbol:cap_enter), in this order:
+ * Before cap_enter() it binds a UDP receiver to 127.0.0.1:0 and one to [::1]:0, a unix datagram receiver to
+ * <cwd>/rx.sock and one to the abstract name "@captrace-fx-<pid>", and a TCP socket to 127.0.0.1:0 (not
+ * listening yet); it prints "port=<udp port>", "port6=<udp6 port>" and "pid=<pid>".
+ * After it (--enter-at symbol:cap_enter), in this order:
  *   socket(AF_INET, SOCK_DGRAM)                 not a violation
  *   sendto(s, "a", 127.0.0.1:PORT)              sendto   socket-address  address 127.0.0.1:PORT
  *   connect(s2, 127.0.0.1:PORT)                 connect  socket-address  address 127.0.0.1:PORT
  *   send(s2, "b") (connected)                   not a violation (sendto with no address)
  *   sendto(s2, "c", NULL, 0)                    not a violation
+ *   sendto(s6, "e", [::1]:PORT6)                sendto   socket-address  address [::1]:PORT6
  *   socketpair(AF_UNIX) + send on it            not violations
  *   listen(tcp) (bound before entry)            not a violation
  *   sendto(u, "d", unix:<cwd>/rx.sock)          sendto   socket-address  address unix:<cwd>/rx.sock
@@ -38,6 +40,11 @@ int main(void) {
     int r = socket(AF_INET, SOCK_DGRAM, 0);
     CHECK(r >= 0 && bind(r, (struct sockaddr *)&rx, sizeof rx) == 0 && getsockname(r, (struct sockaddr *)&rx, &len) == 0);
 
+    struct sockaddr_in6 rx6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    socklen_t len6 = sizeof rx6;
+    int r6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    CHECK(r6 >= 0 && bind(r6, (struct sockaddr *)&rx6, sizeof rx6) == 0 && getsockname(r6, (struct sockaddr *)&rx6, &len6) == 0);
+
     struct sockaddr_un ua, aa, ba;
     snprintf(p, sizeof p, "%s/rx.sock", cwd());
     socklen_t ualen = unix_addr(&ua, p, 0);
@@ -52,7 +59,7 @@ int main(void) {
     struct sockaddr_in ta = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     int tcp = socket(AF_INET, SOCK_STREAM, 0);
     CHECK(tcp >= 0 && bind(tcp, (struct sockaddr *)&ta, sizeof ta) == 0);
-    printf("port=%d\npid=%d\n", ntohs(rx.sin_port), (int)getpid());
+    printf("port=%d\nport6=%d\npid=%d\n", ntohs(rx.sin_port), ntohs(rx6.sin6_port), (int)getpid());
     fflush(stdout);
 
     cap_enter();
@@ -64,6 +71,8 @@ int main(void) {
     CHECK(s2 >= 0 && connect(s2, (struct sockaddr *)&rx, sizeof rx) == 0);
     CHECK(send(s2, "b", 1, 0) == 1);
     CHECK(sendto(s2, "c", 1, 0, NULL, 0) == 1);
+    int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    CHECK(s6 >= 0 && sendto(s6, "e", 1, 0, (struct sockaddr *)&rx6, sizeof rx6) == 1);
     int sp[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
     CHECK(send(sp[0], "x", 1, 0) == 1);

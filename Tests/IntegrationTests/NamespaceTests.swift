@@ -21,6 +21,10 @@ struct NamespaceTests {
             "newfstatat filesystem/cwd-relative \(c)/box",
             "mkdir filesystem/absolute-path \(c)/newdir",
         ], "\(r.digest)")
+        // The enter event lists the descriptors held at entry: the directory among them.
+        let dirfd = try #require(r.int("dirfd").map(Int32.init), "\(r.digest)")
+        let held = r.enters.first?.fds.first { $0.fd == dirfd }
+        #expect(held?.kind == "directory" && held?.path == c + "/box", "enter fds: \(r.enters.first?.fds ?? [])")
         // The dirfd is joined to its path (the shapes above); the name as the program gave it is in the arguments.
         let escape = r.violations.first { $0.rule == .dotdotEscape }
         #expect(escape?.args.contains { $0.1 == .string("../box/sub/file") } ?? false,
@@ -42,11 +46,13 @@ struct NamespaceTests {
         expectRun(r, backend: backend, trigger: capEnter)
         #expect(r.stdout.contains("done"), "\(r.digest)")
         let port = try #require(r.int("port"), "\(r.digest)")
+        let port6 = try #require(r.int("port6"), "\(r.digest)")
         let pid = try #require(r.int("pid"), "\(r.digest)")
         let c = r.cwd
         #expect(r.shapes == [
             "sendto network/socket-address 127.0.0.1:\(port)",
             "connect network/socket-address 127.0.0.1:\(port)",
+            "sendto network/socket-address [::1]:\(port6)",
             "sendto network/socket-address unix:\(c)/rx.sock",
             "connect network/socket-address unix:@captrace-fx-\(pid)",
             "bind network/socket-address unix:\(c)/bound.sock",
