@@ -6,8 +6,13 @@ cd "$(dirname "$0")/.."
 root=$PWD
 bash Tools/setup.sh
 export PATH="/opt/swift/usr/bin:$PATH"
-swift build -c release --product captrace >&2
-captrace="$(swift build -c release --show-bin-path)/captrace"
+if [[ -z "${CAPTRACE:-}" ]]; then
+  swift build -c release --product captrace >&2
+  CAPTRACE="$(swift build -c release --show-bin-path)/captrace"
+fi
+captrace=$CAPTRACE
+# Only stdin, stdout and stderr go to the programs: the descriptor tables in the traces are the programs' own.
+for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null || true; done
 work="$root/.build/traces"
 mkdir -p "$work" Traces
 gcc -g -O1 -Wall -o "$work/resolver-demo" Examples/resolver-demo.c
