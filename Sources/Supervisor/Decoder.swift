@@ -22,8 +22,9 @@ struct Decoder {
         }
     }
 
+    /// Reads `count` bytes (at most 16 KiB: sockaddrs, msghdrs, poll arrays, fd_sets) in one process_vm_readv.
     static func readBytes(pid: Int32, addr: UInt64, count: Int) -> [UInt8]? {
-        guard addr != 0, count > 0, count <= 4096 else { return nil }
+        guard addr != 0, count > 0, count <= 16384 else { return nil }
         var out = [UInt8](repeating: 0, count: count)
         let n = out.withUnsafeMutableBytes { ct_read_mem(pid, UInt(addr), $0.baseAddress, count) }
         guard n == count else { return nil }

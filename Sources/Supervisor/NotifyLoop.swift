@@ -56,7 +56,7 @@ extension NotifySupervisor {
         let isExec = name == "execve" || name == "execveat"
 
         if !inMode {
-            if triggerMatches(name, args: args) {
+            if options.trigger.matches(syscall: name, args: args) {
                 // syscall:NAME / sandbox: the call is let through, and capability mode begins the moment it is
                 // (under the lock, so no later call of the process is judged before the entry is recorded).
                 lock.locked {
@@ -116,16 +116,6 @@ extension NotifySupervisor {
             guard target > 0 else { return }
             call.targetInCallerGroup = target == call.pid || access("/proc/\(call.pid)/task/\(target)", F_OK) == 0
             return
-        }
-    }
-
-    func triggerMatches(_ name: String, args: [UInt64]) -> Bool {
-        switch options.trigger {
-        case .syscall(let n): return n == name
-        case .sandbox:
-            if name == "prctl" { return args[0] == FilterBuilder.prSetNoNewPrivs || args[0] == FilterBuilder.prSetSeccomp }
-            return FilterBuilder.sandboxSyscalls.contains(name)
-        default: return false
         }
     }
 

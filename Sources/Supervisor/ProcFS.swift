@@ -70,6 +70,13 @@ enum ProcFS {
 
     /// The descriptors a process holds, as for the `enter` event (kind, path, flags from /proc/PID/fdinfo).
     static func descriptors(_ pid: Int32) -> [FDEntry] {
+        descriptorNumbers(pid).compactMap { fd in
+            describe(pid: pid, fd: fd).map { FDEntry(fd: fd, kind: $0.kind, path: $0.path, flags: $0.flags) }
+        }
+    }
+
+    /// The descriptor numbers a process holds (from /proc/PID/fd), sorted.
+    static func descriptorNumbers(_ pid: Int32) -> [Int32] {
         guard let dir = opendir("/proc/\(pid)/fd") else { return [] }
         defer { closedir(dir) }
         var fds: [Int32] = []
@@ -79,34 +86,35 @@ enum ProcFS {
             }
             if let fd = Int32(name) { fds.append(fd) }
         }
-        fds.sort()
-        var out: [FDEntry] = []
-        for fd in fds {
-            guard let target = fdPath(pid, fd) else { continue }
-            var flags: UInt64 = 0
-            if let info = read("/proc/\(pid)/fdinfo/\(fd)") {
-                for line in info.split(separator: "\n") where line.hasPrefix("flags:") {
-                    flags = UInt64(line.dropFirst(6).trimmingCharacters(in: " \t"), radix: 8) ?? 0
-                }
+        return fds.sorted()
+    }
+
+    /// Kind, path and open flags of one descriptor, as the `enter` event describes descriptors.
+    static func describe(pid: Int32, fd: Int32) -> (kind: String, path: String, flags: UInt64)? {
+        guard fd >= 0, let target = ProcFS.fdPath(pid, fd) else { return nil }
+        var flags: UInt64 = 0
+        if let info = ProcFS.read("/proc/\(pid)/fdinfo/\(fd)") {
+            for line in info.split(separator: "\n") where line.hasPrefix("flags:") {
+                flags = UInt64(line.dropFirst(6).trimmingCharacters(in: " \t"), radix: 8) ?? 0
             }
-            var st = stat()
-            let kind: String
-            if target.hasPrefix("socket:") { kind = "socket" }
-            else if target.hasPrefix("pipe:") { kind = "pipe" }
-            else if target.hasPrefix("anon_inode:") { kind = "anon" }
-            else if stat("/proc/\(pid)/fd/\(fd)", &st) == 0 {
-                switch st.st_mode & S_IFMT {
-                case S_IFDIR: kind = "directory"
-                case S_IFREG: kind = "file"
-                case S_IFCHR: kind = (target.hasPrefix("/dev/pts/") || target.hasPrefix("/dev/tty") || target == "/dev/console") ? "tty" : "device"
-                case S_IFIFO: kind = "pipe"
-                case S_IFSOCK: kind = "socket"
-                default: kind = "other"
-                }
-            } else { kind = "other" }
-            out.append(FDEntry(fd: fd, kind: kind, path: target, flags: flags))
         }
-        return out
+        let kind: String
+        var st = stat()
+        if target.hasPrefix("socket:") { kind = "socket" }
+        else if target.hasPrefix("pipe:") { kind = "pipe" }
+        else if target.hasPrefix("anon_inode:") { kind = "anon" }
+        else if stat("/proc/\(pid)/fd/\(fd)", &st) == 0 {
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: kind = "directory"
+            case S_IFREG: kind = "file"
+            case S_IFCHR:
+                kind = target.hasPrefix("/dev/pts/") || target.hasPrefix("/dev/tty") || target == "/dev/console" ? "tty" : "device"
+            case S_IFIFO: kind = "pipe"
+            case S_IFSOCK: kind = "socket"
+            default: kind = "other"
+            }
+        } else { kind = "other" }
+        return (kind, target, flags)
     }
 
     struct FDEntry {

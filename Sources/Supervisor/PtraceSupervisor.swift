@@ -283,7 +283,7 @@ public final class PtraceSupervisor {
 
         if tag.contains(.lifecycle), let name = syscall?.name { keepChildrenTraced(thread, name: name, args: args) }
 
-        if tag.contains(.trigger), !p.capabilityMode, let name = syscall?.name, triggerMatches(name, args: args) {
+        if tag.contains(.trigger), !p.capabilityMode, let name = syscall?.name, options.trigger.matches(syscall: name, args: args) {
             thread.pendingTrigger = name
             wantExit = true
         }
@@ -351,16 +351,6 @@ public final class PtraceSupervisor {
             }
         }
         resume(thread.tid)
-    }
-
-    func triggerMatches(_ name: String, args: [UInt64]) -> Bool {
-        switch options.trigger {
-        case .syscall(let n): return n == name
-        case .sandbox:
-            if name == "prctl" { return args[0] == FilterBuilder.prSetNoNewPrivs || args[0] == FilterBuilder.prSetSeccomp }
-            return FilterBuilder.sandboxSyscalls.contains(name)
-        default: return false
-        }
     }
 
     /// Makes the call fail with `errno` without running it: orig_rax = -1 skips it, rax is its return value.

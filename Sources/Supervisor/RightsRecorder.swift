@@ -65,7 +65,7 @@ final class RightsRecorder {
         let call = RightsTable.call(name, args: args, path: { i in
             guard i < args.count, case .string(let s) = Decoder.readPath(pid: pid, addr: args[i]) else { return nil }
             return s
-        }, memory: { addr, count in Self.readMemory(pid: pid, addr: addr, count: count) })
+        }, memory: { addr, count in Decoder.readBytes(pid: pid, addr: addr, count: count) })
         guard let call else { return false }
         let d = descriptors(p)
         var stack: [Frame]? = nil
@@ -113,7 +113,7 @@ final class RightsRecorder {
         let stack = recorder.stack(pid: pid, tid: thread.tid)
         func created(_ newFd: Int32, from parent: Int32, right: String) {
             bump(d, newFd)
-            let info = Self.describe(pid: pid, fd: newFd)
+            let info = ProcFS.describe(pid: pid, fd: newFd)
             var e = FDOpEvent(pid: pid, tid: thread.tid, tNs: recorder.now(), fd: parent, syscall: pending.syscall, right: right)
             e.detail = info.map { OpenFlags.describe($0.flags) } ?? pending.detail
             e.newFd = newFd
@@ -129,7 +129,7 @@ final class RightsRecorder {
         case .create(let parent, let right):
             created(fd, from: parent ?? -1, right: right)
         case .createPair(let address):
-            guard let b = Self.readMemory(pid: pid, addr: address, count: 8) else { return }
+            guard let b = Decoder.readBytes(pid: pid, addr: address, count: 8) else { return }
             let fds = b.withUnsafeBytes { [$0.loadUnaligned(as: Int32.self), $0.loadUnaligned(fromByteOffset: 4, as: Int32.self)] }
             for f in fds { created(f, from: -1, right: RightsTable.noRight) }
         case .alias(let of):
@@ -145,57 +145,5 @@ final class RightsRecorder {
     func emit(_ e: FDOpEvent) {
         events += 1
         recorder.emit(.fdop(e))
-    }
-
-    /// Reads up to 16 KiB of the tracee's memory (poll arrays, fd_sets, pipe results).
-    static func readMemory(pid: Int32, addr: UInt64, count: Int) -> [UInt8]? {
-        guard addr != 0, count > 0, count <= 16384 else { return nil }
-        var out = [UInt8](repeating: 0, count: count)
-        let n = out.withUnsafeMutableBytes { ct_read_mem(pid, UInt(addr), $0.baseAddress, count) }
-        return n == count ? out : nil
-    }
-
-    /// Kind, path and open flags of one descriptor, as the `enter` event describes descriptors.
-    static func describe(pid: Int32, fd: Int32) -> (kind: String, path: String, flags: UInt64)? {
-        guard fd >= 0, let target = ProcFS.fdPath(pid, fd) else { return nil }
-        var flags: UInt64 = 0
-        if let info = ProcFS.read("/proc/\(pid)/fdinfo/\(fd)") {
-            for line in info.split(separator: "\n") where line.hasPrefix("flags:") {
-                flags = UInt64(line.dropFirst(6).trimmingCharacters(in: " \t"), radix: 8) ?? 0
-            }
-        }
-        let kind: String
-        var st = stat()
-        if target.hasPrefix("socket:") { kind = "socket" }
-        else if target.hasPrefix("pipe:") { kind = "pipe" }
-        else if target.hasPrefix("anon_inode:") { kind = "anon" }
-        else if stat("/proc/\(pid)/fd/\(fd)", &st) == 0 {
-            switch st.st_mode & S_IFMT {
-            case S_IFDIR: kind = "directory"
-            case S_IFREG: kind = "file"
-            case S_IFCHR:
-                kind = target.hasPrefix("/dev/pts/") || target.hasPrefix("/dev/tty") || target == "/dev/console" ? "tty" : "device"
-            case S_IFIFO: kind = "pipe"
-            case S_IFSOCK: kind = "socket"
-            default: kind = "other"
-            }
-        } else { kind = "other" }
-        return (kind, target, flags)
-    }
-}
-
-extension ProcFS {
-    /// The descriptor numbers a process holds (from /proc/PID/fd), sorted.
-    static func descriptorNumbers(_ pid: Int32) -> [Int32] {
-        guard let dir = opendir("/proc/\(pid)/fd") else { return [] }
-        defer { closedir(dir) }
-        var fds: [Int32] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if let fd = Int32(name) { fds.append(fd) }
-        }
-        return fds.sorted()
     }
 }

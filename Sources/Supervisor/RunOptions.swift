@@ -37,6 +37,18 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether a call of syscall `name` with these arguments is this trigger's call (syscall:NAME, or one of
+    /// the sandboxing steps, prctl only for PR_SET_NO_NEW_PRIVS and PR_SET_SECCOMP).
+    func matches(syscall name: String, args: [UInt64]) -> Bool {
+        switch self {
+        case .syscall(let n): return n == name
+        case .sandbox:
+            if name == "prctl" { return args[0] == FilterBuilder.prSetNoNewPrivs || args[0] == FilterBuilder.prSetSeccomp }
+            return FilterBuilder.sandboxSyscalls.contains(name)
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .exec: "exec"
