@@ -29,9 +29,17 @@ enum Harness {
     /// Fixtures/run in the source tree.
     static let fixturesDir: URL = repoRoot.appendingPathComponent("Fixtures/run")
 
-    /// A directory for this test process's builds and work directories.
+    /// A directory for this test process's builds and work directories. Those left by earlier test processes
+    /// that no longer exist are removed first.
     static let base: URL = {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("captrace-it-\(getpid())")
+        let tmp = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []
+        where name.hasPrefix("captrace-it-") {
+            if let pid = Int32(name.dropFirst("captrace-it-".count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(at: tmp.appendingPathComponent(name))
+            }
+        }
+        let u = tmp.appendingPathComponent("captrace-it-\(getpid())")
         try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
         return u
     }()
