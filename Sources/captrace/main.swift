@@ -179,13 +179,16 @@ struct Run: ParsableCommand {
             }
             o.quiet = quiet
             let result = o.backend == .notify ? try NotifySupervisor(options: o).run() : try PtraceSupervisor(options: o).run()
-            let trace = try? TraceReader.parse(String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self))
+            // Read the trace back only for what needs it: the report, or naming the sites the gate failed on.
+            let gateFailed = failOnViolation && result.countedViolations > 0
+            let trace = (quiet && !gateFailed) ? nil
+                : try? TraceReader.parse(String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self))
             if !quiet, let trace {
                 let color = isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
                 FileHandle.standardError.write(Data(renderReport(trace, format: .text, color: color).utf8))
             }
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
-            if failOnViolation && result.countedViolations > 0 {
+            if gateFailed {
                 reportNewSites(trace, count: result.countedViolations)
                 return Status.violations
             }
