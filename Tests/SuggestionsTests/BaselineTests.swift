@@ -4,7 +4,7 @@ import Testing
 import TraceModel
 
 @Suite struct BaselineTests {
-    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo.jsonl"])
+    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl"])
     func roundTripMatchesEveryViolation(trace: String) throws {
         let t = try fixtureTrace(trace)
         let b = try Baseline(parsing: renderSuggestion(t, format: .allowlist))

@@ -31,10 +31,10 @@ import TraceModel
         }
     }
 
-    /// The two synthetic traces, and resolver-demo.jsonl: Examples/resolver-demo.c recorded by captrace
+    /// The two synthetic traces, and resolver-demo-rights.jsonl: Examples/resolver-demo.c recorded by captrace
     /// (`run --rights --enter-at symbol:enter_sandbox -- ./resolver-demo localhost`).
     @Test func fixtureTraces() throws {
-        for name in ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo.jsonl"] {
+        for name in ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl"] {
             try Self.check(Paths.fixtures.appendingPathComponent(name), required: true)
         }
     }
