@@ -215,6 +215,21 @@ struct Decoder {
     }
 
     static func normalize(_ p: String) -> String {
+        // Fast path (most paths): absolute, no "//", no "." or ".." component, no trailing "/".
+        var clean = p.utf8.first == UInt8(ascii: "/")
+        if clean {
+            var prev: UInt8 = 0, prev2: UInt8 = 0, prev3: UInt8 = 0
+            for b in p.utf8 {
+                if b == UInt8(ascii: "/") {
+                    if prev == UInt8(ascii: "/") || (prev == UInt8(ascii: ".") && (prev2 == UInt8(ascii: "/")
+                        || (prev2 == UInt8(ascii: ".") && prev3 == UInt8(ascii: "/")))) { clean = false; break }
+                }
+                prev3 = prev2; prev2 = prev; prev = b
+            }
+            if prev == UInt8(ascii: "/") && p.utf8.count > 1 { clean = false }
+            if prev == UInt8(ascii: ".") && (prev2 == UInt8(ascii: "/") || (prev2 == UInt8(ascii: ".") && prev3 == UInt8(ascii: "/"))) { clean = false }
+        }
+        if clean { return p }
         var parts: [Substring] = []
         for c in p.split(separator: "/", omittingEmptySubsequences: true) {
             if c == "." { continue }

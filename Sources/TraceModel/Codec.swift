@@ -284,3 +284,84 @@ public enum TraceCodec {
 extension JSONValue: ExpressibleByStringLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
 }
+
+// MARK: - The hot path: violation lines written straight into bytes
+
+extension TraceCodec {
+    /// Appends a violation event's line (without the newline) exactly as `json(.violation(v))` serializes it,
+    /// without building the intermediate JSON tree: violations are written while their thread is stopped.
+    public static func appendViolation(_ v: ViolationEvent, to out: inout [UInt8]) {
+        func key(_ k: StaticString, first: Bool = false) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
+        }
+        func str(_ s: String) { JSONValue.appendString(s, to: &out) }
+        func int(_ i: Int64) { JSONValue.appendInt(i, to: &out) }
+        func hexString(_ x: UInt64) {
+            out.append(contentsOf: "\"0x".utf8)
+            appendHex(x, to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        func null() { out.append(contentsOf: "null".utf8) }
+        out.append(UInt8(ascii: "{"))
+        key("type", first: true); str("violation")
+        key("seq"); int(Int64(v.seq))
+        key("t_ns"); int(Int64(bitPattern: v.tNs))
+        key("pid"); int(Int64(v.pid))
+        key("tid"); int(Int64(v.tid))
+        key("abi"); str(v.abi.rawValue)
+        key("syscall"); str(v.syscall)
+        key("nr"); int(Int64(v.nr))
+        key("namespace"); str(v.namespace.rawValue)
+        key("rule"); str(v.rule.rawValue)
+        key("args")
+        out.append(UInt8(ascii: "{"))
+        for (i, (k, a)) in v.args.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            str(k)
+            out.append(UInt8(ascii: ":"))
+            switch a {
+            case .int(let n): int(n)
+            case .string(let s): str(s)
+            case .null: null()
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        if let p = v.path { key("path"); str(p) }
+        if let a = v.address { key("address"); str(a) }
+        key("action"); str(v.action.rawValue)
+        if let r = v.result { key("result"); int(r) }
+        if let e = v.errno { key("errno"); str(e) }
+        key("site"); str(v.site)
+        key("hint"); if let h = v.hint { str(h) } else { null() }
+        key("stack")
+        out.append(UInt8(ascii: "["))
+        for (i, f) in v.stack.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
+            key("pc", first: true); hexString(f.pc)
+            key("module"); if let m = f.module { str(m) } else { null() }
+            key("offset"); if let o = f.offset { hexString(o) } else { null() }
+            key("symbol"); if let s = f.symbol { str(s) } else { null() }
+            key("symbol_offset"); if let o = f.symbolOffset { int(Int64(o)) } else { null() }
+            key("file"); if let s = f.file { str(s) } else { null() }
+            key("line"); if let l = f.line { int(Int64(l)) } else { null() }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Lower-case hex digits of `x`, no prefix (as `String(x, radix: 16)`).
+    static func appendHex(_ x: UInt64, to out: inout [UInt8]) {
+        if x == 0 { out.append(UInt8(ascii: "0")); return }
+        var shift = (63 - x.leadingZeroBitCount) / 4 * 4
+        while shift >= 0 {
+            out.append(JSONValue.hex[Int((x >> UInt64(shift)) & 0xF)])
+            shift -= 4
+        }
+    }
+}

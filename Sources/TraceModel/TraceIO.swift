@@ -19,7 +19,8 @@ public final class TraceWriter {
     /// Encodes and writes one event as one line.
     public func write(_ event: TraceEvent) throws {
         buffer.removeAll(keepingCapacity: true)
-        TraceCodec.json(event).append(to: &buffer)
+        if case .violation(let v) = event { TraceCodec.appendViolation(v, to: &buffer) }
+        else { TraceCodec.json(event).append(to: &buffer) }
         buffer.append(0x0A)
         try sink.write(buffer)
     }

@@ -62,6 +62,14 @@ struct TraceModelTests {
         #expect(trace.violations.count == 2 && trace.summary?.interrupted == true)
     }
 
+    @Test func fastViolationWriterMatchesTheTree() throws {
+        for case .violation(let v) in Self.sampleEvents() {
+            var fast: [UInt8] = []
+            TraceCodec.appendViolation(v, to: &fast)
+            #expect(String(decoding: fast, as: UTF8.self) == TraceCodec.json(.violation(v)).serialized())
+        }
+    }
+
     @Test func fieldNamesAreTheContracts() throws {
         let text = try Self.write(Self.sampleEvents())
         for key in ["\"type\":\"header\"", "\"format\":\"captrace\"", "\"version\":1", "\"capability_mode\":false",
