@@ -1,0 +1,41 @@
+// The CI gate end to end (Fixtures/run/gate.c): record, suggest an allowlist, run again with --allow and
+// --fail-on-violation (success), then add one violation (failure naming the new site).
+import Foundation
+import Testing
+import TraceModel
+
+@Suite("run: baseline gate")
+struct GateTests {
+    @Test("record -> suggest --format allowlist -> run --allow --fail-on-violation: 0, then 3 on a new site",
+          arguments: backends)
+    func gate(backend: String) throws {
+        let w = try Workdir("gate")
+        let bin = try Harness.fixture("gate")
+        let opts = ["--enter-at", capEnter]
+
+        let first = try Harness.run([bin], backend: backend, options: opts, in: w)
+        expectRun(first, backend: backend, trigger: capEnter)
+        #expect(first.marks == ["a"], "\(first.digest)")
+
+        let baseline = w.path("baseline.allow")
+        let s = try Subprocess.run([try Harness.captrace(), "suggest", w.path("trace.jsonl"),
+                                    "--format", "allowlist", "-o", baseline])
+        #expect(s.status == 0, "suggest failed: \(s.stderr)")
+        let text = try String(contentsOfFile: baseline, encoding: .utf8)
+        #expect(text.contains("mark-a") && text.contains("gate!known"), "the baseline names the site:\n\(text)")
+
+        let gated = opts + ["-q", "--allow", baseline, "--fail-on-violation"]
+        let again = try Harness.run([bin], backend: backend, options: gated, in: w)
+        #expect(again.status == 0, "every violation is in the baseline\n\(again.digest)")
+        #expect(!again.violations.isEmpty && again.violations.allSatisfy { $0.action == .allowedByBaseline },
+                "\(again.digest)")
+
+        let added = try Harness.run([bin, "new"], backend: backend, options: gated, in: w)
+        #expect(added.status == 3, "a new violation fails the gate\n\(added.digest)")
+        #expect(added.mark("a").allSatisfy { $0.action == .allowedByBaseline }, "\(added.digest)")
+        #expect(added.mark("b").map(\.action) == [.allowed], "\(added.digest)")
+        #expect(added.stderr.contains("not in the baseline") && added.stderr.contains("mark-b")
+                    && added.stderr.contains("gate!added"), "stderr names the new site:\n\(added.stderr)")
+        #expect(!added.stderr.contains("mark-a"), "only the new site is named:\n\(added.stderr)")
+    }
+}
