@@ -71,12 +71,14 @@ func reportNewSites(_ trace: Trace?, count: Int) {
     let fresh = (trace?.violations ?? []).filter { $0.action != .allowedByBaseline && seen.insert($0.site).inserted }
     warn("\(count) violation(s) at \(fresh.count) site(s) not in the baseline:")
     for v in fresh.prefix(10) {
-        let frame = v.stack.first { $0.symbol != nil && !($0.module ?? "").contains(".so") } ?? v.stack.first
-        var at = ""
-        if let f = frame {
+        // The program's own frames (outside shared libraries), innermost first; else the innermost frame.
+        func name(_ f: Frame) -> String {
             let module = (f.module ?? "?").split(separator: "/").last.map(String.init) ?? "?"
-            at = " at " + module + (f.symbol.map { "!" + $0 } ?? "+0x" + String(f.offset ?? f.pc, radix: 16))
+            return module + (f.symbol.map { "!" + $0 } ?? "+0x" + String(f.offset ?? f.pc, radix: 16))
         }
+        let own = v.stack.filter { !($0.module ?? ".so").contains(".so") }.prefix(3)
+        let frames = own.isEmpty ? Array(v.stack.prefix(1)) : Array(own)
+        let at = frames.isEmpty ? "" : " at " + frames.map(name).joined(separator: " < ")
         warn("  new site \(v.site): \(v.syscall) \(v.namespace.rawValue)/\(v.rule.rawValue) \(v.path ?? v.address ?? "")\(at)")
     }
     if fresh.count > 10 { warn("  ... and \(fresh.count - 10) more (captrace report shows them all)") }
