@@ -129,7 +129,8 @@ struct Decoder {
         var address: String?
     }
 
-    static func render(_ call: DecodedCall, pid: Int32) -> Rendered {
+    /// `cwd` gives the caller's current directory (the ptrace backend caches it per thread).
+    static func render(_ call: DecodedCall, pid: Int32, cwd: () -> String?) -> Rendered {
         var out = Rendered()
         guard let sc = call.syscall else {
             out.args = call.args.enumerated().map { ("arg\($0.offset)", .string(hex($0.element))) }
@@ -157,7 +158,7 @@ struct Decoder {
                 default: value = .string("<unreadable \(hex(v))>")
                 }
                 if kind == .path {
-                    if firstPath, case .string(let s)? = p { out.path = absolutePath(s, dirfd: dirfd, pid: pid) }
+                    if firstPath, case .string(let s)? = p { out.path = absolutePath(s, dirfd: dirfd, pid: pid, cwd: cwd) }
                     firstPath = false
                 }
             case .atFlags: value = .string(AtFlags.describe(v))
@@ -205,12 +206,12 @@ struct Decoder {
 
     /// Joins a relative path with its directory (the dirfd's path, or the cwd for AT_FDCWD and non-at calls)
     /// and normalises it lexically.
-    static func absolutePath(_ p: String, dirfd: Int32?, pid: Int32) -> String {
+    static func absolutePath(_ p: String, dirfd: Int32?, pid: Int32, cwd: () -> String?) -> String {
         if p.hasPrefix("/") { return normalize(p) }
         let base: String?
-        if let fd = dirfd, fd != atFDCWD { base = ProcFS.fdPath(pid, fd) } else { base = ProcFS.cwd(pid) }
+        if let fd = dirfd, fd != atFDCWD { base = ProcFS.fdPath(pid, fd) } else { base = cwd() }
         guard let b = base, b.hasPrefix("/") else { return p }
-        if p.isEmpty { return b }
+        if p.isEmpty || p == "." { return b }
         return normalize(b + "/" + p)
     }
 

@@ -55,6 +55,7 @@ struct FilterBuilder {
         }
         tags["clone", default: []].insert(.lifecycle)
         tags["clone3", default: []].insert(.lifecycle)
+        tags["fchdir", default: []].insert(.lifecycle)  // the ptrace backend caches the current directory
         for n in rights { tags[n, default: []].insert(.rights) }
         return tags
     }

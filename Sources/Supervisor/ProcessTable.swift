@@ -49,6 +49,10 @@ final class ThreadState {
     var awaitingExit = false
     /// A brand-new task's first stop (auto-attach) has not been seen yet.
     var sawFirstStop = false
+    /// The current directory, cached for joining AT_FDCWD paths (see PtraceSupervisor.currentDirectory).
+    var cwd: String?
+    /// A chdir/fchdir/unshare/setns is in flight: forget the directory again at its exit stop.
+    var forgetCwdAtExit = false
 
     init(tid: Int32, pid: Int32) {
         self.tid = tid

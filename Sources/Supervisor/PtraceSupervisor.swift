@@ -282,6 +282,12 @@ public final class PtraceSupervisor {
         var wantExit = false
 
         if tag.contains(.lifecycle), let name = syscall?.name { keepChildrenTraced(thread, name: name, args: args) }
+        if let name = syscall?.name, Self.cwdChangers.contains(name) {
+            // The directory may change: forget it now, and again when the call has returned.
+            forgetCurrentDirectory(p)
+            thread.forgetCwdAtExit = true
+            wantExit = true
+        }
 
         if tag.contains(.trigger), !p.capabilityMode, let name = syscall?.name, options.trigger.matches(syscall: name, args: args) {
             thread.pendingTrigger = name
@@ -293,7 +299,7 @@ public final class PtraceSupervisor {
                                       table: table)
             let verdict = Classifier.classify(call)
             if case .violation(let ns, let rule) = verdict {
-                var draft = recorder.draft(call, namespace: ns, rule: rule)
+                var draft = recorder.draft(call, namespace: ns, rule: rule, cwd: { self.currentDirectory(thread) })
                 if draft.event.action == .allowed && enforce {
                     draft.event.action = .denied
                     draft.event.errno = options.denyErrnoName
@@ -324,6 +330,10 @@ public final class PtraceSupervisor {
 
     func syscallExitStop(_ thread: ThreadState) {
         thread.awaitingExit = false
+        if thread.forgetCwdAtExit, let p = table.process(thread.pid) {
+            thread.forgetCwdAtExit = false
+            forgetCurrentDirectory(p)
+        }
         var info = ct_syscall_info()
         let ok = ct_ptrace_syscall_info(thread.tid, &info) == 0 && info.op == 2
         if var pending = thread.pendingViolation {
@@ -351,6 +361,22 @@ public final class PtraceSupervisor {
             }
         }
         resume(thread.tid)
+    }
+
+    /// Calls that can change a thread's current directory (they are trapped: chdir and unshare/setns by the
+    /// policy, fchdir for this cache alone).
+    static let cwdChangers: Set<String> = ["chdir", "fchdir", "unshare", "setns"]
+
+    /// The thread's current directory, read from /proc once and kept until a call that may change it.
+    func currentDirectory(_ thread: ThreadState) -> String? {
+        if let c = thread.cwd { return c }
+        thread.cwd = ProcFS.cwd(thread.tid)
+        return thread.cwd
+    }
+
+    /// Threads share their directory (CLONE_FS): a change by one is forgotten for all of its process.
+    func forgetCurrentDirectory(_ p: ProcessState) {
+        for tid in p.threads { table.thread(tid)?.cwd = nil }
     }
 
     /// Makes the call fail with `errno` without running it: orig_rax = -1 skips it, rax is its return value.

@@ -105,10 +105,11 @@ final class Recorder {
 
     /// Builds a violation event while its thread is stopped (the stack is walked here).
     /// `pcSp`: for a thread that is not ptrace-stopped (notify backend), the registers to unwind from.
-    func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule, pcSp: (pc: UInt64, sp: UInt64)? = nil)
-        -> ViolationEventDraft
+    /// `cwd`: the caller's current directory if the backend knows it without reading /proc.
+    func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule, pcSp: (pc: UInt64, sp: UInt64)? = nil,
+               cwd: (() -> String?)? = nil) -> ViolationEventDraft
     {
-        let r = Decoder.render(call, pid: call.pid)
+        let r = Decoder.render(call, pid: call.pid, cwd: cwd ?? { ProcFS.cwd(call.pid) })
         let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
