@@ -122,6 +122,7 @@ for key in "${rows[@]}"; do
     "a seccomp floor") r="$(ratio "$key" "a untraced") untraced" ;;
     a\ captrace*) r="$(ratio "$key" "a seccomp floor") floor (target <= 1.05x), $(ratio "$key" "a untraced") untraced" ;;
     a\ *) r="$(ratio "$key" "a seccomp floor") floor, $(ratio "$key" "a untraced") untraced" ;;
+    b\ captrace\ notify*) r="$(ratio "$key" "b strace --seccomp-bpf") strace (target <= 0.1x)" ;;
     b\ captrace*) r="$(ratio "$key" "b strace --seccomp-bpf") strace (target <= 0.5x)" ;;
     b\ *) r="$(ratio "$key" "b untraced") untraced" ;;
     c\ captrace*) r="$(ratio "$key" "c strace --seccomp-bpf -k") strace -k" ;;
