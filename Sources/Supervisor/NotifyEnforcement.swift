@@ -35,7 +35,7 @@ enum NotifyEnforcement {
     static func act(_ s: NotifySupervisor, _ call: DecodedCall, syscall sc: Syscall, id: UInt64) {
         let listener = s.listener
         guard call.abi != .i386, case .string(let path)? = call.path, let di = sc.dirfdIndex else {
-            _ = ct_notif_reply(listener, id, 0, s.options.denyErrno)
+            refuse(s, sc, id: id)
             return
         }
         let dirfd = Int32(truncatingIfNeeded: call.args[di])
@@ -100,7 +100,13 @@ enum NotifyEnforcement {
             }
             _ = r == 0 ? ct_notif_reply(listener, id, 0, 0) : ct_notif_reply(listener, id, 0, -r)
         default:
-            _ = ct_notif_reply(listener, id, 0, s.options.denyErrno)
+            refuse(s, sc, id: id)
         }
+    }
+
+    /// Denies an allowed call that cannot be confined, and counts it for the end-of-run warning.
+    static func refuse(_ s: NotifySupervisor, _ sc: Syscall, id: UInt64) {
+        _ = ct_notif_reply(s.listener, id, 0, s.options.denyErrno)
+        s.lock.locked { s.unconfined[sc.name, default: 0] += 1 }
     }
 }

@@ -49,6 +49,8 @@ public final class NotifySupervisor: @unchecked Sendable {
     // Guarded by `lock`.
     let table = ProcessTable()
     var extra: [Int32: NotifyProcess] = [:]
+    /// Allowed calls refused in enforce mode because they could not be confined (NotifyEnforcement), by name.
+    var unconfined: [String: Int] = [:]
     var watchList: [(pid: Int32, pidfd: Int32)] = []
     var rootExit: (status: Int32, signal: String?)?
 
@@ -167,6 +169,13 @@ public final class NotifySupervisor: @unchecked Sendable {
             extra = [:]
             let status = rootExit?.status ?? 125
             recorder.finish(exitStatus: status, processes: table.processCount, interrupted: interruptedBy != 0)
+            if !unconfined.isEmpty {
+                // Not violations, so not in the trace: say here that the program saw them fail.
+                let list = unconfined.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+                printError("captrace: warning: enforce mode under --backend notify refused \(unconfined.values.reduce(0, +)) "
+                    + "call(s) that capability mode allows but that could not be confined against a racing thread "
+                    + "(\(list)); --backend ptrace enforces them precisely")
+            }
             return RunResult(programStatus: status, violations: recorder.violationCount,
                              countedViolations: recorder.countedViolations, interruptedBy: interruptedBy)
         }
