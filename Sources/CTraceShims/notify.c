@@ -2,6 +2,7 @@
 // exists). Between fork and exec only async-signal-safe calls are made: no malloc, no stdio.
 #define _GNU_SOURCE
 #include "ctrace_notify.h"
+#include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,11 +50,6 @@ _Static_assert(sizeof(struct open_how) == 24, "open_how layout");
 
 // ---- the launcher ----
 
-static void child_fail(int fd, int err) {
-    ssize_t w = write(fd, &err, sizeof err);
-    (void)w;
-    _exit(127);
-}
 
 static int write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
@@ -197,20 +193,11 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
         if (prog == 0) {
             // The program: waits for captrace, then filter + listener + exec.
             close(info[1]); close(life[0]);
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            sigset_t none;
-            sigemptyset(&none);
-            sigprocmask(SIG_SETMASK, &none, NULL);
-            char c;
-            ssize_t r;
-            do { r = read(go[0], &c, 1); } while (r < 0 && errno == EINTR);
-            if (r != 1) _exit(127);
-            close(go[0]);
-            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(err[1], errno);
+            ct_child_prepare(go[0], err[1]);
             if (bpf && bpf->filter) {
                 struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
                 long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-                if (lfd < 0) child_fail(err[1], errno);
+                if (lfd < 0) ct_child_fail(err[1], errno);
                 // From here every trapped call waits for captrace, which has no listener yet: sendmsg (SCM_RIGHTS)
                 // would be trapped and deadlock. write/read are never trapped: send the descriptor's number,
                 // captrace takes it with pidfd_getfd and acknowledges. The listener is close-on-exec.
@@ -223,7 +210,7 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
             }
             close(sock[1]);
             execve(path, argv, envp);
-            child_fail(err[1], errno);
+            ct_child_fail(err[1], errno);
         }
         close(go[0]); close(err[1]); close(sock[1]);
         keeper_main(prog, info[1], life[0]);

@@ -1,6 +1,7 @@
 // ptrace, seccomp and process-memory wrappers (see ctrace_ptrace.h for why each exists).
 #define _GNU_SOURCE
 #include "ctrace_ptrace.h"
+#include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,12 +42,6 @@ int ct_bpf_export(void *scmp_ctx, ct_bpf *out) {
 
 void ct_bpf_free(ct_bpf *bpf) { free(bpf->filter); bpf->filter = NULL; bpf->len = 0; }
 
-static void child_fail(int fd, int err) {
-    // Report errno to the parent and die; only async-signal-safe calls here.
-    ssize_t w = write(fd, &err, sizeof err);
-    (void)w;
-    _exit(127);
-}
 
 pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
                unsigned long ptrace_options, int *exec_err_fd) {
@@ -64,24 +59,15 @@ pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const c
         // Child: async-signal-safe calls only until execve.
         close(go[1]);
         close(err[0]);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        // If captrace dies before seizing us, die too.
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        // If captrace died before the PDEATHSIG was set, give up (it would never seize us).
         if (getppid() != parent) _exit(127);
-        char c;
-        ssize_t r;
-        do { r = read(go[0], &c, 1); } while (r < 0 && errno == EINTR);
-        if (r != 1) _exit(127);
-        close(go[0]);
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(err[1], errno);
+        ct_child_prepare(go[0], err[1]);
         if (bpf && bpf->filter) {
             struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
-            if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) child_fail(err[1], errno);
+            if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) ct_child_fail(err[1], errno);
         }
         execve(path, argv, envp);
-        child_fail(err[1], errno);
+        ct_child_fail(err[1], errno);
     }
     close(go[0]);
     close(err[1]);
