@@ -2,7 +2,7 @@
 # Installs what captrace needs to build, test and run its demo on a fresh Debian 12 machine (idempotent).
 set -euo pipefail
 pkgs=(libseccomp-dev libdw-dev libelf-dev libunwind-dev liblzma-dev libc6-dbg pkg-config gcc g++ tcpdump strace
-      libpcap0.8 chromium)
+      libpcap0.8 chromium systemd python3 util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

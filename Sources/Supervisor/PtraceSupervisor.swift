@@ -344,13 +344,12 @@ public final class PtraceSupervisor {
             }
             recorder.write(pending)
         }
-        if let name = thread.pendingTrigger {
+        if thread.pendingTrigger != nil {
             thread.pendingTrigger = nil
-            let succeeded = ok && info.is_error == 0
+            // sandbox: only a sandboxing step that succeeded; syscall:NAME: any completed call.
             let counts: Bool
-            if case .sandbox = options.trigger { counts = succeeded } else { counts = ok }
+            if case .sandbox = options.trigger { counts = ok && info.is_error == 0 } else { counts = ok }
             if counts, let p = table.process(thread.pid), !p.capabilityMode {
-                _ = name
                 enterCapabilityMode(p, tid: thread.tid)
             }
         }
