@@ -177,7 +177,8 @@ public final class NotifySupervisor: @unchecked Sendable {
                     + "(\(list)); --backend ptrace enforces them precisely")
             }
             return RunResult(programStatus: status, violations: recorder.violationCount,
-                             countedViolations: recorder.countedViolations, interruptedBy: interruptedBy)
+                             countedViolations: recorder.countedViolations, interruptedBy: interruptedBy,
+                         entered: recorder.enterCount)
         }
     }
 

@@ -23,6 +23,8 @@ final class Recorder {
     var countedViolations = 0
     var perNamespace: [Namespace: Int] = [:]
     var hintCache: [String: String?] = [:]
+    /// How many processes reached the trigger (enter events written).
+    var enterCount = 0
     var writeError: String?
     // live status line
     let liveStatus: Bool
@@ -74,6 +76,7 @@ final class Recorder {
 
     func emit(_ e: TraceEvent) {
         guard let w = writer else { return }
+        if case .enter = e { enterCount += 1 }
         do { try w.write(e) } catch {
             if writeError == nil {
                 writeError = "\(error)"

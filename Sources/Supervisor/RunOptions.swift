@@ -91,6 +91,8 @@ public struct RunResult: Sendable {
     public var countedViolations: Int
     /// The signal that interrupted captrace (SIGINT/SIGTERM/SIGHUP), or 0.
     public var interruptedBy: Int32
+    /// How many processes reached the trigger; 0 means capability mode never began and nothing was judged.
+    public var entered: Int
 }
 
 /// A failure of captrace itself (not of the program): one line for stderr, and a documented exit status.

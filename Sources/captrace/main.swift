@@ -189,6 +189,9 @@ struct Run: ParsableCommand {
                 let color = isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
                 FileHandle.standardError.write(Data(renderReport(trace, format: .text, color: color).utf8))
             }
+            if result.entered == 0 && result.interruptedBy == 0 {
+                warn("warning: capability mode never began: no process reached --enter-at \(enterAt), so nothing was judged")
+            }
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
             if gateFailed {
                 reportNewSites(trace, count: result.countedViolations)
