@@ -22,7 +22,8 @@ final class Recorder {
     var violationCount = 0
     var countedViolations = 0
     var perNamespace: [Namespace: Int] = [:]
-    var hintCache: [String: String?] = [:]
+    var hintCache: [HintKey: String?] = [:]
+    struct HintKey: Hashable { var site: String; var detail: String? }
     /// How many processes reached the trigger (enter events written).
     var enterCount = 0
     var writeError: String?
@@ -122,7 +123,7 @@ final class Recorder {
         e.path = r.path
         e.address = r.address
         // Hint matching is pure but not cheap (globs over paths and frames): once per site and path.
-        let key = e.site + "\u{0}" + (e.path ?? e.address ?? "")
+        let key = HintKey(site: e.site, detail: e.path ?? e.address)
         if let cached = hintCache[key] { e.hint = cached } else {
             e.hint = Hints.match(e)?.id
             hintCache[key] = e.hint
