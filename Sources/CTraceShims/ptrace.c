@@ -94,7 +94,6 @@ long ct_ptrace_listen(pid_t tid) { RET(ptrace(PTRACE_LISTEN, tid, 0, 0)); }
 long ct_ptrace_interrupt(pid_t tid) { RET(ptrace(PTRACE_INTERRUPT, tid, 0, 0)); }
 long ct_ptrace_detach(pid_t tid, int sig) { RET(ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig)); }
 long ct_ptrace_seize(pid_t tid, unsigned long o) { RET(ptrace(PTRACE_SEIZE, tid, 0, (void *)o)); }
-long ct_ptrace_setoptions(pid_t tid, unsigned long o) { RET(ptrace(PTRACE_SETOPTIONS, tid, 0, (void *)o)); }
 long ct_ptrace_geteventmsg(pid_t tid, unsigned long *msg) { RET(ptrace(PTRACE_GETEVENTMSG, tid, 0, msg)); }
 long ct_ptrace_getregs(pid_t tid, struct user_regs_struct *r) { RET(ptrace(PTRACE_GETREGS, tid, 0, r)); }
 long ct_ptrace_setregs(pid_t tid, const struct user_regs_struct *r) { RET(ptrace(PTRACE_SETREGS, tid, 0, r)); }
@@ -201,7 +200,6 @@ void ct_install_interrupt_handlers(void) {
 void ct_set_root_pid(pid_t pid) { root_pid = pid; }
 int ct_interrupted(void) { return interrupted_sig; }
 
-int ct_tgkill(pid_t tgid, pid_t tid, int sig) { return syscall(SYS_tgkill, tgid, tid, sig) < 0 ? -errno : 0; }
 
 int ct_current_cpu(void) { return sched_getcpu(); }
 int ct_pin_self_to_cpu(int cpu) {

@@ -44,7 +44,7 @@ struct FilterBuilder {
     }
 
     /// Which syscall names trap, and why.
-    static func plan(trigger: Trigger, enforce: Bool, rights: Set<String> = []) -> [String: Tag] {
+    static func plan(trigger: Trigger, rights: Set<String> = []) -> [String: Tag] {
         var tags: [String: Tag] = [:]
         let policy = CapabilityPolicy.standard
         for name in Catalog.shared.allNames where policy.mayViolate(name) { tags[name, default: []].insert(.policy) }
@@ -61,7 +61,7 @@ struct FilterBuilder {
     }
 
     static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = []) throws -> ct_bpf {
-        let tags = plan(trigger: trigger, enforce: enforce, rights: rights)
+        let tags = plan(trigger: trigger, rights: rights)
         var contexts: [scmp_filter_ctx] = []
         defer { for c in contexts { seccomp_release(c) } }
         for abi in ABI.allCases {

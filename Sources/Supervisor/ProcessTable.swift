@@ -15,7 +15,6 @@ final class ProcessState {
     var scannedModules: Set<String> = []
     /// True once the program has exec'd for the first time (the initial execve of the spawned child is not the program's).
     var execed = false
-    var exitReported = false
 
     init(pid: Int32, ppid: Int32) {
         self.pid = pid
@@ -31,9 +30,6 @@ struct Breakpoint {
 
 /// What the loop knows about a violation between the seccomp stop and the exit stop.
 struct ViolationEventDraft {
-    var tNs: UInt64
-    var pid: Int32
-    var tid: Int32
     var event: TraceModel.ViolationEvent
 }
 
@@ -42,7 +38,8 @@ final class ThreadState {
     var pid: Int32
     /// Set at a seccomp stop whose exit we want to see (result recording, syscall/sandbox triggers).
     var pendingViolation: ViolationEventDraft?
-    var pendingTrigger: String?
+    /// A trigger call (syscall:NAME, sandbox) is waiting for its exit stop.
+    var pendingTrigger = false
     /// `run --rights`: a descriptor-creating call waiting for its result (RightsRecorder).
     var pendingFDOp: PendingFDOp?
     /// True between a seccomp stop resumed with PTRACE_SYSCALL and its syscall-exit stop.
@@ -106,5 +103,4 @@ final class ProcessTable {
     }
 
     var isEmpty: Bool { threads.isEmpty }
-    var allTids: [Int32] { Array(threads.keys) }
 }

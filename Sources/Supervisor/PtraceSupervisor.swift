@@ -291,7 +291,7 @@ public final class PtraceSupervisor {
         }
 
         if tag.contains(.trigger), !p.capabilityMode, let name = syscall?.name, options.trigger.matches(syscall: name, args: args) {
-            thread.pendingTrigger = name
+            thread.pendingTrigger = true
             wantExit = true
         }
 
@@ -345,8 +345,8 @@ public final class PtraceSupervisor {
             }
             recorder.write(pending)
         }
-        if thread.pendingTrigger != nil {
-            thread.pendingTrigger = nil
+        if thread.pendingTrigger {
+            thread.pendingTrigger = false
             // sandbox: only a sandboxing step that succeeded; syscall:NAME: any completed call.
             let counts: Bool
             if case .sandbox = options.trigger { counts = ok && info.is_error == 0 } else { counts = ok }

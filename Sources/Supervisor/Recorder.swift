@@ -129,7 +129,7 @@ final class Recorder {
             hintCache[key] = e.hint
         }
         if let b = baseline, b.matches(e) { e.action = .allowedByBaseline }
-        return ViolationEventDraft(tNs: e.tNs, pid: call.pid, tid: call.tid, event: e)
+        return ViolationEventDraft(event: e)
     }
 
     func write(_ d: ViolationEventDraft) {

@@ -48,7 +48,6 @@ long ct_ptrace_listen(pid_t tid);
 long ct_ptrace_interrupt(pid_t tid);
 long ct_ptrace_detach(pid_t tid, int sig);
 long ct_ptrace_seize(pid_t tid, unsigned long options);
-long ct_ptrace_setoptions(pid_t tid, unsigned long options);
 long ct_ptrace_geteventmsg(pid_t tid, unsigned long *msg);
 long ct_ptrace_getregs(pid_t tid, struct user_regs_struct *regs);
 long ct_ptrace_setregs(pid_t tid, const struct user_regs_struct *regs);
@@ -84,8 +83,6 @@ void ct_install_interrupt_handlers(void);
 void ct_set_root_pid(pid_t pid);
 int ct_interrupted(void);
 
-/// Sends a signal to one thread (tgkill), for forwarding and cleanup.
-int ct_tgkill(pid_t tgid, pid_t tid, int sig);
 
 /// CPU affinity helpers for the benchmarked cross-CPU wake-up mitigation.
 int ct_current_cpu(void);
