@@ -4,6 +4,7 @@
 #define CTRACE_CHILD_H
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -15,12 +16,18 @@ static inline void ct_child_fail(int fd, int err) {
     _exit(127);
 }
 
-/// Unblocks every signal (the caller's mask is inherited through fork), dies with the parent, waits for the
+/// The CPU affinity captrace had before it pinned its tracer thread (ptrace.c): the program gets it back.
+extern cpu_set_t ct_original_affinity;
+extern int ct_original_affinity_saved;
+
+/// Unblocks every signal (the caller's mask is inherited through fork), gives back the CPU affinity captrace had
+/// before pinning itself (the program is never pinned), dies with the parent, waits for the
 /// parent's go byte on `go_fd`, then sets PR_SET_NO_NEW_PRIVS (needed to install a seccomp filter unprivileged).
 static inline void ct_child_prepare(int go_fd, int err_fd) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    if (ct_original_affinity_saved) sched_setaffinity(0, sizeof ct_original_affinity, &ct_original_affinity);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     char c;
     ssize_t r;

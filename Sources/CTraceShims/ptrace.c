@@ -202,11 +202,22 @@ int ct_interrupted(void) { return interrupted_sig; }
 
 
 int ct_current_cpu(void) { return sched_getcpu(); }
+cpu_set_t ct_original_affinity;
+int ct_original_affinity_saved;
+
 int ct_pin_self_to_cpu(int cpu) {
+    if (!ct_original_affinity_saved &&
+        sched_getaffinity(0, sizeof ct_original_affinity, &ct_original_affinity) == 0)
+        ct_original_affinity_saved = 1;
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof set, &set) < 0 ? -errno : 0;
+}
+
+int ct_unpin_self(void) {
+    if (!ct_original_affinity_saved) return 0;
+    return sched_setaffinity(0, sizeof ct_original_affinity, &ct_original_affinity) < 0 ? -errno : 0;
 }
 
 uint64_t ct_monotonic_ns(void) {

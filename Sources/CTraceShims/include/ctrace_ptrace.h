@@ -87,6 +87,10 @@ int ct_interrupted(void);
 /// CPU affinity helpers for the benchmarked cross-CPU wake-up mitigation.
 int ct_current_cpu(void);
 int ct_pin_self_to_cpu(int cpu);
+/// Pins the calling thread to `cpu`, first saving the affinity it had (children get that one back).
+/// ct_unpin_self: gives the calling thread that saved affinity back (a thread created by a pinned one inherits
+/// the pin).
+int ct_unpin_self(void);
 
 
 /// Monotonic clock in nanoseconds.
