@@ -341,9 +341,21 @@ static int get_registers(ct_uw_space *s, pid_t tid, const uint64_t *pc_sp) {
 // ---- libdw backend ----
 
 static char *no_debuginfo_path = NULL;
+
+/// The unwinder never opens separate debug files: .eh_frame of the loaded file (or DWARF inside it) is enough
+/// to walk, while libdw's first look at a separate debug file decompresses every debug section of it (glibc's
+/// from libc6-dbg: tens of milliseconds, with the program stopped). Names and lines come from the symboliser.
+static int no_separate_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                                 const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+                                 char **debuginfo_file_name) {
+    (void)mod; (void)userdata; (void)modname; (void)base; (void)file_name; (void)debuglink_file;
+    (void)debuglink_crc; (void)debuginfo_file_name;
+    return -1;
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = no_separate_debuginfo,
     .debuginfo_path = &no_debuginfo_path,
 };
 

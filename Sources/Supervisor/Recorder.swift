@@ -7,14 +7,18 @@ import SyscallCatalog
 import TraceModel
 import Unwinding
 
-/// Turns the loop's observations into trace events: stacks, sites, hints, the baseline, sequence numbers,
-/// and the live status line. Owns the trace file.
+/// Turns the loop's observations into trace events: stacks, sites, sequence numbers, counts and the live
+/// status line, on the thread that keeps the program stopped. Naming the frames, hints, the baseline, encoding
+/// and writing happen on a `RecordingThread`, except in enforce mode with a baseline, where the baseline decides
+/// whether a call is denied and so is matched (with named frames) before the program goes on.
 final class Recorder {
     let options: RunOptions
-    var writer: TraceWriter?
+    var output: RecordingThread?
     var createdOutput = false
     let walker: StackWalker?
     let baseline: Baseline?
+    /// Enforce mode with a baseline: frames are named and violations judged here, before the deny decision.
+    let judgeInline: ViolationJudge?
     let t0 = ct_monotonic_ns()
     let started: String
     var seq = 0
@@ -22,8 +26,6 @@ final class Recorder {
     var violationCount = 0
     var countedViolations = 0
     var perNamespace: [Namespace: Int] = [:]
-    var hintCache: [HintKey: String?] = [:]
-    struct HintKey: Hashable { var site: String; var detail: String? }
     /// How many processes reached the trigger (enter events written).
     var enterCount = 0
     var writeError: String?
@@ -34,17 +36,19 @@ final class Recorder {
 
     init(options: RunOptions) throws(SupervisorError) {
         self.options = options
-        if options.stackDepth > 0 {
-            walker = StackWalker(kind: UnwinderKind(rawValue: options.unwinder) ?? .libdw, maxDepth: options.stackDepth)
-        } else {
-            walker = nil
-        }
         if let text = options.allowlistText {
             do { baseline = try Baseline(parsing: text) } catch {
                 throw SupervisorError("bad allowlist: \(error)")
             }
         } else {
             baseline = nil
+        }
+        judgeInline = options.mode == .enforce && baseline != nil ? ViolationJudge(baseline: baseline) : nil
+        if options.stackDepth > 0 {
+            walker = StackWalker(kind: UnwinderKind(rawValue: options.unwinder) ?? .libdw, maxDepth: options.stackDepth,
+                                 symbolise: judgeInline != nil)
+        } else {
+            walker = nil
         }
         var now = time(nil)
         var tm = tm()
@@ -54,10 +58,16 @@ final class Recorder {
         liveStatus = !options.quiet && ct_stderr_is_tty() != 0
     }
 
+    /// A recorder dropped on an error path still writes what it queued.
+    deinit { _ = output?.close() }
+
     func open() throws(SupervisorError) {
         let sink = try FileSink(path: options.output)
         createdOutput = true
-        writer = TraceWriter(sink: sink)
+        let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: walker.map { !$0.symbolises } ?? false,
+                                     baseline: baseline)
+        thread.start()
+        output = thread
         var h = HeaderEvent(argv: options.argv, trigger: options.trigger.description, mode: options.mode.rawValue,
                             backend: options.backend.rawValue, started: started)
         if options.mode == .enforce { h.denyErrno = options.denyErrnoName }
@@ -69,21 +79,17 @@ final class Recorder {
 
     /// Removes a trace that holds nothing of the program (it never started).
     func discard() {
-        writer = nil
+        _ = output?.close()
+        output = nil
         if createdOutput { unlink(options.output) }
     }
 
     func now() -> UInt64 { ct_monotonic_ns() &- t0 }
 
-    func emit(_ e: TraceEvent) {
-        guard let w = writer else { return }
+    func emit(_ e: TraceEvent, judge: Bool = false) {
+        guard let out = output else { return }
         if case .enter = e { enterCount += 1 }
-        do { try w.write(e) } catch {
-            if writeError == nil {
-                writeError = "\(error)"
-                printError("captrace: \(error)")
-            }
-        }
+        out.submit(e, judge: judge)
     }
 
     func processEvent(_ kind: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool,
@@ -122,13 +128,7 @@ final class Recorder {
                                site: Site.id(stack: frames, syscall: name, detail: r.path ?? r.address), stack: frames)
         e.path = r.path
         e.address = r.address
-        // Hint matching is pure but not cheap (globs over paths and frames): once per site and path.
-        let key = HintKey(site: e.site, detail: e.path ?? e.address)
-        if let cached = hintCache[key] { e.hint = cached } else {
-            e.hint = Hints.match(e)?.id
-            hintCache[key] = e.hint
-        }
-        if let b = baseline, b.matches(e) { e.action = .allowedByBaseline }
+        judgeInline?.judge(&e)
         return ViolationEventDraft(event: e)
     }
 
@@ -138,10 +138,9 @@ final class Recorder {
         e.seq = seq
         e.tNs = now()  // when it was recorded (with its result): t_ns grows with seq
         violationCount += 1
-        if e.action != .allowedByBaseline { countedViolations += 1 }
         perNamespace[e.namespace, default: 0] += 1
         sites.insert(e.site)
-        emit(.violation(e))
+        emit(.violation(e), judge: judgeInline == nil)
     }
 
     func finish(exitStatus: Int32, processes: Int, interrupted: Bool) {
@@ -150,7 +149,10 @@ final class Recorder {
                              exitStatus: exitStatus, durationMs: Int(now() / 1_000_000))
         if interrupted { s.interrupted = true }
         emit(.summary(s))
-        writer = nil
+        if let out = output {
+            (countedViolations, writeError) = out.close()
+            output = nil
+        }
     }
 
     // MARK: live status (a terminal only, never with -q)

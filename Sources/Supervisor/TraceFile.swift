@@ -1,8 +1,8 @@
 import Glibc
 import TraceModel
 
-/// A trace sink writing straight to a file descriptor: every event reaches the file before the loop goes on,
-/// so a crash of captrace loses at most the event in flight.
+/// A trace sink writing straight to a file descriptor (no stdio buffer): what the recording thread hands it is
+/// in the file when `write` returns.
 final class FileSink: TraceSink {
     let fd: Int32
 

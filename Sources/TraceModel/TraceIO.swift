@@ -1,5 +1,6 @@
-/// Streaming trace writer and tolerant reader. The writer emits one complete line per event through a sink
-/// (the supervisor's sink writes straight to the file descriptor, so a crash loses at most the event in flight).
+/// Streaming trace writer and tolerant reader. The writer emits complete lines through a sink, one event per
+/// line, one or several lines per write (a crash leaves whole lines, at worst an incomplete last one, which the
+/// reader drops with a warning).
 
 /// Where encoded lines go. The supervisor provides a file-descriptor sink; tests collect into memory.
 public protocol TraceSink: AnyObject {
@@ -18,10 +19,21 @@ public final class TraceWriter {
 
     /// Encodes and writes one event as one line.
     public func write(_ event: TraceEvent) throws {
-        buffer.removeAll(keepingCapacity: true)
+        append(event)
+        try flush()
+    }
+
+    /// Encodes one event as one line into the pending buffer (written by `flush`).
+    public func append(_ event: TraceEvent) {
         if case .violation(let v) = event { TraceCodec.appendViolation(v, to: &buffer) }
         else { TraceCodec.json(event).append(to: &buffer) }
         buffer.append(0x0A)
+    }
+
+    /// Writes the pending lines, all complete, in one go.
+    public func flush() throws {
+        guard !buffer.isEmpty else { return }
+        defer { buffer.removeAll(keepingCapacity: true) }
         try sink.write(buffer)
     }
 }

@@ -16,18 +16,30 @@ final class Symboliser {
         }
     }
 
-    func frame(space: OpaquePointer, pc: UInt64, isReturnAddress: Bool) -> Frame {
+    /// The frame of `pc` with its module and file offset only, from the address space's mappings.
+    static func placed(space: OpaquePointer, pc: UInt64) -> Frame {
         var frame = Frame(pc: pc)
         var path = [CChar](repeating: 0, count: 4096)
         var start: UInt64 = 0
         var mapOffset: UInt64 = 0
         guard ct_uw_space_mapping(space, pc, &path, path.count, &start, &mapOffset) == 0 else { return frame }
-        let module = cString(path)
-        let offset = pc - start + mapOffset
-        frame.module = module
-        frame.offset = offset
+        frame.module = cString(path)
+        frame.offset = pc - start + mapOffset
+        return frame
+    }
+
+    func frame(space: OpaquePointer, pc: UInt64, isReturnAddress: Bool) -> Frame {
+        var frame = Self.placed(space: space, pc: pc)
+        if let module = frame.module, let offset = frame.offset {
+            fill(&frame, module: module, offset: offset, isReturnAddress: isReturnAddress)
+        }
+        return frame
+    }
+
+    /// Symbol, symbol offset, file and line of the code at `offset` in the file `module`.
+    func fill(_ frame: inout Frame, module: String, offset: UInt64, isReturnAddress: Bool) {
         guard let file = moduleFile(module),
-              let vaddr = file.vaddr(ofFileOffset: offset) else { return frame }
+              let vaddr = file.vaddr(ofFileOffset: offset) else { return }
         let lookup = isReturnAddress ? vaddr &- 1 : vaddr
         let info = file.lookup(lookup)
         if let name = info.symbol {
@@ -36,7 +48,6 @@ final class Symboliser {
         }
         frame.file = info.file
         frame.line = info.line
-        return frame
     }
 
     private func moduleFile(_ path: String) -> ModuleFile? {

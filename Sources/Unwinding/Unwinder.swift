@@ -10,20 +10,26 @@ public enum UnwinderKind: String, Sendable, CaseIterable {
 ///
 /// Not thread-safe: use it from one thread at a time, the one that makes the ptrace calls (the tracer thread);
 /// `@unchecked Sendable` only so that it can be handed to that thread. `pid` is the thread-group id. Per address
-/// space it keeps the mappings, the unwinder's module and unwind-table caches, and the symbolised frame of every
-/// pc seen (per-site economy: the walk runs every time, symbolisation once per pc). Symbol tables are loaded once
-/// per module file, shared by every process mapping it (keyed by build-id).
+/// space it keeps the mappings, the unwinder's module and unwind-table caches, and the frame of every pc seen
+/// (per-site economy: the walk runs every time, the lookups once per pc). Symbol tables are loaded once per
+/// module file, shared by every process mapping it (keyed by build-id).
+///
+/// With `symbolise: false` the frames carry only pc, module and offset (what the mappings of the moment say);
+/// a `FrameSymboliser`, on another thread, adds names and lines later. Loading a module's symbols and DWARF
+/// (glibc's compressed debug file: tens of milliseconds) then stays off the thread that keeps the program stopped.
 public final class StackWalker: @unchecked Sendable {
     public let kind: UnwinderKind
     public let maxDepth: Int
+    public let symbolises: Bool
     private var spaces: [Int32: AddressSpace] = [:]
     private let symboliser = Symboliser()
     private var pcs: [UInt64]
 
     /// `maxDepth` 0 records no stacks and costs nothing.
-    public init(kind: UnwinderKind, maxDepth: Int) {
+    public init(kind: UnwinderKind, maxDepth: Int, symbolise: Bool = true) {
         self.kind = kind
         self.maxDepth = max(0, maxDepth)
+        self.symbolises = symbolise
         self.pcs = [UInt64](repeating: 0, count: max(1, maxDepth))
     }
 
@@ -101,11 +107,29 @@ public final class StackWalker: @unchecked Sendable {
                 frames.append(f)
                 continue
             }
-            let f = symboliser.frame(space: s.space, pc: pc, isReturnAddress: i > 0)
+            let f = symbolises ? symboliser.frame(space: s.space, pc: pc, isReturnAddress: i > 0)
+                : Symboliser.placed(space: s.space, pc: pc)
             s.frames[key] = f
             frames.append(f)
         }
         return frames
+    }
+}
+
+/// Adds symbol, file and line to frames that carry module and offset (a `StackWalker` made with
+/// `symbolise: false`). Independent of any traced process: usable from a thread other than the tracer's.
+/// Not thread-safe itself; one thread at a time.
+public final class FrameSymboliser: @unchecked Sendable {
+    private let symboliser = Symboliser()
+
+    public init() {}
+
+    /// Fills in the names of a stack, innermost first (every frame but the first holds a return address).
+    public func symbolise(_ frames: inout [Frame]) {
+        for i in frames.indices {
+            guard let module = frames[i].module, let offset = frames[i].offset else { continue }
+            symboliser.fill(&frames[i], module: module, offset: offset, isReturnAddress: i > 0)
+        }
     }
 }
 
