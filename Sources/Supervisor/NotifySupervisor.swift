@@ -44,7 +44,7 @@ public final class NotifySupervisor: @unchecked Sendable {
     let options: RunOptions
     let enforce: Bool
     let recorder: Recorder
-    let lock = NotifyLock()
+    let lock = PosixMutex()
 
     // Guarded by `lock`.
     let table = ProcessTable()
@@ -139,10 +139,10 @@ public final class NotifySupervisor: @unchecked Sendable {
         wakeFd = ct_eventfd()
 
         // Workers and the exit watcher must not take SIGINT/SIGTERM/SIGHUP: the main thread handles them.
-        let workers = NotifyThreads.withInterruptsBlocked {
+        let workers = PosixThreads.withInterruptsBlocked {
             var ts: [pthread_t] = []
-            for _ in 0..<Self.workerCount { ts.append(NotifyThreads.start { [self] in worker() }) }
-            ts.append(NotifyThreads.start { [self] in exitWatcher() })
+            for _ in 0..<Self.workerCount { ts.append(PosixThreads.start { [self] in worker() }) }
+            ts.append(PosixThreads.start { [self] in exitWatcher() })
             return ts
         }
 
@@ -320,24 +320,6 @@ final class NotifyProcess {
     }
 }
 
-/// A pthread mutex (the lock must be usable from threads Swift concurrency knows nothing about).
-final class NotifyLock: @unchecked Sendable {
-    private let m: UnsafeMutablePointer<pthread_mutex_t>
-    init() {
-        m = .allocate(capacity: 1)
-        pthread_mutex_init(m, nil)
-    }
-    deinit {
-        pthread_mutex_destroy(m)
-        m.deallocate()
-    }
-    func locked<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(m)
-        defer { pthread_mutex_unlock(m) }
-        return try body()
-    }
-}
-
 /// A flag set once, read by other threads.
 final class NotifyFlag: @unchecked Sendable {
     private let v = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
@@ -354,35 +336,4 @@ final class NotifyFlag: @unchecked Sendable {
 }
 @inline(__always) private func __atomic_load_flag(_ p: UnsafeMutablePointer<Int32>) -> Int32 {
     UnsafeRawPointer(p).load(as: Int32.self)
-}
-
-enum NotifyThreads {
-    final class Box {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
-    static func start(_ body: @escaping () -> Void) -> pthread_t {
-        var t = pthread_t()
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        let rc = pthread_create(&t, nil, { raw in
-            let b = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            b.body()
-            return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        return t
-    }
-
-    /// Runs `body` (which starts threads) with SIGINT/SIGTERM/SIGHUP blocked, so the threads inherit the mask.
-    static func withInterruptsBlocked<R>(_ body: () -> R) -> R {
-        var set = sigset_t(), old = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        sigaddset(&set, SIGHUP)
-        pthread_sigmask(SIG_BLOCK, &set, &old)
-        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
-        return body()
-    }
 }

@@ -57,8 +57,8 @@ final class RecordingThread: @unchecked Sendable {
 
     func start() {
         // Interrupts belong to the supervisor's thread; the writer runs on any CPU (not the tracer's pin).
-        thread = NotifyThreads.withInterruptsBlocked {
-            NotifyThreads.start { [self] in
+        thread = PosixThreads.withInterruptsBlocked {
+            PosixThreads.start { [self] in
                 _ = ct_unpin_self()
                 run()
             }
