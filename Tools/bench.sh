@@ -11,8 +11,9 @@
 #     allow-all seccomp filter (the floor for any seccomp-based tracer), captrace --enter-at exec, strace -f,
 #     strace -f --seccomp-bpf -e trace=%file.  Target: captrace <= 1.05x the floor.
 # (b) 100000 fstatat(AT_FDCWD, ".") violations after entry, no stacks: captrace (each backend it has, and
-#     pinned to one CPU with taskset for comparison) vs strace -f --seccomp-bpf -e trace=newfstatat.
-#     Target: captrace <= 0.5x strace.
+#     pinned to one CPU with taskset for comparison) vs strace -f --seccomp-bpf -e trace=newfstatat, and the
+#     notify mechanism's floor (Tools/bench/notify-floor.c: bare receive/continue round trips).
+#     Target: captrace <= 0.5x strace (notify: 0.1x).
 # (c) 10000 violations with stacks: captrace --unwinder libdw / libunwind vs strace -f --seccomp-bpf -k.
 # (d) the cost of --rights: dd with every read/write trapped, and tcpdump -r with entry at pcap_loop.
 set -euo pipefail
@@ -34,6 +35,7 @@ if [[ -z "${CAPTRACE:-}" ]]; then
 fi
 gcc -O2 -Wall -o "$out/seccomp-floor" Tools/bench/seccomp-floor.c -lseccomp
 gcc -O1 -g -Wall -o "$out/fstatat-loop" Tools/bench/fstatat-loop.c
+gcc -O2 -Wall -o "$out/notify-floor" Tools/bench/notify-floor.c -lseccomp
 floor="$out/seccomp-floor"
 loop="$out/fstatat-loop"
 dd=(dd if=/dev/zero of=/dev/null bs=1 count="$dd_count" status=none)
@@ -92,6 +94,8 @@ for b in "${backends[@]}"; do
   measure "b captrace $b, taskset -c 0" "$runs" taskset -c 0 "$CAPTRACE" run --backend "$b" --enter-at main --stack-depth 0 -q -o /dev/null -- "$loop" "$n_fstatat"
 done
 measure "b strace --seccomp-bpf" "$runs" strace -f --seccomp-bpf -e trace=newfstatat -o /dev/null "$loop" "$n_fstatat"
+# The notify mechanism's own floor: a C supervisor that answers each notification without reading anything.
+measure "b notify floor (bare round trips)" "$runs" "$out/notify-floor" "$loop" "$n_fstatat"
 
 # (c)
 for b in "${backends[@]}"; do
@@ -124,6 +128,7 @@ for key in "${rows[@]}"; do
     a\ *) r="$(ratio "$key" "a seccomp floor") floor, $(ratio "$key" "a untraced") untraced" ;;
     b\ captrace\ notify*) r="$(ratio "$key" "b strace --seccomp-bpf") strace (target <= 0.1x)" ;;
     b\ captrace*) r="$(ratio "$key" "b strace --seccomp-bpf") strace (target <= 0.5x)" ;;
+    "b notify floor"*) r="$(ratio "$key" "b strace --seccomp-bpf") strace" ;;
     b\ *) r="$(ratio "$key" "b untraced") untraced" ;;
     c\ captrace*) r="$(ratio "$key" "c strace --seccomp-bpf -k") strace -k" ;;
     "d captrace ptrace"*) r="$(ratio "$key" "d untraced") untraced, $(ratio "$key" "d captrace ptrace") without --rights" ;;

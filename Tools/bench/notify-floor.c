@@ -1,0 +1,99 @@
+/* notify-floor PROGRAM [ARG...] — the least a seccomp user-notification supervisor can do per event.
+ *
+ * Runs PROGRAM with newfstatat sent to a listener (SECCOMP_RET_USER_NOTIF), and answers every notification
+ * with SECCOMP_USER_NOTIF_FLAG_CONTINUE without looking at it: no memory read, no decision, no record. With
+ * synchronous wake-up (kernel >= 6.6) and the supervisor sharing the program's CPU, as captrace's notify
+ * backend. The benchmark's floor for notify rows: captrace cannot be faster than one bare round trip per event.
+ * Build: gcc -O2 -o notify-floor notify-floor.c -lseccomp
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
+#endif
+
+static int send_fd(int sock, int fd) {
+    char data = 0;
+    struct iovec iov = {&data, 1};
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock) {
+    char data;
+    struct iovec iov = {&data, 1};
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof fd);
+    return fd;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: notify-floor PROGRAM [ARG...]\n"); return 2; }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    sched_setaffinity(0, sizeof one, &one);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) { perror("socketpair"); return 1; }
+    pid_t pid = fork();
+    if (pid == 0) {
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(newfstatat), 0);
+        if (seccomp_load(ctx) < 0) _exit(126);
+        int listener = seccomp_notify_fd(ctx);
+        if (listener < 0 || send_fd(sv[1], listener) < 0) _exit(126);
+        close(listener);
+        execvp(argv[1], argv + 1);
+        _exit(127);
+    }
+    close(sv[1]);
+    int listener = recv_fd(sv[0]);
+    if (listener < 0) { fprintf(stderr, "notify-floor: no listener\n"); return 1; }
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
+        fprintf(stderr, "notify-floor: no synchronous wake-up: %s\n", strerror(errno));
+    struct seccomp_notif req;
+    struct seccomp_notif_resp resp;
+    for (;;) {
+        memset(&req, 0, sizeof req);
+        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+            // ENOENT once nothing uses the filter any more: then the listener reports POLLHUP.
+            struct pollfd p = {listener, POLLIN, 0};
+            if (poll(&p, 1, 100) >= 0 && (p.revents & POLLHUP)) break;
+            continue;
+        }
+        memset(&resp, 0, sizeof resp);
+        resp.id = req.id;
+        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
