@@ -20,14 +20,15 @@ static inline void ct_child_fail(int fd, int err) {
 extern cpu_set_t ct_original_affinity;
 extern int ct_original_affinity_saved;
 
-/// Unblocks every signal (the caller's mask is inherited through fork), gives back the CPU affinity captrace had
-/// before pinning itself (the program is never pinned), dies with the parent, waits for the
-/// parent's go byte on `go_fd`, then sets PR_SET_NO_NEW_PRIVS (needed to install a seccomp filter unprivileged).
-static inline void ct_child_prepare(int go_fd, int err_fd) {
+/// Unblocks every signal (the caller's mask is inherited through fork), optionally gives back the CPU affinity
+/// captrace had before pinning its tracer thread (`restore_affinity`; otherwise the program shares the tracer's
+/// CPU), dies with the parent, waits for the parent's go byte on `go_fd`, then sets PR_SET_NO_NEW_PRIVS (needed to
+/// install a seccomp filter unprivileged).
+static inline void ct_child_prepare(int go_fd, int err_fd, int restore_affinity) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (ct_original_affinity_saved) sched_setaffinity(0, sizeof ct_original_affinity, &ct_original_affinity);
+    if (restore_affinity && ct_original_affinity_saved) sched_setaffinity(0, sizeof ct_original_affinity, &ct_original_affinity);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     char c;
     ssize_t r;

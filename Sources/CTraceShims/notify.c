@@ -193,7 +193,7 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
         if (prog == 0) {
             // The program: waits for captrace, then filter + listener + exec.
             close(info[1]); close(life[0]);
-            ct_child_prepare(go[0], err[1]);
+            ct_child_prepare(go[0], err[1], 1);
             if (bpf && bpf->filter) {
                 struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
                 long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);

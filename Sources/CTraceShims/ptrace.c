@@ -61,7 +61,7 @@ pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const c
         close(err[0]);
         // If captrace died before the PDEATHSIG was set, give up (it would never seize us).
         if (getppid() != parent) _exit(127);
-        ct_child_prepare(go[0], err[1]);
+        ct_child_prepare(go[0], err[1], 0);
         if (bpf && bpf->filter) {
             struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
             if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) ct_child_fail(err[1], errno);

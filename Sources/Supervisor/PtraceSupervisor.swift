@@ -438,11 +438,15 @@ enum ProgramPath {
     }
 }
 
-/// Cross-CPU wake-ups dominate a ptrace round trip on this kind of VM (about 55 µs against 11.5 µs when tracer
-/// and tracee share a CPU). captrace pins only *itself* to the CPU it started on; the kernel's wake-affine
-/// placement then tends to run a stopped thread, when captrace resumes it, on that same CPU, while the
-/// program's own affinity is never touched (its other threads still run anywhere, and sched_getaffinity
-/// shows what it would without captrace). `CAPTRACE_NO_PIN=1` turns it off (for the benchmark).
+/// Cross-CPU wake-ups dominate a round trip on this kind of VM (about 55 µs against 11.5 µs when supervisor and
+/// program share a CPU: an idle virtual CPU halts, and waking it costs the hypervisor). The supervisor pins its
+/// tracer thread (ptrace) or its notification workers (notify) to the CPU it started on.
+/// - ptrace: the program inherits that pin (`ct_child_prepare`), because pinning captrace alone left most of the
+///   cost in place (100000 stops: ~2.9 s against ~1.6 s with the program on the same CPU). The price: the
+///   program and its children run on one CPU, and sched_getaffinity (nproc) shows that one CPU.
+/// - notify: the program gets captrace's original affinity back; synchronous wake-up already hands the CPU
+///   over without it.
+/// `CAPTRACE_NO_PIN=1` turns pinning off (the program then runs exactly where it would without captrace).
 enum CPUAffinity {
     static func pinTracer() {
         if let v = getenv("CAPTRACE_NO_PIN"), String(cString: v) == "1" { return }
