@@ -1,6 +1,6 @@
 import ArgumentParser
 import CapabilityPolicy
-import Foundation
+import Glibc
 import Reports
 import Suggestions
 import Supervisor
@@ -23,9 +23,7 @@ struct Failure: Error {
 
 func fail(_ message: String, status: Int32 = Status.usage) -> Failure { Failure(message: message, status: status) }
 
-func warn(_ message: String) {
-    FileHandle.standardError.write(Data(("captrace: " + message + "\n").utf8))
-}
+func warn(_ message: String) { writeStderr(line: message) }
 
 /// Runs a subcommand body, turning failures into one line on stderr and the documented status.
 func guarded(_ body: () throws -> Int32) throws {
@@ -42,8 +40,8 @@ func guarded(_ body: () throws -> Int32) throws {
 }
 
 func readTrace(_ path: String) throws -> Trace {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw fail("cannot read \(path): " + (FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"))
+    guard case .success(let data) = FileIO.read(path) else {
+        throw fail("cannot read \(path): " + (FileIO.exists(path) ? "permission denied" : "no such file"))
     }
     do {
         let trace = try TraceReader.parse(String(decoding: data, as: UTF8.self))
@@ -57,11 +55,9 @@ func readTrace(_ path: String) throws -> Trace {
 /// Writes output to a file (all at once, so nothing is half-written) or to stdout.
 func emit(_ text: String, to path: String?) throws {
     if let path {
-        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw fail("cannot write \(path): \(error.localizedDescription)")
-        }
+        if let error = FileIO.writeAtomically(text, to: path) { throw fail("cannot write \(path): \(error)") }
     } else {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        FileIO.writeAll(1, text.utf8)
     }
 }
 
@@ -172,7 +168,7 @@ struct Run: ParsableCommand {
             o.unwinder = unwinder
             o.output = output
             if let allow {
-                guard let data = FileManager.default.contents(atPath: allow) else { throw fail("cannot read the allowlist \(allow)") }
+                guard case .success(let data) = FileIO.read(allow) else { throw fail("cannot read the allowlist \(allow)") }
                 o.allowlistText = String(decoding: data, as: UTF8.self)
             }
             o.rights = rights
@@ -184,10 +180,10 @@ struct Run: ParsableCommand {
             // Read the trace back only for what needs it: the report, or naming the sites the gate failed on.
             let gateFailed = failOnViolation && result.countedViolations > 0
             let trace = (quiet && !gateFailed) ? nil
-                : try? TraceReader.parse(String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self))
+                : try? TraceReader.parse(String(decoding: (try? FileIO.read(output).get()) ?? [], as: UTF8.self))
             if !quiet, let trace {
-                let color = isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-                FileHandle.standardError.write(Data(renderReport(trace, format: .text, color: color).utf8))
+                let color = isatty(2) != 0 && getenv("NO_COLOR") == nil
+                FileIO.writeAll(2, renderReport(trace, format: .text, color: color).utf8)
             }
             if result.entered == 0 && result.interruptedBy == 0 {
                 warn("warning: capability mode never began: no process reached --enter-at \(enterAt), so nothing was judged")
@@ -231,7 +227,7 @@ struct Report: ParsableCommand {
                 throw fail("bad --format \"\(format)\": expected \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let t = try readTrace(trace)
-            let color = output == nil && f == .text && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            let color = output == nil && f == .text && isatty(1) != 0 && getenv("NO_COLOR") == nil
             if rights {
                 guard let text = renderRightsReport(t, format: f, color: color) else {
                     throw fail("--rights needs --format text, json or html (not \(format))")
