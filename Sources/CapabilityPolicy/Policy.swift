@@ -83,109 +83,125 @@ public struct PolicyError: Error, Sendable, CustomStringConvertible, Equatable {
 }
 
 /// Parses the policy text format (see the header of `PolicyData.text`).
+///
+/// The parser reads UTF-8 bytes and makes a `String` only for the fields it keeps: every run parses the built-in
+/// policy before the program starts, and splitting the text into `Character`s cost ~6 ms of that start.
 public enum PolicyLoader {
     /// Parses `text`, checking every name against `catalog`. With `requireComplete`, a catalog syscall without
     /// an entry is an error too.
     public static func parse(_ text: String, catalog: Catalog = .shared,
                              requireComplete: Bool = false) throws(PolicyError) -> [PolicyEntry] {
+        var text = text
+        let result = text.withUTF8 { parse(bytes: $0, catalog: catalog, requireComplete: requireComplete) }
+        return try result.get()
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>, catalog: Catalog,
+                              requireComplete: Bool) -> Result<[PolicyEntry], PolicyError> {
         var entries: [PolicyEntry] = []
         var seen: [String: Int] = [:]
+        entries.reserveCapacity(catalog.nameCount)
+        seen.reserveCapacity(catalog.nameCount)
         var group: String?
         var previousInGroup: String?
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var next = 0
+        func failure(_ message: String) -> Result<[PolicyEntry], PolicyError> {
+            .failure(PolicyError(line: lineNumber, message: message))
+        }
+        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) }
+        // Lines as String.split(separator: "\n", omittingEmptySubsequences: false) gives them: "a\n" is two lines.
+        while next <= bytes.count {
+            var end = next
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            let line = trimmingSpaces(bytes, next..<end)
+            next = end + 1
             lineNumber += 1
-            let line = rawLine.trimmingSpaces()
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("[") {
-                guard line.hasSuffix("]"), line.count > 2 else {
-                    throw PolicyError(line: lineNumber, message: "malformed group header '\(line)'")
+            if line.isEmpty || bytes[line.lowerBound] == UInt8(ascii: "#") { continue }
+            if bytes[line.lowerBound] == UInt8(ascii: "[") {
+                guard bytes[line.upperBound - 1] == UInt8(ascii: "]"), line.count > 2 else {
+                    return failure("malformed group header '\(text(line))'")
                 }
-                let name = String(line.dropFirst().dropLast())
-                guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
-                    throw PolicyError(line: lineNumber, message: "malformed group name '\(name)'")
+                let name = text(line.lowerBound + 1..<line.upperBound - 1)
+                guard isGroupName(bytes[line.lowerBound + 1..<line.upperBound - 1], name) else {
+                    return failure("malformed group name '\(name)'")
                 }
                 group = name
                 previousInGroup = nil
                 continue
             }
-            let code: Substring, comment: Substring?
-            if let hash = line.firstIndex(of: "#") {
-                code = line[..<hash]
-                comment = line[line.index(after: hash)...]
-            } else {
-                code = line[...]
-                comment = nil
+            var code = line, comment: Range<Int>?
+            if let hash = line.first(where: { bytes[$0] == UInt8(ascii: "#") }) {
+                code = line.lowerBound..<hash
+                comment = hash + 1..<line.upperBound
             }
-            let fields = code.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            // NAME VERDICT NAMESPACE DETAIL, separated by runs of spaces and tabs; a fifth field is only counted.
+            var fields: [Range<Int>] = []
+            var i = code.lowerBound
+            while i < code.upperBound {
+                while i < code.upperBound, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+                guard i < code.upperBound else { break }
+                let start = i
+                while i < code.upperBound, bytes[i] != 0x20, bytes[i] != 0x09 { i += 1 }
+                fields.append(start..<i)
+            }
             guard fields.count == 4 else {
-                throw PolicyError(line: lineNumber,
-                                  message: "expected NAME VERDICT NAMESPACE DETAIL, found \(fields.count) field(s)")
+                return failure("expected NAME VERDICT NAMESPACE DETAIL, found \(fields.count) field(s)")
             }
-            guard let group else { throw PolicyError(line: lineNumber, message: "entry before any [group]") }
-            let name = String(fields[0])
+            guard let group else { return failure("entry before any [group]") }
+            let name = text(fields[0])
             guard catalog.syscall(named: name) != nil else {
-                throw PolicyError(line: lineNumber, message: "unknown syscall '\(name)' (not in the catalog)")
+                return failure("unknown syscall '\(name)' (not in the catalog)")
             }
             if let first = seen[name] {
-                throw PolicyError(line: lineNumber, message: "'\(name)' already has an entry on line \(first)")
+                return failure("'\(name)' already has an entry on line \(first)")
             }
             if let previous = previousInGroup, previous >= name {
-                throw PolicyError(line: lineNumber, message: "'\(name)' is out of order after '\(previous)' in [\(group)]")
+                return failure("'\(name)' is out of order after '\(previous)' in [\(group)]")
             }
-            guard let verdict = PolicyVerdict(rawValue: String(fields[1])) else {
-                throw PolicyError(line: lineNumber, message: "unknown verdict '\(fields[1])' (allow, deny, conditional)")
+            let verdictText = text(fields[1])
+            guard let verdict = PolicyVerdict(rawValue: verdictText) else {
+                return failure("unknown verdict '\(verdictText)' (allow, deny, conditional)")
             }
             let namespace: Namespace?
-            if fields[2] == "-" {
+            let namespaceText = text(fields[2])
+            if namespaceText == "-" {
                 namespace = nil
-            } else if let ns = Namespace(rawValue: String(fields[2])) {
+            } else if let ns = Namespace(rawValue: namespaceText) {
                 namespace = ns
             } else {
-                throw PolicyError(line: lineNumber, message: "unknown namespace '\(fields[2])'")
+                return failure("unknown namespace '\(namespaceText)'")
             }
-            let detail = String(fields[3])
-            let note = comment.map { String($0.trimmingSpaces()) }.flatMap { $0.isEmpty ? nil : $0 }
+            let detail = text(fields[3])
+            let note = comment.map { trimmingSpaces(bytes, $0) }.flatMap { $0.isEmpty ? nil : text($0) }
             let decision: Decision
             switch verdict {
             case .allow:
-                guard namespace == nil else {
-                    throw PolicyError(line: lineNumber, message: "an allowed call reaches no namespace: write '-'")
-                }
-                guard detail == "-" else {
-                    throw PolicyError(line: lineNumber, message: "an allowed call takes no detail, found '\(detail)'")
-                }
+                guard namespace == nil else { return failure("an allowed call reaches no namespace: write '-'") }
+                guard detail == "-" else { return failure("an allowed call takes no detail, found '\(detail)'") }
                 decision = .allow
             case .deny:
-                guard let namespace else {
-                    throw PolicyError(line: lineNumber, message: "a denied call needs a namespace")
-                }
-                guard note != nil else { throw PolicyError(line: lineNumber, message: "a denied call needs a # reason") }
+                guard let namespace else { return failure("a denied call needs a namespace") }
+                guard note != nil else { return failure("a denied call needs a # reason") }
                 if detail == "by-path" {
-                    guard namespace == .filesystem else {
-                        throw PolicyError(line: lineNumber, message: "by-path is a filesystem rule")
-                    }
+                    guard namespace == .filesystem else { return failure("by-path is a filesystem rule") }
                     decision = .deny(nil)
                 } else if let rule = Rule(rawValue: detail) {
                     guard rule.namespace == namespace else {
-                        throw PolicyError(line: lineNumber,
-                                          message: "rule '\(detail)' belongs to \(rule.namespace.rawValue), not \(namespace.rawValue)")
+                        return failure("rule '\(detail)' belongs to \(rule.namespace.rawValue), not \(namespace.rawValue)")
                     }
                     decision = .deny(rule)
                 } else {
-                    throw PolicyError(line: lineNumber, message: "unknown rule '\(detail)'")
+                    return failure("unknown rule '\(detail)'")
                 }
             case .conditional:
-                guard namespace != nil else {
-                    throw PolicyError(line: lineNumber, message: "a conditional call needs the namespace it may violate")
-                }
+                guard namespace != nil else { return failure("a conditional call needs the namespace it may violate") }
                 guard let condition = Condition(rawValue: detail) else {
                     let known = Condition.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw PolicyError(line: lineNumber, message: "unknown condition '\(detail)' (\(known))")
+                    return failure("unknown condition '\(detail)' (\(known))")
                 }
                 if condition == .targetIsSelf, ProcessTarget.shape(of: name) == nil {
-                    throw PolicyError(line: lineNumber,
-                                      message: "target-is-self needs a known target shape; '\(name)' has none in ProcessTarget")
+                    return failure("target-is-self needs a known target shape; '\(name)' has none in ProcessTarget")
                 }
                 decision = .conditional(condition)
             }
@@ -194,13 +210,34 @@ public enum PolicyLoader {
             entries.append(PolicyEntry(name: name, decision: decision, namespace: namespace, group: group, note: note,
                                        linuxOnly: note?.hasPrefix("linux-only:") ?? false, line: lineNumber))
         }
-        if requireComplete {
+        // Every name in `seen` is a catalog name, once: the catalog is covered exactly when the counts agree.
+        if requireComplete, seen.count < catalog.nameCount {
             let missing = catalog.allNames.filter { seen[$0] == nil }
             if !missing.isEmpty {
-                throw PolicyError(line: 0, message: "no entry for: \(missing.joined(separator: ", "))")
+                return .failure(PolicyError(line: 0, message: "no entry for: \(missing.joined(separator: ", "))"))
             }
         }
-        return entries
+        return .success(entries)
+    }
+
+    /// `r` without leading and trailing spaces, tabs and carriage returns.
+    private static func trimmingSpaces(_ bytes: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+        var lower = r.lowerBound, upper = r.upperBound
+        while lower < upper, isSpace(bytes[lower]) { lower += 1 }
+        while upper > lower, isSpace(bytes[upper - 1]) { upper -= 1 }
+        return lower..<upper
+    }
+
+    /// Letters, digits and "-" (non-ASCII letters and digits too, judged by `Character`).
+    private static func isGroupName(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ name: String) -> Bool {
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            return bytes.allSatisfy { b in
+                (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+                    || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-")
+            }
+        }
+        return name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
     }
 }
 
@@ -215,15 +252,6 @@ extension Rule {
         case .systemState: return .system
         case .ioUring: return .bypass
         }
-    }
-}
-
-extension Substring {
-    func trimmingSpaces() -> Substring {
-        var s = self
-        while let c = s.first, c == " " || c == "\t" || c == "\r" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" || c == "\r" { s = s.dropLast() }
-        return s
     }
 }
 
@@ -253,6 +281,7 @@ public final class CapabilityPolicy: Sendable {
     public init(text: String, catalog: Catalog = .shared) throws(PolicyError) {
         entries = try PolicyLoader.parse(text, catalog: catalog, requireComplete: true)
         var byName: [String: PolicyEntry] = [:]
+        byName.reserveCapacity(entries.count)
         for e in entries { byName[e.name] = e }
         self.byName = byName
         byNumber = ABI.allCases.map { abi in

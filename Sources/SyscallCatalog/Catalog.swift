@@ -150,10 +150,12 @@ public final class Catalog: Sendable {
 
     init() {
         var byName: [String: Syscall] = [:]
+        byName.reserveCapacity(SyscallTable.rows.count)
         for row in SyscallTable.rows { byName[row.name] = row }
         var byNumber: [[Syscall?]] = []
         var sorted: [[(nr: Int, syscall: Syscall)]] = []
         var numbers: [String: [Int?]] = [:]
+        numbers.reserveCapacity(SyscallTable.rows.count)
         var missing = Set<String>()
         for abi in ABI.allCases {
             let list = Catalog.generated(abi)
@@ -211,6 +213,9 @@ public final class Catalog: Sendable {
 
     /// Every syscall name the catalog has a row for, sorted.
     public var allNames: [String] { byName.keys.sorted() }
+
+    /// How many names `allNames` has (without sorting them).
+    public var nameCount: Int { byName.count }
 
     /// Splits what seccomp reports (`seccomp_data.arch`, `seccomp_data.nr`) into an ABI and a number within it.
     public static func abi(auditArch: UInt32, rawNumber: Int) -> (abi: ABI, nr: Int)? {
