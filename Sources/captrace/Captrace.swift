@@ -98,6 +98,7 @@ struct Captrace: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Trace a program and record every namespace-touching syscall after capability mode begins.",
         discussion: """
         Triggers (--enter-at): exec, main, symbol:NAME, syscall:NAME, sandbox.
@@ -200,6 +201,7 @@ struct Run: ParsableCommand {
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Render a recorded trace (kdump's role).",
         discussion: """
         Examples:
@@ -243,6 +245,7 @@ struct Report: ParsableCommand {
 
 struct Suggest: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "suggest",
         abstract: "Allowlist and sandboxing suggestions from a trace.",
         discussion: """
         Formats: plan (Capsicum-style), oci (OCI runtime seccomp profile), systemd (unit directives),
@@ -278,6 +281,7 @@ struct Suggest: ParsableCommand {
 
 struct Syscalls: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "syscalls",
         abstract: "Print the classification table the tracer applies.",
         discussion: """
         Examples:
