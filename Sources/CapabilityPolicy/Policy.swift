@@ -112,8 +112,7 @@ public enum PolicyLoader {
         func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) }
         // Lines as String.split(separator: "\n", omittingEmptySubsequences: false) gives them: "a\n" is two lines.
         while next <= bytes.count {
-            var end = next
-            while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            let end = firstIndex(of: UInt8(ascii: "\n"), in: bytes, next..<bytes.count) ?? bytes.count
             let line = trimmingSpaces(bytes, next..<end)
             next = end + 1
             lineNumber += 1
@@ -131,25 +130,32 @@ public enum PolicyLoader {
                 continue
             }
             var code = line, comment: Range<Int>?
-            if let hash = line.first(where: { bytes[$0] == UInt8(ascii: "#") }) {
+            if let hash = firstIndex(of: UInt8(ascii: "#"), in: bytes, line) {
                 code = line.lowerBound..<hash
                 comment = hash + 1..<line.upperBound
             }
             // NAME VERDICT NAMESPACE DETAIL, separated by runs of spaces and tabs; a fifth field is only counted.
-            var fields: [Range<Int>] = []
+            var fields = (0..<0, 0..<0, 0..<0, 0..<0), count = 0
             var i = code.lowerBound
             while i < code.upperBound {
                 while i < code.upperBound, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
                 guard i < code.upperBound else { break }
                 let start = i
                 while i < code.upperBound, bytes[i] != 0x20, bytes[i] != 0x09 { i += 1 }
-                fields.append(start..<i)
+                switch count {
+                case 0: fields.0 = start..<i
+                case 1: fields.1 = start..<i
+                case 2: fields.2 = start..<i
+                case 3: fields.3 = start..<i
+                default: break
+                }
+                count += 1
             }
-            guard fields.count == 4 else {
-                return failure("expected NAME VERDICT NAMESPACE DETAIL, found \(fields.count) field(s)")
+            guard count == 4 else {
+                return failure("expected NAME VERDICT NAMESPACE DETAIL, found \(count) field(s)")
             }
             guard let group else { return failure("entry before any [group]") }
-            let name = text(fields[0])
+            let name = text(fields.0)
             guard catalog.syscall(named: name) != nil else {
                 return failure("unknown syscall '\(name)' (not in the catalog)")
             }
@@ -159,12 +165,12 @@ public enum PolicyLoader {
             if let previous = previousInGroup, previous >= name {
                 return failure("'\(name)' is out of order after '\(previous)' in [\(group)]")
             }
-            let verdictText = text(fields[1])
+            let verdictText = text(fields.1)
             guard let verdict = PolicyVerdict(rawValue: verdictText) else {
                 return failure("unknown verdict '\(verdictText)' (allow, deny, conditional)")
             }
             let namespace: Namespace?
-            let namespaceText = text(fields[2])
+            let namespaceText = text(fields.2)
             if namespaceText == "-" {
                 namespace = nil
             } else if let ns = Namespace(rawValue: namespaceText) {
@@ -172,7 +178,7 @@ public enum PolicyLoader {
             } else {
                 return failure("unknown namespace '\(namespaceText)'")
             }
-            let detail = text(fields[3])
+            let detail = text(fields.3)
             let note = comment.map { trimmingSpaces(bytes, $0) }.flatMap { $0.isEmpty ? nil : text($0) }
             let decision: Decision
             switch verdict {
@@ -218,6 +224,17 @@ public enum PolicyLoader {
             }
         }
         return .success(entries)
+    }
+
+    /// The first index of `byte` within `r` (a pure module: no memchr).
+    @inline(__always)
+    private static func firstIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            if bytes[i] == byte { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// `r` without leading and trailing spaces, tabs and carriage returns.
@@ -309,7 +326,7 @@ public final class CapabilityPolicy: Sendable {
 
     /// Whether the seccomp filter must stop this syscall for the classifier: deny or conditional (and unknown).
     /// Allowed calls can pass the filter without a stop.
-    public func mayViolate(_ name: String) -> Bool { entry(for: name).verdict != .allow }
+    public func mayViolate(_ name: String) -> Bool { byName[name].map { $0.verdict != .allow } ?? true }
 
     /// Tests the filter can apply in BPF to let a conditional call pass without a stop (see `FilterShortcut`).
     /// Each shortcut is one libseccomp rule (its tests ANDed); several shortcuts are alternatives (ORed).

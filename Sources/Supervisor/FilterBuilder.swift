@@ -46,8 +46,9 @@ struct FilterBuilder {
     /// Which syscall names trap, and why.
     static func plan(trigger: Trigger, rights: Set<String> = []) -> [String: Tag] {
         var tags: [String: Tag] = [:]
-        let policy = CapabilityPolicy.standard
-        for name in Catalog.shared.allNames where policy.mayViolate(name) { tags[name, default: []].insert(.policy) }
+        // The standard policy has one entry for each catalog name (its loader checks it): no sorted name list
+        // and no lookup by name needed.
+        for e in CapabilityPolicy.standard.entries where e.verdict != .allow { tags[e.name, default: []].insert(.policy) }
         switch trigger {
         case .syscall(let name): tags[name, default: []].insert(.trigger)
         case .sandbox: for n in sandboxSyscalls { tags[n, default: []].insert(.trigger) }
