@@ -55,12 +55,13 @@ public enum Hints {
     /// The first entry that explains the violation, or nil.
     public static func match(_ v: ViolationEvent) -> Hint? {
         let subject = Subject(v)
-        for (h, patterns) in compiled where patterns.contains(where: { subject.satisfies($0) }) { return h }
-        return nil
+        let i = compiled.firstIndex { patterns in patterns.contains { subject.satisfies($0) } }
+        return i.map { KnowledgeBase.entries[$0] }
     }
 
-    /// The knowledge base with every glob compiled once (the recorder matches each new violation site).
-    static let compiled: [(Hint, [CompiledPattern])] = KnowledgeBase.entries.map { ($0, $0.matches.map(CompiledPattern.init)) }
+    /// Each entry's patterns with every glob compiled once (the recorder matches each new violation site), in
+    /// `KnowledgeBase.entries` order.
+    static let compiled: [[CompiledPattern]] = KnowledgeBase.entries.map { $0.matches.map(CompiledPattern.init) }
 
     /// The hint to show for a recorded violation: the one the trace names when this version knows it, else the
     /// current knowledge base's match (so older traces get newer diagnoses).
@@ -103,9 +104,9 @@ struct Subject {
         syscall = v.syscall
         address = v.address.map { Array($0.utf8) }
         if let p = v.path {
-            path = Array(PathText.normalize(p).utf8)
+            path = PathText.normalized(Array(p.utf8))
         } else if let a = v.address, a.hasPrefix("unix:/") {
-            path = Array(PathText.normalize(String(a.dropFirst(5))).utf8)
+            path = PathText.normalized(Array(a.utf8.dropFirst(5)))
         } else {
             path = nil
         }
@@ -141,8 +142,12 @@ public enum PathText {
 
     /// Collapses `//`, `.` and `..` lexically (no filesystem access); keeps a relative path relative.
     public static func normalize(_ p: String) -> String {
+        String(decoding: normalized(Array(p.utf8)), as: UTF8.self)
+    }
+
+    /// `normalize` over UTF-8 bytes.
+    static func normalized(_ bytes: [UInt8]) -> [UInt8] {
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
-        let bytes = Array(p.utf8)
         let absolute = bytes.first == slash
         var parts: [ArraySlice<UInt8>] = []
         for c in bytes.split(separator: slash, omittingEmptySubsequences: true) {
@@ -160,7 +165,7 @@ public enum PathText {
             out += c
         }
         if out.isEmpty { out = [dot] }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }
 

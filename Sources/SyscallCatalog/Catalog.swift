@@ -73,8 +73,8 @@ public struct Syscall: Sendable, Hashable {
 
         init(_ name: String, _ args: [(String, ArgKind)], _ touches: Touch) {
             self.name = name
-            self.args = args.map(\.1)
-            self.argNames = args.map(\.0)
+            self.args = args.map { $0.1 }  // closures, not key paths: each key-path application is a runtime call
+            self.argNames = args.map { $0.0 }
             self.touches = touches
             var paths: [(path: Int, dirfd: Int?)] = []
             var lastDirfd: Int?
@@ -159,7 +159,7 @@ public final class Catalog: Sendable {
         var missing = Set<String>()
         for abi in ABI.allCases {
             let list = Catalog.generated(abi)
-            var table = [Syscall?](repeating: nil, count: (list.map(\.0).max() ?? -1) + 1)
+            var table = [Syscall?](repeating: nil, count: (list.lazy.map { $0.0 }.max() ?? -1) + 1)
             var entries: [(nr: Int, syscall: Syscall)] = []
             for (nr, name) in list {
                 numbers[name, default: [nil, nil, nil]][abi.ordinal] = nr
