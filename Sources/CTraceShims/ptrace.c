@@ -204,6 +204,7 @@ int ct_interrupted(void) { return interrupted_sig; }
 int ct_current_cpu(void) { return sched_getcpu(); }
 cpu_set_t ct_original_affinity;
 int ct_original_affinity_saved;
+static int ct_pinned_cpu = -1;
 
 int ct_pin_self_to_cpu(int cpu) {
     if (!ct_original_affinity_saved &&
@@ -212,12 +213,18 @@ int ct_pin_self_to_cpu(int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
-    return sched_setaffinity(0, sizeof set, &set) < 0 ? -errno : 0;
+    if (sched_setaffinity(0, sizeof set, &set) < 0) return -errno;
+    ct_pinned_cpu = cpu;
+    return 0;
 }
 
 int ct_unpin_self(void) {
     if (!ct_original_affinity_saved) return 0;
-    return sched_setaffinity(0, sizeof ct_original_affinity, &ct_original_affinity) < 0 ? -errno : 0;
+    cpu_set_t set = ct_original_affinity;
+    // Away from the pinned CPU when there is another: a wake-up from the pinned thread would otherwise often
+    // place this thread on its waker's CPU (wake-affine), where it takes time from the program.
+    if (ct_pinned_cpu >= 0 && CPU_ISSET(ct_pinned_cpu, &set) && CPU_COUNT(&set) > 1) CPU_CLR(ct_pinned_cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) < 0 ? -errno : 0;
 }
 
 uint64_t ct_monotonic_ns(void) {

@@ -89,14 +89,13 @@ public final class NotifySupervisor: @unchecked Sendable {
         }
         defer { ct_bpf_free(&bpf) }
 
+        // The workers (created below, they inherit it) stay on the CPU captrace started on; the program gets its
+        // own affinity back (ct_child_prepare). See CPUAffinity. CAPTRACE_NO_PIN=1 turns it off.
+        CPUAffinity.pinTracer()  // before the recording thread starts: it keeps off this CPU
         try recorder.open()
         // Opens done on the program's behalf apply the program's umask themselves.
         umask(0)
         ct_install_interrupt_handlers()
-        // As the ptrace backend: the program and the workers (created below, they inherit it) share one CPU, so
-        // a synchronous wake-up hands the CPU straight to a worker and back (pinned: ~17 µs per notification
-        // instead of ~27 on this VM). CAPTRACE_NO_PIN=1 turns it off.
-        CPUAffinity.pinTracer()
 
         let rc = withCStrings(options.argv) { argv in
             withCStrings(ProgramPath.environment()) { envp in

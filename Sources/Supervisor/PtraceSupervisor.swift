@@ -49,9 +49,9 @@ public final class PtraceSupervisor {
         }
         defer { ct_bpf_free(&bpf) }
 
+        CPUAffinity.pinTracer()  // before the recording thread starts: it keeps off this CPU
         try recorder.open()
         ct_install_interrupt_handlers()
-        CPUAffinity.pinTracer()
 
         let opts = Self.optTraceSysGood | Self.optTraceFork | Self.optTraceVfork | Self.optTraceClone
             | Self.optTraceExec | Self.optTraceSeccomp | Self.optExitKill

@@ -44,7 +44,11 @@ final class RecordingThread: @unchecked Sendable {
         self.symboliser = symbolise ? FrameSymboliser() : nil
         self.judge = ViolationJudge(baseline: baseline)
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(cond, nil)
+        var attr = pthread_condattr_t()
+        pthread_condattr_init(&attr)
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+        pthread_cond_init(cond, &attr)
+        pthread_condattr_destroy(&attr)
         queue.reserveCapacity(1024)
     }
 
@@ -99,11 +103,13 @@ final class RecordingThread: @unchecked Sendable {
             idle = false
             if queue.isEmpty && closing { break }
             if !closing {
-                // Let a batch gather: one wake-up per batch, not per event.
-                pthread_mutex_unlock(mutex)
-                var ts = timespec(tv_sec: 0, tv_nsec: Self.batchDelayNs)
-                nanosleep(&ts, nil)
-                pthread_mutex_lock(mutex)
+                // Let a batch gather: one wake-up per batch, not per event (submit does not signal meanwhile;
+                // close does, and ends the wait).
+                var deadline = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &deadline)
+                deadline.tv_nsec += Self.batchDelayNs
+                if deadline.tv_nsec >= 1_000_000_000 { deadline.tv_sec += 1; deadline.tv_nsec -= 1_000_000_000 }
+                while !closing && pthread_cond_timedwait(cond, mutex, &deadline) != ETIMEDOUT {}
             }
             swap(&batch, &queue)
             pthread_mutex_unlock(mutex)

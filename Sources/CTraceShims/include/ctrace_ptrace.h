@@ -88,8 +88,8 @@ int ct_interrupted(void);
 int ct_current_cpu(void);
 int ct_pin_self_to_cpu(int cpu);
 /// Pins the calling thread to `cpu`, first saving the affinity it had (children get that one back).
-/// ct_unpin_self: gives the calling thread that saved affinity back (a thread created by a pinned one inherits
-/// the pin).
+/// ct_unpin_self: gives the calling thread that saved affinity back, less the pinned CPU when there is another
+/// (for a helper thread that should not take the pinned CPU's time).
 int ct_unpin_self(void);
 
 
