@@ -103,8 +103,17 @@ final class Recorder {
 
     func stack(pid: Int32, tid: Int32) -> [Frame] { walker?.stack(pid: pid, tid: tid) ?? [] }
 
-    func unwinderForget(pid: Int32) { walker?.processExited(pid: pid) }
-    func unwinderExeced(pid: Int32) { walker?.processExeced(pid: pid) }
+    func unwinderForget(pid: Int32) {
+        walker?.processExited(pid: pid)
+        forgetSites(pid)
+    }
+    func unwinderExeced(pid: Int32) {
+        walker?.processExeced(pid: pid)
+        forgetSites(pid)
+    }
+    private func forgetSites(_ pid: Int32) {
+        if !siteCache.isEmpty { siteCache = siteCache.filter { $0.key.pid != pid } }
+    }
 
     func enter(pid: Int32, tid: Int32, trigger: String) {
         let fds = ProcFS.descriptors(pid).map {
@@ -125,11 +134,27 @@ final class Recorder {
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
         var e = ViolationEvent(seq: 0, tNs: now(), pid: call.pid, tid: call.tid, abi: call.abi, syscall: name,
                                nr: call.nr, namespace: namespace, rule: rule, args: r.args, action: .allowed,
-                               site: Site.id(stack: frames, syscall: name, detail: r.path ?? r.address), stack: frames)
+                               site: site(pid: call.pid, frames: frames, syscall: name, detail: r.path ?? r.address),
+                               stack: frames)
         e.path = r.path
         e.address = r.address
         judgeInline?.judge(&e)
         return ViolationEventDraft(event: e)
+    }
+
+    /// Sites by process, syscall and pcs: hashing module paths for every event costs more than the lookup.
+    /// Valid while the process's image stays (cleared at exec and exit; and when it grows large).
+    private var siteCache: [SiteKey: String] = [:]
+    private struct SiteKey: Hashable { var pid: Int32; var syscall: String; var pcs: [UInt64] }
+
+    func site(pid: Int32, frames: [Frame], syscall: String, detail: String?) -> String {
+        guard !frames.isEmpty else { return Site.id(stack: frames, syscall: syscall, detail: detail) }
+        let key = SiteKey(pid: pid, syscall: syscall, pcs: frames.map(\.pc))
+        if let s = siteCache[key] { return s }
+        if siteCache.count >= 1 << 16 { siteCache.removeAll() }
+        let s = Site.id(stack: frames, syscall: syscall, detail: detail)
+        siteCache[key] = s
+        return s
     }
 
     func write(_ d: ViolationEventDraft) {
