@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A benchmark, not a test: wall time of captrace against the untraced program, the seccomp floor and strace,
-# side by side in one run. Prints the median of N runs per row and ratios.
+# side by side in one run. Each group of rows runs in N interleaved rounds (every row once per round); prints
+# the median per row, and ratios within a group as the median of the per-round ratios (this VM's timings drift
+# by +-10% and more between runs, so separate medians would not compare).
 #
 #   Tools/bench.sh [-n RUNS]            (default 3; env: CAPTRACE=path to use a given binary, BENCH_DD_COUNT,
 #                                        BENCH_FSTATAT=100000, BENCH_STACKS=10000, BENCH_SLOW_RUNS=1 for the
@@ -47,75 +49,112 @@ for b in ptrace notify; do
 done
 echo "bench: captrace $CAPTRACE, backends: ${backends[*]:-none}, $runs run(s) per row, $(nproc) CPUs" >&2
 
-declare -A secs
+declare -A secs cmds times group_of
 rows=()
+group_keys=()
+group_id=0
 
-# measure KEY RUNS COMMAND...: median wall seconds of RUNS runs (stdout/stderr of the command discarded).
-measure() {
-  local key=$1 n=$2; shift 2
-  local times=() i t0 t1 rc
-  for ((i = 0; i < n; i++)); do
-    t0=$(date +%s.%N)
-    rc=0; "$@" >/dev/null 2>"$out/last.err" || rc=$?
-    t1=$(date +%s.%N)
-    if ((rc != 0)); then
-      echo "bench: $key: exit status $rc: $(head -c 300 "$out/last.err")" >&2
-      secs[$key]=fail; rows+=("$key"); return 0
-    fi
-    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')")
-  done
-  secs[$key]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}')
+# row KEY COMMAND...: adds a row to the current group.
+row() {
+  local key=$1; shift
+  cmds[$key]=$(printf '%q ' "$@")
+  group_keys+=("$key")
   rows+=("$key")
-  echo "bench: $key: ${secs[$key]} s" >&2
+  group_of[$key]=$group_id
+}
+
+# run_group RUNS: runs the group's rows in rounds, every row once per round, so that the VM's drift (dd's own
+# time moves by +-10% between runs here) hits every row alike; a row's time is its median, a ratio between rows
+# of one group the median of the per-round ratios. Output of the commands is discarded.
+run_group() {
+  local n=$1 i key t0 t1 rc
+  for ((i = 0; i < n; i++)); do
+    for key in "${group_keys[@]}"; do
+      [[ ${secs[$key]:-} == fail ]] && continue
+      t0=$(date +%s%N)
+      rc=0; eval "${cmds[$key]}" >/dev/null 2>"$out/last.err" || rc=$?
+      t1=$(date +%s%N)
+      if ((rc != 0)); then
+        echo "bench: $key: exit status $rc: $(head -c 300 "$out/last.err")" >&2
+        secs[$key]=fail; continue
+      fi
+      times[$key]+="$(( (t1 - t0) / 1000 )) "
+    done
+  done
+  for key in "${group_keys[@]}"; do
+    [[ ${secs[$key]:-} == fail ]] && continue
+    secs[$key]=$(tr ' ' '\n' <<<"${times[$key]}" | grep . | sort -g |
+      awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m / 1e6}')
+    echo "bench: $key: ${secs[$key]} s" >&2
+  done
+  group_keys=()
+  group_id=$((group_id + 1))
 }
 
 ratio() {  # ratio KEY BASEKEY
   local a=${secs[$1]:-fail} b=${secs[$2]:-fail}
-  if [[ $a == fail || $b == fail ]]; then echo "-"; else echo "$a $b" | awk '{ if ($2 > 0) printf "%.2fx", $1 / $2; else print "-" }'; fi
+  if [[ $a == fail || $b == fail ]]; then echo "-"; return; fi
+  if [[ ${group_of[$1]} == "${group_of[$2]}" ]]; then
+    awk -v x="${times[$1]}" -v y="${times[$2]}" 'BEGIN {
+      n = split(x, p, " "); split(y, q, " ")
+      for (i = 1; i <= n; i++) r[i] = p[i] / q[i]
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+      m = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+      printf "%.2fx", m }'
+  else
+    echo "$a $b" | awk '{ if ($2 > 0) printf "%.2fx", $1 / $2; else print "-" }'
+  fi
 }
 
 # (a)
-measure "a untraced" "$runs" "${dd[@]}"
-measure "a seccomp floor" "$runs" "$floor" "${dd[@]}"
+row "a untraced" "${dd[@]}"
+row "a seccomp floor" "$floor" "${dd[@]}"
+# Under the ptrace backend the program shares captrace's pinned CPU (README, "CPU pinning"): the floor pinned too.
+row "a seccomp floor, taskset -c 0" taskset -c 0 "$floor" "${dd[@]}"
 for b in "${backends[@]}"; do
-  measure "a captrace $b" "$runs" "$CAPTRACE" run --backend "$b" --enter-at exec -q -o /dev/null -- "${dd[@]}"
+  row "a captrace $b" "$CAPTRACE" run --backend "$b" --enter-at exec -q -o /dev/null -- "${dd[@]}"
   # The same without stacks: separates the per-syscall cost from unwinding dd's ~30 start-up violations.
-  measure "a captrace $b --stack-depth 0" "$runs" "$CAPTRACE" run --backend "$b" --enter-at exec --stack-depth 0 -q -o /dev/null -- "${dd[@]}"
+  row "a captrace $b --stack-depth 0" "$CAPTRACE" run --backend "$b" --enter-at exec --stack-depth 0 -q -o /dev/null -- "${dd[@]}"
 done
-measure "a strace --seccomp-bpf %file" "$runs" strace -f --seccomp-bpf -e trace=%file -o /dev/null "${dd[@]}"
+row "a strace --seccomp-bpf %file" strace -f --seccomp-bpf -e trace=%file -o /dev/null "${dd[@]}"
+run_group "$runs"
 if [[ -z "${BENCH_SKIP_SLOW:-}" ]]; then
-  measure "a strace -f" "$slow_runs" strace -f -o /dev/null "${dd[@]}"
+  row "a strace -f" strace -f -o /dev/null "${dd[@]}"
+  run_group "$slow_runs"
 fi
 
 # (b)
-measure "b untraced" "$runs" "$loop" "$n_fstatat"
+row "b untraced" "$loop" "$n_fstatat"
 for b in "${backends[@]}"; do
-  measure "b captrace $b" "$runs" "$CAPTRACE" run --backend "$b" --enter-at main --stack-depth 0 -q -o /dev/null -- "$loop" "$n_fstatat"
-  measure "b captrace $b, taskset -c 0" "$runs" taskset -c 0 "$CAPTRACE" run --backend "$b" --enter-at main --stack-depth 0 -q -o /dev/null -- "$loop" "$n_fstatat"
+  row "b captrace $b" "$CAPTRACE" run --backend "$b" --enter-at main --stack-depth 0 -q -o /dev/null -- "$loop" "$n_fstatat"
+  row "b captrace $b, taskset -c 0" taskset -c 0 "$CAPTRACE" run --backend "$b" --enter-at main --stack-depth 0 -q -o /dev/null -- "$loop" "$n_fstatat"
 done
-measure "b strace --seccomp-bpf" "$runs" strace -f --seccomp-bpf -e trace=newfstatat -o /dev/null "$loop" "$n_fstatat"
+row "b strace --seccomp-bpf" strace -f --seccomp-bpf -e trace=newfstatat -o /dev/null "$loop" "$n_fstatat"
 # The notify mechanism's own floor: a C supervisor that answers each notification without reading anything.
-measure "b notify floor (bare round trips)" "$runs" "$out/notify-floor" "$loop" "$n_fstatat"
+row "b notify floor (bare round trips)" "$out/notify-floor" "$loop" "$n_fstatat"
+run_group "$runs"
 
 # (c)
 for b in "${backends[@]}"; do
   for u in libdw libunwind; do
-    measure "c captrace $b --unwinder $u" "$runs" "$CAPTRACE" run --backend "$b" --enter-at main --unwinder "$u" -q -o /dev/null -- "$loop" "$n_stacks"
+    row "c captrace $b --unwinder $u" "$CAPTRACE" run --backend "$b" --enter-at main --unwinder "$u" -q -o /dev/null -- "$loop" "$n_stacks"
   done
 done
-measure "c strace --seccomp-bpf -k" "$runs" strace -f --seccomp-bpf -k -e trace=newfstatat -o /dev/null "$loop" "$n_stacks"
+row "c strace --seccomp-bpf -k" strace -f --seccomp-bpf -k -e trace=newfstatat -o /dev/null "$loop" "$n_stacks"
+run_group "$runs"
 
 # (d) the cost of --rights (ptrace): every descriptor operation stops the program (dd: a read and a write per
 #     byte), only the first use of each right is written.
 if [[ " ${backends[*]} " == *" ptrace "* ]]; then
   ddr=(dd if=/dev/zero of=/dev/null bs=1 count="${BENCH_RIGHTS_DD:-20000}" status=none)
-  measure "d untraced" "$runs" "${ddr[@]}"
-  measure "d captrace ptrace" "$runs" "$CAPTRACE" run --enter-at exec -q -o /dev/null -- "${ddr[@]}"
-  measure "d captrace ptrace --rights" "$runs" "$CAPTRACE" run --rights --enter-at exec -q -o /dev/null -- "${ddr[@]}"
+  row "d untraced" "${ddr[@]}"
+  row "d captrace ptrace" "$CAPTRACE" run --enter-at exec -q -o /dev/null -- "${ddr[@]}"
+  row "d captrace ptrace --rights" "$CAPTRACE" run --rights --enter-at exec -q -o /dev/null -- "${ddr[@]}"
   tcp=(tcpdump -r Examples/loopback.pcap)
-  measure "d tcpdump untraced" "$runs" "${tcp[@]}"
-  measure "d tcpdump captrace" "$runs" "$CAPTRACE" run --enter-at symbol:pcap_loop -q -o /dev/null -- "${tcp[@]}"
-  measure "d tcpdump captrace --rights" "$runs" "$CAPTRACE" run --rights --enter-at symbol:pcap_loop -q -o /dev/null -- "${tcp[@]}"
+  row "d tcpdump untraced" "${tcp[@]}"
+  row "d tcpdump captrace" "$CAPTRACE" run --enter-at symbol:pcap_loop -q -o /dev/null -- "${tcp[@]}"
+  row "d tcpdump captrace --rights" "$CAPTRACE" run --rights --enter-at symbol:pcap_loop -q -o /dev/null -- "${tcp[@]}"
+  run_group "$runs"
 fi
 
 # The table.
@@ -123,7 +162,8 @@ printf '\n%-40s %10s  %-28s\n' "case" "seconds" "ratios"
 for key in "${rows[@]}"; do
   case $key in
     "a untraced"|"b untraced") r="" ;;
-    "a seccomp floor") r="$(ratio "$key" "a untraced") untraced" ;;
+    "a seccomp floor"*) r="$(ratio "$key" "a untraced") untraced" ;;
+    a\ captrace\ ptrace*) r="$(ratio "$key" "a seccomp floor") floor (target <= 1.05x), $(ratio "$key" "a seccomp floor, taskset -c 0") pinned floor" ;;
     a\ captrace*) r="$(ratio "$key" "a seccomp floor") floor (target <= 1.05x), $(ratio "$key" "a untraced") untraced" ;;
     a\ *) r="$(ratio "$key" "a seccomp floor") floor, $(ratio "$key" "a untraced") untraced" ;;
     b\ captrace\ notify*) r="$(ratio "$key" "b strace --seccomp-bpf") strace (target <= 0.1x)" ;;
