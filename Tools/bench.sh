@@ -32,8 +32,8 @@ out=.build/bench
 mkdir -p "$out"
 if [[ -z "${CAPTRACE:-}" ]]; then
   echo "bench: building captrace (release)..." >&2
-  swift build -c release --product captrace >&2
-  CAPTRACE="$(swift build -c release --show-bin-path)/captrace"
+  swift build -c release --static-swift-stdlib --product captrace >&2
+  CAPTRACE="$(swift build -c release --static-swift-stdlib --show-bin-path)/captrace"
 fi
 gcc -O2 -Wall -o "$out/seccomp-floor" Tools/bench/seccomp-floor.c -lseccomp
 gcc -O1 -g -Wall -o "$out/fstatat-loop" Tools/bench/fstatat-loop.c
