@@ -7,7 +7,8 @@
 #   Tools/bench.sh [-n RUNS]            (default 3; env: CAPTRACE=path to use a given binary, BENCH_DD_COUNT,
 #                                        BENCH_FSTATAT=100000, BENCH_STACKS=10000, BENCH_SLOW_RUNS=1 for the
 #                                        ~2-minute `strace -f` row; BENCH_SKIP_SLOW=1 to leave that row out;
-#                                        BENCH_RIGHTS_DD=20000 bytes for the --rights row)
+#                                        BENCH_RIGHTS_DD=20000 bytes for the --rights row; BENCH_ONLY=a,c
+#                                        to run only those groups)
 #
 # (a) dd if=/dev/zero of=/dev/null bs=1 count=500000 (1M syscalls, none a violation): untraced, under an
 #     allow-all seccomp filter (the floor for any seccomp-based tracer), captrace --enter-at exec, strace -f,
@@ -27,6 +28,8 @@ dd_count=${BENCH_DD_COUNT:-500000}
 n_fstatat=${BENCH_FSTATAT:-100000}
 n_stacks=${BENCH_STACKS:-10000}
 slow_runs=${BENCH_SLOW_RUNS:-1}
+only=${BENCH_ONLY:-a,b,c,d}
+want() { [[ ",$only," == *",$1,"* ]]; }
 
 out=.build/bench
 mkdir -p "$out"
@@ -107,6 +110,7 @@ ratio() {  # ratio KEY BASEKEY
 }
 
 # (a)
+if want a; then
 row "a untraced" "${dd[@]}"
 row "a seccomp floor" "$floor" "${dd[@]}"
 # Under the ptrace backend the program shares captrace's pinned CPU (README, "CPU pinning"): the floor pinned too.
@@ -122,8 +126,10 @@ if [[ -z "${BENCH_SKIP_SLOW:-}" ]]; then
   row "a strace -f" strace -f -o /dev/null "${dd[@]}"
   run_group "$slow_runs"
 fi
+fi
 
 # (b)
+if want b; then
 row "b untraced" "$loop" "$n_fstatat"
 for b in "${backends[@]}"; do
   row "b captrace $b" "$CAPTRACE" run --backend "$b" --enter-at main --stack-depth 0 -q -o /dev/null -- "$loop" "$n_fstatat"
@@ -133,8 +139,10 @@ row "b strace --seccomp-bpf" strace -f --seccomp-bpf -e trace=newfstatat -o /dev
 # The notify mechanism's own floor: a C supervisor that answers each notification without reading anything.
 row "b notify floor (bare round trips)" "$out/notify-floor" "$loop" "$n_fstatat"
 run_group "$runs"
+fi
 
 # (c)
+if want c; then
 for b in "${backends[@]}"; do
   for u in libdw libunwind; do
     row "c captrace $b --unwinder $u" "$CAPTRACE" run --backend "$b" --enter-at main --unwinder "$u" -q -o /dev/null -- "$loop" "$n_stacks"
@@ -142,10 +150,11 @@ for b in "${backends[@]}"; do
 done
 row "c strace --seccomp-bpf -k" strace -f --seccomp-bpf -k -e trace=newfstatat -o /dev/null "$loop" "$n_stacks"
 run_group "$runs"
+fi
 
 # (d) the cost of --rights (ptrace): every descriptor operation stops the program (dd: a read and a write per
 #     byte), only the first use of each right is written.
-if [[ " ${backends[*]} " == *" ptrace "* ]]; then
+if want d && [[ " ${backends[*]} " == *" ptrace "* ]]; then
   ddr=(dd if=/dev/zero of=/dev/null bs=1 count="${BENCH_RIGHTS_DD:-20000}" status=none)
   row "d untraced" "${ddr[@]}"
   row "d captrace ptrace" "$CAPTRACE" run --enter-at exec -q -o /dev/null -- "${ddr[@]}"
