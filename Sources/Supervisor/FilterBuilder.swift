@@ -61,23 +61,36 @@ struct FilterBuilder {
         return tags
     }
 
+    /// One rule as libseccomp is given it: the filter is exactly the list of these (and libseccomp's layout).
+    struct Rule {
+        var abi: ABI
+        var name: String
+        /// This ABI's number of the call.
+        var nr: Int32
+        /// libseccomp's own number for the name (native, or a negative pseudo-number), or __NR_SCMP_ERROR.
+        var resolved: Int32
+        var action: UInt32
+        /// One rule per alternative; each a conjunction of argument comparisons (empty: unconditional).
+        var conditions: [[scmp_arg_cmp]]
+    }
+
+    /// The filter for these options: the program libseccomp compiled ahead for the same rules
+    /// (`FilterBuilder+Prebuilt`, the common configurations), else compiled now. Free with ct_bpf_free.
     static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = []) throws -> ct_bpf {
+        let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights)
+        var bpf = ct_bpf()
+        if ct_prebuilt_filter_copy(rulesHash(r), &bpf) == 0 { return bpf }
+        return try compile(r)
+    }
+
+    /// The rules of the filter for these options, in the order they are added.
+    static func rules(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = []) -> [Rule] {
         let tags = plan(trigger: trigger, rights: rights)
-        var contexts: [scmp_filter_ctx] = []
-        defer { for c in contexts { seccomp_release(c) } }
+        var out: [Rule] = []
+        out.reserveCapacity(tags.count * 3)
         for abi in ABI.allCases {
-            guard let ctx = seccomp_init(actAllow) else { throw BuildError(description: "seccomp_init failed") }
-            contexts.append(ctx)
-            let arch: UInt32 = abi == .x86_64 ? archX86_64 : abi == .i386 ? archI386 : archX32
-            if abi != .x86_64 {
-                var rc = seccomp_arch_add(ctx, arch)
-                guard rc == 0 || rc == -17 else { throw BuildError(description: "seccomp_arch_add(\(abi)): \(rc)") }
-                rc = seccomp_arch_remove(ctx, archX86_64)
-                guard rc == 0 else { throw BuildError(description: "seccomp_arch_remove: \(rc)") }
-            }
             for (nr, sc) in Catalog.shared.entries(abi: abi) {
                 guard let tag = tags[sc.name] else { continue }
-                let number = Int32(nr)
                 let act = action == .trace ? (0x7ff0_0000 | UInt32(tag.rawValue)) : 0x7fc0_0000
                 var conditions: [[scmp_arg_cmp]] = [[]]
                 if tag == .lifecycle {
@@ -98,15 +111,62 @@ struct FilterBuilder {
                 // libseccomp numbers rules by the native (x86_64) number, or a negative pseudo-number for
                 // calls x86_64 lacks, and translates them to each architecture; names it does not know (newer
                 // than its tables) are added by this ABI's own number.
-                let known = seccomp_syscall_resolve_name(sc.name)
-                for cond in conditions {
+                out.append(Rule(abi: abi, name: sc.name, nr: Int32(nr), resolved: seccomp_syscall_resolve_name(sc.name),
+                                action: act, conditions: conditions))
+            }
+        }
+        return out
+    }
+
+    /// FNV-1a (64 bits) over everything a rule list gives libseccomp, and libseccomp's version: equal hashes,
+    /// equal compiler input.
+    static func rulesHash(_ rules: [Rule]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ v: UInt64) { h = (h ^ v) &* 0x0000_0100_0000_01b3 }
+        if let v = seccomp_version() { mix(UInt64(v.pointee.major) << 32 | UInt64(v.pointee.minor) << 16 | UInt64(v.pointee.micro)) }
+        mix(UInt64(rules.count))
+        for r in rules {
+            mix(UInt64(ABI.allCases.firstIndex(of: r.abi)!))
+            mix(UInt64(UInt32(bitPattern: r.nr)))
+            mix(UInt64(UInt32(bitPattern: r.resolved)))
+            mix(UInt64(r.action))
+            mix(UInt64(r.conditions.count))
+            for c in r.conditions {
+                mix(UInt64(c.count))
+                for a in c {
+                    mix(UInt64(a.arg))
+                    mix(UInt64(a.op.rawValue))
+                    mix(a.datum_a)
+                    mix(a.datum_b)
+                }
+            }
+        }
+        return h
+    }
+
+    /// Compiles rules with libseccomp: one context per ABI, merged, exported.
+    static func compile(_ rules: [Rule]) throws -> ct_bpf {
+        var contexts: [scmp_filter_ctx] = []
+        defer { for c in contexts { seccomp_release(c) } }
+        for abi in ABI.allCases {
+            guard let ctx = seccomp_init(actAllow) else { throw BuildError(description: "seccomp_init failed") }
+            contexts.append(ctx)
+            let arch: UInt32 = abi == .x86_64 ? archX86_64 : abi == .i386 ? archI386 : archX32
+            if abi != .x86_64 {
+                var rc = seccomp_arch_add(ctx, arch)
+                guard rc == 0 || rc == -17 else { throw BuildError(description: "seccomp_arch_add(\(abi)): \(rc)") }
+                rc = seccomp_arch_remove(ctx, archX86_64)
+                guard rc == 0 else { throw BuildError(description: "seccomp_arch_remove: \(rc)") }
+            }
+            for r in rules where r.abi == abi {
+                for cond in r.conditions {
                     let rc = cond.withUnsafeBufferPointer {
-                        known != __NR_SCMP_ERROR
-                            ? seccomp_rule_add_array(ctx, act, known, UInt32($0.count), $0.baseAddress)
-                            : seccomp_rule_add_exact_array(ctx, act, number, UInt32($0.count), $0.baseAddress)
+                        r.resolved != __NR_SCMP_ERROR
+                            ? seccomp_rule_add_array(ctx, r.action, r.resolved, UInt32($0.count), $0.baseAddress)
+                            : seccomp_rule_add_exact_array(ctx, r.action, r.nr, UInt32($0.count), $0.baseAddress)
                     }
                     guard rc == 0 || rc == -17 else {  // EEXIST: identical rule
-                        throw BuildError(description: "seccomp rule for \(sc.name) (\(abi) \(nr)): error \(rc)")
+                        throw BuildError(description: "seccomp rule for \(r.name) (\(abi) \(r.nr)): error \(rc)")
                     }
                 }
             }
