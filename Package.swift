@@ -58,8 +58,10 @@ let package = Package(
         // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
         .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
-        // The filters compiled ahead (filters.generated.c) against libseccomp compiling the same rules now.
-        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CTraceShims", "CapabilityPolicy"]),
+        // The filters compiled ahead (filters.generated.c) against libseccomp compiling the same rules now;
+        // the recording thread.
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CTraceShims", "CapabilityPolicy", "Suggestions",
+                                                     "SyscallCatalog", "TraceModel", "Unwinding"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTraceShims"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
         .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "captrace"]),
