@@ -181,7 +181,7 @@ public final class NotifySupervisor: @unchecked Sendable {
             }
             return RunResult(programStatus: status, violations: recorder.violationCount,
                              countedViolations: recorder.countedViolations, interruptedBy: interruptedBy,
-                         entered: recorder.enterCount)
+                         entered: recorder.enterCount, traceWriteError: recorder.writeError)
         }
     }
 

@@ -84,7 +84,7 @@ public final class PtraceSupervisor {
         recorder.finish(exitStatus: status, processes: table.processCount, interrupted: interruptedBy != 0)
         return RunResult(programStatus: status, violations: recorder.violationCount,
                          countedViolations: recorder.countedViolations, interruptedBy: interruptedBy,
-                         entered: recorder.enterCount)
+                         entered: recorder.enterCount, traceWriteError: recorder.writeError)
     }
 
     var execFailure: Int32?

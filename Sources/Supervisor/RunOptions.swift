@@ -93,6 +93,8 @@ public struct RunResult: Sendable {
     public var interruptedBy: Int32
     /// How many processes reached the trigger; 0 means capability mode never began and nothing was judged.
     public var entered: Int
+    /// Why the trace could not be written in full (already said on stderr), or nil.
+    public var traceWriteError: String? = nil
 }
 
 /// A failure of captrace itself (not of the program): one line for stderr, and a documented exit status.

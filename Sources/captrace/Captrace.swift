@@ -212,6 +212,8 @@ struct Run: ParsableCommand {
                 warn("warning: capability mode never began: no process reached --enter-at \(enterAt), so nothing was judged")
             }
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
+            // The trace is incomplete (the error was said when it happened): captrace itself failed.
+            if result.traceWriteError != nil { return 125 }
             if gateFailed {
                 reportNewSites(trace, count: result.countedViolations)
                 return Status.violations

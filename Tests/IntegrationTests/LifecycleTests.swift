@@ -21,6 +21,16 @@ struct LifecycleTests {
         if how.0 == "kill" { #expect(exit?.signal == "SIGKILL") }
     }
 
+    @Test("a trace that cannot be written (-o /dev/full): captrace says why and exits 125",
+          arguments: backends)
+    func traceWriteFailure(backend: String) throws {
+        let bin = try Harness.fixture("exit")
+        let r = try Subprocess.run([try Harness.captrace(), "run", "--backend", backend, "-q", "-o", "/dev/full", "--", bin, "7"])
+        #expect(r.status == 125, "status \(r.status)\nstderr: \(r.stderr)")
+        #expect(r.stderr.contains("cannot write the trace") && r.stderr.contains("No space left on device"),
+                "stderr: \(r.stderr)")
+    }
+
     @Test("SIGINT mid-run: the trace ends with its summary and no process of the program is left",
           arguments: backends)
     func interrupt(backend: String) throws {
