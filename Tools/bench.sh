@@ -35,8 +35,7 @@ out=.build/bench
 mkdir -p "$out"
 if [[ -z "${CAPTRACE:-}" ]]; then
   echo "bench: building captrace (release)..." >&2
-  swift build -c release --static-swift-stdlib --product captrace >&2
-  CAPTRACE="$(swift build -c release --static-swift-stdlib --show-bin-path)/captrace"
+  CAPTRACE=$(bash Tools/release-build.sh)
 fi
 gcc -O2 -Wall -o "$out/seccomp-floor" Tools/bench/seccomp-floor.c -lseccomp
 gcc -O1 -g -Wall -o "$out/fstatat-loop" Tools/bench/fstatat-loop.c

@@ -14,8 +14,7 @@ if [[ -n "${CAPTRACE:-}" ]]; then
   captrace=$CAPTRACE
 else
   echo "demo: building captrace (release)..." >&2
-  swift build -c release --static-swift-stdlib --product captrace >&2
-  captrace="$(swift build -c release --static-swift-stdlib --show-bin-path)/captrace"
+  captrace=$(bash Tools/release-build.sh)
 fi
 
 out="$root/.build/demo"

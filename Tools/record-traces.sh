@@ -7,8 +7,7 @@ root=$PWD
 bash Tools/setup.sh
 export PATH="/opt/swift/usr/bin:$PATH"
 if [[ -z "${CAPTRACE:-}" ]]; then
-  swift build -c release --static-swift-stdlib --product captrace >&2
-  CAPTRACE="$(swift build -c release --static-swift-stdlib --show-bin-path)/captrace"
+  CAPTRACE=$(bash Tools/release-build.sh)
 fi
 captrace=$CAPTRACE
 # Only stdin, stdout and stderr go to the programs: the descriptor tables in the traces are the programs' own.

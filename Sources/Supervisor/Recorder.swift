@@ -110,9 +110,7 @@ final class Recorder {
         walker?.processExeced(pid: pid)
         forgetSites(pid)
     }
-    private func forgetSites(_ pid: Int32) {
-        if !siteCache.isEmpty { siteCache = siteCache.filter { $0.key.pid != pid } }
-    }
+    private func forgetSites(_ pid: Int32) { siteCache[pid] = nil }
 
     func enter(pid: Int32, tid: Int32, trigger: String) {
         let fds = ProcFS.descriptors(pid).map {
@@ -141,18 +139,18 @@ final class Recorder {
         return ViolationEventDraft(event: e)
     }
 
-    /// Sites by process, syscall and pcs: hashing module paths for every event costs more than the lookup.
-    /// Valid while the process's image stays (cleared at exec and exit; and when it grows large).
-    private var siteCache: [SiteKey: String] = [:]
-    private struct SiteKey: Hashable { var pid: Int32; var syscall: String; var pcs: [UInt64] }
+    /// Sites by process, then syscall and pcs: hashing module paths for every event costs more than the lookup.
+    /// Valid while the process's image stays (dropped at exec and exit; and when one grows large).
+    private var siteCache: [Int32: [SiteKey: String]] = [:]
+    private struct SiteKey: Hashable { var syscall: String; var pcs: [UInt64] }
 
     func site(pid: Int32, frames: [Frame], syscall: String, detail: String?) -> String {
         guard !frames.isEmpty else { return Site.id(stack: frames, syscall: syscall, detail: detail) }
-        let key = SiteKey(pid: pid, syscall: syscall, pcs: frames.map(\.pc))
-        if let s = siteCache[key] { return s }
-        if siteCache.count >= 1 << 16 { siteCache.removeAll() }
+        let key = SiteKey(syscall: syscall, pcs: frames.map(\.pc))
+        if let s = siteCache[pid]?[key] { return s }
+        if siteCache[pid]?.count ?? 0 >= 1 << 16 { siteCache[pid] = nil }
         let s = Site.id(stack: frames, syscall: syscall, detail: detail)
-        siteCache[key] = s
+        siteCache[pid, default: [:]][key] = s
         return s
     }
 

@@ -60,7 +60,7 @@ final class RecordingThread: @unchecked Sendable {
     }
 
     func start() {
-        // Interrupts belong to the supervisor's thread; the writer runs on any CPU (not the tracer's pin).
+        // Interrupts belong to the supervisor's thread; the writer keeps off the CPU the supervisor pinned.
         thread = PosixThreads.withInterruptsBlocked {
             PosixThreads.start { [self] in
                 _ = ct_unpin_self()
@@ -138,8 +138,8 @@ final class RecordingThread: @unchecked Sendable {
             symboliser?.symbolise(&e.stack)
             return .enter(e)
         case .fdop(var e):
-            if symboliser != nil, var s = e.stack {
-                symboliser!.symbolise(&s)
+            if let symboliser, var s = e.stack {
+                symboliser.symbolise(&s)
                 e.stack = s
             }
             return .fdop(e)

@@ -15,14 +15,8 @@ final class FileSink: TraceSink {
     }
 
     func write(_ bytes: [UInt8]) throws {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SupervisorError("cannot write the trace: \(String(cString: strerror(errno)))")
-            }
-            off += n
+        guard FileIO.writeAll(fd, bytes) else {
+            throw SupervisorError("cannot write the trace: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -33,10 +27,10 @@ final class FileSink: TraceSink {
 func printError(_ message: String) {
     var bytes = Array(message.utf8)
     if bytes.last != 0x0A { bytes.append(0x0A) }
-    _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    FileIO.writeAll(2, bytes)
 }
 
 /// Writes raw text to stderr without adding a newline (the live status line).
 func writeStderr(_ text: String) {
-    _ = Array(text.utf8).withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    FileIO.writeAll(2, text.utf8)
 }

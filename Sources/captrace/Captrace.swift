@@ -328,3 +328,11 @@ struct Syscalls: ParsableCommand {
         }
     }
 }
+
+/// One line on stderr, "captrace: " first (never buffered: the report and warnings interleave correctly).
+func writeStderr(line: String) {
+    var bytes = Array("captrace: ".utf8)
+    bytes.append(contentsOf: line.utf8)
+    bytes.append(0x0A)
+    FileIO.writeAll(2, bytes)
+}

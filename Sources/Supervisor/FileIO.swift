@@ -1,14 +1,14 @@
 import Glibc
 
-/// The CLI's file and terminal I/O on Glibc alone. Foundation would load libFoundation,
+/// File and terminal I/O on Glibc alone, for the trace writer and the CLI. Foundation would load libFoundation,
 /// FoundationInternationalization and the 30 MB ICU data library at every start (~10 ms) for the four calls
 /// below; each wraps its syscall once and retries EINTR in one place.
-enum FileIO {
+public enum FileIO {
     /// errno after a failed call, as text ("No such file or directory").
-    static func describe(_ code: Int32) -> String { String(cString: strerror(code)) }
+    public static func describe(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     /// The whole file, or the errno that stopped the read.
-    static func read(_ path: String) -> Result<[UInt8], SystemError> {
+    public static func read(_ path: String) -> Result<[UInt8], SystemError> {
         let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { return .failure(SystemError(errno)) }
         defer { close(fd) }
@@ -25,19 +25,19 @@ enum FileIO {
     }
 
     /// Whether `path` names something (following symlinks), readable or not.
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0
     }
 
     /// Writes every byte to `fd`; false (with errno set) when the descriptor refuses.
     @discardableResult
-    static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>) -> Bool {
+    public static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>) -> Bool {
         let ok = bytes.withContiguousStorageIfAvailable { writeAll(fd, UnsafeRawBufferPointer($0)) }
         return ok ?? Array(bytes).withUnsafeBytes { writeAll(fd, $0) }
     }
 
-    static func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer) -> Bool {
+    public static func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer) -> Bool {
         var off = 0
         while off < buf.count {
             let n = retrying { Glibc.write(fd, buf.baseAddress! + off, buf.count - off) }
@@ -50,7 +50,7 @@ enum FileIO {
     /// Replaces the file at `path` with `text` all at once: written to a new file beside it, synced, renamed
     /// over it, so a reader never sees half a report. A destination that exists and is not a regular file
     /// (/dev/stdout, a pipe, a terminal) is written in place: renaming over it would replace the device node.
-    static func writeAtomically(_ text: String, to path: String) -> SystemError? {
+    public static func writeAtomically(_ text: String, to path: String) -> SystemError? {
         let utf8 = text.utf8
         var st = stat()
         if stat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG {
@@ -87,17 +87,9 @@ enum FileIO {
     }
 
     /// An errno value carried as an error.
-    struct SystemError: Error, CustomStringConvertible {
-        let code: Int32
+    public struct SystemError: Error, CustomStringConvertible {
+        public let code: Int32
         init(_ code: Int32) { self.code = code }
-        var description: String { FileIO.describe(code) }
+        public var description: String { FileIO.describe(code) }
     }
-}
-
-/// One line on stderr, "captrace: " first (never buffered: the report and warnings interleave correctly).
-func writeStderr(line: String) {
-    var bytes = Array("captrace: ".utf8)
-    bytes.append(contentsOf: line.utf8)
-    bytes.append(0x0A)
-    FileIO.writeAll(2, bytes)
 }
