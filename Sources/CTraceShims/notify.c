@@ -2,6 +2,7 @@
 // exists). Between fork and exec only async-signal-safe calls are made: no malloc, no stdio.
 #define _GNU_SOURCE
 #include "ctrace_notify.h"
+#include "ctrace_atomic.h"
 #include "child.h"
 
 #include <errno.h>
@@ -275,12 +276,12 @@ int ct_notif_set_sync_wakeup(int listener) {
         ? -errno : 0;
 }
 
-int ct_notif_recv(int listener, ct_notif *out, const volatile int *stop) {
+int ct_notif_recv(int listener, ct_notif *out, const int *stop) {
     struct seccomp_notif n;
     for (;;) {
         memset(&n, 0, sizeof n);
         if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n) == 0) break;
-        if (errno == EINTR && !(stop && *stop)) continue;
+        if (errno == EINTR && !(stop && ct_flag_get(stop))) continue;
         return -errno;
     }
     out->id = n.id;

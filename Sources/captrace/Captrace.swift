@@ -199,7 +199,7 @@ struct Run: ParsableCommand {
                 throw fail("--rights needs --backend ptrace (the notify backend cannot see the descriptors a call creates)")
             }
             o.quiet = quiet
-            let result = o.backend == .notify ? try NotifySupervisor(options: o).run() : try PtraceSupervisor(options: o).run()
+            let result = try supervise(o)
             // Read the trace back only for what needs it: the report, or naming the sites the gate failed on.
             let gateFailed = failOnViolation && result.countedViolations > 0
             let trace = (quiet && !gateFailed) ? nil

@@ -49,7 +49,7 @@ typedef struct ct_notif {
 
 /// SECCOMP_IOCTL_NOTIF_RECV, retried on EINTR unless `*stop` is non-zero. 0 or -errno
 /// (ENOENT: the notification was withdrawn, or no task uses the filter any more — see ct_notif_hup).
-int ct_notif_recv(int listener, ct_notif *out, const volatile int *stop);
+int ct_notif_recv(int listener, ct_notif *out, const int *stop);
 /// SECCOMP_IOCTL_NOTIF_ID_VALID: 1 if the notifying thread is still waiting on it, 0 if not.
 int ct_notif_id_valid(int listener, uint64_t id);
 /// Lets the call run (SECCOMP_USER_NOTIF_FLAG_CONTINUE). 0 or -errno (ENOENT: withdrawn).

@@ -35,10 +35,11 @@ struct Decoder {
 
     /// Builds the classifier's view of a call. Reads the path arguments and, for socket calls, whether an
     /// address is named. Only called for syscalls the filter trapped as possible violations.
-    static func decode(abi: ABI, nr: Int, syscall: Syscall?, args raw: [UInt64], pid: Int32, tid: Int32,
-                       table: ProcessTable) -> DecodedCall {
-        var call = DecodedCall(abi: abi, nr: nr, syscall: syscall, args: raw, pid: pid, tid: tid)
-        guard let sc = syscall else { return call }
+    /// `sameProcess(target)`: whether a pid/tid argument names a thread of the caller's own process.
+    static func decode(_ stop: SyscallStop, pid: Int32, tid: Int32, sameProcess: (Int32) -> Bool) -> DecodedCall {
+        let raw = stop.args, abi = stop.abi
+        var call = DecodedCall(abi: abi, nr: stop.nr, syscall: stop.syscall, args: raw, pid: pid, tid: tid)
+        guard let sc = stop.syscall else { return call }
         var sawPath = false
         for (i, kind) in sc.args.enumerated() where i < raw.count {
             switch kind {
@@ -48,7 +49,7 @@ struct Decoder {
             case .pid, .tid:
                 if call.targetInCallerGroup == nil {
                     let target = int32(raw[i])
-                    if target > 0 { call.targetInCallerGroup = table.isThread(target, ofProcess: pid) }
+                    if target > 0 { call.targetInCallerGroup = target == pid || sameProcess(target) }
                 }
             case .sockaddr:
                 let len = i + 1 < raw.count ? raw[i + 1] : 0

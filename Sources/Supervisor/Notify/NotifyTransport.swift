@@ -4,8 +4,8 @@ import Glibc
 import SyscallCatalog
 import TraceModel
 
-/// The seccomp user-notification backend (`--backend notify`): the same catalog, filter plan, decoder,
-/// classifier and trace writer as the ptrace backend; only the mechanism differs.
+/// The seccomp user-notification transport (`--backend notify`): the same core, catalog, filter plan,
+/// decoder, classifier and trace writer as the ptrace transport; only the mechanism differs.
 ///
 /// Launch. captrace forks a *keeper* (C, Sources/CTraceShims/notify.c), a PR_SET_CHILD_SUBREAPER that forks the
 /// program. The program installs the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and sends the listener to
@@ -19,11 +19,12 @@ import TraceModel
 ///
 /// The loop. Several workers block in SECCOMP_IOCTL_NOTIF_RECV at once (the listener is shared), so a thread
 /// waiting for its answer does not wait behind another thread's stack walk more than the shared trace writer and
-/// unwinder require (one lock around them). Per notification: read the arguments (the Decoder), then check
-/// NOTIF_ID_VALID after every read of the program's memory, classify, and answer: CONTINUE, or the deny errno in
-/// enforce mode. A violation is written only once its answer was accepted: a notification withdrawn in between
-/// (a signal, PTRACE_INTERRUPT) comes back as a new one and is recorded then, so nothing is counted twice.
-/// The filter runs with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it (6.6+).
+/// unwinder require (one lock, `lock`, around them and around every use of the core). Per notification: read
+/// the arguments (the Decoder), then check NOTIF_ID_VALID after every read of the program's memory, classify,
+/// and answer: CONTINUE, or the deny errno in enforce mode. A violation is written only once its answer was
+/// accepted: a notification withdrawn in between (a signal, PTRACE_INTERRUPT) comes back as a new one and is
+/// recorded then, so nothing is counted twice. The filter runs with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where
+/// the kernel has it (6.6+).
 ///
 /// Results are absent (the CONTINUE answer does not come back with the call's result). Stacks are unwound from
 /// the sp and pc of /proc/TID/syscall while the thread waits for its answer (best effort, see StackWalker: a
@@ -40,14 +41,13 @@ import TraceModel
 /// Process events: `fork` and `thread` are written when a process or thread is first placed (its first trapped
 /// call, or when a descendant's call reveals it), `exec` when the new image is first seen, `exit` from a pidfd
 /// (with the status when the zombie could still be read; the program's own status always, from the keeper).
-public final class NotifySupervisor: @unchecked Sendable {
-    let options: RunOptions
-    let enforce: Bool
-    let recorder: Recorder
+final class NotifyTransport: Transport, @unchecked Sendable {
+    unowned let core: SupervisorCore
+    var options: RunOptions { core.options }
+    var enforce: Bool { core.enforce }
     let lock = PosixMutex()
 
-    // Guarded by `lock`.
-    let table = ProcessTable()
+    // Guarded by `lock` (with the core's table and recorder).
     var extra: [Int32: NotifyProcess] = [:]
     /// Allowed calls refused in enforce mode because they could not be confined (NotifyEnforcement), by name.
     var unconfined: [String: Int] = [:]
@@ -57,66 +57,41 @@ public final class NotifySupervisor: @unchecked Sendable {
     // Set once at launch.
     var launch = ct_notify_launch()
     var listener: Int32 = -1
-    var rootPid: Int32 = 0
     var syncWakeUp = false
-    var interruptedBy: Int32 = 0
-    let stopping = NotifyFlag()
+    let stopping = AtomicFlag()
     var wakeFd: Int32 = -1
+    var execFailed: Int32?
+    var workers: [pthread_t] = []
 
     /// The ptrace phase of the `main` and `symbol:NAME` triggers (main thread only).
     var tracer: NotifyTracer?
 
-    public init(options: RunOptions) throws(SupervisorError) {
-        self.options = options
-        self.enforce = options.mode == .enforce
-        self.recorder = try Recorder(options: options)
+    init(_ core: SupervisorCore) {
+        self.core = core
+        core.onEnter = { [unowned self] p in extra[p.pid]?.childrenAtEntry = NotifyProcFS.children(p.pid) }
     }
 
-    var usesBreakpoints: Bool {
-        switch options.trigger {
-        case .main, .symbol: return true
-        default: return false
-        }
-    }
+    var filterAction: FilterBuilder.Action { .notify }
+    var rootPid: Int32 { core.rootPid }
+    var rootStatus: Int32? { rootExit?.status }
+    func execFailure() -> Int32? { execFailed }
 
-    public func run() throws(SupervisorError) -> RunResult {
-        let path = try ProgramPath.resolve(options.argv[0])
-        var bpf: ct_bpf
-        do {
-            bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: .notify)
-        } catch {
-            throw SupervisorError("cannot build the seccomp filter: \(error)")
-        }
-        defer { ct_bpf_free(&bpf) }
-
-        // The workers (created below, they inherit it) stay on the CPU captrace started on; the program gets its
-        // own affinity back (ct_child_prepare). See CPUAffinity. CAPTRACE_NO_PIN=1 turns it off.
-        CPUAffinity.pinTracer()  // before the recording thread starts: it keeps off this CPU
-        try recorder.open()
+    func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32 {
         // Opens done on the program's behalf apply the program's umask themselves.
         umask(0)
-        ct_install_interrupt_handlers()
-
         let rc = withCStrings(options.argv) { argv in
-            withCStrings(ProgramPath.environment()) { envp in
-                ct_notify_spawn(path, argv, envp, &bpf, &launch)
-            }
+            withCStrings(ProgramPath.environment()) { envp in ct_notify_spawn(path, argv, envp, &bpf, &launch) }
         }
         guard rc == 0 else {
-            recorder.discard()
             throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-rc)))")
         }
-        rootPid = launch.program
-        ct_set_root_pid(rootPid)
+        let pid = launch.program
+        core.rootPid = pid
         lock.locked {
-            let p = table.addProcess(pid: rootPid, ppid: launch.keeper)
-            table.addThread(tid: rootPid, pid: rootPid)
-            extra[rootPid] = NotifyProcess(pidfd: ct_pidfd_open(rootPid), isRoot: true)
-            _ = p
-            recorder.processEvent(.spawn, pid: rootPid, tid: rootPid, ppid: launch.keeper, capabilityMode: false,
-                                  path: path)
+            core.addRoot(pid: pid, ppid: launch.keeper, path: path)
+            extra[pid] = NotifyProcess(pidfd: ct_pidfd_open(pid), isRoot: true)
         }
-        if usesBreakpoints {
+        if core.usesBreakpoints {
             let t = NotifyTracer(self)
             tracer = t
             if let err = t.seizeRoot() {
@@ -128,61 +103,12 @@ public final class NotifySupervisor: @unchecked Sendable {
         guard listener >= 0 else {
             let failure = readExecError()
             abandonLaunch()
-            if let failure {
-                throw SupervisorError("cannot execute \(options.argv[0]): \(String(cString: strerror(failure)))",
-                                      status: failure == ENOENT ? 127 : 126)
-            }
+            if let failure { throw core.execError(failure) }
             throw SupervisorError("cannot receive the seccomp listener: \(String(cString: strerror(-listener)))")
         }
         syncWakeUp = ct_notif_set_sync_wakeup(listener) == 0
         wakeFd = ct_eventfd()
-
-        // Workers and the exit watcher must not take SIGINT/SIGTERM/SIGHUP: the main thread handles them.
-        let workers = PosixThreads.withInterruptsBlocked {
-            var ts: [pthread_t] = []
-            for _ in 0..<Self.workerCount { ts.append(PosixThreads.start { [self] in worker() }) }
-            ts.append(PosixThreads.start { [self] in exitWatcher() })
-            return ts
-        }
-
-        mainLoop()
-
-        // Every process is gone: the listener hangs up and the workers return.
-        stopping.set()
-        ct_eventfd_signal(wakeFd)
-        for t in workers { pthread_join(t, nil) }
-
-        let execFailure = readExecError()
-        close(launch.exec_err_fd)
-        close(launch.info_fd)
-        if launch.life_fd >= 0 { close(launch.life_fd) }
-        close(listener)
-        close(wakeFd)
-        if let failure = execFailure {
-            recorder.discard()
-            throw SupervisorError("cannot execute \(options.argv[0]): \(String(cString: strerror(failure)))",
-                                  status: failure == ENOENT ? 127 : 126)
-        }
-        return lock.locked {
-            // Processes whose exit was not seen (their pidfd could not be opened).
-            for (pid, p) in table.processes where pid != rootPid {
-                recorder.processEvent(.exit, pid: pid, tid: pid, ppid: p.ppid, capabilityMode: p.capabilityMode)
-            }
-            for (_, x) in extra where x.pidfd >= 0 { close(x.pidfd) }
-            extra = [:]
-            let status = rootExit?.status ?? 125
-            recorder.finish(exitStatus: status, processes: table.processCount, interrupted: interruptedBy != 0)
-            if !unconfined.isEmpty {
-                // Not violations, so not in the trace: say here that the program saw them fail.
-                let list = unconfined.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
-                printError("captrace: warning: enforce mode under --backend notify refused \(unconfined.values.reduce(0, +)) "
-                    + "call(s) that capability mode allows but that could not be confined against a racing thread "
-                    + "(\(list)); --backend ptrace enforces them precisely")
-            }
-            return RunResult(programStatus: status, violations: recorder.violationCount,
-                             countedViolations: recorder.countedViolations, interruptedBy: interruptedBy,
-                         entered: recorder.enterCount, traceWriteError: recorder.writeError)
-        }
+        return pid
     }
 
     static let workerCount: Int = {
@@ -193,13 +119,12 @@ public final class NotifySupervisor: @unchecked Sendable {
     /// Kills what was started and reaps the keeper (the launch failed before the loop).
     func abandonLaunch() {
         if launch.life_fd >= 0 { close(launch.life_fd); launch.life_fd = -1 }
-        kill(rootPid, SIGKILL)
+        kill(launch.program, SIGKILL)
         var st: Int32 = 0
         while true {
             let r = ct_wait(-1, &st, 0)
             if r == launch.keeper || (r < 0 && r != -EINTR) { break }
         }
-        recorder.discard()
     }
 
     func readExecError() -> Int32? {
@@ -208,25 +133,67 @@ public final class NotifySupervisor: @unchecked Sendable {
         return n == 4 ? e : nil
     }
 
-    // MARK: - The main thread: waits for the keeper (and, before the trigger, drives ptrace)
+    // MARK: - Serving
 
-    func mainLoop() {
-        var status: Int32 = 0
+    func serve() {
+        // The workers (created here, they inherit it) stay on the CPU captrace started on; the program has its
+        // own affinity back (ct_child_prepare). See CPUAffinity. Workers and the exit watcher must not take
+        // SIGINT/SIGTERM/SIGHUP: the main thread handles them.
+        workers = PosixThreads.withInterruptsBlocked {
+            var ts: [pthread_t] = []
+            for _ in 0..<Self.workerCount { ts.append(PosixThreads.start { [self] in worker() }) }
+            ts.append(PosixThreads.start { [self] in exitWatcher() })
+            return ts
+        }
+
+        // The main thread waits for the keeper (and, before the trigger, drives ptrace).
+        var raw: Int32 = 0
         while true {
-            if interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
-            let r = ct_wait(-1, &status, 0)
+            if core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
+            let r = ct_wait(-1, &raw, 0)
             if r == -EINTR { continue }
             if r < 0 { break }  // ECHILD: the keeper and every tracee are gone
             if r == launch.keeper { continue }
-            tracer?.handle(tid: r, status: status)
+            tracer?.handle(tid: r, status: WaitStatus(raw))
         }
+
+        // Every process is gone: the listener hangs up and the workers return.
+        stopping.set()
+        ct_eventfd_signal(wakeFd)
+        for t in workers { pthread_join(t, nil) }
+        execFailed = readExecError()
+    }
+
+    func finish() {
+        close(launch.exec_err_fd)
+        close(launch.info_fd)
+        if launch.life_fd >= 0 { close(launch.life_fd) }
+        close(listener)
+        close(wakeFd)
+        lock.locked {
+            // Processes whose exit was not seen (their pidfd could not be opened).
+            for pid in Array(core.table.processes.keys) where pid != rootPid {
+                core.processExited(pid, tid: pid, status: nil)
+            }
+            for (_, x) in extra where x.pidfd >= 0 { close(x.pidfd) }
+            extra = [:]
+        }
+    }
+
+    func warnings() {
+        guard !unconfined.isEmpty else { return }
+        // Not violations, so not in the trace: say here that the program saw them fail.
+        let list = unconfined.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+        printError("captrace: warning: enforce mode under --backend notify refused \(unconfined.values.reduce(0, +)) "
+            + "call(s) that capability mode allows but that could not be confined against a racing thread "
+            + "(\(list)); --backend ptrace enforces them precisely")
     }
 
     /// SIGINT/SIGTERM/SIGHUP: the keeper kills the whole program once its pipe closes.
     func interrupt() {
-        interruptedBy = Int32(ct_interrupted())
+        core.interruptedBy = Int32(ct_interrupted())
         if launch.life_fd >= 0 { close(launch.life_fd); launch.life_fd = -1 }
-        let pids = lock.locked { Array(table.processes.keys) }
+        let pids = lock.locked { Array(core.table.processes.keys) }
         for pid in pids { kill(pid, SIGKILL) }
     }
 
@@ -248,7 +215,7 @@ public final class NotifySupervisor: @unchecked Sendable {
                 if rev[1] != 0 {
                     var st: Int32 = 0
                     let got = Glibc.read(launch.info_fd, &st, 4)
-                    if got == 4 { rootExited(status: st) } else { infoOpen = false }
+                    if got == 4 { rootExited(status: WaitStatus(st)) } else { infoOpen = false }
                 }
                 base = 2
             }
@@ -258,15 +225,15 @@ public final class NotifySupervisor: @unchecked Sendable {
         }
     }
 
-    func rootExited(status st: Int32) {
-        let code: Int32 = ct_wifexited(st) != 0 ? ct_wexitstatus(st) : 128 + ct_wtermsig(st)
-        let sig = ct_wifsignaled(st) != 0 ? Signals.name(ct_wtermsig(st)) : nil
+    func rootExited(status: WaitStatus) {
         lock.locked {
-            rootExit = (code, sig)
-            let p = table.process(rootPid)
+            rootExit = (status.programStatus, status.signalName)
             finishPendingEntry(rootPid)
-            recorder.processEvent(.exit, pid: rootPid, tid: rootPid, ppid: p?.ppid ?? launch.keeper,
-                                  capabilityMode: p?.capabilityMode ?? false, exitStatus: code, signal: sig)
+            if core.table.process(rootPid) == nil {
+                // Never placed (cannot happen: the root is added at launch); keep the exit event anyway.
+                core.table.addProcess(pid: rootPid, ppid: launch.keeper)
+            }
+            core.processExited(rootPid, tid: rootPid, status: status)
             forget(rootPid)
         }
     }
@@ -274,33 +241,25 @@ public final class NotifySupervisor: @unchecked Sendable {
     func processExited(_ pid: Int32, pidfd: Int32) {
         lock.locked {
             watchList.removeAll { $0.pid == pid }
-            guard pid != rootPid, let p = table.process(pid) else { return }
+            guard pid != rootPid, core.table.process(pid) != nil else { return }
             // The wait status of a zombie is still in /proc/PID/stat (field 52) until its parent reaps it.
-            var code: Int32? = nil
-            var sig: String? = nil
-            if let st = NotifyProcFS.exitCode(pid) {
-                code = ct_wifexited(st) != 0 ? ct_wexitstatus(st) : 128 + ct_wtermsig(st)
-                if ct_wifsignaled(st) != 0 { sig = Signals.name(ct_wtermsig(st)) }
-            }
+            let status = NotifyProcFS.exitCode(pid).map(WaitStatus.init)
             finishPendingEntry(pid)
-            recorder.processEvent(.exit, pid: pid, tid: pid, ppid: p.ppid, capabilityMode: p.capabilityMode,
-                                  exitStatus: code, signal: sig)
+            core.processExited(pid, tid: pid, status: status)
             forget(pid)
         }
     }
 
-    /// Drops a process (lock held).
+    /// Drops what the transport keeps of a process that ended (lock held).
     func forget(_ pid: Int32) {
         if let x = extra.removeValue(forKey: pid), x.pidfd >= 0 {
             watchList.removeAll { $0.pid == pid }
             close(x.pidfd)
         }
-        recorder.unwinderForget(pid: pid)
-        table.removeProcess(pid)
     }
 }
 
-/// What the notify backend keeps per process besides the shared ProcessState.
+/// What the notify transport keeps per process besides the core's ProcessState.
 final class NotifyProcess {
     /// pidfd of the process (exit notification, pidfd_getfd), or -errno.
     let pidfd: Int32
@@ -310,8 +269,6 @@ final class NotifyProcess {
     /// After an execve was let through: the process's startstack then; a different one later means the exec
     /// happened (ASLR places the new stack elsewhere).
     var pendingExec: UInt64?
-    /// `exec` trigger: capability mode began at exec; the enter event is written at the next notification.
-    var pendingEnter = false
 
     init(pidfd: Int32, isRoot: Bool) {
         self.pidfd = pidfd
@@ -319,20 +276,12 @@ final class NotifyProcess {
     }
 }
 
-/// A flag set once, read by other threads.
-final class NotifyFlag: @unchecked Sendable {
+/// A flag set once by one thread and polled by others (and by the C receive loop), with atomic access.
+final class AtomicFlag: @unchecked Sendable {
     private let v = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     init() { v.initialize(to: 0) }
     deinit { v.deallocate() }
-    func set() { __atomic_store_flag(v) }
-    var isSet: Bool { __atomic_load_flag(v) != 0 }
+    func set() { ct_flag_set(v) }
+    var isSet: Bool { ct_flag_get(v) != 0 }
     var pointer: UnsafePointer<Int32> { UnsafePointer(v) }
-}
-
-@inline(__always) private func __atomic_store_flag(_ p: UnsafeMutablePointer<Int32>) {
-    // A single aligned word store; the readers poll it after a wake-up (eventfd, EINTR, HUP).
-    UnsafeMutableRawPointer(p).storeBytes(of: 1, as: Int32.self)
-}
-@inline(__always) private func __atomic_load_flag(_ p: UnsafeMutablePointer<Int32>) -> Int32 {
-    UnsafeRawPointer(p).load(as: Int32.self)
 }

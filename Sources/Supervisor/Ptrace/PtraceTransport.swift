@@ -1,143 +1,90 @@
 import CTraceShims
 import CapabilityPolicy
-import Diagnosis
 import Glibc
 import SyscallCatalog
 import TraceModel
-import Unwinding
 
-/// The ptrace backend: launches the program under a seccomp filter whose trapped calls stop it, follows every
-/// thread and process, decides when each process enters capability mode, and records violations.
+/// The ptrace transport: the program runs under a seccomp filter whose trapped calls stop it
+/// (`SECCOMP_RET_TRACE`); captrace follows every thread and process with ptrace, judges each trapped call at
+/// its seccomp stop, and takes the result from the syscall-exit stop when it wants one.
 ///
-/// Every ptrace request is made from the thread that calls `run()` (ptrace requests are only valid from the
+/// Every ptrace request is made from the thread that calls `serve()` (ptrace requests are only valid from the
 /// tracer thread that attached), and waiting uses `waitpid(-1, __WALL)`: captrace forks nothing else.
-public final class PtraceSupervisor {
-    let options: RunOptions
-    let table = ProcessTable()
-    let recorder: Recorder
-    var rootPid: Int32 = 0
-    var rootStatus: Int32?
-    var interruptedBy: Int32 = 0
-    let enforce: Bool
+final class PtraceTransport: Transport {
+    unowned let core: SupervisorCore
+    var table: ProcessTable { core.table }
+    var recorder: Recorder { core.recorder }
+    var options: RunOptions { core.options }
     /// `run --rights`: descriptor operations after entry (nil without the option).
     let rights: RightsRecorder?
+    var errFd: Int32 = -1
+    var rootStatus: Int32?
+    var rootExeced = false
+    var execFailed: Int32?
 
-    // ptrace constants (linux/ptrace.h)
-    static let optTraceSysGood: UInt = 0x1, optTraceFork: UInt = 0x2, optTraceVfork: UInt = 0x4
-    static let optTraceClone: UInt = 0x8, optTraceExec: UInt = 0x10, optTraceSeccomp: UInt = 0x80
-    static let optExitKill: UInt = 0x10_0000
-    static let eventFork: Int32 = 1, eventVfork: Int32 = 2, eventClone: Int32 = 3, eventExec: Int32 = 4
-    static let eventVforkDone: Int32 = 5, eventExit: Int32 = 6, eventSeccomp: Int32 = 7, eventStop: Int32 = 128
+    static let options: UInt = Tracee.optTraceSysGood | Tracee.optTraceFork | Tracee.optTraceVfork
+        | Tracee.optTraceClone | Tracee.optTraceExec | Tracee.optTraceSeccomp | Tracee.optExitKill
 
-    public init(options: RunOptions) throws(SupervisorError) {
-        self.options = options
-        self.enforce = options.mode == .enforce
-        self.recorder = try Recorder(options: options)
-        self.rights = options.rights ? RightsRecorder(recorder: recorder) : nil
+    init(_ core: SupervisorCore) {
+        self.core = core
+        self.rights = core.options.rights ? RightsRecorder(recorder: core.recorder) : nil
     }
 
-    /// Runs the program to completion (or interruption) and returns its outcome. The trace file is complete
-    /// (with its summary line) when this returns normally.
-    public func run() throws(SupervisorError) -> RunResult {
-        let path = try ProgramPath.resolve(options.argv[0])
-        var bpf: ct_bpf
-        do {
-            bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: .trace,
-                                         rights: options.rights ? RightsTable.syscallNames : [])
-        } catch {
-            throw SupervisorError("cannot build the seccomp filter: \(error)")
-        }
-        defer { ct_bpf_free(&bpf) }
+    var filterAction: FilterBuilder.Action { .trace }
 
-        CPUAffinity.pinTracer()  // before the recording thread starts: it keeps off this CPU
-        try recorder.open()
-        ct_install_interrupt_handlers()
-
-        let opts = Self.optTraceSysGood | Self.optTraceFork | Self.optTraceVfork | Self.optTraceClone
-            | Self.optTraceExec | Self.optTraceSeccomp | Self.optExitKill
-        var errFd: Int32 = -1
+    func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32 {
         let pid = withCStrings(options.argv) { argv in
-            withCStrings(ProgramPath.environment()) { envp in
-                ct_spawn(path, argv, envp, &bpf, UInt(opts), &errFd)
-            }
+            withCStrings(ProgramPath.environment()) { envp in ct_spawn(path, argv, envp, &bpf, Self.options, &errFd) }
         }
         guard pid > 0 else {
-            recorder.discard()
             throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-pid)))")
         }
-        rootPid = pid
-        ct_set_root_pid(pid)
-        table.addProcess(pid: pid, ppid: getpid())
-        let t = table.addThread(tid: pid, pid: pid)
-        t.sawFirstStop = true  // seized before it ran: no auto-attach stop
-        recorder.processEvent(.spawn, pid: pid, tid: pid, ppid: getpid(), capabilityMode: false, path: path)
-
-        loop(errFd: errFd)
-
-        if errFd >= 0 { close(errFd) }
-        if let failure = execFailure {
-            recorder.discard()
-            let status: Int32 = (failure == ENOENT) ? 127 : 126
-            throw SupervisorError("cannot execute \(options.argv[0]): \(String(cString: strerror(failure)))", status: status)
-        }
-        let status = rootStatus ?? 125
-        recorder.finish(exitStatus: status, processes: table.processCount, interrupted: interruptedBy != 0)
-        return RunResult(programStatus: status, violations: recorder.violationCount,
-                         countedViolations: recorder.countedViolations, interruptedBy: interruptedBy,
-                         entered: recorder.enterCount, traceWriteError: recorder.writeError)
+        core.addRoot(pid: pid, ppid: getpid(), path: path)
+        return pid
     }
 
-    var execFailure: Int32?
-    var rootExeced = false
+    func execFailure() -> Int32? { execFailed }
+    func finish() { if errFd >= 0 { close(errFd); errFd = -1 } }
+    func warnings() {}
 
     // MARK: - The loop
 
-    func loop(errFd: Int32) {
-        var status: Int32 = 0
+    func serve() {
+        var raw: Int32 = 0
         while !table.isEmpty {
-            if interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
-            let r = ct_wait(-1, &status, 0)
+            if core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
+            let r = ct_wait(-1, &raw, 0)
             if r == -EINTR { continue }
             if r < 0 { break }  // ECHILD: nothing left
             let tid = r
-            if ct_wifexited(status) != 0 || ct_wifsignaled(status) != 0 {
-                threadExited(tid, status: status, errFd: errFd)
-                continue
-            }
-            guard ct_wifstopped(status) != 0 else { continue }
-            let sig = ct_wstopsig(status)
-            let event = ct_wevent(status)
+            let status = WaitStatus(raw)
+            let stop = PtraceStop(status)
+            if stop == .exited { threadExited(tid, status: status); continue }
+            if stop == .none { continue }
             let thread = knownThread(tid)
-            if interruptedBy != 0 {
+            if core.interruptedBy != 0 {
                 // Interrupted: the program is being killed; let every stop go.
-                _ = ct_ptrace_cont(tid, 0)
+                try? Tracee.cont(tid)
                 continue
             }
-            if sig == (SIGTRAP | 0x80) {
-                syscallExitStop(thread)
-            } else if event == Self.eventSeccomp {
-                seccompStop(thread)
-            } else if event == Self.eventFork || event == Self.eventVfork || event == Self.eventClone {
-                newTask(parent: thread)
+            switch stop {
+            case .syscallExit: syscallExitStop(thread)
+            case .seccomp: seccompStop(thread)
+            case .newTask:
+                if let child = try? Tracee.eventMessage(tid) { _ = knownThread(child) }
                 resume(tid)
-            } else if event == Self.eventExec {
-                execStop(thread)
-            } else if event == Self.eventStop {
-                if !thread.sawFirstStop {
-                    thread.sawFirstStop = true
-                    resume(tid)
-                } else if sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU {
-                    _ = ct_ptrace_listen(tid)  // group-stop: stay stopped, as without a tracer
-                } else {
-                    resume(tid)
-                }
-            } else if event != 0 {
+            case .exec: execStop(thread)
+            case .groupStop:
+                if thread.sawFirstStop { try? Tracee.listen(tid) } else { thread.sawFirstStop = true; resume(tid) }
+            case .interruptStop:
+                thread.sawFirstStop = true
                 resume(tid)
-            } else {
-                // Signal-delivery stop.
+            case .otherEvent: resume(tid)
+            case .signal(let sig):
                 if !thread.sawFirstStop && sig == SIGSTOP { thread.sawFirstStop = true; resume(tid); continue }
                 if sig == SIGTRAP, breakpointStop(thread) { continue }
                 resume(tid, signal: sig)
+            case .exited, .none: break
             }
             recorder.tickStatus(processes: table.processCount)
         }
@@ -146,162 +93,120 @@ public final class PtraceSupervisor {
     /// Resumes a thread; one between a seccomp stop and its syscall-exit stop (an exec or a signal came in
     /// between) keeps PTRACE_SYSCALL so the exit stop, and the result, are not lost.
     func resume(_ tid: Int32, signal: Int32 = 0) {
-        if let t = table.thread(tid), t.awaitingExit { _ = ct_ptrace_syscall(tid, signal) } else { _ = ct_ptrace_cont(tid, signal) }
+        if let t = table.thread(tid), t.awaitingExit { try? Tracee.toSyscallExit(tid, signal: signal) }
+        else { try? Tracee.cont(tid, signal: signal) }
     }
 
     /// The state of a thread, created on first sight (a new task's first stop may come before its parent's
-    /// fork/clone event).
+    /// fork/clone event). A new process inherits its parent's capability mode: ptrace sees every fork.
     func knownThread(_ tid: Int32) -> ThreadState {
         if let t = table.thread(tid) { return t }
-        let ids = ProcFS.tgidAndPPid(tid) ?? (tid, rootPid)
-        if table.process(ids.tgid) == nil { adoptProcess(pid: ids.tgid, ppid: ids.ppid) }
-        let t = table.addThread(tid: tid, pid: ids.tgid)
-        if ids.tgid != tid, let p = table.process(ids.tgid) {
-            recorder.processEvent(.thread, pid: ids.tgid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode)
+        let ids = ProcFS.tgidAndPPid(tid) ?? (tid, core.rootPid)
+        if table.process(ids.tgid) == nil {
+            core.addProcess(pid: ids.tgid, ppid: ids.ppid,
+                            inCapabilityMode: table.process(ids.ppid)?.capabilityMode ?? false)
         }
-        return t
+        return core.addThread(tid: tid, pid: ids.tgid)
     }
 
-    /// A new process: it inherits its parent's capability mode and, not yet in it, the parent's breakpoints
-    /// (fork copied the bytes).
-    func adoptProcess(pid: Int32, ppid: Int32) {
-        let p = table.addProcess(pid: pid, ppid: ppid)
-        if let parent = table.process(ppid) {
-            p.capabilityMode = parent.capabilityMode
-            p.exe = parent.exe
-            p.execed = parent.execed
-            if !p.capabilityMode {
-                p.breakpoints = parent.breakpoints
-                p.retiredBreakpoints = parent.retiredBreakpoints
-                p.scannedModules = parent.scannedModules
-            }
-        }
-        recorder.processEvent(.fork, pid: pid, tid: pid, ppid: ppid, capabilityMode: p.capabilityMode)
-    }
-
-    func newTask(parent: ThreadState) {
-        var msg: UInt = 0
-        guard ct_ptrace_geteventmsg(parent.tid, &msg) == 0 else { return }
-        _ = knownThread(Int32(truncatingIfNeeded: msg))
-    }
-
-    func threadExited(_ tid: Int32, status: Int32, errFd: Int32) {
-        let code: Int32 = ct_wifexited(status) != 0 ? ct_wexitstatus(status) : 128 + ct_wtermsig(status)
+    func threadExited(_ tid: Int32, status: WaitStatus) {
         if let t = table.thread(tid), let pending = t.pendingViolation {
             t.pendingViolation = nil
             recorder.write(pending)
         }
         let pid = table.thread(tid)?.pid ?? tid
         table.removeThread(tid)
-        if tid == pid, let p = table.process(pid) {
-            var sigName: String? = nil
-            if ct_wifsignaled(status) != 0 { sigName = Signals.name(ct_wtermsig(status)) }
-            recorder.processEvent(.exit, pid: pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode,
-                                  exitStatus: code, signal: sigName)
-            recorder.unwinderForget(pid: pid)
-            table.removeProcess(pid)
-            if pid == rootPid {
-                rootStatus = code
-                if !rootExeced { execFailure = readExecError(errFd) ?? ENOEXEC }
-            }
+        guard tid == pid, table.process(pid) != nil else { return }
+        core.processExited(pid, tid: tid, status: status)
+        if pid == core.rootPid {
+            rootStatus = status.programStatus
+            if !rootExeced { execFailed = readExecError() ?? ENOEXEC }
         }
     }
 
-    func readExecError(_ fd: Int32) -> Int32? {
-        guard fd >= 0 else { return nil }
+    func readExecError() -> Int32? {
+        guard errFd >= 0 else { return nil }
         var e: Int32 = 0
-        let n = Glibc.read(fd, &e, 4)
+        let n = Glibc.read(errFd, &e, 4)
         return n == 4 ? e : nil
     }
 
     /// SIGINT/SIGTERM/SIGHUP: kill every traced process (a program left with a tracing filter and no tracer
-    /// would get ENOSYS from every trapped call), then drain their exits; the summary is written by `run`.
+    /// would get ENOSYS from every trapped call), then drain their exits; the core writes the summary.
     func interrupt() {
-        interruptedBy = Int32(ct_interrupted())
+        core.interruptedBy = Int32(ct_interrupted())
         for pid in table.processes.keys { kill(pid, SIGKILL) }
     }
 
     // MARK: - exec
 
     func execStop(_ thread: ThreadState) {
-        var formerTid: UInt = 0
-        _ = ct_ptrace_geteventmsg(thread.tid, &formerTid)
-        let pid = thread.pid
-        let former = Int32(truncatingIfNeeded: formerTid)
-        if former != thread.tid, let old = table.thread(former) {
-            // exec from a non-leader thread: it took over the leader's tid.
-            if thread.pendingViolation == nil { thread.pendingViolation = old.pendingViolation }
-            thread.awaitingExit = thread.awaitingExit || old.awaitingExit
-            table.removeThread(former)
-        }
-        guard let p = table.process(pid) else { resume(thread.tid); return }
-        let exe = ProcFS.exe(pid)
-        p.exe = exe
-        p.breakpoints = [:]
-        p.retiredBreakpoints = []
-        p.scannedModules = []
-        let firstExec = !p.execed
-        p.execed = true
-        if pid == rootPid { rootExeced = true }
-        recorder.unwinderExeced(pid: pid)
-        recorder.processEvent(.exec, pid: pid, tid: thread.tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: exe)
-        if !p.capabilityMode {
-            switch options.trigger {
-            case .exec where firstExec && pid == rootPid:
-                enterCapabilityMode(p, tid: thread.tid)
-            case .main, .symbol:
-                Breakpoints.plantAtExec(self, p, tid: thread.tid)
-            default: break
-            }
+        let former = (try? Tracee.eventMessage(thread.tid)) ?? thread.tid
+        if former != thread.tid { table.execTookOver(former: former, by: thread) }
+        guard let p = table.process(thread.pid) else { resume(thread.tid); return }
+        if p.pid == core.rootPid { rootExeced = true }
+        core.resetBreakpoints(p)
+        let first = core.execed(p, tid: thread.tid)
+        if core.entersAtExec(p, firstExec: first) {
+            core.enterCapabilityMode(p, tid: thread.tid, stack: .stopped)
+        } else if !p.capabilityMode && core.usesBreakpoints {
+            core.breakpoints.plantAtExec(p, tid: thread.tid)
         }
         resume(thread.tid)
     }
 
-    // MARK: - entering capability mode
+    // MARK: - Triggers
 
     func enterCapabilityMode(_ p: ProcessState, tid: Int32) {
-        guard !p.capabilityMode else { return }
-        p.capabilityMode = true
-        Breakpoints.removeAll(self, p, tid: tid)
-        recorder.enter(pid: p.pid, tid: tid, trigger: options.trigger.description)
+        guard core.enterCapabilityMode(p, tid: tid, stack: .stopped) else { return }
+        core.breakpoints.removeAll(p, tid: tid)
+    }
+
+    /// A SIGTRAP stop: one of our breakpoints (handled, true), or a real SIGTRAP for the program (false).
+    func breakpointStop(_ thread: ThreadState) -> Bool {
+        guard let p = table.process(thread.pid) else { return false }
+        switch core.breakpoints.hit(p, tid: thread.tid) {
+        case .notOurs: return false
+        case .handled: break
+        case .fired: enterCapabilityMode(p, tid: thread.tid)
+        }
+        resume(thread.tid)
+        return true
     }
 
     // MARK: - seccomp stops
 
     func seccompStop(_ thread: ThreadState) {
-        var info = ct_syscall_info()
-        guard ct_ptrace_syscall_info(thread.tid, &info) == 0, info.op == 3 else { resume(thread.tid); return }
-        let tag = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
-        var nr = Int(info.nr)
-        let abi: ABI
-        if info.arch == FilterBuilder.archI386 { abi = .i386 }
-        else if nr & FilterBuilder.x32Bit != 0 { abi = .x32; nr &= ~FilterBuilder.x32Bit }
-        else { abi = .x86_64 }
+        guard let info = try? Tracee.syscallInfo(thread.tid), info.op == 3,
+              let p = table.process(thread.pid) else { resume(thread.tid); return }
         let args = withUnsafeBytes(of: info.args) { Array($0.bindMemory(to: UInt64.self)) }
-        let syscall = Catalog.shared.syscall(abi: abi, nr: nr)
-        guard let p = table.process(thread.pid) else { resume(thread.tid); return }
+        guard let stop = SyscallStop(auditArch: info.arch, rawNumber: Int(info.nr), args: args) else {
+            resume(thread.tid)
+            return
+        }
+        let tag = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
+        let name = stop.name
         var wantExit = false
 
-        if tag.contains(.lifecycle), let name = syscall?.name { keepChildrenTraced(thread, name: name, args: args) }
-        if let name = syscall?.name, Self.cwdChangers.contains(name) {
+        if tag.contains(.lifecycle), let name { keepChildrenTraced(thread, name: name, args: args) }
+        if let name, Self.cwdChangers.contains(name) {
             // The directory may change: forget it now, and again when the call has returned.
             forgetCurrentDirectory(p)
             thread.forgetCwdAtExit = true
             wantExit = true
         }
 
-        if tag.contains(.trigger), !p.capabilityMode, let name = syscall?.name, options.trigger.matches(syscall: name, args: args) {
+        if tag.contains(.trigger), !p.capabilityMode, let name, options.trigger.matches(syscall: name, args: args) {
             thread.pendingTrigger = true
             wantExit = true
         }
 
         if tag.contains(.policy), p.capabilityMode {
-            let call = Decoder.decode(abi: abi, nr: nr, syscall: syscall, args: args, pid: p.pid, tid: thread.tid,
-                                      table: table)
-            let verdict = Classifier.classify(call)
-            if case .violation(let ns, let rule) = verdict {
+            let call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
+                                      sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
+            if case .violation(let ns, let rule) = Classifier.classify(call) {
                 var draft = recorder.draft(call, namespace: ns, rule: rule, cwd: { self.currentDirectory(thread) })
-                if draft.event.action == .allowed && enforce {
+                if draft.event.action == .allowed && core.enforce {
                     draft.event.action = .denied
                     draft.event.errno = options.denyErrnoName
                     deny(thread.tid, errno: options.denyErrno)
@@ -311,19 +216,19 @@ public final class PtraceSupervisor {
                 }
                 thread.pendingViolation = draft
                 wantExit = true
-            } else if enforce {
-                Enforcement.confine(call, tid: thread.tid)
+            } else if core.enforce {
+                PtraceEnforcement.confine(call, tid: thread.tid)
             }
         }
 
-        if tag.contains(.rights), p.capabilityMode, let rights, let name = syscall?.name,
+        if tag.contains(.rights), p.capabilityMode, let rights, let name,
            rights.seccompStop(thread, p, name: name, args: args) {
             wantExit = true
         }
 
         if wantExit {
             thread.awaitingExit = true
-            _ = ct_ptrace_syscall(thread.tid, 0)
+            try? Tracee.toSyscallExit(thread.tid)
         } else {
             resume(thread.tid)
         }
@@ -335,11 +240,11 @@ public final class PtraceSupervisor {
             thread.forgetCwdAtExit = false
             forgetCurrentDirectory(p)
         }
-        var info = ct_syscall_info()
-        let ok = ct_ptrace_syscall_info(thread.tid, &info) == 0 && info.op == 2
+        let info = try? Tracee.syscallInfo(thread.tid)
+        let ok = info?.op == 2
         if var pending = thread.pendingViolation {
             thread.pendingViolation = nil
-            if ok {
+            if ok, let info {
                 if info.is_error != 0 { pending.event.errno = Errno.name(Int32(-info.rval)) ?? "E\(-info.rval)" }
                 else { pending.event.result = info.rval }
             }
@@ -349,14 +254,12 @@ public final class PtraceSupervisor {
             thread.pendingTrigger = false
             // sandbox: only a sandboxing step that succeeded; syscall:NAME: any completed call.
             let counts: Bool
-            if case .sandbox = options.trigger { counts = ok && info.is_error == 0 } else { counts = ok }
-            if counts, let p = table.process(thread.pid), !p.capabilityMode {
-                enterCapabilityMode(p, tid: thread.tid)
-            }
+            if case .sandbox = options.trigger { counts = ok && info?.is_error == 0 } else { counts = ok }
+            if counts, let p = table.process(thread.pid) { enterCapabilityMode(p, tid: thread.tid) }
         }
         if let pending = thread.pendingFDOp {
             thread.pendingFDOp = nil
-            if ok, let rights, let p = table.process(thread.pid) {
+            if ok, let info, let rights, let p = table.process(thread.pid) {
                 rights.exitStop(thread, p, pending, result: info.rval, isError: info.is_error != 0)
             }
         }
@@ -381,76 +284,26 @@ public final class PtraceSupervisor {
 
     /// Makes the call fail with `errno` without running it: orig_rax = -1 skips it, rax is its return value.
     func deny(_ tid: Int32, errno e: Int32) {
-        var regs = user_regs_struct()
-        guard ct_ptrace_getregs(tid, &regs) == 0 else { return }
+        let t = Tracee()
+        guard var regs = try? t.registers(tid) else { return }
         regs.orig_rax = UInt64(bitPattern: -1)
         regs.rax = UInt64(bitPattern: Int64(-e))
-        _ = ct_ptrace_setregs(tid, &regs)
+        try? t.setRegisters(tid, regs)
     }
 
     /// clone(CLONE_UNTRACED) would create a child outside captrace whose trapped calls fail with ENOSYS:
     /// strip the flag (in the register for clone, in struct clone_args for clone3).
     func keepChildrenTraced(_ thread: ThreadState, name: String, args: [UInt64]) {
         if name == "clone", args[0] & FilterBuilder.cloneUntraced != 0 {
-            var regs = user_regs_struct()
-            guard ct_ptrace_getregs(thread.tid, &regs) == 0 else { return }
+            let t = Tracee()
+            guard var regs = try? t.registers(thread.tid) else { return }
             regs.rdi &= ~FilterBuilder.cloneUntraced
-            _ = ct_ptrace_setregs(thread.tid, &regs)
+            try? t.setRegisters(thread.tid, regs)
         } else if name == "clone3", args[0] != 0 {
             var flags: UInt64 = 0
             guard ct_read_mem(thread.pid, UInt(args[0]), &flags, 8) == 8, flags & FilterBuilder.cloneUntraced != 0 else { return }
             flags &= ~FilterBuilder.cloneUntraced
             _ = ct_write_mem(thread.pid, UInt(args[0]), &flags, 8)
         }
-    }
-}
-
-/// Runs `body` with a NULL-terminated C string array.
-func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    ptrs.append(nil)
-    defer { for p in ptrs { free(p) } }
-    return ptrs.withUnsafeBufferPointer { body($0.baseAddress!) }
-}
-
-enum ProgramPath {
-    /// Finds the program like execvp would: a name with a slash is used as is, otherwise PATH is searched.
-    static func resolve(_ name: String) throws(SupervisorError) -> String {
-        if name.isEmpty { throw SupervisorError("no program given", status: 127) }
-        if name.contains("/") {
-            guard access(name, F_OK) == 0 else { throw SupervisorError("cannot execute \(name): no such file", status: 127) }
-            return name
-        }
-        let path = String(cString: getenv("PATH") ?? strdup("/usr/local/bin:/usr/bin:/bin"))
-        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
-            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
-            var st = stat()
-            if stat(candidate, &st) == 0, st.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
-        }
-        throw SupervisorError("cannot execute \(name): not found in PATH", status: 127)
-    }
-
-    static func environment() -> [String] {
-        var out: [String] = []
-        var p = environ
-        while let s = p.pointee { out.append(String(cString: s)); p += 1 }
-        return out
-    }
-}
-
-/// Cross-CPU wake-ups dominate a round trip on this kind of VM (about 55 µs against 11.5 µs when supervisor and
-/// program share a CPU: an idle virtual CPU halts, and waking it costs the hypervisor). The supervisor pins its
-/// tracer thread (ptrace) or its notification workers (notify) to the CPU it started on.
-/// - ptrace: the program inherits that pin (`ct_child_prepare`), because pinning captrace alone left most of the
-///   cost in place (100000 stops: ~2.9 s against ~1.6 s with the program on the same CPU). The price: the
-///   program and its children run on one CPU, and sched_getaffinity (nproc) shows that one CPU.
-/// - notify: the program gets captrace's original affinity back; synchronous wake-up already hands the CPU
-///   over without it.
-/// `CAPTRACE_NO_PIN=1` turns pinning off (the program then runs exactly where it would without captrace).
-enum CPUAffinity {
-    static func pinTracer() {
-        if let v = getenv("CAPTRACE_NO_PIN"), String(cString: v) == "1" { return }
-        let cpu = ct_current_cpu()
-        if cpu >= 0 { _ = ct_pin_self_to_cpu(cpu) }
     }
 }

@@ -112,13 +112,6 @@ final class Recorder {
     }
     private func forgetSites(_ pid: Int32) { siteCache[pid] = nil }
 
-    func enter(pid: Int32, tid: Int32, trigger: String) {
-        let fds = ProcFS.descriptors(pid).map {
-            FDInfo(fd: $0.fd, kind: $0.kind, path: $0.path, flags: OpenFlags.describe($0.flags))
-        }
-        emit(.enter(EnterEvent(pid: pid, tid: tid, trigger: trigger, tNs: now(), stack: stack(pid: pid, tid: tid), fds: fds)))
-    }
-
     /// Builds a violation event while its thread is stopped (the stack is walked here).
     /// `pcSp`: for a thread that is not ptrace-stopped (notify backend), the registers to unwind from.
     /// `cwd`: the caller's current directory if the backend knows it without reading /proc.
