@@ -53,6 +53,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var unconfined: [String: Int] = [:]
     var watchList: [(pid: Int32, pidfd: Int32)] = []
     var rootExit: (status: Int32, signal: String?)?
+    /// Processes that ended whose status the keeper may still report (it reaps orphans).
+    var exitsOwed: Set<Int32> = []
+    /// Statuses the keeper reported before the process's pidfd said it ended.
+    var reapedByKeeper: [Int32: WaitStatus] = [:]
 
     // Set once at launch.
     var launch = ct_notify_launch()
@@ -213,15 +217,27 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             var base = 1
             if infoOpen {
                 if rev[1] != 0 {
-                    var st: Int32 = 0
-                    let got = Glibc.read(launch.info_fd, &st, 4)
-                    if got == 4 { rootExited(status: WaitStatus(st)) } else { infoOpen = false }
+                    var rec: (pid: Int32, status: Int32) = (0, 0)
+                    let got = withUnsafeMutableBytes(of: &rec) { Glibc.read(launch.info_fd, $0.baseAddress, 8) }
+                    if got == 8 { keeperReaped(rec.pid, status: WaitStatus(rec.status)) } else { infoOpen = false }
                 }
                 base = 2
             }
             for (i, w) in watched.enumerated() where rev[base + i] != 0 { processExited(w.pid, pidfd: w.pidfd) }
             if stopping.isSet && !infoOpen { break }
             if stopping.isSet && n == 0 { break }
+        }
+    }
+
+    /// The keeper reaped `pid` (the program, or an orphan of it: its status is known nowhere else).
+    func keeperReaped(_ pid: Int32, status: WaitStatus) {
+        if pid == rootPid { rootExited(status: status); return }
+        lock.locked {
+            if exitsOwed.remove(pid) != nil {
+                core.processExited(pid, tid: pid, status: status)
+            } else if core.table.process(pid) != nil {
+                reapedByKeeper[pid] = status
+            }
         }
     }
 
@@ -242,11 +258,15 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         lock.locked {
             watchList.removeAll { $0.pid == pid }
             guard pid != rootPid, core.table.process(pid) != nil else { return }
-            // The wait status of a zombie is still in /proc/PID/stat (field 52) until its parent reaps it.
-            let status = NotifyProcFS.exitCode(pid).map(WaitStatus.init)
+            // The wait status of a zombie is still in /proc/PID/stat (field 52) until its parent reaps it; an
+            // orphan's comes from the keeper, perhaps later: its exit event waits for it (until the end).
             finishPendingEntry(pid)
-            core.processExited(pid, tid: pid, status: status)
             forget(pid)
+            if let status = NotifyProcFS.exitCode(pid).map(WaitStatus.init) ?? reapedByKeeper.removeValue(forKey: pid) {
+                core.processExited(pid, tid: pid, status: status)
+            } else {
+                exitsOwed.insert(pid)
+            }
         }
     }
 
