@@ -180,7 +180,7 @@ public final class NotifySupervisor: @unchecked Sendable {
                     + "(\(list)); --backend ptrace enforces them precisely")
             }
             return RunResult(programStatus: status, violations: recorder.violationCount,
-                             countedViolations: recorder.countedViolations, interruptedBy: interruptedBy,
+                             interruptedBy: interruptedBy,
                          entered: recorder.enterCount, traceWriteError: recorder.writeError)
         }
     }

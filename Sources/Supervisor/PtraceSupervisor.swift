@@ -83,7 +83,7 @@ public final class PtraceSupervisor {
         let status = rootStatus ?? 125
         recorder.finish(exitStatus: status, processes: table.processCount, interrupted: interruptedBy != 0)
         return RunResult(programStatus: status, violations: recorder.violationCount,
-                         countedViolations: recorder.countedViolations, interruptedBy: interruptedBy,
+                         interruptedBy: interruptedBy,
                          entered: recorder.enterCount, traceWriteError: recorder.writeError)
     }
 
