@@ -3,7 +3,7 @@
 //
 // Dependencies point one way (each module lists what it imports below):
 //   SyscallCatalog <- TraceModel <- CapabilityPolicy, Baselines
-//   Baselines <- Diagnosis <- Reports, Suggestions            (analysis: a pure function of a trace)
+//   Baselines <- Diagnosis <- Reports; Diagnosis, CapabilityPolicy <- Suggestions   (analysis of a trace)
 //   TraceModel <- Unwinding; CapabilityPolicy, Baselines, Unwinding <- Supervisor (records; touches processes)
 //   Supervisor, Reports, Suggestions <- captrace (CLI wiring)
 // Supervisor imports no analysis module (Diagnosis, Reports, Suggestions): the recorder records, analysis
@@ -30,9 +30,9 @@ let package = Package(
         // Pure: the baseline allowlist (`--allow`: model, parser, the one verdict) and the one glob dialect.
         .target(name: "Baselines", dependencies: ["TraceModel", "SyscallCatalog"]),
         // Pure: analysis of a trace: sites with their hints and culprits, the knowledge base, descriptor rights.
-        .target(name: "Diagnosis", dependencies: ["TraceModel", "SyscallCatalog", "Baselines"]),
+        .target(name: "Diagnosis", dependencies: ["TraceModel", "Baselines"]),
         // Pure: report writers (text, json, sarif, folded, html) and the CI gate's verdict over a recorded trace.
-        .target(name: "Reports", dependencies: ["TraceModel", "Diagnosis", "SyscallCatalog", "CapabilityPolicy"]),
+        .target(name: "Reports", dependencies: ["TraceModel", "Diagnosis"]),
         // Pure: plan, OCI, systemd, libseccomp, allowlist renderers over a recorded trace.
         .target(name: "Suggestions", dependencies: ["TraceModel", "Diagnosis", "Baselines", "SyscallCatalog",
                                                     "CapabilityPolicy"]),

@@ -1,6 +1,5 @@
 import CTraceShims
 import CapabilityPolicy
-import Diagnosis
 import Glibc
 import SyscallCatalog
 import TraceModel
