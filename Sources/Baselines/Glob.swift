@@ -26,10 +26,12 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     let tokens: [Token]
     /// The pattern as written.
     public let pattern: String
-    /// The pattern has no wildcard: matching is byte equality with these bytes.
+    /// The pattern has no wildcard: matching is equality with this text (and these bytes).
     let literal: [UInt8]?
+    let literalText: String?
     /// The literal bytes every match starts with (checked before the general matcher runs).
     let prefix: [UInt8]
+    let hasPID: Bool
 
     public init(_ pattern: String) throws(GlobError) {
         var t: [Token] = []
@@ -76,7 +78,9 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         var lead: [UInt8] = []
         for case .byte(let b) in t.prefix(while: { if case .byte = $0 { true } else { false } }) { lead.append(b) }
         prefix = lead
+        hasPID = t.contains(.pid)
         literal = lead.count == t.count ? lead : nil
+        literalText = literal.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// A pattern matching exactly `text` (its special characters escaped).
@@ -102,7 +106,7 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the whole of `text` matches; `pid` is what `{pid}` stands for.
     public func matches(_ text: String, pid: Int32? = nil) -> Bool {
-        if let literal { return text.utf8.elementsEqual(literal) }
+        if let literalText { return text == literalText }
         return matches(bytes: Array(text.utf8), pid: pid)
     }
 
@@ -110,7 +114,7 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     public func matches(bytes t: [UInt8], pid: Int32? = nil) -> Bool {
         if let literal { return t == literal }
         guard t.count >= prefix.count, t.prefix(prefix.count).elementsEqual(prefix) else { return false }
-        let digits = pid.map { Array(String($0).utf8) }
+        let digits = hasPID ? pid.map { Array(String($0).utf8) } : nil
         let p = tokens
         let slash = UInt8(ascii: "/")
         let cells = (p.count + 1) * (t.count + 1)

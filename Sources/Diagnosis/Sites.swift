@@ -88,6 +88,7 @@ public struct Culprit: Sendable {
     public let library: String?
     /// Index of the program's own frame in the stack, if any frame is in the program's executable.
     public let programFrameIndex: Int?
+    public let programFrame: Frame?
     /// The program as the trace names it for the calling process (exec'd path, else argv[0]).
     public let program: String?
     public let hasStack: Bool
@@ -99,8 +100,6 @@ public struct Culprit: Sendable {
         programFrame = programFrameIndex.map { stack[$0] }
         library = hint?.caller ?? stack.first?.module.map(PathText.basename)
     }
-
-    public let programFrame: Frame?
 
     /// Whether the frame runs code of the program's executable (same path, or same basename).
     public func isInProgram(_ f: Frame) -> Bool { Culprit.isInProgram(f, program) }

@@ -90,12 +90,6 @@ extension Culprit {
     }
 }
 
-func unique<T: Hashable>(_ xs: [T]) -> [T] {
-    var seen = Set<T>(), out: [T] = []
-    for x in xs where seen.insert(x).inserted { out.append(x) }
-    return out
-}
-
 func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
 /// `symbol` if known, else `module+0xoffset`, else the pc.
