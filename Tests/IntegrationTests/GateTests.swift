@@ -47,5 +47,14 @@ struct GateTests {
         #expect(added.stderr.contains("not in the baseline") && added.stderr.contains("mark-b")
                     && added.stderr.contains("gate!added"), "stderr names the new site:\n\(added.stderr)")
         #expect(!added.stderr.contains("mark-a"), "only the new site is named:\n\(added.stderr)")
+
+        // Enforce mode: the baseline decides during the run, so the recorder writes its verdict (same function).
+        let enforced = try Harness.run([bin, "new"], backend: backend, options: gated + ["--mode", "enforce"], in: w)
+        #expect(enforced.status == 3, "\(enforced.digest)")
+        #expect(!enforced.mark("a").isEmpty && enforced.mark("a").allSatisfy { $0.action == .allowedByBaseline },
+                "\(enforced.digest)")
+        #expect(enforced.mark("b").map(\.action) == [.denied], "\(enforced.digest)")
+        #expect(judged(enforced).map(\.action) == enforced.violations.map(\.action), "analysis agrees with the run")
+        #expect(enforced.stderr.contains("mark-b") && !enforced.stderr.contains("mark-a"), "\(enforced.stderr)")
     }
 }
