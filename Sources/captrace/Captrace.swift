@@ -61,25 +61,6 @@ func emit(_ text: String, to path: String?) throws {
     }
 }
 
-/// What the CI gate failed on: the sites not covered by the baseline, one line each (always, even with -q).
-func reportNewSites(_ trace: Trace?, count: Int) {
-    var seen = Set<String>()
-    let fresh = (trace?.violations ?? []).filter { $0.action != .allowedByBaseline && seen.insert($0.site).inserted }
-    warn("\(count) violation(s) at \(fresh.count) site(s) not in the baseline:")
-    for v in fresh.prefix(10) {
-        // The program's own frames (outside shared libraries), innermost first; else the innermost frame.
-        func name(_ f: Frame) -> String {
-            let module = (f.module ?? "?").split(separator: "/").last.map(String.init) ?? "?"
-            return module + (f.symbol.map { "!" + $0 } ?? "+0x" + String(f.offset ?? f.pc, radix: 16))
-        }
-        let own = v.stack.filter { !($0.module ?? ".so").contains(".so") }.prefix(3)
-        let frames = own.isEmpty ? Array(v.stack.prefix(1)) : Array(own)
-        let at = frames.isEmpty ? "" : " at " + frames.map(name).joined(separator: " < ")
-        warn("  new site \(v.site): \(v.syscall) \(v.namespace.rawValue)/\(v.rule.rawValue) \(v.path ?? v.address ?? "")\(at)")
-    }
-    if fresh.count > 10 { warn("  ... and \(fresh.count - 10) more (captrace report shows them all)") }
-}
-
 @main
 struct Captrace: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -200,9 +181,8 @@ struct Run: ParsableCommand {
             }
             o.quiet = quiet
             let result = try supervise(o)
-            // Read the trace back only for what needs it: the report, or naming the sites the gate failed on.
-            let gateFailed = failOnViolation && result.countedViolations > 0
-            let trace = (quiet && !gateFailed) ? nil
+            // Read the trace back only for what needs it: the report, or the gate (judged from the trace).
+            let trace = (quiet && !failOnViolation) ? nil
                 : try? TraceReader.parse(String(decoding: (try? FileIO.read(output).get()) ?? [], as: UTF8.self))
             if !quiet, let trace {
                 let color = isatty(2) != 0 && getenv("NO_COLOR") == nil
@@ -214,9 +194,13 @@ struct Run: ParsableCommand {
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
             // The trace is incomplete (the error was said when it happened): captrace itself failed.
             if result.traceWriteError != nil { return 125 }
-            if gateFailed {
-                reportNewSites(trace, count: result.countedViolations)
-                return Status.violations
+            if failOnViolation {
+                guard let trace else { throw fail("cannot read back \(output) to judge --fail-on-violation", status: 125) }
+                let gate = GateVerdict(trace)
+                if gate.violations > 0 {
+                    for line in gate.lines { warn(line) }
+                    return Status.violations
+                }
             }
             return result.programStatus
         }

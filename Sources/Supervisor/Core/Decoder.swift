@@ -208,37 +208,12 @@ struct Decoder {
     /// Joins a relative path with its directory (the dirfd's path, or the cwd for AT_FDCWD and non-at calls)
     /// and normalises it lexically.
     static func absolutePath(_ p: String, dirfd: Int32?, pid: Int32, cwd: () -> String?) -> String {
-        if p.hasPrefix("/") { return normalize(p) }
+        if p.hasPrefix("/") { return PathText.normalize(p) }
         let base: String?
         if let fd = dirfd, fd != atFDCWD { base = ProcFS.fdPath(pid, fd) } else { base = cwd() }
         guard let b = base, b.hasPrefix("/") else { return p }
         if p.isEmpty || p == "." { return b }
-        return normalize(b + "/" + p)
-    }
-
-    static func normalize(_ p: String) -> String {
-        // Fast path (most paths): absolute, no "//", no "." or ".." component, no trailing "/".
-        var clean = p.utf8.first == UInt8(ascii: "/")
-        if clean {
-            var prev: UInt8 = 0, prev2: UInt8 = 0, prev3: UInt8 = 0
-            for b in p.utf8 {
-                if b == UInt8(ascii: "/") {
-                    if prev == UInt8(ascii: "/") || (prev == UInt8(ascii: ".") && (prev2 == UInt8(ascii: "/")
-                        || (prev2 == UInt8(ascii: ".") && prev3 == UInt8(ascii: "/")))) { clean = false; break }
-                }
-                prev3 = prev2; prev2 = prev; prev = b
-            }
-            if prev == UInt8(ascii: "/") && p.utf8.count > 1 { clean = false }
-            if prev == UInt8(ascii: ".") && (prev2 == UInt8(ascii: "/") || (prev2 == UInt8(ascii: ".") && prev3 == UInt8(ascii: "/"))) { clean = false }
-        }
-        if clean { return p }
-        var parts: [Substring] = []
-        for c in p.split(separator: "/", omittingEmptySubsequences: true) {
-            if c == "." { continue }
-            if c == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(c)
-        }
-        return "/" + parts.joined(separator: "/")
+        return PathText.normalize(b + "/" + p)
     }
 
     /// "127.0.0.1:53", "[::1]:53", "unix:/path", "unix:@name", "netlink:PID", "family N".

@@ -98,7 +98,7 @@ final class SupervisorCore {
         recorder.finish(exitStatus: status, processes: table.processCount, interrupted: interruptedBy != 0)
         transport.warnings()
         return RunResult(programStatus: status, violations: recorder.violationCount,
-                         countedViolations: recorder.countedViolations, interruptedBy: interruptedBy,
+                         interruptedBy: interruptedBy,
                          entered: recorder.enterCount, traceWriteError: recorder.writeError)
     }
 
