@@ -60,6 +60,12 @@ struct TraceFacts {
 
     var trigger: String { trace.header?.trigger ?? "?" }
 
+    /// Said first by every suggestion from a run in which no process reached the trigger: nothing was judged.
+    var neverEnteredNote: String? {
+        guard trace.enters.isEmpty else { return nil }
+        return "Capability mode never began: no process reached \(trigger), so nothing was judged and this suggestion rests on no observation of the program in capability mode. Check the trigger (--enter-at) and run again."
+    }
+
     /// The innermost frame in the program's own executable; failing that, the innermost frame outside the
     /// system library directories; nil when neither exists.
     func ownFrame(_ stack: [Frame]) -> Frame? {
