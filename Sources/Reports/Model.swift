@@ -86,7 +86,8 @@ struct ReportModel {
         let from = (enters.map(\.tNs).min() ?? t0) - t0
         var to = from
         if let last = lastEventNs, last >= t0 { to = max(to, last - t0) }
-        if let s = summary { to = max(to, UInt64(max(0, s.durationMs)) * 1_000_000) }
+        // The summary's duration counts from the recording's start (t_ns 0), t0 from the first event.
+        if let s = summary, UInt64(max(0, s.durationMs)) * 1_000_000 > t0 { to = max(to, UInt64(s.durationMs) * 1_000_000 - t0) }
         return (from, to)
     }
 

@@ -40,6 +40,6 @@ public func renderRunSummary(_ trace: Trace, maxSites: Int = 5) -> String {
         out += "\n"
     }
     if m.sites.count > maxSites { out += "  … and \(plural(m.sites.count - maxSites, "more site"))\n" }
-    for w in m.warnings { out += "  warning: \(w)\n" }
+    for w in trace.warnings { out += "  warning: \(w)\n" }
     return out
 }
