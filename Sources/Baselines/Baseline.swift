@@ -168,6 +168,12 @@ public struct Baseline: Sendable {
         if let s = e.syscall, !s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
             throw BaselineError(line: n, reason: "'\(s)' is not a syscall name")
         }
+        // A name the catalog does not know would never match (a typo makes the gate fail later, far from its
+        // cause). `syscall_N` is how a trace names a number without a row.
+        if let s = e.syscall, Catalog.shared.syscall(named: s) == nil,
+           !(s.hasPrefix("syscall_") && Int(s.dropFirst("syscall_".count)) != nil) {
+            throw BaselineError(line: n, reason: "unknown syscall '\(s)'")
+        }
         let kind = tokens[1]
         if kind != "*" {
             let parts = kind.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)

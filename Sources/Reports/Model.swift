@@ -14,10 +14,12 @@ struct ReportModel {
     let t0: UInt64
     /// Every pid that appears, in order of appearance, with its program (exec'd path).
     let processes: [(pid: Int32, program: String?)]
+    /// The latest timestamp of any event.
+    let lastEventNs: UInt64?
 
     init(_ trace: Trace) {
         header = trace.header
-        warnings = trace.warnings
+        warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger)] : [])
         summary = trace.summary
         let analysis = SiteAnalysis(trace)
         sites = analysis.sites
@@ -25,16 +27,33 @@ struct ReportModel {
         processes = analysis.processes
         var enters: [EnterEvent] = []
         var t0 = UInt64.max
+        var last: UInt64?
+        func saw(_ t: UInt64) { last = max(last ?? t, t) }
         for e in trace.events {
             switch e {
-            case .process(let p): t0 = min(t0, p.tNs)
-            case .enter(let en): t0 = min(t0, en.tNs); enters.append(en)
-            case .violation(let v): t0 = min(t0, v.tNs)
+            case .process(let p): t0 = min(t0, p.tNs); saw(p.tNs)
+            case .enter(let en): t0 = min(t0, en.tNs); saw(en.tNs); enters.append(en)
+            case .violation(let v): t0 = min(t0, v.tNs); saw(v.tNs)
             case .header, .fdop, .summary: break
             }
         }
         self.enters = enters
         self.t0 = t0 == .max ? 0 : t0
+        self.lastEventNs = last
+    }
+
+    /// No process reached the trigger: nothing was judged (said by every format, instead of zero totals).
+    var neverEntered: Bool { enters.isEmpty }
+
+    /// The span the timeline shows: from the first entry into capability mode (the trace's start when there is
+    /// none) to the end of the run (the last event, or the summary's duration), relative to `t0`, in ns.
+    var timelineSpan: (from: UInt64, to: UInt64) {
+        let from = (enters.map(\.tNs).min() ?? t0) - t0
+        var to = from
+        if let last = lastEventNs, last >= t0 { to = max(to, last - t0) }
+        // The summary's duration counts from the recording's start (t_ns 0), t0 from the first event.
+        if let s = summary, UInt64(max(0, s.durationMs)) * 1_000_000 > t0 { to = max(to, UInt64(s.durationMs) * 1_000_000 - t0) }
+        return (from, to)
     }
 
     var violatingPids: [Int32] {
@@ -174,4 +193,33 @@ func formatSeconds(_ ns: UInt64) -> String {
 
 func plural(_ n: Int, _ word: String, _ many: String? = nil) -> String {
     "\(n) " + (n == 1 ? word : (many ?? word + "s"))
+}
+
+/// What every report says of a run in which no process reached the trigger.
+func neverEnteredNote(_ trigger: String?) -> String {
+    "capability mode never began (no process reached \(trigger ?? "the trigger")), so nothing was judged"
+}
+
+/// At most `limit` items, then "… and N more" (N counted in `unit`, e.g. "pids").
+func capped(_ items: [String], limit: Int, unit: String = "") -> (shown: [String], rest: String?) {
+    guard items.count > limit else { return (items, nil) }
+    return (Array(items.prefix(limit)), "… and \(items.count - limit) more" + (unit.isEmpty ? "" : " " + unit))
+}
+
+/// A list on one line, capped: "1,2,3 … and 38 more".
+func cappedList(_ items: [String], limit: Int, separator: String = ", ", unit: String = "") -> String {
+    let c = capped(items, limit: limit, unit: unit)
+    return c.shown.joined(separator: separator) + (c.rest.map { " " + $0 } ?? "")
+}
+
+/// How many items a capped list in a report shows.
+enum ListLimit {
+    /// Pids in a site's header.
+    static let pids = 8
+    /// Paths or addresses of a site.
+    static let targets = 8
+    /// Runs of sequence numbers ("1-3, 7") in a site's `seq` line.
+    static let seqRuns = 12
+    /// Descriptors held at entry.
+    static let fds = 64
 }

@@ -16,6 +16,7 @@ func renderAllowlist(_ facts: TraceFacts) -> String {
         # {pid} the violating pid, \\ escapes.
 
         """
+    if let n = facts.neverEnteredNote { out += "# " + n + "\n" }
     if facts.sites.isEmpty { out += "# The trace has no violations: this baseline allows nothing.\n" }
     for group in facts.sites {
         let v = group.first

@@ -196,6 +196,7 @@ struct PlanBuilder {
     func finish() -> String {
         let s = facts.sites.count, n = facts.violations.count
         var out = "Capsicum plan for: \(facts.commandLine)\n"
+        if let n = facts.neverEnteredNote { return out + n + "\n" }
         out += "Capability mode begins at \(facts.trigger). \(n) violation\(n == 1 ? "" : "s") at \(s) site\(s == 1 ? "" : "s")"
         out += s == 0 ? ": nothing to change.\n\n" : "; one item per site, in order of first occurrence.\n\n"
         out += items

@@ -34,6 +34,13 @@ struct TraceFacts {
     }
 
     var trigger: String { trace.header?.trigger ?? "?" }
+
+    /// Said first by every suggestion from a run in which no process reached the trigger: nothing was judged.
+    var neverEnteredNote: String? {
+        guard trace.enters.isEmpty else { return nil }
+        return "Capability mode never began: no process reached \(trigger), so nothing was judged and this suggestion rests on no observation of the program in capability mode. Check the trigger (--enter-at) and run again."
+    }
+
 }
 
 /// The last path component (`PathText.basename`).

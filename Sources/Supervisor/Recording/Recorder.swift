@@ -28,10 +28,8 @@ final class Recorder {
     /// How many processes reached the trigger (enter events written).
     var enterCount = 0
     var writeError: String?
-    // live status line
-    let liveStatus: Bool
-    var lastStatusNs: UInt64 = 0
-    var statusShown = false
+    /// The live status line (a terminal only, never with -q).
+    var statusLine: StatusLine?
 
     init(options: RunOptions) throws(SupervisorError) {
         self.options = options
@@ -54,7 +52,7 @@ final class Recorder {
         gmtime_r(&now, &tm)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
         started = "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
-        liveStatus = !options.quiet && ct_stderr_is_tty() != 0
+        statusLine = options.quiet ? nil : StatusLine()
     }
 
     /// A recorder dropped on an error path still writes what it queued.
@@ -170,22 +168,11 @@ final class Recorder {
         }
     }
 
-    // MARK: live status (a terminal only, never with -q)
+    // MARK: live status (StatusLine)
 
     func tickStatus(processes: Int) {
-        guard liveStatus else { return }
-        let t = now()
-        guard t &- lastStatusNs > 200_000_000, t > 500_000_000 else { return }
-        lastStatusNs = t
-        let ns = Namespace.allCases.compactMap { n in perNamespace[n].map { "\(n.rawValue) \($0)" } }
-        let tenths = t / 100_000_000
-        let line = "captrace: \(tenths / 10).\(tenths % 10)s  \(processes) processes  \(violationCount) violations"
-            + (ns.isEmpty ? "" : "  (" + ns.joined(separator: ", ") + ")")
-        writeStderr("\r\u{1B}[K" + line)
-        statusShown = true
+        statusLine?.tick(elapsedNs: now(), processes: processes, violations: violationCount, perNamespace: perNamespace)
     }
 
-    func clearStatus() {
-        if statusShown { writeStderr("\r\u{1B}[K"); statusShown = false }
-    }
+    func clearStatus() { statusLine?.clear() }
 }
