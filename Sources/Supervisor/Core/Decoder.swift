@@ -220,6 +220,12 @@ struct Decoder {
     static func sockaddr(pid: Int32, addr: UInt64, len: Int) -> String? {
         guard addr != 0, len >= 2 else { return nil }
         guard let b = readBytes(pid: pid, addr: addr, count: min(len, 128)) else { return nil }
+        return sockaddr(bytes: b)
+    }
+
+    /// The same, from bytes already read (the notify backend checks a copy it then uses).
+    static func sockaddr(bytes b: [UInt8]) -> String? {
+        guard b.count >= 2 else { return nil }
         let family = Int32(UInt16(b[0]) | UInt16(b[1]) << 8)
         switch family {
         case AF_INET where b.count >= 8:

@@ -49,7 +49,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     // Guarded by `lock` (with the core's table and recorder).
     var extra: [Int32: NotifyProcess] = [:]
-    /// Allowed calls refused in enforce mode because they could not be confined (NotifyEnforcement), by name.
+    /// Approved calls refused in enforce mode because they could not be confined (NotifyEnforcement), by
+    /// "syscall: reason".
     var unconfined: [String: Int] = [:]
     var watchList: [(pid: Int32, pidfd: Int32)] = []
     var rootExit: (status: Int32, signal: String?)?
@@ -66,6 +67,15 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var wakeFd: Int32 = -1
     var execFailed: Int32?
     var workers: [pthread_t] = []
+
+    /// captrace's own "Uid:", "Gid:" and "Groups:" lines of /proc/self/status: a call is performed for a thread
+    /// only when its credentials are these (NotifyEnforcement).
+    let ownCredentials: [String: String] = {
+        let st = ProcFS.read("/proc/self/status") ?? ""
+        var out: [String: String] = [:]
+        for key in ["Uid:", "Gid:", "Groups:"] { out[key] = NotifyEnforcement.field(st, key) }
+        return out
+    }()
 
     /// The ptrace phase of the `main` and `symbol:NAME` triggers (main thread only).
     var tracer: NotifyTracer?
@@ -187,10 +197,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     func warnings() {
         guard !unconfined.isEmpty else { return }
         // Not violations, so not in the trace: say here that the program saw them fail.
-        let list = unconfined.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+        let list = unconfined.sorted { $0.key < $1.key }.map { "\($0.key) (x\($0.value))" }.joined(separator: "; ")
         printError("captrace: warning: enforce mode under --backend notify refused \(unconfined.values.reduce(0, +)) "
-            + "call(s) that capability mode allows but that could not be confined against a racing thread "
-            + "(\(list)); --backend ptrace enforces them precisely")
+            + "approved call(s) that captrace could neither perform for the program nor let run without a racing "
+            + "thread changing what was checked: \(list)")
     }
 
     /// SIGINT/SIGTERM/SIGHUP: the keeper kills the whole program once its pipe closes.
