@@ -12,7 +12,8 @@
  *   succeeded beneath box). Enforce mode must show escaped 0 and inside > 0 for every family.
  * sendmsg: sends a descriptor of box/sub/file with SCM_RIGHTS over a socketpair after entry (sendmsg, then
  *   sendmmsg with two messages), receives it and reads it: "sendmsg=ok sendmmsg=2 payload=... received=..."
- * fexecve: runs /bin/true (opened before entry) with fexecve(): "fexecve=ERRNO" if it returned.
+ * fexecve PROGRAM [threaded]: runs "PROGRAM exit" (opened before entry) with fexecve() after entry, with a
+ *   second thread alive with "threaded": "fexecve=ERRNO" and status 1 if it returned. "exit" returns 7.
  */
 #include "fixture.h"
 #include <pthread.h>
@@ -335,11 +336,23 @@ static void passing(void) {
     say("sendmsg_epipe", sendmsg(st[0], &m, MSG_NOSIGNAL));
 }
 
-static void do_fexecve(void) {
-    int fd = open("/bin/true", O_RDONLY | O_CLOEXEC);
+static void *sleeper(void *arg) {
+    (void)arg;
+    for (;;) pause();
+    return NULL;
+}
+
+/* fexecve PROGRAM [threaded]: PROGRAM opened before entry, run with fexecve() after it; with "threaded", a
+ * second thread exists at the time (the notify backend cannot confine the exec's path then). */
+static void do_fexecve(const char *program, int threaded) {
+    int fd = open(program, O_RDONLY | O_CLOEXEC);
     CHECK(fd >= 0);
+    if (threaded) {
+        pthread_t th;
+        CHECK(pthread_create(&th, NULL, sleeper, NULL) == 0);
+    }
     cap_enter();
-    char *argv[] = {"true", NULL};
+    char *argv[] = {"emulate", "exit", NULL};
     char *envp[] = {NULL};
     fflush(stdout);
     fexecve(fd, argv, envp);
@@ -349,7 +362,11 @@ static void do_fexecve(void) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *what = argc > 1 ? argv[1] : "families";
-    if (!strcmp(what, "fexecve")) { do_fexecve(); return 1; }
+    if (!strcmp(what, "exit")) return 7;  /* the program fexecve runs (a static build of this file) */
+    if (!strcmp(what, "fexecve")) {
+        do_fexecve(argc > 2 ? argv[2] : "/bin/true", argc > 3 && !strcmp(argv[3], "threaded"));
+        return 1;
+    }
     setup();
     if (!strcmp(what, "sendmsg")) { passing(); return 0; }
     cap_enter();

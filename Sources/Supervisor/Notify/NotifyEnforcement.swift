@@ -212,6 +212,14 @@ struct Job {
         case "utimensat": return try utimens()
         case "sendmsg", "sendmmsg": return try send()
         case "connect", "bind": return try connectOrBind()
+        case "execve", "execveat":
+            if call.path == .null {
+                // execveat(fd, NULL, ..., AT_EMPTY_PATH) (kernel >= 6.11): nothing in memory names the program.
+                s.lock.locked { s.noteExec(call.pid) }
+                return ct_notif_continue(s.listener, id) == 0 ? .continued : .withdrawn
+            }
+            throw CannotEmulate("an exec replaces the caller, so captrace cannot run it for the program, and the "
+                + "kernel reads its path (even fexecve's \"\") from memory a thread can rewrite after the check")
         default: throw CannotEmulate("not performed by captrace")
         }
     }

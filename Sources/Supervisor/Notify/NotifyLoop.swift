@@ -85,6 +85,7 @@ extension NotifyTransport {
                 _ = NotifyEnforcement.act(self, call, syscall: syscall, id: n.id, base: .heldDirectories)
                 return
             }
+            if isExec { lock.locked { noteExec(pid) } }  // fexecve
             _ = ct_notif_continue(listener, n.id)
             return
         }
