@@ -10,6 +10,7 @@
  *   escape ("../outside/..."), while the main thread calls the family's call on it in a loop. Afterwards the
  *   effects outside are checked through `top`: "escaped_FAMILY=N inside_FAMILY=N" (N inside: calls that
  *   succeeded beneath box). Enforce mode must show escaped 0 and inside > 0 for every family.
+ * race-baseline SECONDS flip|still: see race_baseline().
  * sendmsg: sends a descriptor of box/sub/file with SCM_RIGHTS over a socketpair after entry (sendmsg, then
  *   sendmmsg with two messages), receives it and reads it: "sendmsg=ok sendmmsg=2 payload=... received=..."
  * fexecve PROGRAM [threaded]: runs "PROGRAM exit" (opened before entry) with fexecve() after entry, with a
@@ -143,7 +144,7 @@ static void families(void) {
 
 /* ---- race ---- */
 
-static char shared[128];
+static char shared[PATH_MAX];
 static const char *flip_in, *flip_out;
 static atomic_int stop;
 
@@ -262,6 +263,34 @@ static void races(double seconds) {
     race("newfstatat", "sub/file", "../outside/file", seconds);
 }
 
+/* race-baseline SECONDS flip|still: open(ABSOLUTE) in a loop, the path flipping (with "flip") between
+ * <cwd>/box/sub/file, which the test's allowlist accepts, and <cwd>/outside/file, which it does not. Prints
+ * "inside=N escaped=N failed=N": enforce mode with the allowlist must never open outside/file. */
+static void race_baseline(double seconds, int flip) {
+    static char in[PATH_MAX + 32], out[PATH_MAX + 32];
+    snprintf(in, sizeof in, "%s/box/sub/file", cwd());
+    snprintf(out, sizeof out, "%s/outside/file", cwd());
+    struct stat ins, st;
+    CHECK(stat(in, &ins) == 0);
+    cap_enter();
+    flip_in = in;
+    flip_out = flip ? out : in;
+    strcpy(shared, in);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, flipper, NULL) == 0);
+    long inside = 0, escaped = 0, failed = 0;
+    double end = now() + seconds;
+    while (now() < end) {
+        int fd = open(shared, O_RDONLY);
+        if (fd < 0) { failed++; continue; }
+        if (fstat(fd, &st) == 0 && st.st_ino == ins.st_ino && st.st_dev == ins.st_dev) inside++; else escaped++;
+        close(fd);
+    }
+    atomic_store(&stop, 1);
+    pthread_join(th, NULL);
+    printf("inside=%ld escaped=%ld failed=%ld\n", inside, escaped, failed);
+}
+
 /* ---- descriptor passing ---- */
 
 static long send_fd(int sock, int fd, const char *payload, int mmsg) {
@@ -369,6 +398,10 @@ int main(int argc, char **argv) {
     }
     setup();
     if (!strcmp(what, "sendmsg")) { passing(); return 0; }
+    if (!strcmp(what, "race-baseline")) {
+        race_baseline(argc > 2 ? atof(argv[2]) : 0.5, argc > 3 && !strcmp(argv[3], "flip"));
+        return 0;
+    }
     cap_enter();
     if (!strcmp(what, "race")) races(argc > 2 ? atof(argv[2]) : 0.3);
     else families();

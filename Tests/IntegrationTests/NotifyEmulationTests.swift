@@ -72,6 +72,30 @@ struct NotifyEmulationTests {
         #expect(!r.stderr.contains("refused"), "\(r.stderr)")
     }
 
+    @Test("notify enforce with --allow: a thread rewriting an allowed absolute path never gets another file opened")
+    func racingThreadBaseline() throws {
+        let bin = try Harness.fixture("emulate")
+        let w = try Workdir("emulate-race-baseline")
+        let rec = try Harness.run([bin, "race-baseline", "0.2", "still"], backend: "notify",
+                                  options: ["--enter-at", capEnter, "-q"], in: w)
+        #expect(rec.status == 0 && rec.int("inside") ?? 0 > 0, "\(rec.digest)")
+        let allow = w.path("b.allow")
+        let s = try Subprocess.run([try Harness.captrace(), "suggest", w.path("trace.jsonl"), "--format", "allowlist", "-o", allow])
+        #expect(s.status == 0, "\(s.stderr)")
+        // The allowlist names this directory's paths: the racing run happens here again, from a clean slate.
+        for name in ["box", "outside"] { try FileManager.default.removeItem(atPath: w.path(name)) }
+        let r = try Harness.run([bin, "race-baseline", "1", "flip"], backend: "notify",
+                                options: ["--enter-at", capEnter, "--mode", "enforce", "-q", "--allow", allow],
+                                in: w, timeout: 120)
+        expectRun(r, backend: "notify", trigger: capEnter, mode: "enforce")
+        let escaped = try #require(r.int("escaped"), "\(r.digest)")
+        #expect(escaped == 0, "an open of the rewritten path succeeded: \(r.stdout)")
+        #expect(r.int("inside") ?? 0 > 0 && r.int("failed") ?? 0 > 0, "the race did not happen: \(r.stdout)")
+        let allowed = r.violations.filter { $0.action == .allowedByBaseline }
+        #expect(!allowed.isEmpty && allowed.allSatisfy { ($0.result ?? -1) >= 0 }, "performed opens carry their result")
+        #expect(r.violations.filter { $0.action == .denied }.allSatisfy { $0.path == w.path("outside/file") })
+    }
+
     @Test("sendmsg and sendmmsg pass a descriptor with SCM_RIGHTS in capability mode", arguments: backends, modes)
     func scmRights(backend: String, mode: String) throws {
         let bin = try Harness.fixture("emulate")
