@@ -193,10 +193,19 @@ struct Job {
     }
 
     mutating func run() throws -> NotifyEnforcement.Outcome {
+        if memoryFree {
+            // Every pointer the verdict rested on is NULL (a register): the kernel reads nothing the program can change.
+            if sc.touches == .exec { s.lock.locked { s.noteExec(call.pid) } }
+            return ct_notif_continue(s.listener, id) == 0 ? .continued : .withdrawn
+        }
         guard call.abi == .x86_64 else { throw CannotEmulate("i386 and x32 calls are not performed by captrace") }
         pidfd = s.lock.locked { s.extra[call.pid]?.pidfd ?? -1 }
         guard pidfd >= 0 else { throw CannotEmulate("no pidfd for the process") }
-        try checkCredentials()
+        // A lookup or a creation checks the caller's permissions and umask; a call on a held descriptor alone
+        // (glibc's fstat: newfstatat(fd, "", AT_EMPTY_PATH)) checks none.
+        if call.path != .string("") || call.path2 != nil || !sc.name.hasSuffix("stat") && sc.name != "statx" {
+            try checkCredentials()
+        }
         switch sc.name {
         case "open", "creat", "openat", "openat2": return try open()
         case "newfstatat", "statx", "stat", "lstat": return try stat()
@@ -213,15 +222,17 @@ struct Job {
         case "sendmsg", "sendmmsg": return try send()
         case "connect", "bind": return try connectOrBind()
         case "execve", "execveat":
-            if call.path == .null {
-                // execveat(fd, NULL, ..., AT_EMPTY_PATH) (kernel >= 6.11): nothing in memory names the program.
-                s.lock.locked { s.noteExec(call.pid) }
-                return ct_notif_continue(s.listener, id) == 0 ? .continued : .withdrawn
-            }
+            // execveat(fd, NULL, ..., AT_EMPTY_PATH) (Linux 6.11+) was let through above (memoryFree).
             throw CannotEmulate("an exec replaces the caller, so captrace cannot run it for the program, and the "
                 + "kernel reads its path (even fexecve's \"\") from memory a thread can rewrite after the check")
         default: throw CannotEmulate("not performed by captrace")
         }
+    }
+
+    /// Whether the call's memory arguments are all NULL pointers (paths given as NULL, no msghdr or open_how).
+    var memoryFree: Bool {
+        guard call.path == .null, call.path2 == nil || call.path2 == .null else { return false }
+        return !sc.args.contains { $0 == .msghdr || $0 == .openHow || $0 == .socketcallArgs || $0 == .sockaddr }
     }
 
     /// The thread's credentials must be captrace's (it acts with its own); the umask is read on the way.
@@ -505,13 +516,6 @@ struct Job {
         }
         let hasTimes = arg(2) != 0
         func timesArg(_ b: UnsafeRawBufferPointer) -> UInt64 { hasTimes ? UInt64(UInt(bitPattern: b.baseAddress)) : 0 }
-        if call.path == .null {
-            // utimensat(fd, NULL, times, 0): futimens on the descriptor.
-            guard case .heldDirectories = base, let d = sc.dirfdIndex else { throw CannotEmulate("NULL path") }
-            let fd = try held(int32(d))
-            let r = times.withUnsafeBytes { Self.sys(E.NR.utimensat, Self.fdArg(fd), 0, timesArg($0), flags) }
-            return r < 0 ? .failed(Int32(-r)) : .returned(r)
-        }
         let o = try operand(0)
         let obj = try object(o, follow: flags & AtFlags.AT_SYMLINK_NOFOLLOW == 0, emptyPath: flags & E.atEmptyPath != 0)
         return Self.outcome(Self.withPath("") { p in
