@@ -71,7 +71,7 @@ final class RightsRecorder {
         var stack: [Frame]? = nil
         for use in call.uses {
             let gen = d.generation[use.fd] ?? 0
-            for right in use.rights {
+            for right in use.rights.map(\.rawValue) {
                 let key = Key(fd: use.fd, generation: gen, right: right)
                 guard !d.seen.contains(key) else { continue }
                 d.seen.insert(key)
@@ -127,7 +127,7 @@ final class RightsRecorder {
         let fd = Int32(truncatingIfNeeded: result)
         switch pending.effect {
         case .create(let parent, let right):
-            created(fd, from: parent ?? -1, right: right)
+            created(fd, from: parent ?? -1, right: right?.rawValue ?? RightsTable.noRight)
         case .createPair(let address):
             guard let b = Decoder.readBytes(pid: pid, addr: address, count: 8) else { return }
             let fds = b.withUnsafeBytes { [$0.loadUnaligned(as: Int32.self), $0.loadUnaligned(fromByteOffset: 4, as: Int32.self)] }
