@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
-        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "TraceModel", "SyscallCatalog"],
+        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Diagnosis", "TraceModel", "SyscallCatalog"],
                     exclude: ["Fixtures", "Golden"]),
         // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
         .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "TraceModel"],

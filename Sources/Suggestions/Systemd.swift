@@ -48,7 +48,7 @@ func renderSystemd(_ m: FilterModel) -> String {
         let call = CallFacts(v)
         if v.rule == .exec { exec.append(p) }
         else if call.writes {
-            let creates = (call.openFlags?.contains("O_CREAT") ?? false) || createSyscalls.contains(v.syscall)
+            let creates = (call.openFlags?.contains("O_CREAT") ?? false) || (Catalog.shared.syscall(named: v.syscall)?.pathOp?.createsEntry ?? false)
             readWrite.append(creates ? dirName(p) : p)
         } else {
             readOnly.append(p)
@@ -81,10 +81,6 @@ func renderSystemd(_ m: FilterModel) -> String {
     for n in m.notes + [m.fromStartNote] { out += "# Note: \(n)\n" }
     return out
 }
-
-/// Path syscalls that create a new directory entry.
-let createSyscalls: Set<String> = ["creat", "mkdir", "mkdirat", "mknod", "mknodat", "link", "linkat", "symlink",
-                                   "symlinkat", "rename", "renameat", "renameat2"]
 
 /// `/proc/PID/...` of a traced process: meaningless in a unit file.
 func isPerProcess(_ path: String, pids: Set<Int32>) -> Bool {

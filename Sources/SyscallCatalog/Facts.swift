@@ -49,6 +49,14 @@ public enum PathOp: String, Sendable, Hashable, CaseIterable {
     case removexattr
     case chdir
 
+    /// Whether the operation makes a new directory entry at the path (rename: at its second path).
+    public var createsEntry: Bool {
+        switch self {
+        case .creat, .mkdir, .mknod, .link, .symlink, .rename: return true
+        default: return false
+        }
+    }
+
     /// Whether the operation creates, changes or removes something at the path (opens: only by their flags).
     public var mutates: Bool {
         switch self {

@@ -88,7 +88,7 @@ enum SyscallTable {
         Syscall("fanotify_mark", [("fanotify_fd", .fd), ("flags", .uint), ("mask", .uint), ("dirfd", .dirfd), ("pathname", .path)], touches: .path),
         Syscall("fchdir", [("fd", .fd)], fd: .rights([.fchdir]), [.changesWorkingDirectory]),
         Syscall("fchmod", [("fd", .fd), ("mode", .mode)], fd: .rights([.fchmod])),
-        Syscall("fchmodat", [("dirfd", .dirfd), ("pathname", .path), ("mode", .mode)], touches: .path, op: .chmod, fd: .lookup([.fchmodat], onDescriptor: .fchmod)),
+        Syscall("fchmodat", [("dirfd", .dirfd), ("pathname", .path), ("mode", .mode)], touches: .path, op: .chmod, fd: .lookup([.fchmodat], onDescriptor: nil)),
         Syscall("fchown", [("fd", .fd), ("owner", .uint), ("group", .uint)], fd: .rights([.fchown])),
         Syscall("fchown32", [("fd", .fd), ("owner", .uint), ("group", .uint)], fd: .rights([.fchown])),
         Syscall("fchownat", [("dirfd", .dirfd), ("pathname", .path), ("owner", .uint), ("group", .uint), ("flags", .atFlags)], touches: .path, op: .chown, fd: .lookup([.fchownat], onDescriptor: .fchown)),
