@@ -16,10 +16,18 @@ func renderSystemd(_ m: FilterModel) -> String {
 
         """
     let native = { (name: String) in Catalog.shared.number(of: name, abi: .x86_64) != nil }
-    let capability = m.capabilityNames.filter(native)
+    // systemd resolves names with the libseccomp it was built with; one as old as the catalog's headers rejects
+    // newer names ("Failed to parse system call"), so they are left out and named in a comment.
+    let newer = Catalog.shared.namesNewerThanHeaders
+    let tooNew = m.capabilityNames.filter { native($0) && newer.contains($0) }
+    let capability = m.capabilityNames.filter { native($0) && !newer.contains($0) }
     let conditionalNames = distinct(m.conditional.map(\.name)).filter(native)
     out += "# Allowed in capability mode (for some or all arguments):\n"
     out += wrapDirective("SystemCallFilter", capability + conditionalNames)
+    if !tooNew.isEmpty {
+        out += "# Also allowed in capability mode, newer than older systemd versions know (add them if yours does):\n"
+        out += "#   \(tooNew.joined(separator: " "))\n"
+    }
     let trace = m.traceNames.filter { native($0.name) }
     if !trace.isEmpty {
         out += "# Needed by the traced program after entry:\n"

@@ -109,9 +109,12 @@ struct FilterBuilder {
                 }
                 // libseccomp numbers rules by the native (x86_64) number, or a negative pseudo-number for
                 // calls x86_64 lacks, and translates them to each architecture; names it does not know (newer
-                // than its tables) are added by this ABI's own number.
-                out.append(Rule(abi: abi, name: sc.name, nr: Int32(nr), resolved: seccomp_syscall_resolve_name(sc.name),
-                                action: act, conditions: conditions))
+                // than its tables) are added by this ABI's own number, which libseccomp can do only for the
+                // native ABI (it translates through the name): on i386 and x32 such a call is not trapped.
+                let resolved = seccomp_syscall_resolve_name(sc.name)
+                if resolved == __NR_SCMP_ERROR, abi != .x86_64 { continue }
+                out.append(Rule(abi: abi, name: sc.name, nr: Int32(nr), resolved: resolved, action: act,
+                                conditions: conditions))
             }
         }
         return out

@@ -248,6 +248,10 @@ public final class Catalog: Sendable {
     /// Every syscall name the catalog has a row for, sorted.
     public var allNames: [String] { byName.keys.sorted() }
 
+    /// Names newer than the UAPI headers the numbers are generated from (numbered from the kernel's tables in
+    /// `Tools/syscall-numbers-newer.tbl`): tools built against those headers do not know them.
+    public var namesNewerThanHeaders: Set<String> { SyscallNumbers.newerThanHeaders }
+
     /// How many names `allNames` has (without sorting them).
     public var nameCount: Int { byName.count }
 

@@ -65,6 +65,18 @@ import Testing
             == ["5": ["CAP_LOOKUP", "CAP_RENAMEAT_SOURCE"], "6": ["CAP_LOOKUP", "CAP_RENAMEAT_TARGET"]])
     }
 
+    /// Calls newer than the UAPI headers (fchmodat2 was once dropped silently because the catalog lacked it).
+    @Test func newerAtCallsNeedTheirRights() {
+        #expect(RightsTable.syscallNames.isSuperset(of: ["fchmodat2", "setxattrat", "getxattrat", "removexattrat"]))
+        #expect(Self.rights(Self.call("fchmodat2", [5, 0x1000, 0o644, 0], paths: [1: "f"])) == ["5": ["CAP_LOOKUP", "CAP_FCHMODAT"]])
+        #expect(Self.rights(Self.call("fchmodat2", [5, 0x1000, 0o644, 0x1000], paths: [1: ""])) == ["5": ["CAP_FCHMOD"]])
+        #expect(Self.rights(Self.call("fchmodat", [5, 0x1000, 0o644], paths: [1: ""])).isEmpty)  // no flags: ENOENT
+        #expect(Self.rights(Self.call("setxattrat", [5, 0x1000, 0, 0x2000, 0x3000, 32], paths: [1: "f"]))
+            == ["5": ["CAP_LOOKUP", "CAP_EXTATTR_SET"]])
+        #expect(Self.rights(Self.call("getxattrat", [5, 0x1000, 0x1000, 0x2000, 0x3000, 32], paths: [1: ""]))
+            == ["5": ["CAP_EXTATTR_GET"]])
+    }
+
     @Test func globalLookupsUseNoDescriptor() {
         // AT_FDCWD, or an absolute path whatever the dirfd: the lookup is a violation, not a right.
         let cwd = Self.call("openat", [Self.atFDCWD, 0x1000, 0, 0], paths: [1: "x"])
