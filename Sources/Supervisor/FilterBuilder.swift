@@ -56,7 +56,11 @@ struct FilterBuilder {
         }
         tags["clone", default: []].insert(.lifecycle)
         tags["clone3", default: []].insert(.lifecycle)
-        tags["fchdir", default: []].insert(.lifecycle)  // the ptrace backend caches the current directory
+        // The ptrace backend caches the current directory: a call that may change it must stop even when the
+        // policy lets it pass (fchdir).
+        for sc in Catalog.shared.rows where sc.changesWorkingDirectory && !CapabilityPolicy.standard.mayViolate(sc.name) {
+            tags[sc.name, default: []].insert(.lifecycle)
+        }
         for n in rights { tags[n, default: []].insert(.rights) }
         return tags
     }

@@ -1,8 +1,9 @@
 /// The syscall catalog: facts about Linux syscalls, with no opinion on whether capability mode allows them.
 ///
-/// One row per syscall (`SyscallTable.swift`), numbers per ABI generated from the kernel's UAPI headers
+/// One row per syscall (`SyscallTable.swift`, its fact columns in `Facts.swift`), numbers per ABI generated from
+/// the kernel's UAPI headers and, for calls newer than them, the kernel's syscall tables
 /// (`SyscallNumbers.generated.swift`, written by `Tools/gen-syscall-numbers`). The seccomp filter, the decoder
-/// lookup and `captrace syscalls` are all derived from these two files.
+/// lookup, the classifier, rights, suggestions and `captrace syscalls` are all derived from these files.
 
 /// An ABI a 64-bit x86 process can make syscalls through.
 public enum ABI: String, CaseIterable, Sendable, Codable, Hashable {
