@@ -248,20 +248,17 @@ public enum Classifier {
         let sub = call.subcall ?? (isSocket ? Multiplexer.socketcallName(Int(int32(call, 0)))
                                             : Multiplexer.ipcName(Int(int32(call, 0))))
         guard let sub else { return .allowed }  // an unknown sub-call fails with EINVAL
-        switch sub {
-        case "send", "recv":
-            return .allowed  // sendto/recvfrom without an address
-        case "bind", "connect", "sendto", "sendmsg", "sendmmsg":
-            // The address sits in socketcall's argument array: only the supervisor can have read it.
+        if sub == "send" || sub == "recv" { return .allowed }  // sub-calls only: sendto/recvfrom without an address
+        if isSocket, Catalog.shared.syscall(named: sub)?.touches == .socketAddress {
+            // bind, connect, sendto, sendmsg, sendmmsg: the address sits in socketcall's argument array, which
+            // only the supervisor can have read.
             return call.hasAddress ?? true ? .violation(.network, .socketAddress) : .allowed
-        default:
-            let entry = policy.entry(for: sub)
-            switch entry.decision {
-            case .allow: return .allowed
-            case .deny(let rule?): return .violation(rule.namespace, rule)
-            case .deny(nil): return .violation(.filesystem, .unreadablePath)
-            case .conditional: return .allowed  // no other multiplexed call is conditional
-            }
+        }
+        switch policy.entry(for: sub).decision {
+        case .allow: return .allowed
+        case .deny(let rule?): return .violation(rule.namespace, rule)
+        case .deny(nil): return .violation(.filesystem, .unreadablePath)
+        case .conditional: return .allowed  // no other multiplexed call is conditional
         }
     }
 }
