@@ -64,7 +64,7 @@ enum HTMLReport {
             if !e.fds.isEmpty {
                 h += "<table class=\"fds\"><caption>descriptors held at entry</caption><thead><tr><th>fd</th><th>kind</th><th>flags</th><th>path</th></tr></thead><tbody>\n"
                 for d in e.fds {
-                    h += "<tr><td>\(d.fd)</td><td>\(esc(d.kind))</td><td><code>\(esc(d.flags))</code></td><td><code>\(esc(d.path))</code></td></tr>\n"
+                    h += "<tr><td>\(d.fd)</td><td>\(esc(d.kind.rawValue))</td><td><code>\(esc(d.flags))</code></td><td><code>\(esc(d.path))</code></td></tr>\n"
                 }
                 h += "</tbody></table>\n"
             }

@@ -60,7 +60,7 @@ public enum TraceCodec {
             ]
             if let v = f.detail { o.append(("detail", .string(v))) }
             if let v = f.newFd { o.append(("new_fd", .int(Int64(v)))) }
-            if let v = f.newKind { o.append(("new_kind", .string(v))) }
+            if let v = f.newKind { o.append(("new_kind", .string(v.rawValue))) }
             if let v = f.newPath { o.append(("new_path", .string(v))) }
             if let v = f.site { o.append(("site", .string(v))) }
             if let v = f.stack { o.append(("stack", .array(v.map(json)))) }
@@ -89,7 +89,7 @@ public enum TraceCodec {
     }
 
     public static func json(_ d: FDInfo) -> JSONValue {
-        .object([("fd", .int(Int64(d.fd))), ("kind", .string(d.kind)), ("path", .string(d.path)),
+        .object([("fd", .int(Int64(d.fd))), ("kind", .string(d.kind.rawValue)), ("path", .string(d.path)),
                  ("flags", .string(d.flags))])
     }
 
@@ -180,7 +180,10 @@ public enum TraceCodec {
                               fd: try r.int32("fd"), syscall: try r.string("syscall"), right: try r.string("right"))
             f.detail = try r.optString("detail")
             f.newFd = try r.optInt("new_fd").map(Int32.init)
-            f.newKind = try r.optString("new_kind")
+            if let k = try r.optString("new_kind") {
+                guard let kind = DescriptorKind(rawValue: k) else { throw DecodeError(reason: "unknown descriptor kind") }
+                f.newKind = kind
+            }
             f.newPath = try r.optString("new_path")
             f.site = try r.optString("site")
             if let s = v["stack"], !s.isNull { f.stack = try frames(s) }
@@ -221,7 +224,10 @@ public enum TraceCodec {
         var out: [FDInfo] = []
         for d in a {
             var r = FieldReader(object: d)
-            out.append(FDInfo(fd: try r.int32("fd"), kind: try r.string("kind"), path: try r.string("path"),
+            guard let kind = DescriptorKind(rawValue: try r.string("kind")) else {
+                throw DecodeError(reason: "unknown descriptor kind")
+            }
+            out.append(FDInfo(fd: try r.int32("fd"), kind: kind, path: try r.string("path"),
                               flags: try r.optString("flags") ?? ""))
         }
         return out

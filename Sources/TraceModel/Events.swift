@@ -58,16 +58,26 @@ public struct Frame: Sendable, Hashable {
     }
 }
 
+/// What a descriptor names, as /proc shows it (the trace's `kind` and `new_kind` values).
+public enum DescriptorKind: String, Sendable, Hashable, CaseIterable {
+    case file, directory, tty, device, pipe, socket
+    /// An anon_inode: eventfd, epoll, timerfd, signalfd, pidfd...
+    case anon
+    /// Something else /proc describes (a block device, a symlink target that could not be examined).
+    case other
+    /// Never described: a descriptor the analysis meets only by number (e.g. received with SCM_RIGHTS).
+    case unknown
+}
+
 /// A descriptor held by a process when it entered capability mode (read from /proc).
 public struct FDInfo: Sendable, Hashable {
     public var fd: Int32
-    /// tty, file, directory, pipe, socket, anon (anon_inode), device, other
-    public var kind: String
+    public var kind: DescriptorKind
     public var path: String
     /// Open flags by name, e.g. "O_RDWR|O_APPEND".
     public var flags: String
 
-    public init(fd: Int32, kind: String, path: String, flags: String) {
+    public init(fd: Int32, kind: DescriptorKind, path: String, flags: String) {
         self.fd = fd; self.kind = kind; self.path = path; self.flags = flags
     }
 }
@@ -213,7 +223,7 @@ public struct FDOpEvent: Sendable, Hashable {
     public var detail: String? = nil
     /// For descriptors created after entry: the descriptor the new one was derived from (dirfd of openat...).
     public var newFd: Int32? = nil
-    public var newKind: String? = nil
+    public var newKind: DescriptorKind? = nil
     public var newPath: String? = nil
     public var site: String? = nil
     public var stack: [Frame]? = nil

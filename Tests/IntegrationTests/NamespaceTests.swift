@@ -24,7 +24,7 @@ struct NamespaceTests {
         // The enter event lists the descriptors held at entry: the directory among them.
         let dirfd = try #require(r.int("dirfd").map(Int32.init), "\(r.digest)")
         let held = r.enters.first?.fds.first { $0.fd == dirfd }
-        #expect(held?.kind == "directory" && held?.path == c + "/box", "enter fds: \(r.enters.first?.fds ?? [])")
+        #expect(held?.kind == .directory && held?.path == c + "/box", "enter fds: \(r.enters.first?.fds ?? [])")
         // The dirfd is joined to its path (the shapes above); the name as the program gave it is in the arguments.
         let escape = r.violations.first { $0.rule == .dotdotEscape }
         #expect(escape?.args.contains { $0.1 == .string("../box/sub/file") } ?? false,

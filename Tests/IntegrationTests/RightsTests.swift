@@ -59,11 +59,11 @@ import TraceModel
         #expect(opened.fd == dir)
         #expect(opened.right == "CAP_LOOKUP")
         #expect(opened.newPath == work.path("sub.txt"))
-        #expect(opened.newKind == "file")
+        #expect(opened.newKind == .file)
         #expect(t.fdops.contains { $0.syscall == "close" && $0.fd == sub })
         let pipes = t.fdops.filter { $0.syscall == "pipe2" || $0.syscall == "pipe" }
         #expect(Set(pipes.compactMap(\.newFd)) == [pr, pw])
-        #expect(pipes.allSatisfy { $0.fd == -1 && $0.newKind == "pipe" })
+        #expect(pipes.allSatisfy { $0.fd == -1 && $0.newKind == .pipe })
 
         // The analysis, as users get it.
         let rep = try Subprocess.run([try Harness.captrace(), "report", "--rights", "--format", "json", work.path("trace.jsonl")])
