@@ -26,7 +26,12 @@ func renderSystemd(_ m: FilterModel) -> String {
     out += wrapDirective("SystemCallFilter", capability + conditionalNames)
     if !tooNew.isEmpty {
         out += "# Also allowed in capability mode, newer than older systemd versions know (add them if yours does):\n"
-        out += "#   \(tooNew.joined(separator: " "))\n"
+        var line = "#  "
+        for n in tooNew {
+            if line.count + n.count + 1 > 100 { out += line + "\n"; line = "#  " }
+            line += " " + n
+        }
+        out += line + "\n"
     }
     let trace = m.traceNames.filter { native($0.name) }
     if !trace.isEmpty {

@@ -65,6 +65,12 @@ import Testing
         }
     }
 
+    @Test func descriptorCreators() {
+        let creators = Set(rows.filter { $0.descriptorUse?.createsDescriptor == true }.map(\.name))
+        #expect(creators.isSuperset(of: ["socket", "openat", "openat2", "pipe2", "accept4", "dup", "eventfd2", "pidfd_getfd"]))
+        #expect(creators.isDisjoint(with: ["read", "close", "newfstatat", "mmap", "unlinkat"]))
+    }
+
     @Test func sandboxStepsAndDirectoryChangers() {
         #expect(Set(rows.filter { $0.sandboxStep != nil }.map(\.name))
             == ["chroot", "landlock_restrict_self", "prctl", "seccomp", "unshare"])
