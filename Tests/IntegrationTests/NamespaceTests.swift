@@ -38,6 +38,21 @@ struct NamespaceTests {
         }
     }
 
+    @Test("syscalls newer than the UAPI headers (fchmodat2, setxattrat, statmount) are stopped and judged",
+          arguments: backends)
+    func newerSyscalls(backend: String) throws {
+        let w = try Workdir("newer")
+        let r = try Harness.run([try Harness.fixture("newer")], backend: backend, options: ["--enter-at", capEnter], in: w)
+        expectRun(r, backend: backend, trigger: capEnter)
+        #expect(r.stdout.contains("done"), "\(r.digest)")
+        let c = r.cwd
+        #expect(r.violations.map { "\($0.syscall) \($0.rule.rawValue) \($0.path ?? "-")" } == [
+            "fchmodat2 absolute-path \(c)/f",
+            "setxattrat cwd-relative \(c)/f",
+            "statmount system-state -",
+        ], "\(r.digest)")
+    }
+
     @Test("network: sendto/connect/bind with an address vs sends on connected sockets, socket, socketpair, listen",
           arguments: backends)
     func network(backend: String) throws {
