@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Diagnosis", "TraceModel", "SyscallCatalog"],
                     exclude: ["Fixtures", "Golden"]),
         // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
-        .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "TraceModel"],
+        .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "SyscallCatalog", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
         // The filters compiled ahead (filters.generated.c) against libseccomp compiling the same rules now;
         // the recording thread.

@@ -309,7 +309,7 @@ struct Replay {
     mutating func fdop(_ op: FDOpEvent) {
         let pid = op.pid
         if let newFd = op.newFd {
-            if op.right == "none", op.fd >= 0 {
+            if op.right == nil, op.fd >= 0 {
                 // dup family: the new number names the same object.
                 let o = object(pid: pid, fd: op.fd)
                 tables[pid, default: [:]][newFd] = o
@@ -321,7 +321,7 @@ struct Replay {
             if op.fd >= 0 {
                 let parent = object(pid: pid, fd: op.fd)
                 let prow = row(pid: pid, obj: parent, fd: op.fd, origin: .unknown)
-                if op.right != "none" { prow.use(op.right, detail: nil, syscall: op.syscall) }
+                if let right = op.right { prow.use(right.rawValue, detail: nil, syscall: op.syscall) }
                 origin = .derived(fd: op.fd, path: objectInfo[parent]?.path ?? "", syscall: op.syscall)
             } else {
                 origin = .created(syscall: op.syscall)
@@ -330,7 +330,7 @@ struct Replay {
             row(pid: pid, obj: o, fd: newFd, origin: origin)
             return
         }
-        if op.right == "none" {
+        guard let right = op.right else {
             // close, close_range
             guard let o = tables[pid]?[op.fd] else { return }
             tables[pid]?[op.fd] = nil
@@ -338,7 +338,7 @@ struct Replay {
             return
         }
         let o = object(pid: pid, fd: op.fd)
-        row(pid: pid, obj: o, fd: op.fd, origin: .unknown).use(op.right, detail: op.detail, syscall: op.syscall)
+        row(pid: pid, obj: o, fd: op.fd, origin: .unknown).use(right.rawValue, detail: op.detail, syscall: op.syscall)
     }
 }
 

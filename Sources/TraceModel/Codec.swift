@@ -56,7 +56,7 @@ public enum TraceCodec {
             var o: [(String, JSONValue)] = [
                 ("type", "fdop"), ("pid", .int(Int64(f.pid))), ("tid", .int(Int64(f.tid))),
                 ("t_ns", .int(Int64(bitPattern: f.tNs))), ("fd", .int(Int64(f.fd))),
-                ("syscall", .string(f.syscall)), ("right", .string(f.right)),
+                ("syscall", .string(f.syscall)), ("right", .string(f.right?.rawValue ?? "none")),
             ]
             if let v = f.detail { o.append(("detail", .string(v))) }
             if let v = f.newFd { o.append(("new_fd", .int(Int64(v)))) }
@@ -176,8 +176,14 @@ public enum TraceCodec {
             e.hint = try r.optString("hint")
             return .violation(e)
         case "fdop":
+            let rightName = try r.string("right")
+            var right: CapRight? = nil
+            if rightName != "none" {
+                guard let known = CapRight(rawValue: rightName) else { throw DecodeError(reason: "unknown right") }
+                right = known
+            }
             var f = FDOpEvent(pid: try r.int32("pid"), tid: try r.int32("tid"), tNs: try r.uint64("t_ns"),
-                              fd: try r.int32("fd"), syscall: try r.string("syscall"), right: try r.string("right"))
+                              fd: try r.int32("fd"), syscall: try r.string("syscall"), right: right)
             f.detail = try r.optString("detail")
             f.newFd = try r.optInt("new_fd").map(Int32.init)
             if let k = try r.optString("new_kind") {

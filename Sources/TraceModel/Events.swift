@@ -217,8 +217,9 @@ public struct FDOpEvent: Sendable, Hashable {
     public var tNs: UInt64
     public var fd: Int32
     public var syscall: String
-    /// Capsicum right name, e.g. CAP_READ, CAP_WRITE, CAP_FSTAT, CAP_LOOKUP.
-    public var right: String
+    /// The Capsicum right the operation needs (CAP_READ, CAP_LOOKUP...); nil for a descriptor-table operation
+    /// that needs none (dup, close, a descriptor created from nothing held), written "none" in the trace.
+    public var right: CapRight?
     /// Extra detail (ioctl command, fcntl command, mmap protections, open flags), if any.
     public var detail: String? = nil
     /// For descriptors created after entry: the descriptor the new one was derived from (dirfd of openat...).
@@ -228,7 +229,7 @@ public struct FDOpEvent: Sendable, Hashable {
     public var site: String? = nil
     public var stack: [Frame]? = nil
 
-    public init(pid: Int32, tid: Int32, tNs: UInt64, fd: Int32, syscall: String, right: String) {
+    public init(pid: Int32, tid: Int32, tNs: UInt64, fd: Int32, syscall: String, right: CapRight?) {
         self.pid = pid; self.tid = tid; self.tNs = tNs; self.fd = fd; self.syscall = syscall; self.right = right
     }
 }

@@ -1,6 +1,7 @@
 import Diagnosis
 import Foundation
 import Reports
+import SyscallCatalog
 import Testing
 import TraceModel
 
@@ -94,18 +95,18 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
             FDInfo(fd: 3, kind: .file, path: "/data", flags: "O_RDWR"),
             FDInfo(fd: 4, kind: .socket, path: "socket:[1]", flags: "O_RDWR"),
         ])))
-        func op(_ pid: Int32, _ fd: Int32, _ sc: String, _ right: String, new: Int32? = nil, kind: DescriptorKind? = nil, path: String? = nil) -> TraceEvent {
+        func op(_ pid: Int32, _ fd: Int32, _ sc: String, _ right: CapRight?, new: Int32? = nil, kind: DescriptorKind? = nil, path: String? = nil) -> TraceEvent {
             var e = FDOpEvent(pid: pid, tid: pid, tNs: 2, fd: fd, syscall: sc, right: right)
             e.newFd = new; e.newKind = kind; e.newPath = path
             return .fdop(e)
         }
-        events.append(op(10, 3, "dup2", "none", new: 0, kind: .file, path: "/data"))  // stdin now names /data
-        events.append(op(10, 0, "read", "CAP_READ"))
+        events.append(op(10, 3, "dup2", nil, new: 0, kind: .file, path: "/data"))  // stdin now names /data
+        events.append(op(10, 0, "read", .read))
         events.append(.process(ProcessEvent(event: .fork, pid: 11, tid: 11, ppid: 10, capabilityMode: true, tNs: 3)))
-        events.append(op(11, 4, "recvfrom", "CAP_RECV"))
-        events.append(op(10, 4, "close", "none"))
-        events.append(op(10, 4, "write", "CAP_WRITE"))  // a number never seen created after the close
-        events.append(op(10, 9, "fstat", "CAP_FSTAT"))
+        events.append(op(11, 4, "recvfrom", .recv))
+        events.append(op(10, 4, "close", nil))
+        events.append(op(10, 4, "write", .write))  // a number never seen created after the close
+        events.append(op(10, 9, "fstat", .fstat))
         let a = RightsAnalysis(Trace(events: events))
         let parent = a.rows(pid: 10)
         let tty = try #require(parent.first { $0.path == "/dev/pts/1" })

@@ -35,7 +35,7 @@ struct TraceModelTests {
                                action: .allowed, site: "0000000000000001", stack: [])
         w.address = "[::1]:53"
         w.result = 0
-        var f = FDOpEvent(pid: 10, tid: 10, tNs: 10, fd: 3, syscall: "openat", right: "CAP_LOOKUP")
+        var f = FDOpEvent(pid: 10, tid: 10, tNs: 10, fd: 3, syscall: "openat", right: .lookup)
         f.newFd = 4
         f.newKind = .file
         f.newPath = "/etc/x"
