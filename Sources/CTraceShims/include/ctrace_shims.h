@@ -12,3 +12,4 @@
 #endif
 #include "ctrace_unwind.h"
 #include "ctrace_notify.h"
+#include "ctrace_atomic.h"
