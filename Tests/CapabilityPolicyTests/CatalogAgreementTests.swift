@@ -25,7 +25,7 @@ import TraceModel
         for e in policy.entries {
             guard let sc = Catalog.shared.syscall(named: e.name) else { Issue.record("\(e.name) not in the catalog"); continue }
             // Waiting for a child names it by pid, but reaches only the caller's own children: allowed.
-            if e.verdict == .allow, sc.touches == .process, sc.processTarget == nil { continue }
+            if e.decision == .allow, sc.touches == .process, sc.processTarget == nil { continue }
             #expect(e.namespace == Self.namespace(sc.touches),
                     "\(e.name): touches \(sc.touches.rawValue) but the policy says \(e.namespace?.rawValue ?? "-")")
         }
