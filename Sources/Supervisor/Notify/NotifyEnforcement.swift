@@ -102,7 +102,7 @@ enum NotifyEnforcement {
         guard soleUserOfMemory(pid: call.pid, keeper: s.launch.keeper) else {
             return .refused("\(name): \(reason), and another thread shares the caller's memory")
         }
-        if name == "execve" || name == "execveat" { s.lock.locked { s.noteExec(call.pid) } }
+        if call.syscall?.touches == .exec { s.lock.locked { s.noteExec(call.pid) } }
         return ct_notif_continue(s.listener, id) == 0 ? .continued : .withdrawn
     }
 
@@ -185,6 +185,13 @@ struct Job {
     mutating func closeAll() { for fd in owned { close(fd) } }
 
     func arg(_ i: Int) -> UInt64 { i < call.args.count ? call.args[i] : 0 }
+    /// The register of the (first) path argument: the arguments after it are in the same order in every form.
+    var p: Int { sc.pathIndex ?? 0 }
+    /// The call's AT_* flags (0 for calls without them; lstat and lchown never follow a final symlink).
+    var atFlags: UInt64 {
+        if let i = sc.atFlagsIndex { return arg(i) }
+        return sc.name == "lstat" || sc.name == "lchown" ? AtFlags.AT_SYMLINK_NOFOLLOW : 0
+    }
     func int32(_ i: Int) -> Int32 { Int32(truncatingIfNeeded: arg(i)) }
 
     mutating func keep(_ fd: Int32) -> Int32 {
@@ -203,22 +210,27 @@ struct Job {
         guard pidfd >= 0 else { throw CannotEmulate("no pidfd for the process") }
         // A lookup or a creation checks the caller's permissions and umask; a call on a held descriptor alone
         // (glibc's fstat: newfstatat(fd, "", AT_EMPTY_PATH)) checks none.
-        if call.path != .string("") || call.path2 != nil || !sc.name.hasSuffix("stat") && sc.name != "statx" {
+        if call.path != .string("") || call.path2 != nil || (sc.pathOp != .stat && sc.pathOp != .statx) {
             try checkCredentials()
         }
+        // The legacy calls and their *at forms take the same arguments after the path (`p` below), but statx.
+        switch sc.pathOp {
+        case .open?, .creat?: return try open()
+        case .stat?, .statx?: return try stat()
+        case .access?: return try access()
+        case .readlink?: return try readlink()
+        case .mkdir?, .mknod?: return try make()
+        case .unlink?, .rmdir?: return try unlink()
+        case .rename?: return try rename()
+        case .link?: return try link()
+        case .symlink?: return try symlink()
+        case .chmod?: return try chmod()
+        case .chown?: return try chown()
+        case .utime? where sc.atFlagsIndex != nil: return try utimens()  // utimensat (utime, utimes: other layouts)
+        case .some(let op): throw CannotEmulate("\(op.rawValue) is not performed by captrace")
+        case nil: break
+        }
         switch sc.name {
-        case "open", "creat", "openat", "openat2": return try open()
-        case "newfstatat", "statx", "stat", "lstat": return try stat()
-        case "faccessat", "faccessat2", "access": return try access()
-        case "readlinkat", "readlink": return try readlink()
-        case "mkdirat", "mkdir", "mknodat", "mknod": return try make()
-        case "unlinkat", "unlink", "rmdir": return try unlink()
-        case "renameat", "renameat2", "rename": return try rename()
-        case "linkat", "link": return try link()
-        case "symlinkat", "symlink": return try symlink()
-        case "fchmodat", "chmod": return try chmod()
-        case "fchownat", "chown", "lchown": return try chown()
-        case "utimensat": return try utimens()
         case "sendmsg", "sendmmsg": return try send()
         case "connect", "bind": return try connectOrBind()
         case "execve", "execveat":
@@ -365,17 +377,17 @@ struct Job {
 
     mutating func open() throws -> NotifyEnforcement.Outcome {
         var flags: UInt64, mode: UInt64, resolveExtra: UInt64 = 0
-        switch sc.name {
-        case "open": flags = arg(1); mode = arg(2)
-        case "creat": flags = OpenFlags.O_CREAT | E.oWronly | E.oTrunc; mode = arg(1)
-        case "openat": flags = arg(2); mode = arg(3)
-        default:
-            guard let how = Decoder.readBytes(pid: call.pid, addr: arg(2), count: 24) else {
+        if sc.pathOp == .creat {
+            flags = OpenFlags.O_CREAT | E.oWronly | E.oTrunc; mode = arg(p + 1)
+        } else if let h = sc.index(of: .openHow) {
+            guard let how = Decoder.readBytes(pid: call.pid, addr: arg(h), count: 24) else {
                 return .failed(EFAULT)
             }
             flags = how.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self) }
             mode = how.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
             resolveExtra = how.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+        } else {
+            flags = arg(p + 1); mode = arg(p + 2)
         }
         var o = try operand(0)
         if case .heldDirectories = base, resolveExtra & E.resolveInRoot != 0 {
@@ -396,14 +408,10 @@ struct Job {
     }
 
     mutating func stat() throws -> NotifyEnforcement.Outcome {
-        let isStatx = sc.name == "statx"
-        var flags: Int32, buf: UInt64, mask: UInt32 = 0
-        switch sc.name {
-        case "stat": flags = 0; buf = arg(1)
-        case "lstat": flags = Int32(AtFlags.AT_SYMLINK_NOFOLLOW); buf = arg(1)
-        case "statx": flags = int32(2); buf = arg(4); mask = UInt32(truncatingIfNeeded: arg(3))
-        default: flags = int32(3); buf = arg(2)
-        }
+        let isStatx = sc.pathOp == .statx
+        let flags = Int32(truncatingIfNeeded: atFlags)
+        let buf = arg(isStatx ? p + 3 : p + 1)
+        let mask = isStatx ? UInt32(truncatingIfNeeded: arg(p + 2)) : 0
         let o = try operand(0)
         let f = UInt64(UInt32(bitPattern: flags))
         let obj = try object(o, follow: f & AtFlags.AT_SYMLINK_NOFOLLOW == 0, emptyPath: f & E.atEmptyPath != 0)
@@ -412,18 +420,16 @@ struct Job {
     }
 
     mutating func access() throws -> NotifyEnforcement.Outcome {
-        let legacy = sc.name == "access"
-        let mode = arg(legacy ? 1 : 2)
-        let flags = sc.name == "faccessat2" ? arg(3) : 0
+        let mode = arg(p + 1)
+        let flags = atFlags
         let o = try operand(0)
         let obj = try object(o, follow: flags & AtFlags.AT_SYMLINK_NOFOLLOW == 0, emptyPath: flags & E.atEmptyPath != 0)
         return Self.outcome(Self.withPath("") { Self.sys(E.NR.faccessat2, Self.fdArg(obj), $0, mode, E.atEmptyPath | (flags & E.atEaccess)) })
     }
 
     mutating func readlink() throws -> NotifyEnforcement.Outcome {
-        let legacy = sc.name == "readlink"
-        let buf = arg(legacy ? 1 : 2)
-        let size = Int(Int32(truncatingIfNeeded: arg(legacy ? 2 : 3)))
+        let buf = arg(p + 1)
+        let size = Int(Int32(truncatingIfNeeded: arg(p + 2)))
         guard size > 0 else { return .failed(EINVAL) }
         let o = try operand(0)
         let e = try entry(o)
@@ -437,12 +443,11 @@ struct Job {
     }
 
     mutating func make() throws -> NotifyEnforcement.Outcome {
-        let legacy = !sc.name.hasSuffix("at")
-        let mode = arg(legacy ? 1 : 2)
-        let dev = arg(legacy ? 2 : 3)
+        let mode = arg(p + 1)
+        let dev = arg(p + 2)
         let o = try operand(0)
         let e = try entry(o)
-        let mask = umask, isDir = sc.name.hasPrefix("mkdir")
+        let mask = umask, isDir = sc.pathOp == .mkdir
         return Self.outcome(Self.withPath(e.name) { name in
             if isDir { return Self.sys(E.NR.mkdirat, Self.fdArg(e.dir), name, (mode & 0o7777) & ~mask) }
             return Self.sys(E.NR.mknodat, Self.fdArg(e.dir), name, (mode & ~0o7777) | ((mode & 0o7777) & ~mask), dev)
@@ -450,18 +455,14 @@ struct Job {
     }
 
     mutating func unlink() throws -> NotifyEnforcement.Outcome {
-        let flags: UInt64 = switch sc.name {
-        case "unlink": 0
-        case "rmdir": AtFlags.AT_REMOVEDIR
-        default: arg(2)
-        }
+        let flags = sc.pathOp == .rmdir ? AtFlags.AT_REMOVEDIR : atFlags
         let o = try operand(0)
         let e = try entry(o)
         return Self.outcome(Self.withPath(e.name) { Self.sys(E.NR.unlinkat, Self.fdArg(e.dir), $0, flags) })
     }
 
     mutating func rename() throws -> NotifyEnforcement.Outcome {
-        let flags = sc.name == "renameat2" ? arg(4) : 0
+        let flags = sc.index(of: .uint).map(arg) ?? 0  // renameat2's RENAME_* flags
         let a = try operand(0), b = try operand(1)
         let ea = try entry(a), eb = try entry(b)
         return Self.outcome(Self.withPath(ea.name) { n1 in
@@ -470,7 +471,7 @@ struct Job {
     }
 
     mutating func link() throws -> NotifyEnforcement.Outcome {
-        let flags = sc.name == "linkat" ? arg(4) : 0
+        let flags = atFlags
         let a = try operand(0), b = try operand(1)
         let obj = try object(a, follow: flags & AtFlags.AT_SYMLINK_FOLLOW != 0, emptyPath: flags & E.atEmptyPath != 0)
         let eb = try entry(b)
@@ -481,25 +482,25 @@ struct Job {
     }
 
     mutating func symlink() throws -> NotifyEnforcement.Outcome {
-        guard case .string(let target) = Decoder.readPath(pid: call.pid, addr: arg(0)) else { return .failed(EFAULT) }
+        guard case .string(let target) = Decoder.readPath(pid: call.pid, addr: arg(sc.index(of: .string) ?? 0)) else { return .failed(EFAULT) }
         let o = try operand(0)
         let e = try entry(o)
         return Self.outcome(Self.withPath(target) { t in Self.withPath(e.name) { Self.sys(E.NR.symlinkat, t, Self.fdArg(e.dir), $0) } })
     }
 
     mutating func chmod() throws -> NotifyEnforcement.Outcome {
-        let mode = arg(sc.name == "chmod" ? 1 : 2)
+        let mode = arg(p + 1)
+        let flags = atFlags  // fchmodat2's; fchmodat always follows
         let o = try operand(0)
-        let obj = try object(o, follow: true, emptyPath: false)
+        let obj = try object(o, follow: flags & AtFlags.AT_SYMLINK_NOFOLLOW == 0, emptyPath: flags & E.atEmptyPath != 0)
         let r = Self.withPath("") { Self.sys(E.NR.fchmodat2, Self.fdArg(obj), $0, mode, E.atEmptyPath) }
         guard r == -Int64(ENOSYS) || r == -Int64(EINVAL) else { return Self.outcome(r) }
         return Self.outcome(Self.withPath("/proc/self/fd/\(obj)") { Self.sys(E.NR.fchmodat, E.atFDCWD, $0, mode) })
     }
 
     mutating func chown() throws -> NotifyEnforcement.Outcome {
-        let legacy = sc.name != "fchownat"
-        let owner = arg(legacy ? 1 : 2), group = arg(legacy ? 2 : 3)
-        let flags: UInt64 = sc.name == "lchown" ? AtFlags.AT_SYMLINK_NOFOLLOW : (legacy ? 0 : arg(4))
+        let owner = arg(p + 1), group = arg(p + 2)
+        let flags = atFlags
         let o = try operand(0)
         let obj = try object(o, follow: flags & AtFlags.AT_SYMLINK_NOFOLLOW == 0, emptyPath: flags & E.atEmptyPath != 0)
         return Self.outcome(Self.withPath("") {
@@ -508,13 +509,13 @@ struct Job {
     }
 
     mutating func utimens() throws -> NotifyEnforcement.Outcome {
-        let flags = arg(3)
+        let flags = atFlags
         var times = [UInt8](repeating: 0, count: 32)
-        if arg(2) != 0 {
-            guard let t = Decoder.readBytes(pid: call.pid, addr: arg(2), count: 32) else { return .failed(EFAULT) }
+        let hasTimes = arg(p + 1) != 0
+        if hasTimes {
+            guard let t = Decoder.readBytes(pid: call.pid, addr: arg(p + 1), count: 32) else { return .failed(EFAULT) }
             times = t
         }
-        let hasTimes = arg(2) != 0
         func timesArg(_ b: UnsafeRawBufferPointer) -> UInt64 { hasTimes ? UInt64(UInt(bitPattern: b.baseAddress)) : 0 }
         let o = try operand(0)
         let obj = try object(o, follow: flags & AtFlags.AT_SYMLINK_NOFOLLOW == 0, emptyPath: flags & E.atEmptyPath != 0)
