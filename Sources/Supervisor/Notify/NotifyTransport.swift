@@ -21,12 +21,15 @@ import TraceModel
 /// waiting for its answer does not wait behind another thread's stack walk more than the shared trace writer and
 /// unwinder require (one lock, `lock`, around them and around every use of the core). Per notification: read
 /// the arguments (the Decoder), then check NOTIF_ID_VALID after every read of the program's memory, classify,
-/// and answer: CONTINUE, or the deny errno in enforce mode. A violation is written only once its answer was
+/// and answer: CONTINUE, the deny errno in enforce mode, or, in enforce mode for an approved call whose approval
+/// rests on memory, the result of captrace doing the call itself (NotifyEnforcement). A violation is written only
+/// once its answer was
 /// accepted: a notification withdrawn in between (a signal, PTRACE_INTERRUPT) comes back as a new one and is
 /// recorded then, so nothing is counted twice. The filter runs with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where
 /// the kernel has it (6.6+).
 ///
-/// Results are absent (the CONTINUE answer does not come back with the call's result). Stacks are unwound from
+/// Results are absent for calls the kernel continued (the CONTINUE answer does not come back with the call's
+/// result); calls captrace performed record theirs. Stacks are unwound from
 /// the sp and pc of /proc/TID/syscall while the thread waits for its answer (best effort, see StackWalker: a
 /// caller whose frame can only be found through another register ends the stack early).
 ///
