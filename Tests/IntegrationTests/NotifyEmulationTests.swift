@@ -201,6 +201,15 @@ struct BackendBaselineTests {
                 #expect(Set(rec.violations.map(\.site)) == Set(gated.violations.map(\.site)),
                         "\(p.name) \(from)->\(to) \(mode): sites differ\n\(rec.digest)\n\(gated.digest)")
                 #expect(gated.stdout == rec.stdout, "\(p.name) \(from)->\(to) \(mode): the program's output differs")
+                // And in the same order (seq), the calls captrace performed for the program included.
+                func calls(_ r: RunResult) -> [String] { r.violations.map { "\($0.syscall) \($0.path ?? $0.address ?? "") \($0.site)" } }
+                #expect(calls(rec) == calls(gated), "\(p.name) \(from)->\(to) \(mode): order differs")
+                // tcpdump gives up root for the tcpdump user before pcap_loop: captrace (root) does not act for a
+                // thread whose credentials differ, and lets the kernel run its calls (it has one thread).
+                if mode == "enforce" && to == "notify" && !argv[0].hasSuffix("tcpdump") {
+                    #expect(gated.violations.allSatisfy { $0.result != nil || $0.errno != nil },
+                            "\(p.name): a call captrace performed has no result\n\(gated.digest)")
+                }
             }
         }
     }

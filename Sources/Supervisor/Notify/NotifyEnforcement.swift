@@ -69,41 +69,69 @@ enum NotifyEnforcement {
         case baseline(path: String?, address: String?)
     }
 
-    /// Handles an approved call that depends on memory and answers the notification. Reports what happened.
-    static func act(_ s: NotifyTransport, _ call: DecodedCall, syscall sc: Syscall, id: UInt64, base: Base) -> Outcome {
+    /// How captrace answers a call it handled.
+    enum Answer {
+        /// The call's return value, or its errno.
+        case value(Int64), error(Int32)
+        /// A descriptor captrace opened, to install in the program (the call returns its number).
+        case install(fd: Int32, flags: UInt32)
+        /// Let the kernel run it (nothing the program can change is read again).
+        case proceed
+        /// Deny it with the deny errno: it cannot be confined (the reason).
+        case refuse(String)
+    }
+
+    /// Handles an approved call that depends on memory and answers the notification. The call is performed
+    /// outside the lock (it may wait, for a socket); the answer and `record` (the violation's event, with the
+    /// outcome) happen under it, so the thread's next call is recorded after this one, and only an answer the
+    /// kernel accepted is recorded (a withdrawn notification comes back and is recorded then).
+    static func act(_ s: NotifyTransport, _ call: DecodedCall, syscall sc: Syscall, id: UInt64, base: Base,
+                    record: ((Outcome) -> Void)? = nil) -> Outcome {
         var job = Job(s: s, call: call, sc: sc, id: id, base: base)
         defer { job.closeAll() }
-        let outcome: Outcome
+        let answer: Answer
         do {
-            outcome = try job.run()
+            answer = try job.run()
         } catch let f as Job.Failed {
-            outcome = .failed(f.errno)
+            answer = .error(f.errno)
         } catch {
             let reason = (error as? CannotEmulate)?.reason ?? "\(error)"
-            outcome = fallback(s, call, id: id, reason: reason)
+            answer = fallback(s, call, reason: reason)
         }
-        switch outcome {
-        case .returned(let v):
-            if !job.answered, ct_notif_reply(s.listener, id, v, 0) != 0 { return .withdrawn }
-        case .failed(let e):
-            if ct_notif_reply(s.listener, id, 0, e) != 0 { return .withdrawn }
-        case .refused(let reason):
-            s.lock.locked { s.unconfined[reason, default: 0] += 1 }
-            if ct_notif_reply(s.listener, id, 0, s.options.denyErrno) != 0 { return .withdrawn }
-        case .continued, .withdrawn:
-            break
+        let listener = s.listener
+        return s.lock.locked {
+            let outcome: Outcome
+            switch answer {
+            case .value(let v):
+                outcome = ct_notif_reply(listener, id, v, 0) == 0 ? .returned(v) : .withdrawn
+            case .error(let e):
+                outcome = ct_notif_reply(listener, id, 0, e) == 0 ? .failed(e) : .withdrawn
+            case .install(let fd, let flags):
+                let r = ct_notif_addfd_send(listener, id, fd, flags)
+                if r >= 0 {
+                    outcome = .returned(Int64(r))
+                } else {
+                    outcome = r != -ENOENT && ct_notif_reply(listener, id, 0, -r) == 0 ? .failed(-r) : .withdrawn
+                }
+            case .proceed:
+                if sc.touches == .exec { s.noteExec(call.pid) }
+                outcome = ct_notif_continue(listener, id) == 0 ? .continued : .withdrawn
+            case .refuse(let reason):
+                s.unconfined[reason, default: 0] += 1
+                outcome = ct_notif_reply(listener, id, 0, s.options.denyErrno) == 0 ? .refused(reason) : .withdrawn
+            }
+            if outcome != .withdrawn { record?(outcome) }
+            return outcome
         }
-        return outcome
     }
 
     /// A call captrace cannot perform: the kernel runs it only if no other task can rewrite the caller's memory.
-    static func fallback(_ s: NotifyTransport, _ call: DecodedCall, id: UInt64, reason: String) -> Outcome {
+    static func fallback(_ s: NotifyTransport, _ call: DecodedCall, reason: String) -> Answer {
         let name = call.syscall?.name ?? "syscall \(call.nr)"
         guard soleUserOfMemory(pid: call.pid, keeper: s.launch.keeper) else {
-            return .refused("\(name): \(reason), and another thread shares the caller's memory")
+            return .refuse("\(name): \(reason), and another thread shares the caller's memory")
         }
-        if call.syscall?.touches == .exec { s.lock.locked { s.noteExec(call.pid) } }
-        return ct_notif_continue(s.listener, id) == 0 ? .continued : .withdrawn
+        return .proceed
     }
 
     /// Whether process `pid` is the only task using its memory: one thread, and no process sharing its address
@@ -111,7 +139,9 @@ enum NotifyEnforcement {
     /// and the keeper's orphans. A process sharing it can only have been created by one of these (a task sharing
     /// the memory), so one level is enough.
     static func soleUserOfMemory(pid: Int32, keeper: Int32) -> Bool {
-        guard let status = ProcFS.read("/proc/\(pid)/status"), field(status, "Threads:") == "1" else { return false }
+        // /proc/PID/task has 2 + (number of threads) links.
+        var st = stat()
+        guard stat("/proc/\(pid)/task", &st) == 0, st.st_nlink == 3 else { return false }
         var candidates = NotifyProcFS.children(pid).union(NotifyProcFS.children(keeper))
         if let ids = ProcFS.tgidAndPPid(pid), ids.ppid > 1 {
             candidates.insert(ids.ppid)
@@ -172,11 +202,9 @@ struct Job {
     let base: NotifyEnforcement.Base
     /// Descriptors captrace opened for this call (closed at the end).
     var owned: [Int32] = []
-    /// The notification was answered by ADDFD+SEND.
-    var answered = false
     var pidfd: Int32 = -1
-    /// The caller's umask, read with its credentials check.
-    var umask: UInt64 = 0o022
+    /// The caller's umask (/proc/PID/status, ~90 µs here: read only by calls that create).
+    var umask: UInt64 { NotifyProcFS.umask(call.pid) }
 
     init(s: NotifyTransport, call: DecodedCall, sc: Syscall, id: UInt64, base: NotifyEnforcement.Base) {
         self.s = s; self.call = call; self.sc = sc; self.id = id; self.base = base
@@ -199,12 +227,9 @@ struct Job {
         return fd
     }
 
-    mutating func run() throws -> NotifyEnforcement.Outcome {
-        if memoryFree {
-            // Every pointer the verdict rested on is NULL (a register): the kernel reads nothing the program can change.
-            if sc.touches == .exec { s.lock.locked { s.noteExec(call.pid) } }
-            return ct_notif_continue(s.listener, id) == 0 ? .continued : .withdrawn
-        }
+    mutating func run() throws -> NotifyEnforcement.Answer {
+        // Every pointer the verdict rested on is NULL (a register): the kernel reads nothing the program can change.
+        if memoryFree { return .proceed }
         guard call.abi == .x86_64 else { throw CannotEmulate("i386 and x32 calls are not performed by captrace") }
         pidfd = s.lock.locked { s.extra[call.pid]?.pidfd ?? -1 }
         guard pidfd >= 0 else { throw CannotEmulate("no pidfd for the process") }
@@ -247,14 +272,20 @@ struct Job {
         return !sc.args.contains { $0 == .msghdr || $0 == .openHow || $0 == .socketcallArgs || $0 == .sockaddr }
     }
 
-    /// The thread's credentials must be captrace's (it acts with its own); the umask is read on the way.
-    mutating func checkCredentials() throws {
-        guard let st = ProcFS.read("/proc/\(call.pid)/task/\(call.tid)/status") else { throw CannotEmulate("thread gone") }
+    /// The thread's credentials must be captrace's (it acts with its own). The owner of /proc/PID/task/TID is the
+    /// thread's effective uid and gid (~6 µs); when they are not captrace's (or the process is not dumpable, so
+    /// /proc shows root), /proc/PID/task/TID/status (~90 µs) compares the real, effective, saved and filesystem
+    /// ids and the supplementary groups. A thread that changed only its supplementary groups or its filesystem
+    /// ids, keeping captrace's effective ids, passes the quick test.
+    func checkCredentials() throws {
+        var st = Glibc.stat()
+        guard lstat("/proc/\(call.pid)/task/\(call.tid)", &st) == 0 else { throw CannotEmulate("thread gone") }
+        if st.st_uid == geteuid() && st.st_gid == getegid() { return }
+        guard let status = ProcFS.read("/proc/\(call.pid)/task/\(call.tid)/status") else { throw CannotEmulate("thread gone") }
         let mine = s.ownCredentials
-        for key in ["Uid:", "Gid:", "Groups:"] where E.field(st, key) != mine[key] {
+        for key in ["Uid:", "Gid:", "Groups:"] where E.field(status, key) != mine[key] {
             throw CannotEmulate("the thread's credentials differ from captrace's")
         }
-        if let u = E.field(st, "Umask:"), let v = UInt64(u, radix: 8) { umask = v }
     }
 
     // MARK: operands
@@ -360,7 +391,7 @@ struct Job {
     }
 
     /// A raw return value (-errno on failure) as the program's outcome.
-    static func outcome(_ v: Int64) -> NotifyEnforcement.Outcome { v < 0 ? .failed(Int32(-v)) : .returned(v) }
+    static func outcome(_ v: Int64) -> NotifyEnforcement.Answer { v < 0 ? .error(Int32(-v)) : .value(v) }
 
     static func sys(_ nr: Int, _ a: UInt64 = 0, _ b: UInt64 = 0, _ c: UInt64 = 0, _ d: UInt64 = 0, _ e: UInt64 = 0) -> Int64 {
         Int64(ct_syscall6(nr, a, b, c, d, e, 0))
@@ -375,13 +406,13 @@ struct Job {
 
     // MARK: the calls
 
-    mutating func open() throws -> NotifyEnforcement.Outcome {
+    mutating func open() throws -> NotifyEnforcement.Answer {
         var flags: UInt64, mode: UInt64, resolveExtra: UInt64 = 0
         if sc.pathOp == .creat {
             flags = OpenFlags.O_CREAT | E.oWronly | E.oTrunc; mode = arg(p + 1)
         } else if let h = sc.index(of: .openHow) {
             guard let how = Decoder.readBytes(pid: call.pid, addr: arg(h), count: 24) else {
-                return .failed(EFAULT)
+                return .error(EFAULT)
             }
             flags = how.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self) }
             mode = how.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
@@ -398,16 +429,11 @@ struct Job {
         let creates = flags & (OpenFlags.O_CREAT | OpenFlags.O_TMPFILE) != 0
         mode = creates ? (mode & 0o7777) & ~umask : 0
         let fd = try resolve(o, path: o.path, flags: flags, mode: mode)
-        guard fd >= 0 else { return .failed(-fd) }
-        defer { close(fd) }
-        let r = ct_notif_addfd_send(s.listener, id, fd, UInt32(flags & E.oCloexec))
-        if r == -ENOENT { return .withdrawn }
-        guard r >= 0 else { return .failed(-r) }
-        answered = true
-        return .returned(Int64(r))
+        guard fd >= 0 else { return .error(-fd) }
+        return .install(fd: keep(fd), flags: UInt32(flags & E.oCloexec))
     }
 
-    mutating func stat() throws -> NotifyEnforcement.Outcome {
+    mutating func stat() throws -> NotifyEnforcement.Answer {
         let isStatx = sc.pathOp == .statx
         let flags = Int32(truncatingIfNeeded: atFlags)
         let buf = arg(isStatx ? p + 3 : p + 1)
@@ -419,7 +445,7 @@ struct Job {
         return Self.outcome(Int64(ct_stat_into(obj, "", keep | Int32(E.atEmptyPath), isStatx ? 1 : 0, mask, call.pid, buf)))
     }
 
-    mutating func access() throws -> NotifyEnforcement.Outcome {
+    mutating func access() throws -> NotifyEnforcement.Answer {
         let mode = arg(p + 1)
         let flags = atFlags
         let o = try operand(0)
@@ -427,10 +453,10 @@ struct Job {
         return Self.outcome(Self.withPath("") { Self.sys(E.NR.faccessat2, Self.fdArg(obj), $0, mode, E.atEmptyPath | (flags & E.atEaccess)) })
     }
 
-    mutating func readlink() throws -> NotifyEnforcement.Outcome {
+    mutating func readlink() throws -> NotifyEnforcement.Answer {
         let buf = arg(p + 1)
         let size = Int(Int32(truncatingIfNeeded: arg(p + 2)))
-        guard size > 0 else { return .failed(EINVAL) }
+        guard size > 0 else { return .error(EINVAL) }
         let o = try operand(0)
         let e = try entry(o)
         var out = [UInt8](repeating: 0, count: min(size, 65536))
@@ -439,10 +465,10 @@ struct Job {
         }
         guard n > 0 else { return Self.outcome(n) }
         let w = out.withUnsafeBytes { ct_write_mem(call.pid, UInt(buf), $0.baseAddress, Int(n)) }
-        return w == n ? .returned(n) : .failed(EFAULT)
+        return w == n ? .value(n) : .error(EFAULT)
     }
 
-    mutating func make() throws -> NotifyEnforcement.Outcome {
+    mutating func make() throws -> NotifyEnforcement.Answer {
         let mode = arg(p + 1)
         let dev = arg(p + 2)
         let o = try operand(0)
@@ -454,14 +480,14 @@ struct Job {
         })
     }
 
-    mutating func unlink() throws -> NotifyEnforcement.Outcome {
+    mutating func unlink() throws -> NotifyEnforcement.Answer {
         let flags = sc.pathOp == .rmdir ? AtFlags.AT_REMOVEDIR : atFlags
         let o = try operand(0)
         let e = try entry(o)
         return Self.outcome(Self.withPath(e.name) { Self.sys(E.NR.unlinkat, Self.fdArg(e.dir), $0, flags) })
     }
 
-    mutating func rename() throws -> NotifyEnforcement.Outcome {
+    mutating func rename() throws -> NotifyEnforcement.Answer {
         let flags = sc.index(of: .uint).map(arg) ?? 0  // renameat2's RENAME_* flags
         let a = try operand(0), b = try operand(1)
         let ea = try entry(a), eb = try entry(b)
@@ -470,7 +496,7 @@ struct Job {
         })
     }
 
-    mutating func link() throws -> NotifyEnforcement.Outcome {
+    mutating func link() throws -> NotifyEnforcement.Answer {
         let flags = atFlags
         let a = try operand(0), b = try operand(1)
         let obj = try object(a, follow: flags & AtFlags.AT_SYMLINK_FOLLOW != 0, emptyPath: flags & E.atEmptyPath != 0)
@@ -481,14 +507,14 @@ struct Job {
         })
     }
 
-    mutating func symlink() throws -> NotifyEnforcement.Outcome {
-        guard case .string(let target) = Decoder.readPath(pid: call.pid, addr: arg(sc.index(of: .string) ?? 0)) else { return .failed(EFAULT) }
+    mutating func symlink() throws -> NotifyEnforcement.Answer {
+        guard case .string(let target) = Decoder.readPath(pid: call.pid, addr: arg(sc.index(of: .string) ?? 0)) else { return .error(EFAULT) }
         let o = try operand(0)
         let e = try entry(o)
         return Self.outcome(Self.withPath(target) { t in Self.withPath(e.name) { Self.sys(E.NR.symlinkat, t, Self.fdArg(e.dir), $0) } })
     }
 
-    mutating func chmod() throws -> NotifyEnforcement.Outcome {
+    mutating func chmod() throws -> NotifyEnforcement.Answer {
         let mode = arg(p + 1)
         let flags = atFlags  // fchmodat2's; fchmodat always follows
         let o = try operand(0)
@@ -498,7 +524,7 @@ struct Job {
         return Self.outcome(Self.withPath("/proc/self/fd/\(obj)") { Self.sys(E.NR.fchmodat, E.atFDCWD, $0, mode) })
     }
 
-    mutating func chown() throws -> NotifyEnforcement.Outcome {
+    mutating func chown() throws -> NotifyEnforcement.Answer {
         let owner = arg(p + 1), group = arg(p + 2)
         let flags = atFlags
         let o = try operand(0)
@@ -508,12 +534,12 @@ struct Job {
         })
     }
 
-    mutating func utimens() throws -> NotifyEnforcement.Outcome {
+    mutating func utimens() throws -> NotifyEnforcement.Answer {
         let flags = atFlags
         var times = [UInt8](repeating: 0, count: 32)
         let hasTimes = arg(p + 1) != 0
         if hasTimes {
-            guard let t = Decoder.readBytes(pid: call.pid, addr: arg(p + 1), count: 32) else { return .failed(EFAULT) }
+            guard let t = Decoder.readBytes(pid: call.pid, addr: arg(p + 1), count: 32) else { return .error(EFAULT) }
             times = t
         }
         func timesArg(_ b: UnsafeRawBufferPointer) -> UInt64 { hasTimes ? UInt64(UInt(bitPattern: b.baseAddress)) : 0 }
@@ -524,7 +550,7 @@ struct Job {
         })
     }
 
-    mutating func send() throws -> NotifyEnforcement.Outcome {
+    mutating func send() throws -> NotifyEnforcement.Answer {
         if case .baseline = base { throw CannotEmulate("a send to an address is not performed by captrace") }
         let sock = try held(int32(0))
         let r: Int
@@ -533,16 +559,16 @@ struct Job {
         } else {
             r = ct_sendmmsg_copy(s.listener, id, pidfd, call.pid, call.tid, sock, arg(1), UInt32(truncatingIfNeeded: arg(2)), int32(3))
         }
-        if r == -Int(ESRCH) { return .withdrawn }
-        return r < 0 ? .failed(Int32(-r)) : .returned(Int64(r))
+        if r == -Int(ESRCH) || r == -Int(EINTR) { return .error(EINTR) }  // the thread went away meanwhile
+        return Self.outcome(Int64(r))
     }
 
     /// connect/bind allowed by the baseline: the address as read now must be the one it accepted.
-    mutating func connectOrBind() throws -> NotifyEnforcement.Outcome {
+    mutating func connectOrBind() throws -> NotifyEnforcement.Answer {
         guard case .baseline(_, let address?) = base else { throw CannotEmulate("no checked address") }
         let len = Int(arg(2) & 0xffff_ffff)
         guard len >= 2, len <= 128, let bytes = Decoder.readBytes(pid: call.pid, addr: arg(1), count: len) else {
-            return .failed(EFAULT)
+            return .error(EFAULT)
         }
         guard Decoder.sockaddr(bytes: bytes) == address else {
             throw CannotEmulate("the address changed after the check")
@@ -550,6 +576,6 @@ struct Job {
         let sock = try held(int32(0))
         let nr = sc.name == "connect" ? E.NR.connect : E.NR.bind
         let r = bytes.withUnsafeBytes { Self.sys(nr, Self.fdArg(sock), UInt64(UInt(bitPattern: $0.baseAddress)), UInt64(len)) }
-        return r < 0 ? .failed(Int32(-r)) : .returned(r)
+        return Self.outcome(r)
     }
 }

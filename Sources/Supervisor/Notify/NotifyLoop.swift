@@ -115,19 +115,19 @@ extension NotifyTransport {
         }
         guard var draft = performed else { return }
         // Allowed by the baseline in enforce mode: captrace performs the call it checked, and records its result.
-        switch NotifyEnforcement.act(self, call, syscall: syscall, id: n.id,
-                                     base: .baseline(path: draft.event.path, address: draft.event.address)) {
-        case .withdrawn: return
-        case .returned(let v): draft.event.result = v
-        case .failed(let e): draft.event.errno = Errno.name(e) ?? "E\(e)"
-        case .continued: break
-        case .refused:
-            draft.event.action = .denied
-            draft.event.errno = options.denyErrnoName
-        }
-        lock.locked {
-            recorder.write(draft)
-            recorder.tickStatus(processes: table.processCount)
+        _ = NotifyEnforcement.act(self, call, syscall: syscall, id: n.id,
+                                  base: .baseline(path: draft.event.path, address: draft.event.address)) { outcome in
+            switch outcome {
+            case .withdrawn, .continued: break
+            case .returned(let v): draft.event.result = v
+            case .failed(let e): draft.event.errno = Errno.name(e) ?? "E\(e)"
+            case .refused:
+                draft.event.action = .denied
+                draft.event.errno = self.options.denyErrnoName
+            }
+            draft.event.tNs = self.recorder.now()
+            self.recorder.write(draft)  // under the lock, right after the answer (NotifyEnforcement.act)
+            self.recorder.tickStatus(processes: self.table.processCount)
         }
     }
 
