@@ -53,7 +53,8 @@ enum NotifyEnforcement {
         case returned(Int64)
         /// Performed by captrace: the program got this errno.
         case failed(Int32)
-        /// Let through to the kernel (race-free: no other task shares the caller's memory). No result known.
+        /// Let through to the kernel (race-free: nothing checked is in memory, or no other task shares the
+        /// caller's memory). No result known.
         case continued
         /// Could not be done confined: denied with the deny errno. The reason is counted for the warning.
         case refused(String)
