@@ -22,6 +22,9 @@ public struct ProfileError: Error, Sendable, Equatable, CustomStringConvertible 
         case invalidKernelVersion
         /// An entry without any syscall name.
         case noNames
+        /// An action runc refuses where it stands: SCMP_ACT_NOTIFY as the default action or for `write` (runc
+        /// writes the listener descriptor to its parent after the filter is loaded).
+        case unusableAction
     }
 
     public let kind: Kind

@@ -11,7 +11,8 @@ extension Profile {
     ///
     /// Refused, with the entry and field named: text that is not JSON, a field of the wrong type, an unknown
     /// action, operator or `SCMP_ARCH_*`, an argument rule without `index`/`value`/`op` or with an index above 5,
-    /// `architectures` with `archMap`, `name` with `names`, a malformed `minKernel`, a repeated key.
+    /// `architectures` with `archMap`, `name` with `names`, a malformed `minKernel`, a repeated key, and
+    /// SCMP_ACT_NOTIFY where runc refuses it (the default action, `write`).
     /// Warned about, as runc ignores them: a syscall name none of x86_64, i386 and x32 has, `errnoRet` on an
     /// action without one, unknown fields, unknown capability names. `null` counts as absent, as in Go's
     /// encoding/json. containers/common's informational `defaultErrno` and `errno` (errno names beside the
@@ -137,6 +138,9 @@ private struct ProfileLoader {
         guard let defaultAction = Action(rawValue: actionName) else {
             throw top.error(.unknownAction, "defaultAction", "unknown action \"\(actionName)\"")
         }
+        if defaultAction == .notify {
+            throw top.error(.unusableAction, "defaultAction", "runc refuses SCMP_ACT_NOTIFY as the default action")
+        }
         let defaultErrnoRet = try top.unsigned("defaultErrnoRet", max: 65535).map { UInt32($0) }
         if defaultErrnoRet != nil, !defaultAction.takesErrnoRet {
             warn(.ignoredField, "profile", "defaultErrnoRet is ignored with \(actionName)")
@@ -198,6 +202,9 @@ private struct ProfileLoader {
         guard let actionName = try f.string("action") else { throw f.error(.wrongType, "action", "missing") }
         guard let action = Action(rawValue: actionName) else {
             throw f.error(.unknownAction, "action", "unknown action \"\(actionName)\"")
+        }
+        if action == .notify, let i = names.firstIndex(of: "write") {
+            throw f.error(.unusableAction, "names[\(i)]", "runc refuses SCMP_ACT_NOTIFY for write")
         }
         let errnoRet = try f.unsigned("errnoRet", max: 65535).map { UInt32($0) }
         if errnoRet != nil, !action.takesErrnoRet {

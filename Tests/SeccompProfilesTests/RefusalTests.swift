@@ -96,6 +96,14 @@ import Testing
         }
     }
 
+    @Test func unusableAction() throws {
+        let e = try #require(refusal(#"{"defaultAction": "SCMP_ACT_NOTIFY"}"#))
+        #expect(e.kind == .unusableAction && e.field == "defaultAction")
+        let w = try #require(refusal(withEntry(#"{"names": ["read", "write"], "action": "SCMP_ACT_NOTIFY"}"#)))
+        #expect(w.description == "syscalls[1] (read): names[1]: runc refuses SCMP_ACT_NOTIFY for write")
+        #expect(refusal(withEntry(#"{"names": ["openat"], "action": "SCMP_ACT_NOTIFY"}"#)) == nil)
+    }
+
     @Test func noNames() throws {
         let e = try #require(refusal(withEntry(#"{"names": [], "action": "SCMP_ACT_ALLOW"}"#)))
         #expect(e.kind == .noNames && e.description == "syscalls[1]: names: no syscall named")
