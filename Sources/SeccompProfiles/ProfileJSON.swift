@@ -210,7 +210,7 @@ extension ProfileJSON {
 // MARK: - Writing
 
 extension ProfileJSON {
-    /// Indented with two spaces; arrays of scalars on one line, so a profile's long `names` lists stay readable.
+    /// Indented with two spaces; an array of scalars on one line when it fits in 100 characters, else one per line.
     func written(indent: Int = 0) -> String {
         let pad = String(repeating: "  ", count: indent + 1), end = String(repeating: "  ", count: indent)
         switch self {
@@ -219,7 +219,8 @@ extension ProfileJSON {
         case .number(let n): return n
         case .string(let s): return ProfileJSON.quoted(s)
         case .array(let a) where a.isEmpty: return "[]"
-        case .array(let a) where a.allSatisfy(\.isScalar):
+        case .array(let a) where a.allSatisfy(\.isScalar)
+            && a.reduce(0, { $0 + $1.written().count + 2 }) <= 100:
             return "[" + a.map { $0.written() }.joined(separator: ", ") + "]"
         case .array(let a):
             return "[\n" + a.map { pad + $0.written(indent: indent + 1) }.joined(separator: ",\n") + "\n" + end + "]"

@@ -1,7 +1,7 @@
 extension Profile {
-    /// The profile as OCI JSON, stable for equal profiles: fields in a fixed order (runtime-spec's first, then
-    /// Docker's), `names`, `caps` and `arches` sorted, absent fields left out, the legacy `name` written as
-    /// `names`. Entries keep their order, which decides between unconditional rules, and `args` keep theirs.
+    /// The profile as OCI JSON, stable for equal profiles: fields in a fixed order, `names`, `caps` and `arches`
+    /// sorted, absent fields left out, the legacy `name` written as `names`. Entries keep their order, which
+    /// decides between unconditional rules, and `args` keep theirs.
     /// `Profile.load` reads the result back to a profile that decides every call the same.
     public func ociJSON() -> String {
         var top: [(key: String, value: ProfileJSON)] = [("defaultAction", .string(defaultAction.rawValue))]

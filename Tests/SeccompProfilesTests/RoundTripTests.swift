@@ -43,6 +43,9 @@ import Testing
         sameDecisions(original, reloaded.profile)
         #expect(reloaded.profile.ociJSON() == written)
         #expect(reloaded.profile.syscalls.count == original.syscalls.count)
+        // Long lists go one name per line, as the published files have them.
+        #expect(written.split(separator: "\n").allSatisfy { $0.count <= 120 })
+        #expect(written.contains("\n        \"accept\",\n"))
     }
 
     @Test func everyFieldSurvives() throws {
