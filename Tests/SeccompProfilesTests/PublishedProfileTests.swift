@@ -11,12 +11,23 @@ import Testing
         #expect(p.defaultErrnoRet == EPERM)
         #expect(p.archMap.first?.architecture == "SCMP_ARCH_X86_64")
         #expect(p.syscalls.count == 33)
-        // The only warnings are names of other architectures (runc skips them too), each named once.
+        // The only warnings are names of other architectures (runc skips them too).
         #expect(loaded.warnings.allSatisfy { $0.kind == .unknownSyscall })
         let warned = loaded.warnings.map(\.message)
         #expect(warned.contains { $0.contains("\"arm_fadvise64_64\"") })
         #expect(warned.contains { $0.contains("\"s390_pci_mmio_read\"") })
         #expect(!warned.contains { $0.contains("\"socketcall\"") })  // i386 has it
+        // Exactly the other architectures' calls (arm, riscv, s390, ppc names), once per entry naming one.
+        let names = loaded.warnings.map { String($0.message.split(separator: "\"")[1]) }
+        #expect(Set(names) == [
+            "arm_fadvise64_64", "arm_sync_file_range", "breakpoint", "cacheflush", "recv", "riscv_flush_icache",
+            "riscv_hwprobe", "s390_pci_mmio_read", "s390_pci_mmio_write", "s390_runtime_instr", "send", "set_tls",
+            "swapcontext", "sync_file_range2",
+        ])
+        // Calls newer than Linux 6.1 that the profile allows are in the catalog and allowed.
+        for name in ["fchmodat2", "cachestat", "map_shadow_stack", "futex_wait", "mseal"] {
+            #expect(p.decide(abi: .x86_64, syscall: name)?.action == .allow, "\(name)")
+        }
         #expect(p.resolved().abis == Set(ABI.allCases))
     }
 
