@@ -1,6 +1,7 @@
 import Glibc
 
-/// Names and lines already resolved, kept across runs per module build-id (`$XDG_CACHE_HOME/captrace/symbols/`,
+/// Names and lines already resolved, kept across runs per module (its build-id, its size and its separate debug
+/// file's size: `strip` keeps the build-id) in `$XDG_CACHE_HOME/captrace/symbols/`,
 /// else `~/.cache/captrace/symbols/`; `CAPTRACE_NO_SYMBOL_CACHE=1` turns it off).
 ///
 /// Why: a file and line for a glibc frame come from libc6-dbg's DWARF, whose sections libdw decompresses
@@ -8,7 +9,7 @@ import Glibc
 /// spent most of its time waiting for it). A build-id names the exact bytes of a module, so what was resolved
 /// for it once stays true; a test suite traced run after run resolves each frame once.
 ///
-/// One text file per build-id, one line per resolved address: `vaddr<TAB>symbol value<TAB>symbol<TAB>file<TAB>line`
+/// One text file per module key, one line per resolved address: `vaddr<TAB>symbol value<TAB>symbol<TAB>file<TAB>line`
 /// (hex addresses; empty fields for none). Lines are appended with one `write` each (O_APPEND), so concurrent
 /// runs interleave whole lines; a line that does not parse (cut short, or not ours) is ignored. Only a regular
 /// file of this user that no one else may write is read.
@@ -25,6 +26,7 @@ final class SymbolCache {
         return nil
     }
 
+    /// `buildID`: the module's key (build-id and size).
     func path(_ buildID: [UInt8]) -> String {
         directory + "/" + buildID.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }

@@ -69,7 +69,17 @@ final class Symboliser {
                 byPath[path] = shared
                 return shared
             }
-            let m = ModuleFile(handle: h, buildID: key, diskCache: diskCache)
+            // The disk cache's key adds the file's size and its separate debug file's (0 when there is none):
+            // `strip` keeps a build-id, and neither a stripped file nor a run before libc6-dbg was installed may
+            // decide the names and lines of another.
+            let hex = key.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            let debugFile = "/usr/lib/debug/.build-id/" + hex.prefix(2) + "/" + hex.dropFirst(2) + ".debug"
+            var st = stat(), dst = stat()
+            let debugSize = stat(debugFile, &dst) == 0 ? UInt64(dst.st_size) : 0
+            let diskKey = stat(path, &st) == 0
+                ? key + withUnsafeBytes(of: UInt64(st.st_size).bigEndian, Array.init) + withUnsafeBytes(of: debugSize.bigEndian, Array.init)
+                : nil
+            let m = ModuleFile(handle: h, buildID: diskKey, diskCache: diskCache)
             byBuildID[key] = m
             byPath[path] = m
             return m
