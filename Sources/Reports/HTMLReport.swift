@@ -103,7 +103,7 @@ enum HTMLReport {
         if s.count > 1 { h += "<p>seq \(esc(compactSeqs(s.events.map(\.seq), maxRuns: ListLimit.seqRuns)))</p>\n" }
         if let c = s.culprit.line { h += "<p class=\"culprit\">culprit: \(codeSpans(c))</p>\n" }
         if let hint = s.hint {
-            h += "<div class=\"hint\" data-hint=\"\(esc(hint.id))\"><p><b>hint <code>\(esc(hint.id))</code></b>: \(esc(hint.title))</p><p>\(esc(hint.explanation))</p><p><b>fix</b>: \(esc(hint.fix))</p>"
+            h += "<div class=\"hint\" data-hint=\"\(esc(hint.id))\"><p><b>hint <code>\(esc(hint.id))</code></b>: \(esc(hint.title))\(s.hintInferred ? " <i>(" + esc(inferredNote) + ")</i>" : "")</p><p>\(esc(hint.explanation))</p><p><b>fix</b>: \(esc(hint.fix))</p>"
             if !hint.references.isEmpty { h += "<p class=\"refs\">see " + hint.references.map(esc).joined(separator: ", ") + "</p>" }
             h += "</div>\n"
         }

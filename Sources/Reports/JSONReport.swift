@@ -36,10 +36,13 @@ enum JSONReport {
         return .object(o)
     }
 
-    static func hint(_ h: Hint?) -> JSONValue {
+    static func hint(_ h: Hint?, inferred: Bool) -> JSONValue {
         guard let h else { return .null }
-        return .object([("id", .string(h.id)), ("title", .string(h.title)), ("explanation", .string(h.explanation)),
-                        ("fix", .string(h.fix)), ("references", .array(h.references.map { .string($0) }))])
+        var o: [(String, JSONValue)] = [("id", .string(h.id)), ("title", .string(h.title)),
+                                        ("explanation", .string(h.explanation)), ("fix", .string(h.fix)),
+                                        ("references", .array(h.references.map { .string($0) }))]
+        if inferred { o.append(("inferred_from_path", .bool(true))) }
+        return .object(o)
     }
 
     static func site(_ s: SiteGroup) -> JSONValue {
@@ -60,7 +63,7 @@ enum JSONReport {
             ("paths", .array(s.paths.map { .string($0) })),
             ("addresses", .array(s.addresses.map { .string($0) })),
             ("actions", .array(s.actions.map { .string($0.rawValue) })),
-            ("hint", hint(s.hint)),
+            ("hint", hint(s.hint, inferred: s.hintInferred)),
             ("culprit", .object(culprit)),
             ("seqs", .array(s.events.map { .int(Int64($0.seq)) })),
             ("events", .array(s.events.map(event))),

@@ -96,18 +96,25 @@ extension SiteGroup {
 }
 
 extension Culprit {
-    /// "libc resolver, called from `lookup_peer` in `./demo`".
+    /// "libc resolver, called from `lookup_peer` in `./demo`"; "`cat` makes this call itself, at `main`";
+    /// for loader activity after an exec in capability mode, that exec.
     var line: String? {
+        if let x = exec {
+            return "the exec of `\(x.path)` in capability mode (pid \(x.pid)): its dynamic loader opens what the new program needs"
+        }
         if let f = programFrame, let program {
-            let at = "`\(frameName(f))` in `\(program)`" + (fileLine(f).map { " (\($0))" } ?? "")
-            if programFrameIndex == 0 { return "direct call from " + at }
-            return (library ?? "unknown code") + ", called from " + at
+            let at = "`\(frameName(f))`" + (fileLine(f).map { " (\($0))" } ?? "")
+            guard let library else { return "`\(program)` makes this call itself, at " + at }
+            return library + ", called from " + at + " in `\(program)`"
         }
         guard let library else { return nil }
         if !hasStack { return library + " (no stack recorded)" }
         return library + (program.map { ", with no frame in `\($0)` itself" } ?? "")
     }
 }
+
+/// Said of a hint recognised from the path alone, for a site recorded without a stack.
+let inferredNote = "inferred from the path alone: no stack was recorded"
 
 func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
