@@ -66,6 +66,8 @@ public struct HintMatch: Sendable, Hashable {
     public let hint: Hint
     /// True when the violation has no stack and the entry was recognised from the path alone.
     public let inferred: Bool
+
+    public init(hint: Hint, inferred: Bool) { self.hint = hint; self.inferred = inferred }
 }
 
 /// What the analysis knows beyond the violation itself: the files the program was given on its command line.

@@ -251,8 +251,8 @@ enum KnowledgeBase {
                              "/sys/devices/system/cpu/present", "/sys/devices/system/cpu", "/proc/cpuinfo", "/proc/stat",
                              "/sys/fs/cgroup/cpu.max", "/sys/fs/cgroup/**/cpu.max")],
             explanation: """
-                sysconf(_SC_NPROCESSORS_CONF), get_nprocs_conf() and thread-pool runtimes read \
-                /sys/devices/system/cpu (falling back to /proc/stat or /proc/cpuinfo) when asked for the \
+                sysconf(_SC_NPROCESSORS_ONLN/CONF), get_nprocs() and thread-pool runtimes read \
+                /sys/devices/system/cpu/online (falling back to /proc/stat or /proc/cpuinfo) when asked for the \
                 number of CPUs, often lazily when the first worker pool is created.
                 """,
             fix: """

@@ -103,9 +103,9 @@ extension Culprit {
             return "the exec of `\(x.path)` in capability mode (pid \(x.pid)): its dynamic loader opens what the new program needs"
         }
         if let f = programFrame, let program {
-            let at = "`\(frameName(f))`" + (fileLine(f).map { " (\($0))" } ?? "")
-            guard let library else { return "`\(program)` makes this call itself, at " + at }
-            return library + ", called from " + at + " in `\(program)`"
+            let line = fileLine(f).map { " (\($0))" } ?? ""
+            guard let library else { return "`\(program)` makes this call itself, at `\(frameName(f))`" + line }
+            return library + ", called from `\(frameName(f))` in `\(program)`" + line
         }
         guard let library else { return nil }
         if !hasStack { return library + " (no stack recorded)" }
