@@ -20,6 +20,10 @@ struct ReportModel {
     init(_ trace: Trace) {
         header = trace.header
         warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger)] : [])
+            + trace.processes.compactMap { p in
+                guard p.event == .exec, let what = p.withheldPrivileges else { return nil }
+                return withheldPrivilegesNote(pid: p.pid, path: p.path ?? "?", what: what)
+            }
         summary = trace.summary
         let analysis = SiteAnalysis(trace)
         sites = analysis.sites
@@ -111,6 +115,12 @@ extension Culprit {
         if !hasStack { return library + " (no stack recorded)" }
         return library + (program.map { ", with no frame in `\($0)` itself" } ?? "")
     }
+}
+
+/// What every report (and `run` at its end) says of an exec whose privileges captrace's no_new_privs withheld.
+public func withheldPrivilegesNote(pid: Int32, path: String, what: String) -> String {
+    "pid \(pid) exec'd \(path) without the privileges it would have gained (\(what)): captrace sets no_new_privs, "
+        + "so this traced run differs from an untraced one, in observe mode too"
 }
 
 /// Said of a hint recognised from the path alone, for a site recorded without a stack.
