@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <sys/random.h>
 #include <sys/sysinfo.h>
+#include <syslog.h>
 #include <time.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -148,6 +149,17 @@ static int dlopen_lib(void) {
     return result(c && c(0.0) == 1.0, c ? "cos(0) = 1" : "dlopen failed");
 }
 
+static int syslog_message(void) {
+    /* syslog() stamps messages in local time: both variants settle the time zone first (tzdata's fix), so that
+     * the only difference is syslog's own. */
+    setenv("TZ", ":/etc/localtime", 1);
+    tzset();
+    if (fixed) openlog("hintfix", LOG_NDELAY, LOG_USER);  /* fix: connect to /dev/log before entry */
+    cap_enter();
+    syslog(LOG_NOTICE, "hintfix syslog %s", fixed ? "fixed" : "pattern");
+    return result(1, "logged");
+}
+
 static int cpu_count(void) {
     cap_enter();
     long n;
@@ -210,6 +222,7 @@ int main(int argc, char **argv) {
     if (!strcmp(entry, "openssl-config")) return openssl();
     if (!strcmp(entry, "exec-loader") && arg) return exec_loader(arg);
     if (!strcmp(entry, "dlopen-after-entry")) return dlopen_lib();
+    if (!strcmp(entry, "syslog")) return syslog_message();
     if (!strcmp(entry, "cpu-count")) return cpu_count();
     if (!strcmp(entry, "random-devices")) return random_devices();
     if (!strcmp(entry, "proc-self")) return proc_self();

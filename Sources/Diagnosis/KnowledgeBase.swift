@@ -240,7 +240,7 @@ enum KnowledgeBase {
                 front (FreeBSD programs do the same before cap_enter), and avoid LOG_CONS.
                 """,
             references: ["openlog(3)", "syslog(3)"],
-            proof: "HintFixTests.syslog (openlog(LOG_NDELAY) before entry, against a private /dev/log)"),
+            proof: "HintFixTests.syslog (openlog(LOG_NDELAY) before entry, against a private /dev/log listener)"),
         Hint(
             id: "cpu-count",
             title: "the CPU count is read from /sys or /proc",

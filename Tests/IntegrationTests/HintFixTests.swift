@@ -60,6 +60,8 @@ struct HintFixCase: CustomTestStringConvertible, Sendable {
         HintFixCase(entry: "message-catalogs", env: ["LANGUAGE=de", "LANG=C.UTF-8"]),
         HintFixCase(entry: "locale-iconv"), HintFixCase(entry: "libgcc-s"), HintFixCase(entry: "openssl-config"),
         HintFixCase(entry: "exec-loader", argument: .dynamicProgram), HintFixCase(entry: "dlopen-after-entry"),
+        // The machine has no syslog daemon: the run gets a private /dev with a listener (with-dev-log.sh).
+        HintFixCase(entry: "syslog"),
         HintFixCase(entry: "cpu-count"), HintFixCase(entry: "argument-files", argument: .file),
         HintFixCase(entry: "random-devices"), HintFixCase(entry: "proc-self"),
     ]
@@ -87,8 +89,15 @@ struct HintFixCase: CustomTestStringConvertible, Sendable {
 struct HintFixTests {
     func run(_ c: HintFixCase, _ variant: String, backend: String, mode: String) throws -> (RunResult, [ReportedSite]) {
         let w = try Workdir("hintfix-\(c.entry)-\(variant)-\(mode)")
+        let wrapper = c.entry != "syslog" ? [] : ["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh",
+                                                  Harness.fixturesDir.appendingPathComponent("with-dev-log.sh").path,
+                                                  w.path("syslog.txt")]
         let r = try Harness.run(try c.argv(variant, in: w), backend: backend,
-                                options: ["--enter-at", capEnter, "--mode", mode, "-q"], in: w)
+                                options: ["--enter-at", capEnter, "--mode", mode, "-q"], in: w, wrapper: wrapper)
+        if c.entry == "syslog", variant == "fixed" {
+            let log = (try? String(contentsOfFile: w.path("syslog.txt"), encoding: .utf8)) ?? ""
+            #expect(log.contains("hintfix syslog fixed"), "\(mode): the message did not reach /dev/log: \(log)")
+        }
         return (r, try ReportedSite.of(r))
     }
 
