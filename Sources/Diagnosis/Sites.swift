@@ -156,6 +156,8 @@ public struct ExecCause: Sendable, Hashable {
     public let pid: Int32
     /// The program exec'd.
     public let path: String
+
+    public init(pid: Int32, path: String) { self.pid = pid; self.path = path }
 }
 
 /// Who is to blame for a site: the code that decided to make the call, and the program's own frame — the
