@@ -1,4 +1,5 @@
 import Diagnosis
+import Reports
 import Testing
 import TraceModel
 
@@ -36,12 +37,17 @@ struct SiteAnalysisTests {
     @Test func oneRulePerSite() {
         let dash = "/usr/bin/dash"
         let stack = [frame(libc, "fstatat64", 0x10), frame(dash, nil, 0x20)]
-        let a = SiteAnalysis(Trace(events: [
+        let trace = Trace(events: [
             header(["sh", "-c", "true"]), process(.spawn, pid: 100, capabilityMode: false, path: dash, t: 1),
             violation(1, "newfstatat", path: "/work", site: "s1", stack: stack),
             violation(2, "newfstatat", rule: .cwdRelative, path: "/work", site: "s1", stack: stack),
             violation(3, "newfstatat", path: "/work", site: "s1", stack: stack),
-        ]))
+        ])
+        let a = SiteAnalysis(trace)
+        // The gate names both sites.
+        let gate = GateVerdict(trace)
+        #expect(gate.lines.contains { $0.contains("new site s1:") } && gate.lines.contains { $0.contains("new site s1-cwd-relative:") },
+                "\(gate.lines)")
         #expect(a.sites.map(\.id) == ["s1", "s1-cwd-relative"])
         #expect(a.sites.map { $0.events.map(\.seq) } == [[1, 3], [2]])
         #expect(a.sites.allSatisfy { s in s.events.allSatisfy { $0.rule == s.first.rule } })
