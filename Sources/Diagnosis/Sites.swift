@@ -22,6 +22,10 @@ public struct SiteAnalysis: Sendable {
         /// still be recorded (the supervisor may write the execve after the exec event).
         var exe: [Int32: Image] = [:]
         var beforeExec: [Int32: Image] = [:]
+        /// Without stacks: pids whose image was exec'd in capability mode and whose violations so far are all
+        /// loader-like (its library opens); those violations are the exec's loader work.
+        var loading = Set<Int32>()
+        var loaderSeqs = Set<Int>()
         var procs: [(pid: Int32, program: String?)] = []
         var seenPid = Set<Int32>()
         let argv0 = trace.header?.argv.first
@@ -45,6 +49,7 @@ public struct SiteAnalysis: Sendable {
                         if p.pid == initialPid, initialExecs == 0 { spawned.insert(path) }
                         if p.pid == initialPid { initialExecs += 1 }
                         if let old = exe[p.pid] { beforeExec[p.pid] = old }
+                        if p.capabilityMode { loading.insert(p.pid) } else { loading.remove(p.pid) }
                         exe[p.pid] = Image(path: path, execInCapabilityMode: p.capabilityMode, pid: p.pid)
                     }
                 case .fork, .thread:
@@ -66,6 +71,10 @@ public struct SiteAnalysis: Sendable {
                     image = old
                 }
                 if v.rule != .exec { beforeExec[v.pid] = nil }
+                if loading.contains(v.pid), v.rule != .exec {
+                    let id = v.stack.isEmpty ? Hints.diagnose(v)?.hint.id : nil
+                    if id == "exec-loader" || id == "dlopen-after-entry" { loaderSeqs.insert(v.seq) } else { loading.remove(v.pid) }
+                }
                 let key = SiteKey(site: v.site, rule: v.rule)
                 if members[key] == nil { order.append(key) }
                 members[key, default: []].append(v)
@@ -83,7 +92,7 @@ public struct SiteAnalysis: Sendable {
             let id = firstRule[key.site] == key.rule ? key.site : key.site + "-" + key.rule.rawValue
             let imgs = images[key]!
             let ctx = { (i: Int) in spawned.contains(imgs[i].path) ? context : HintContext.none }
-            let match = SiteAnalysis.hint(events, context: ctx)
+            let match = SiteAnalysis.hint(events, context: ctx, loader: loaderSeqs)
             let image = imgs[0]
             let program = displayProgram(image.path.isEmpty ? argv0 : image.path, argv0: argv0)
             var culprit = Culprit(events[0].stack, program: program, hint: match?.hint)
@@ -98,10 +107,13 @@ public struct SiteAnalysis: Sendable {
 
     /// A site's hint from all its violations: the entry most of them match (the earliest on a tie); violations
     /// no entry explains do not outvote those one does.
-    static func hint(_ events: [ViolationEvent], context: (Int) -> HintContext) -> HintMatch? {
+    /// `loader`: violations recorded without a stack that are the loader's work after an exec in capability mode
+    /// (inferred as exec-loader, not as a dlopen).
+    static func hint(_ events: [ViolationEvent], context: (Int) -> HintContext, loader: Set<Int> = []) -> HintMatch? {
         var counts: [(HintMatch, Int)] = []
         for (i, v) in events.enumerated() {
-            guard let m = Hints.diagnose(v, context: context(i)) else { continue }
+            let execLoader = loader.contains(v.seq) ? Hints.entry(id: "exec-loader").map { HintMatch(hint: $0, inferred: true) } : nil
+            guard let m = execLoader ?? Hints.diagnose(v, context: context(i)) else { continue }
             if let j = counts.firstIndex(where: { $0.0 == m }) { counts[j].1 += 1 } else { counts.append((m, 1)) }
         }
         var best: (HintMatch, Int)?

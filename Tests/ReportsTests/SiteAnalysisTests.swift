@@ -109,4 +109,24 @@ struct SiteAnalysisTests {
         #expect(a.sites[0].culprit.library == "libcurl.so.4")
         #expect(a.sites[0].culprit.programFrameIndex == 3)
     }
+
+    /// Without stacks, the library opens right after an exec in capability mode are still the exec's, not a dlopen;
+    /// the program's own later open of a library is not.
+    @Test func loaderWorkWithoutStacks() {
+        let cat = "/usr/bin/cat"
+        let a = SiteAnalysis(Trace(events: [
+            header(["sh", "-c", "cat x"]), process(.spawn, pid: 100, capabilityMode: false, path: "/usr/bin/dash", t: 1),
+            process(.fork, pid: 101, ppid: 100, capabilityMode: true, t: 3),
+            process(.exec, pid: 101, ppid: 100, capabilityMode: true, path: cat, t: 4),
+            violation(1, pid: 101, "access", path: "/etc/ld.so.preload", site: "a", stack: []),
+            violation(2, pid: 101, path: "/etc/ld.so.cache", site: "b", stack: []),
+            violation(3, pid: 101, path: "/lib/x86_64-linux-gnu/libc.so.6", site: "c", stack: []),
+            violation(4, pid: 101, path: "/usr/lib/locale/locale-archive", site: "d", stack: []),
+            violation(5, pid: 101, path: "/usr/lib/x86_64-linux-gnu/libz.so.1", site: "e", stack: []),
+        ]))
+        #expect(a.sites.map { $0.hint?.id } == ["exec-loader", "exec-loader", "exec-loader", "locale-iconv", "dlopen-after-entry"])
+        #expect(a.sites.allSatisfy { $0.hintInferred })
+        #expect(a.sites[2].culprit.exec == ExecCause(pid: 101, path: cat))
+        #expect(a.sites[4].culprit.exec == nil)
+    }
 }
