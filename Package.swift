@@ -59,10 +59,10 @@ let package = Package(
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
-        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Baselines", "TraceModel", "SyscallCatalog"],
+        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Baselines", "Diagnosis", "TraceModel", "SyscallCatalog"],
                     exclude: ["Fixtures", "Golden"]),
         // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
-        .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "TraceModel"],
+        .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "SyscallCatalog", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
         // The filters compiled ahead (filters.generated.c) against libseccomp compiling the same rules now;
         // the recording thread.

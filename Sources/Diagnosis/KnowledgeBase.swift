@@ -11,6 +11,7 @@
 /// stacks in Traces/ and fresh runs), and the exported entry points that remain visible without debug symbols.
 enum KnowledgeBase {
     static let libc = "libc.so*!"
+    static let openCalls = ["open", "openat", "openat2", "creat"]
 
     static let resolverFrames = [
         "getaddrinfo", "gaih_inet*", "gethostbyname*", "__gethostbyname*", "gethostbyaddr*", "__gethostbyaddr*",
@@ -211,7 +212,7 @@ enum KnowledgeBase {
             matches: [.frame("libc.so*!dlopen*", "libc.so*!___dlopen", "libc.so*!dlopen_doit", "libc.so*!__libc_dlopen*",
                              "libc.so*!_dl_open", "libc.so*!dlmopen*", "libdl.so*!dlopen*", "ld-linux*!_dl_open",
                              "ld-linux*!dl_open_worker*")],
-            inferred: [Pattern(paths: ["**/*.so", "**/*.so.[0-9]*"], syscalls: ["open", "openat", "openat2", "creat"])],
+            inferred: [Pattern(paths: ["**/*.so", "**/*.so.[0-9]*"], syscalls: openCalls)],
             explanation: """
                 A library is being loaded after entry: dlopen() searches the library path, reads \
                 /etc/ld.so.cache and opens the .so by name. Plugins, optional codecs and lazily loaded helpers \
