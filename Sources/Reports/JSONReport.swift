@@ -52,6 +52,9 @@ enum JSONReport {
                                               ("program", c.program.map { .string($0) } ?? .null)]
         culprit.append(("program_frame_index", c.programFrameIndex.map { .int(Int64($0)) } ?? .null))
         culprit.append(("text", c.line.map { .string($0) } ?? .null))
+        if let x = c.exec {  // loader work after an exec in capability mode: that exec
+            culprit.append(("exec", .object([("pid", .int(Int64(x.pid))), ("path", .string(x.path))])))
+        }
         return .object([
             ("site", .string(s.id)),
             ("count", .int(Int64(s.count))),

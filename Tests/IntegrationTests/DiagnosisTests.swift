@@ -60,6 +60,7 @@ struct DiagnosisTests {
         for s in loader {
             #expect(s.hint == "exec-loader", "\(s.describe)")
             #expect(s.culpritText?.contains("exec of `/usr/bin/cat`") == true, "\(s.describe)")
+            #expect(s.culpritExec == "/usr/bin/cat", "\(s.describe)")
         }
         #expect(!sites.contains { $0.hint == "dlopen-after-entry" }, "\(listing(sites))")
         let hostname = try #require(sites.first { $0.paths == ["/etc/hostname"] }, "\(listing(sites))")

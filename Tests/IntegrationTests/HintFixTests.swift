@@ -17,6 +17,8 @@ struct ReportedSite {
     let culpritLibrary: String?
     let culpritProgram: String?
     let culpritText: String?
+    /// The program whose exec in capability mode caused this loader work, if any.
+    let culpritExec: String?
 
     /// The sites of a finished run's trace, as the JSON report gives them.
     static func of(_ r: RunResult) throws -> [ReportedSite] {
@@ -34,7 +36,8 @@ struct ReportedSite {
                                 rule: s["rule"] as? String ?? "", syscall: s["syscall"] as? String ?? "",
                                 paths: s["paths"] as? [String] ?? [], addresses: s["addresses"] as? [String] ?? [],
                                 seqs: s["seqs"] as? [Int] ?? [], culpritLibrary: culprit["library"] as? String,
-                                culpritProgram: culprit["program"] as? String, culpritText: culprit["text"] as? String)
+                                culpritProgram: culprit["program"] as? String, culpritText: culprit["text"] as? String,
+                                culpritExec: (culprit["exec"] as? [String: Any])?["path"] as? String)
         }
     }
 
