@@ -95,7 +95,9 @@ enum SARIFReport {
         if let p = v.path { text += " \(p)" } else if let a = v.address { text += " \(a)" }
         text += " in capability mode (\(plural(s.count, "time")), pid \(s.pids.map(String.init).joined(separator: ",")), \(s.worstAction.rawValue))."
         if let c = s.culprit.line { text += " Culprit: \(c)." }
-        if let h = s.hint { text += " \(h.title) [\(h.id)]: \(h.explanation) Fix: \(h.fix)" }
+        if let h = s.hint {
+            text += " \(h.title) [\(h.id)]" + (s.hintInferred ? " (\(inferredNote))" : "") + ": \(h.explanation) Fix: \(h.fix)"
+        }
 
         var locations: [JSONValue] = []
         if let f = s.culprit.programFrame ?? v.stack.first { locations.append(location(f)) }

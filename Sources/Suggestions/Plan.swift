@@ -33,7 +33,9 @@ struct PlanBuilder {
         head += ", pid \(g.pids.map(String.init).joined(separator: ", ")), first at seq \(v.seq)"
         if v.abi != .x86_64 { head += ", \(v.abi.rawValue) ABI" }
         var lines = [head]
-        if let own = g.culprit.programFrame {
+        if let x = g.culprit.exec {
+            lines.append("   caused by the exec of \(x.path) in capability mode (pid \(x.pid)): its loader's work, not the program's")
+        } else if let own = g.culprit.programFrame {
             lines.append("   at \(describe(own))  (the program's own frame)")
         } else if let inner = v.stack.first {
             lines.append("   at \(describe(inner))  (no frame of the program itself in the stack)")

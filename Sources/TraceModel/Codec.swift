@@ -26,6 +26,7 @@ public enum TraceCodec {
             if let v = p.path { o.append(("path", .string(v))) }
             if let v = p.exitStatus { o.append(("exit_status", .int(Int64(v)))) }
             if let v = p.signal { o.append(("signal", .string(v))) }
+            if let v = p.withheldPrivileges { o.append(("withheld_privileges", .string(v))) }
             return .object(o)
         case .enter(let e):
             var o: [(String, JSONValue)] = [
@@ -141,6 +142,7 @@ public enum TraceCodec {
             p.path = try r.optString("path")
             p.exitStatus = try r.optInt("exit_status").map(Int32.init)
             p.signal = try r.optString("signal")
+            p.withheldPrivileges = try r.optString("withheld_privileges")
             return .process(p)
         case "enter":
             var e = EnterEvent(pid: try r.int32("pid"), tid: try r.int32("tid"), trigger: try r.string("trigger"),

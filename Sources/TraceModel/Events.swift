@@ -145,6 +145,9 @@ public struct ProcessEvent: Sendable, Hashable {
     public var exitStatus: Int32? = nil
     /// exit: the signal name when killed by a signal.
     public var signal: String? = nil
+    /// exec: what the exec'd file would have granted (setuid/setgid ids, file capabilities) that captrace's
+    /// no_new_privs withheld, e.g. "setuid uid 0"; nil when nothing was withheld.
+    public var withheldPrivileges: String? = nil
 
     public init(event: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool, tNs: UInt64) {
         self.event = event; self.pid = pid; self.tid = tid; self.ppid = ppid

@@ -90,9 +90,11 @@ final class Recorder {
     }
 
     func processEvent(_ kind: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool,
-                      path: String? = nil, exitStatus: Int32? = nil, signal: String? = nil) {
+                      path: String? = nil, exitStatus: Int32? = nil, signal: String? = nil,
+                      withheldPrivileges: String? = nil) {
         var e = ProcessEvent(event: kind, pid: pid, tid: tid, ppid: ppid, capabilityMode: capabilityMode, tNs: now())
         e.path = path
+        e.withheldPrivileges = withheldPrivileges
         e.exitStatus = exitStatus
         e.signal = signal
         emit(.process(e))
