@@ -103,6 +103,9 @@ struct FilterBuilder {
                                   [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: prSetSeccomp, datum_b: 0)]]
                 } else if tag == .rights, let rows = RightsTable.filterConditions[sc.name] {
                     conditions = rows.map { $0.map { scmp_arg_cmp(arg: $0.arg, op: SCMP_CMP_MASKED_EQ, datum_a: $0.mask, datum_b: $0.value) } }
+                } else if tag == .policy, sc.name == "socket" {
+                    // Only raw IP and packet sockets can be violations: the filter stops exactly those.
+                    conditions = RawSockets.trapTests.map { $0.map(Self.comparison) }
                 } else if tag == .policy, !enforce, let pass = emptyPathPass[sc.name] {
                     // Trap unless AT_EMPTY_PATH is set on a real descriptor.
                     conditions = [[scmp_arg_cmp(arg: pass.flags, op: SCMP_CMP_MASKED_EQ, datum_a: atEmptyPath, datum_b: 0)],
@@ -116,6 +119,15 @@ struct FilterBuilder {
             }
         }
         return out
+    }
+
+    /// A policy register test as libseccomp takes it.
+    static func comparison(_ t: ArgTest) -> scmp_arg_cmp {
+        switch t.op {
+        case .equal: return scmp_arg_cmp(arg: UInt32(t.index), op: SCMP_CMP_EQ, datum_a: t.value, datum_b: 0)
+        case .maskedEqual(let mask):
+            return scmp_arg_cmp(arg: UInt32(t.index), op: SCMP_CMP_MASKED_EQ, datum_a: mask, datum_b: t.value)
+        }
     }
 
     /// FNV-1a (64 bits) over everything a rule list gives libseccomp, and libseccomp's version: equal hashes,

@@ -75,9 +75,9 @@ extension NotifyTransport {
             return
         }
         // The program's threads are not all known here (no ptrace): a pid/tid argument is checked in /proc.
-        let call = Decoder.decode(stop, pid: pid, tid: tid,
+        var call = Decoder.decode(stop, pid: pid, tid: tid,
                                   sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
-        let verdict = Classifier.classify(call)
+        let verdict = BeneathResolver.classify(&call)
 
         guard case .violation(let ns, let rule) = verdict else {
             guard ct_notif_id_valid(listener, n.id) != 0 else { return }
