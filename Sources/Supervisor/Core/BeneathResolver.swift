@@ -3,9 +3,9 @@ import CapabilityPolicy
 import Glibc
 
 /// Judges lookups relative to a held directory as the kernel resolves them (`Classifier.lookupsBeneath`):
-/// each is resolved again by captrace beneath the program's own descriptor, opened through /proc/TID/fd/N
-/// (the same open file, whatever its name is now), with `openat2(O_PATH, RESOLVE_BENEATH |
-/// RESOLVE_NO_MAGICLINKS)`. EXDEV (an absolute symlink, `..` out through a link, a magic link under
+/// each is resolved again by captrace beneath the program's own descriptor — taken with pidfd_getfd from the
+/// process's pidfd (~2.6 µs here), else opened through /proc/TID/fd/N (~9 µs), the same open file whatever its
+/// name is now — with `openat2(O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`. EXDEV (an absolute symlink, `..` out through a link, a magic link under
 /// RESOLVE_BENEATH) is an escape; ELOOP is one only if the lookup succeeds, or fails otherwise, without
 /// RESOLVE_NO_MAGICLINKS (else it is a symlink loop, which fails in the program too). Nothing is opened but
 /// O_PATH descriptors, so the check has no side effect; where an escape led is read from a second, unconfined
@@ -19,31 +19,39 @@ enum BeneathResolver {
 
     /// The classifier's verdict, with the call's lookups beneath held directories resolved when the path
     /// strings alone allow it (`call.beneath` set then).
-    static func classify(_ call: inout DecodedCall) -> Verdict {
+    /// `pidfd()` gives a pidfd of the caller's process or -1, asked only when there is something to resolve;
+    /// `done` gets it back afterwards.
+    static func classify(_ call: inout DecodedCall, pidfd: () -> Int32, done: (Int32) -> Void = { _ in }) -> Verdict {
         let verdict = Classifier.classify(call)
         guard verdict == .allowed else { return verdict }
-        resolve(&call)
-        guard case .escapes? = call.beneath else { return verdict }
-        return Classifier.classify(call)
-    }
-
-    /// Sets `call.beneath` when the call has lookups to resolve; leaves it nil otherwise.
-    static func resolve(_ call: inout DecodedCall) {
         let lookups = Classifier.lookupsBeneath(call)
-        guard !lookups.isEmpty else { return }
+        guard !lookups.isEmpty else { return verdict }
+        let p = pidfd()
+        defer { done(p) }
         var result = BeneathResolution.stays
         for l in lookups {
-            if let r = resolve(l, tid: call.tid), case .escapes = r { result = r; break }
+            if let r = resolve(l, tid: call.tid, pidfd: p), case .escapes = r { result = r; break }
         }
         call.beneath = result
+        guard case .escapes = result else { return verdict }
+        return Classifier.classify(call)
     }
 
     /// nil when the program's descriptor could not be taken (it is not a descriptor, or the thread vanished):
     /// the kernel's own lookup then fails too.
-    static func resolve(_ l: BeneathLookup, tid: Int32) -> BeneathResolution? {
-        let held = open("/proc/\(tid)/fd/\(l.dirfd)", Int32(oPath | oCloexec))
+    static func resolve(_ l: BeneathLookup, tid: Int32, pidfd: Int32) -> BeneathResolution? {
+        var held: Int32 = pidfd >= 0 ? ct_pidfd_getfd(pidfd, l.dirfd) : -1
+        if held == -EBADF { return nil }
+        if held < 0 { held = open("/proc/\(tid)/fd/\(l.dirfd)", Int32(oPath | oCloexec)) }
         guard held >= 0 else { return nil }
         defer { close(held) }
+        // One component (no "/", and never ".." here) that is not a symlink cannot leave the directory:
+        // readlinkat answers that in ~1.5 µs (EINVAL, or ENOENT for a name still to be created) against ~4 µs
+        // for openat2 and its close.
+        if !l.path.utf8.contains(UInt8(ascii: "/")) {
+            var byte: CChar = 0
+            if readlinkat(held, l.path, &byte, 1) < 0 { return .stays }
+        }
         let flags = oPath | oCloexec | (l.followLast ? 0 : oNofollow)
         var fd = ct_openat2(held, l.path, flags, 0, resolveBeneath | resolveNoMagicLinks)
         if fd == -EAGAIN { fd = ct_openat2(held, l.path, flags, 0, resolveBeneath | resolveNoMagicLinks) }

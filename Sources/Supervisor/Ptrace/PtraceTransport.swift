@@ -204,7 +204,7 @@ final class PtraceTransport: Transport {
         if tag.contains(.policy), p.capabilityMode {
             var call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
                                       sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
-            if case .violation(let ns, let rule) = BeneathResolver.classify(&call) {
+            if case .violation(let ns, let rule) = BeneathResolver.classify(&call, pidfd: { p.openPidfd() }) {
                 var draft = recorder.draft(call, namespace: ns, rule: rule, cwd: { self.currentDirectory(thread) })
                 if draft.event.action == .allowed && core.enforce {
                     draft.event.action = .denied
