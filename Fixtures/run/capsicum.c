@@ -13,6 +13,7 @@
  * and holds: dir = top, sub = top/subdir, fds = /proc/self/fd (a directory of magic links), a UDP and a TCP
  * socket, and a child (blocked on a pipe) to name as "another process".
  *
+ * Built with -no-pie (the i386 socketcall cases pass a pointer through int 0x80).
  * After entry it makes one call per case, each with syscall(2) so that the syscall is exactly the one named,
  * and prints one line per case: NAME=ok or NAME=ERRNONAME. The expectations (which cases are violations, with
  * which syscall and rule) live in Tests/IntegrationTests/ConformanceTests.swift, in the same order: the test
@@ -35,6 +36,15 @@
 #include <time.h>
 
 static char top[PATH_MAX];
+/* socketcall's argument array for the i386 ABI: built with -no-pie, so it lies in the low 4 GB. */
+static unsigned int socketcall_args[3];
+
+static long int80(long nr, long a, long b, long c) {
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+    if (r < 0 && r > -4096) { errno = (int)-r; return -1; }
+    return r;
+}
 static int dir, sub, fds;
 
 static void report(const char *name, long r) {
@@ -144,6 +154,13 @@ int main(void) {
     report("socket_raw_icmp", syscall(SYS_socket, AF_INET, SOCK_RAW, IPPROTO_ICMP));
     report("socket_raw_icmpv6", syscall(SYS_socket, AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6));
     report("socket_packet", syscall(SYS_socket, 17 /* AF_PACKET */, SOCK_DGRAM, 0));
+    /* The same through the i386 ABI: the direct call, and socketcall(SYS_SOCKET) with its arguments in memory. */
+    CHECK((unsigned long)socketcall_args < 0x100000000UL);
+    report("socket_i386_raw", int80(359 /* i386 socket */, AF_INET, SOCK_RAW, IPPROTO_ICMP));
+    socketcall_args[0] = AF_INET6; socketcall_args[1] = SOCK_RAW; socketcall_args[2] = IPPROTO_ICMPV6;
+    report("socket_socketcall_raw", int80(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long)socketcall_args, 0));
+    socketcall_args[0] = AF_INET; socketcall_args[1] = SOCK_STREAM; socketcall_args[2] = 0;
+    report("socket_socketcall_tcp", int80(102, 1, (long)socketcall_args, 0));
     /* capmode.cc, AllowedSocketSyscalls. */
     report("socket_tcp", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
     report("socket_udp6", syscall(SYS_socket, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0));

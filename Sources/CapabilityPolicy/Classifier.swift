@@ -58,6 +58,8 @@ enum ProcessTarget: Sendable, Hashable {
 ///   (utimensat) or the descriptor itself (fanotify_mark, fstatat on kernels >= 6.11): allowed; with AT_FDCWD
 ///   it names the working directory: `cwd-relative`. An unreadable path, or none supplied (`path == nil` for a
 ///   call that has one) -> `unreadable-path`. For calls without a dirfd a NULL path is unreadable (EFAULT).
+/// - A lookup the path string allows beneath a held directory is `symlink-escape` when `beneath` says that
+///   resolving it left the directory (a symlink, `..` through one, a magic link); see `lookupsBeneath`.
 /// - openat2 with RESOLVE_BENEATH or RESOLVE_IN_ROOT relative to a descriptor is allowed whatever the path:
 ///   the kernel confines the lookup. `resolveFlags == nil` is treated as no RESOLVE_* flags.
 /// - execve is always `exec`; execveat is allowed only as fexecve (descriptor, AT_EMPTY_PATH, empty path).
@@ -67,7 +69,8 @@ enum ProcessTarget: Sendable, Hashable {
 ///   (tkill(0), tgkill(-1, ...)) reach nothing and are allowed.
 /// - Sockets. bind/connect are violations when an address is given; sendto/sendmsg/sendmmsg when they carry a
 ///   destination. `hasAddress == nil`: read from the registers for calls whose address is a register pair
-///   (non-NULL pointer and non-zero length); assumed present for msghdr-based sends.
+///   (non-NULL pointer and non-zero length); assumed present for msghdr-based sends. socket (and i386
+///   socketcall's SYS_SOCKET, from `subcallArgs`) of a raw IP or packet socket is `raw-socket`.
 /// - clone with CLONE_NEW* flags, and clone3 when `cloneFlags` has them, are `system-state` (unshare);
 ///   clone3 with `cloneFlags == nil` is allowed (the supervisor must read clone_args.flags to see namespaces).
 /// - i386 socketcall/ipc are judged as the call they carry (`subcall`, or decoded from the first argument).
@@ -349,6 +352,11 @@ public enum Classifier {
         switch sub {
         case "send", "recv":
             return .allowed  // sendto/recvfrom without an address
+        case "socket" where isSocket:
+            // The family and type sit in the argument array: only the supervisor can have read them.
+            guard let a = call.subcallArgs, a.count >= 2 else { return .allowed }
+            return RawSockets.isRaw(family: Int32(truncatingIfNeeded: a[0]), type: Int32(truncatingIfNeeded: a[1]))
+                ? .violation(.network, .rawSocket) : .allowed
         case "bind", "connect", "sendto", "sendmsg", "sendmmsg":
             // The address sits in socketcall's argument array: only the supervisor can have read it.
             return call.hasAddress ?? true ? .violation(.network, .socketAddress) : .allowed

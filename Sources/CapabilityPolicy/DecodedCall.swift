@@ -26,6 +26,8 @@ public struct DecodedCall: Sendable {
     public var hasAddress: Bool?
     /// For i386 `socketcall`/`ipc`: the multiplexed sub-call's name (e.g. "connect", "shmget").
     public var subcall: String?
+    /// For i386 `socketcall`: the sub-call's arguments as read from the program's memory (nil when unread).
+    public var subcallArgs: [UInt64]?
     /// For `openat2`: the `resolve` field of struct open_how.
     public var resolveFlags: UInt64?
     /// For `clone3`: the `flags` field of struct clone_args (for `clone` the classifier reads the register).

@@ -96,6 +96,7 @@ struct Decoder {
         guard n > 0, n < socketcallNames.count else { return }
         call.subcall = socketcallNames[n]
         guard let a = socketcallArgs(pid: pid, ptr: call.args[1]) else { return }
+        call.subcallArgs = a
         switch call.subcall {
         case "bind", "connect": call.hasAddress = a[1] != 0
         case "sendto": call.hasAddress = a[4] != 0 && a[5] != 0
