@@ -7,6 +7,9 @@ import TraceModel
 final class Symboliser {
     private var byPath: [String: ModuleFile?] = [:]
     private var byBuildID: [[UInt8]: ModuleFile] = [:]
+    private let diskCache: SymbolCache?
+
+    init(diskCache: SymbolCache? = SymbolCache.standard()) { self.diskCache = diskCache }
 
     deinit {
         var freed = Set<ObjectIdentifier>()
@@ -66,7 +69,7 @@ final class Symboliser {
                 byPath[path] = shared
                 return shared
             }
-            let m = ModuleFile(handle: h)
+            let m = ModuleFile(handle: h, buildID: key, diskCache: diskCache)
             byBuildID[key] = m
             byPath[path] = m
             return m
@@ -88,8 +91,16 @@ final class ModuleFile {
 
     let handle: OpaquePointer
     private var cache: [UInt64: Info] = [:]
+    /// Results kept across runs (by build-id): read on the first lookup, extended on every miss.
+    private let buildID: [UInt8]?
+    private let diskCache: SymbolCache?
+    private var diskLoaded = false
 
-    init(handle: OpaquePointer) { self.handle = handle }
+    init(handle: OpaquePointer, buildID: [UInt8]? = nil, diskCache: SymbolCache? = nil) {
+        self.handle = handle
+        self.buildID = buildID
+        self.diskCache = buildID == nil ? nil : diskCache
+    }
 
     func vaddr(ofFileOffset offset: UInt64) -> UInt64? {
         var v: UInt64 = 0
@@ -98,6 +109,11 @@ final class ModuleFile {
 
     func lookup(_ vaddr: UInt64) -> Info {
         if let i = cache[vaddr] { return i }
+        if let disk = diskCache, let id = buildID, !diskLoaded {
+            diskLoaded = true
+            cache = disk.load(id)
+            if let i = cache[vaddr] { return i }
+        }
         var raw = ct_uw_syminfo()
         ct_uw_symfile_lookup(handle, vaddr, &raw)
         var info = Info(symbol: nil, symbolValue: raw.symbol_value, file: nil, line: nil)
@@ -116,6 +132,7 @@ final class ModuleFile {
             info.line = Int(raw.line)
         }
         cache[vaddr] = info
+        if let disk = diskCache, let id = buildID { disk.append(id, vaddr: vaddr, info) }
         return info
     }
 }

@@ -43,8 +43,7 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .syscall(let n): return n == name
         case .sandbox:
-            if name == "prctl" { return args[0] == FilterBuilder.prSetNoNewPrivs || args[0] == FilterBuilder.prSetSeccomp }
-            return FilterBuilder.sandboxSyscalls.contains(name)
+            return Catalog.shared.syscall(named: name)?.sandboxStep?.matches(args) ?? false
         default: return false
         }
     }
@@ -78,6 +77,9 @@ public struct RunOptions: Sendable {
     public var allowlistText: String?
     public var rights = false
     public var quiet = false
+    /// Record every violation's result; by default only the first of each site and path has one (under ptrace
+    /// a result costs a second stop, the syscall-exit stop).
+    public var allResults = false
 
     public init(argv: [String]) { self.argv = argv }
 }

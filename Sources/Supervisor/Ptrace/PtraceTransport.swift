@@ -189,7 +189,7 @@ final class PtraceTransport: Transport {
         var wantExit = false
 
         if tag.contains(.lifecycle), let name { keepChildrenTraced(thread, name: name, args: args) }
-        if let name, Self.cwdChangers.contains(name) {
+        if stop.syscall?.changesWorkingDirectory == true {
             // The directory may change: forget it now, and again when the call has returned.
             forgetCurrentDirectory(p)
             thread.forgetCwdAtExit = true
@@ -214,8 +214,12 @@ final class PtraceTransport: Transport {
                     resume(thread.tid)
                     return
                 }
-                thread.pendingViolation = draft
-                wantExit = true
+                if resultWanted(draft.event) {
+                    thread.pendingViolation = draft
+                    wantExit = true
+                } else {
+                    recorder.write(draft)
+                }
             } else if core.enforce {
                 PtraceEnforcement.confine(call, tid: thread.tid)
             }
@@ -232,6 +236,17 @@ final class PtraceTransport: Transport {
         } else {
             resume(thread.tid)
         }
+    }
+
+    /// The (site, path or address) pairs whose result was recorded once already.
+    var resultsSeen: Set<SiteDetail> = []
+    struct SiteDetail: Hashable { var site: String; var detail: String? }
+
+    /// Whether to stop the call again at its exit for its result: for the first violation of each site and
+    /// path (or address), or every one with `--all-results`. A repeated violation of a known site then costs
+    /// one stop instead of two.
+    func resultWanted(_ e: ViolationEvent) -> Bool {
+        options.allResults || resultsSeen.insert(SiteDetail(site: e.site, detail: e.path ?? e.address)).inserted
     }
 
     func syscallExitStop(_ thread: ThreadState) {
@@ -265,10 +280,6 @@ final class PtraceTransport: Transport {
         }
         resume(thread.tid)
     }
-
-    /// Calls that can change a thread's current directory (they are trapped: chdir and unshare/setns by the
-    /// policy, fchdir for this cache alone).
-    static let cwdChangers: Set<String> = ["chdir", "fchdir", "unshare", "setns"]
 
     /// The thread's current directory, read from /proc once and kept until a call that may change it.
     func currentDirectory(_ thread: ThreadState) -> String? {
