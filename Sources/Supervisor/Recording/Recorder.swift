@@ -128,6 +128,7 @@ final class Recorder {
                                stack: frames)
         e.path = r.path
         e.address = r.address
+        if case .escapes(let to)? = call.beneath { e.resolved = to }
         if let b = enforcedBaseline { e.action = b.action(for: e) }
         return ViolationEventDraft(event: e)
     }
