@@ -23,5 +23,14 @@ while [ ! -S /dev/log ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 set +e
 "$@"
 rc=$?
+# Datagrams still queued for the listener would be lost by killing it now: send one more and wait until the
+# listener has written it (the socket is a queue, so everything before it is written too).
+python3 -c '
+import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"with-dev-log: end", "/dev/log")
+'
+i=0
+while ! grep -q "with-dev-log: end" "$log" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill "$listener" 2>/dev/null
 exit $rc
