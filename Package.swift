@@ -56,7 +56,7 @@ let package = Package(
 
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),
         .testTarget(name: "CapabilityPolicyTests", dependencies: ["CapabilityPolicy", "SyscallCatalog", "TraceModel"]),
-        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
+        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "SyscallCatalog"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Baselines", "TraceModel", "SyscallCatalog"],

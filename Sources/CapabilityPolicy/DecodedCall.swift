@@ -31,6 +31,8 @@ public struct DecodedCall: Sendable {
     /// For `clone3`: the `flags` field of struct clone_args (for `clone` the classifier reads the register).
     /// nil when not read: namespace creation through clone3 then goes unseen.
     public var cloneFlags: UInt64?
+    /// Everything read from the program's memory to judge the call, recorded as read (trace format 2).
+    public var memory = MemoryRead()
 
     public init(abi: ABI, nr: Int, syscall: Syscall?, args: [UInt64], pid: Int32, tid: Int32) {
         self.abi = abi; self.nr = nr; self.syscall = syscall; self.args = args; self.pid = pid; self.tid = tid

@@ -1,9 +1,11 @@
 import SyscallCatalog
 
-/// The trace file format: JSON Lines, one event per line, version 1 (see README "Trace format").
+/// The trace file format: JSON Lines, one event per line (see README "Trace format"). Version 2 is written;
+/// versions 1 and 2 are read (version 1 is converted on read).
 public enum TraceFormat {
     public static let name = "captrace"
-    public static let version = 1
+    public static let version = 2
+    public static let readable = [1, 2]
 }
 
 /// A global namespace a violation reaches (contract: "What is a violation").
@@ -180,6 +182,9 @@ public struct ViolationEvent: Sendable, Hashable {
     /// knowledge base again). New recordings write null.
     public var hint: String? = nil
     public var stack: [Frame]
+    /// What captrace read to judge the call (format 2): registers and memory. `args`, `path` and `address` are
+    /// rendered from it (`CallRendering`); nil for a trace of version 1, which stored them rendered.
+    public var raw: RawCall? = nil
 
     public init(seq: Int, tNs: UInt64, pid: Int32, tid: Int32, abi: ABI, syscall: String, nr: Int,
                 namespace: Namespace, rule: Rule, args: [(String, ArgValue)], action: Action, site: String,
@@ -194,7 +199,7 @@ public struct ViolationEvent: Sendable, Hashable {
             && a.syscall == b.syscall && a.nr == b.nr && a.namespace == b.namespace && a.rule == b.rule
             && a.args.map(\.0) == b.args.map(\.0) && a.args.map(\.1) == b.args.map(\.1) && a.path == b.path
             && a.address == b.address && a.action == b.action && a.result == b.result && a.errno == b.errno
-            && a.site == b.site && a.hint == b.hint && a.stack == b.stack
+            && a.site == b.site && a.hint == b.hint && a.stack == b.stack && a.raw == b.raw
     }
 
     public func hash(into h: inout Hasher) {
@@ -203,6 +208,36 @@ public struct ViolationEvent: Sendable, Hashable {
 
     /// The value of a decoded argument by name.
     public func arg(_ name: String) -> ArgValue? { args.first { $0.0 == name }?.1 }
+}
+
+/// The facts of a call as captrace read them, once, to judge it: the argument registers and the bytes read
+/// from the program's memory. The same bytes are judged and recorded; rendering them is a pure function.
+public struct RawCall: Sendable, Hashable {
+    /// The argument registers, in catalog order (for i386, zero-extended 32-bit values).
+    public var args: [UInt64]
+    /// What was read from the program's memory.
+    public var memory: MemoryRead
+    /// The directory a relative first path is resolved against, as /proc named it when the call was made: the
+    /// dirfd's path, or the current directory for AT_FDCWD and calls without a dirfd. nil for absolute paths.
+    public var base: String?
+
+    public init(args: [UInt64], memory: MemoryRead = MemoryRead(), base: String? = nil) {
+        self.args = args; self.memory = memory; self.base = base
+    }
+}
+
+/// The bytes a call's judgement read from the program's memory.
+public struct MemoryRead: Sendable, Hashable {
+    /// NUL-terminated strings (paths and names) by argument index. A non-NULL string argument missing here
+    /// could not be read.
+    public var strings: [Int: String] = [:]
+    /// The socket address the call names, as read: its sockaddr argument, a msghdr's msg_name, or (i386)
+    /// socketcall's. nil when the call names none or it could not be read.
+    public var sockaddr: [UInt8]? = nil
+    /// i386 `socketcall`: the argument words read from its packed array.
+    public var socketcall: [UInt64]? = nil
+
+    public init() {}
 }
 
 /// A descriptor operation after entry (`run --rights`): which right it needed, first site only per (fd, right).

@@ -116,7 +116,8 @@ final class Recorder {
     func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule, pcSp: (pc: UInt64, sp: UInt64)? = nil,
                cwd: (() -> String?)? = nil) -> ViolationEventDraft
     {
-        let r = Decoder.render(call, pid: call.pid, cwd: cwd ?? { ProcFS.cwd(call.pid) })
+        let raw = Decoder.raw(call, pid: call.pid, cwd: cwd ?? { ProcFS.cwd(call.pid) })
+        let r = CallRendering.render(call.syscall, abi: call.abi, raw: raw)
         let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
@@ -126,6 +127,7 @@ final class Recorder {
                                stack: frames)
         e.path = r.path
         e.address = r.address
+        e.raw = raw
         if let b = enforcedBaseline { e.action = b.action(for: e) }
         return ViolationEventDraft(event: e)
     }
