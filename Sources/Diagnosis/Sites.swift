@@ -2,30 +2,51 @@ import Baselines
 import TraceModel
 
 /// A trace read for analysis, the one reading every report and suggestion starts from: the violations with the
-/// actions they stand with (`judgedViolations`: the recorded baseline applied), grouped by call site in order
-/// of first occurrence, each site with its hint and culprit; and every process with its program.
+/// actions they stand with (judged against the baseline the trace was recorded with, as `judgedViolations`),
+/// grouped by call site in order of first occurrence, each site with its hint and culprit; and every process
+/// with its program. Built in one pass over the events (`Builder`), holding violations compactly
+/// (`ViolationStore`), so a trace of millions of violations is analysed as it is read.
 public struct SiteAnalysis: Sendable {
     /// Every violation in trace order, judged against the baseline the trace was recorded with.
-    public let violations: [ViolationEvent]
+    public let violations: ViolationList
     public let sites: [SiteGroup]
     /// Every pid that appears, in order of appearance, with its program (exec'd path, else argv[0]).
     public let processes: [(pid: Int32, program: String?)]
+    /// The earliest and latest `t_ns` of the violations (nil without violations).
+    public let violationTimes: (first: UInt64, last: UInt64)?
 
     public init(_ trace: Trace) {
-        let judged = judgedViolations(trace)
-        var next = judged.makeIterator()
-        var all: [ViolationEvent] = []
+        var b = Builder()
+        for e in trace.events { b.add(e) }
+        self = b.finish()
+    }
+
+    /// Reads a trace's events in order, one at a time.
+    public struct Builder {
+        var baseline: Baseline?
+        var lists: ViolationListBuilder
         var order: [String] = []
-        var groups: [String: SiteGroup] = [:]
+        var groups: [String: (subset: Int, hint: Hint?, culprit: Culprit)] = [:]
         var exe: [Int32: String] = [:]
         var procs: [(pid: Int32, program: String?)] = []
-        var seenPid = Set<Int32>()
-        let argv0 = trace.header?.argv.first
-        func sawPid(_ pid: Int32) {
-            if seenPid.insert(pid).inserted { procs.append((pid, exe[pid] ?? argv0)) }
+        var procIndex: [Int32: Int] = [:]
+        var argv0: String?
+        var times: (first: UInt64, last: UInt64)?
+
+        public init() { lists = ViolationListBuilder(store: ViolationStore()) }
+
+        mutating func sawPid(_ pid: Int32) {
+            if procIndex[pid] == nil {
+                procIndex[pid] = procs.count
+                procs.append((pid, exe[pid] ?? argv0))
+            }
         }
-        for e in trace.events {
+
+        public mutating func add(_ e: TraceEvent) {
             switch e {
+            case .header(let h):
+                argv0 = h.argv.first
+                baseline = h.allowlist.flatMap { try? Baseline(parsing: $0) }
             case .process(let p):
                 switch p.event {
                 case .spawn, .exec: if let path = p.path { exe[p.pid] = path }
@@ -33,28 +54,41 @@ public struct SiteAnalysis: Sendable {
                 case .exit: break
                 }
                 sawPid(p.pid)
-                if let i = procs.firstIndex(where: { $0.pid == p.pid }), let path = exe[p.pid] { procs[i].program = path }
+                if let i = procIndex[p.pid], let path = exe[p.pid] { procs[i].program = path }
             case .enter(let en):
                 sawPid(en.pid)
-            case .violation:
-                guard let v = next.next() else { break }
+            case .violation(var v):
+                if let baseline { v.action = baseline.action(for: v) }
                 sawPid(v.pid)
-                all.append(v)
-                if groups[v.site] == nil {
+                times = (min(times?.first ?? v.tNs, v.tNs), max(times?.last ?? v.tNs, v.tNs))
+                let index = lists.store.append(v)
+                if let g = groups[v.site] {
+                    lists.add(index, to: g.subset)
+                } else {
                     order.append(v.site)
                     let hint = Hints.resolve(v)
                     let program = displayProgram(exe[v.pid] ?? argv0, argv0: argv0)
-                    groups[v.site] = SiteGroup(id: v.site, events: [], hint: hint,
-                                               culprit: Culprit(v.stack, program: program, hint: hint))
+                    let n = lists.newSubset()
+                    lists.add(index, to: n)
+                    groups[v.site] = (n, hint, Culprit(v.stack, program: program, hint: hint))
                 }
-                groups[v.site]!.events.append(v)
-            case .header, .fdop, .summary:
+            case .fdop, .summary:
                 break
             }
         }
-        violations = all
-        sites = order.map { groups[$0]! }
-        processes = procs
+
+        public func finish() -> SiteAnalysis {
+            SiteAnalysis(violations: lists.all, sites: order.map { id in
+                let g = groups[id]!
+                return SiteGroup(id: id, events: lists.list(g.subset), hint: g.hint, culprit: g.culprit)
+            }, processes: procs, violationTimes: times)
+        }
+    }
+
+    init(violations: ViolationList, sites: [SiteGroup], processes: [(pid: Int32, program: String?)],
+         violationTimes: (first: UInt64, last: UInt64)?) {
+        self.violations = violations; self.sites = sites; self.processes = processes
+        self.violationTimes = violationTimes
     }
 }
 
@@ -62,17 +96,17 @@ public struct SiteAnalysis: Sendable {
 /// knowledge base's match for its first violation) and its culprit.
 public struct SiteGroup: Sendable {
     public let id: String
-    public internal(set) var events: [ViolationEvent]
+    public let events: ViolationList
     public let hint: Hint?
     public let culprit: Culprit
 
     public var first: ViolationEvent { events[0] }
     public var count: Int { events.count }
     /// Distinct values in order of first occurrence.
-    public var pids: [Int32] { distinct(events.map(\.pid)) }
-    public var paths: [String] { distinct(events.compactMap(\.path)) }
-    public var addresses: [String] { distinct(events.compactMap(\.address)) }
-    public var actions: [Action] { distinct(events.map(\.action)) }
+    public var pids: [Int32] { distinct(events.lazy.map(\.pid)) }
+    public var paths: [String] { distinct(events.lazy.compactMap(\.path)) }
+    public var addresses: [String] { distinct(events.lazy.compactMap(\.address)) }
+    public var actions: [Action] { distinct(events.lazy.map(\.action)) }
     /// The most severe action at this site: denied, then allowed, then allowed by the baseline.
     public var worstAction: Action {
         if actions.contains(.denied) { return .denied }
@@ -117,7 +151,9 @@ func displayProgram(_ path: String?, argv0: String?) -> String? {
     return path
 }
 
-func distinct<T: Hashable>(_ xs: [T]) -> [T] {
-    var seen = Set<T>()
-    return xs.filter { seen.insert($0).inserted }
+func distinct<S: Sequence>(_ xs: S) -> [S.Element] where S.Element: Hashable {
+    var seen = Set<S.Element>()
+    var out: [S.Element] = []
+    for x in xs where seen.insert(x).inserted { out.append(x) }
+    return out
 }

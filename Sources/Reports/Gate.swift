@@ -10,13 +10,17 @@ public struct GateVerdict: Sendable {
     /// What to say when it fails, one line each, without the "captrace: " prefix.
     public let lines: [String]
 
-    public init(_ trace: Trace) {
-        let analysis = SiteAnalysis(trace)
-        let fresh = analysis.violations.filter { $0.action != .allowedByBaseline }
-        let freshSites = Set(fresh.map(\.site))
+    public init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
+        let analysis = analysis ?? SiteAnalysis(trace)
+        var fresh = 0
+        var freshSites = Set<String>()
+        for v in analysis.violations where v.action != .allowedByBaseline {
+            fresh += 1
+            freshSites.insert(v.site)
+        }
         let sites = analysis.sites.filter { freshSites.contains($0.id) }
-        violations = fresh.count
-        var lines = ["\(fresh.count) violation(s) at \(sites.count) site(s) not in the baseline:"]
+        violations = fresh
+        var lines = ["\(fresh) violation(s) at \(sites.count) site(s) not in the baseline:"]
         for s in sites.prefix(10) {
             let v = s.events.first { $0.action != .allowedByBaseline } ?? s.first
             // The program's own frames from the culprit outwards, innermost first; else the innermost frame.

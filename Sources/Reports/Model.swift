@@ -8,7 +8,7 @@ struct ReportModel {
     let warnings: [String]
     let enters: [EnterEvent]
     let sites: [SiteGroup]
-    let violations: [ViolationEvent]
+    let violations: ViolationList
     let summary: SummaryEvent?
     /// Earliest timestamp in the trace; times are shown relative to it.
     let t0: UInt64
@@ -17,11 +17,12 @@ struct ReportModel {
     /// The latest timestamp of any event.
     let lastEventNs: UInt64?
 
-    init(_ trace: Trace) {
+    /// `analysis`: the trace's, when it was made while reading (then `trace` need not hold the violations).
+    init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
         header = trace.header
         warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger)] : [])
         summary = trace.summary
-        let analysis = SiteAnalysis(trace)
+        let analysis = analysis ?? SiteAnalysis(trace)
         sites = analysis.sites
         violations = analysis.violations
         processes = analysis.processes
@@ -37,6 +38,7 @@ struct ReportModel {
             case .header, .fdop, .summary: break
             }
         }
+        if let (first, last) = analysis.violationTimes { t0 = min(t0, first); saw(last) }
         self.enters = enters
         self.t0 = t0 == .max ? 0 : t0
         self.lastEventNs = last
@@ -65,7 +67,7 @@ struct ReportModel {
     /// (namespace, violations, sites) for each namespace that occurs, in the contract's order.
     var namespaceTotals: [(Namespace, Int, Int)] {
         Namespace.allCases.compactMap { ns in
-            let n = violations.filter { $0.namespace == ns }.count
+            let n = violations.count { $0.namespace == ns }
             guard n > 0 else { return nil }
             return (ns, n, sites.filter { $0.first.namespace == ns }.count)
         }
