@@ -51,7 +51,8 @@ let package = Package(
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "captrace", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            "Supervisor", "Reports", "Suggestions", "Baselines", "SyscallCatalog", "CapabilityPolicy", "TraceModel",
+            "Supervisor", "Reports", "Suggestions", "Diagnosis", "Baselines", "SyscallCatalog", "CapabilityPolicy",
+            "TraceModel",
         ]),
 
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),

@@ -26,7 +26,10 @@ public struct SiteAnalysis: Sendable {
         var baseline: Baseline?
         var lists: ViolationListBuilder
         var order: [String] = []
-        var groups: [String: (subset: Int, hint: Hint?, culprit: Culprit)] = [:]
+        var groups: [String: (subset: Int, hint: Hint?, culprit: Culprit, perTrace: [Int])] = [:]
+        /// The traces read, in order (`beginTrace`); empty when only one trace is read.
+        var traceNames: [String] = []
+        var current = 0
         var exe: [Int32: String] = [:]
         var procs: [(pid: Int32, program: String?)] = []
         var procIndex: [Int32: Int] = [:]
@@ -34,6 +37,16 @@ public struct SiteAnalysis: Sendable {
         var times: (first: UInt64, last: UInt64)?
 
         public init() { lists = ViolationListBuilder(store: ViolationStore()) }
+
+        /// Starts the next of several traces read into one analysis (`report A B ...`): sites are the same
+        /// site across traces when they are the same call from the same code (`Site.id`: syscall, and the
+        /// frames' modules and offsets, or the path or address without stacks), and each site counts its
+        /// violations per trace. Processes are told apart per trace only by pid.
+        public mutating func beginTrace(_ name: String) {
+            traceNames.append(name)
+            current = traceNames.count - 1
+            exe = [:]
+        }
 
         mutating func sawPid(_ pid: Int32) {
             if procIndex[pid] == nil {
@@ -62,15 +75,22 @@ public struct SiteAnalysis: Sendable {
                 sawPid(v.pid)
                 times = (min(times?.first ?? v.tNs, v.tNs), max(times?.last ?? v.tNs, v.tNs))
                 let index = lists.store.append(v)
-                if let g = groups[v.site] {
+                if var g = groups[v.site] {
                     lists.add(index, to: g.subset)
+                    if traceNames.count > 1 {
+                        while g.perTrace.count <= current { g.perTrace.append(0) }
+                        g.perTrace[current] += 1
+                        groups[v.site] = g
+                    }
                 } else {
                     order.append(v.site)
                     let hint = Hints.resolve(v)
                     let program = displayProgram(exe[v.pid] ?? argv0, argv0: argv0)
                     let n = lists.newSubset()
                     lists.add(index, to: n)
-                    groups[v.site] = (n, hint, Culprit(v.stack, program: program, hint: hint))
+                    var perTrace = [Int](repeating: 0, count: current + 1)
+                    perTrace[current] = 1
+                    groups[v.site] = (n, hint, Culprit(v.stack, program: program, hint: hint), perTrace)
                 }
             case .fdop, .summary:
                 break
@@ -78,17 +98,24 @@ public struct SiteAnalysis: Sendable {
         }
 
         public func finish() -> SiteAnalysis {
-            SiteAnalysis(violations: lists.all, sites: order.map { id in
+            let names = traceNames
+            return SiteAnalysis(violations: lists.all, sites: order.map { id in
                 let g = groups[id]!
-                return SiteGroup(id: id, events: lists.list(g.subset), hint: g.hint, culprit: g.culprit)
-            }, processes: procs, violationTimes: times)
+                let traces = names.count > 1
+                    ? g.perTrace.enumerated().filter { $0.element > 0 }.map { (trace: names[$0.offset], count: $0.element) } : []
+                return SiteGroup(id: id, events: lists.list(g.subset), hint: g.hint, culprit: g.culprit, traces: traces)
+            }, processes: procs, violationTimes: times, traces: names)
         }
     }
 
+    /// The traces read into this analysis when there are several (`Builder.beginTrace`), else empty.
+    public let traces: [String]
+
     init(violations: ViolationList, sites: [SiteGroup], processes: [(pid: Int32, program: String?)],
-         violationTimes: (first: UInt64, last: UInt64)?) {
+         violationTimes: (first: UInt64, last: UInt64)?, traces: [String]) {
         self.violations = violations; self.sites = sites; self.processes = processes
         self.violationTimes = violationTimes
+        self.traces = traces.count > 1 ? traces : []
     }
 }
 
@@ -99,6 +126,8 @@ public struct SiteGroup: Sendable {
     public let events: ViolationList
     public let hint: Hint?
     public let culprit: Culprit
+    /// With several traces read at once: the traces this site occurs in, with how many violations in each.
+    public let traces: [(trace: String, count: Int)]
 
     public var first: ViolationEvent { events[0] }
     public var count: Int { events.count }

@@ -13,6 +13,7 @@ enum JSONReport {
                 ("started", .string(h.started)),
             ])))
         }
+        if !m.traces.isEmpty { o.append(("traces", .array(m.traces.map { .string($0) }))) }
         o.append(("warnings", .array(m.warnings.map { .string($0) })))
         o.append(("enter", .array(m.enters.map(enter))))
         o.append(("sites", .array(m.sites.map(site))))
@@ -49,9 +50,14 @@ enum JSONReport {
                                               ("program", c.program.map { .string($0) } ?? .null)]
         culprit.append(("program_frame_index", c.programFrameIndex.map { .int(Int64($0)) } ?? .null))
         culprit.append(("text", c.line.map { .string($0) } ?? .null))
+        var traces: [(String, JSONValue)] = []
+        if !s.traces.isEmpty {
+            traces = [("traces", .array(s.traces.map { .object([("trace", .string($0.trace)), ("count", .int(Int64($0.count)))]) }))]
+        }
         return .object([
             ("site", .string(s.id)),
             ("count", .int(Int64(s.count))),
+        ] + traces + [
             ("pids", .array(s.pids.map { .int(Int64($0)) })),
             ("syscall", .string(v.syscall)),
             ("abi", .string(v.abi.rawValue)),

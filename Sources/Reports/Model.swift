@@ -16,6 +16,8 @@ struct ReportModel {
     let processes: [(pid: Int32, program: String?)]
     /// The latest timestamp of any event.
     let lastEventNs: UInt64?
+    /// The traces read together, when there are several.
+    let traces: [String]
 
     /// `analysis`: the trace's, when it was made while reading (then `trace` need not hold the violations).
     init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
@@ -24,6 +26,7 @@ struct ReportModel {
         summary = trace.summary
         let analysis = analysis ?? SiteAnalysis(trace)
         sites = analysis.sites
+        traces = analysis.traces
         violations = analysis.violations
         processes = analysis.processes
         var enters: [EnterEvent] = []

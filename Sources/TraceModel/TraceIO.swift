@@ -173,6 +173,58 @@ public struct TraceLineReader: Sendable {
         if !sawSummary { warnings.append("the trace has no summary line (the run was cut short)") }
     }
 
+    /// Reads the next bytes of a trace file (any cut between chunks), calling `visit` for every event of the
+    /// lines completed. Call `end` after the last chunk.
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, visit: (TraceEvent) throws -> Void) throws {
+        var start = 0
+        for i in 0..<chunk.count where chunk[i] == 0x0A {
+            if pending.isEmpty {
+                try line(Array(chunk[start..<i]), visit: visit)
+            } else {
+                pending.append(contentsOf: chunk[start..<i])
+                let l = pending
+                pending.removeAll(keepingCapacity: true)
+                try line(l, visit: visit)
+            }
+            start = i + 1
+        }
+        if start < chunk.count { pending.append(contentsOf: chunk[start...]) }
+    }
+
+    /// Reads what is left after the last chunk (a last line without a newline), then `finish`es.
+    public mutating func end(visit: (TraceEvent) throws -> Void) throws {
+        if !pending.isEmpty {
+            let l = pending
+            pending = []
+            if !l.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
+                try blankBefore()
+                if let e = try read(line: l, isLast: true, complete: false) { try visit(e) }
+            }
+        }
+        try finish()
+    }
+
+    private var pending: [UInt8] = []
+    /// A blank line seen (an error unless only blank lines follow it).
+    private var blank: Int?
+
+    private mutating func line(_ l: [UInt8], visit: (TraceEvent) throws -> Void) throws {
+        if l.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
+            lineNumber += 1
+            if blank == nil { blank = lineNumber }
+            return
+        }
+        try blankBefore()
+        if let e = try read(line: l, isLast: false, complete: true) { try visit(e) }
+    }
+
+    private func blankBefore() throws(TraceReadError) {
+        guard let b = blank else { return }
+        var e = TraceReadError(line: b, reason: "empty line")
+        e.eventsBefore = eventCount
+        throw e
+    }
+
     /// Splits `bytes` into lines and reads each, calling `visit` for every event.
     public mutating func read(bytes: [UInt8], visit: (TraceEvent) throws -> Void) throws {
         var start = 0
