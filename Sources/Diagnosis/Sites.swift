@@ -77,7 +77,7 @@ public struct SiteAnalysis: Sendable {
                 let index = lists.store.append(v)
                 if var g = groups[v.site] {
                     lists.add(index, to: g.subset)
-                    if traceNames.count > 1 {
+                    if !traceNames.isEmpty {
                         while g.perTrace.count <= current { g.perTrace.append(0) }
                         g.perTrace[current] += 1
                         groups[v.site] = g

@@ -24,6 +24,7 @@ public enum CallRendering {
         if sc.name == "socketcall", let first = regs.first { subcall = Multiplexer.socketcallName(Int(first)) }
         if sc.name == "ipc", let first = regs.first { subcall = Multiplexer.ipcName(Int(first & 0xffff_ffff)) }
         var dirfd: Int32? = nil
+        var family: Int? = nil
         var firstPath = true
         for (i, kind) in sc.args.enumerated() where i < regs.count {
             let v = regs[i]
@@ -57,7 +58,16 @@ public enum CallRendering {
                 value = .string(hex(v))
             case .pid, .tid: value = .int(Int64(int32(v)))
             case .signal: value = Signals.name(int32(v)).map { .string($0) } ?? .int(Int64(int32(v)))
-            case .ipcKey: value = .int(Int64(int32(v)))
+            case .ipcKey: value = .string(IPCFlags.describeKey(v))
+            case .ipcFlags: value = .string(IPCFlags.describe(v))
+            case .accessMode: value = .string(AccessMode.describe(v))
+            case .statxMask: value = .string(StatxMask.describe(v & 0xffff_ffff))
+            case .addressFamily:
+                family = Int(int32(v))
+                value = AddressFamily.name(Int(int32(v))).map { .string($0) } ?? .int(Int64(int32(v)))
+            case .socketType: value = .string(SocketFlags.describeType(v))
+            case .socketProtocol:
+                value = SocketFlags.describeProtocol(v, family: family).map { .string($0) } ?? .int(Int64(int32(v)))
             case .socketcallArgs:
                 value = .string(hex(v))
                 out.address = mem.sockaddr.flatMap(sockaddrText)

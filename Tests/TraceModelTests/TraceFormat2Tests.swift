@@ -143,6 +143,31 @@ struct TraceFormat2Tests {
         }
     }
 
+    /// Flag arguments by name, from the catalog's argument kinds and flag tables (issue 14, item 7).
+    @Test func flagArgumentsAreRenderedByName() {
+        func args(_ name: String, _ regs: [UInt64], strings: [Int: String] = [:]) -> [String: ArgValue] {
+            var raw = RawCall(args: regs)
+            raw.memory.strings = strings
+            let r = CallRendering.render(Catalog.shared.syscall(named: name), abi: .x86_64, raw: raw)
+            return Dictionary(r.args.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        }
+        #expect(args("statx", [UInt64(bitPattern: -100), 1, 0x100, 606, 2], strings: [1: "/x"])["mask"]
+                == .string("STATX_MODE|STATX_NLINK|STATX_UID|STATX_GID|STATX_MTIME|STATX_SIZE"))
+        #expect(args("statx", [3, 1, 0x1000, 0xfff, 2], strings: [1: ""])["mask"] == .string("STATX_BASIC_STATS|STATX_BTIME"))
+        #expect(args("access", [1, 4], strings: [0: "/etc"])["mode"] == .string("R_OK"))
+        #expect(args("faccessat", [3, 1, 0], strings: [1: "x"])["mode"] == .string("F_OK"))
+        let shm = args("shmget", [0x5100_1234, 4096, 896])
+        #expect(shm["key"] == .string("0x51001234") && shm["shmflg"] == .string("IPC_CREAT|0600"))
+        #expect(args("semget", [0, 1, 0o3666])["key"] == .string("IPC_PRIVATE"))
+        #expect(args("semget", [0, 1, 0o3666])["semflg"] == .string("IPC_CREAT|IPC_EXCL|0666"))
+        let raw = args("socket", [2, 3 | 0o2000000, 1])
+        #expect(raw["domain"] == .string("AF_INET") && raw["type"] == .string("SOCK_RAW|SOCK_CLOEXEC")
+                && raw["protocol"] == .string("IPPROTO_ICMP"))
+        let unix = args("socket", [1, 1 | 0o4000, 0])
+        #expect(unix["domain"] == .string("AF_UNIX") && unix["type"] == .string("SOCK_STREAM|SOCK_NONBLOCK")
+                && unix["protocol"] == .int(0))
+    }
+
     /// The v1 sample, written as format 2 (rendered arguments kept as they were) and read back, is unchanged.
     @Test func aVersion1TraceConvertsWithoutLoss() throws {
         let v1 = TraceModelTests.sampleEvents()
