@@ -164,34 +164,74 @@ public struct ViolationEvent: Sendable, Hashable {
     public var tNs: UInt64
     public var pid: Int32
     public var tid: Int32
-    public var abi: ABI
-    public var syscall: String
-    public var nr: Int
-    public var namespace: Namespace
-    public var rule: Rule
-    /// Decoded arguments by the catalog's argument names, in catalog order.
-    public var args: [(String, ArgValue)]
-    public var path: String? = nil
-    public var address: String? = nil
     public var action: Action
     public var result: Int64? = nil
     public var errno: String? = nil
+    /// What every violation of one call shares, held once (copying a violation costs one reference count: a
+    /// million violations of one call share one `Call`); written through copy-on-write.
+    private var call: Call
+
+    final class Call: @unchecked Sendable {
+        var abi: ABI
+        var syscall: String
+        var nr: Int
+        var namespace: Namespace
+        var rule: Rule
+        var args: [(String, ArgValue)]
+        var path: String? = nil
+        var address: String? = nil
+        var site: String
+        var hint: String? = nil
+        var stack: [Frame]
+        var raw: RawCall? = nil
+
+        init(abi: ABI, syscall: String, nr: Int, namespace: Namespace, rule: Rule, args: [(String, ArgValue)],
+             site: String, stack: [Frame]) {
+            self.abi = abi; self.syscall = syscall; self.nr = nr; self.namespace = namespace; self.rule = rule
+            self.args = args; self.site = site; self.stack = stack
+        }
+
+        func copy() -> Call {
+            let c = Call(abi: abi, syscall: syscall, nr: nr, namespace: namespace, rule: rule, args: args, site: site,
+                         stack: stack)
+            c.path = path; c.address = address; c.hint = hint; c.raw = raw
+            return c
+        }
+    }
+
+    private mutating func unique() -> Call {
+        if !isKnownUniquelyReferenced(&call) { call = call.copy() }
+        return call
+    }
+
+    public var abi: ABI { get { call.abi } set { unique().abi = newValue } }
+    public var syscall: String { get { call.syscall } set { unique().syscall = newValue } }
+    public var nr: Int { get { call.nr } set { unique().nr = newValue } }
+    public var namespace: Namespace { get { call.namespace } set { unique().namespace = newValue } }
+    public var rule: Rule { get { call.rule } set { unique().rule = newValue } }
+    /// Decoded arguments by the catalog's argument names, in catalog order.
+    public var args: [(String, ArgValue)] { get { call.args } set { unique().args = newValue } }
+    public var path: String? { get { call.path } set { unique().path = newValue } }
+    public var address: String? { get { call.address } set { unique().address = newValue } }
     /// Hash of the stack's (module, offset) pairs; equal sites are one site in reports.
-    public var site: String
-    /// Written by captrace before hints moved to analysis; still read, never trusted (reports match the
-    /// knowledge base again). New recordings write null.
-    public var hint: String? = nil
-    public var stack: [Frame]
+    public var site: String { get { call.site } set { unique().site = newValue } }
+    /// Written by captrace before hints moved to analysis (version 1); still read, never trusted (reports match
+    /// the knowledge base again).
+    public var hint: String? { get { call.hint } set { unique().hint = newValue } }
+    public var stack: [Frame] { get { call.stack } set { unique().stack = newValue } }
     /// What captrace read to judge the call (format 2): registers and memory. `args`, `path` and `address` are
     /// rendered from it (`CallRendering`); nil for a trace of version 1, which stored them rendered.
-    public var raw: RawCall? = nil
+    public var raw: RawCall? { get { call.raw } set { unique().raw = newValue } }
+
+    /// Whether two violations share their call's facts (the same `Call`, not only equal ones).
+    public func sharesCall(with other: ViolationEvent) -> Bool { call === other.call }
 
     public init(seq: Int, tNs: UInt64, pid: Int32, tid: Int32, abi: ABI, syscall: String, nr: Int,
                 namespace: Namespace, rule: Rule, args: [(String, ArgValue)], action: Action, site: String,
                 stack: [Frame]) {
-        self.seq = seq; self.tNs = tNs; self.pid = pid; self.tid = tid; self.abi = abi; self.syscall = syscall
-        self.nr = nr; self.namespace = namespace; self.rule = rule; self.args = args; self.action = action
-        self.site = site; self.stack = stack
+        self.seq = seq; self.tNs = tNs; self.pid = pid; self.tid = tid; self.action = action
+        call = Call(abi: abi, syscall: syscall, nr: nr, namespace: namespace, rule: rule, args: args, site: site,
+                    stack: stack)
     }
 
     public static func == (a: ViolationEvent, b: ViolationEvent) -> Bool {

@@ -68,7 +68,8 @@ public final class ViolationStore: @unchecked Sendable {
 
     /// Whether two violations are of the same call: everything equal but seq, time, thread, action and result.
     static func sameCall(_ a: ViolationEvent, _ b: ViolationEvent) -> Bool {
-        a.syscall == b.syscall && a.nr == b.nr && a.abi == b.abi && a.rule == b.rule && a.namespace == b.namespace
+        if a.sharesCall(with: b) { return true }
+        return a.syscall == b.syscall && a.nr == b.nr && a.abi == b.abi && a.rule == b.rule && a.namespace == b.namespace
             && a.path == b.path && a.address == b.address && a.site == b.site && a.hint == b.hint && a.raw == b.raw
             && a.args.count == b.args.count && zip(a.args, b.args).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
             && a.stack == b.stack
