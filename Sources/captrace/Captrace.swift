@@ -60,21 +60,16 @@ func readTraces(_ paths: [String]) throws -> (trace: Trace, analysis: SiteAnalys
     var warnings: [String] = []
     for path in paths {
         if paths.count > 1 { builder.beginTrace(path) }
-        var reader = TraceLineReader()
-        let visit: (TraceEvent) -> Void = { e in
-            builder.add(e)
-            if case .violation = e {} else { events.append(e) }
-        }
+        let found: [String]
         do {
-            try FileIO.readChunks(path) { chunk in try reader.feed(chunk, visit: visit) }
-            try reader.end(visit: visit)
+            found = try readTrace(path, into: &builder, &events)
         } catch let e as FileIO.SystemError {
             let reason = "\(e)"
             throw fail("cannot read \(path): " + reason.prefix(1).lowercased() + reason.dropFirst())
         } catch {
             throw fail("\(path): not a valid captrace trace: \(error)")
         }
-        for w in reader.warnings {
+        for w in found {
             warn("\(path): warning: \(w)")
             warnings.append(paths.count > 1 ? "\(path): \(w)" : w)
         }
@@ -82,22 +77,26 @@ func readTraces(_ paths: [String]) throws -> (trace: Trace, analysis: SiteAnalys
     return (Trace(events: events, warnings: warnings), builder.finish())
 }
 
+/// Reads one trace file in chunks into `builder`, keeping its events but the violations in `events`; returns
+/// the reader's warnings.
+func readTrace(_ path: String, into builder: inout SiteAnalysis.Builder, _ events: inout [TraceEvent]) throws -> [String] {
+    var reader = TraceLineReader()
+    try withoutActuallyEscaping({ (e: TraceEvent) in
+        builder.add(e)
+        if case .violation = e {} else { events.append(e) }
+    }) { visit in
+        try FileIO.readChunks(path) { chunk in try reader.feed(chunk, visit: visit) }
+        try reader.end(visit: visit)
+    }
+    return reader.warnings
+}
+
 /// The trace `run` just wrote, read back in one pass for its report and gate; nil when it cannot be read.
 func readBack(_ path: String) -> (trace: Trace, analysis: SiteAnalysis)? {
     var builder = SiteAnalysis.Builder()
     var events: [TraceEvent] = []
-    var reader = TraceLineReader()
-    let visit: (TraceEvent) -> Void = { e in
-        builder.add(e)
-        if case .violation = e {} else { events.append(e) }
-    }
-    do {
-        try FileIO.readChunks(path) { chunk in try reader.feed(chunk, visit: visit) }
-        try reader.end(visit: visit)
-    } catch {
-        return nil
-    }
-    return (Trace(events: events, warnings: reader.warnings), builder.finish())
+    guard let warnings = try? readTrace(path, into: &builder, &events) else { return nil }
+    return (Trace(events: events, warnings: warnings), builder.finish())
 }
 
 /// Said on stderr by every analysis of a trace in which no process reached the trigger (the outputs say it too,
