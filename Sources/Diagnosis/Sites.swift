@@ -26,7 +26,7 @@ public struct SiteAnalysis: Sendable {
         var baseline: Baseline?
         var lists: ViolationListBuilder
         var order: [String] = []
-        var groups: [String: (subset: Int, hint: Hint?, culprit: Culprit, perTrace: [Int])] = [:]
+        var groups: [String: Aggregate] = [:]
         /// The traces read, in order (`beginTrace`); empty when only one trace is read.
         var traceNames: [String] = []
         var current = 0
@@ -75,23 +75,18 @@ public struct SiteAnalysis: Sendable {
                 sawPid(v.pid)
                 times = (min(times?.first ?? v.tNs, v.tNs), max(times?.last ?? v.tNs, v.tNs))
                 let index = lists.store.append(v)
-                if var g = groups[v.site] {
-                    lists.add(index, to: g.subset)
-                    if !traceNames.isEmpty {
-                        while g.perTrace.count <= current { g.perTrace.append(0) }
-                        g.perTrace[current] += 1
-                        groups[v.site] = g
-                    }
+                let g: Aggregate
+                if let known = groups[v.site] {
+                    g = known
                 } else {
                     order.append(v.site)
                     let hint = Hints.resolve(v)
                     let program = displayProgram(exe[v.pid] ?? argv0, argv0: argv0)
-                    let n = lists.newSubset()
-                    lists.add(index, to: n)
-                    var perTrace = [Int](repeating: 0, count: current + 1)
-                    perTrace[current] = 1
-                    groups[v.site] = (n, hint, Culprit(v.stack, program: program, hint: hint), perTrace)
+                    g = Aggregate(subset: lists.newSubset(), hint: hint, culprit: Culprit(v.stack, program: program, hint: hint))
+                    groups[v.site] = g
                 }
+                lists.add(index, to: g.subset)
+                g.add(v, trace: current)
             case .fdop, .summary:
                 break
             }
@@ -103,8 +98,44 @@ public struct SiteAnalysis: Sendable {
                 let g = groups[id]!
                 let traces = names.count > 1
                     ? g.perTrace.enumerated().filter { $0.element > 0 }.map { (trace: names[$0.offset], count: $0.element) } : []
-                return SiteGroup(id: id, events: lists.list(g.subset), hint: g.hint, culprit: g.culprit, traces: traces)
+                return SiteGroup(id: id, events: lists.list(g.subset), hint: g.hint, culprit: g.culprit, traces: traces,
+                                 pids: g.pids.values, paths: g.paths.values, addresses: g.addresses.values,
+                                 actions: g.actions.values)
             }, processes: procs, violationTimes: times, traces: names)
+        }
+    }
+
+    /// What a site gathers as its violations are read: distinct values in order of first occurrence, and counts
+    /// per trace (a class, so that the builder updates it in place).
+    final class Aggregate {
+        let subset: Int
+        let hint: Hint?
+        let culprit: Culprit
+        var perTrace: [Int] = []
+        var pids = Distinct<Int32>(), paths = Distinct<String>(), addresses = Distinct<String>()
+        var actions = Distinct<Action>()
+
+        init(subset: Int, hint: Hint?, culprit: Culprit) { self.subset = subset; self.hint = hint; self.culprit = culprit }
+
+        func add(_ v: ViolationEvent, trace: Int) {
+            while perTrace.count <= trace { perTrace.append(0) }
+            perTrace[trace] += 1
+            pids.add(v.pid)
+            if let p = v.path { paths.add(p) }
+            if let a = v.address { addresses.add(a) }
+            actions.add(v.action)
+        }
+    }
+
+    struct Distinct<T: Hashable> {
+        var values: [T] = []
+        var seen = Set<T>()
+        /// The last value added: a repeat of it (the common case) costs one comparison.
+        var last: T?
+        mutating func add(_ x: T) {
+            if x == last { return }
+            last = x
+            if seen.insert(x).inserted { values.append(x) }
         }
     }
 
@@ -128,14 +159,14 @@ public struct SiteGroup: Sendable {
     public let culprit: Culprit
     /// With several traces read at once: the traces this site occurs in, with how many violations in each.
     public let traces: [(trace: String, count: Int)]
+    /// Distinct values in order of first occurrence (gathered while the trace is read).
+    public let pids: [Int32]
+    public let paths: [String]
+    public let addresses: [String]
+    public let actions: [Action]
 
     public var first: ViolationEvent { events[0] }
     public var count: Int { events.count }
-    /// Distinct values in order of first occurrence.
-    public var pids: [Int32] { distinct(events.lazy.map(\.pid)) }
-    public var paths: [String] { distinct(events.lazy.compactMap(\.path)) }
-    public var addresses: [String] { distinct(events.lazy.compactMap(\.address)) }
-    public var actions: [Action] { distinct(events.lazy.map(\.action)) }
     /// The most severe action at this site: denied, then allowed, then allowed by the baseline.
     public var worstAction: Action {
         if actions.contains(.denied) { return .denied }
@@ -178,11 +209,4 @@ func displayProgram(_ path: String?, argv0: String?) -> String? {
     guard let path else { return argv0 }
     if let argv0, PathText.basename(argv0) == PathText.basename(path) { return argv0 }
     return path
-}
-
-func distinct<S: Sequence>(_ xs: S) -> [S.Element] where S.Element: Hashable {
-    var seen = Set<S.Element>()
-    var out: [S.Element] = []
-    for x in xs where seen.insert(x).inserted { out.append(x) }
-    return out
 }

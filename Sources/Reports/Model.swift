@@ -69,9 +69,10 @@ struct ReportModel {
 
     /// (namespace, violations, sites) for each namespace that occurs, in the contract's order.
     var namespaceTotals: [(Namespace, Int, Int)] {
-        Namespace.allCases.compactMap { ns in
-            let n = violations.count { $0.namespace == ns }
-            guard n > 0 else { return nil }
+        var count: [Namespace: Int] = [:]
+        for v in violations { count[v.namespace, default: 0] += 1 }
+        return Namespace.allCases.compactMap { ns in
+            guard let n = count[ns], n > 0 else { return nil }
             return (ns, n, sites.filter { $0.first.namespace == ns }.count)
         }
     }
