@@ -66,6 +66,8 @@ func readTraces(_ paths: [String]) throws -> (trace: Trace, analysis: SiteAnalys
         } catch let e as FileIO.SystemError {
             let reason = "\(e)"
             throw fail("cannot read \(path): " + reason.prefix(1).lowercased() + reason.dropFirst())
+        } catch let e as TraceReadError where e.line > 1 {
+            throw fail("\(path): not a valid captrace trace: \(e) (valid before it: \(plural(e.eventsBefore, "event")))")
         } catch {
             throw fail("\(path): not a valid captrace trace: \(error)")
         }
@@ -76,6 +78,9 @@ func readTraces(_ paths: [String]) throws -> (trace: Trace, analysis: SiteAnalys
     }
     return (Trace(events: events, warnings: warnings), builder.finish())
 }
+
+/// "1 event", "3 events".
+func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)" + (n == 1 ? "" : "s") }
 
 /// Reads one trace file in chunks into `builder`, keeping its events but the violations in `events`; returns
 /// the reader's warnings.
