@@ -17,6 +17,8 @@ public final class TraceEncoderV2 {
     /// bounded whatever the program does.
     static let tableLimit = 1 << 16
     private var scratch: [UInt8] = []
+    /// The build-id of a module file (hex), written in its definition; from the recording's symboliser.
+    public var buildID: ((String) -> String?)?
 
     public init() { scratch.reserveCapacity(512) }
 
@@ -75,6 +77,7 @@ public final class TraceEncoderV2 {
         var o = Obj(&out, type: "module")
         o.int(&out, "id", id)
         o.string(&out, "path", path)
+        if let b = buildID?(path) { o.string(&out, "build_id", b) }
         o.end(&out)
         return id
     }

@@ -51,6 +51,9 @@ public final class TraceWriter {
         buffer.append(0x0A)
     }
 
+    /// Format 2: where module definitions get their build-id (hex) from.
+    public func setBuildIDs(_ lookup: @escaping (String) -> String?) { encoder?.buildID = lookup }
+
     /// Writes the pending lines, all complete, in one go.
     public func flush() throws {
         guard !buffer.isEmpty else { return }

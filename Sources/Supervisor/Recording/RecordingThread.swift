@@ -31,6 +31,7 @@ final class RecordingThread: @unchecked Sendable {
     init(writer: TraceWriter, symbolise: Bool) {
         self.writer = writer
         self.symboliser = symbolise ? FrameSymboliser() : nil
+        if let symboliser { writer.setBuildIDs { symboliser.buildID(module: $0) } }
         pthread_mutex_init(mutex, nil)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)
