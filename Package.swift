@@ -53,12 +53,13 @@ let package = Package(
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "captrace", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            "Supervisor", "Reports", "Suggestions", "Baselines", "SyscallCatalog", "CapabilityPolicy", "TraceModel",
+            "Supervisor", "Reports", "Suggestions", "Diagnosis", "Baselines", "SyscallCatalog", "CapabilityPolicy",
+            "TraceModel",
         ]),
 
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),
         .testTarget(name: "CapabilityPolicyTests", dependencies: ["CapabilityPolicy", "SyscallCatalog", "TraceModel"]),
-        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
+        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "SyscallCatalog"]),
         .testTarget(name: "SeccompProfilesTests", dependencies: ["SeccompProfiles", "SyscallCatalog"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],

@@ -36,6 +36,8 @@ public struct DecodedCall: Sendable {
     /// For lookups relative to a held directory (`Classifier.lookupsBeneath`): what resolving them beneath
     /// that directory, as the kernel would, found. nil when not resolved: the path string alone is judged.
     public var beneath: BeneathResolution?
+    /// Everything read from the program's memory to judge the call, recorded as read (trace format 2).
+    public var memory = MemoryRead()
 
     public init(abi: ABI, nr: Int, syscall: Syscall?, args: [UInt64], pid: Int32, tid: Int32) {
         self.abi = abi; self.nr = nr; self.syscall = syscall; self.args = args; self.pid = pid; self.tid = tid

@@ -2,22 +2,34 @@ import Baselines
 import TraceModel
 
 /// A trace read for analysis, the one reading every report and suggestion starts from: the violations with the
-/// actions they stand with (`judgedViolations`: the recorded baseline applied), grouped by call site and rule in
-/// order of first occurrence, each site with its hint and culprit; and every process with its program.
+/// actions they stand with (judged against the baseline the trace was recorded with, as `judgedViolations`),
+/// grouped by call site and rule in order of first occurrence, each site with its hint (from all its violations)
+/// and culprit; and every process with its program. Built in one pass over the events (`Builder`), holding
+/// violations compactly (`ViolationStore`), so a trace of millions of violations is analysed as it is read.
 public struct SiteAnalysis: Sendable {
     /// Every violation in trace order, judged against the baseline the trace was recorded with.
-    public let violations: [ViolationEvent]
+    public let violations: ViolationList
     public let sites: [SiteGroup]
     /// Every pid that appears, in order of appearance, with its program (exec'd path, else argv[0]).
     public let processes: [(pid: Int32, program: String?)]
+    /// The earliest and latest `t_ns` of the violations (nil without violations).
+    public let violationTimes: (first: UInt64, last: UInt64)?
 
     public init(_ trace: Trace) {
-        let judged = judgedViolations(trace)
-        var next = judged.makeIterator()
-        var all: [ViolationEvent] = []
+        var b = Builder()
+        for e in trace.events { b.add(e) }
+        self = b.finish()
+    }
+
+    /// Reads a trace's events in order, one at a time.
+    public struct Builder {
+        var baseline: Baseline?
+        var lists: ViolationListBuilder
         var order: [SiteKey] = []
-        var members: [SiteKey: [ViolationEvent]] = [:]
-        var images: [SiteKey: [Image]] = [:]
+        var groups: [SiteKey: Aggregate] = [:]
+        /// The traces read, in order (`beginTrace`); empty when only one trace is read.
+        var traceNames: [String] = []
+        var current = 0
         /// Per pid: its current image, and the image before its latest exec while that exec's own call may
         /// still be recorded (the supervisor may write the execve after the exec event).
         var exe: [Int32: Image] = [:]
@@ -25,20 +37,48 @@ public struct SiteAnalysis: Sendable {
         /// Without stacks: pids whose image was exec'd in capability mode and whose violations so far are all
         /// loader-like (its library opens); those violations are the exec's loader work.
         var loading = Set<Int32>()
-        var loaderSeqs = Set<Int>()
         var procs: [(pid: Int32, program: String?)] = []
-        var seenPid = Set<Int32>()
-        let argv0 = trace.header?.argv.first
-        let context = HintContext(argv: trace.header?.argv ?? [])
+        var procIndex: [Int32: Int] = [:]
+        var argv0: String?
+        var context = HintContext.none
         /// The program the command line names: the spawned path and the path of its first exec.
         var spawned: Set<String> = []
         var initialPid: Int32?
         var initialExecs = 0
-        func sawPid(_ pid: Int32) {
-            if seenPid.insert(pid).inserted { procs.append((pid, exe[pid]?.path ?? argv0)) }
+        var times: (first: UInt64, last: UInt64)?
+        /// Diagnoses already made: a repeated violation (same site, rule, path or address, context) is
+        /// diagnosed once.
+        var diagnosed: [DiagnosisKey: HintMatch?] = [:]
+
+        public init() { lists = ViolationListBuilder(store: ViolationStore()) }
+
+        /// Starts the next of several traces read into one analysis (`report A B ...`): sites are the same
+        /// site across traces when they are the same call from the same code (`Site.id`: syscall, and the
+        /// frames' modules and offsets, or the path or address without stacks) and rule, and each site counts
+        /// its violations per trace. Processes are told apart per trace only by pid.
+        public mutating func beginTrace(_ name: String) {
+            traceNames.append(name)
+            current = traceNames.count - 1
+            exe = [:]
+            beforeExec = [:]
+            loading = []
+            initialPid = nil
+            initialExecs = 0
         }
-        for e in trace.events {
+
+        mutating func sawPid(_ pid: Int32) {
+            if procIndex[pid] == nil {
+                procIndex[pid] = procs.count
+                procs.append((pid, exe[pid]?.path ?? argv0))
+            }
+        }
+
+        public mutating func add(_ e: TraceEvent) {
             switch e {
+            case .header(let h):
+                argv0 = h.argv.first
+                context = HintContext(argv: h.argv)
+                baseline = h.allowlist.flatMap { try? Baseline(parsing: $0) }
             case .process(let p):
                 switch p.event {
                 case .spawn:
@@ -57,13 +97,13 @@ public struct SiteAnalysis: Sendable {
                 case .exit: break
                 }
                 sawPid(p.pid)
-                if let i = procs.firstIndex(where: { $0.pid == p.pid }), let path = exe[p.pid]?.path { procs[i].program = path }
+                if let i = procIndex[p.pid], let path = exe[p.pid]?.path { procs[i].program = path }
             case .enter(let en):
                 sawPid(en.pid)
-            case .violation:
-                guard let v = next.next() else { break }
+            case .violation(var v):
+                if let baseline { v.action = baseline.action(for: v) }
                 sawPid(v.pid)
-                all.append(v)
+                times = (min(times?.first ?? v.tNs, v.tNs), max(times?.last ?? v.tNs, v.tNs))
                 // An execve belongs to the image that called it, even when its exec event came first.
                 var image = exe[v.pid]
                 if v.rule == .exec, let old = beforeExec[v.pid], let cur = image,
@@ -71,54 +111,132 @@ public struct SiteAnalysis: Sendable {
                     image = old
                 }
                 if v.rule != .exec { beforeExec[v.pid] = nil }
+                var loader = false
                 if loading.contains(v.pid), v.rule != .exec {
                     let id = v.stack.isEmpty ? Hints.diagnose(v)?.hint.id : nil
-                    if id == "exec-loader" || id == "dlopen-after-entry" { loaderSeqs.insert(v.seq) } else { loading.remove(v.pid) }
+                    if id == "exec-loader" || id == "dlopen-after-entry" { loader = true } else { loading.remove(v.pid) }
                 }
+                let img = image ?? Image(path: argv0 ?? "", execInCapabilityMode: false, pid: v.pid)
                 let key = SiteKey(site: v.site, rule: v.rule)
-                if members[key] == nil { order.append(key) }
-                members[key, default: []].append(v)
-                images[key, default: []].append(image ?? Image(path: argv0 ?? "", execInCapabilityMode: false, pid: v.pid))
-            case .header, .fdop, .summary:
+                let index = lists.store.append(v)
+                let g: Aggregate
+                if let known = groups[key] {
+                    g = known
+                } else {
+                    order.append(key)
+                    g = Aggregate(subset: lists.newSubset(), firstStack: v.stack, image: img)
+                    groups[key] = g
+                }
+                lists.add(index, to: g.subset)
+                g.add(v, trace: current)
+                g.vote(diagnose(v, key: key, spawned: spawned.contains(img.path), loader: loader))
+            case .fdop, .summary:
                 break
             }
         }
-        // A stack that shows more than one rule is one site per rule: the first rule seen keeps the stack's id.
-        var firstRule: [String: Rule] = [:]
-        for k in order where firstRule[k.site] == nil { firstRule[k.site] = k.rule }
-        violations = all
-        sites = order.map { key in
-            let events = members[key]!
-            let id = firstRule[key.site] == key.rule ? key.site : key.site + "-" + key.rule.rawValue
-            let imgs = images[key]!
-            let ctx = { (i: Int) in spawned.contains(imgs[i].path) ? context : HintContext.none }
-            let match = SiteAnalysis.hint(events, context: ctx, loader: loaderSeqs)
-            let image = imgs[0]
-            let program = displayProgram(image.path.isEmpty ? argv0 : image.path, argv0: argv0)
-            var culprit = Culprit(events[0].stack, program: program, hint: match?.hint)
-            if match?.hint.id == "exec-loader", image.execInCapabilityMode {
-                culprit.exec = ExecCause(pid: image.pid, path: image.path)
-            }
-            return SiteGroup(id: id, events: events, hint: match?.hint, hintInferred: match?.inferred ?? false,
-                             culprit: culprit)
+
+        /// The knowledge base's match for one violation (`loader`: the loader's work after an exec in
+        /// capability mode, recorded without a stack: inferred as exec-loader, not as a dlopen).
+        mutating func diagnose(_ v: ViolationEvent, key: SiteKey, spawned: Bool, loader: Bool) -> HintMatch? {
+            let k = DiagnosisKey(site: key, detail: v.path ?? v.address, spawned: spawned, loader: loader)
+            if let known = diagnosed[k] { return known }
+            let m = loader ? Hints.entry(id: "exec-loader").map { HintMatch(hint: $0, inferred: true) }
+                : Hints.diagnose(v, context: spawned ? context : .none)
+            diagnosed[k] = m
+            return m
         }
-        processes = procs
+
+        public func finish() -> SiteAnalysis {
+            let names = traceNames
+            // A stack that shows more than one rule is one site per rule: the first rule seen keeps the stack's id.
+            var firstRule: [String: Rule] = [:]
+            for k in order where firstRule[k.site] == nil { firstRule[k.site] = k.rule }
+            return SiteAnalysis(violations: lists.all, sites: order.map { key in
+                let g = groups[key]!
+                let id = firstRule[key.site] == key.rule ? key.site : key.site + "-" + key.rule.rawValue
+                let traces = names.count > 1
+                    ? g.perTrace.enumerated().filter { $0.element > 0 }.map { (trace: names[$0.offset], count: $0.element) } : []
+                let match = g.hint
+                let program = displayProgram(g.image.path.isEmpty ? argv0 : g.image.path, argv0: argv0)
+                var culprit = Culprit(g.firstStack, program: program, hint: match?.hint)
+                if match?.hint.id == "exec-loader", g.image.execInCapabilityMode {
+                    culprit.exec = ExecCause(pid: g.image.pid, path: g.image.path)
+                }
+                return SiteGroup(id: id, events: lists.list(g.subset), hint: match?.hint,
+                                 hintInferred: match?.inferred ?? false, culprit: culprit, traces: traces,
+                                 pids: g.pids.values, paths: g.paths.values, addresses: g.addresses.values,
+                                 actions: g.actions.values)
+            }, processes: procs, violationTimes: times, traces: names)
+        }
     }
 
-    /// A site's hint from all its violations: the entry most of them match (the earliest on a tie); violations
-    /// no entry explains do not outvote those one does.
-    /// `loader`: violations recorded without a stack that are the loader's work after an exec in capability mode
-    /// (inferred as exec-loader, not as a dlopen).
-    static func hint(_ events: [ViolationEvent], context: (Int) -> HintContext, loader: Set<Int> = []) -> HintMatch? {
-        var counts: [(HintMatch, Int)] = []
-        for (i, v) in events.enumerated() {
-            let execLoader = loader.contains(v.seq) ? Hints.entry(id: "exec-loader").map { HintMatch(hint: $0, inferred: true) } : nil
-            guard let m = execLoader ?? Hints.diagnose(v, context: context(i)) else { continue }
-            if let j = counts.firstIndex(where: { $0.0 == m }) { counts[j].1 += 1 } else { counts.append((m, 1)) }
+    struct DiagnosisKey: Hashable {
+        let site: SiteKey
+        let detail: String?
+        let spawned: Bool
+        let loader: Bool
+    }
+
+    /// What a site gathers as its violations are read: distinct values in order of first occurrence, and counts
+    /// per trace (a class, so that the builder updates it in place).
+    final class Aggregate {
+        let subset: Int
+        /// The first violation's stack and the image that made it: the culprit's.
+        let firstStack: [Frame]
+        let image: Image
+        var perTrace: [Int] = []
+        var pids = Distinct<Int32>(), paths = Distinct<String>(), addresses = Distinct<String>()
+        var actions = Distinct<Action>()
+        /// How many violations each hint explains, in order of first appearance.
+        var votes: [(HintMatch, Int)] = []
+
+        init(subset: Int, firstStack: [Frame], image: Image) {
+            self.subset = subset; self.firstStack = firstStack; self.image = image
         }
-        var best: (HintMatch, Int)?
-        for c in counts where c.1 > (best?.1 ?? 0) { best = c }
-        return best?.0
+
+        func add(_ v: ViolationEvent, trace: Int) {
+            while perTrace.count <= trace { perTrace.append(0) }
+            perTrace[trace] += 1
+            pids.add(v.pid)
+            if let p = v.path { paths.add(p) }
+            if let a = v.address { addresses.add(a) }
+            actions.add(v.action)
+        }
+
+        func vote(_ m: HintMatch?) {
+            guard let m else { return }
+            if let j = votes.firstIndex(where: { $0.0 == m }) { votes[j].1 += 1 } else { votes.append((m, 1)) }
+        }
+
+        /// The site's hint from all its violations: the entry most of them match (the earliest on a tie);
+        /// violations no entry explains do not outvote those one does.
+        var hint: HintMatch? {
+            var best: (HintMatch, Int)?
+            for c in votes where c.1 > (best?.1 ?? 0) { best = c }
+            return best?.0
+        }
+    }
+
+    struct Distinct<T: Hashable> {
+        var values: [T] = []
+        var seen = Set<T>()
+        /// The last value added: a repeat of it (the common case) costs one comparison.
+        var last: T?
+        mutating func add(_ x: T) {
+            if x == last { return }
+            last = x
+            if seen.insert(x).inserted { values.append(x) }
+        }
+    }
+
+    /// The traces read into this analysis when there are several (`Builder.beginTrace`), else empty.
+    public let traces: [String]
+
+    init(violations: ViolationList, sites: [SiteGroup], processes: [(pid: Int32, program: String?)],
+         violationTimes: (first: UInt64, last: UInt64)?, traces: [String]) {
+        self.violations = violations; self.sites = sites; self.processes = processes
+        self.violationTimes = violationTimes
+        self.traces = traces.count > 1 ? traces : []
     }
 }
 
@@ -143,19 +261,21 @@ struct Image {
 /// hint (from all its violations) and its culprit.
 public struct SiteGroup: Sendable {
     public let id: String
-    public internal(set) var events: [ViolationEvent]
+    public let events: ViolationList
     public let hint: Hint?
     /// True when the hint was recognised from the path alone (the site has no stack).
     public let hintInferred: Bool
     public let culprit: Culprit
+    /// With several traces read at once: the traces this site occurs in, with how many violations in each.
+    public let traces: [(trace: String, count: Int)]
+    /// Distinct values in order of first occurrence (gathered while the trace is read).
+    public let pids: [Int32]
+    public let paths: [String]
+    public let addresses: [String]
+    public let actions: [Action]
 
     public var first: ViolationEvent { events[0] }
     public var count: Int { events.count }
-    /// Distinct values in order of first occurrence.
-    public var pids: [Int32] { distinct(events.map(\.pid)) }
-    public var paths: [String] { distinct(events.compactMap(\.path)) }
-    public var addresses: [String] { distinct(events.compactMap(\.address)) }
-    public var actions: [Action] { distinct(events.map(\.action)) }
     /// The most severe action at this site: denied, then allowed, then allowed by the baseline.
     public var worstAction: Action {
         if actions.contains(.denied) { return .denied }

@@ -10,12 +10,13 @@ public struct GateVerdict: Sendable {
     /// What to say when it fails, one line each, without the "captrace: " prefix.
     public let lines: [String]
 
-    public init(_ trace: Trace) {
-        let analysis = SiteAnalysis(trace)
-        let fresh = analysis.violations.filter { $0.action != .allowedByBaseline }
-        let sites = analysis.sites.filter { $0.events.contains { $0.action != .allowedByBaseline } }
-        violations = fresh.count
-        var lines = ["\(fresh.count) violation(s) at \(sites.count) site(s) not in the baseline:"]
+    public init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
+        let analysis = analysis ?? SiteAnalysis(trace)
+        var fresh = 0
+        for v in analysis.violations where v.action != .allowedByBaseline { fresh += 1 }
+        let sites = analysis.sites.filter { $0.actions.contains { $0 != .allowedByBaseline } }
+        violations = fresh
+        var lines = ["\(fresh) violation(s) at \(sites.count) site(s) not in the baseline:"]
         for s in sites.prefix(10) {
             let v = s.events.first { $0.action != .allowedByBaseline } ?? s.first
             // The program's own frames from the culprit outwards, innermost first; else the innermost frame.

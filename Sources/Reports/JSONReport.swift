@@ -13,6 +13,7 @@ enum JSONReport {
                 ("started", .string(h.started)),
             ])))
         }
+        if !m.traces.isEmpty { o.append(("traces", .array(m.traces.map { .string($0) }))) }
         o.append(("warnings", .array(m.warnings.map { .string($0) })))
         o.append(("enter", .array(m.enters.map(enter))))
         o.append(("sites", .array(m.sites.map(site))))
@@ -55,9 +56,14 @@ enum JSONReport {
         if let x = c.exec {  // loader work after an exec in capability mode: that exec
             culprit.append(("exec", .object([("pid", .int(Int64(x.pid))), ("path", .string(x.path))])))
         }
+        var traces: [(String, JSONValue)] = []
+        if !s.traces.isEmpty {
+            traces = [("traces", .array(s.traces.map { .object([("trace", .string($0.trace)), ("count", .int(Int64($0.count)))]) }))]
+        }
         return .object([
             ("site", .string(s.id)),
             ("count", .int(Int64(s.count))),
+        ] + traces + [
             ("pids", .array(s.pids.map { .int(Int64($0)) })),
             ("syscall", .string(v.syscall)),
             ("abi", .string(v.abi.rawValue)),

@@ -8,7 +8,7 @@ struct ReportModel {
     let warnings: [String]
     let enters: [EnterEvent]
     let sites: [SiteGroup]
-    let violations: [ViolationEvent]
+    let violations: ViolationList
     let summary: SummaryEvent?
     /// Earliest timestamp in the trace; times are shown relative to it.
     let t0: UInt64
@@ -16,8 +16,11 @@ struct ReportModel {
     let processes: [(pid: Int32, program: String?)]
     /// The latest timestamp of any event.
     let lastEventNs: UInt64?
+    /// The traces read together, when there are several.
+    let traces: [String]
 
-    init(_ trace: Trace) {
+    /// `analysis`: the trace's, when it was made while reading (then `trace` need not hold the violations).
+    init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
         header = trace.header
         warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger)] : [])
             + trace.processes.compactMap { p in
@@ -25,8 +28,9 @@ struct ReportModel {
                 return withheldPrivilegesNote(pid: p.pid, path: p.path ?? "?", what: what)
             }
         summary = trace.summary
-        let analysis = SiteAnalysis(trace)
+        let analysis = analysis ?? SiteAnalysis(trace)
         sites = analysis.sites
+        traces = analysis.traces
         violations = analysis.violations
         processes = analysis.processes
         var enters: [EnterEvent] = []
@@ -41,6 +45,7 @@ struct ReportModel {
             case .header, .fdop, .summary: break
             }
         }
+        if let (first, last) = analysis.violationTimes { t0 = min(t0, first); saw(last) }
         self.enters = enters
         self.t0 = t0 == .max ? 0 : t0
         self.lastEventNs = last
@@ -68,9 +73,10 @@ struct ReportModel {
 
     /// (namespace, violations, sites) for each namespace that occurs, in the contract's order.
     var namespaceTotals: [(Namespace, Int, Int)] {
-        Namespace.allCases.compactMap { ns in
-            let n = violations.filter { $0.namespace == ns }.count
-            guard n > 0 else { return nil }
+        var count: [Namespace: Int] = [:]
+        for v in violations { count[v.namespace, default: 0] += 1 }
+        return Namespace.allCases.compactMap { ns in
+            guard let n = count[ns], n > 0 else { return nil }
             return (ns, n, sites.filter { $0.first.namespace == ns }.count)
         }
     }

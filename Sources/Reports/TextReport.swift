@@ -28,6 +28,10 @@ struct TextReport {
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))
         }
+        if !model.traces.isEmpty {
+            out.append("  \(model.traces.count) traces read together (the run above is the first): "
+                       + model.traces.joined(separator: ", "))
+        }
         for w in model.warnings { out.append(sgr("35", "warning: ") + w) }
         out.append("")
 
@@ -93,6 +97,7 @@ struct TextReport {
         let outcomes = s.outcomes
         if outcomes.count > 1 { out.append("  results " + outcomes.map { "\($0.0) ×\($0.1)" }.joined(separator: ", ")) }
         if s.count > 1 { out.append("  seq " + compactSeqs(s.events.map(\.seq), maxRuns: ListLimit.seqRuns)) }
+        if !s.traces.isEmpty { out.append("  traces " + s.traces.map { "\($0.trace) ×\($0.count)" }.joined(separator: ", ")) }
         if let c = s.culprit.line { out.append("  culprit: " + c) }
         if let h = s.hint {
             out.append("  " + sgr("36", "hint \(h.id)") + ": " + h.title + (s.hintInferred ? " (\(inferredNote))" : "") + (explainedAt.map { " (see site \($0))" } ?? ""))

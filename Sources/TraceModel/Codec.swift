@@ -124,8 +124,9 @@ public enum TraceCodec {
             h.format = try r.string("format")
             h.version = try r.int("version")
             guard h.format == TraceFormat.name else { throw DecodeError(reason: "not a captrace trace (format \"\(h.format)\")") }
-            guard h.version == TraceFormat.version else {
-                throw DecodeError(reason: "unsupported trace version \(h.version) (this captrace reads version \(TraceFormat.version))")
+            guard TraceFormat.readable.contains(h.version) else {
+                throw DecodeError(reason: "unsupported trace version \(h.version) (this captrace reads versions "
+                                  + TraceFormat.readable.map(String.init).joined(separator: " and ") + ")")
             }
             h.arch = try r.optString("arch") ?? "x86_64"
             h.denyErrno = try r.optString("deny_errno")

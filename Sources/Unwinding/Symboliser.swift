@@ -53,6 +53,15 @@ final class Symboliser {
         frame.line = info.line
     }
 
+    /// The GNU build-id of the file `module`, in hex; nil when it has none or cannot be read.
+    func buildID(_ module: String) -> String? {
+        guard let file = moduleFile(module) else { return nil }
+        var id = [UInt8](repeating: 0, count: 64)
+        let n = Int(ct_uw_symfile_build_id(file.handle, &id, Int32(id.count)))
+        guard n > 0 else { return nil }
+        return id[0..<n].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     private func moduleFile(_ path: String) -> ModuleFile? {
         if let cached = byPath[path] { return cached }
         // "[vdso]", "[stack]" and deleted files have no file to read.

@@ -124,6 +124,9 @@ public final class FrameSymboliser: @unchecked Sendable {
 
     public init() {}
 
+    /// The GNU build-id of a module file, in hex (nil without one).
+    public func buildID(module: String) -> String? { symboliser.buildID(module) }
+
     /// Fills in the names of a stack, innermost first (every frame but the first holds a return address).
     public func symbolise(_ frames: inout [Frame]) {
         for i in frames.indices {

@@ -14,7 +14,7 @@ enum Paths {
 
 func trace(_ url: URL) throws -> Trace { try TraceReader.parse(String(contentsOf: url, encoding: .utf8)) }
 func fixtureTrace() throws -> Trace { try trace(Paths.fixtures.appendingPathComponent("rights-fixture.jsonl")) }
-func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponent("Traces/tcpdump-rights.jsonl")) }
+func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponent("Traces/v1/tcpdump-rights.jsonl")) }
 
 /// The analysis of traces recorded by `captrace run --rights` (Fixtures/rights/rights.c, tcpdump).
 @Suite struct AnalysisTests {
