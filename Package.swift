@@ -5,6 +5,8 @@
 //   SyscallCatalog <- TraceModel <- CapabilityPolicy <- Diagnosis <- Reports, Suggestions
 //   <- Unwinding, Supervisor (the only modules that touch a process) <- captrace (CLI wiring)
 // Pure modules (catalog, model, policy, diagnosis, reports, suggestions) import no C module and no Glibc.
+// C targets: CTraceShims (+ CSeccomp) <- Supervisor only; CUnwindShims (+ CLibdw) <- Unwinding only;
+// CTestSupport <- test targets only.
 import PackageDescription
 
 let package = Package(
@@ -30,13 +32,19 @@ let package = Package(
         // Pure: allowlist model -> plan, OCI, systemd, libseccomp, allowlist renderers.
         .target(name: "Suggestions", dependencies: ["TraceModel", "Diagnosis", "SyscallCatalog", "CapabilityPolicy"]),
 
-        // C: the child's fork -> ptrace/seccomp -> exec path and the wrappers Swift cannot import.
-        .target(name: "CTraceShims", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("dw"), .linkedLibrary("elf")]),
+        // C, imported by Supervisor only: the child's fork -> ptrace/seccomp -> exec path, the ptrace,
+        // process-memory and seccomp-notification wrappers Swift cannot import. Exports programs with libseccomp.
+        .target(name: "CTraceShims"),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // C, imported by Unwinding only: ELF symbol tables, the libdw and libunwind (dlopen) walkers, symbolisation.
+        // libdw and libelf reach it through CLibdw (pkg-config libdw: headers and -ldw -lelf).
+        .target(name: "CUnwindShims", dependencies: ["CLibdw"], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CLibdw", pkgConfig: "libdw", providers: [.apt(["libdw-dev", "libelf-dev"])]),
+        // C, for test targets only: spawn a fixture, seize and stop it, detach, kill.
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
 
         // Stack walking behind one small interface (libdw, libunwind) and symbolisation.
-        .target(name: "Unwinding", dependencies: ["CTraceShims", "CLibdw", "TraceModel"]),
+        .target(name: "Unwinding", dependencies: ["CUnwindShims", "TraceModel"]),
         // Launch, the ptrace and notify loops, per-process capability state, argument decoding.
         .target(name: "Supervisor", dependencies: [
             "CTraceShims", "CSeccomp", "SyscallCatalog", "TraceModel", "CapabilityPolicy", "Diagnosis", "Unwinding",
@@ -58,11 +66,11 @@ let package = Package(
         // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
         .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
-        // The filters compiled ahead (filters.generated.c) against libseccomp compiling the same rules now;
+        // The run-time cache of compiled filters against libseccomp compiling the same rules now; ct_poll_in;
         // the recording thread.
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CTraceShims", "CapabilityPolicy", "Suggestions",
                                                      "SyscallCatalog", "TraceModel", "Unwinding"]),
-        .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTraceShims"]),
+        .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTestSupport"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
         .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "captrace"]),
     ]
