@@ -39,9 +39,25 @@ struct FilterCache {
     }
 
     /// The program kept for `key`, malloc'ed (free with ct_bpf_free), or nil when there is none or the file fails
-    /// a check: magic, format, the key byte for byte, the size against the program length, the checksum.
+    /// a check: a regular file of this user that no one else may write; magic, format, the key byte for byte, the
+    /// size against the program length, the checksum.
     func load(key: [UInt8]) -> ct_bpf? {
-        guard case .success(let file) = FileIO.read(path(key: key)) else { return nil }
+        let fd = FileIO.retrying { open(path(key: key), O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o022 == 0,
+              st.st_size >= FilterCache.headerSize, st.st_size <= FilterCache.headerSize + key.count + 0xffff * 8
+        else { return nil }
+        var file = [UInt8](repeating: 0, count: Int(st.st_size) + 1)  // one byte more: a file grown since is seen
+        var got = 0
+        while got < file.count {
+            let n = file.withUnsafeMutableBytes { b in FileIO.retrying { read(fd, b.baseAddress! + got, b.count - got) } }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            got += n
+        }
+        file.removeLast(file.count - got)
         return FilterCache.decode(file, key: key)
     }
 

@@ -125,12 +125,36 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
         ]
         for (what, b) in damaged {
             try writeFile(path, b)
+            chmod(path, 0o600)
             #expect(cache.load(key: key) == nil, "\(what): served")
             var built = try c.build(cache)
             defer { ct_bpf_free(&built) }
             #expect(bytes(built) == now, "\(what): not libseccomp's program")
             #expect(readFile(path) == good, "\(what): not rewritten")
         }
+    }
+
+    @Test("a file others may write, or not a regular file, is not served")
+    func unsafeFilesAreRejected() throws {
+        let dir = TempDir()
+        let cache = FilterCache(directory: dir.path)
+        let c = Configuration(trigger: .exec, enforce: true, action: .trace, rights: false)
+        let key = FilterBuilder.key(c.rules), path = cache.path(key: key)
+        var first = try c.build(cache)
+        ct_bpf_free(&first)
+        var kept = try #require(cache.load(key: key))
+        ct_bpf_free(&kept)
+        chmod(path, 0o620)
+        #expect(cache.load(key: key) == nil, "group-writable")
+        chmod(path, 0o602)
+        #expect(cache.load(key: key) == nil, "writable by others")
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".real")
+        chmod(path + ".real", 0o600)
+        symlink(path + ".real", path)
+        #expect(cache.load(key: key) == nil, "a symbolic link")
+        unlink(path)
+        mkdir(path, 0o700)
+        #expect(cache.load(key: key) == nil, "a directory")
     }
 
     @Test("a file kept for other rules is not served under these, and a changed rule changes the key")
