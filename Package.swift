@@ -5,8 +5,8 @@
 //   SyscallCatalog <- TraceModel <- CapabilityPolicy <- Diagnosis <- Reports, Suggestions
 //   <- Unwinding, Supervisor (the only modules that touch a process) <- captrace (CLI wiring)
 // Pure modules (catalog, model, policy, diagnosis, reports, suggestions) import no C module and no Glibc.
-// C targets: CTraceShims (+ CSeccomp) <- Supervisor only; CUnwindShims (+ CLibdw) <- Unwinding only;
-// CTestSupport <- test targets only.
+// C targets: CSeccomp <- CTraceShims <- Supervisor (which compiles filters with libseccomp itself);
+// CLibdw <- CUnwindShims <- Unwinding; CTestSupport <- test targets only.
 import PackageDescription
 
 let package = Package(
@@ -33,8 +33,8 @@ let package = Package(
         .target(name: "Suggestions", dependencies: ["TraceModel", "Diagnosis", "SyscallCatalog", "CapabilityPolicy"]),
 
         // C, imported by Supervisor only: the child's fork -> ptrace/seccomp -> exec path, the ptrace,
-        // process-memory and seccomp-notification wrappers Swift cannot import. Exports programs with libseccomp.
-        .target(name: "CTraceShims"),
+        // process-memory and seccomp-notification wrappers Swift cannot import; exports libseccomp's programs.
+        .target(name: "CTraceShims", dependencies: ["CSeccomp"]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         // C, imported by Unwinding only: ELF symbol tables, the libdw and libunwind (dlopen) walkers, symbolisation.
         // libdw and libelf reach it through CLibdw (pkg-config libdw: headers and -ldw -lelf).

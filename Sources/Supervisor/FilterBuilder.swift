@@ -79,7 +79,7 @@ struct FilterBuilder {
     static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
                       cache: FilterCache? = FilterCache.standard()) throws -> ct_bpf {
         let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights)
-        guard let cache else { return try compile(r) }
+        guard let cache, seccomp_version() != nil else { return try compile(r) }  // no version: no key
         let k = key(r)
         if let kept = cache.load(key: k) { return kept }
         let bpf = try compile(r)
