@@ -1,10 +1,14 @@
 // swift-tools-version:6.0
 // captrace: a ktrace-like tracer for sandbox violations on Linux.
 //
-// Dependencies point one way:
-//   SyscallCatalog <- TraceModel <- CapabilityPolicy <- Diagnosis <- Reports, Suggestions
-//   <- Unwinding, Supervisor (the only modules that touch a process) <- captrace (CLI wiring)
-// Pure modules (catalog, model, policy, diagnosis, reports, suggestions) import no C module and no Glibc.
+// Dependencies point one way (each module lists what it imports below):
+//   SyscallCatalog <- TraceModel <- CapabilityPolicy, Baselines
+//   Baselines <- Diagnosis <- Reports; Diagnosis, CapabilityPolicy <- Suggestions   (analysis of a trace)
+//   TraceModel <- Unwinding; CapabilityPolicy, Baselines, Unwinding <- Supervisor (records; touches processes)
+//   Supervisor, Reports, Suggestions <- captrace (CLI wiring)
+// Supervisor imports no analysis module (Diagnosis, Reports, Suggestions): the recorder records, analysis
+// concludes. Pure modules (catalog, model, policy, baselines, diagnosis, reports, suggestions) import no C module
+// and no Glibc.
 // C targets: CSeccomp <- CTraceShims <- Supervisor (which compiles filters with libseccomp itself);
 // CLibdw <- CUnwindShims <- Unwinding; CTestSupport <- test targets only.
 import PackageDescription
@@ -25,12 +29,15 @@ let package = Package(
         .target(name: "TraceModel", dependencies: ["SyscallCatalog"]),
         // Pure: the capability-mode rules as commented data, and the classifier.
         .target(name: "CapabilityPolicy", dependencies: ["SyscallCatalog", "TraceModel"]),
-        // Pure: the lazy-initialisation knowledge base and the matcher that attaches hints.
-        .target(name: "Diagnosis", dependencies: ["TraceModel", "SyscallCatalog"]),
-        // Pure: report writers (text, json, sarif, folded, html) over a recorded trace.
-        .target(name: "Reports", dependencies: ["TraceModel", "Diagnosis", "SyscallCatalog", "CapabilityPolicy"]),
-        // Pure: allowlist model -> plan, OCI, systemd, libseccomp, allowlist renderers.
-        .target(name: "Suggestions", dependencies: ["TraceModel", "Diagnosis", "SyscallCatalog", "CapabilityPolicy"]),
+        // Pure: the baseline allowlist (`--allow`: model, parser, the one verdict) and the one glob dialect.
+        .target(name: "Baselines", dependencies: ["TraceModel", "SyscallCatalog"]),
+        // Pure: analysis of a trace: sites with their hints and culprits, the knowledge base, descriptor rights.
+        .target(name: "Diagnosis", dependencies: ["TraceModel", "Baselines"]),
+        // Pure: report writers (text, json, sarif, folded, html) and the CI gate's verdict over a recorded trace.
+        .target(name: "Reports", dependencies: ["TraceModel", "Diagnosis"]),
+        // Pure: plan, OCI, systemd, libseccomp, allowlist renderers over a recorded trace.
+        .target(name: "Suggestions", dependencies: ["TraceModel", "Diagnosis", "Baselines", "SyscallCatalog",
+                                                    "CapabilityPolicy"]),
 
         // C, imported by Supervisor only: the child's fork -> ptrace/seccomp -> exec path, the ptrace,
         // process-memory and seccomp-notification wrappers Swift cannot import; exports libseccomp's programs.
@@ -47,13 +54,12 @@ let package = Package(
         .target(name: "Unwinding", dependencies: ["CUnwindShims", "TraceModel"]),
         // Launch, the ptrace and notify loops, per-process capability state, argument decoding.
         .target(name: "Supervisor", dependencies: [
-            "CTraceShims", "CSeccomp", "SyscallCatalog", "TraceModel", "CapabilityPolicy", "Diagnosis", "Unwinding",
-            "Suggestions",
+            "CTraceShims", "CSeccomp", "SyscallCatalog", "TraceModel", "CapabilityPolicy", "Baselines", "Unwinding",
         ]),
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "captrace", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            "Supervisor", "Reports", "Suggestions", "SyscallCatalog", "CapabilityPolicy", "TraceModel",
+            "Supervisor", "Reports", "Suggestions", "Baselines", "SyscallCatalog", "CapabilityPolicy", "TraceModel",
         ]),
 
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),
@@ -61,17 +67,17 @@ let package = Package(
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
-        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "TraceModel", "SyscallCatalog"],
+        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Baselines", "TraceModel", "SyscallCatalog"],
                     exclude: ["Fixtures", "Golden"]),
         // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
         .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
         // The run-time cache of compiled filters against libseccomp compiling the same rules now; ct_poll_in;
         // the recording thread.
-        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CTraceShims", "CapabilityPolicy", "Suggestions",
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CTraceShims", "CapabilityPolicy", "Baselines",
                                                      "SyscallCatalog", "TraceModel", "Unwinding"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTestSupport"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
-        .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "captrace"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "Baselines", "captrace"]),
     ]
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How many stack frames the notify backend's stacks share with the ptrace backend's, on the same programs.
 
-    Tools/frame-agreement.py CAPTRACE
+    Tools/frame-agreement.py [-v] CAPTRACE      (-v: print each disagreeing pair of stacks)
 
 Runs each program below under `captrace run --backend ptrace` and `--backend notify` (observe mode, the same
 trigger), pairs their violations in order by (syscall, path or address), and counts, frame by frame from the
@@ -30,6 +30,8 @@ def programs(work):
         ("getent hosts localhost", "main", ["getent", "hosts", "localhost"], True),
         ("tcpdump -r", "symbol:pcap_loop", ["tcpdump", "-r", pcap], False),
         ("dd (start-up)", "exec", ["dd", "if=/dev/zero", "of=/dev/null", "count=1", "status=none"], False),
+        ("date", "main", ["date"], False),
+        ("python3 -c", "main", ["python3", "-c", "import json, os; os.stat('/etc/hostname')"], False),
     ]
 
 
@@ -58,10 +60,13 @@ def frames(v):
 
 
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    verbose = "-v" in args
+    args = [a for a in args if a != "-v"]
+    if len(args) != 1:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
-    captrace = sys.argv[1]
+    captrace = args[0]
     total = [0, 0, 0]
     with tempfile.TemporaryDirectory() as work:
         for name, trigger, argv, no_network in programs(work):
@@ -79,7 +84,14 @@ def main():
                 pairs += 1
                 fa, fb = frames(v), frames(w)
                 count += len(fa)
-                agree += sum(1 for i, f in enumerate(fa) if i < len(fb) and fb[i] == f)
+                same_frames = sum(1 for i, f in enumerate(fa) if i < len(fb) and fb[i] == f)
+                agree += same_frames
+                if verbose and same_frames < len(fa):
+                    print(f"  {name}: {key(v)}")
+                    for i in range(max(len(fa), len(fb))):
+                        x = fa[i] if i < len(fa) else None
+                        y = fb[i] if i < len(fb) else None
+                        print(f"    {'  ' if x == y else '!='} {x}  {y}")
             pct = 100.0 * agree / count if count else 0.0
             print(f"{name:24s} {pairs:4d} violations  {count:5d} frames  {agree:5d} agree  {pct:5.1f}%")
             total[0] += pairs

@@ -3,7 +3,7 @@
  * After cap_enter() it touches marker "a" (an absolute-path lookup, a filesystem violation). With the argument
  * "new" it also touches marker "b" from another function. Tests record the first form, make a baseline with
  * `captrace suggest --format allowlist`, and expect `run --allow BASELINE --fail-on-violation` to exit 0 on
- * the first form (marker "a" recorded as allowed-by-baseline) and 3 on the second, naming the new site.
+ * the first form (marker "a" judged allowed-by-baseline) and 3 on the second, naming the new site.
  */
 #include "fixture.h"
 

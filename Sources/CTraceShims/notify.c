@@ -2,6 +2,7 @@
 // exists). Between fork and exec only async-signal-safe calls are made: no malloc, no stdio.
 #define _GNU_SOURCE
 #include "ctrace_notify.h"
+#include "ctrace_atomic.h"
 #include "child.h"
 
 #include <errno.h>
@@ -114,10 +115,18 @@ static int children_of(pid_t pid, pid_t *out, int n, int cap) {
     return n;
 }
 
+// Tells captrace how a process the keeper reaped ended: the program, and orphans of the program (their parent
+// died first, as when captrace is interrupted), whose status nobody else can read any more.
+static void report_exit(int info_w, pid_t pid, int status) {
+    int32_t rec[2] = {pid, status};
+    write_all(info_w, rec, sizeof rec);
+}
+
 // SIGKILLs every descendant of the keeper (breadth-first through /proc children lists), reaps, and repeats
 // until the keeper has no child left: a process forking while it is killed leaves an orphan, which the
-// subreaper gets back and kills on the next round.
-static void kill_everything(void) {
+// subreaper gets back and kills on the next round. The program's own wait status still goes to captrace
+// (`info_w`), as when it ends by itself: an interrupted run records how the program ended.
+static void kill_everything(int info_w) {
     static pid_t q[8192];
     for (;;) {
         int n = children_of(getpid(), q, 0, 8192);
@@ -125,7 +134,7 @@ static void kill_everything(void) {
         for (int i = n - 1; i >= 0; i--) kill(q[i], SIGKILL);
         int st;
         pid_t r;
-        while ((r = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {}
+        while ((r = waitpid(-1, &st, WNOHANG | __WALL)) > 0) report_exit(info_w, r, st);
         if (r < 0 && errno == ECHILD) _exit(0);
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
@@ -142,11 +151,11 @@ static void keeper_main(pid_t program, int info_w, int life_r) {
     for (;;) {
         struct pollfd pf[2] = {{.fd = life_r, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
         int r = poll(pf, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 50);
-        if (r < 0 && errno != EINTR) kill_everything();
+        if (r < 0 && errno != EINTR) kill_everything(info_w);
         if (r > 0 && pf[0].revents) {
             char c;
             ssize_t n = read(life_r, &c, 1);
-            if (n <= 0) kill_everything();  // captrace closed it or died
+            if (n <= 0) kill_everything(info_w);  // captrace closed it or died
         }
         if (sfd >= 0 && r > 0 && pf[1].revents) {
             struct signalfd_siginfo si;
@@ -155,7 +164,7 @@ static void keeper_main(pid_t program, int info_w, int life_r) {
         int st;
         pid_t w;
         while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
-            if (w == program) { int32_t s = st; write_all(info_w, &s, sizeof s); }
+            report_exit(info_w, w, st);
         }
         if (w < 0 && errno == ECHILD) _exit(0);
     }
@@ -276,12 +285,12 @@ int ct_notif_set_sync_wakeup(int listener) {
         ? -errno : 0;
 }
 
-int ct_notif_recv(int listener, ct_notif *out, const volatile int *stop) {
+int ct_notif_recv(int listener, ct_notif *out, const int *stop) {
     struct seccomp_notif n;
     for (;;) {
         memset(&n, 0, sizeof n);
         if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n) == 0) break;
-        if (errno == EINTR && !(stop && *stop)) continue;
+        if (errno == EINTR && !(stop && ct_flag_get(stop))) continue;
         return -errno;
     }
     out->id = n.id;

@@ -144,6 +144,7 @@ struct ct_uw_space {
     pid_t tid;
     uint64_t regs[NREGS];
     bool all_regs;  // false: only rsp (7) and rip (16) are known
+    bool rbp_known; // with !all_regs: rbp (6) recovered by dw_walk's stack scan, for one trial walk
     bool stopped;   // the thread is ptrace-stopped (PTRACE_PEEKDATA is a fallback for reads)
     // Memory read cache, valid for one walk: direct-mapped pages.
     uint64_t page_addr[NPAGES];
@@ -385,6 +386,7 @@ static bool dw_set_initial_registers(Dwfl_Thread *thread, void *arg) {
     if (s->all_regs) return dwfl_thread_state_registers(thread, 0, NREGS, (const Dwarf_Word *)s->regs);
     Dwarf_Word sp = s->regs[7];
     if (!dwfl_thread_state_registers(thread, 7, 1, &sp)) return false;
+    if (s->rbp_known && !dwfl_thread_state_registers(thread, 6, 1, (const Dwarf_Word *)&s->regs[6])) return false;
     dwfl_thread_state_register_pc(thread, s->regs[16]);
     return true;
 }
@@ -419,6 +421,8 @@ static int dw_report(ct_uw_space *s) {
 typedef struct {
     uint64_t *pcs;
     int max, n;
+    uint64_t last_sp;  // the stack pointer of the last frame (its caller could not be found from there)
+    bool have_sp;
 } frames_acc;
 
 static int dw_frame_cb(Dwfl_Frame *frame, void *arg) {
@@ -426,29 +430,153 @@ static int dw_frame_cb(Dwfl_Frame *frame, void *arg) {
     Dwarf_Addr pc;
     if (!dwfl_frame_pc(frame, &pc, NULL)) return DWARF_CB_ABORT;
     acc->pcs[acc->n++] = pc;
+    Dwarf_Word sp;
+    acc->have_sp = dwfl_frame_reg(frame, 7, &sp) == 0;
+    if (acc->have_sp) acc->last_sp = sp;
     return acc->n >= acc->max ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
-static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
-    if (s->dwfl == NULL && dw_report(s) != 0) return 0;
+static int dw_walk_once(ct_uw_space *s, frames_acc *acc) {
     for (int attempt = 0;; attempt++) {
-        frames_acc acc = {pcs, max, 0};
-        dwfl_getthread_frames(s->dwfl, s->tid, dw_frame_cb, &acc);  // -1 at the end of most stacks: ignored
+        acc->n = 0;
+        acc->have_sp = false;
+        dwfl_getthread_frames(s->dwfl, s->tid, dw_frame_cb, acc);  // -1 at the end of most stacks: ignored
         // A pc in no reported module means libraries were mapped since the last report (ld.so, dlopen):
         // libdw then stops there silently. Re-report once if the mappings really changed, and walk again.
-        bool stale = acc.n == 0;
-        for (int i = 0; i < acc.n && !stale; i++) {
-            uint64_t lookup = i == 0 ? pcs[i] : pcs[i] - 1;
+        bool stale = acc->n == 0;
+        for (int i = 0; i < acc->n && !stale; i++) {
+            uint64_t lookup = i == 0 ? acc->pcs[i] : acc->pcs[i] - 1;
             if (dwfl_addrmodule(s->dwfl, lookup) == NULL) {
                 map_ent *m = find_map(s, lookup);
                 stale = m == NULL || m->path != NULL;  // anonymous memory (JIT) is no reason to re-report
             }
         }
-        if (!stale || attempt > 0) return acc.n;
+        if (!stale || attempt > 0) return acc->n;
         // Re-report if our table of mappings moved on since the last report, or moves on now.
-        if (s->dwfl_gen == s->maps_gen && load_maps(s) != 1) return acc.n;
-        if (dw_report(s) != 0) return acc.n;
+        if (s->dwfl_gen == s->maps_gen && load_maps(s) != 1) return acc->n;
+        if (dw_report(s) != 0) return acc->n;
     }
+}
+
+/// Whether `ra` can be a return address (inside a module libdw knows, right after a call instruction of a
+/// form compilers emit), and where that call went when the instruction says: 1 with `*target` set (call rel32,
+/// call *disp32(%rip), through one PLT stub), 0 for a call whose target is in a register, -1 if not a call.
+static int call_before(ct_uw_space *s, uint64_t ra, uint64_t *target) {
+    if (ra < 8 || dwfl_addrmodule(s->dwfl, ra - 1) == NULL) return -1;
+    uint64_t w;
+    if (read_word(s, ra - 8, &w) != 0) return -1;
+    uint8_t b[8];
+    memcpy(b, &w, 8);  // b[7] is the byte just before ra
+    uint64_t t;
+    if (b[3] == 0xE8) {  // call rel32
+        int32_t rel;
+        memcpy(&rel, b + 4, 4);
+        t = ra + (int64_t)rel;
+    } else if (b[2] == 0xFF && b[3] == 0x15) {  // call *disp32(%rip)
+        int32_t rel;
+        memcpy(&rel, b + 4, 4);
+        if (read_word(s, ra + (int64_t)rel, &t) != 0) return 0;
+        *target = t;
+        return 1;
+    } else if ((b[2] == 0xFF && (b[3] & 0xF8) == 0x90) || (b[6] == 0xFF && ((b[7] & 0xF8) == 0xD0 || (b[7] & 0xF8) == 0x10))
+               || (b[5] == 0xFF && (b[6] & 0xF8) == 0x50) || (b[4] == 0xFF && b[5] == 0x54 && b[6] == 0x24)) {
+        return 0;  // call *disp32(reg), *reg, *(reg), *disp8(reg), *disp8(%rsp)
+    } else {
+        return -1;
+    }
+    // A PLT stub: [endbr64] [bnd] jmp *disp32(%rip) — follow it to where the GOT points.
+    uint64_t p0, p1;
+    if (read_word(s, t, &p0) == 0 && read_word(s, t + 8, &p1) == 0) {
+        uint8_t c[16];
+        memcpy(c, &p0, 8);
+        memcpy(c + 8, &p1, 8);
+        int at = 0;
+        if (c[0] == 0xF3 && c[1] == 0x0F && c[2] == 0x1E && c[3] == 0xFA) at = 4;
+        if (c[at] == 0xF2) at++;
+        if (c[at] == 0xFF && c[at + 1] == 0x25) {
+            int32_t rel;
+            memcpy(&rel, c + at + 2, 4);
+            uint64_t got;
+            if (read_word(s, t + (uint64_t)at + 6 + (int64_t)rel, &got) == 0) t = got;
+        }
+    }
+    *target = t;
+    return 1;
+}
+
+static eh_module *eh_module_for(ct_uw_space *s, uint64_t ip);
+
+/// The entry address of the function holding `pc`: the initial location of its FDE, found in the module's
+/// .eh_frame_hdr search table (sorted (location, FDE) pairs of int32 relative to the header), or 0.
+static uint64_t function_start(ct_uw_space *s, uint64_t pc) {
+    eh_module *e = eh_module_for(s, pc);
+    if (e == NULL || e->fde_count == 0) return 0;
+    uint64_t lo = 0, hi = e->fde_count;  // find the last entry whose location is <= pc
+    uint64_t found = 0;
+    while (lo < hi) {
+        uint64_t mid = (lo + hi) / 2, w;
+        if (read_word(s, e->table + mid * 8, &w) != 0) return 0;
+        uint64_t loc = e->hdr + (int64_t)(int32_t)(uint32_t)w;
+        if (loc <= pc) { found = loc; lo = mid + 1; } else hi = mid;
+    }
+    return found;
+}
+
+enum { SCAN_BYTES = 16384, SCAN_TRIES = 16 };
+
+/// A walk from only rsp and rip (a thread parked in a seccomp notification: /proc/TID/syscall gives no other
+/// register) stops at the first frame whose caller is found through rbp (a function F with a frame pointer).
+/// No frame inside F saved rbp (else libdw would have found it there), so rbp in F is still the thread's rbp
+/// now. Recover it as crash reporters do when CFI runs out, but validated: scan the stack above F's sp for
+/// slots q followed by a return address (inside a known module, right after a call instruction; [q] is the
+/// saved rbp, which need not look like a stack address, as callers may use rbp as a plain register), and walk
+/// again with rbp = q. F's frame also holds stale records left by earlier calls (in its locals or alloca
+/// space), and its callers' records lie above its own, so a candidate is taken only when its call instruction
+/// went to F itself (direct calls, GOT calls, one PLT stub) and the walk again reproduces every frame found so
+/// far and goes further. Where no such call is found (F reached through a register or a tail call), the
+/// deepest walk among the candidates whose call target is unknown is taken.
+static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
+    if (s->dwfl == NULL && dw_report(s) != 0) return 0;
+    frames_acc acc = {pcs, max, 0, 0, false};
+    int n = dw_walk_once(s, &acc);
+    if (s->all_regs || n == 0 || n >= max || !acc.have_sp) return n;
+    uint64_t f = function_start(s, n == 1 ? pcs[0] : pcs[n - 1] - 1);
+    uint64_t base = acc.last_sp;
+    uint64_t *trial = malloc(sizeof(uint64_t) * (size_t)max);
+    if (trial == NULL) return n;
+    uint64_t best = 0;
+    int best_n = n, tries = 0;
+    bool exact = false;
+    for (uint64_t q = base; q < base + SCAN_BYTES && tries < SCAN_TRIES && !exact; q += 8) {
+        uint64_t ra, target = 0;
+        if (read_word(s, q + 8, &ra) != 0) break;
+        int kind = call_before(s, ra, &target);
+        if (kind < 0 || (kind == 1 && (f == 0 || target != f))) continue;
+        tries++;
+        s->regs[6] = q;
+        s->rbp_known = true;
+        frames_acc again = {trial, max, 0, 0, false};
+        int m = dw_walk_once(s, &again);
+        s->rbp_known = false;
+        if (m <= n || memcmp(trial, pcs, sizeof(uint64_t) * (size_t)n) != 0) continue;
+        if (kind == 1) {
+            exact = true;
+            best = q;
+            best_n = m;
+        } else if (m > best_n) {
+            best = q;
+            best_n = m;
+        }
+    }
+    if (best_n > n) {
+        s->regs[6] = best;
+        s->rbp_known = true;
+        frames_acc again = {pcs, max, 0, 0, false};
+        n = dw_walk_once(s, &again);
+        s->rbp_known = false;
+    }
+    free(trial);
+    return n;
 }
 
 // ---- libunwind backend (dlopen'ed RTLD_LOCAL; our own accessors instead of libunwind-ptrace's) ----

@@ -1,11 +1,6 @@
 import SyscallCatalog
 import TraceModel
 
-/// What the policy says about a syscall in capability mode.
-public enum PolicyVerdict: String, Sendable, Hashable, CaseIterable {
-    case allow, deny, conditional
-}
-
 /// When a conditional call stays inside capability mode (see the header of `PolicyData.text`).
 public enum Condition: String, Sendable, Hashable, CaseIterable {
     /// Every path is relative to a held directory descriptor, without climbing above it with `..`; an empty (or,
@@ -25,13 +20,26 @@ public enum Condition: String, Sendable, Hashable, CaseIterable {
     case subcall = "subcall"
 }
 
-/// The decision of one policy entry.
+/// What the policy says about a syscall in capability mode: the decision of one policy entry.
 public enum Decision: Sendable, Hashable {
     case allow
     /// Always a violation. A nil rule means the rule follows from the path argument ("by-path"):
     /// absolute-path, cwd-relative or unreadable-path.
     case deny(Rule?)
     case conditional(Condition)
+
+    /// The decision without its detail: the policy text's verdict column and `captrace syscalls`' VERDICT.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case allow, deny, conditional
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .allow: return .allow
+        case .deny: return .deny
+        case .conditional: return .conditional
+        }
+    }
 }
 
 /// One line of the policy.
@@ -48,14 +56,6 @@ public struct PolicyEntry: Sendable, Hashable {
     public let linuxOnly: Bool
     /// 1-based line in the policy text (0 for synthesized entries).
     public let line: Int
-
-    public var verdict: PolicyVerdict {
-        switch decision {
-        case .allow: return .allow
-        case .deny: return .deny
-        case .conditional: return .conditional
-        }
-    }
 
     /// "absolute-path", "by-path", "target-is-self" or nil for allowed calls: the detail column.
     public var detail: String? {
@@ -166,7 +166,7 @@ public enum PolicyLoader {
                 return failure("'\(name)' is out of order after '\(previous)' in [\(group)]")
             }
             let verdictText = text(fields.1)
-            guard let verdict = PolicyVerdict(rawValue: verdictText) else {
+            guard let verdict = Decision.Kind(rawValue: verdictText) else {
                 return failure("unknown verdict '\(verdictText)' (allow, deny, conditional)")
             }
             let namespace: Namespace?
@@ -326,7 +326,7 @@ public final class CapabilityPolicy: Sendable {
 
     /// Whether the seccomp filter must stop this syscall for the classifier: deny or conditional (and unknown).
     /// Allowed calls can pass the filter without a stop.
-    public func mayViolate(_ name: String) -> Bool { byName[name].map { $0.verdict != .allow } ?? true }
+    public func mayViolate(_ name: String) -> Bool { byName[name].map { $0.decision != .allow } ?? true }
 
     /// Tests the filter can apply in BPF to let a conditional call pass without a stop (see `FilterShortcut`).
     /// Each shortcut is one libseccomp rule (its tests ANDed); several shortcuts are alternatives (ORed).

@@ -22,7 +22,7 @@ public enum PolicyTable {
                     ("nr", .int(Int64(row.nr))),
                     ("name", .string(e.name)),
                     ("abi", .string(abi.rawValue)),
-                    ("verdict", .string(e.verdict.rawValue)),
+                    ("verdict", .string(e.decision.kind.rawValue)),
                     ("namespace", e.namespace.map { .string($0.rawValue) } ?? .null),
                     ("rule", rule),
                     ("condition", condition),
@@ -33,12 +33,12 @@ public enum PolicyTable {
         }
         let nameWidth = max(4, rows.map(\.entry.name.utf8.count).max() ?? 0)
         var out = "# \(abi.rawValue): \(rows.count) syscalls; "
-        let counts = Dictionary(grouping: rows, by: { $0.entry.verdict }).mapValues(\.count)
-        out += PolicyVerdict.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ") + "\n"
+        let counts = Dictionary(grouping: rows, by: { $0.entry.decision.kind }).mapValues(\.count)
+        out += Decision.Kind.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ") + "\n"
         out += pad("NR", 5) + "  " + pad("NAME", nameWidth) + "  " + pad("VERDICT", 11) + "  " + pad("NAMESPACE", 10)
             + "  RULE/CONDITION\n"
         for (nr, e) in rows {
-            let line = pad(String(nr), 5) + "  " + pad(e.name, nameWidth) + "  " + pad(e.verdict.rawValue, 11) + "  "
+            let line = pad(String(nr), 5) + "  " + pad(e.name, nameWidth) + "  " + pad(e.decision.kind.rawValue, 11) + "  "
                 + pad(e.namespace?.rawValue ?? "-", 10) + "  " + (e.detail ?? "-")
             out += line + "\n"
         }

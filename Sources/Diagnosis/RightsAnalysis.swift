@@ -54,7 +54,8 @@ public struct DescriptorRights: Sendable, Hashable {
         case unknown
     }
 
-    public enum Verdict: String, Sendable, Hashable {
+    /// What to do with the descriptor (a recommendation, not a verdict on a violation).
+    public enum Advice: String, Sendable, Hashable {
         /// Never used after entry: close it, or limit it to the minimum.
         case unused
         /// Used, but holds rights it never used: limit it.
@@ -83,7 +84,7 @@ public struct DescriptorRights: Sendable, Hashable {
     public var unused: [String] = []
     /// Closed before the process ended.
     public var closed = false
-    public var verdict: Verdict = .unused
+    public var advice: Advice = .unused
     /// The Capsicum call that limits it, e.g. `cap_rights_limit(0, CAP_FSTAT)` or `close(4)`.
     public var capsicum: String = ""
     /// The Linux mechanism that narrows it, or what Linux lacks.
@@ -113,7 +114,7 @@ public struct DescriptorRights: Sendable, Hashable {
         var s = "fd \(fd) \(path) (\(kind), \(accessMode)"
         if !aliases.isEmpty { s += ", also fd " + aliases.map(String.init).joined(separator: ", ") }
         s += origin == .entry ? ")" : "; \(originText))"
-        switch verdict {
+        switch advice {
         case .unused:
             s += ": never used after entry — "
             s += capsicum.hasPrefix("close") ? "close it" : "limit to CAP_FSTAT: \(capsicum), or close it"
@@ -342,12 +343,12 @@ struct Replay {
     }
 }
 
-/// The suggested limit of a row: its verdict, the Capsicum call and the Linux mechanism.
+/// The suggested limit of a row: its advice, the Capsicum call and the Linux mechanism.
 func limit(_ d: inout DescriptorRights) {
     let fd = d.fd
     let usedHeld = Set(d.used.map(heldEquivalent))
     if d.used.isEmpty {
-        d.verdict = .unused
+        d.advice = .unused
         if fd <= 2 && d.origin == .entry {
             // The paper's tcpdump refinement: stdio may still fstat the standard descriptors.
             d.capsicum = "cap_rights_limit(\(fd), CAP_FSTAT)"
@@ -358,7 +359,7 @@ func limit(_ d: inout DescriptorRights) {
         }
         return
     }
-    d.verdict = d.unused.isEmpty ? .keep : .narrow
+    d.advice = d.unused.isEmpty ? .keep : .narrow
     var call = "cap_rights_limit(\(fd), " + d.used.joined(separator: ", ") + ")"
     if let ioctls = d.details["CAP_IOCTL"], !ioctls.isEmpty {
         call += "; cap_ioctls_limit(\(fd), {" + ioctls.joined(separator: ", ") + "})"

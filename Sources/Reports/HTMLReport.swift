@@ -31,7 +31,12 @@ enum HTMLReport {
 
         // Summary
         h += "<section id=\"summary\"><h2>Summary</h2>\n"
-        h += "<p><span id=\"total-violations\">\(m.violations.count)</span> \(m.violations.count == 1 ? "violation" : "violations") at <span id=\"total-sites\">\(m.sites.count)</span> \(m.sites.count == 1 ? "site" : "sites") in \(plural(m.violatingPids.count, "process", "processes"))"
+        if m.neverEntered {
+            h += "<p id=\"never-entered\">Nothing judged: \(esc(neverEnteredNote(m.header?.trigger)))"
+        } else {
+            h += "<p><span id=\"total-violations\">\(m.violations.count)</span> \(m.violations.count == 1 ? "violation" : "violations") at <span id=\"total-sites\">\(m.sites.count)</span> \(m.sites.count == 1 ? "site" : "sites")"
+            if !m.violations.isEmpty { h += " in \(plural(m.violatingPids.count, "process", "processes"))" }
+        }
         if let s = m.summary { h += "; exit status \(s.exitStatus) after \(s.durationMs) ms" + (s.interrupted == true ? " (interrupted)" : "") }
         h += "</p>\n"
         if !m.namespaceTotals.isEmpty {
@@ -63,9 +68,10 @@ enum HTMLReport {
             }
             if !e.fds.isEmpty {
                 h += "<table class=\"fds\"><caption>descriptors held at entry</caption><thead><tr><th>fd</th><th>kind</th><th>flags</th><th>path</th></tr></thead><tbody>\n"
-                for d in e.fds {
+                for d in e.fds.prefix(ListLimit.fds) {
                     h += "<tr><td>\(d.fd)</td><td>\(esc(d.kind))</td><td><code>\(esc(d.flags))</code></td><td><code>\(esc(d.path))</code></td></tr>\n"
                 }
+                if e.fds.count > ListLimit.fds { h += "<tr><td colspan=\"4\">… and \(e.fds.count - ListLimit.fds) more descriptors</td></tr>\n" }
                 h += "</tbody></table>\n"
             }
             h += "</div>\n"
@@ -86,13 +92,15 @@ enum HTMLReport {
     static func site(_ s: SiteGroup, index: Int, total: Int) -> String {
         let v = s.first
         var h = "<article class=\"site action-\(s.worstAction.rawValue)\" id=\"site-\(index)\" data-count=\"\(s.count)\" data-site=\"\(esc(s.id))\">\n"
-        h += "<h3>site \(index)/\(total) · \(plural(s.count, "violation")) · pid \(s.pids.map(String.init).joined(separator: ",")) · <span class=\"ns ns-\(v.namespace.rawValue)\">\(v.namespace.rawValue)/\(v.rule.rawValue)</span> · \(s.actions.map { esc($0.rawValue) }.joined(separator: ","))</h3>\n"
+        h += "<h3>site \(index)/\(total) · \(plural(s.count, "violation")) · pid \(cappedList(s.pids.map(String.init), limit: ListLimit.pids, separator: ",")) · <span class=\"ns ns-\(v.namespace.rawValue)\">\(v.namespace.rawValue)/\(v.rule.rawValue)</span> · \(s.actions.map { esc($0.rawValue) }.joined(separator: ","))</h3>\n"
         h += "<pre class=\"call\">\(esc(renderCall(v) + " = " + outcome(v)))</pre>\n"
-        if !s.paths.isEmpty { h += "<p>path " + s.paths.map { "<code>\(esc($0))</code>" }.joined(separator: " ") + "</p>\n" }
-        if !s.addresses.isEmpty { h += "<p>address " + s.addresses.map { "<code>\(esc($0))</code>" }.joined(separator: " ") + "</p>\n" }
+        for (label, list, unit) in [("path", s.paths, "paths"), ("address", s.addresses, "addresses")] where !list.isEmpty {
+            let c = capped(list, limit: ListLimit.targets, unit: unit)
+            h += "<p>\(label) " + c.shown.map { "<code>\(esc($0))</code>" }.joined(separator: " ") + (c.rest.map { " " + $0 } ?? "") + "</p>\n"
+        }
         let outcomes = s.outcomes
         if outcomes.count > 1 { h += "<p>results " + esc(outcomes.map { "\($0.0) ×\($0.1)" }.joined(separator: ", ")) + "</p>\n" }
-        if s.count > 1 { h += "<p>seq \(esc(compactSeqs(s.events.map(\.seq))))</p>\n" }
+        if s.count > 1 { h += "<p>seq \(esc(compactSeqs(s.events.map(\.seq), maxRuns: ListLimit.seqRuns)))</p>\n" }
         if let c = s.culprit.line { h += "<p class=\"culprit\">culprit: \(codeSpans(c))</p>\n" }
         if let hint = s.hint {
             h += "<div class=\"hint\" data-hint=\"\(esc(hint.id))\"><p><b>hint <code>\(esc(hint.id))</code></b>: \(esc(hint.title))</p><p>\(esc(hint.explanation))</p><p><b>fix</b>: \(esc(hint.fix))</p>"
@@ -113,12 +121,15 @@ enum HTMLReport {
         return h + "</tbody></table>\n"
     }
 
-    /// The data the script draws from: processes and violations with times relative to the trace's start (µs).
+    /// The data the script draws from: processes and violations with times relative to the trace's start (µs),
+    /// and the span of the timeline's axis (entry to the end of the run).
     static func data(_ m: ReportModel) -> JSONValue {
         var siteIndex: [String: Int] = [:]
         for (i, s) in m.sites.enumerated() { siteIndex[s.id] = i + 1 }
         let pids = m.violatingPids
+        let span = m.timelineSpan
         return .object([
+            ("from_us", .int(Int64(span.from / 1000))), ("to_us", .int(Int64(span.to / 1000))),
             ("processes", .array(pids.map { pid in
                 let prog = m.processes.first { $0.pid == pid }?.program
                 return .object([("pid", .int(Int64(pid))), ("program", prog.map { .string(PathText.basename($0)) } ?? .null)])
@@ -163,7 +174,7 @@ enum HTMLReport {
     static func scriptSafe(_ json: String) -> String { json.replacingAllOccurrences("<", "\\u003c") }
 
     static let css = """
-        body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem 1.5rem;color:#1b1b1b}
+        body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem 1.5rem;color:#1b1b1b;overflow-wrap:anywhere}
         h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.2rem;border-bottom:1px solid #ccc;margin-top:1.6rem}
         h3{font-size:1rem;margin:.3rem 0}code,pre{font:12.5px/1.4 ui-monospace,monospace}
         pre.call{background:#f4f4f4;padding:.4rem .6rem;overflow-x:auto;white-space:pre-wrap}
@@ -177,13 +188,16 @@ enum HTMLReport {
         .culprit{font-weight:600}.ns{padding:0 .3rem;border-radius:3px;color:#fff}
         .ns-filesystem{background:#1565c0}.ns-network{background:#6a1b9a}.ns-process{background:#c62828}
         .ns-ipc{background:#ef6c00}.ns-system{background:#455a64}.ns-bypass{background:#000}
-        svg text{font:11px ui-monospace,monospace;fill:#333}svg .axis{stroke:#999}
+        svg text{font:11px ui-monospace,monospace;fill:#333}svg .axis{stroke:#999}#timeline svg{max-width:100%;height:auto}
+        #timeline-zoom button{font:inherit;margin-right:.4rem}
         svg circle.filesystem{fill:#1565c0}svg circle.network{fill:#6a1b9a}svg circle.process{fill:#c62828}
         svg circle.ipc{fill:#ef6c00}svg circle.system{fill:#455a64}svg circle.bypass{fill:#000}
         svg circle.denied{stroke:#c62828;stroke-width:2}
         """
 
-    /// Draws the timeline: one row per process, one dot per violation at its time, linked to its site.
+    /// Draws the timeline: one row per process, one dot per violation at its time, linked to its site. The axis
+    /// runs from entry into capability mode to the end of the run; a button zooms to the violations' own span
+    /// (first to last), so events close together can be told apart.
     static let script = """
         (function () {
           "use strict";
@@ -193,40 +207,61 @@ enum HTMLReport {
           var note = document.getElementById("timeline-note");
           var vs = data.violations, ps = data.processes;
           if (vs.length === 0) { note.textContent = "No violations to draw."; return; }
-          var maxUs = 0;
-          vs.forEach(function (v) { if (v.us > maxUs) maxUs = v.us; });
+          var firstUs = vs[0].us, lastUs = vs[0].us;
+          vs.forEach(function (v) { if (v.us < firstUs) firstUs = v.us; if (v.us > lastUs) lastUs = v.us; });
+          var run = { from: Math.min(data.from_us, firstUs), to: Math.max(data.to_us, lastUs) };
           var left = 150, width = 760, rowH = 28, top = 10;
-          var svg = document.createElementNS(NS, "svg");
-          svg.setAttribute("id", "timeline-svg");
-          svg.setAttribute("width", String(left + width + 20));
-          svg.setAttribute("height", String(top + rowH * ps.length + 24));
-          svg.setAttribute("role", "img");
           function el(name, attrs, text) {
             var e = document.createElementNS(NS, name);
             for (var k in attrs) e.setAttribute(k, String(attrs[k]));
             if (text !== undefined) e.textContent = text;
             return e;
           }
-          var row = {};
-          ps.forEach(function (p, i) {
-            var y = top + rowH * i + rowH / 2;
-            row[p.pid] = y;
-            svg.appendChild(el("text", { x: 4, y: y + 4 }, "pid " + p.pid + (p.program ? " " + p.program : "")));
-            svg.appendChild(el("line", { "class": "axis", x1: left, x2: left + width, y1: y, y2: y }));
+          function secs(us) { return (us / 1e6).toFixed(us < 1e4 ? 6 : 3) + "s"; }
+          function draw(from, to) {
+            var old = document.getElementById("timeline-svg");
+            if (old) old.parentNode.removeChild(old);
+            var svg = document.createElementNS(NS, "svg");
+            svg.setAttribute("id", "timeline-svg");
+            svg.setAttribute("width", String(left + width + 20));
+            svg.setAttribute("height", String(top + rowH * ps.length + 24));
+            svg.setAttribute("viewBox", "0 0 " + (left + width + 20) + " " + (top + rowH * ps.length + 24));
+            svg.setAttribute("role", "img");
+            svg.setAttribute("data-from-us", from);
+            svg.setAttribute("data-to-us", to);
+            var row = {};
+            ps.forEach(function (p, i) {
+              var y = top + rowH * i + rowH / 2;
+              row[p.pid] = y;
+              svg.appendChild(el("text", { x: 4, y: y + 4 }, "pid " + p.pid + (p.program ? " " + p.program : "")));
+              svg.appendChild(el("line", { "class": "axis", x1: left, x2: left + width, y1: y, y2: y }));
+            });
+            var span = to - from;
+            vs.forEach(function (v) {
+              var x = left + (span > 0 ? (v.us - from) / span : 0.5) * width;
+              var a = el("a", { href: "#site-" + v.site });
+              var c = el("circle", { cx: x.toFixed(1), cy: row[v.pid], r: 5, "class": v.ns + " " + v.action, "data-seq": v.seq });
+              c.appendChild(el("title", {}, "#" + v.seq + " +" + (v.us / 1e6).toFixed(6) + "s pid " + v.pid + " " + v.syscall + " " + v.what));
+              a.appendChild(c);
+              svg.appendChild(a);
+            });
+            var axisY = top + rowH * ps.length + 16;
+            svg.appendChild(el("text", { x: left, y: axisY }, "+" + secs(from)));
+            svg.appendChild(el("text", { x: left + width - 90, y: axisY }, "+" + secs(to)));
+            box.appendChild(svg);
+          }
+          var zoom = document.createElement("p");
+          zoom.id = "timeline-zoom";
+          [["entry to end of run", run.from, run.to], ["first to last violation", firstUs, lastUs]].forEach(function (z) {
+            var b = document.createElement("button");
+            b.type = "button";
+            b.textContent = z[0];
+            b.addEventListener("click", function () { draw(z[1], z[2]); });
+            zoom.appendChild(b);
           });
-          vs.forEach(function (v) {
-            var x = left + (maxUs > 0 ? v.us / maxUs : 0.5) * width;
-            var a = el("a", { href: "#site-" + v.site });
-            var c = el("circle", { cx: x.toFixed(1), cy: row[v.pid], r: 5, "class": v.ns + " " + v.action, "data-seq": v.seq });
-            c.appendChild(el("title", {}, "#" + v.seq + " +" + (v.us / 1e6).toFixed(6) + "s pid " + v.pid + " " + v.syscall + " " + v.what));
-            a.appendChild(c);
-            svg.appendChild(a);
-          });
-          var axisY = top + rowH * ps.length + 16;
-          svg.appendChild(el("text", { x: left, y: axisY }, "+0s"));
-          svg.appendChild(el("text", { x: left + width - 80, y: axisY }, "+" + (maxUs / 1e6).toFixed(6) + "s"));
-          box.appendChild(svg);
-          note.textContent = vs.length + (vs.length === 1 ? " violation" : " violations") + " in " + ps.length + (ps.length === 1 ? " process" : " processes") + " drawn";
+          box.appendChild(zoom);
+          draw(run.from, run.to);
+          note.textContent = vs.length + (vs.length === 1 ? " violation" : " violations") + " in " + ps.length + (ps.length === 1 ? " process" : " processes") + " drawn, from entry into capability mode (+" + secs(run.from) + ") to the end of the run (+" + secs(run.to) + ")";
         })();
         """
 }

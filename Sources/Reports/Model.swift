@@ -2,7 +2,7 @@ import Diagnosis
 import TraceModel
 
 /// What every report format shows, computed once from a trace: the violation sites in order of first
-/// occurrence, their hints and culprits, the entries into capability mode, and the totals.
+/// occurrence with their hints and culprits (`SiteAnalysis`), the entries into capability mode, and the totals.
 struct ReportModel {
     let header: HeaderEvent?
     let warnings: [String]
@@ -14,59 +14,46 @@ struct ReportModel {
     let t0: UInt64
     /// Every pid that appears, in order of appearance, with its program (exec'd path).
     let processes: [(pid: Int32, program: String?)]
+    /// The latest timestamp of any event.
+    let lastEventNs: UInt64?
 
     init(_ trace: Trace) {
         header = trace.header
-        warnings = trace.warnings
+        warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger)] : [])
         summary = trace.summary
+        let analysis = SiteAnalysis(trace)
+        sites = analysis.sites
+        violations = analysis.violations
+        processes = analysis.processes
         var enters: [EnterEvent] = []
-        var order: [String] = []
-        var groups: [String: SiteGroup] = [:]
-        var exe: [Int32: String] = [:]
-        var procs: [(pid: Int32, program: String?)] = []
-        var seenPid = Set<Int32>()
         var t0 = UInt64.max
-        var all: [ViolationEvent] = []
-        let argv0 = trace.header?.argv.first
-        func sawPid(_ pid: Int32) {
-            if seenPid.insert(pid).inserted { procs.append((pid, exe[pid] ?? argv0)) }
-        }
+        var last: UInt64?
+        func saw(_ t: UInt64) { last = max(last ?? t, t) }
         for e in trace.events {
             switch e {
-            case .process(let p):
-                t0 = min(t0, p.tNs)
-                switch p.event {
-                case .spawn, .exec: if let path = p.path { exe[p.pid] = path }
-                case .fork, .thread: if exe[p.pid] == nil, let parent = exe[p.ppid] { exe[p.pid] = parent }
-                case .exit: break
-                }
-                sawPid(p.pid)
-                if let i = procs.firstIndex(where: { $0.pid == p.pid }), let path = exe[p.pid] { procs[i].program = path }
-            case .enter(let en):
-                t0 = min(t0, en.tNs)
-                enters.append(en)
-                sawPid(en.pid)
-            case .violation(let v):
-                t0 = min(t0, v.tNs)
-                sawPid(v.pid)
-                all.append(v)
-                if groups[v.site] == nil {
-                    order.append(v.site)
-                    let program = displayProgram(exe[v.pid] ?? argv0, argv0: argv0)
-                    let hint = Hints.resolve(v)
-                    groups[v.site] = SiteGroup(id: v.site, events: [], hint: hint,
-                                               culprit: Culprit(v.stack, program: program, hint: hint))
-                }
-                groups[v.site]!.events.append(v)
-            case .header, .fdop, .summary:
-                break
+            case .process(let p): t0 = min(t0, p.tNs); saw(p.tNs)
+            case .enter(let en): t0 = min(t0, en.tNs); saw(en.tNs); enters.append(en)
+            case .violation(let v): t0 = min(t0, v.tNs); saw(v.tNs)
+            case .header, .fdop, .summary: break
             }
         }
         self.enters = enters
-        self.sites = order.map { groups[$0]! }
-        self.violations = all
         self.t0 = t0 == .max ? 0 : t0
-        self.processes = procs
+        self.lastEventNs = last
+    }
+
+    /// No process reached the trigger: nothing was judged (said by every format, instead of zero totals).
+    var neverEntered: Bool { enters.isEmpty }
+
+    /// The span the timeline shows: from the first entry into capability mode (the trace's start when there is
+    /// none) to the end of the run (the last event, or the summary's duration), relative to `t0`, in ns.
+    var timelineSpan: (from: UInt64, to: UInt64) {
+        let from = (enters.map(\.tNs).min() ?? t0) - t0
+        var to = from
+        if let last = lastEventNs, last >= t0 { to = max(to, last - t0) }
+        // The summary's duration counts from the recording's start (t_ns 0), t0 from the first event.
+        if let s = summary, UInt64(max(0, s.durationMs)) * 1_000_000 > t0 { to = max(to, UInt64(s.durationMs) * 1_000_000 - t0) }
+        return (from, to)
     }
 
     var violatingPids: [Int32] {
@@ -96,24 +83,7 @@ struct ReportModel {
     func relative(_ t: UInt64) -> String { formatSeconds(t >= t0 ? t - t0 : 0) }
 }
 
-/// The violations made from one call site (equal stacks).
-struct SiteGroup {
-    let id: String
-    var events: [ViolationEvent]
-    let hint: Hint?
-    let culprit: Culprit
-
-    var first: ViolationEvent { events[0] }
-    var count: Int { events.count }
-    var pids: [Int32] { unique(events.map(\.pid)) }
-    var paths: [String] { unique(events.compactMap(\.path)) }
-    var addresses: [String] { unique(events.compactMap(\.address)) }
-    var actions: [Action] { unique(events.map(\.action)) }
-    /// The most severe action at this site: denied, then allowed, then allowed by the baseline.
-    var worstAction: Action {
-        if actions.contains(.denied) { return .denied }
-        return actions.contains(.allowed) ? .allowed : .allowedByBaseline
-    }
+extension SiteGroup {
     /// Distinct outcomes with their counts, e.g. [("3", 1), ("-1 ENOENT", 2)].
     var outcomes: [(String, Int)] {
         var out: [(String, Int)] = []
@@ -125,35 +95,7 @@ struct SiteGroup {
     }
 }
 
-/// Who is to blame for a site: the library that made the call and the innermost frame of the program's own
-/// executable that led there.
-struct Culprit {
-    /// Name of the library that made the call: the hint's caller, else the innermost frame's module basename.
-    let library: String?
-    /// Index of the innermost frame in the program's executable, if any.
-    let programFrameIndex: Int?
-    let programFrame: Frame?
-    /// The program as the trace names it (exec'd path, else argv[0]).
-    let program: String?
-    let hasStack: Bool
-
-    init(_ stack: [Frame], program: String?, hint: Hint?) {
-        self.program = program
-        hasStack = !stack.isEmpty
-        let inner = stack.first?.module.map(PathText.basename)
-        var idx: Int? = nil
-        if let program {
-            let base = PathText.basename(program)
-            idx = stack.firstIndex { f in
-                guard let m = f.module else { return false }
-                return m == program || PathText.basename(m) == base
-            }
-        }
-        programFrameIndex = idx
-        programFrame = idx.map { stack[$0] }
-        library = hint?.caller ?? inner
-    }
-
+extension Culprit {
     /// "libc resolver, called from `lookup_peer` in `./demo`".
     var line: String? {
         if let f = programFrame, let program {
@@ -165,19 +107,6 @@ struct Culprit {
         if !hasStack { return library + " (no stack recorded)" }
         return library + (program.map { ", with no frame in `\($0)` itself" } ?? "")
     }
-}
-
-/// The program as the user named it: argv[0] when it names the same file as the exec'd path, else the path.
-func displayProgram(_ path: String?, argv0: String?) -> String? {
-    guard let path else { return argv0 }
-    if let argv0, PathText.basename(argv0) == PathText.basename(path) { return argv0 }
-    return path
-}
-
-func unique<T: Hashable>(_ xs: [T]) -> [T] {
-    var seen = Set<T>(), out: [T] = []
-    for x in xs where seen.insert(x).inserted { out.append(x) }
-    return out
 }
 
 func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
@@ -264,4 +193,33 @@ func formatSeconds(_ ns: UInt64) -> String {
 
 func plural(_ n: Int, _ word: String, _ many: String? = nil) -> String {
     "\(n) " + (n == 1 ? word : (many ?? word + "s"))
+}
+
+/// What every report says of a run in which no process reached the trigger.
+func neverEnteredNote(_ trigger: String?) -> String {
+    "capability mode never began (no process reached \(trigger ?? "the trigger")), so nothing was judged"
+}
+
+/// At most `limit` items, then "… and N more" (N counted in `unit`, e.g. "pids").
+func capped(_ items: [String], limit: Int, unit: String = "") -> (shown: [String], rest: String?) {
+    guard items.count > limit else { return (items, nil) }
+    return (Array(items.prefix(limit)), "… and \(items.count - limit) more" + (unit.isEmpty ? "" : " " + unit))
+}
+
+/// A list on one line, capped: "1,2,3 … and 38 more".
+func cappedList(_ items: [String], limit: Int, separator: String = ", ", unit: String = "") -> String {
+    let c = capped(items, limit: limit, unit: unit)
+    return c.shown.joined(separator: separator) + (c.rest.map { " " + $0 } ?? "")
+}
+
+/// How many items a capped list in a report shows.
+enum ListLimit {
+    /// Pids in a site's header.
+    static let pids = 8
+    /// Paths or addresses of a site.
+    static let targets = 8
+    /// Runs of sequence numbers ("1-3, 7") in a site's `seq` line.
+    static let seqRuns = 12
+    /// Descriptors held at entry.
+    static let fds = 64
 }

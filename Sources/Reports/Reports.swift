@@ -29,7 +29,7 @@ public func renderRunSummary(_ trace: Trace, maxSites: Int = 5) -> String {
         out += " at " + plural(m.sites.count, "site") + " in " + plural(m.violatingPids.count, "process", "processes")
         out += " (" + m.namespaceTotals.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
     }
-    if m.enters.isEmpty { out += "; capability mode was never entered" }
+    if m.enters.isEmpty { out += "; " + neverEnteredNote(m.header?.trigger) }
     if let s = m.summary { out += "; exit status \(s.exitStatus)" + (s.interrupted == true ? " (interrupted)" : "") }
     out += "\n"
     for (i, s) in m.sites.prefix(maxSites).enumerated() {
@@ -39,7 +39,7 @@ public func renderRunSummary(_ trace: Trace, maxSites: Int = 5) -> String {
         if let f = s.culprit.programFrame { out += "  from \(frameName(f))" }
         out += "\n"
     }
-    if m.sites.count > maxSites { out += "  ... and \(plural(m.sites.count - maxSites, "more site"))\n" }
-    for w in m.warnings { out += "  warning: \(w)\n" }
+    if m.sites.count > maxSites { out += "  … and \(plural(m.sites.count - maxSites, "more site"))\n" }
+    for w in trace.warnings { out += "  warning: \(w)\n" }
     return out
 }

@@ -80,8 +80,8 @@ enum RightsReport {
                     + " (close them in the child after fork)\n"
             }
         }
-        let unused = a.rows.filter { $0.verdict == .unused && $0.origin != .inheritedUnused }.count
-        let narrow = a.rows.filter { $0.verdict == .narrow }.count
+        let unused = a.rows.filter { $0.advice == .unused && $0.origin != .inheritedUnused }.count
+        let narrow = a.rows.filter { $0.advice == .narrow }.count
         out += "  \(a.rows.count) descriptor\(a.rows.count == 1 ? "" : "s"): \(unused) never used, \(narrow) to narrow\n"
         return out
     }
@@ -115,7 +115,7 @@ enum RightsReport {
                 ("origin", origin(r)), ("used", strings(r.used)),
                 ("details", .object(r.details.keys.sorted().map { ($0, strings(r.details[$0]!)) })),
                 ("syscalls", strings(r.syscalls)), ("held", strings(r.held)), ("unused", strings(r.unused)),
-                ("closed", .bool(r.closed)), ("verdict", .string(r.verdict.rawValue)),
+                ("closed", .bool(r.closed)), ("verdict", .string(r.advice.rawValue)),
                 ("limit", .object([("capsicum", .string(r.capsicum)), ("linux", .string(r.linux))])),
             ])
         }
@@ -135,7 +135,7 @@ enum RightsReport {
             if !r.aliases.isEmpty { fd += " (" + r.aliases.map(String.init).joined(separator: ", ") + ")" }
             var path = esc(r.path)
             if r.origin != .entry { path += "<br><small>" + esc(r.originText) + "</small>" }
-            h += "<tr class=\"verdict-\(r.verdict.rawValue)\"><td>\(r.pid)</td><td>\(esc(fd))</td><td>\(esc(r.kind))</td>"
+            h += "<tr class=\"verdict-\(r.advice.rawValue)\"><td>\(r.pid)</td><td>\(esc(fd))</td><td>\(esc(r.kind))</td>"
             h += "<td>\(esc(r.accessMode))</td><td>\(path)</td><td>\(esc(short(r.used)))</td><td>\(esc(short(r.unused)))</td>"
             h += "<td><code>\(esc(r.capsicum))</code></td><td>\(esc(r.linux))</td></tr>\n"
         }

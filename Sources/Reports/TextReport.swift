@@ -58,8 +58,12 @@ struct TextReport {
         if n > 0 { out.append("") }
 
         out.append(bold("TOTALS"))
-        out.append("  " + plural(model.violations.count, "violation") + " at " + plural(n, "site") + " in "
-                   + plural(model.violatingPids.count, "process", "processes"))
+        if model.neverEntered {
+            out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger))
+        } else {
+            out.append("  " + plural(model.violations.count, "violation") + " at " + plural(n, "site")
+                       + (model.violations.isEmpty ? "" : " in " + plural(model.violatingPids.count, "process", "processes")))
+        }
         for (ns, v, s) in model.namespaceTotals {
             out.append("  " + pad(ns.rawValue, 11) + " " + pad(plural(v, "violation"), 14) + " " + plural(s, "site"))
         }
@@ -78,17 +82,17 @@ struct TextReport {
         let v = s.first
         var out: [String] = []
         out.append(bold("site \(index)/\(total)") + "  " + plural(s.count, "violation") + "  pid "
-                   + s.pids.map(String.init).joined(separator: ",") + "  \(v.namespace.rawValue)/\(v.rule.rawValue)  "
+                   + cappedList(s.pids.map(String.init), limit: ListLimit.pids, separator: ",") + "  \(v.namespace.rawValue)/\(v.rule.rawValue)  "
                    + s.actions.map(action).joined(separator: ",") + dim("  [\(s.id)]"))
         let abi = v.abi == .x86_64 ? "" : " [\(v.abi.rawValue)]"
         out.append("  " + renderCall(v) + " = " + outcome(v) + abi)
-        for p in s.paths.prefix(8) { out.append("  path " + p) }
-        if s.paths.count > 8 { out.append("  ... and \(plural(s.paths.count - 8, "more path"))") }
-        for a in s.addresses.prefix(8) { out.append("  address " + a) }
-        if s.addresses.count > 8 { out.append("  ... and \(plural(s.addresses.count - 8, "more address", "more addresses"))") }
+        let paths = capped(s.paths, limit: ListLimit.targets, unit: "paths")
+        out += paths.shown.map { "  path " + $0 } + (paths.rest.map { ["  " + $0] } ?? [])
+        let addresses = capped(s.addresses, limit: ListLimit.targets, unit: "addresses")
+        out += addresses.shown.map { "  address " + $0 } + (addresses.rest.map { ["  " + $0] } ?? [])
         let outcomes = s.outcomes
         if outcomes.count > 1 { out.append("  results " + outcomes.map { "\($0.0) ×\($0.1)" }.joined(separator: ", ")) }
-        if s.count > 1 { out.append("  seq " + compactSeqs(s.events.map(\.seq))) }
+        if s.count > 1 { out.append("  seq " + compactSeqs(s.events.map(\.seq), maxRuns: ListLimit.seqRuns)) }
         if let c = s.culprit.line { out.append("  culprit: " + c) }
         if let h = s.hint {
             out.append("  " + sgr("36", "hint \(h.id)") + ": " + h.title + (explainedAt.map { " (see site \($0))" } ?? ""))
@@ -124,20 +128,22 @@ struct TextReport {
     func fdTable(_ fds: [FDInfo]) -> [String] {
         let wk = max(4, fds.map(\.kind.count).max() ?? 0), wf = max(5, fds.map(\.flags.count).max() ?? 0)
         var rows = ["  FD " + pad("KIND", wk) + " " + pad("FLAGS", wf) + " PATH"]
-        for d in fds {
+        for d in fds.prefix(ListLimit.fds) {
             let num = String(d.fd)
             rows.append(String(repeating: " ", count: max(0, 4 - num.count)) + num + " " + pad(d.kind, wk) + " "
                         + pad(d.flags, wf) + " " + d.path)
         }
+        if fds.count > ListLimit.fds { rows.append("  … and \(fds.count - ListLimit.fds) more descriptors") }
         return rows
     }
 }
 
-/// Sequence numbers with runs collapsed: "1-3, 7, 9-10".
-func compactSeqs(_ seqs: [Int]) -> String {
+/// Sequence numbers with runs collapsed: "1-3, 7, 9-10"; after `maxRuns` runs, "… and N more" (N numbers).
+func compactSeqs(_ seqs: [Int], maxRuns: Int = .max) -> String {
     var parts: [String] = []
     var i = 0
     while i < seqs.count {
+        if parts.count == maxRuns { return parts.joined(separator: ", ") + " … and \(seqs.count - i) more" }
         var j = i
         while j + 1 < seqs.count, seqs[j + 1] == seqs[j] + 1 { j += 1 }
         parts.append(j > i ? "\(seqs[i])-\(seqs[j])" : "\(seqs[i])")

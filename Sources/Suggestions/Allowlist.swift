@@ -1,3 +1,4 @@
+import Baselines
 import TraceModel
 
 /// `suggest --format allowlist`: every violation site of the trace as a `Baseline` entry, with comments for the
@@ -11,17 +12,19 @@ func renderAllowlist(_ facts: TraceFacts) -> String {
         # Format: SYSCALL NAMESPACE/RULE [path=GLOB] [address=GLOB] [abi=ABI], then the stack signature,
         # innermost frame first, one "at" line per frame: MODULE!SYMBOL, MODULE+0xOFFSET or * (any frame).
         # The listed frames must be the innermost frames of the violation's stack; outer frames are not compared.
-        # Globs: * within a path component, ** across components, ? one character, \\ escapes.
+        # Globs: * within a path component, ** across components, ? one character, [0-9] one of a class,
+        # {pid} the violating pid, \\ escapes.
 
         """
+    if let n = facts.neverEnteredNote { out += "# " + n + "\n" }
     if facts.sites.isEmpty { out += "# The trace has no violations: this baseline allows nothing.\n" }
     for group in facts.sites {
         let v = group.first
         out += "\n# site \(v.site): \(group.events.count) call\(group.events.count == 1 ? "" : "s")"
         out += " (pid \(group.pids.map(String.init).joined(separator: ", "))), first at seq \(v.seq)"
-        if let h = v.hint { out += "; hint \(h)" }
+        if let h = group.hint { out += "; hint \(h.id)" }
         out += "\n"
-        if let own = facts.ownFrame(v.stack) { out += "# from \(describe(own))\n" }
+        if let own = group.culprit.programFrame { out += "# from \(describe(own))\n" }
         if v.stack.isEmpty { out += "# recorded without a stack: the entry matches this call from any site\n" }
         let values: [(key: String, pattern: String)]
         let paths = group.paths, addresses = group.addresses

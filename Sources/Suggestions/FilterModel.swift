@@ -48,6 +48,7 @@ struct FilterModel {
 
     init(_ facts: TraceFacts) {
         self.facts = facts
+        if let n = facts.neverEnteredNote { notes.append(n) }
         let policy = CapabilityModeSet.standard
         var capability = Set(policy.allowed)
         conditionalInCapabilityMode = policy.conditions.keys.sorted()

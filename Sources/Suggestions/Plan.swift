@@ -32,7 +32,7 @@ struct PlanBuilder {
         head += ", pid \(g.pids.map(String.init).joined(separator: ", ")), first at seq \(v.seq)"
         if v.abi != .x86_64 { head += ", \(v.abi.rawValue) ABI" }
         var lines = [head]
-        if let own = facts.ownFrame(v.stack) {
+        if let own = g.culprit.programFrame {
             lines.append("   at \(describe(own))  (the program's own frame)")
         } else if let inner = v.stack.first {
             lines.append("   at \(describe(inner))  (no frame of the program itself in the stack)")
@@ -43,7 +43,7 @@ struct PlanBuilder {
             for p in g.paths.dropFirst().prefix(5) { lines.append("   also: \(p)") }
             if g.paths.count > 6 { lines.append("   ... \(g.paths.count - 6) more paths") }
         }
-        if let hint = Hints.resolve(v) {
+        if let hint = g.hint {
             if let earlier = initialisers.first(where: { $0.hint == hint.id }) {
                 lines.append("   Why and do: as item \(earlier.items[0]) (hint \(hint.id): \(hint.title)).")
             } else {
@@ -196,6 +196,7 @@ struct PlanBuilder {
     func finish() -> String {
         let s = facts.sites.count, n = facts.violations.count
         var out = "Capsicum plan for: \(facts.commandLine)\n"
+        if let n = facts.neverEnteredNote { return out + n + "\n" }
         out += "Capability mode begins at \(facts.trigger). \(n) violation\(n == 1 ? "" : "s") at \(s) site\(s == 1 ? "" : "s")"
         out += s == 0 ? ": nothing to change.\n\n" : "; one item per site, in order of first occurrence.\n\n"
         out += items

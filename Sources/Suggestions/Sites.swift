@@ -1,51 +1,26 @@
+import Diagnosis
 import TraceModel
-
-/// The violations of one call site, in order of first occurrence.
-struct SiteGroup {
-    var events: [ViolationEvent]
-    var first: ViolationEvent { events[0] }
-    var id: String { first.site }
-
-    /// Distinct paths (or addresses) in order of first occurrence.
-    var paths: [String] { distinct(events.compactMap(\.path)) }
-    var addresses: [String] { distinct(events.compactMap(\.address)) }
-    var pids: [Int32] { distinct(events.map(\.pid)) }
-}
 
 func distinct<T: Hashable>(_ xs: [T]) -> [T] {
     var seen = Set<T>()
     return xs.filter { seen.insert($0).inserted }
 }
 
-/// Groups violations by site id, keeping the order in which each site first occurred.
-func groupSites(_ violations: [ViolationEvent]) -> [SiteGroup] {
-    var index: [String: Int] = [:]
-    var groups: [SiteGroup] = []
-    for v in violations {
-        if let i = index[v.site] { groups[i].events.append(v) }
-        else { index[v.site] = groups.count; groups.append(SiteGroup(events: [v])) }
-    }
-    return groups
-}
-
 /// What the suggestion writers need to know about the traced program, read once from the trace.
 struct TraceFacts {
     let trace: Trace
+    /// Every violation, judged against the baseline the trace was recorded with.
     let violations: [ViolationEvent]
+    /// The sites with their hints and culprits (`SiteAnalysis`, as the reports see them).
     let sites: [SiteGroup]
-    /// Basenames of the traced program's executables (argv[0], spawn and exec paths).
-    let executables: Set<String>
     /// Every pid the trace mentions.
     let pids: Set<Int32>
 
     init(_ trace: Trace) {
         self.trace = trace
-        violations = trace.violations
-        sites = groupSites(violations)
-        var exe = Set<String>()
-        if let a0 = trace.header?.argv.first { exe.insert(baseName(a0)) }
-        for p in trace.processes { if let path = p.path { exe.insert(baseName(path)) } }
-        executables = exe
+        let analysis = SiteAnalysis(trace)
+        violations = analysis.violations
+        sites = analysis.sites
         var pids = Set<Int32>()
         for p in trace.processes { pids.insert(p.pid) }
         for v in violations { pids.insert(v.pid) }
@@ -60,21 +35,16 @@ struct TraceFacts {
 
     var trigger: String { trace.header?.trigger ?? "?" }
 
-    /// The innermost frame in the program's own executable; failing that, the innermost frame outside the
-    /// system library directories; nil when neither exists.
-    func ownFrame(_ stack: [Frame]) -> Frame? {
-        if let f = stack.first(where: { $0.module.map { executables.contains(baseName($0)) } ?? false }) { return f }
-        return stack.first { f in
-            guard let m = f.module else { return false }
-            return !isSystemModule(m)
-        }
+    /// Said first by every suggestion from a run in which no process reached the trigger: nothing was judged.
+    var neverEnteredNote: String? {
+        guard trace.enters.isEmpty else { return nil }
+        return "Capability mode never began: no process reached \(trigger), so nothing was judged and this suggestion rests on no observation of the program in capability mode. Check the trigger (--enter-at) and run again."
     }
+
 }
 
-func isSystemModule(_ path: String) -> Bool {
-    let prefixes = ["/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/usr/libexec/", "["]
-    return prefixes.contains { path.hasPrefix($0) }
-}
+/// The last path component (`PathText.basename`).
+func baseName(_ path: String) -> String { PathText.basename(path) }
 
 /// A frame for people: `module!symbol+0x2a (file.c:12)`, or `module+0xoffset`.
 func describe(_ f: Frame) -> String {

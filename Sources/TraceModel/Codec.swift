@@ -15,6 +15,7 @@ public enum TraceCodec {
             if let v = h.stackDepth { o.append(("stack_depth", .int(Int64(v)))) }
             if let v = h.unwinder { o.append(("unwinder", .string(v))) }
             if let v = h.rights { o.append(("rights", .bool(v))) }
+            if let v = h.allowlist { o.append(("allowlist", .string(v))) }
             return .object(o)
         case .process(let p):
             var o: [(String, JSONValue)] = [
@@ -129,6 +130,7 @@ public enum TraceCodec {
             h.stackDepth = try r.optInt("stack_depth")
             h.unwinder = try r.optString("unwinder")
             h.rights = v["rights"]?.boolValue
+            h.allowlist = try r.optString("allowlist")
             return .header(h)
         case "process":
             guard let kind = ProcessEventKind(rawValue: try r.string("event")) else {

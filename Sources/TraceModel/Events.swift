@@ -109,6 +109,9 @@ public struct HeaderEvent: Sendable, Hashable {
     public var stackDepth: Int? = nil
     public var unwinder: String? = nil
     public var rights: Bool? = nil
+    /// The text of the baseline allowlist the run was given (`--allow FILE`): an input of the run, kept so that
+    /// analysing the trace later judges its violations against the same baseline.
+    public var allowlist: String? = nil
 
     public init(argv: [String], trigger: String, mode: String, backend: String, started: String) {
         self.argv = argv; self.trigger = trigger; self.mode = mode; self.backend = backend; self.started = started
@@ -173,6 +176,8 @@ public struct ViolationEvent: Sendable, Hashable {
     public var errno: String? = nil
     /// Hash of the stack's (module, offset) pairs; equal sites are one site in reports.
     public var site: String
+    /// Written by captrace before hints moved to analysis; still read, never trusted (reports match the
+    /// knowledge base again). New recordings write null.
     public var hint: String? = nil
     public var stack: [Frame]
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Baselines
 import CapabilityPolicy
 import Glibc
 import Reports
@@ -39,16 +40,32 @@ func guarded(_ body: () throws -> Int32) throws {
     }
 }
 
-func readTrace(_ path: String) throws -> Trace {
-    guard case .success(let data) = FileIO.read(path) else {
-        throw fail("cannot read \(path): " + (FileIO.exists(path) ? "permission denied" : "no such file"))
+/// The bytes of an input file, or a failure (status 2) naming the file and why it cannot be read.
+func readInput(_ path: String, what: String = "") throws -> [UInt8] {
+    switch FileIO.read(path) {
+    case .success(let data): return data
+    case .failure(let e):
+        let reason = "\(e)"
+        throw fail("cannot read \(what)\(path): " + reason.prefix(1).lowercased() + reason.dropFirst())
     }
+}
+
+func readTrace(_ path: String) throws -> Trace {
+    let data = try readInput(path)
     do {
         let trace = try TraceReader.parse(String(decoding: data, as: UTF8.self))
         for w in trace.warnings { warn("\(path): warning: \(w)") }
         return trace
     } catch {
         throw fail("\(path): not a valid captrace trace: \(error)")
+    }
+}
+
+/// Said on stderr by every analysis of a trace in which no process reached the trigger (the outputs say it too,
+/// where their format has room for a note).
+func warnIfNeverEntered(_ trace: Trace) {
+    if trace.enters.isEmpty {
+        warn("warning: capability mode never began (no process reached \(trace.header?.trigger ?? "the trigger")), so nothing was judged")
     }
 }
 
@@ -59,25 +76,6 @@ func emit(_ text: String, to path: String?) throws {
     } else {
         FileIO.writeAll(1, text.utf8)
     }
-}
-
-/// What the CI gate failed on: the sites not covered by the baseline, one line each (always, even with -q).
-func reportNewSites(_ trace: Trace?, count: Int) {
-    var seen = Set<String>()
-    let fresh = (trace?.violations ?? []).filter { $0.action != .allowedByBaseline && seen.insert($0.site).inserted }
-    warn("\(count) violation(s) at \(fresh.count) site(s) not in the baseline:")
-    for v in fresh.prefix(10) {
-        // The program's own frames (outside shared libraries), innermost first; else the innermost frame.
-        func name(_ f: Frame) -> String {
-            let module = (f.module ?? "?").split(separator: "/").last.map(String.init) ?? "?"
-            return module + (f.symbol.map { "!" + $0 } ?? "+0x" + String(f.offset ?? f.pc, radix: 16))
-        }
-        let own = v.stack.filter { !($0.module ?? ".so").contains(".so") }.prefix(3)
-        let frames = own.isEmpty ? Array(v.stack.prefix(1)) : Array(own)
-        let at = frames.isEmpty ? "" : " at " + frames.map(name).joined(separator: " < ")
-        warn("  new site \(v.site): \(v.syscall) \(v.namespace.rawValue)/\(v.rule.rawValue) \(v.path ?? v.address ?? "")\(at)")
-    }
-    if fresh.count > 10 { warn("  ... and \(fresh.count - 10) more (captrace report shows them all)") }
 }
 
 @main
@@ -108,7 +106,31 @@ struct Captrace: ParsableCommand {
         var thread = pthread_t()
         if pthread_create(&thread, nil, preparePolicy, nil) == 0 { pthread_detach(thread) }
         pthread_sigmask(SIG_SETMASK, &previous, nil)
-        main(nil)
+        runCommandLine()
+    }
+
+    /// Parses and runs a subcommand. A bad command line is one line on stderr (with the usage after it) and
+    /// status 2, as the README documents (ArgumentParser alone would exit 64); help exits 0.
+    static func runCommandLine() {
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            usageError(fullMessage(for: error))
+        }
+    }
+
+    /// Writes ArgumentParser's message for a bad command line as captrace's one line and exits 2.
+    static func usageError(_ message: String) -> Never {
+        var lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if var first = lines.first {
+            if first.hasPrefix("Error: ") { first.removeFirst("Error: ".count) }
+            lines[0] = first.prefix(1).lowercased() + first.dropFirst()
+        }
+        writeStderr(line: lines[0])
+        for l in lines.dropFirst() { FileIO.writeAll(2, (l + "\n").utf8) }
+        Glibc.exit(Status.usage)
     }
 }
 
@@ -122,19 +144,114 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Trace a program and record every namespace-touching syscall after capability mode begins.",
+        usage: "captrace run [OPTIONS] [--] PROGRAM [ARG...]",
         discussion: """
+        captrace's options come first. The program starts at `--`, or at the first argument that is not an \
+        option (as in strace): everything from there on is the program's, its own options included. Before it, \
+        an argument that starts with `-` must be one of the options below.
+
         Triggers (--enter-at): exec, main, symbol:NAME, syscall:NAME, sandbox.
-        Exit status: the program's own (128+N when killed by signal N); 3 with --fail-on-violation when a
-        violation not in the baseline was recorded; 125 when captrace itself failed; 126 when the program
-        could not be executed; 127 when it was not found; 128+N when captrace was interrupted by signal N.
+
+        Exit status: the program's own (128+N when killed by signal N); 3 with --fail-on-violation when a \
+        violation not in the baseline was recorded; 2 for a bad command line or input file; 125 when captrace \
+        itself failed; 126 when the program could not be executed; 127 when it was not found; 128+N when \
+        captrace was interrupted by signal N.
 
         Examples:
           captrace run -- getent hosts localhost
-          captrace run --enter-at symbol:pcap_loop -o tcpdump.jsonl -- tcpdump -r capture.pcap
+          captrace run --enter-at symbol:pcap_loop -o tcpdump.jsonl -- tcpdump -r in.pcap
           captrace run --mode enforce --deny-errno EACCES -- ./myprogram
         """
     )
 
+    @OptionGroup var flags: RunFlags
+
+    @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (after -- or the options).")
+    var command: [String] = []
+
+    /// The program's argv, or a usage failure when what comes first is an option captrace does not know
+    /// (`captureForPassthrough` captures it; only captrace's own options may precede the program).
+    /// Help asked for in that place is printed here.
+    func programArgv() throws -> [String] {
+        var argv = command
+        if argv.first == "--" {
+            argv.removeFirst()
+        } else if let first = argv.first, first.hasPrefix("-"), first != "-" {
+            if first == "-h" || first == "--help" {
+                FileIO.writeAll(1, (Captrace.helpMessage(for: Run.self) + "\n").utf8)
+                throw ExitCode.success
+            }
+            do {
+                _ = try RunFlags.parse([first])
+            } catch {
+                // ArgumentParser's message names the closest option; the usage is run's.
+                Captrace.usageError(RunFlags.message(for: error) + "\nUsage: captrace run [OPTIONS] [--] PROGRAM [ARG...]"
+                                    + "\n  See 'captrace run --help' for more information.")
+            }
+            throw fail("unknown option '\(first)'")
+        }
+        guard !argv.isEmpty else { throw fail("no program given: captrace run [OPTIONS] -- PROGRAM [ARG...]") }
+        return argv
+    }
+
+    func run() throws {
+        let f = flags
+        try guarded {
+            var o = RunOptions(argv: try programArgv())
+            do { o.trigger = try Trigger(parsing: f.enterAt) } catch { throw fail("\(error)") }
+            guard let m = Mode(rawValue: f.mode) else { throw fail("bad --mode \"\(f.mode)\": expected observe or enforce") }
+            o.mode = m
+            guard let e = Errno.number(named: f.denyErrno) else { throw fail("unknown errno name \"\(f.denyErrno)\" for --deny-errno") }
+            o.denyErrno = e
+            o.denyErrnoName = f.denyErrno
+            guard let b = Backend(rawValue: f.backend) else { throw fail("bad --backend \"\(f.backend)\": expected ptrace or notify") }
+            o.backend = b
+            guard f.stackDepth >= 0 else { throw fail("--stack-depth must be 0 or more (0 records no stacks), not \(f.stackDepth)") }
+            guard f.stackDepth <= 1024 else { throw fail("--stack-depth must be 1024 or less, not \(f.stackDepth)") }
+            o.stackDepth = f.stackDepth
+            guard f.unwinder == "libdw" || f.unwinder == "libunwind" else { throw fail("bad --unwinder \"\(f.unwinder)\": expected libdw or libunwind") }
+            o.unwinder = f.unwinder
+            o.output = f.output
+            if let allow = f.allow {
+                let text = String(decoding: try readInput(allow, what: "the allowlist "), as: UTF8.self)
+                // Checked here so that a bad allowlist is bad input (status 2), named with its line.
+                do { _ = try Baseline(parsing: text) } catch { throw fail("\(allow): \(error)") }
+                o.allowlistText = text
+            }
+            o.rights = f.rights
+            if f.rights && o.backend == .notify {
+                throw fail("--rights needs --backend ptrace (the notify backend cannot see the descriptors a call creates)")
+            }
+            o.quiet = f.quiet
+            let result = try supervise(o)
+            // Read the trace back only for what needs it: the report, or the gate (judged from the trace).
+            let trace = (f.quiet && !f.failOnViolation) ? nil
+                : try? TraceReader.parse(String(decoding: (try? FileIO.read(f.output).get()) ?? [], as: UTF8.self))
+            if !f.quiet, let trace {
+                let color = isatty(2) != 0 && getenv("NO_COLOR") == nil
+                FileIO.writeAll(2, renderReport(trace, format: .text, color: color).utf8)
+            }
+            if result.entered == 0 && result.interruptedBy == 0 {
+                warn("warning: capability mode never began: no process reached --enter-at \(f.enterAt), so nothing was judged")
+            }
+            if result.interruptedBy != 0 { return 128 + result.interruptedBy }
+            // The trace is incomplete (the error was said when it happened): captrace itself failed.
+            if result.traceWriteError != nil { return 125 }
+            if f.failOnViolation {
+                guard let trace else { throw fail("cannot read back \(f.output) to judge --fail-on-violation", status: 125) }
+                let gate = GateVerdict(trace)
+                if gate.violations > 0 {
+                    for line in gate.lines { warn(line) }
+                    return Status.violations
+                }
+            }
+            return result.programStatus
+        }
+    }
+}
+
+/// The options of `run` (kept apart so that an unknown one can be checked against them).
+struct RunFlags: ParsableArguments {
     @Option(name: .customLong("enter-at"), help: "When capability mode begins: exec, main, symbol:NAME, syscall:NAME or sandbox.")
     var enterAt: String = "main"
 
@@ -147,7 +264,8 @@ struct Run: ParsableCommand {
     @Option(help: "ptrace (ptrace + seccomp filter) or notify (seccomp user notification).")
     var backend: String = "ptrace"
 
-    @Option(name: .customLong("stack-depth"), help: "Frames per stack; 0 records no stacks.")
+    /// Takes the next argument whatever it looks like, so that `-1` reaches the range check.
+    @Option(name: .customLong("stack-depth"), parsing: .unconditional, help: "Frames per stack, 0 to 1024; 0 records no stacks.")
     var stackDepth: Int = 64
 
     @Option(help: "The unwinder that walks stacks: libdw or libunwind.")
@@ -167,60 +285,6 @@ struct Run: ParsableCommand {
 
     @Flag(name: [.short, .customLong("quiet")], help: "No report on stderr at the end.")
     var quiet = false
-
-    @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (after --).")
-    var command: [String] = []
-
-    func run() throws {
-        try guarded {
-            var argv = command
-            if argv.first == "--" { argv.removeFirst() }
-            guard !argv.isEmpty else { throw fail("no program given: captrace run [OPTIONS] -- PROGRAM [ARG...]") }
-            var o = RunOptions(argv: argv)
-            do { o.trigger = try Trigger(parsing: enterAt) } catch { throw fail("\(error)") }
-            guard let m = Mode(rawValue: mode) else { throw fail("bad --mode \"\(mode)\": expected observe or enforce") }
-            o.mode = m
-            guard let e = Errno.number(named: denyErrno) else { throw fail("unknown errno name \"\(denyErrno)\" for --deny-errno") }
-            o.denyErrno = e
-            o.denyErrnoName = denyErrno
-            guard let b = Backend(rawValue: backend) else { throw fail("bad --backend \"\(backend)\": expected ptrace or notify") }
-            o.backend = b
-            guard stackDepth >= 0 && stackDepth <= 1024 else { throw fail("bad --stack-depth \(stackDepth): expected 0 to 1024") }
-            o.stackDepth = stackDepth
-            guard unwinder == "libdw" || unwinder == "libunwind" else { throw fail("bad --unwinder \"\(unwinder)\": expected libdw or libunwind") }
-            o.unwinder = unwinder
-            o.output = output
-            if let allow {
-                guard case .success(let data) = FileIO.read(allow) else { throw fail("cannot read the allowlist \(allow)") }
-                o.allowlistText = String(decoding: data, as: UTF8.self)
-            }
-            o.rights = rights
-            if rights && o.backend == .notify {
-                throw fail("--rights needs --backend ptrace (the notify backend cannot see the descriptors a call creates)")
-            }
-            o.quiet = quiet
-            let result = o.backend == .notify ? try NotifySupervisor(options: o).run() : try PtraceSupervisor(options: o).run()
-            // Read the trace back only for what needs it: the report, or naming the sites the gate failed on.
-            let gateFailed = failOnViolation && result.countedViolations > 0
-            let trace = (quiet && !gateFailed) ? nil
-                : try? TraceReader.parse(String(decoding: (try? FileIO.read(output).get()) ?? [], as: UTF8.self))
-            if !quiet, let trace {
-                let color = isatty(2) != 0 && getenv("NO_COLOR") == nil
-                FileIO.writeAll(2, renderReport(trace, format: .text, color: color).utf8)
-            }
-            if result.entered == 0 && result.interruptedBy == 0 {
-                warn("warning: capability mode never began: no process reached --enter-at \(enterAt), so nothing was judged")
-            }
-            if result.interruptedBy != 0 { return 128 + result.interruptedBy }
-            // The trace is incomplete (the error was said when it happened): captrace itself failed.
-            if result.traceWriteError != nil { return 125 }
-            if gateFailed {
-                reportNewSites(trace, count: result.countedViolations)
-                return Status.violations
-            }
-            return result.programStatus
-        }
-    }
 }
 
 struct Report: ParsableCommand {
@@ -253,6 +317,7 @@ struct Report: ParsableCommand {
                 throw fail("bad --format \"\(format)\": expected \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let t = try readTrace(trace)
+            warnIfNeverEntered(t)
             let color = output == nil && f == .text && isatty(1) != 0 && getenv("NO_COLOR") == nil
             if rights {
                 guard let text = renderRightsReport(t, format: f, color: color) else {
@@ -272,7 +337,7 @@ struct Suggest: ParsableCommand {
         commandName: "suggest",
         abstract: "Allowlist and sandboxing suggestions from a trace.",
         discussion: """
-        Formats: plan (Capsicum-style), oci (OCI runtime seccomp profile), systemd (unit directives),
+        Formats: plan (Capsicum-style), oci (OCI runtime seccomp profile), systemd (unit directives), \
         libseccomp (C code), allowlist (a baseline for `run --allow`).
 
         Examples:
@@ -297,6 +362,7 @@ struct Suggest: ParsableCommand {
                 throw fail("bad --format \"\(format)\": expected \(SuggestFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let t = try readTrace(trace)
+            warnIfNeverEntered(t)
             try emit(renderSuggestion(t, format: f), to: output)
             return 0
         }

@@ -21,7 +21,7 @@ import TraceModel
     }
 
     @Test func deniedCallsGiveTheirReasonAndLinuxOnlyCallsAreMarked() {
-        for e in policy.entries where e.verdict == .deny { #expect(e.note != nil, "\(e.name) is denied without a reason") }
+        for e in policy.entries where e.decision.kind == .deny { #expect(e.note != nil, "\(e.name) is denied without a reason") }
         let linuxOnly = Set(policy.entries.filter(\.linuxOnly).map(\.name))
         for name in ["openat2", "io_uring_setup", "epoll_wait", "clone3", "pidfd_open", "landlock_create_ruleset",
                      "unshare", "bpf", "perf_event_open", "keyctl", "statx", "socketcall", "ipc", "memfd_create"] {
@@ -45,7 +45,7 @@ import TraceModel
                      "accept4", "wait4", "waitid", "memfd_create", "futex", "getpid", "exit_group", "recvfrom"]
         for name in quiet { #expect(!policy.mayViolate(name), "\(name) needs no stop") }
         #expect(policy.mayViolate("no_such_syscall"))
-        #expect(policy.entry(for: "no_such_syscall").verdict == .deny)
+        #expect(policy.entry(for: "no_such_syscall").decision.kind == .deny)
     }
 
     @Test func groupsAreDocumented() {

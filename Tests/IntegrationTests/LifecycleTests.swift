@@ -48,6 +48,14 @@ struct LifecycleTests {
         #expect(pids.count >= 2, "\(r.digest)")
         let left = leftBehind(pids, executable: bin)
         #expect(left.isEmpty, "processes of the program left behind (pid, state): \(left)")
+        // Both backends record how every process ended (killed by captrace) and the program's 128+N.
+        #expect(r.status == 128 + SIGINT, "\(r.digest)")
+        #expect(r.summary?.interrupted == true && r.summary?.exitStatus == 128 + SIGKILL, "\(r.digest)")
+        let exits = Dictionary(r.processes.filter { $0.event == .exit }.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
+        for pid in pids {
+            #expect(exits[pid]?.exitStatus == 128 + SIGKILL && exits[pid]?.signal == "SIGKILL",
+                    "pid \(pid): \(String(describing: exits[pid]))\n\(r.digest)")
+        }
     }
 
     @Test("SIGKILL of captrace takes the program with it", arguments: backends)

@@ -13,7 +13,10 @@ struct HTMLTests {
     }
 
     /// Renders the trace to a temporary file and returns the DOM Chromium serialises after running the page.
-    static func dump(_ trace: Trace) throws -> String {
+    static func dump(_ trace: Trace) throws -> String { try dump(html: renderReport(trace, format: .html)) }
+
+    /// Loads `html` in a window `width` pixels wide and returns the DOM after its scripts ran.
+    static func dump(html: String, width: Int = 800) throws -> String {
         guard let chrome = chromium() else {
             Issue.record("chromium is not installed (Tools/setup.sh installs it)")
             return ""
@@ -22,10 +25,10 @@ struct HTMLTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("report.html")
-        try renderReport(trace, format: .html).write(to: file, atomically: true, encoding: .utf8)
+        try html.write(to: file, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        p.arguments = ["120", chrome, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        p.arguments = ["120", chrome, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=\(width),900", "--hide-scrollbars",
                        "--user-data-dir=" + dir.appendingPathComponent("profile").path, "--dump-dom", file.absoluteString]
         let out = Pipe()
         p.standardOutput = out

@@ -198,13 +198,16 @@ struct HintTests {
         #expect(id(v("kill")) == nil)
     }
 
-    @Test func resolvePrefersTheRecordedHint() {
+    /// Hints are analysis: a `hint` an older captrace recorded is ignored, the knowledge base decides.
+    @Test func resolveIgnoresTheRecordedHint() {
         var e = v(path: "/etc/foo.conf")
         e.hint = "tzdata"
-        #expect(Hints.resolve(e)?.id == "tzdata")
+        #expect(Hints.resolve(e) == nil)
         e.hint = "from-a-newer-captrace"
         #expect(Hints.resolve(e) == nil)
         e.path = "/etc/hosts"
+        #expect(Hints.resolve(e)?.id == "glibc-resolver")
+        e.hint = "tzdata"
         #expect(Hints.resolve(e)?.id == "glibc-resolver")
     }
 

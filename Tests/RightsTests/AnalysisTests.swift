@@ -40,7 +40,7 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
         #expect(sockets[1].linux.contains("SHUT_WR"))
         // The unused one is flagged, with the paper's limit for a standard descriptor.
         let stdin = try #require(a.rows(pid: pid).first { $0.fd == 0 })
-        #expect(stdin.verdict == .unused)
+        #expect(stdin.advice == .unused)
         #expect(stdin.capsicum == "cap_rights_limit(0, CAP_FSTAT)")
         #expect(stdin.unused.contains("CAP_READ"))
         // Opened after entry: attributed to its directory, then closed; its number is reused by the pipe.
@@ -69,7 +69,7 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
         let stdin = try #require(rows.first { $0.fd == 0 && $0.origin == .entry })
         #expect(stdin.kind == "tty")
         #expect(stdin.used.isEmpty)
-        #expect(stdin.verdict == .unused)
+        #expect(stdin.advice == .unused)
         #expect(stdin.capsicum == "cap_rights_limit(0, CAP_FSTAT)")
         let stdout = try #require(rows.first { $0.fd == 1 && $0.origin == .entry })
         #expect(stdout.used.contains("CAP_WRITE"))

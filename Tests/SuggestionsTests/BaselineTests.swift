@@ -1,3 +1,4 @@
+import Baselines
 import Suggestions
 import SyscallCatalog
 import Testing
@@ -130,5 +131,41 @@ import TraceModel
             #expect(error.description.contains(reason), "\(error.description)")
             #expect(error.description.hasPrefix("line \(line): "))
         }
+    }
+}
+
+/// The one glob dialect (Baselines.Glob): allowlist values and the knowledge base are written in it.
+@Suite struct GlobDialectTests {
+    @Test func wildcardsClassesPidAndEscapes() throws {
+        #expect(try Glob("/etc/*.conf").matches("/etc/host.conf"))
+        #expect(try !Glob("/etc/*").matches("/etc/ssl/certs"), "* stays within one component")
+        #expect(try Glob("/etc/**").matches("/etc/ssl/certs"))
+        #expect(try Glob("**/libgcc_s.so.[0-9]*").matches("/usr/lib/libgcc_s.so.1"))
+        #expect(try !Glob("**/libgcc_s.so.[0-9]*").matches("/usr/lib/libgcc_s.so.x"))
+        #expect(try Glob("/dev/tty?").matches("/dev/tty1") && !Glob("/a?b").matches("/a/b"))
+        #expect(try Glob("/proc/{pid}/status").matches("/proc/42/status", pid: 42))
+        #expect(try !Glob("/proc/{pid}/status").matches("/proc/43/status", pid: 42))
+        #expect(try !Glob("/proc/{pid}/status").matches("/proc/42/status"), "{pid} matches nothing without a pid")
+        #expect(try Glob(#"/tmp/\[x\]\{pid\}\*"#).matches("/tmp/[x]{pid}*"))
+        #expect(try Glob("/tmp/{other}").matches("/tmp/{other}"), "only {pid} is special among braces")
+        #expect(throws: GlobError.self) { try Glob("/tmp/[x") }
+        #expect(throws: GlobError.self) { try Glob(#"/tmp/x\"#) }
+        for text in ["/tmp/[a]*?{pid}\\", "plain", ""] {
+            #expect(Glob.exact(text).matches(text, pid: 1), "\(text)")
+        }
+    }
+
+    @Test func baselineValuesUseTheDialect() throws {
+        let b = try Baseline(parsing: "openat filesystem/* path=/proc/{pid}/fd/[0-9]*\n")
+        var v = ViolationEvent(seq: 1, tNs: 0, pid: 7, tid: 7, abi: .x86_64, syscall: "openat", nr: 257,
+                               namespace: .filesystem, rule: .absolutePath, args: [], action: .allowed, site: "s",
+                               stack: [])
+        v.path = "/proc/7/fd/12"
+        #expect(b.action(for: v) == .allowedByBaseline)
+        v.path = "/proc/8/fd/12"
+        #expect(b.action(for: v) == .allowed)
+        v.action = .denied
+        v.path = "/proc/7/fd/12"
+        #expect(b.action(for: v) == .denied, "a recorded denial stays")
     }
 }

@@ -1,3 +1,4 @@
+import Baselines
 import Suggestions
 import Testing
 import TraceModel

@@ -1,7 +1,7 @@
-// The recording thread: events written in the order they were queued, frames named there, the baseline judged
-// there, and everything queued written by close().
+// The recording thread: events written in the order they were queued, frames named there (so the baseline,
+// judged from the trace, matches frames by their names), and everything queued written by close().
+import Baselines
 import Foundation
-import Suggestions
 import SyscallCatalog
 import Testing
 import TraceModel
@@ -11,7 +11,7 @@ import Unwinding
 @Suite struct RecordingThreadTests {
     static let libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
 
-    @Test("order kept, frames named, baseline judged off the queueing thread, all written by close()")
+    @Test("order kept, frames named off the queueing thread, the baseline judged by those names, all written by close()")
     func writesEverythingInOrder() throws {
         // A frame inside getpid, unnamed (module and offset only, as the tracer thread queues it); libc.so.6's
         // text segment has file offsets equal to its addresses.
@@ -22,12 +22,14 @@ import Unwinding
         FrameSymboliser().symbolise(&named)
         let name = try #require(named[0].symbol)
         #expect(name.hasSuffix("getpid"))
-        let baseline = try Baseline(parsing: "openat filesystem/absolute-path path=/etc/hosts\n    at libc.so.6!\(name)\n")
+        let allowlist = "openat filesystem/absolute-path path=/etc/hosts\n    at libc.so.6!\(name)\n"
         let sink = MemorySink()
-        let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: true, baseline: baseline)
+        let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: true)
         thread.start()
-        thread.submit(.header(HeaderEvent(argv: ["x"], trigger: "exec", mode: "observe", backend: "ptrace",
-                                          started: "2026-11-29T00:00:00Z")))
+        var header = HeaderEvent(argv: ["x"], trigger: "exec", mode: "observe", backend: "ptrace",
+                                 started: "2026-11-29T00:00:00Z")
+        header.allowlist = allowlist
+        thread.submit(.header(header))
         let n = 3000
         for i in 1...n {
             let path = i % 2 == 0 ? "/etc/hosts" : "/etc/passwd"
@@ -35,29 +37,33 @@ import Unwinding
                                    namespace: .filesystem, rule: .absolutePath, args: [("pathname", .string(path))],
                                    action: .allowed, site: "s\(i % 2)", stack: [frame])
             v.path = path
-            thread.submit(.violation(v), judge: true)
+            thread.submit(.violation(v))
         }
         thread.submit(.summary(SummaryEvent(violations: n, sites: 2, processes: 1, exitStatus: 0, durationMs: 1)))
-        let (counted, error) = thread.close()
+        let error = thread.close()
         #expect(error == nil)
-        #expect(counted == n / 2, "violations outside the baseline")
 
         let trace = try TraceReader.parse(sink.text)
         #expect(trace.warnings.isEmpty)
         let vs = trace.violations
         #expect(vs.map(\.seq) == Array(1...n))
         #expect(vs.allSatisfy { $0.stack.first?.symbol == name }, "\(vs.first?.stack ?? [])")
-        #expect(vs.allSatisfy { ($0.path == "/etc/hosts") == ($0.action == .allowedByBaseline) })
+        // Observe mode: the recorder writes what happened; the baseline (kept in the header) is judged by analysis.
+        #expect(vs.allSatisfy { $0.action == .allowed })
+        #expect(trace.header?.allowlist == allowlist)
+        let judged = judgedViolations(trace)
+        #expect(judged.filter { $0.action != .allowedByBaseline }.count == n / 2, "violations outside the baseline")
+        #expect(judged.allSatisfy { ($0.path == "/etc/hosts") == ($0.action == .allowedByBaseline) })
         #expect(trace.summary?.violations == n)
     }
 
     @Test("close() with nothing queued, and a recorder that never started one")
     func closeWhenIdle() {
         let sink = MemorySink()
-        let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: false, baseline: nil)
+        let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: false)
         thread.start()
-        let (counted, error) = thread.close()
-        #expect(counted == 0 && error == nil && sink.bytes.isEmpty)
-        #expect(RecordingThread(writer: TraceWriter(sink: MemorySink()), symbolise: false, baseline: nil).close() == (0, nil))
+        let error = thread.close()
+        #expect(error == nil && sink.bytes.isEmpty)
+        #expect(RecordingThread(writer: TraceWriter(sink: MemorySink()), symbolise: false).close() == nil)
     }
 }

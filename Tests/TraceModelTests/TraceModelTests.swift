@@ -9,6 +9,7 @@ struct TraceModelTests {
         h.denyErrno = "EACCES"
         h.stackDepth = 64
         h.unwinder = "libdw"
+        h.allowlist = "openat filesystem/* path=\"/etc/a b\"\n    at libc.so.6!open\n"
         var spawn = ProcessEvent(event: .spawn, pid: 10, tid: 10, ppid: 1, capabilityMode: false, tNs: 5)
         spawn.path = "/usr/bin/tcpdump"
         var exit = ProcessEvent(event: .exit, pid: 10, tid: 10, ppid: 1, capabilityMode: true, tNs: 900)

@@ -16,7 +16,8 @@ typedef struct ct_notify_launch {
     pid_t program;     ///< the program (the keeper's child), waiting on `go_fd` before it installs the filter
     int go_fd;         ///< write one byte to let the program install the filter and exec
     int sock_fd;       ///< the listener's descriptor number arrives here once the program installed its filter
-    int info_fd;       ///< the keeper writes the program's wait status here (4 bytes); EOF when the keeper ends
+    int info_fd;       ///< after the program's pid (read by ct_notify_spawn), the keeper writes (pid, wait status)
+                       ///< as two int32 for every process it reaps: the program, and orphans; EOF when it ends
     int life_fd;       ///< captrace holds it open; closing it (or dying) makes the keeper kill the whole program
     int exec_err_fd;   ///< 4 bytes of errno if the program's exec failed, EOF once it succeeded
 } ct_notify_launch;
@@ -49,7 +50,7 @@ typedef struct ct_notif {
 
 /// SECCOMP_IOCTL_NOTIF_RECV, retried on EINTR unless `*stop` is non-zero. 0 or -errno
 /// (ENOENT: the notification was withdrawn, or no task uses the filter any more — see ct_notif_hup).
-int ct_notif_recv(int listener, ct_notif *out, const volatile int *stop);
+int ct_notif_recv(int listener, ct_notif *out, const int *stop);
 /// SECCOMP_IOCTL_NOTIF_ID_VALID: 1 if the notifying thread is still waiting on it, 0 if not.
 int ct_notif_id_valid(int listener, uint64_t id);
 /// Lets the call run (SECCOMP_USER_NOTIF_FLAG_CONTINUE). 0 or -errno (ENOENT: withdrawn).

@@ -10,5 +10,6 @@
 #include <sys/types.h>
 #include "ctrace_ptrace.h"
 #include "ctrace_notify.h"
+#include "ctrace_atomic.h"
 
 #endif

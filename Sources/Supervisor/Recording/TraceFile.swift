@@ -29,8 +29,3 @@ func printError(_ message: String) {
     if bytes.last != 0x0A { bytes.append(0x0A) }
     FileIO.writeAll(2, bytes)
 }
-
-/// Writes raw text to stderr without adding a newline (the live status line).
-func writeStderr(_ text: String) {
-    FileIO.writeAll(2, text.utf8)
-}

@@ -96,6 +96,15 @@ final class ProcessTable {
         for t in p.threads { threads.removeValue(forKey: t) }
     }
 
+    /// An exec by a thread other than the leader: the kernel gave it the leader's tid (`leader`, whose state
+    /// takes over what the exec'ing thread was waiting for) and the thread's former tid is gone.
+    func execTookOver(former: Int32, by leader: ThreadState) {
+        guard former != leader.tid, let old = threads[former] else { return }
+        if leader.pendingViolation == nil { leader.pendingViolation = old.pendingViolation }
+        leader.awaitingExit = leader.awaitingExit || old.awaitingExit
+        removeThread(former)
+    }
+
     /// Whether `tid` is a thread of process `pid` (the caller itself counts).
     func isThread(_ tid: Int32, ofProcess pid: Int32) -> Bool {
         if tid == pid { return true }

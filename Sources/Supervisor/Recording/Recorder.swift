@@ -1,51 +1,49 @@
+import Baselines
 import CTraceShims
 import CapabilityPolicy
 import Glibc
-import Suggestions
 import SyscallCatalog
 import TraceModel
 import Unwinding
 
 /// Turns the loop's observations into trace events: stacks, sites, sequence numbers, counts and the live
-/// status line, on the thread that keeps the program stopped. Naming the frames, hints, the baseline, encoding
-/// and writing happen on a `RecordingThread`, except in enforce mode with a baseline, where the baseline decides
-/// whether a call is denied and so is matched (with named frames) before the program goes on.
+/// status line, on the thread that keeps the program stopped. Naming the frames, encoding and writing happen on
+/// a `RecordingThread`. The recorder concludes nothing: hints, culprits and (in observe mode) the baseline's
+/// verdicts are analysis of the trace, which records the allowlist text in its header. The one decision made
+/// during the run is enforce mode's with `--allow`: the baseline decides whether a call is denied, so it is
+/// matched here, with named frames, before the program goes on.
 final class Recorder {
     let options: RunOptions
     var output: RecordingThread?
     var createdOutput = false
     let walker: StackWalker?
-    let baseline: Baseline?
     /// Enforce mode with a baseline: frames are named and violations judged here, before the deny decision.
-    let judgeInline: ViolationJudge?
+    let enforcedBaseline: Baseline?
     let t0 = ct_monotonic_ns()
     let started: String
     var seq = 0
     var sites: Set<String> = []
     var violationCount = 0
-    var countedViolations = 0
     var perNamespace: [Namespace: Int] = [:]
     /// How many processes reached the trigger (enter events written).
     var enterCount = 0
     var writeError: String?
-    // live status line
-    let liveStatus: Bool
-    var lastStatusNs: UInt64 = 0
-    var statusShown = false
+    /// The live status line (a terminal only, never with -q).
+    var statusLine: StatusLine?
 
     init(options: RunOptions) throws(SupervisorError) {
         self.options = options
+        // Parsed in both modes, so a malformed allowlist stops the run before the program starts.
+        var baseline: Baseline?
         if let text = options.allowlistText {
             do { baseline = try Baseline(parsing: text) } catch {
                 throw SupervisorError("bad allowlist: \(error)")
             }
-        } else {
-            baseline = nil
         }
-        judgeInline = options.mode == .enforce && baseline != nil ? ViolationJudge(baseline: baseline) : nil
+        enforcedBaseline = options.mode == .enforce ? baseline : nil
         if options.stackDepth > 0 {
             walker = StackWalker(kind: UnwinderKind(rawValue: options.unwinder) ?? .libdw, maxDepth: options.stackDepth,
-                                 symbolise: judgeInline != nil)
+                                 symbolise: enforcedBaseline != nil)
         } else {
             walker = nil
         }
@@ -54,7 +52,7 @@ final class Recorder {
         gmtime_r(&now, &tm)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
         started = "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
-        liveStatus = !options.quiet && ct_stderr_is_tty() != 0
+        statusLine = options.quiet ? nil : StatusLine()
     }
 
     /// A recorder dropped on an error path still writes what it queued.
@@ -63,8 +61,7 @@ final class Recorder {
     func open() throws(SupervisorError) {
         let sink = try FileSink(path: options.output)
         createdOutput = true
-        let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: walker.map { !$0.symbolises } ?? false,
-                                     baseline: baseline)
+        let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: walker.map { !$0.symbolises } ?? false)
         thread.start()
         output = thread
         var h = HeaderEvent(argv: options.argv, trigger: options.trigger.description, mode: options.mode.rawValue,
@@ -73,6 +70,7 @@ final class Recorder {
         h.stackDepth = options.stackDepth
         h.unwinder = options.stackDepth > 0 ? options.unwinder : nil
         if options.rights { h.rights = true }
+        h.allowlist = options.allowlistText
         emit(.header(h))
     }
 
@@ -85,10 +83,10 @@ final class Recorder {
 
     func now() -> UInt64 { ct_monotonic_ns() &- t0 }
 
-    func emit(_ e: TraceEvent, judge: Bool = false) {
+    func emit(_ e: TraceEvent) {
         guard let out = output else { return }
         if case .enter = e { enterCount += 1 }
-        out.submit(e, judge: judge)
+        out.submit(e)
     }
 
     func processEvent(_ kind: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool,
@@ -112,13 +110,6 @@ final class Recorder {
     }
     private func forgetSites(_ pid: Int32) { siteCache[pid] = nil }
 
-    func enter(pid: Int32, tid: Int32, trigger: String) {
-        let fds = ProcFS.descriptors(pid).map {
-            FDInfo(fd: $0.fd, kind: $0.kind, path: $0.path, flags: OpenFlags.describe($0.flags))
-        }
-        emit(.enter(EnterEvent(pid: pid, tid: tid, trigger: trigger, tNs: now(), stack: stack(pid: pid, tid: tid), fds: fds)))
-    }
-
     /// Builds a violation event while its thread is stopped (the stack is walked here).
     /// `pcSp`: for a thread that is not ptrace-stopped (notify backend), the registers to unwind from.
     /// `cwd`: the caller's current directory if the backend knows it without reading /proc.
@@ -135,7 +126,7 @@ final class Recorder {
                                stack: frames)
         e.path = r.path
         e.address = r.address
-        judgeInline?.judge(&e)
+        if let b = enforcedBaseline { e.action = b.action(for: e) }
         return ViolationEventDraft(event: e)
     }
 
@@ -162,7 +153,7 @@ final class Recorder {
         violationCount += 1
         perNamespace[e.namespace, default: 0] += 1
         sites.insert(e.site)
-        emit(.violation(e), judge: judgeInline == nil)
+        emit(.violation(e))
     }
 
     func finish(exitStatus: Int32, processes: Int, interrupted: Bool) {
@@ -172,27 +163,16 @@ final class Recorder {
         if interrupted { s.interrupted = true }
         emit(.summary(s))
         if let out = output {
-            (countedViolations, writeError) = out.close()
+            writeError = out.close()
             output = nil
         }
     }
 
-    // MARK: live status (a terminal only, never with -q)
+    // MARK: live status (StatusLine)
 
     func tickStatus(processes: Int) {
-        guard liveStatus else { return }
-        let t = now()
-        guard t &- lastStatusNs > 200_000_000, t > 500_000_000 else { return }
-        lastStatusNs = t
-        let ns = Namespace.allCases.compactMap { n in perNamespace[n].map { "\(n.rawValue) \($0)" } }
-        let tenths = t / 100_000_000
-        let line = "captrace: \(tenths / 10).\(tenths % 10)s  \(processes) processes  \(violationCount) violations"
-            + (ns.isEmpty ? "" : "  (" + ns.joined(separator: ", ") + ")")
-        writeStderr("\r\u{1B}[K" + line)
-        statusShown = true
+        statusLine?.tick(elapsedNs: now(), processes: processes, violations: violationCount, perNamespace: perNamespace)
     }
 
-    func clearStatus() {
-        if statusShown { writeStderr("\r\u{1B}[K"); statusShown = false }
-    }
+    func clearStatus() { statusLine?.clear() }
 }

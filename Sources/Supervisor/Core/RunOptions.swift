@@ -86,9 +86,8 @@ public struct RunOptions: Sendable {
 public struct RunResult: Sendable {
     /// The traced program's status (exit code, or 128+signal); nil if it never started.
     public var programStatus: Int32
+    /// Violations recorded (the CI gate judges them from the trace: `GateVerdict` in Reports).
     public var violations: Int
-    /// Violations not covered by the baseline (`allowed-by-baseline` ones do not count).
-    public var countedViolations: Int
     /// The signal that interrupted captrace (SIGINT/SIGTERM/SIGHUP), or 0.
     public var interruptedBy: Int32
     /// How many processes reached the trigger; 0 means capability mode never began and nothing was judged.

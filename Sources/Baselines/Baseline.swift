@@ -12,8 +12,8 @@ import SyscallCatalog
 ///
 /// - `SYSCALL` is a syscall name or `*`; `NAMESPACE/RULE` is e.g. `filesystem/absolute-path`,
 ///   `filesystem/*`, or `*` for any.
-/// - `path=`/`address=` take a `Glob` (`*` within one path component, `**` across, `?` one character,
-///   `\` escapes); a value with spaces or quotes is written in double quotes with `\"` and `\\` escapes.
+/// - `path=`/`address=` take a `Glob` (the one dialect: `*`, `**`, `?`, `[a-z]`, `{pid}`, `\` escapes); a value
+///   with spaces or quotes is written in double quotes with `\"` and `\\` escapes.
 ///   Without them the entry matches any path or address.
 /// - `at` lines give the stack signature, innermost frame first: `MODULE!SYMBOL` (module basename and
 ///   function name: survives ASLR and rebuilds), `MODULE+0xOFFSET` (file offset in the module: survives ASLR,
@@ -48,10 +48,10 @@ public struct Baseline: Sendable {
             if let rule, rule != v.rule { return false }
             if let abi, abi != v.abi { return false }
             if let path {
-                guard let p = v.path, path.matches(p) else { return false }
+                guard let p = v.path, path.matches(p, pid: v.pid) else { return false }
             }
             if let address {
-                guard let a = v.address, address.matches(a) else { return false }
+                guard let a = v.address, address.matches(a, pid: v.pid) else { return false }
             }
             if let stack {
                 guard v.stack.count >= stack.count else { return false }
@@ -70,8 +70,8 @@ public struct Baseline: Sendable {
         /// The signature of a recorded frame: by symbol where known, else by file offset, else any.
         public init(_ f: Frame) {
             guard let m = f.module else { self = .any; return }
-            if let s = f.symbol { self = .symbol(module: baseName(m), symbol: s) }
-            else if let o = f.offset { self = .offset(module: baseName(m), offset: o) }
+            if let s = f.symbol { self = .symbol(module: PathText.basename(m), symbol: s) }
+            else if let o = f.offset { self = .offset(module: PathText.basename(m), offset: o) }
             else { self = .any }
         }
 
@@ -140,6 +140,13 @@ public struct Baseline: Sendable {
     /// Whether the violation is in the baseline. Cheap: only entries for its syscall (and `*`) are tried.
     public func matches(_ v: ViolationEvent) -> Bool { matchingEntry(v) != nil }
 
+    /// The action a violation stands with under this baseline: a call that proceeded (`allowed`) and that an
+    /// entry matches is `allowed-by-baseline`; `denied` and `allowed-by-baseline` stay. The one baseline
+    /// verdict: enforce mode's deny decision, the reports and the CI gate all come from it.
+    public func action(for v: ViolationEvent) -> Action {
+        v.action == .allowed && matches(v) ? .allowedByBaseline : v.action
+    }
+
     /// The first entry matching the violation, if any.
     public func matchingEntry(_ v: ViolationEvent) -> Entry? {
         if let list = bySyscall[v.syscall] {
@@ -160,6 +167,12 @@ public struct Baseline: Sendable {
         var e = Entry(syscall: tokens[0] == "*" ? nil : tokens[0], namespace: nil, rule: nil, line: n)
         if let s = e.syscall, !s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
             throw BaselineError(line: n, reason: "'\(s)' is not a syscall name")
+        }
+        // A name the catalog does not know would never match (a typo makes the gate fail later, far from its
+        // cause). `syscall_N` is how a trace names a number without a row.
+        if let s = e.syscall, Catalog.shared.syscall(named: s) == nil,
+           !(s.hasPrefix("syscall_") && Int(s.dropFirst("syscall_".count)) != nil) {
+            throw BaselineError(line: n, reason: "unknown syscall '\(s)'")
         }
         let kind = tokens[1]
         if kind != "*" {
@@ -262,11 +275,6 @@ public struct BaselineError: Error, CustomStringConvertible, Sendable {
     public let reason: String
     public init(line: Int, reason: String) { self.line = line; self.reason = reason }
     public var description: String { "line \(line): \(reason)" }
-}
-
-func baseName(_ path: String) -> String {
-    if let i = path.lastIndex(of: "/") { return String(path[path.index(after: i)...]) }
-    return path
 }
 
 /// Whether `path`'s last component is `name` (`hasSuffix` is the fastest check the standard library has).

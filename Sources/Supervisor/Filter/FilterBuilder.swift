@@ -48,7 +48,7 @@ struct FilterBuilder {
         var tags: [String: Tag] = [:]
         // The standard policy has one entry for each catalog name (its loader checks it): no sorted name list
         // and no lookup by name needed.
-        for e in CapabilityPolicy.standard.entries where e.verdict != .allow { tags[e.name, default: []].insert(.policy) }
+        for e in CapabilityPolicy.standard.entries where e.decision != .allow { tags[e.name, default: []].insert(.policy) }
         switch trigger {
         case .syscall(let name): tags[name, default: []].insert(.trigger)
         case .sandbox: for n in sandboxSyscalls { tags[n, default: []].insert(.trigger) }

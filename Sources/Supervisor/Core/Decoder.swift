@@ -35,10 +35,11 @@ struct Decoder {
 
     /// Builds the classifier's view of a call. Reads the path arguments and, for socket calls, whether an
     /// address is named. Only called for syscalls the filter trapped as possible violations.
-    static func decode(abi: ABI, nr: Int, syscall: Syscall?, args raw: [UInt64], pid: Int32, tid: Int32,
-                       table: ProcessTable) -> DecodedCall {
-        var call = DecodedCall(abi: abi, nr: nr, syscall: syscall, args: raw, pid: pid, tid: tid)
-        guard let sc = syscall else { return call }
+    /// `sameProcess(target)`: whether a pid/tid argument names a thread of the caller's own process.
+    static func decode(_ stop: SyscallStop, pid: Int32, tid: Int32, sameProcess: (Int32) -> Bool) -> DecodedCall {
+        let raw = stop.args, abi = stop.abi
+        var call = DecodedCall(abi: abi, nr: stop.nr, syscall: stop.syscall, args: raw, pid: pid, tid: tid)
+        guard let sc = stop.syscall else { return call }
         var sawPath = false
         for (i, kind) in sc.args.enumerated() where i < raw.count {
             switch kind {
@@ -48,7 +49,7 @@ struct Decoder {
             case .pid, .tid:
                 if call.targetInCallerGroup == nil {
                     let target = int32(raw[i])
-                    if target > 0 { call.targetInCallerGroup = table.isThread(target, ofProcess: pid) }
+                    if target > 0 { call.targetInCallerGroup = target == pid || sameProcess(target) }
                 }
             case .sockaddr:
                 let len = i + 1 < raw.count ? raw[i + 1] : 0
@@ -207,37 +208,12 @@ struct Decoder {
     /// Joins a relative path with its directory (the dirfd's path, or the cwd for AT_FDCWD and non-at calls)
     /// and normalises it lexically.
     static func absolutePath(_ p: String, dirfd: Int32?, pid: Int32, cwd: () -> String?) -> String {
-        if p.hasPrefix("/") { return normalize(p) }
+        if p.hasPrefix("/") { return PathText.normalize(p) }
         let base: String?
         if let fd = dirfd, fd != atFDCWD { base = ProcFS.fdPath(pid, fd) } else { base = cwd() }
         guard let b = base, b.hasPrefix("/") else { return p }
         if p.isEmpty || p == "." { return b }
-        return normalize(b + "/" + p)
-    }
-
-    static func normalize(_ p: String) -> String {
-        // Fast path (most paths): absolute, no "//", no "." or ".." component, no trailing "/".
-        var clean = p.utf8.first == UInt8(ascii: "/")
-        if clean {
-            var prev: UInt8 = 0, prev2: UInt8 = 0, prev3: UInt8 = 0
-            for b in p.utf8 {
-                if b == UInt8(ascii: "/") {
-                    if prev == UInt8(ascii: "/") || (prev == UInt8(ascii: ".") && (prev2 == UInt8(ascii: "/")
-                        || (prev2 == UInt8(ascii: ".") && prev3 == UInt8(ascii: "/")))) { clean = false; break }
-                }
-                prev3 = prev2; prev2 = prev; prev = b
-            }
-            if prev == UInt8(ascii: "/") && p.utf8.count > 1 { clean = false }
-            if prev == UInt8(ascii: ".") && (prev2 == UInt8(ascii: "/") || (prev2 == UInt8(ascii: ".") && prev3 == UInt8(ascii: "/"))) { clean = false }
-        }
-        if clean { return p }
-        var parts: [Substring] = []
-        for c in p.split(separator: "/", omittingEmptySubsequences: true) {
-            if c == "." { continue }
-            if c == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(c)
-        }
-        return "/" + parts.joined(separator: "/")
+        return PathText.normalize(b + "/" + p)
     }
 
     /// "127.0.0.1:53", "[::1]:53", "unix:/path", "unix:@name", "netlink:PID", "family N".

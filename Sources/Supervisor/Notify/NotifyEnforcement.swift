@@ -32,7 +32,7 @@ enum NotifyEnforcement {
     static let oCloexec: UInt64 = 0o2000000
     static let oNofollow: UInt64 = 0o400000
 
-    static func act(_ s: NotifySupervisor, _ call: DecodedCall, syscall sc: Syscall, id: UInt64) {
+    static func act(_ s: NotifyTransport, _ call: DecodedCall, syscall sc: Syscall, id: UInt64) {
         let listener = s.listener
         guard call.abi != .i386, case .string(let path)? = call.path, let di = sc.dirfdIndex else {
             refuse(s, sc, id: id)
@@ -105,7 +105,7 @@ enum NotifyEnforcement {
     }
 
     /// Denies an allowed call that cannot be confined, and counts it for the end-of-run warning.
-    static func refuse(_ s: NotifySupervisor, _ sc: Syscall, id: UInt64) {
+    static func refuse(_ s: NotifyTransport, _ sc: Syscall, id: UInt64) {
         _ = ct_notif_reply(s.listener, id, 0, s.options.denyErrno)
         s.lock.locked { s.unconfined[sc.name, default: 0] += 1 }
     }

@@ -8,7 +8,7 @@ import SyscallCatalog
 /// the kernel itself refuses `..` escapes and absolute paths whatever the buffer holds by then. Other approved
 /// descriptor-relative path calls get the checked path copied below the thread's stack red zone and their path
 /// argument pointed at the copy; the program's own buffer is no longer read.
-enum Enforcement {
+enum PtraceEnforcement {
     static let nrOpenat2: UInt64 = 437
     static let resolveBeneath: UInt64 = 0x08
     static let redZone: UInt64 = 128

@@ -14,10 +14,12 @@ import TraceModel
 /// parent exits before the process makes its first trapped call is reparented (to the keeper) and, with its
 /// lineage gone, is treated as outside capability mode; a child forked by another thread in the very moment its
 /// parent enters may be counted on either side.
-extension NotifySupervisor {
+extension NotifyTransport {
+    var table: ProcessTable { core.table }
+    var recorder: Recorder { core.recorder }
+
     func worker() {
         var n = ct_notif()
-        let scratch = ProcessTable()  // the Decoder's pid lookups are redone from /proc below
         while true {
             let r = ct_notif_recv(listener, &n, stopping.pointer)
             if r != 0 {
@@ -29,20 +31,18 @@ extension NotifySupervisor {
                 }
                 return
             }
-            handle(n, scratch: scratch)
+            handle(n)
         }
     }
 
-    func handle(_ n: ct_notif, scratch: ProcessTable) {
+    func handle(_ n: ct_notif) {
         let tid = Int32(bitPattern: n.pid)
-        var nr = Int(n.nr)
-        let abi: ABI
-        if n.arch == FilterBuilder.archI386 { abi = .i386 }
-        else if nr & FilterBuilder.x32Bit != 0 { abi = .x32; nr &= ~FilterBuilder.x32Bit }
-        else { abi = .x86_64 }
-        let sc = Catalog.shared.syscall(abi: abi, nr: nr)
-        let name = sc?.name ?? ""
         let args = [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
+        guard let stop = SyscallStop(auditArch: n.arch, rawNumber: Int(n.nr), args: args) else {
+            _ = ct_notif_continue(listener, n.id)
+            return
+        }
+        let name = stop.name ?? ""
 
         // Where the caller stands.
         let state: (pid: Int32, inMode: Bool)? = lock.locked {
@@ -61,7 +61,7 @@ extension NotifySupervisor {
                 // (under the lock, so no later call of the process is judged before the entry is recorded).
                 lock.locked {
                     guard ct_notif_continue(listener, n.id) == 0 else { return }
-                    if let p = table.process(pid) { enterCapabilityMode(p, tid: tid, regs: NotifyProcFS.pcSp(tid)) }
+                    if let p = table.process(pid) { core.enterCapabilityMode(p, tid: tid, stack: Self.registers(tid)) }
                 }
                 return
             }
@@ -70,12 +70,13 @@ extension NotifySupervisor {
             return
         }
 
-        guard let syscall = sc, CapabilityPolicy.standard.mayViolate(name) else {
+        guard let syscall = stop.syscall, CapabilityPolicy.standard.mayViolate(name) else {
             _ = ct_notif_continue(listener, n.id)
             return
         }
-        var call = Decoder.decode(abi: abi, nr: nr, syscall: syscall, args: args, pid: pid, tid: tid, table: scratch)
-        fixSelfTargets(&call, syscall: syscall)
+        // The program's threads are not all known here (no ptrace): a pid/tid argument is checked in /proc.
+        let call = Decoder.decode(stop, pid: pid, tid: tid,
+                                  sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
         let verdict = Classifier.classify(call)
 
         guard case .violation(let ns, let rule) = verdict else {
@@ -108,15 +109,10 @@ extension NotifySupervisor {
         }
     }
 
-    /// The Decoder judges "self" from captrace's table; without ptrace the program's threads are not all known
-    /// here, so a pid/tid argument is checked against /proc/PID/task.
-    func fixSelfTargets(_ call: inout DecodedCall, syscall: Syscall) {
-        for (i, kind) in syscall.args.enumerated() where (kind == .pid || kind == .tid) && i < call.args.count {
-            let target = Int32(truncatingIfNeeded: call.args[i])
-            guard target > 0 else { return }
-            call.targetInCallerGroup = target == call.pid || access("/proc/\(call.pid)/task/\(target)", F_OK) == 0
-            return
-        }
+    /// The registers to unwind an enter event's stack from: those of a thread waiting in a syscall.
+    static func registers(_ tid: Int32) -> SupervisorCore.EnterStack {
+        guard let r = NotifyProcFS.pcSp(tid) else { return .none }
+        return .registers(pc: r.pc, sp: r.sp)
     }
 
     // MARK: - Placing threads and processes (lock held)
@@ -129,24 +125,16 @@ extension NotifySupervisor {
         } else {
             guard let ids = ProcFS.tgidAndPPid(tid) else { return nil }
             guard placeProcess(ids.tgid, ppid: ids.ppid, depth: 0) else { return nil }
-            table.addThread(tid: tid, pid: ids.tgid)
-            if tid != ids.tgid, let p = table.process(ids.tgid) {
-                recorder.processEvent(.thread, pid: ids.tgid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode)
-            }
+            core.addThread(tid: tid, pid: ids.tgid)
             pid = ids.tgid
         }
-        if let x = extra[pid] {
-            if x.pendingExec != nil { checkExec(pid, tid: tid) }
-            if x.pendingEnter, let p = table.process(pid) {
-                x.pendingEnter = false
-                writeEnter(p, tid: tid, regs: NotifyProcFS.pcSp(tid))
-            }
-        }
+        if extra[pid]?.pendingExec != nil { checkExec(pid, tid: tid) }
         return pid
     }
 
-    /// Adds process `pid` (parent `ppid`) if unknown, with the capability mode the contract gives it. False if
-    /// it is not a descendant captrace can place (it vanished).
+    /// Adds process `pid` (parent `ppid`) if unknown, with the capability mode the contract gives it: in
+    /// capability mode when its parent is, unless it was already the parent's child when the parent entered.
+    /// False if it is not a descendant captrace can place (it vanished).
     @discardableResult
     func placeProcess(_ pid: Int32, ppid: Int32, depth: Int) -> Bool {
         if table.process(pid) != nil { return true }
@@ -159,15 +147,13 @@ extension NotifySupervisor {
         if parentKnown, let parent = table.process(ppid), parent.capabilityMode {
             inherits = !(extra[ppid]?.childrenAtEntry.contains(pid) ?? false)
         }
-        let p = table.addProcess(pid: pid, ppid: ppid)
-        p.capabilityMode = inherits
+        core.addProcess(pid: pid, ppid: ppid, inCapabilityMode: inherits)
         let x = NotifyProcess(pidfd: ct_pidfd_open(pid), isRoot: false)
         extra[pid] = x
         if x.pidfd >= 0 {
             watchList.append((pid, x.pidfd))
             ct_eventfd_signal(wakeFd)
         }
-        recorder.processEvent(.fork, pid: pid, tid: pid, ppid: ppid, capabilityMode: inherits)
         return true
     }
 
@@ -186,53 +172,21 @@ extension NotifySupervisor {
             return
         }
         x.pendingExec = nil
-        let firstExec = !p.execed
-        p.execed = true
-        p.exe = ProcFS.exe(pid)
-        recorder.unwinderForget(pid: pid)
-        recorder.processEvent(.exec, pid: pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe)
-        if case .exec = options.trigger, firstExec, x.isRoot, !p.capabilityMode {
+        let first = core.execed(p, tid: tid)
+        if core.entersAtExec(p, firstExec: first) {
             // At the first instruction after the initial execve: nothing trapped has run since.
-            enterCapabilityMode(p, tid: tid, regs: NotifyProcFS.pcSp(tid))
+            core.enterCapabilityMode(p, tid: tid, stack: Self.registers(tid))
         }
     }
 
-    /// Writes the enter event of a process that exits before its pending enter event was written.
+    /// A process exits: an exec it made without a trapped call since is still owed its entry (`exec` trigger).
     func finishPendingEntry(_ pid: Int32) {
-        guard let x = extra[pid], let p = table.process(pid) else { return }
-        if x.pendingExec != nil, case .exec = options.trigger, x.isRoot, !p.execed {
-            // It exec'd and exited without a single trapped call: nothing to place the entry after but the exit.
-            x.pendingExec = nil
-            p.execed = true
-            enterCapabilityMode(p, tid: pid, regs: nil)
-        }
-        if x.pendingEnter {
-            x.pendingEnter = false
-            writeEnter(p, tid: pid, regs: nil)
-        }
-    }
-
-    // MARK: - Entering capability mode (lock held)
-
-    /// Enters `p` into capability mode now: its current children are remembered as forked before entry.
-    /// `regs`: the entering thread's pc/sp for the enter event's stack (nil: no stack).
-    func enterCapabilityMode(_ p: ProcessState, tid: Int32, regs: (pc: UInt64, sp: UInt64)?) {
-        guard !p.capabilityMode else { return }
-        p.capabilityMode = true
-        extra[p.pid]?.childrenAtEntry = NotifyProcFS.children(p.pid)
-        writeEnter(p, tid: tid, regs: regs)
-    }
-
-    /// `ptraceStopped`: the thread is ptrace-stopped by the calling thread (the main/symbol triggers).
-    func writeEnter(_ p: ProcessState, tid: Int32, regs: (pc: UInt64, sp: UInt64)?, ptraceStopped: Bool = false) {
-        let fds = ProcFS.descriptors(p.pid).map {
-            FDInfo(fd: $0.fd, kind: $0.kind, path: $0.path, flags: OpenFlags.describe($0.flags))
-        }
-        var stack: [Frame] = []
-        if ptraceStopped { stack = recorder.stack(pid: p.pid, tid: tid) }
-        else if let r = regs { stack = recorder.walker?.stack(pid: p.pid, tid: tid, pc: r.pc, sp: r.sp) ?? [] }
-        recorder.emit(.enter(EnterEvent(pid: p.pid, tid: tid, trigger: options.trigger.description,
-                                        tNs: recorder.now(), stack: stack, fds: fds)))
+        guard let x = extra[pid], x.pendingExec != nil, case .exec = options.trigger, x.isRoot,
+              let p = table.process(pid), !p.execed else { return }
+        // It exec'd and exited without a single trapped call: nothing to place the entry after but the exit.
+        x.pendingExec = nil
+        p.execed = true
+        core.enterCapabilityMode(p, tid: pid, stack: .none)
     }
 }
 

@@ -1,0 +1,214 @@
+import CTraceShims
+import CapabilityPolicy
+import Glibc
+import SyscallCatalog
+import TraceModel
+
+/// Runs `captrace run`: the supervisor core with the transport `options.backend` names.
+public func supervise(_ options: RunOptions) throws(SupervisorError) -> RunResult {
+    let core = try SupervisorCore(options: options)
+    switch options.backend {
+    case .ptrace: return try core.run(PtraceTransport(core))
+    case .notify: return try core.run(NotifyTransport(core))
+    }
+}
+
+/// How a backend sees the program: ptrace stops, or seccomp notifications (with ptrace only until a
+/// breakpoint trigger fires). The core owns everything else: the run's skeleton, the process table,
+/// capability state (entry, inheritance, exec) and the trigger breakpoints.
+protocol Transport: AnyObject {
+    /// What the filter does with a trapped call (`SECCOMP_RET_TRACE` or `SECCOMP_RET_USER_NOTIF`).
+    var filterAction: FilterBuilder.Action { get }
+    /// Starts the program (`path`, argv, environment) under `bpf`; returns its pid. The core adds it to the
+    /// table. Throws after cleaning up what it started.
+    func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32
+    /// Serves the program until every process is gone (or captrace was interrupted and they were killed).
+    func serve()
+    /// The errno of the program's failed execve, if it failed (then nothing of the program ran).
+    func execFailure() -> Int32?
+    /// The program's status (exit code or 128+N), nil if it was never seen to end.
+    var rootStatus: Int32? { get }
+    /// After `serve`: release what the transport holds, write what it still owes (before the summary).
+    func finish()
+    /// After the summary: warnings for the user (stderr).
+    func warnings()
+}
+
+/// The part of the supervisor both transports share. The notify transport calls it with its lock held; the
+/// ptrace transport from its one tracer thread.
+final class SupervisorCore {
+    let options: RunOptions
+    let enforce: Bool
+    let recorder: Recorder
+    let table = ProcessTable()
+    let breakpoints: TriggerBreakpoints
+    var rootPid: Int32 = 0
+    /// The signal that interrupted captrace (SIGINT/SIGTERM/SIGHUP), or 0.
+    var interruptedBy: Int32 = 0
+    /// Called when a process enters capability mode, before its enter event (notify: remembers its children).
+    var onEnter: ((ProcessState) -> Void)?
+
+    init(options: RunOptions) throws(SupervisorError) {
+        self.options = options
+        self.enforce = options.mode == .enforce
+        self.recorder = try Recorder(options: options)
+        self.breakpoints = TriggerBreakpoints(trigger: options.trigger)
+    }
+
+    /// Whether the trigger needs breakpoints (`main`, `symbol:NAME`).
+    var usesBreakpoints: Bool {
+        switch options.trigger {
+        case .main, .symbol: return true
+        default: return false
+        }
+    }
+
+    // MARK: - The run's skeleton
+
+    func run(_ transport: Transport) throws(SupervisorError) -> RunResult {
+        let path = try ProgramPath.resolve(options.argv[0])
+        var bpf: ct_bpf
+        do {
+            bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: transport.filterAction,
+                                         rights: options.rights && transport.filterAction == .trace
+                                             ? RightsTable.syscallNames : [])
+        } catch {
+            throw SupervisorError("cannot build the seccomp filter: \(error)")
+        }
+        defer { ct_bpf_free(&bpf) }
+
+        CPUAffinity.pinTracer()  // before the recording thread starts: it keeps off this CPU
+        try recorder.open()
+        ct_install_interrupt_handlers()
+        do throws(SupervisorError) {
+            rootPid = try transport.launch(path: path, bpf: &bpf)
+        } catch {
+            recorder.discard()
+            throw error
+        }
+        ct_set_root_pid(rootPid)
+
+        transport.serve()
+        transport.finish()
+        if let failure = transport.execFailure() {
+            recorder.discard()
+            throw execError(failure)
+        }
+        let status = transport.rootStatus ?? 125
+        recorder.finish(exitStatus: status, processes: table.processCount, interrupted: interruptedBy != 0)
+        transport.warnings()
+        return RunResult(programStatus: status, violations: recorder.violationCount,
+                         interruptedBy: interruptedBy,
+                         entered: recorder.enterCount, traceWriteError: recorder.writeError)
+    }
+
+    /// A failed exec of the program: 127 when it does not exist, 126 otherwise (as env(1) and timeout(1)).
+    func execError(_ errno: Int32) -> SupervisorError {
+        SupervisorError("cannot execute \(options.argv[0]): \(String(cString: strerror(errno)))",
+                        status: errno == ENOENT ? 127 : 126)
+    }
+
+    // MARK: - Processes and threads
+
+    /// The program itself, just started (its parent is captrace, or the notify backend's keeper).
+    func addRoot(pid: Int32, ppid: Int32, path: String) {
+        table.addProcess(pid: pid, ppid: ppid)
+        table.addThread(tid: pid, pid: pid).sawFirstStop = true  // seized before it ran: no auto-attach stop
+        recorder.processEvent(.spawn, pid: pid, tid: pid, ppid: ppid, capabilityMode: false, path: path)
+    }
+
+    /// A new process. `inCapabilityMode`: whether it was forked after its parent entered (the contract's rule;
+    /// ptrace knows it from the fork event, notify works it out from the children the parent had at entry).
+    /// Outside capability mode it inherits its parent's breakpoints (fork copied the bytes).
+    @discardableResult
+    func addProcess(pid: Int32, ppid: Int32, inCapabilityMode: Bool) -> ProcessState {
+        let p = table.addProcess(pid: pid, ppid: ppid)
+        p.capabilityMode = inCapabilityMode
+        if let parent = table.process(ppid) {
+            p.exe = parent.exe
+            p.execed = parent.execed
+            if !p.capabilityMode && !parent.capabilityMode {
+                p.breakpoints = parent.breakpoints
+                p.retiredBreakpoints = parent.retiredBreakpoints
+                p.scannedModules = parent.scannedModules
+            }
+        }
+        recorder.processEvent(.fork, pid: pid, tid: pid, ppid: ppid, capabilityMode: p.capabilityMode)
+        return p
+    }
+
+    /// A thread seen for the first time, in a known process.
+    @discardableResult
+    func addThread(tid: Int32, pid: Int32) -> ThreadState {
+        let t = table.addThread(tid: tid, pid: pid)
+        if tid != pid, let p = table.process(pid) {
+            recorder.processEvent(.thread, pid: pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode)
+        }
+        return t
+    }
+
+    /// The process's image was replaced. Returns whether this was its first exec (the spawned child's own
+    /// execve of the program counts as the first). Breakpoints are the transport's to reset and re-plant.
+    func execed(_ p: ProcessState, tid: Int32) -> Bool {
+        let first = !p.execed
+        p.execed = true
+        p.exe = ProcFS.exe(p.pid)
+        recorder.unwinderExeced(pid: p.pid)
+        recorder.processEvent(.exec, pid: p.pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe)
+        return first
+    }
+
+    /// Whether capability mode begins at this exec (`--enter-at exec`: the program's first exec).
+    func entersAtExec(_ p: ProcessState, firstExec: Bool) -> Bool {
+        guard case .exec = options.trigger else { return false }
+        return firstExec && p.pid == rootPid && !p.capabilityMode
+    }
+
+    /// Forgets the breakpoints of an image that was replaced.
+    func resetBreakpoints(_ p: ProcessState) {
+        p.breakpoints = [:]
+        p.retiredBreakpoints = []
+        p.scannedModules = []
+    }
+
+    /// A process ended (`status`: its wait status when known).
+    func processExited(_ pid: Int32, tid: Int32, status: WaitStatus?) {
+        guard let p = table.process(pid) else { return }
+        recorder.processEvent(.exit, pid: pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode,
+                              exitStatus: status?.programStatus, signal: status?.signalName)
+        recorder.unwinderForget(pid: pid)
+        table.removeProcess(pid)
+    }
+
+    // MARK: - Capability mode
+
+    /// Where the stack of an enter event comes from.
+    enum EnterStack {
+        /// The thread is ptrace-stopped by the calling thread.
+        case stopped
+        /// The thread waits in a syscall: unwind from these registers.
+        case registers(pc: UInt64, sp: UInt64)
+        case none
+    }
+
+    /// Process `p` enters capability mode now (once: later calls return false). Writes the enter event with
+    /// the descriptors the process holds and the entering thread's stack.
+    @discardableResult
+    func enterCapabilityMode(_ p: ProcessState, tid: Int32, stack: EnterStack) -> Bool {
+        guard !p.capabilityMode else { return false }
+        p.capabilityMode = true
+        onEnter?(p)
+        let fds = ProcFS.descriptors(p.pid).map {
+            FDInfo(fd: $0.fd, kind: $0.kind, path: $0.path, flags: OpenFlags.describe($0.flags))
+        }
+        let frames: [Frame]
+        switch stack {
+        case .stopped: frames = recorder.stack(pid: p.pid, tid: tid)
+        case .registers(let pc, let sp): frames = recorder.walker?.stack(pid: p.pid, tid: tid, pc: pc, sp: sp) ?? []
+        case .none: frames = []
+        }
+        recorder.emit(.enter(EnterEvent(pid: p.pid, tid: tid, trigger: options.trigger.description,
+                                        tNs: recorder.now(), stack: frames, fds: fds)))
+        return true
+    }
+}

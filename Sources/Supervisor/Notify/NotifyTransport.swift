@@ -1,0 +1,307 @@
+import CTraceShims
+import CapabilityPolicy
+import Glibc
+import SyscallCatalog
+import TraceModel
+
+/// The seccomp user-notification transport (`--backend notify`): the same core, catalog, filter plan,
+/// decoder, classifier and trace writer as the ptrace transport; only the mechanism differs.
+///
+/// Launch. captrace forks a *keeper* (C, Sources/CTraceShims/notify.c), a PR_SET_CHILD_SUBREAPER that forks the
+/// program. The program installs the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and sends the listener to
+/// captrace before it execs; captrace serves notifications from the first one on (the program's own execve is
+/// trapped: waiting for the exec before serving would deadlock). Without ptrace there is no EXITKILL: the keeper
+/// holds a pipe whose other end only captrace has; when captrace closes it or dies (even by SIGKILL), the keeper
+/// SIGKILLs every descendant, round after round, until none is left (orphans of killed processes come back to
+/// it as their subreaper). A pid namespace would do the same, but it would change every pid the program sees, and
+/// the trace's pids would no longer be the program's own. Window: between captrace's death and the keeper's
+/// kill (a wake-up and a /proc walk) trapped calls fail with ENOSYS.
+///
+/// The loop. Several workers block in SECCOMP_IOCTL_NOTIF_RECV at once (the listener is shared), so a thread
+/// waiting for its answer does not wait behind another thread's stack walk more than the shared trace writer and
+/// unwinder require (one lock, `lock`, around them and around every use of the core). Per notification: read
+/// the arguments (the Decoder), then check NOTIF_ID_VALID after every read of the program's memory, classify,
+/// and answer: CONTINUE, or the deny errno in enforce mode. A violation is written only once its answer was
+/// accepted: a notification withdrawn in between (a signal, PTRACE_INTERRUPT) comes back as a new one and is
+/// recorded then, so nothing is counted twice. The filter runs with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where
+/// the kernel has it (6.6+).
+///
+/// Results are absent (the CONTINUE answer does not come back with the call's result). Stacks are unwound from
+/// the sp and pc of /proc/TID/syscall while the thread waits for its answer (best effort, see StackWalker: a
+/// caller whose frame can only be found through another register ends the stack early).
+///
+/// Triggers. `exec`: the exec of the program's first execve is seen at its next trapped call (its stack is
+/// elsewhere then), and capability mode begins before that call is judged: nothing trapped ran in between, so
+/// this is the first instruction as far as violations go. `syscall:NAME` and `sandbox`: a notification cannot
+/// wait for the call's result, so "right after the first completed call" becomes "the moment captrace lets the
+/// first such call proceed": every later call of that process is judged in capability mode, including calls
+/// of its other threads that reach captrace while the trigger call is still running, and a sandboxing step that
+/// then fails still counts. `main`, `symbol:NAME`: see NotifyTracer (ptrace until the trigger, then detached).
+///
+/// Process events: `fork` and `thread` are written when a process or thread is first placed (its first trapped
+/// call, or when a descendant's call reveals it), `exec` when the new image is first seen, `exit` from a pidfd
+/// (with the status when the zombie could still be read; the program's own status always, from the keeper).
+final class NotifyTransport: Transport, @unchecked Sendable {
+    unowned let core: SupervisorCore
+    var options: RunOptions { core.options }
+    var enforce: Bool { core.enforce }
+    let lock = PosixMutex()
+
+    // Guarded by `lock` (with the core's table and recorder).
+    var extra: [Int32: NotifyProcess] = [:]
+    /// Allowed calls refused in enforce mode because they could not be confined (NotifyEnforcement), by name.
+    var unconfined: [String: Int] = [:]
+    var watchList: [(pid: Int32, pidfd: Int32)] = []
+    var rootExit: (status: Int32, signal: String?)?
+    /// Processes that ended whose status the keeper may still report (it reaps orphans).
+    var exitsOwed: Set<Int32> = []
+    /// Statuses the keeper reported before the process's pidfd said it ended.
+    var reapedByKeeper: [Int32: WaitStatus] = [:]
+
+    // Set once at launch.
+    var launch = ct_notify_launch()
+    var listener: Int32 = -1
+    var syncWakeUp = false
+    let stopping = AtomicFlag()
+    var wakeFd: Int32 = -1
+    var execFailed: Int32?
+    var workers: [pthread_t] = []
+
+    /// The ptrace phase of the `main` and `symbol:NAME` triggers (main thread only).
+    var tracer: NotifyTracer?
+
+    init(_ core: SupervisorCore) {
+        self.core = core
+        core.onEnter = { [unowned self] p in extra[p.pid]?.childrenAtEntry = NotifyProcFS.children(p.pid) }
+    }
+
+    var filterAction: FilterBuilder.Action { .notify }
+    var rootPid: Int32 { core.rootPid }
+    var rootStatus: Int32? { rootExit?.status }
+    func execFailure() -> Int32? { execFailed }
+
+    func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32 {
+        // Opens done on the program's behalf apply the program's umask themselves.
+        umask(0)
+        let rc = withCStrings(options.argv) { argv in
+            withCStrings(ProgramPath.environment()) { envp in ct_notify_spawn(path, argv, envp, &bpf, &launch) }
+        }
+        guard rc == 0 else {
+            throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-rc)))")
+        }
+        let pid = launch.program
+        core.rootPid = pid
+        lock.locked {
+            core.addRoot(pid: pid, ppid: launch.keeper, path: path)
+            extra[pid] = NotifyProcess(pidfd: ct_pidfd_open(pid), isRoot: true)
+        }
+        if core.usesBreakpoints {
+            let t = NotifyTracer(self)
+            tracer = t
+            if let err = t.seizeRoot() {
+                abandonLaunch()
+                throw SupervisorError("cannot trace \(options.argv[0]) until its trigger: \(err)")
+            }
+        }
+        listener = ct_notify_go(&launch)
+        guard listener >= 0 else {
+            let failure = readExecError()
+            abandonLaunch()
+            if let failure { throw core.execError(failure) }
+            throw SupervisorError("cannot receive the seccomp listener: \(String(cString: strerror(-listener)))")
+        }
+        syncWakeUp = ct_notif_set_sync_wakeup(listener) == 0
+        wakeFd = ct_eventfd()
+        return pid
+    }
+
+    static let workerCount: Int = {
+        let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return min(4, max(2, n))
+    }()
+
+    /// Kills what was started and reaps the keeper (the launch failed before the loop).
+    func abandonLaunch() {
+        if launch.life_fd >= 0 { close(launch.life_fd); launch.life_fd = -1 }
+        kill(launch.program, SIGKILL)
+        var st: Int32 = 0
+        while true {
+            let r = ct_wait(-1, &st, 0)
+            if r == launch.keeper || (r < 0 && r != -EINTR) { break }
+        }
+    }
+
+    func readExecError() -> Int32? {
+        var e: Int32 = 0
+        let n = Glibc.read(launch.exec_err_fd, &e, 4)
+        return n == 4 ? e : nil
+    }
+
+    // MARK: - Serving
+
+    func serve() {
+        // The workers (created here, they inherit it) stay on the CPU captrace started on; the program has its
+        // own affinity back (ct_child_prepare). See CPUAffinity. Workers and the exit watcher must not take
+        // SIGINT/SIGTERM/SIGHUP: the main thread handles them.
+        workers = PosixThreads.withInterruptsBlocked {
+            var ts: [pthread_t] = []
+            for _ in 0..<Self.workerCount { ts.append(PosixThreads.start { [self] in worker() }) }
+            ts.append(PosixThreads.start { [self] in exitWatcher() })
+            return ts
+        }
+
+        // The main thread waits for the keeper (and, before the trigger, drives ptrace).
+        var raw: Int32 = 0
+        while true {
+            if core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
+            let r = ct_wait(-1, &raw, 0)
+            if r == -EINTR { continue }
+            if r < 0 { break }  // ECHILD: the keeper and every tracee are gone
+            if r == launch.keeper { continue }
+            tracer?.handle(tid: r, status: WaitStatus(raw))
+        }
+
+        // Every process is gone: the listener hangs up and the workers return.
+        stopping.set()
+        ct_eventfd_signal(wakeFd)
+        for t in workers { pthread_join(t, nil) }
+        execFailed = readExecError()
+    }
+
+    func finish() {
+        close(launch.exec_err_fd)
+        close(launch.info_fd)
+        if launch.life_fd >= 0 { close(launch.life_fd) }
+        close(listener)
+        close(wakeFd)
+        lock.locked {
+            // Processes whose exit was not seen (their pidfd could not be opened).
+            for pid in Array(core.table.processes.keys) where pid != rootPid {
+                core.processExited(pid, tid: pid, status: nil)
+            }
+            for (_, x) in extra where x.pidfd >= 0 { close(x.pidfd) }
+            extra = [:]
+        }
+    }
+
+    func warnings() {
+        guard !unconfined.isEmpty else { return }
+        // Not violations, so not in the trace: say here that the program saw them fail.
+        let list = unconfined.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+        printError("captrace: warning: enforce mode under --backend notify refused \(unconfined.values.reduce(0, +)) "
+            + "call(s) that capability mode allows but that could not be confined against a racing thread "
+            + "(\(list)); --backend ptrace enforces them precisely")
+    }
+
+    /// SIGINT/SIGTERM/SIGHUP: the keeper kills the whole program once its pipe closes.
+    func interrupt() {
+        core.interruptedBy = Int32(ct_interrupted())
+        if launch.life_fd >= 0 { close(launch.life_fd); launch.life_fd = -1 }
+        let pids = lock.locked { Array(core.table.processes.keys) }
+        for pid in pids { kill(pid, SIGKILL) }
+    }
+
+    // MARK: - Exits: pidfds of known processes, and the keeper's report of the program's status
+
+    func exitWatcher() {
+        var infoOpen = true
+        while true {
+            let watched = lock.locked { watchList }
+            var fds: [Int32] = [wakeFd]
+            if infoOpen { fds.append(launch.info_fd) }
+            fds += watched.map(\.pidfd)
+            var rev = [Int16](repeating: 0, count: fds.count)
+            let n = ct_poll_in(fds, &rev, Int32(fds.count), 200)
+            if n < 0 && n != -EINTR { break }
+            if rev[0] != 0 { ct_eventfd_drain(wakeFd) }
+            var base = 1
+            if infoOpen {
+                if rev[1] != 0 {
+                    var rec: (pid: Int32, status: Int32) = (0, 0)
+                    let got = withUnsafeMutableBytes(of: &rec) { Glibc.read(launch.info_fd, $0.baseAddress, 8) }
+                    if got == 8 { keeperReaped(rec.pid, status: WaitStatus(rec.status)) } else { infoOpen = false }
+                }
+                base = 2
+            }
+            for (i, w) in watched.enumerated() where rev[base + i] != 0 { processExited(w.pid, pidfd: w.pidfd) }
+            if stopping.isSet && !infoOpen { break }
+            if stopping.isSet && n == 0 { break }
+        }
+    }
+
+    /// The keeper reaped `pid` (the program, or an orphan of it: its status is known nowhere else).
+    func keeperReaped(_ pid: Int32, status: WaitStatus) {
+        if pid == rootPid { rootExited(status: status); return }
+        lock.locked {
+            if exitsOwed.remove(pid) != nil {
+                core.processExited(pid, tid: pid, status: status)
+            } else if core.table.process(pid) != nil {
+                reapedByKeeper[pid] = status
+            }
+        }
+    }
+
+    func rootExited(status: WaitStatus) {
+        lock.locked {
+            rootExit = (status.programStatus, status.signalName)
+            finishPendingEntry(rootPid)
+            if core.table.process(rootPid) == nil {
+                // Never placed (cannot happen: the root is added at launch); keep the exit event anyway.
+                core.table.addProcess(pid: rootPid, ppid: launch.keeper)
+            }
+            core.processExited(rootPid, tid: rootPid, status: status)
+            forget(rootPid)
+        }
+    }
+
+    func processExited(_ pid: Int32, pidfd: Int32) {
+        lock.locked {
+            watchList.removeAll { $0.pid == pid }
+            guard pid != rootPid, core.table.process(pid) != nil else { return }
+            // The wait status of a zombie is still in /proc/PID/stat (field 52) until its parent reaps it; an
+            // orphan's comes from the keeper, perhaps later: its exit event waits for it (until the end).
+            finishPendingEntry(pid)
+            forget(pid)
+            if let status = NotifyProcFS.exitCode(pid).map(WaitStatus.init) ?? reapedByKeeper.removeValue(forKey: pid) {
+                core.processExited(pid, tid: pid, status: status)
+            } else {
+                exitsOwed.insert(pid)
+            }
+        }
+    }
+
+    /// Drops what the transport keeps of a process that ended (lock held).
+    func forget(_ pid: Int32) {
+        if let x = extra.removeValue(forKey: pid), x.pidfd >= 0 {
+            watchList.removeAll { $0.pid == pid }
+            close(x.pidfd)
+        }
+    }
+}
+
+/// What the notify transport keeps per process besides the core's ProcessState.
+final class NotifyProcess {
+    /// pidfd of the process (exit notification, pidfd_getfd), or -errno.
+    let pidfd: Int32
+    let isRoot: Bool
+    /// The children it had when it entered capability mode: they stay outside (the contract's rule).
+    var childrenAtEntry: Set<Int32> = []
+    /// After an execve was let through: the process's startstack then; a different one later means the exec
+    /// happened (ASLR places the new stack elsewhere).
+    var pendingExec: UInt64?
+
+    init(pidfd: Int32, isRoot: Bool) {
+        self.pidfd = pidfd
+        self.isRoot = isRoot
+    }
+}
+
+/// A flag set once by one thread and polled by others (and by the C receive loop), with atomic access.
+final class AtomicFlag: @unchecked Sendable {
+    private let v = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    init() { v.initialize(to: 0) }
+    deinit { v.deallocate() }
+    func set() { ct_flag_set(v) }
+    var isSet: Bool { ct_flag_get(v) != 0 }
+    var pointer: UnsafePointer<Int32> { UnsafePointer(v) }
+}

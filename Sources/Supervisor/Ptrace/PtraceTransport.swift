@@ -1,0 +1,309 @@
+import CTraceShims
+import CapabilityPolicy
+import Glibc
+import SyscallCatalog
+import TraceModel
+
+/// The ptrace transport: the program runs under a seccomp filter whose trapped calls stop it
+/// (`SECCOMP_RET_TRACE`); captrace follows every thread and process with ptrace, judges each trapped call at
+/// its seccomp stop, and takes the result from the syscall-exit stop when it wants one.
+///
+/// Every ptrace request is made from the thread that calls `serve()` (ptrace requests are only valid from the
+/// tracer thread that attached), and waiting uses `waitpid(-1, __WALL)`: captrace forks nothing else.
+final class PtraceTransport: Transport {
+    unowned let core: SupervisorCore
+    var table: ProcessTable { core.table }
+    var recorder: Recorder { core.recorder }
+    var options: RunOptions { core.options }
+    /// `run --rights`: descriptor operations after entry (nil without the option).
+    let rights: RightsRecorder?
+    var errFd: Int32 = -1
+    var rootStatus: Int32?
+    var rootExeced = false
+    var execFailed: Int32?
+
+    static let options: UInt = Tracee.optTraceSysGood | Tracee.optTraceFork | Tracee.optTraceVfork
+        | Tracee.optTraceClone | Tracee.optTraceExec | Tracee.optTraceSeccomp | Tracee.optExitKill
+
+    init(_ core: SupervisorCore) {
+        self.core = core
+        self.rights = core.options.rights ? RightsRecorder(recorder: core.recorder) : nil
+    }
+
+    var filterAction: FilterBuilder.Action { .trace }
+
+    func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32 {
+        let pid = withCStrings(options.argv) { argv in
+            withCStrings(ProgramPath.environment()) { envp in ct_spawn(path, argv, envp, &bpf, Self.options, &errFd) }
+        }
+        guard pid > 0 else {
+            throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-pid)))")
+        }
+        core.addRoot(pid: pid, ppid: getpid(), path: path)
+        return pid
+    }
+
+    func execFailure() -> Int32? { execFailed }
+    func finish() { if errFd >= 0 { close(errFd); errFd = -1 } }
+    func warnings() {}
+
+    // MARK: - The loop
+
+    func serve() {
+        var raw: Int32 = 0
+        while !table.isEmpty {
+            if core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
+            let r = ct_wait(-1, &raw, 0)
+            if r == -EINTR { continue }
+            if r < 0 { break }  // ECHILD: nothing left
+            let tid = r
+            let status = WaitStatus(raw)
+            let stop = PtraceStop(status)
+            if stop == .exited { threadExited(tid, status: status); continue }
+            if stop == .none { continue }
+            let thread = knownThread(tid)
+            if core.interruptedBy != 0 {
+                // Interrupted: the program is being killed; let every stop go.
+                try? Tracee.cont(tid)
+                continue
+            }
+            switch stop {
+            case .syscallExit: syscallExitStop(thread)
+            case .seccomp: seccompStop(thread)
+            case .newTask:
+                if let child = try? Tracee.eventMessage(tid) { _ = knownThread(child) }
+                resume(tid)
+            case .exec: execStop(thread)
+            case .groupStop:
+                if thread.sawFirstStop { try? Tracee.listen(tid) } else { thread.sawFirstStop = true; resume(tid) }
+            case .interruptStop:
+                thread.sawFirstStop = true
+                resume(tid)
+            case .otherEvent: resume(tid)
+            case .signal(let sig):
+                if !thread.sawFirstStop && sig == SIGSTOP { thread.sawFirstStop = true; resume(tid); continue }
+                if sig == SIGTRAP, breakpointStop(thread) { continue }
+                resume(tid, signal: sig)
+            case .exited, .none: break
+            }
+            recorder.tickStatus(processes: table.processCount)
+        }
+    }
+
+    /// Resumes a thread; one between a seccomp stop and its syscall-exit stop (an exec or a signal came in
+    /// between) keeps PTRACE_SYSCALL so the exit stop, and the result, are not lost.
+    func resume(_ tid: Int32, signal: Int32 = 0) {
+        if let t = table.thread(tid), t.awaitingExit { try? Tracee.toSyscallExit(tid, signal: signal) }
+        else { try? Tracee.cont(tid, signal: signal) }
+    }
+
+    /// The state of a thread, created on first sight (a new task's first stop may come before its parent's
+    /// fork/clone event). A new process inherits its parent's capability mode: ptrace sees every fork.
+    func knownThread(_ tid: Int32) -> ThreadState {
+        if let t = table.thread(tid) { return t }
+        let ids = ProcFS.tgidAndPPid(tid) ?? (tid, core.rootPid)
+        if table.process(ids.tgid) == nil {
+            core.addProcess(pid: ids.tgid, ppid: ids.ppid,
+                            inCapabilityMode: table.process(ids.ppid)?.capabilityMode ?? false)
+        }
+        return core.addThread(tid: tid, pid: ids.tgid)
+    }
+
+    func threadExited(_ tid: Int32, status: WaitStatus) {
+        if let t = table.thread(tid), let pending = t.pendingViolation {
+            t.pendingViolation = nil
+            recorder.write(pending)
+        }
+        let pid = table.thread(tid)?.pid ?? tid
+        table.removeThread(tid)
+        guard tid == pid, table.process(pid) != nil else { return }
+        core.processExited(pid, tid: tid, status: status)
+        if pid == core.rootPid {
+            rootStatus = status.programStatus
+            if !rootExeced { execFailed = readExecError() ?? ENOEXEC }
+        }
+    }
+
+    func readExecError() -> Int32? {
+        guard errFd >= 0 else { return nil }
+        var e: Int32 = 0
+        let n = Glibc.read(errFd, &e, 4)
+        return n == 4 ? e : nil
+    }
+
+    /// SIGINT/SIGTERM/SIGHUP: kill every traced process (a program left with a tracing filter and no tracer
+    /// would get ENOSYS from every trapped call), then drain their exits; the core writes the summary.
+    func interrupt() {
+        core.interruptedBy = Int32(ct_interrupted())
+        for pid in table.processes.keys { kill(pid, SIGKILL) }
+    }
+
+    // MARK: - exec
+
+    func execStop(_ thread: ThreadState) {
+        let former = (try? Tracee.eventMessage(thread.tid)) ?? thread.tid
+        if former != thread.tid { table.execTookOver(former: former, by: thread) }
+        guard let p = table.process(thread.pid) else { resume(thread.tid); return }
+        if p.pid == core.rootPid { rootExeced = true }
+        core.resetBreakpoints(p)
+        let first = core.execed(p, tid: thread.tid)
+        if core.entersAtExec(p, firstExec: first) {
+            core.enterCapabilityMode(p, tid: thread.tid, stack: .stopped)
+        } else if !p.capabilityMode && core.usesBreakpoints {
+            core.breakpoints.plantAtExec(p, tid: thread.tid)
+        }
+        resume(thread.tid)
+    }
+
+    // MARK: - Triggers
+
+    func enterCapabilityMode(_ p: ProcessState, tid: Int32) {
+        guard core.enterCapabilityMode(p, tid: tid, stack: .stopped) else { return }
+        core.breakpoints.removeAll(p, tid: tid)
+    }
+
+    /// A SIGTRAP stop: one of our breakpoints (handled, true), or a real SIGTRAP for the program (false).
+    func breakpointStop(_ thread: ThreadState) -> Bool {
+        guard let p = table.process(thread.pid) else { return false }
+        switch core.breakpoints.hit(p, tid: thread.tid) {
+        case .notOurs: return false
+        case .handled: break
+        case .fired: enterCapabilityMode(p, tid: thread.tid)
+        }
+        resume(thread.tid)
+        return true
+    }
+
+    // MARK: - seccomp stops
+
+    func seccompStop(_ thread: ThreadState) {
+        guard let info = try? Tracee.syscallInfo(thread.tid), info.op == 3,
+              let p = table.process(thread.pid) else { resume(thread.tid); return }
+        let args = withUnsafeBytes(of: info.args) { Array($0.bindMemory(to: UInt64.self)) }
+        guard let stop = SyscallStop(auditArch: info.arch, rawNumber: Int(info.nr), args: args) else {
+            resume(thread.tid)
+            return
+        }
+        let tag = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
+        let name = stop.name
+        var wantExit = false
+
+        if tag.contains(.lifecycle), let name { keepChildrenTraced(thread, name: name, args: args) }
+        if let name, Self.cwdChangers.contains(name) {
+            // The directory may change: forget it now, and again when the call has returned.
+            forgetCurrentDirectory(p)
+            thread.forgetCwdAtExit = true
+            wantExit = true
+        }
+
+        if tag.contains(.trigger), !p.capabilityMode, let name, options.trigger.matches(syscall: name, args: args) {
+            thread.pendingTrigger = true
+            wantExit = true
+        }
+
+        if tag.contains(.policy), p.capabilityMode {
+            let call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
+                                      sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
+            if case .violation(let ns, let rule) = Classifier.classify(call) {
+                var draft = recorder.draft(call, namespace: ns, rule: rule, cwd: { self.currentDirectory(thread) })
+                if draft.event.action == .allowed && core.enforce {
+                    draft.event.action = .denied
+                    draft.event.errno = options.denyErrnoName
+                    deny(thread.tid, errno: options.denyErrno)
+                    recorder.write(draft)
+                    resume(thread.tid)
+                    return
+                }
+                thread.pendingViolation = draft
+                wantExit = true
+            } else if core.enforce {
+                PtraceEnforcement.confine(call, tid: thread.tid)
+            }
+        }
+
+        if tag.contains(.rights), p.capabilityMode, let rights, let name,
+           rights.seccompStop(thread, p, name: name, args: args) {
+            wantExit = true
+        }
+
+        if wantExit {
+            thread.awaitingExit = true
+            try? Tracee.toSyscallExit(thread.tid)
+        } else {
+            resume(thread.tid)
+        }
+    }
+
+    func syscallExitStop(_ thread: ThreadState) {
+        thread.awaitingExit = false
+        if thread.forgetCwdAtExit, let p = table.process(thread.pid) {
+            thread.forgetCwdAtExit = false
+            forgetCurrentDirectory(p)
+        }
+        let info = try? Tracee.syscallInfo(thread.tid)
+        let ok = info?.op == 2
+        if var pending = thread.pendingViolation {
+            thread.pendingViolation = nil
+            if ok, let info {
+                if info.is_error != 0 { pending.event.errno = Errno.name(Int32(-info.rval)) ?? "E\(-info.rval)" }
+                else { pending.event.result = info.rval }
+            }
+            recorder.write(pending)
+        }
+        if thread.pendingTrigger {
+            thread.pendingTrigger = false
+            // sandbox: only a sandboxing step that succeeded; syscall:NAME: any completed call.
+            let counts: Bool
+            if case .sandbox = options.trigger { counts = ok && info?.is_error == 0 } else { counts = ok }
+            if counts, let p = table.process(thread.pid) { enterCapabilityMode(p, tid: thread.tid) }
+        }
+        if let pending = thread.pendingFDOp {
+            thread.pendingFDOp = nil
+            if ok, let info, let rights, let p = table.process(thread.pid) {
+                rights.exitStop(thread, p, pending, result: info.rval, isError: info.is_error != 0)
+            }
+        }
+        resume(thread.tid)
+    }
+
+    /// Calls that can change a thread's current directory (they are trapped: chdir and unshare/setns by the
+    /// policy, fchdir for this cache alone).
+    static let cwdChangers: Set<String> = ["chdir", "fchdir", "unshare", "setns"]
+
+    /// The thread's current directory, read from /proc once and kept until a call that may change it.
+    func currentDirectory(_ thread: ThreadState) -> String? {
+        if let c = thread.cwd { return c }
+        thread.cwd = ProcFS.cwd(thread.tid)
+        return thread.cwd
+    }
+
+    /// Threads share their directory (CLONE_FS): a change by one is forgotten for all of its process.
+    func forgetCurrentDirectory(_ p: ProcessState) {
+        for tid in p.threads { table.thread(tid)?.cwd = nil }
+    }
+
+    /// Makes the call fail with `errno` without running it: orig_rax = -1 skips it, rax is its return value.
+    func deny(_ tid: Int32, errno e: Int32) {
+        let t = Tracee()
+        guard var regs = try? t.registers(tid) else { return }
+        regs.orig_rax = UInt64(bitPattern: -1)
+        regs.rax = UInt64(bitPattern: Int64(-e))
+        try? t.setRegisters(tid, regs)
+    }
+
+    /// clone(CLONE_UNTRACED) would create a child outside captrace whose trapped calls fail with ENOSYS:
+    /// strip the flag (in the register for clone, in struct clone_args for clone3).
+    func keepChildrenTraced(_ thread: ThreadState, name: String, args: [UInt64]) {
+        if name == "clone", args[0] & FilterBuilder.cloneUntraced != 0 {
+            let t = Tracee()
+            guard var regs = try? t.registers(thread.tid) else { return }
+            regs.rdi &= ~FilterBuilder.cloneUntraced
+            try? t.setRegisters(thread.tid, regs)
+        } else if name == "clone3", args[0] != 0 {
+            var flags: UInt64 = 0
+            guard ct_read_mem(thread.pid, UInt(args[0]), &flags, 8) == 8, flags & FilterBuilder.cloneUntraced != 0 else { return }
+            flags &= ~FilterBuilder.cloneUntraced
+            _ = ct_write_mem(thread.pid, UInt(args[0]), &flags, 8)
+        }
+    }
+}
