@@ -223,6 +223,7 @@ struct Run: ParsableCommand {
                 throw fail("--rights needs --backend ptrace (the notify backend cannot see the descriptors a call creates)")
             }
             o.quiet = f.quiet
+            o.allResults = f.allResults
             let result = try supervise(o)
             // Read the trace back only for what needs it: the report, or the gate (judged from the trace).
             let trace = (f.quiet && !f.failOnViolation) ? nil
@@ -279,6 +280,9 @@ struct RunFlags: ParsableArguments {
 
     @Flag(help: "Also record which right each descriptor operation needs after entry (fdop events).")
     var rights = false
+
+    @Flag(name: .customLong("all-results"), help: "Record the result of every violation (ptrace: one more stop each), not only of the first violation of each site and path.")
+    var allResults = false
 
     @Flag(name: .customLong("fail-on-violation"), help: "Exit with status 3 when a violation not in the baseline was recorded.")
     var failOnViolation = false

@@ -78,6 +78,9 @@ public struct RunOptions: Sendable {
     public var allowlistText: String?
     public var rights = false
     public var quiet = false
+    /// Record every violation's result; by default only the first of each site and path has one (under ptrace
+    /// a result costs a second stop, the syscall-exit stop).
+    public var allResults = false
 
     public init(argv: [String]) { self.argv = argv }
 }

@@ -214,8 +214,12 @@ final class PtraceTransport: Transport {
                     resume(thread.tid)
                     return
                 }
-                thread.pendingViolation = draft
-                wantExit = true
+                if resultWanted(draft.event) {
+                    thread.pendingViolation = draft
+                    wantExit = true
+                } else {
+                    recorder.write(draft)
+                }
             } else if core.enforce {
                 PtraceEnforcement.confine(call, tid: thread.tid)
             }
@@ -232,6 +236,17 @@ final class PtraceTransport: Transport {
         } else {
             resume(thread.tid)
         }
+    }
+
+    /// The (site, path or address) pairs whose result was recorded once already.
+    var resultsSeen: Set<SiteDetail> = []
+    struct SiteDetail: Hashable { var site: String; var detail: String? }
+
+    /// Whether to stop the call again at its exit for its result: for the first violation of each site and
+    /// path (or address), or every one with `--all-results`. A repeated violation of a known site then costs
+    /// one stop instead of two.
+    func resultWanted(_ e: ViolationEvent) -> Bool {
+        options.allResults || resultsSeen.insert(SiteDetail(site: e.site, detail: e.path ?? e.address)).inserted
     }
 
     func syscallExitStop(_ thread: ThreadState) {
