@@ -194,6 +194,8 @@ static char *read_small_file(const char *path) {
 }
 
 /// Re-reads /proc/PID/maps. Returns 1 when it changed (or was read for the first time), 0 if unchanged, -1.
+/// The unwinding layer's one maps parser (the walkers and ct_uw_space_mapping share it; Supervisor has its own,
+/// ProcFS.maps, for the trigger breakpoints, which list modules rather than look up pcs).
 static int load_maps(ct_uw_space *s) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
