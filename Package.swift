@@ -67,10 +67,10 @@ let package = Package(
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
-        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Baselines", "TraceModel", "SyscallCatalog"],
+        .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Baselines", "Diagnosis", "TraceModel", "SyscallCatalog"],
                     exclude: ["Fixtures", "Golden"]),
         // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
-        .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "TraceModel"],
+        .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "SyscallCatalog", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
         // The run-time cache of compiled filters against libseccomp compiling the same rules now; ct_poll_in;
         // the recording thread.

@@ -1,52 +1,6 @@
 import SyscallCatalog
 import TraceModel
 
-/// How a `target-is-self` call names its target, syscall by syscall: the Linux semantics of its pid arguments.
-enum ProcessTarget: Sendable, Hashable {
-    /// kill: pid > 0 one process; 0 the caller's process group; -1 every process it may signal; < -1 a group.
-    case kill
-    /// The argument at `index` is a pid or tid where 0 means the caller (sched_*, prlimit64, getpgid, getsid,
-    /// get_robust_list, migrate_pages, move_pages); negative ids are refused by the kernel (EINVAL/ESRCH).
-    case zeroIsSelf(Int)
-    /// The argument at `index` must be a positive pid/tid (tkill, pidfd_open, process_vm_*, rt_sigqueueinfo);
-    /// 0 and negative ids are refused by the kernel.
-    case positive(Int)
-    /// tgkill, rt_tgsigqueueinfo: (tgid, tid), both positive; the thread group decides.
-    case threadGroup
-    /// getpriority/setpriority, ioprio_get/ioprio_set: (which, who) with the `which` values for a process, a
-    /// process group and a user.
-    case priority(process: Int, group: Int, user: Int)
-    /// setpgid(pid, pgid): pid 0 = caller; pgid 0 = the pid itself.
-    case setpgid
-    /// ptrace(request, pid): PTRACE_TRACEME (0) hands the caller to its parent; other requests name `pid`.
-    case ptrace
-    /// kcmp(pid1, pid2, ...): both must be the caller.
-    case kcmp
-    /// A clock id at `index`: negative ids encode a process or thread CPU clock (or a clock descriptor).
-    case clock(Int)
-
-    static func shape(of name: String) -> ProcessTarget? {
-        switch name {
-        case "kill": return .kill
-        case "sched_getaffinity", "sched_getattr", "sched_getparam", "sched_getscheduler", "sched_rr_get_interval",
-             "sched_rr_get_interval_time64", "sched_setaffinity", "sched_setattr", "sched_setparam",
-             "sched_setscheduler", "prlimit64", "getpgid", "getsid", "get_robust_list", "migrate_pages", "move_pages":
-            return .zeroIsSelf(0)
-        case "tkill", "pidfd_open", "process_vm_readv", "process_vm_writev", "rt_sigqueueinfo": return .positive(0)
-        case "tgkill", "rt_tgsigqueueinfo": return .threadGroup
-        case "getpriority", "setpriority": return .priority(process: 0, group: 1, user: 2)  // PRIO_*
-        case "ioprio_get", "ioprio_set": return .priority(process: 1, group: 2, user: 3)  // IOPRIO_WHO_*
-        case "setpgid": return .setpgid
-        case "ptrace": return .ptrace
-        case "kcmp": return .kcmp
-        case "clock_getres", "clock_getres_time64", "clock_gettime", "clock_gettime64", "clock_nanosleep",
-             "clock_nanosleep_time64", "timer_create":
-            return .clock(0)
-        default: return nil
-        }
-    }
-}
-
 /// The classifier: a pure function from a decoded syscall to a verdict under a capability policy.
 ///
 /// Exact per syscall where Linux is exact, conservative where the input is missing:
@@ -113,7 +67,7 @@ public enum Classifier {
             case .execDescriptor:
                 return isFexecve(call, sc) ? .allowed : .violation(.filesystem, .exec)
             case .targetIsSelf:
-                guard let shape = ProcessTarget.shape(of: sc.name) else { return .violation(.process, .otherProcess) }
+                guard let shape = sc.processTarget else { return .violation(.process, .otherProcess) }
                 return target(call, shape)
             case .noAddress:
                 return namesAddress(call, sc) ? .violation(.network, .socketAddress) : .allowed
@@ -294,20 +248,17 @@ public enum Classifier {
         let sub = call.subcall ?? (isSocket ? Multiplexer.socketcallName(Int(int32(call, 0)))
                                             : Multiplexer.ipcName(Int(int32(call, 0))))
         guard let sub else { return .allowed }  // an unknown sub-call fails with EINVAL
-        switch sub {
-        case "send", "recv":
-            return .allowed  // sendto/recvfrom without an address
-        case "bind", "connect", "sendto", "sendmsg", "sendmmsg":
-            // The address sits in socketcall's argument array: only the supervisor can have read it.
+        if sub == "send" || sub == "recv" { return .allowed }  // sub-calls only: sendto/recvfrom without an address
+        if isSocket, Catalog.shared.syscall(named: sub)?.touches == .socketAddress {
+            // bind, connect, sendto, sendmsg, sendmmsg: the address sits in socketcall's argument array, which
+            // only the supervisor can have read.
             return call.hasAddress ?? true ? .violation(.network, .socketAddress) : .allowed
-        default:
-            let entry = policy.entry(for: sub)
-            switch entry.decision {
-            case .allow: return .allowed
-            case .deny(let rule?): return .violation(rule.namespace, rule)
-            case .deny(nil): return .violation(.filesystem, .unreadablePath)
-            case .conditional: return .allowed  // no other multiplexed call is conditional
-            }
+        }
+        switch policy.entry(for: sub).decision {
+        case .allow: return .allowed
+        case .deny(let rule?): return .violation(rule.namespace, rule)
+        case .deny(nil): return .violation(.filesystem, .unreadablePath)
+        case .conditional: return .allowed  // no other multiplexed call is conditional
         }
     }
 }

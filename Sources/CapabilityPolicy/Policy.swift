@@ -206,8 +206,8 @@ public enum PolicyLoader {
                     let known = Condition.allCases.map(\.rawValue).joined(separator: ", ")
                     return failure("unknown condition '\(detail)' (\(known))")
                 }
-                if condition == .targetIsSelf, ProcessTarget.shape(of: name) == nil {
-                    return failure("target-is-self needs a known target shape; '\(name)' has none in ProcessTarget")
+                if condition == .targetIsSelf, catalog.syscall(named: name)?.processTarget == nil {
+                    return failure("target-is-self needs a known target shape; '\(name)' has no pid: column in the catalog")
                 }
                 decision = .conditional(condition)
             }
@@ -339,30 +339,6 @@ public final class CapabilityPolicy: Sendable {
     }
 }
 
-/// One comparison on a syscall argument register, as libseccomp's `scmp_arg_cmp` can express it.
-public struct ArgTest: Sendable, Hashable {
-    public enum Op: Sendable, Hashable {
-        /// `arg == value` (SCMP_CMP_EQ, all 64 bits).
-        case equal
-        /// `(arg & mask) == value` (SCMP_CMP_MASKED_EQ).
-        case maskedEqual(mask: UInt64)
-    }
-    public let index: Int
-    public let op: Op
-    public let value: UInt64
-
-    public init(index: Int, op: Op, value: UInt64) { self.index = index; self.op = op; self.value = value }
-
-    /// Whether registers satisfy the test (what the BPF program computes).
-    public func holds(_ args: [UInt64]) -> Bool {
-        guard index < args.count else { return false }
-        switch op {
-        case .equal: return args[index] == value
-        case .maskedEqual(let mask): return args[index] & mask == value
-        }
-    }
-}
-
 /// A register test under which the seccomp filter may let a conditional syscall pass without stopping.
 ///
 /// BPF sees only the six argument registers: it cannot read a path, an address or a struct in memory. A
@@ -397,7 +373,7 @@ public struct FilterShortcut: Sendable, Hashable {
         switch condition {
         case .pathRelativeToDirfd:
             // Only the fstatat family: an fstat of a held descriptor is the commonest syscall with a path.
-            guard ["newfstatat", "fstatat64", "statx"].contains(sc.name), let flags = sc.atFlagsIndex,
+            guard sc.pathOp == .stat || sc.pathOp == .statx, let flags = sc.atFlagsIndex,
                   let dirfd = sc.dirfdIndex else { return [] }
             return [FilterShortcut(
                 tests: [ArgTest(index: flags, op: .maskedEqual(mask: AtFlags.AT_EMPTY_PATH), value: AtFlags.AT_EMPTY_PATH)],
@@ -418,7 +394,7 @@ public struct FilterShortcut: Sendable, Hashable {
             return [FilterShortcut(tests: [ArgTest(index: 0, op: .maskedEqual(mask: CloneFlags.newNamespacesClone), value: 0)],
                                    sound: true, note: "no CLONE_NEW* flag")]
         case .targetIsSelf:
-            guard let shape = ProcessTarget.shape(of: sc.name) else { return [] }
+            guard let shape = sc.processTarget else { return [] }
             switch shape {
             case .zeroIsSelf(let i):
                 return [FilterShortcut(tests: [ArgTest(index: i, op: .equal, value: 0)], sound: true, note: "pid 0: the caller")]

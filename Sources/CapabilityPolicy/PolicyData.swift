@@ -39,6 +39,7 @@ enum PolicyData {
 ## posix_fadvise, posix_fallocate): the descriptor is the capability. i386/old-ABI variants follow their
 ## modern form.
 _llseek                       allow       -          -
+cachestat                     allow       -          -                        # linux-only: page-cache state of a held descriptor's file
 close                         allow       -          -
 close_range                   allow       -          -
 copy_file_range               allow       -          -
@@ -108,10 +109,15 @@ faccessat                     conditional filesystem path-relative-to-dirfd
 faccessat2                    conditional filesystem path-relative-to-dirfd   # linux-only: faccessat with flags (AT_EMPTY_PATH)
 fanotify_mark                 conditional filesystem path-relative-to-dirfd   # linux-only: marks a path for a fanotify group; a NULL path marks the descriptor
 fchmodat                      conditional filesystem path-relative-to-dirfd
+fchmodat2                     conditional filesystem path-relative-to-dirfd   # linux-only: fchmodat with flags (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH)
 fchownat                      conditional filesystem path-relative-to-dirfd
+file_getattr                  conditional filesystem path-relative-to-dirfd   # linux-only: reads inode flags (FS_IOC_FSGETXATTR) by an *at lookup
+file_setattr                  conditional filesystem path-relative-to-dirfd   # linux-only: sets inode flags (FS_IOC_FSSETXATTR) by an *at lookup
 fstatat64                     conditional filesystem path-relative-to-dirfd
 futimesat                     conditional filesystem path-relative-to-dirfd
+getxattrat                    conditional filesystem path-relative-to-dirfd   # linux-only: extended attributes by an *at lookup
 linkat                        conditional filesystem path-relative-to-dirfd
+listxattrat                   conditional filesystem path-relative-to-dirfd   # linux-only: extended attributes by an *at lookup
 mkdirat                       conditional filesystem path-relative-to-dirfd
 mknodat                       conditional filesystem path-relative-to-dirfd
 name_to_handle_at             conditional filesystem path-relative-to-dirfd   # linux-only: looks a path up like fstatat and returns its handle
@@ -119,8 +125,10 @@ newfstatat                    conditional filesystem path-relative-to-dirfd
 openat                        conditional filesystem path-relative-to-dirfd
 openat2                       conditional filesystem resolve-beneath          # linux-only: RESOLVE_BENEATH / RESOLVE_IN_ROOT give the kernel Capsicum's beneath-lookup
 readlinkat                    conditional filesystem path-relative-to-dirfd
+removexattrat                 conditional filesystem path-relative-to-dirfd   # linux-only: extended attributes by an *at lookup
 renameat                      conditional filesystem path-relative-to-dirfd
 renameat2                     conditional filesystem path-relative-to-dirfd   # linux-only: renameat with flags
+setxattrat                    conditional filesystem path-relative-to-dirfd   # linux-only: extended attributes by an *at lookup
 statx                         conditional filesystem path-relative-to-dirfd   # linux-only: fstatat with a field mask
 symlinkat                     conditional filesystem path-relative-to-dirfd
 unlinkat                      conditional filesystem path-relative-to-dirfd
@@ -261,6 +269,7 @@ io_uring_setup                deny        bypass     io-uring                 # 
 brk                           allow       -          -
 get_mempolicy                 allow       -          -                        # linux-only: own NUMA policy
 madvise                       allow       -          -
+map_shadow_stack              allow       -          -                        # linux-only: maps an own shadow stack
 mbind                         allow       -          -                        # linux-only: own NUMA policy
 membarrier                    allow       -          -
 memfd_create                  allow       -          -                        # linux-only: anonymous shared memory, FreeBSD's shm_open(SHM_ANON)
@@ -273,6 +282,7 @@ mmap                          allow       -          -
 mmap2                         allow       -          -
 mprotect                      allow       -          -
 mremap                        allow       -          -                        # linux-only: resizes own mappings
+mseal                         allow       -          -                        # linux-only: seals own mappings against change
 msync                         allow       -          -
 munlock                       allow       -          -
 munlockall                    allow       -          -
@@ -290,8 +300,11 @@ shmdt                         allow       -          -                        # 
 ## getcontext/setcontext — CAPENABLED, scoped to the process).
 arch_prctl                    allow       -          -                        # sysarch analogue: own FS/GS bases
 futex                         allow       -          -                        # _umtx_op analogue, scoped by address space
+futex_requeue                 allow       -          -                        # linux-only: futex2, scoped by address space like futex
 futex_time64                  allow       -          -
+futex_wait                    allow       -          -                        # linux-only: futex2, scoped by address space like futex
 futex_waitv                   allow       -          -                        # linux-only: waits on several own futexes
+futex_wake                    allow       -          -                        # linux-only: futex2, scoped by address space like futex
 get_thread_area               allow       -          -                        # sysarch analogue
 modify_ldt                    allow       -          -                        # sysarch analogue: own LDT
 rseq                          allow       -          -                        # linux-only: registers own restartable sequences
@@ -417,6 +430,7 @@ getuid32                      allow       -          -
 landlock_add_rule             allow       -          -                        # linux-only: adds a rule on a held descriptor to a ruleset
 landlock_create_ruleset       allow       -          -                        # linux-only: restricting oneself is capability mode's spirit
 landlock_restrict_self        allow       -          -                        # linux-only: restricting oneself
+lsm_get_self_attr             allow       -          -                        # linux-only: reads the caller's own security-module attributes
 nice                          allow       -          -                        # setpriority on the caller itself
 personality                   allow       -          -                        # linux-only: own execution domain
 prctl                         allow       -          -                        # linux-only: operations on the caller (name, no_new_privs, seccomp, dumpable...)
@@ -448,6 +462,8 @@ setuid32                      allow       -          -
 times                         allow       -          -
 ugetrlimit                    allow       -          -
 umask                         allow       -          -
+uprobe                        allow       -          -                        # linux-only: only the kernel's uprobe trampoline in the caller may call it (SIGILL elsewhere)
+uretprobe                     allow       -          -                        # linux-only: only the kernel's uretprobe trampoline in the caller may call it (SIGILL elsewhere)
 
 [clocks-and-timers]
 ## Reading clocks, sleeping and per-process timers (FreeBSD: clock_gettime, clock_getres, nanosleep,
@@ -477,6 +493,7 @@ timer_settime64               allow       -          -
 ## "for now").
 getcpu                        allow       -          -                        # linux-only: which CPU the caller runs on (sched_getcpu)
 getrandom                     allow       -          -
+lsm_list_modules              allow       -          -                        # linux-only: names the active security modules, like uname
 oldolduname                   allow       -          -
 olduname                      allow       -          -
 sync                          allow       -          -
@@ -546,13 +563,17 @@ iopl                          deny        system     system-state             # 
 kexec_file_load               deny        system     system-state             # linux-only: loads a new kernel
 kexec_load                    deny        system     system-state             # linux-only: loads a new kernel
 keyctl                        deny        system     system-state             # linux-only: keyrings are shared, named kernel state
+listmount                     deny        system     system-state             # linux-only: lists mounts by global mount id
+listns                        deny        system     system-state             # linux-only: lists namespaces by global id
 lookup_dcookie                deny        system     system-state             # linux-only: resolves a global directory-entry cookie to a path
+lsm_set_self_attr             deny        system     system-state             # linux-only: changes the caller's security-module context (a policy transition)
 mount                         deny        system     system-state             # mount
 mount_setattr                 deny        system     system-state             # linux-only: new mount API
 move_mount                    deny        system     system-state             # linux-only: new mount API
 nfsservctl                    deny        system     system-state             # linux-only: NFS server control (removed)
 open_by_handle_at             deny        system     system-state             # linux-only: opens any file on a mount by handle, bypassing path lookup
 open_tree                     deny        system     system-state             # linux-only: new mount API
+open_tree_attr                deny        system     system-state             # linux-only: new mount API
 perf_event_open               deny        system     system-state             # linux-only: kernel and other-process performance monitoring
 pivot_root                    deny        system     system-state             # linux-only: changes the root mount
 query_module                  deny        system     system-state             # linux-only: module loading (removed)
@@ -564,6 +585,7 @@ setdomainname                 deny        system     system-state             # 
 sethostname                   deny        system     system-state             # sethostname
 setns                         deny        system     system-state             # linux-only: joins a namespace
 settimeofday                  deny        system     system-state             # settimeofday
+statmount                     deny        system     system-state             # linux-only: reads a mount by global mount id
 stime                         deny        system     system-state             # sets the system clock
 swapoff                       deny        system     system-state             # swapoff
 swapon                        deny        system     system-state             # swapon

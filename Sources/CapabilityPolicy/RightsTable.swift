@@ -1,7 +1,9 @@
 import SyscallCatalog
 
 /// Which Capsicum right each descriptor operation needs (`run --rights`), and what a call does to the
-/// descriptor table. Pure: a syscall name and its raw argument registers in, rights out; the caller supplies
+/// descriptor table, computed from the catalog's `DescriptorUse` column (which call uses which descriptor with
+/// which right is a fact of the row; this file reads registers and memory to apply it). Pure: a syscall name
+/// and its raw argument registers in, rights out; the caller supplies
 /// path strings and tracee memory through closures, so tests can feed them directly.
 ///
 /// The vocabulary is FreeBSD's (`sys/sys/capsicum.h`): the right `cap_rights_limit` would have to leave on a
@@ -13,18 +15,19 @@ import SyscallCatalog
 /// Not decoded: i386 `socketcall` (one multiplexer for every socket call), descriptors received with
 /// SCM_RIGHTS, io_uring operations.
 public enum RightsTable {
-    /// The right recorded for table operations that need none (dup, close, creating a fresh descriptor).
+    /// The right recorded for table operations that need none (dup, close, creating a fresh descriptor): what
+    /// a trace writes where a `CapRight` is nil.
     public static let noRight = "none"
 
     /// One descriptor a call operates on, with the rights it needs there.
     public struct Use: Sendable, Hashable {
         public var fd: Int32
-        public var rights: [String]
+        public var rights: [CapRight]
         /// Command or flags, when it narrows the right: `TCGETS` for CAP_IOCTL, `F_GETFL` for CAP_FCNTL,
         /// `PROT_READ|PROT_EXEC` for mmap, `O_RDONLY "hosts"` for a lookup.
         public var detail: String?
 
-        public init(fd: Int32, rights: [String], detail: String? = nil) {
+        public init(fd: Int32, rights: [CapRight], detail: String? = nil) {
             self.fd = fd; self.rights = rights; self.detail = detail
         }
     }
@@ -32,9 +35,10 @@ public enum RightsTable {
     /// What a call does to the caller's descriptor table once it succeeded (known at the syscall's exit).
     public enum Effect: Sendable, Hashable {
         case none
-        /// The result is a new descriptor derived from `parent` (openat relative to it, accept on it), or from
-        /// nothing the process held (`parent` nil: socket, pipe, open by a global path).
-        case create(parent: Int32?, right: String)
+        /// The result is a new descriptor derived from `parent` (openat relative to it, accept on it) through
+        /// `right`, or from nothing the process held (`parent` and `right` nil: socket, pipe, open by a global
+        /// path).
+        case create(parent: Int32?, right: CapRight?)
         /// pipe, pipe2, socketpair: two descriptors written as `int[2]` at `address`.
         case createPair(address: UInt64)
         /// dup, fcntl(F_DUPFD): the result names the same object as `of`.
@@ -58,60 +62,17 @@ public enum RightsTable {
         }
     }
 
-    /// The descriptor syscalls `run --rights` traps (all ABIs share the names; absent ones are skipped).
-    public static let syscallNames: Set<String> = Set(rightsOf.keys).union([
-        // reads through memory or with several descriptors
-        "poll", "ppoll", "ppoll_time64", "select", "_newselect", "pselect6", "pselect6_time64",
-        "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
-        "sendfile", "sendfile64", "splice", "tee", "copy_file_range",
-        "mmap", "mmap2", "ioctl", "fcntl", "fcntl64",
-        "sendto", "sendmsg", "sendmmsg", "accept", "accept4",
-        // the *at family relative to a directory descriptor
-        "openat", "openat2", "newfstatat", "fstatat64", "statx", "faccessat", "faccessat2", "mkdirat",
-        "mknodat", "unlinkat", "renameat", "renameat2", "linkat", "symlinkat", "readlinkat", "fchmodat",
-        "fchmodat2", "fchownat", "utimensat", "utimensat_time64", "futimesat", "execveat", "name_to_handle_at",
-        "inotify_add_watch",
-        // the descriptor table: creation, aliasing, closing
-        "open", "creat", "socket", "socketpair", "pipe", "pipe2", "eventfd", "eventfd2", "memfd_create",
-        "epoll_create", "epoll_create1", "signalfd", "signalfd4", "timerfd_create", "inotify_init",
-        "inotify_init1", "fanotify_init", "pidfd_open", "pidfd_getfd", "userfaultfd", "memfd_secret",
-        "dup", "dup2", "dup3", "close", "close_range",
-    ]).filter { Catalog.shared.syscall(named: $0) != nil }
+    /// The descriptor syscalls `run --rights` traps: the catalog's rows with a `DescriptorUse` (all ABIs share
+    /// the names).
+    public static let syscallNames: Set<String> = Set(Catalog.shared.rows.filter { $0.descriptorUse != nil }.map(\.name))
 
-    /// Extra seccomp conditions for calls trapped only for `--rights` (any row matches: trap), as
-    /// (argument index, mask, value): the argument masked with `mask` equals `value`. mmap is trapped only
-    /// when it maps a file (MAP_ANONYMOUS clear): malloc's anonymous maps never stop the program.
-    public static let filterConditions: [String: [[(arg: UInt32, mask: UInt64, value: UInt64)]]] = [
-        "mmap": [[(3, mapAnonymous, 0)]],
-        "mmap2": [[(3, mapAnonymous, 0)]],
-    ]
-
-    /// Calls whose first argument is the descriptor, with the rights they always need.
-    static let rightsOf: [String: [String]] = [
-        "read": ["CAP_READ"], "readv": ["CAP_READ"], "pread64": ["CAP_READ", "CAP_SEEK"],
-        "preadv": ["CAP_READ", "CAP_SEEK"], "preadv2": ["CAP_READ", "CAP_SEEK"],
-        "write": ["CAP_WRITE"], "writev": ["CAP_WRITE"], "pwrite64": ["CAP_WRITE", "CAP_SEEK"],
-        "pwritev": ["CAP_WRITE", "CAP_SEEK"], "pwritev2": ["CAP_WRITE", "CAP_SEEK"],
-        "getdents": ["CAP_READ"], "getdents64": ["CAP_READ"], "readdir": ["CAP_READ"],
-        "lseek": ["CAP_SEEK"], "_llseek": ["CAP_SEEK"],
-        "fstat": ["CAP_FSTAT"], "fstat64": ["CAP_FSTAT"], "oldfstat": ["CAP_FSTAT"],
-        "fstatfs": ["CAP_FSTATFS"], "fstatfs64": ["CAP_FSTATFS"],
-        "ftruncate": ["CAP_FTRUNCATE"], "ftruncate64": ["CAP_FTRUNCATE"], "fallocate": ["CAP_WRITE"],
-        "fsync": ["CAP_FSYNC"], "fdatasync": ["CAP_FSYNC"], "sync_file_range": ["CAP_FSYNC"],
-        "syncfs": ["CAP_FSYNC"],
-        "fchmod": ["CAP_FCHMOD"], "fchown": ["CAP_FCHOWN"], "fchown32": ["CAP_FCHOWN"],
-        "fchdir": ["CAP_FCHDIR"], "flock": ["CAP_FLOCK"],
-        "fgetxattr": ["CAP_EXTATTR_GET"], "fsetxattr": ["CAP_EXTATTR_SET"], "flistxattr": ["CAP_EXTATTR_LIST"],
-        "fremovexattr": ["CAP_EXTATTR_DELETE"],
-        "recvfrom": ["CAP_RECV"], "recvmsg": ["CAP_RECV"], "recvmmsg": ["CAP_RECV"],
-        "recvmmsg_time64": ["CAP_RECV"], "recv": ["CAP_RECV"], "send": ["CAP_SEND"],
-        "connect": ["CAP_CONNECT"], "bind": ["CAP_BIND"], "listen": ["CAP_LISTEN"],
-        "shutdown": ["CAP_SHUTDOWN"], "getsockname": ["CAP_GETSOCKNAME"], "getpeername": ["CAP_GETPEERNAME"],
-        "getsockopt": ["CAP_GETSOCKOPT"], "setsockopt": ["CAP_SETSOCKOPT"],
-        "timerfd_settime": ["CAP_WRITE"], "timerfd_settime64": ["CAP_WRITE"], "timerfd_gettime": ["CAP_READ"],
-        "timerfd_gettime64": ["CAP_READ"], "fexecve": ["CAP_FEXECVE"], "readahead": ["CAP_READ"],
-        "pidfd_send_signal": ["CAP_PDKILL"],
-    ]
+    /// Extra seccomp conditions for a call trapped only for `--rights` (any alternative matches: trap; nil:
+    /// always trap). mmap is trapped only when it maps a file (MAP_ANONYMOUS clear): malloc's anonymous maps
+    /// never stop the program.
+    public static func filterConditions(_ sc: Syscall) -> [[ArgTest]]? {
+        guard case .mmap? = sc.descriptorUse else { return nil }
+        return [[ArgTest(index: 3, op: .maskedEqual(mask: mapAnonymous), value: 0)]]
+    }
 
     static let atFDCWD: Int32 = -100
     static let atEmptyPath: UInt64 = 0x1000
@@ -124,27 +85,27 @@ public enum RightsTable {
 
     /// The descriptor operations of one call. `path(i)` returns the string at argument `i` (nil when NULL or
     /// unreadable); `memory(address, count)` reads the caller's memory (nil when unreadable).
-    /// nil for a syscall that uses no descriptor.
+    /// nil for a syscall that uses no descriptor (or that the catalog does not know).
     public static func call(_ name: String, args a: [UInt64], path: (Int) -> String?,
                             memory: (UInt64, Int) -> [UInt8]?) -> Call? {
+        guard let sc = Catalog.shared.syscall(named: name), let use = sc.descriptorUse else { return nil }
         var args = a
         while args.count < 6 { args.append(0) }
-        if let rights = rightsOf[name] {
+        switch use {
+        case .rights(let rights):
             return Call(uses: [Use(fd: fd(args[0]), rights: rights)])
-        }
-        switch name {
-        case "mmap", "mmap2":
+        case .mmap:
             let prot = args[2], flags = args[3]
             guard flags & mapAnonymous == 0, fd(args[4]) >= 0 else { return nil }
-            var rights: [String] = []
-            if prot & 1 != 0 { rights.append("CAP_MMAP_R") }
-            if prot & 2 != 0, flags & mapShared != 0 { rights.append("CAP_MMAP_W") }
-            if prot & 4 != 0 { rights.append("CAP_MMAP_X") }
-            if rights.isEmpty { rights.append("CAP_MMAP") }
+            var rights: [CapRight] = []
+            if prot & 1 != 0 { rights.append(.mmapR) }
+            if prot & 2 != 0, flags & mapShared != 0 { rights.append(.mmapW) }
+            if prot & 4 != 0 { rights.append(.mmapX) }
+            if rights.isEmpty { rights.append(.mmap) }
             return Call(uses: [Use(fd: fd(args[4]), rights: rights, detail: protNames(prot) + (flags & mapShared != 0 ? " MAP_SHARED" : " MAP_PRIVATE"))])
-        case "ioctl":
-            return Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_IOCTL"], detail: ioctlName(args[1]))])
-        case "fcntl", "fcntl64":
+        case .ioctl:
+            return Call(uses: [Use(fd: fd(args[0]), rights: [.ioctl], detail: ioctlName(args[1]))])
+        case .fcntl:
             let f = fd(args[0]), cmd = args[1]
             switch cmd {
             case 0, 1030:  // F_DUPFD, F_DUPFD_CLOEXEC
@@ -152,11 +113,11 @@ public enum RightsTable {
             case 1, 2:  // F_GETFD, F_SETFD: the descriptor table's close-on-exec bit, no right in Capsicum
                 return Call()
             case 5, 6, 7, 36, 37, 38:  // record locks
-                return Call(uses: [Use(fd: f, rights: ["CAP_FLOCK"], detail: fcntlName(cmd))])
+                return Call(uses: [Use(fd: f, rights: [.flock], detail: fcntlName(cmd))])
             default:
-                return Call(uses: [Use(fd: f, rights: ["CAP_FCNTL"], detail: fcntlName(cmd))])
+                return Call(uses: [Use(fd: f, rights: [.fcntl], detail: fcntlName(cmd))])
             }
-        case "poll", "ppoll", "ppoll_time64":
+        case .poll:
             let n = min(Int(args[1] & 0xffff_ffff), 1024)
             guard n > 0, let bytes = memory(args[0], n * 8) else { return Call() }
             var fds: [Int32] = []
@@ -165,8 +126,8 @@ public enum RightsTable {
                     | UInt32(bytes[i * 8 + 2]) << 16 | UInt32(bytes[i * 8 + 3]) << 24)
                 if v >= 0, !fds.contains(v) { fds.append(v) }
             }
-            return Call(uses: fds.map { Use(fd: $0, rights: ["CAP_EVENT"]) })
-        case "select", "_newselect", "pselect6", "pselect6_time64":
+            return Call(uses: fds.map { Use(fd: $0, rights: [.event]) })
+        case .select:
             let nfds = min(Int(fd(args[0])), 1024)
             guard nfds > 0 else { return Call() }
             var fds: [Int32] = []
@@ -177,149 +138,129 @@ public enum RightsTable {
                     if !fds.contains(Int32(i)) { fds.append(Int32(i)) }
                 }
             }
-            return Call(uses: fds.sorted().map { Use(fd: $0, rights: ["CAP_EVENT"]) })
-        case "epoll_ctl":
+            return Call(uses: fds.sorted().map { Use(fd: $0, rights: [.event]) })
+        case .epollCtl:
             let op = args[1]
             let names = [1: "EPOLL_CTL_ADD", 2: "EPOLL_CTL_DEL", 3: "EPOLL_CTL_MOD"]
-            var uses = [Use(fd: fd(args[0]), rights: ["CAP_KQUEUE_CHANGE"], detail: names[Int(op)])]
-            if op != 2 { uses.append(Use(fd: fd(args[2]), rights: ["CAP_EVENT"])) }
+            var uses = [Use(fd: fd(args[0]), rights: [.kqueueChange], detail: names[Int(op)])]
+            if op != 2 { uses.append(Use(fd: fd(args[2]), rights: [.event])) }
             return Call(uses: uses)
-        case "epoll_wait", "epoll_pwait", "epoll_pwait2":
-            return Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_KQUEUE_EVENT"])])
-        case "sendfile", "sendfile64":
-            return Call(uses: [Use(fd: fd(args[1]), rights: ["CAP_READ"]), Use(fd: fd(args[0]), rights: ["CAP_WRITE"])])
-        case "splice", "copy_file_range":
-            return Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_READ"]), Use(fd: fd(args[2]), rights: ["CAP_WRITE"])])
-        case "tee":
-            return Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_READ"]), Use(fd: fd(args[1]), rights: ["CAP_WRITE"])])
-        case "sendto":
+        case .epollWait:
+            return Call(uses: [Use(fd: fd(args[0]), rights: [.kqueueEvent])])
+        case .transfer(let from, let to):
+            return Call(uses: [Use(fd: fd(args[from]), rights: [.read]), Use(fd: fd(args[to]), rights: [.write])])
+        case .sendto:
             // A destination address needs CAP_CONNECT as well (FreeBSD's sendto checks both).
-            let rights = args[4] != 0 && args[5] != 0 ? ["CAP_SEND", "CAP_CONNECT"] : ["CAP_SEND"]
+            let rights: [CapRight] = args[4] != 0 && args[5] != 0 ? [.send, .connect] : [.send]
             return Call(uses: [Use(fd: fd(args[0]), rights: rights)])
-        case "sendmsg", "sendmmsg":
-            return Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_SEND"])])
-        case "accept", "accept4":
-            return Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_ACCEPT"])],
-                        effect: .create(parent: fd(args[0]), right: "CAP_ACCEPT"))
-        case "dup":
+        case .accept:
+            return Call(uses: [Use(fd: fd(args[0]), rights: [.accept])], effect: .create(parent: fd(args[0]), right: .accept))
+        case .dup:
             return Call(effect: .alias(of: fd(args[0])))
-        case "dup2", "dup3":
+        case .dupTo:
             return Call(effect: .aliasAt(of: fd(args[0]), newFd: fd(args[1])))
-        case "close":
+        case .close:
             return Call(effect: .close(fd(args[0])))
-        case "close_range":
+        case .closeRange:
             guard args[2] & closeRangeCloexec == 0 else { return Call() }
             return Call(effect: .closeRange(first: UInt32(truncatingIfNeeded: args[0]), last: UInt32(truncatingIfNeeded: args[1])))
-        case "socket":
-            return Call(effect: .create(parent: nil, right: noRight), detail: "socket")
-        case "pipe", "pipe2", "socketpair":
-            return Call(effect: .createPair(address: name == "socketpair" ? args[3] : args[0]))
-        case "eventfd", "eventfd2", "memfd_create", "epoll_create", "epoll_create1", "timerfd_create",
-             "inotify_init", "inotify_init1", "fanotify_init", "pidfd_open", "userfaultfd", "memfd_secret":
-            return Call(effect: .create(parent: nil, right: noRight))
-        case "signalfd", "signalfd4":
-            return fd(args[0]) == -1 ? Call(effect: .create(parent: nil, right: noRight))
-                : Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_WRITE"], detail: "signal mask")])
-        case "pidfd_getfd":
-            return Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_PDGETFD"])],
-                        effect: .create(parent: nil, right: noRight))
-        case "open", "creat":
-            let flags = name == "creat" ? 0o1101 : args[1]
-            return Call(effect: .create(parent: nil, right: noRight), detail: OpenFlags.describe(flags))
-        case "inotify_add_watch":
-            return Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_INOTIFY_ADD"], detail: path(1).map(quoted))])
-        default:
-            return atCall(name, args: args, path: path, memory: memory)
+        case .create(let isSocket):
+            return Call(effect: .create(parent: nil, right: nil), detail: isSocket ? "socket" : nil)
+        case .createPair(let at):
+            return Call(effect: .createPair(address: args[at]))
+        case .signalfd:
+            return fd(args[0]) == -1 ? Call(effect: .create(parent: nil, right: nil))
+                : Call(uses: [Use(fd: fd(args[0]), rights: [.write], detail: "signal mask")])
+        case .pidfdGetfd:
+            return Call(uses: [Use(fd: fd(args[0]), rights: [.pdgetfd])], effect: .create(parent: nil, right: nil))
+        case .inotifyAddWatch:
+            return Call(uses: [Use(fd: fd(args[0]), rights: [.inotifyAdd], detail: sc.pathIndex.flatMap(path).map(quoted))])
+        case .open, .lookup, .mknodat, .unlinkat, .utimensat, .twoPaths:
+            return atCall(sc, use, args: args, path: path, memory: memory)
         }
     }
 
-    /// The *at family: a lookup relative to a held directory needs CAP_LOOKUP and the operation's right on
-    /// that directory; AT_FDCWD or an absolute path uses no descriptor (that lookup is a violation, not a
-    /// right). `fd + ""` with AT_EMPTY_PATH operates on the descriptor itself.
-    static func atCall(_ name: String, args: [UInt64], path: (Int) -> String?,
+    /// Opens and the *at family: a lookup relative to a held directory needs CAP_LOOKUP and the operation's
+    /// right on that directory; AT_FDCWD or an absolute path uses no descriptor (that lookup is a violation, not
+    /// a right). `fd + ""` with AT_EMPTY_PATH operates on the descriptor itself.
+    static func atCall(_ sc: Syscall, _ use: DescriptorUse, args: [UInt64], path: (Int) -> String?,
                        memory: (UInt64, Int) -> [UInt8]?) -> Call? {
         /// A lookup relative to the dirfd in argument `d` with the path in argument `p`: the directory used,
         /// or nil when the lookup does not go through a held directory.
-        func dir(_ d: Int, _ p: Int) -> (fd: Int32, name: String)? {
+        func dir(_ d: Int?, _ p: Int?) -> (fd: Int32, name: String)? {
+            guard let d, let p else { return nil }
             let dfd = fd(args[d])
             guard dfd != atFDCWD, dfd >= 0, let s = path(p), !s.isEmpty, !s.hasPrefix("/") else { return nil }
             return (dfd, s)
         }
-        func emptyPath(_ d: Int, _ p: Int, _ flagsArg: Int) -> Int32? {
+        /// The descriptor of an AT_EMPTY_PATH call on it (the row's first dirfd, path and AT_* flags).
+        func emptyPath() -> Int32? {
+            guard let d = sc.dirfdIndex, let p = sc.pathIndex, let f = sc.atFlagsIndex else { return nil }
             let dfd = fd(args[d])
-            guard dfd >= 0, args[flagsArg] & atEmptyPath != 0, let s = path(p), s.isEmpty else { return nil }
+            guard dfd >= 0, args[f] & atEmptyPath != 0, let s = path(p), s.isEmpty else { return nil }
             return dfd
         }
-        switch name {
-        case "openat", "openat2":
-            var flags = args[2]
-            if name == "openat2" {
-                guard let b = memory(args[2], 8) else { return nil }
+        let main = dir(sc.dirfdIndex, sc.pathIndex)
+        switch use {
+        case .open:
+            var flags: UInt64
+            if sc.pathOp == .creat {
+                flags = 0o1101  // O_WRONLY|O_CREAT|O_TRUNC
+            } else if let how = sc.index(of: .openHow) {
+                guard let b = memory(args[how], 8) else { return nil }
                 flags = b.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            } else {
+                flags = sc.index(of: .openFlags).map { args[$0] } ?? 0
             }
             let desc = OpenFlags.describe(flags)
-            guard let d = dir(0, 1) else {
-                return Call(effect: .create(parent: nil, right: noRight), detail: desc)
+            guard let d = main else {
+                return Call(effect: .create(parent: nil, right: nil), detail: desc)
             }
-            var rights = ["CAP_LOOKUP"]
+            var rights: [CapRight] = [.lookup]
             if flags & OpenFlags.O_PATH == 0 {
                 switch flags & OpenFlags.O_ACCMODE {
-                case 0: rights.append("CAP_READ")
-                case 1: rights.append("CAP_WRITE")
-                default: rights += ["CAP_READ", "CAP_WRITE"]
+                case 0: rights.append(.read)
+                case 1: rights.append(.write)
+                default: rights += [.read, .write]
                 }
                 if flags & OpenFlags.O_CREAT != 0 || flags & OpenFlags.O_TMPFILE == OpenFlags.O_TMPFILE {
-                    rights.append("CAP_CREATE")
+                    rights.append(.create)
                 }
-                if flags & 0o1000 != 0 { rights.append("CAP_FTRUNCATE") }
+                if flags & 0o1000 != 0 { rights.append(.ftruncate) }
             }
             return Call(uses: [Use(fd: d.fd, rights: rights, detail: desc + " " + quoted(d.name))],
-                        effect: .create(parent: d.fd, right: "CAP_LOOKUP"), detail: desc)
-        case "newfstatat", "fstatat64", "statx":
-            let flagsArg = name == "statx" ? 2 : 3
-            if let f = emptyPath(0, 1, flagsArg) { return Call(uses: [Use(fd: f, rights: ["CAP_FSTAT"])]) }
-            return lookup(dir(0, 1), ["CAP_FSTATAT"])
-        case "faccessat", "faccessat2": return lookup(dir(0, 1), ["CAP_FSTATAT"])
-        case "readlinkat", "name_to_handle_at": return lookup(dir(0, 1), [])
-        case "mkdirat": return lookup(dir(0, 1), ["CAP_MKDIRAT"])
-        case "mknodat":
-            return lookup(dir(0, 1), [args[2] & 0o170000 == 0o010000 ? "CAP_MKFIFOAT" : "CAP_MKNODAT"])
-        case "unlinkat":
-            return lookup(dir(0, 1), ["CAP_UNLINKAT"], detail: args[2] & atRemoveDir != 0 ? "AT_REMOVEDIR" : nil)
-        case "fchmodat", "fchmodat2":
-            if name == "fchmodat2", let f = emptyPath(0, 1, 3) { return Call(uses: [Use(fd: f, rights: ["CAP_FCHMOD"])]) }
-            return lookup(dir(0, 1), ["CAP_FCHMODAT"])
-        case "fchownat":
-            if let f = emptyPath(0, 1, 4) { return Call(uses: [Use(fd: f, rights: ["CAP_FCHOWN"])]) }
-            return lookup(dir(0, 1), ["CAP_FCHOWNAT"])
-        case "utimensat", "utimensat_time64":
-            if args[1] == 0, fd(args[0]) >= 0 { return Call(uses: [Use(fd: fd(args[0]), rights: ["CAP_FUTIMES"])]) }
-            if let f = emptyPath(0, 1, 3) { return Call(uses: [Use(fd: f, rights: ["CAP_FUTIMES"])]) }
-            return lookup(dir(0, 1), ["CAP_FUTIMESAT"])
-        case "futimesat": return lookup(dir(0, 1), ["CAP_FUTIMESAT"])
-        case "execveat":
-            if let f = emptyPath(0, 1, 4) { return Call(uses: [Use(fd: f, rights: ["CAP_FEXECVE"])]) }
-            return lookup(dir(0, 1), ["CAP_FEXECVE"])
-        case "symlinkat": return lookup(dir(1, 2), ["CAP_SYMLINKAT"])
-        case "renameat", "renameat2":
+                        effect: .create(parent: d.fd, right: .lookup), detail: desc)
+        case .lookup(let rights, let onDescriptor):
+            if let onDescriptor, let f = emptyPath() { return Call(uses: [Use(fd: f, rights: [onDescriptor])]) }
+            return lookup(main, rights)
+        case .mknodat:
+            let mode = sc.index(of: .mode).map { args[$0] } ?? 0
+            return lookup(main, [mode & 0o170000 == 0o010000 ? .mkfifoat : .mknodat])
+        case .unlinkat:
+            let flags = sc.atFlagsIndex.map { args[$0] } ?? 0
+            return lookup(main, [.unlinkat], detail: flags & atRemoveDir != 0 ? "AT_REMOVEDIR" : nil)
+        case .utimensat:
+            if let p = sc.pathIndex, let d = sc.dirfdIndex, args[p] == 0, fd(args[d]) >= 0 {
+                return Call(uses: [Use(fd: fd(args[d]), rights: [.futimes])])
+            }
+            if let f = emptyPath() { return Call(uses: [Use(fd: f, rights: [.futimes])]) }
+            return lookup(main, [.futimesat])
+        case .twoPaths(let source, let target):
             var uses: [Use] = []
-            if let d = dir(0, 1) { uses.append(Use(fd: d.fd, rights: ["CAP_LOOKUP", "CAP_RENAMEAT_SOURCE"], detail: quoted(d.name))) }
-            if let d = dir(2, 3) { uses.append(Use(fd: d.fd, rights: ["CAP_LOOKUP", "CAP_RENAMEAT_TARGET"], detail: quoted(d.name))) }
-            return Call(uses: uses)
-        case "linkat":
-            var uses: [Use] = []
-            if let f = emptyPath(0, 1, 4) { uses.append(Use(fd: f, rights: ["CAP_LINKAT_SOURCE"])) }
-            else if let d = dir(0, 1) { uses.append(Use(fd: d.fd, rights: ["CAP_LOOKUP", "CAP_LINKAT_SOURCE"], detail: quoted(d.name))) }
-            if let d = dir(2, 3) { uses.append(Use(fd: d.fd, rights: ["CAP_LOOKUP", "CAP_LINKAT_TARGET"], detail: quoted(d.name))) }
+            if let f = emptyPath() { uses.append(Use(fd: f, rights: [source])) }
+            else if let d = main { uses.append(Use(fd: d.fd, rights: [.lookup, source], detail: quoted(d.name))) }
+            if let d = dir(sc.dirfd2Index, sc.path2Index) {
+                uses.append(Use(fd: d.fd, rights: [.lookup, target], detail: quoted(d.name)))
+            }
             return Call(uses: uses)
         default:
             return nil
         }
     }
 
-    static func lookup(_ d: (fd: Int32, name: String)?, _ rights: [String], detail: String? = nil) -> Call {
+    static func lookup(_ d: (fd: Int32, name: String)?, _ rights: [CapRight], detail: String? = nil) -> Call {
         guard let d else { return Call() }
-        return Call(uses: [Use(fd: d.fd, rights: ["CAP_LOOKUP"] + rights,
+        return Call(uses: [Use(fd: d.fd, rights: [.lookup] + rights,
                                detail: (detail.map { $0 + " " } ?? "") + quoted(d.name))])
     }
 

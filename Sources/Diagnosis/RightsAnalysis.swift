@@ -69,7 +69,7 @@ public struct DescriptorRights: Sendable, Hashable {
     public var fd: Int32
     /// Other numbers that named it in this process (dup, dup2, fcntl F_DUPFD).
     public var aliases: [Int32] = []
-    public var kind: String
+    public var kind: DescriptorKind
     public var path: String
     public var flags: String
     public var origin: Origin
@@ -111,7 +111,7 @@ public struct DescriptorRights: Sendable, Hashable {
 
     /// One plan line: what it was used for, the limit, and the Linux mechanism.
     public var planItem: String {
-        var s = "fd \(fd) \(path) (\(kind), \(accessMode)"
+        var s = "fd \(fd) \(path) (\(kind.rawValue), \(accessMode)"
         if !aliases.isEmpty { s += ", also fd " + aliases.map(String.init).joined(separator: ", ") }
         s += origin == .entry ? ")" : "; \(originText))"
         switch advice {
@@ -168,40 +168,40 @@ func sortRights(_ rights: some Sequence<String>) -> [String] {
 /// The rights a Linux descriptor of `kind` opened with `mode` can exercise: the ones that matter for
 /// narrowing it. Table-level operations every descriptor allows (fcntl F_GETFL, flock) are left out, so the
 /// "unused" column lists what a limit would actually take away. Sockets' CAP_RECV/CAP_SEND are FreeBSD's aliases of CAP_READ/CAP_WRITE.
-func heldRights(kind: String, mode: String) -> [String] {
+func heldRights(kind: DescriptorKind, mode: String) -> [String] {
     let r = mode == "O_RDONLY" || mode == "O_RDWR" || mode == "?"
     let w = mode == "O_WRONLY" || mode == "O_RDWR" || mode == "?"
     if mode == "O_PATH" {
-        return kind == "directory" ? ["CAP_LOOKUP", "CAP_FSTAT", "CAP_FSTATAT", "CAP_FCHDIR"] : ["CAP_FSTAT", "CAP_FEXECVE"]
+        return kind == .directory ? ["CAP_LOOKUP", "CAP_FSTAT", "CAP_FSTATAT", "CAP_FCHDIR"] : ["CAP_FSTAT", "CAP_FEXECVE"]
     }
     var out: [String] = []
     func add(_ c: Bool, _ rights: String...) { if c { out += rights } }
     switch kind {
-    case "file":
+    case .file:
         add(r, "CAP_READ", "CAP_MMAP_R", "CAP_MMAP_X")
         add(w, "CAP_WRITE", "CAP_FTRUNCATE", "CAP_FSYNC")
         add(r && w, "CAP_MMAP_W")
         add(true, "CAP_SEEK", "CAP_FSTAT", "CAP_FCHMOD", "CAP_FCHOWN")
-    case "directory":
+    case .directory:
         add(true, "CAP_LOOKUP", "CAP_READ", "CAP_WRITE", "CAP_CREATE", "CAP_FSTAT", "CAP_FSTATAT", "CAP_FCHDIR",
             "CAP_FCHMOD", "CAP_FCHOWN", "CAP_FCHMODAT", "CAP_FCHOWNAT", "CAP_FUTIMESAT", "CAP_MKDIRAT",
             "CAP_UNLINKAT", "CAP_RENAMEAT_SOURCE", "CAP_RENAMEAT_TARGET", "CAP_LINKAT_SOURCE",
             "CAP_LINKAT_TARGET", "CAP_SYMLINKAT", "CAP_FTRUNCATE")
-    case "tty", "device":
+    case .tty, .device:
         add(r, "CAP_READ")
         add(w, "CAP_WRITE")
         add(true, "CAP_FSTAT", "CAP_IOCTL", "CAP_EVENT")
-    case "pipe":
+    case .pipe:
         add(r, "CAP_READ")
         add(w, "CAP_WRITE")
         add(true, "CAP_FSTAT", "CAP_EVENT")
-    case "socket":
+    case .socket:
         add(true, "CAP_READ", "CAP_WRITE", "CAP_FSTAT", "CAP_EVENT", "CAP_IOCTL", "CAP_ACCEPT",
             "CAP_BIND", "CAP_CONNECT", "CAP_LISTEN", "CAP_SHUTDOWN", "CAP_GETPEERNAME", "CAP_GETSOCKNAME",
             "CAP_GETSOCKOPT", "CAP_SETSOCKOPT")
-    case "anon":
+    case .anon:
         add(true, "CAP_READ", "CAP_WRITE", "CAP_FSTAT", "CAP_EVENT")
-    default:
+    case .other, .unknown:
         add(true, "CAP_FSTAT")
     }
     return sortRights(out)
@@ -249,11 +249,11 @@ struct Replay {
     var rows: [Row] = []
     var processOrder: [(pid: Int32, how: String)] = []
     /// Objects' descriptions, by id (kind, path, flags).
-    var objectInfo: [Int: (kind: String, path: String, flags: String)] = [:]
+    var objectInfo: [Int: (kind: DescriptorKind, path: String, flags: String)] = [:]
 
     func key(_ pid: Int32, _ obj: Int) -> Int64 { Int64(pid) << 32 | Int64(obj) }
 
-    mutating func newObject(kind: String, path: String, flags: String) -> Int {
+    mutating func newObject(kind: DescriptorKind, path: String, flags: String) -> Int {
         objects += 1
         objectInfo[objects] = (kind, path, flags)
         return objects
@@ -265,7 +265,7 @@ struct Replay {
             if r.r.fd != fd, !r.r.aliases.contains(fd) { r.r.aliases.append(fd) }
             return r
         }
-        let info = objectInfo[obj] ?? ("unknown", "", "")
+        let info = objectInfo[obj] ?? (.unknown, "", "")
         let r = Row(DescriptorRights(pid: pid, fd: fd, kind: info.kind, path: info.path, flags: info.flags, origin: origin))
         rowIndex[key(pid, obj)] = r
         rows.append(r)
@@ -275,7 +275,7 @@ struct Replay {
     /// The object `fd` names in `pid`, making an `unknown` one for a number never seen.
     mutating func object(pid: Int32, fd: Int32) -> Int {
         if let o = tables[pid]?[fd] { return o }
-        let o = newObject(kind: "unknown", path: "", flags: "")
+        let o = newObject(kind: .unknown, path: "", flags: "")
         tables[pid, default: [:]][fd] = o
         row(pid: pid, obj: o, fd: fd, origin: .unknown)
         return o
@@ -310,19 +310,19 @@ struct Replay {
     mutating func fdop(_ op: FDOpEvent) {
         let pid = op.pid
         if let newFd = op.newFd {
-            if op.right == "none", op.fd >= 0 {
+            if op.right == nil, op.fd >= 0 {
                 // dup family: the new number names the same object.
                 let o = object(pid: pid, fd: op.fd)
                 tables[pid, default: [:]][newFd] = o
                 row(pid: pid, obj: o, fd: newFd, origin: .unknown)
                 return
             }
-            let o = newObject(kind: op.newKind ?? "unknown", path: op.newPath ?? "", flags: op.detail ?? "")
+            let o = newObject(kind: op.newKind ?? .unknown, path: op.newPath ?? "", flags: op.detail ?? "")
             let origin: DescriptorRights.Origin
             if op.fd >= 0 {
                 let parent = object(pid: pid, fd: op.fd)
                 let prow = row(pid: pid, obj: parent, fd: op.fd, origin: .unknown)
-                if op.right != "none" { prow.use(op.right, detail: nil, syscall: op.syscall) }
+                if let right = op.right { prow.use(right.rawValue, detail: nil, syscall: op.syscall) }
                 origin = .derived(fd: op.fd, path: objectInfo[parent]?.path ?? "", syscall: op.syscall)
             } else {
                 origin = .created(syscall: op.syscall)
@@ -331,7 +331,7 @@ struct Replay {
             row(pid: pid, obj: o, fd: newFd, origin: origin)
             return
         }
-        if op.right == "none" {
+        guard let right = op.right else {
             // close, close_range
             guard let o = tables[pid]?[op.fd] else { return }
             tables[pid]?[op.fd] = nil
@@ -339,7 +339,7 @@ struct Replay {
             return
         }
         let o = object(pid: pid, fd: op.fd)
-        row(pid: pid, obj: o, fd: op.fd, origin: .unknown).use(op.right, detail: op.detail, syscall: op.syscall)
+        row(pid: pid, obj: o, fd: op.fd, origin: .unknown).use(right.rawValue, detail: op.detail, syscall: op.syscall)
     }
 }
 
@@ -380,7 +380,7 @@ func limit(_ d: inout DescriptorRights) {
     let writes = !usedHeld.isDisjoint(with: ["CAP_WRITE", "CAP_FTRUNCATE", "CAP_MMAP_W"])
     let reopen = "through /proc/self/fd/\(fd) and dup2 it over \(fd) before entry"
     switch d.kind {
-    case "socket":
+    case .socket:
         if reads && !writes && !usedHeld.contains("CAP_CONNECT") {
             d.linux = "shutdown(\(fd), SHUT_WR): the sending direction is closed"
         } else if writes && !reads {
@@ -390,7 +390,7 @@ func limit(_ d: inout DescriptorRights) {
         } else {
             d.linux = "no per-descriptor limit for a socket used both ways (a seccomp filter can restrict the calls)"
         }
-    case "directory":
+    case .directory:
         let lists = d.syscalls.contains { $0.hasPrefix("getdents") || $0 == "readdir" }
         let changes = !usedHeld.isDisjoint(with: ["CAP_WRITE", "CAP_CREATE", "CAP_MKDIRAT", "CAP_UNLINKAT",
                                                   "CAP_RENAMEAT_SOURCE", "CAP_RENAMEAT_TARGET", "CAP_SYMLINKAT",

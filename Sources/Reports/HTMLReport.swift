@@ -69,7 +69,7 @@ enum HTMLReport {
             if !e.fds.isEmpty {
                 h += "<table class=\"fds\"><caption>descriptors held at entry</caption><thead><tr><th>fd</th><th>kind</th><th>flags</th><th>path</th></tr></thead><tbody>\n"
                 for d in e.fds.prefix(ListLimit.fds) {
-                    h += "<tr><td>\(d.fd)</td><td>\(esc(d.kind))</td><td><code>\(esc(d.flags))</code></td><td><code>\(esc(d.path))</code></td></tr>\n"
+                    h += "<tr><td>\(d.fd)</td><td>\(esc(d.kind.rawValue))</td><td><code>\(esc(d.flags))</code></td><td><code>\(esc(d.path))</code></td></tr>\n"
                 }
                 if e.fds.count > ListLimit.fds { h += "<tr><td colspan=\"4\">… and \(e.fds.count - ListLimit.fds) more descriptors</td></tr>\n" }
                 h += "</tbody></table>\n"

@@ -49,7 +49,7 @@ enum RightsReport {
             let how = a.processes.first { $0.pid == pid }?.how ?? "descriptors seen in use"
             out += "  pid \(pid), \(how)\n"
             let shown = rows.filter { $0.origin != .inheritedUnused }
-            let kindW = max(4, shown.map(\.kind.count).max() ?? 0)
+            let kindW = max(4, shown.map(\.kind.rawValue.count).max() ?? 0)
             let modeW = max(4, shown.map(\.accessMode.count).max() ?? 0)
             let pathW = min(48, max(4, shown.map(\.path.count).max() ?? 0))
             out += "    " + pad("FD", 4, right: true) + "  " + pad("KIND", kindW) + "  " + pad("MODE", modeW) + "  "
@@ -57,7 +57,7 @@ enum RightsReport {
             for r in shown {
                 var used = short(r.used)
                 if r.used.isEmpty { used += "  (never used after entry)" }
-                out += "    " + pad(String(r.fd), 4, right: true) + "  " + pad(r.kind, kindW) + "  " + pad(r.accessMode, modeW)
+                out += "    " + pad(String(r.fd), 4, right: true) + "  " + pad(r.kind.rawValue, kindW) + "  " + pad(r.accessMode, modeW)
                     + "  " + pad(r.path, pathW) + "  " + used + "\n"
                 let indent = "          "
                 var notes: [String] = []
@@ -111,7 +111,7 @@ enum RightsReport {
             .object([
                 ("pid", .int(Int64(r.pid))), ("fd", .int(Int64(r.fd))),
                 ("aliases", .array(r.aliases.map { .int(Int64($0)) })),
-                ("kind", .string(r.kind)), ("path", .string(r.path)), ("flags", .string(r.flags)),
+                ("kind", .string(r.kind.rawValue)), ("path", .string(r.path)), ("flags", .string(r.flags)),
                 ("origin", origin(r)), ("used", strings(r.used)),
                 ("details", .object(r.details.keys.sorted().map { ($0, strings(r.details[$0]!)) })),
                 ("syscalls", strings(r.syscalls)), ("held", strings(r.held)), ("unused", strings(r.unused)),
@@ -135,7 +135,7 @@ enum RightsReport {
             if !r.aliases.isEmpty { fd += " (" + r.aliases.map(String.init).joined(separator: ", ") + ")" }
             var path = esc(r.path)
             if r.origin != .entry { path += "<br><small>" + esc(r.originText) + "</small>" }
-            h += "<tr class=\"verdict-\(r.advice.rawValue)\"><td>\(r.pid)</td><td>\(esc(fd))</td><td>\(esc(r.kind))</td>"
+            h += "<tr class=\"verdict-\(r.advice.rawValue)\"><td>\(r.pid)</td><td>\(esc(fd))</td><td>\(esc(r.kind.rawValue))</td>"
             h += "<td>\(esc(r.accessMode))</td><td>\(path)</td><td>\(esc(short(r.used)))</td><td>\(esc(short(r.unused)))</td>"
             h += "<td><code>\(esc(r.capsicum))</code></td><td>\(esc(r.linux))</td></tr>\n"
         }

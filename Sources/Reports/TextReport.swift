@@ -126,11 +126,11 @@ struct TextReport {
     }
 
     func fdTable(_ fds: [FDInfo]) -> [String] {
-        let wk = max(4, fds.map(\.kind.count).max() ?? 0), wf = max(5, fds.map(\.flags.count).max() ?? 0)
+        let wk = max(4, fds.map(\.kind.rawValue.count).max() ?? 0), wf = max(5, fds.map(\.flags.count).max() ?? 0)
         var rows = ["  FD " + pad("KIND", wk) + " " + pad("FLAGS", wf) + " PATH"]
         for d in fds.prefix(ListLimit.fds) {
             let num = String(d.fd)
-            rows.append(String(repeating: " ", count: max(0, 4 - num.count)) + num + " " + pad(d.kind, wk) + " "
+            rows.append(String(repeating: " ", count: max(0, 4 - num.count)) + num + " " + pad(d.kind.rawValue, wk) + " "
                         + pad(d.flags, wf) + " " + d.path)
         }
         if fds.count > ListLimit.fds { rows.append("  … and \(fds.count - ListLimit.fds) more descriptors") }

@@ -22,7 +22,7 @@ struct CallFacts {
             if case .string(let s)? = arg(row.pathIndex) { raw = s }
             switch arg(row.index(of: .openFlags)) {
             case .string(let s)?: flags = s
-            case .int(let i)?: flags = OpenFlagsText.describe(i)
+            case .int(let i)?: flags = OpenFlags.describe(UInt64(bitPattern: i))
             default: break
             }
         }
@@ -32,31 +32,8 @@ struct CallFacts {
             let names = Set(f.split(separator: "|").map(String.init))
             writes = !names.isDisjoint(with: ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND", "O_TMPFILE"])
         } else {
-            writes = mutatingPathSyscalls.contains(v.syscall)
+            writes = Catalog.shared.syscall(named: v.syscall)?.mutatesPath ?? false
         }
     }
 }
 
-
-/// Path syscalls that change the filesystem (create, remove, rename, change metadata); a fact about Linux.
-let mutatingPathSyscalls: Set<String> = [
-    "creat", "mkdir", "mkdirat", "mknod", "mknodat", "rmdir", "unlink", "unlinkat", "rename", "renameat",
-    "renameat2", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmodat", "fchmodat2", "chown", "lchown",
-    "fchownat", "chown32", "lchown32", "utime", "utimes", "futimesat", "utimensat", "utimensat_time64", "truncate",
-    "truncate64", "setxattr", "lsetxattr", "removexattr", "lremovexattr", "setxattrat", "removexattrat",
-]
-
-/// Open flags from a raw integer (x86 values), for traces that recorded them as numbers.
-enum OpenFlagsText {
-    static let bits: [(Int64, String)] = [
-        (0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"), (0o2000, "O_APPEND"),
-        (0o4000, "O_NONBLOCK"), (0o10000, "O_DSYNC"), (0o200000, "O_DIRECTORY"), (0o400000, "O_NOFOLLOW"),
-        (0o2000000, "O_CLOEXEC"), (0o10000000, "O_PATH"),
-    ]
-
-    static func describe(_ v: Int64) -> String {
-        var parts = [["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"][Int(v & 3)]]
-        for (bit, name) in bits where v & bit != 0 { parts.append(name) }
-        return parts.joined(separator: "|")
-    }
-}

@@ -6,23 +6,13 @@ import TraceModel
 /// the trace shows the program needs, with argument conditions only where the trace justifies them, and notes
 /// where a seccomp filter cannot express the capability-mode rule.
 struct FilterModel {
-    struct Condition: Hashable {
-        var index: Int
-        var value: UInt64
-        /// The second operand (SCMP_CMP_MASKED_EQ: `(arg & value) == valueTwo`).
-        var valueTwo: UInt64? = nil
-        /// libseccomp comparison name: SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ, ...
-        var op: String
-        /// The operands as C expressions (AF_INET) for the libseccomp writer.
-        var cValue: String
-        var cValueTwo: String? = nil
-    }
-
     /// A rule allowing one syscall only when all its conditions hold (rules for the same syscall are alternatives).
     struct ConditionalRule {
         var name: String
-        var conditions: [Condition]
+        var conditions: [ArgTest]
         var comment: String
+        /// C names for the compared values, by argument index (AF_INET), for the libseccomp writer.
+        var cNames: [Int: String] = [:]
     }
 
     let facts: TraceFacts
@@ -79,8 +69,8 @@ struct FilterModel {
                 for f in families {
                     guard let n = addressFamilies[f] else { continue }
                     conditional.append(ConditionalRule(
-                        name: "socket", conditions: [Condition(index: 0, value: n, op: "SCMP_CMP_EQ", cValue: f)],
-                        comment: "socket(\(f), ...): the family of addresses the trace shows"))
+                        name: "socket", conditions: [ArgTest(index: 0, op: .equal, value: n)],
+                        comment: "socket(\(f), ...): the family of addresses the trace shows", cNames: [0: f]))
                 }
                 notes.append("socket: only the families of the addresses the program named after entry (\(families.joined(separator: ", "))); socket() calls are not recorded, so add any family the program creates without naming an address (e.g. AF_NETLINK for getaddrinfo's AI_ADDRCONFIG).")
             }
@@ -92,13 +82,13 @@ struct FilterModel {
             guard let rules = policy.exactRules(name) else { continue }
             capability.remove(name)
             for r in rules {
-                conditional.append(ConditionalRule(name: name, conditions: r.tests.map(Condition.init), comment: "\(name): \(r.note) (what capability mode allows)"))
+                conditional.append(ConditionalRule(name: name, conditions: r.tests, comment: "\(name): \(r.note) (what capability mode allows)"))
             }
         }
         capabilityNames = capability.sorted()
 
         // Signals first: they are what a reader looks for.
-        let first = ["kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open", "prlimit64"]
+        let first = FilterModel.pidCallsFirst
         let targeted = policy.names([.targetIsSelf])
         let pidCalls = first.filter(targeted.contains) + targeted.filter { !first.contains($0) }
         if !pidCalls.isEmpty {
@@ -123,19 +113,13 @@ struct FilterModel {
     }
 }
 
+extension FilterModel {
+    /// The calls naming a process that the notes list first (an order for readers, not a fact; the tests check
+    /// the names against the catalog).
+    static let pidCallsFirst = ["kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open", "prlimit64"]
+}
+
 /// x86 Linux address family numbers.
 let addressFamilies: [String: UInt64] = ["AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16, "AF_PACKET": 17]
-
-extension FilterModel.Condition {
-    init(_ t: ArgTest) {
-        switch t.op {
-        case .equal:
-            self.init(index: t.index, value: t.value, op: "SCMP_CMP_EQ", cValue: hexC(t.value))
-        case .maskedEqual(let mask):
-            self.init(index: t.index, value: mask, valueTwo: t.value, op: "SCMP_CMP_MASKED_EQ", cValue: hexC(mask),
-                      cValueTwo: hexC(t.value))
-        }
-    }
-}
 
 func hexC(_ v: UInt64) -> String { v < 10 ? String(v) : "0x" + String(v, radix: 16) + (v > 0x7fff_ffff ? "ULL" : "") }

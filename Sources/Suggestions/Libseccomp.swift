@@ -1,3 +1,4 @@
+import SyscallCatalog
 import TraceModel
 
 /// `suggest --format libseccomp`: C source of `int captrace_install_filter(void)`, which installs the same
@@ -70,7 +71,13 @@ func renderLibseccomp(_ m: FilterModel) -> String {
 
         """
     for c in m.conditional {
-        let conds = c.conditions.map { "SCMP_A\($0.index)(\($0.op), \($0.cValue)\($0.cValueTwo.map { ", " + $0 } ?? ""))" }.joined(separator: ", ")
+        let conds = c.conditions.map { t in
+            let (a, b) = t.operands
+            switch t.op {
+            case .equal: return "SCMP_A\(t.index)(\(t.libseccompOperator), \(c.cNames[t.index] ?? hexC(a)))"
+            case .maskedEqual: return "SCMP_A\(t.index)(\(t.libseccompOperator), \(hexC(a)), \(hexC(b)))"
+            }
+        }.joined(separator: ", ")
         out += "    /* \(c.comment.replacingStars()) */\n"
         out += "    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(\"\(c.name)\"), \(c.conditions.count), \(conds));\n"
         out += "    if (rc < 0)\n        goto out;\n"

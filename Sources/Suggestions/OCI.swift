@@ -1,3 +1,4 @@
+import SyscallCatalog
 import TraceModel
 
 /// `suggest --format oci`: an OCI runtime seccomp profile (the `linux.seccomp` object of config.json; Docker's
@@ -8,13 +9,14 @@ import TraceModel
 /// and containers-common define `comment` on each syscall rule themselves. Every comment value is a string.
 func renderOCI(_ m: FilterModel) -> String {
     var syscalls: [JSONValue] = []
-    func rule(_ names: [String], comment: String, args: [FilterModel.Condition] = []) -> JSONValue {
+    func rule(_ names: [String], comment: String, args: [ArgTest] = []) -> JSONValue {
         var o: [(String, JSONValue)] = [("names", .array(names.map { .string($0) })), ("action", "SCMP_ACT_ALLOW")]
         if !args.isEmpty {
             o.append(("args", .array(args.map { c in
-                var a: [(String, JSONValue)] = [("index", .int(Int64(c.index))), ("value", .int(Int64(bitPattern: c.value)))]
-                if let two = c.valueTwo { a.append(("valueTwo", .int(Int64(bitPattern: two)))) }
-                a.append(("op", .string(c.op)))
+                let (value, valueTwo) = c.operands
+                var a: [(String, JSONValue)] = [("index", .int(Int64(c.index))), ("value", .int(Int64(bitPattern: value)))]
+                if case .maskedEqual = c.op { a.append(("valueTwo", .int(Int64(bitPattern: valueTwo)))) }
+                a.append(("op", .string(c.libseccompOperator)))
                 return .object(a)
             })))
         }

@@ -1,4 +1,5 @@
 import Diagnosis
+import SyscallCatalog
 import TraceModel
 
 /// `suggest --format plan`: the Capsicum way to remove each violation — acquire descriptors before entry,
@@ -107,7 +108,8 @@ struct PlanBuilder {
             }
         case .otherProcess, .processGroup:
             let target = v.args.first { $0.0 == "pid" || $0.0 == "tgid" }.map { value($0.1) } ?? "the target"
-            if ["kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"].contains(v.syscall) {
+            // A signal sent by pid (the catalog: a pid argument and a signal argument).
+            if let row = Catalog.shared.syscall(named: v.syscall), row.processTarget != nil, row.index(of: .signal) != nil {
                 let sig = v.args.first { $0.0 == "sig" || $0.0 == "signal" }.map { value($0.1) } ?? "sig"
                 add(&replacements, "\(v.syscall)(pid) -> pidfd_send_signal(pidfd, ...)", item: n)
                 var out = ["Do: replace the signal by pid with a process descriptor: get it before entry",
@@ -140,27 +142,29 @@ struct PlanBuilder {
 
     func replacement(_ v: ViolationEvent, dirfd: String, name: String, flags: String?) -> String {
         let n = cString(name)
-        switch v.syscall {
-        case "open", "openat", "creat", "openat2":
-            return "openat(\(dirfd), \(n), \(flags ?? (v.syscall == "creat" ? "O_CREAT|O_WRONLY|O_TRUNC" : "O_RDONLY")))"
-        case "stat", "lstat", "newfstatat", "stat64", "lstat64", "fstatat64":
-            return "fstatat(\(dirfd), \(n), &st, \(v.syscall.hasPrefix("lstat") ? "AT_SYMLINK_NOFOLLOW" : "0"))"
-        case "statx": return "statx(\(dirfd), \(n), flags, mask, &stx)"
-        case "access", "faccessat", "faccessat2": return "faccessat(\(dirfd), \(n), mode, 0)"
-        case "readlink", "readlinkat": return "readlinkat(\(dirfd), \(n), buf, size)"
-        case "mkdir", "mkdirat": return "mkdirat(\(dirfd), \(n), mode)"
-        case "unlink", "unlinkat": return "unlinkat(\(dirfd), \(n), 0)"
-        case "rmdir": return "unlinkat(\(dirfd), \(n), AT_REMOVEDIR)"
-        case "rename", "renameat", "renameat2": return "renameat(\(dirfd), \(n), newdirfd, newname)"
-        case "link", "linkat": return "linkat(\(dirfd), \(n), newdirfd, newname, 0)"
-        case "symlink", "symlinkat": return "symlinkat(target, \(dirfd), \(n))"
-        case "chmod", "fchmodat": return "fchmodat(\(dirfd), \(n), mode, 0)"
-        case "chown", "lchown", "fchownat": return "fchownat(\(dirfd), \(n), uid, gid, 0)"
-        case "mknod", "mknodat": return "mknodat(\(dirfd), \(n), mode, dev)"
-        case "utime", "utimes", "utimensat", "futimesat": return "utimensat(\(dirfd), \(n), times, 0)"
-        case "truncate": return "open it with openat(\(dirfd), \(n), O_WRONLY) and ftruncate the descriptor"
-        case "chdir": return "keep the directory descriptor and use *at calls relative to it instead of chdir"
-        default: return "the *at form of \(v.syscall) relative to \(dirfd), or open the file with openat(\(dirfd), \(n), ...)"
+        let op = Catalog.shared.syscall(named: v.syscall)?.pathOp
+        switch op {
+        case .open?, .creat?:
+            return "openat(\(dirfd), \(n), \(flags ?? (op == .creat ? "O_CREAT|O_WRONLY|O_TRUNC" : "O_RDONLY")))"
+        case .stat?:
+            return "fstatat(\(dirfd), \(n), &st, \(v.syscall.contains("lstat") ? "AT_SYMLINK_NOFOLLOW" : "0"))"
+        case .statx?: return "statx(\(dirfd), \(n), flags, mask, &stx)"
+        case .access?: return "faccessat(\(dirfd), \(n), mode, 0)"
+        case .readlink?: return "readlinkat(\(dirfd), \(n), buf, size)"
+        case .mkdir?: return "mkdirat(\(dirfd), \(n), mode)"
+        case .unlink?: return "unlinkat(\(dirfd), \(n), 0)"
+        case .rmdir?: return "unlinkat(\(dirfd), \(n), AT_REMOVEDIR)"
+        case .rename?: return "renameat(\(dirfd), \(n), newdirfd, newname)"
+        case .link?: return "linkat(\(dirfd), \(n), newdirfd, newname, 0)"
+        case .symlink?: return "symlinkat(target, \(dirfd), \(n))"
+        case .chmod?: return "fchmodat(\(dirfd), \(n), mode, 0)"
+        case .chown?: return "fchownat(\(dirfd), \(n), uid, gid, 0)"
+        case .mknod?: return "mknodat(\(dirfd), \(n), mode, dev)"
+        case .utime?: return "utimensat(\(dirfd), \(n), times, 0)"
+        case .truncate?: return "open it with openat(\(dirfd), \(n), O_WRONLY) and ftruncate the descriptor"
+        case .chdir?: return "keep the directory descriptor and use *at calls relative to it instead of chdir"
+        case .setxattr?, .removexattr?, nil:
+            return "the *at form of \(v.syscall) relative to \(dirfd), or open the file with openat(\(dirfd), \(n), ...)"
         }
     }
 

@@ -16,10 +16,23 @@ func renderSystemd(_ m: FilterModel) -> String {
 
         """
     let native = { (name: String) in Catalog.shared.number(of: name, abi: .x86_64) != nil }
-    let capability = m.capabilityNames.filter(native)
+    // systemd resolves names with the libseccomp it was built with; one as old as the catalog's headers rejects
+    // newer names ("Failed to parse system call"), so they are left out and named in a comment.
+    let newer = Catalog.shared.namesNewerThanHeaders
+    let tooNew = m.capabilityNames.filter { native($0) && newer.contains($0) }
+    let capability = m.capabilityNames.filter { native($0) && !newer.contains($0) }
     let conditionalNames = distinct(m.conditional.map(\.name)).filter(native)
     out += "# Allowed in capability mode (for some or all arguments):\n"
     out += wrapDirective("SystemCallFilter", capability + conditionalNames)
+    if !tooNew.isEmpty {
+        out += "# Also allowed in capability mode, newer than older systemd versions know (add them if yours does):\n"
+        var line = "#  "
+        for n in tooNew {
+            if line.count + n.count + 1 > 100 { out += line + "\n"; line = "#  " }
+            line += " " + n
+        }
+        out += line + "\n"
+    }
     let trace = m.traceNames.filter { native($0.name) }
     if !trace.isEmpty {
         out += "# Needed by the traced program after entry:\n"
@@ -48,7 +61,7 @@ func renderSystemd(_ m: FilterModel) -> String {
         let call = CallFacts(v)
         if v.rule == .exec { exec.append(p) }
         else if call.writes {
-            let creates = (call.openFlags?.contains("O_CREAT") ?? false) || createSyscalls.contains(v.syscall)
+            let creates = (call.openFlags?.contains("O_CREAT") ?? false) || (Catalog.shared.syscall(named: v.syscall)?.pathOp?.createsEntry ?? false)
             readWrite.append(creates ? dirName(p) : p)
         } else {
             readOnly.append(p)
@@ -81,10 +94,6 @@ func renderSystemd(_ m: FilterModel) -> String {
     for n in m.notes + [m.fromStartNote] { out += "# Note: \(n)\n" }
     return out
 }
-
-/// Path syscalls that create a new directory entry.
-let createSyscalls: Set<String> = ["creat", "mkdir", "mkdirat", "mknod", "mknodat", "link", "linkat", "symlink",
-                                   "symlinkat", "rename", "renameat", "renameat2"]
 
 /// `/proc/PID/...` of a traced process: meaningless in a unit file.
 func isPerProcess(_ path: String, pids: Set<Int32>) -> Bool {

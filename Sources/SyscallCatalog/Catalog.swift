@@ -1,8 +1,9 @@
 /// The syscall catalog: facts about Linux syscalls, with no opinion on whether capability mode allows them.
 ///
-/// One row per syscall (`SyscallTable.swift`), numbers per ABI generated from the kernel's UAPI headers
+/// One row per syscall (`SyscallTable.swift`, its fact columns in `Facts.swift`), numbers per ABI generated from
+/// the kernel's UAPI headers and, for calls newer than them, the kernel's syscall tables
 /// (`SyscallNumbers.generated.swift`, written by `Tools/gen-syscall-numbers`). The seccomp filter, the decoder
-/// lookup and `captrace syscalls` are all derived from these two files.
+/// lookup, the classifier, rights, suggestions and `captrace syscalls` are all derived from these files.
 
 /// An ABI a 64-bit x86 process can make syscalls through.
 public enum ABI: String, CaseIterable, Sendable, Codable, Hashable {
@@ -69,13 +70,21 @@ public struct Syscall: Sendable, Hashable {
         let args: [ArgKind]
         let argNames: [String]
         let touches: Touch
+        let processTarget: ProcessTarget?, pathOp: PathOp?, descriptorUse: DescriptorUse?, sandboxStep: SandboxStep?
+        let traits: SyscallTraits
         let pathIndex: Int?, dirfdIndex: Int?, path2Index: Int?, dirfd2Index: Int?, atFlagsIndex: Int?
 
-        init(_ name: String, _ args: [(String, ArgKind)], _ touches: Touch) {
+        init(_ name: String, _ args: [(String, ArgKind)], _ touches: Touch, _ processTarget: ProcessTarget?,
+             _ pathOp: PathOp?, _ descriptorUse: DescriptorUse?, _ sandboxStep: SandboxStep?, _ traits: SyscallTraits) {
             self.name = name
             self.args = args.map { $0.1 }  // closures, not key paths: each key-path application is a runtime call
             self.argNames = args.map { $0.0 }
             self.touches = touches
+            self.processTarget = processTarget
+            self.pathOp = pathOp
+            self.descriptorUse = descriptorUse
+            self.sandboxStep = sandboxStep
+            self.traits = traits
             var paths: [(path: Int, dirfd: Int?)] = []
             var lastDirfd: Int?
             for (i, kind) in self.args.enumerated() {
@@ -109,8 +118,29 @@ public struct Syscall: Sendable, Hashable {
     /// Register index of the `.atFlags` argument (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW...).
     public var atFlagsIndex: Int? { storage.atFlagsIndex }
 
-    public init(_ name: String, _ args: [(String, ArgKind)], touches: Touch = .none) {
-        storage = Storage(name, args, touches)
+    /// How the call's pid/tid arguments name a process (calls that can reach another process by id).
+    public var processTarget: ProcessTarget? { storage.processTarget }
+    /// What the call does at its path (path calls whose operation a reader or an enforcer needs to know).
+    public var pathOp: PathOp? { storage.pathOp }
+    /// What the call does with descriptors and the Capsicum rights it needs on them (`run --rights`).
+    public var descriptorUse: DescriptorUse? { storage.descriptorUse }
+    /// Whether the call is a sandboxing step (the `sandbox` trigger), and for which arguments.
+    public var sandboxStep: SandboxStep? { storage.sandboxStep }
+    public var traits: SyscallTraits { storage.traits }
+    /// The thread's current directory may differ after the call.
+    public var changesWorkingDirectory: Bool { storage.traits.contains(.changesWorkingDirectory) }
+    /// The call changes the filesystem at its path: its operation mutates, or (opens) its flags may say so.
+    public var mutatesPath: Bool { storage.pathOp?.mutates ?? false }
+
+    public init(_ name: String, _ args: [(String, ArgKind)], touches: Touch = .none, pid: ProcessTarget? = nil,
+                op: PathOp? = nil, fd: DescriptorUse? = nil, sandbox: SandboxStep? = nil, _ traits: SyscallTraits = []) {
+        storage = Storage(name, args, touches, pid, op, fd, sandbox, traits)
+    }
+
+    /// The same facts with another argument layout (an ABI whose registers differ).
+    func with(args: [(String, ArgKind)]) -> Syscall {
+        Syscall(name, args, touches: touches, pid: processTarget, op: pathOp, fd: descriptorUse, sandbox: sandboxStep,
+                traits)
     }
 
     /// Index of the first argument of `kind`, if any.
@@ -118,7 +148,9 @@ public struct Syscall: Sendable, Hashable {
 
     public static func == (a: Syscall, b: Syscall) -> Bool {
         a.storage === b.storage
-            || (a.name == b.name && a.args == b.args && a.argNames == b.argNames && a.touches == b.touches)
+            || (a.name == b.name && a.args == b.args && a.argNames == b.argNames && a.touches == b.touches
+                && a.processTarget == b.processTarget && a.pathOp == b.pathOp && a.descriptorUse == b.descriptorUse
+                && a.sandboxStep == b.sandboxStep && a.traits == b.traits)
     }
 
     public func hash(into h: inout Hasher) {
@@ -165,7 +197,7 @@ public final class Catalog: Sendable {
                 numbers[name, default: [nil, nil, nil]][abi.ordinal] = nr
                 guard var row = byName[name] else { missing.insert(name); continue }
                 if abi == .i386, let layout = SyscallTable.i386Layouts[name] {
-                    row = Syscall(name, layout, touches: row.touches)
+                    row = row.with(args: layout)
                 }
                 table[nr] = row
                 entries.append((nr, row))
@@ -211,8 +243,15 @@ public final class Catalog: Sendable {
     /// Every syscall of `abi`, sorted by number.
     public func entries(abi: ABI) -> [(nr: Int, syscall: Syscall)] { sorted[abi.ordinal] }
 
+    /// Every row (x86_64 argument layouts), in the table's (alphabetical) order.
+    public var rows: [Syscall] { SyscallTable.rows }
+
     /// Every syscall name the catalog has a row for, sorted.
     public var allNames: [String] { byName.keys.sorted() }
+
+    /// Names newer than the UAPI headers the numbers are generated from (numbered from the kernel's tables in
+    /// `Tools/syscall-numbers-newer.tbl`): tools built against those headers do not know them.
+    public var namesNewerThanHeaders: Set<String> { SyscallNumbers.newerThanHeaders }
 
     /// How many names `allNames` has (without sorting them).
     public var nameCount: Int { byName.count }

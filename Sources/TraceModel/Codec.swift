@@ -57,11 +57,11 @@ public enum TraceCodec {
             var o: [(String, JSONValue)] = [
                 ("type", "fdop"), ("pid", .int(Int64(f.pid))), ("tid", .int(Int64(f.tid))),
                 ("t_ns", .int(Int64(bitPattern: f.tNs))), ("fd", .int(Int64(f.fd))),
-                ("syscall", .string(f.syscall)), ("right", .string(f.right)),
+                ("syscall", .string(f.syscall)), ("right", .string(f.right?.rawValue ?? "none")),
             ]
             if let v = f.detail { o.append(("detail", .string(v))) }
             if let v = f.newFd { o.append(("new_fd", .int(Int64(v)))) }
-            if let v = f.newKind { o.append(("new_kind", .string(v))) }
+            if let v = f.newKind { o.append(("new_kind", .string(v.rawValue))) }
             if let v = f.newPath { o.append(("new_path", .string(v))) }
             if let v = f.site { o.append(("site", .string(v))) }
             if let v = f.stack { o.append(("stack", .array(v.map(json)))) }
@@ -90,7 +90,7 @@ public enum TraceCodec {
     }
 
     public static func json(_ d: FDInfo) -> JSONValue {
-        .object([("fd", .int(Int64(d.fd))), ("kind", .string(d.kind)), ("path", .string(d.path)),
+        .object([("fd", .int(Int64(d.fd))), ("kind", .string(d.kind.rawValue)), ("path", .string(d.path)),
                  ("flags", .string(d.flags))])
     }
 
@@ -178,11 +178,20 @@ public enum TraceCodec {
             e.hint = try r.optString("hint")
             return .violation(e)
         case "fdop":
+            let rightName = try r.string("right")
+            var right: CapRight? = nil
+            if rightName != "none" {
+                guard let known = CapRight(rawValue: rightName) else { throw DecodeError(reason: "unknown right") }
+                right = known
+            }
             var f = FDOpEvent(pid: try r.int32("pid"), tid: try r.int32("tid"), tNs: try r.uint64("t_ns"),
-                              fd: try r.int32("fd"), syscall: try r.string("syscall"), right: try r.string("right"))
+                              fd: try r.int32("fd"), syscall: try r.string("syscall"), right: right)
             f.detail = try r.optString("detail")
             f.newFd = try r.optInt("new_fd").map(Int32.init)
-            f.newKind = try r.optString("new_kind")
+            if let k = try r.optString("new_kind") {
+                guard let kind = DescriptorKind(rawValue: k) else { throw DecodeError(reason: "unknown descriptor kind") }
+                f.newKind = kind
+            }
             f.newPath = try r.optString("new_path")
             f.site = try r.optString("site")
             if let s = v["stack"], !s.isNull { f.stack = try frames(s) }
@@ -223,7 +232,10 @@ public enum TraceCodec {
         var out: [FDInfo] = []
         for d in a {
             var r = FieldReader(object: d)
-            out.append(FDInfo(fd: try r.int32("fd"), kind: try r.string("kind"), path: try r.string("path"),
+            guard let kind = DescriptorKind(rawValue: try r.string("kind")) else {
+                throw DecodeError(reason: "unknown descriptor kind")
+            }
+            out.append(FDInfo(fd: try r.int32("fd"), kind: kind, path: try r.string("path"),
                               flags: try r.optString("flags") ?? ""))
         }
         return out

@@ -58,16 +58,26 @@ public struct Frame: Sendable, Hashable {
     }
 }
 
+/// What a descriptor names, as /proc shows it (the trace's `kind` and `new_kind` values).
+public enum DescriptorKind: String, Sendable, Hashable, CaseIterable {
+    case file, directory, tty, device, pipe, socket
+    /// An anon_inode: eventfd, epoll, timerfd, signalfd, pidfd...
+    case anon
+    /// Something else /proc describes (a block device, a symlink target that could not be examined).
+    case other
+    /// Never described: a descriptor the analysis meets only by number (e.g. received with SCM_RIGHTS).
+    case unknown
+}
+
 /// A descriptor held by a process when it entered capability mode (read from /proc).
 public struct FDInfo: Sendable, Hashable {
     public var fd: Int32
-    /// tty, file, directory, pipe, socket, anon (anon_inode), device, other
-    public var kind: String
+    public var kind: DescriptorKind
     public var path: String
     /// Open flags by name, e.g. "O_RDWR|O_APPEND".
     public var flags: String
 
-    public init(fd: Int32, kind: String, path: String, flags: String) {
+    public init(fd: Int32, kind: DescriptorKind, path: String, flags: String) {
         self.fd = fd; self.kind = kind; self.path = path; self.flags = flags
     }
 }
@@ -212,18 +222,19 @@ public struct FDOpEvent: Sendable, Hashable {
     public var tNs: UInt64
     public var fd: Int32
     public var syscall: String
-    /// Capsicum right name, e.g. CAP_READ, CAP_WRITE, CAP_FSTAT, CAP_LOOKUP.
-    public var right: String
+    /// The Capsicum right the operation needs (CAP_READ, CAP_LOOKUP...); nil for a descriptor-table operation
+    /// that needs none (dup, close, a descriptor created from nothing held), written "none" in the trace.
+    public var right: CapRight?
     /// Extra detail (ioctl command, fcntl command, mmap protections, open flags), if any.
     public var detail: String? = nil
     /// For descriptors created after entry: the descriptor the new one was derived from (dirfd of openat...).
     public var newFd: Int32? = nil
-    public var newKind: String? = nil
+    public var newKind: DescriptorKind? = nil
     public var newPath: String? = nil
     public var site: String? = nil
     public var stack: [Frame]? = nil
 
-    public init(pid: Int32, tid: Int32, tNs: UInt64, fd: Int32, syscall: String, right: String) {
+    public init(pid: Int32, tid: Int32, tNs: UInt64, fd: Int32, syscall: String, right: CapRight?) {
         self.pid = pid; self.tid = tid; self.tNs = tNs; self.fd = fd; self.syscall = syscall; self.right = right
     }
 }

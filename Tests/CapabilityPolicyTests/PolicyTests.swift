@@ -211,8 +211,8 @@ enum PolicyDataProbe {
     @Test func textListsEveryCallWithItsVerdict() {
         let text = PolicyTable.render(abi: .x86_64, json: false)
         let lines = text.split(separator: "\n")
-        #expect(lines.count == 362 + 2)
-        #expect(lines[0].hasPrefix("# x86_64: 362 syscalls; "))
+        #expect(lines.count == 384 + 2)
+        #expect(lines[0].hasPrefix("# x86_64: 384 syscalls; "))
         let openat = lines.first { $0.split(separator: " ").dropFirst().first == "openat" }
         #expect(openat?.split(separator: " ").map(String.init) == ["257", "openat", "conditional", "filesystem", "path-relative-to-dirfd"])
         let execve = lines.first { $0.split(separator: " ").dropFirst().first == "execve" }

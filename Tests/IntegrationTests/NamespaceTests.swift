@@ -24,7 +24,7 @@ struct NamespaceTests {
         // The enter event lists the descriptors held at entry: the directory among them.
         let dirfd = try #require(r.int("dirfd").map(Int32.init), "\(r.digest)")
         let held = r.enters.first?.fds.first { $0.fd == dirfd }
-        #expect(held?.kind == "directory" && held?.path == c + "/box", "enter fds: \(r.enters.first?.fds ?? [])")
+        #expect(held?.kind == .directory && held?.path == c + "/box", "enter fds: \(r.enters.first?.fds ?? [])")
         // The dirfd is joined to its path (the shapes above); the name as the program gave it is in the arguments.
         let escape = r.violations.first { $0.rule == .dotdotEscape }
         #expect(escape?.args.contains { $0.1 == .string("../box/sub/file") } ?? false,
@@ -36,6 +36,21 @@ struct NamespaceTests {
                 #expect((v.result ?? -1) >= 0 && v.errno == nil, "the call succeeded: \(RunResult.describe(v))")
             }
         }
+    }
+
+    @Test("syscalls newer than the UAPI headers (fchmodat2, setxattrat, statmount) are stopped and judged",
+          arguments: backends)
+    func newerSyscalls(backend: String) throws {
+        let w = try Workdir("newer")
+        let r = try Harness.run([try Harness.fixture("newer")], backend: backend, options: ["--enter-at", capEnter], in: w)
+        expectRun(r, backend: backend, trigger: capEnter)
+        #expect(r.stdout.contains("done"), "\(r.digest)")
+        let c = r.cwd
+        #expect(r.violations.map { "\($0.syscall) \($0.rule.rawValue) \($0.path ?? "-")" } == [
+            "fchmodat2 absolute-path \(c)/f",
+            "setxattrat cwd-relative \(c)/f",
+            "statmount system-state -",
+        ], "\(r.digest)")
     }
 
     @Test("network: sendto/connect/bind with an address vs sends on connected sockets, socket, socketpair, listen",

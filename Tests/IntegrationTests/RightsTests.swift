@@ -11,7 +11,7 @@ import TraceModel
     /// Rights recorded per descriptor number for one process (table operations, right "none", left out).
     static func recorded(_ t: Trace, pid: Int32) -> [Int32: Set<String>] {
         var out: [Int32: Set<String>] = [:]
-        for op in t.fdops where op.pid == pid && op.right != "none" { out[op.fd, default: []].insert(op.right) }
+        for op in t.fdops where op.pid == pid { if let right = op.right { out[op.fd, default: []].insert(right.rawValue) } }
         return out
     }
 
@@ -41,29 +41,29 @@ import TraceModel
         ]
         expected[sub, default: []].insert("CAP_READ")  // sub.txt, then the pipe's read end on the same number
         expected[pr, default: []].insert("CAP_READ")
-        #expect(Self.recorded(t, pid: pid) == expected, "\(t.fdops.map { "\($0.pid) \($0.fd) \($0.syscall) \($0.right)" })")
+        #expect(Self.recorded(t, pid: pid) == expected, "\(t.fdops.map { "\($0.pid) \($0.fd) \($0.syscall) \($0.right?.rawValue ?? "none")" })")
         #expect(Self.recorded(t, pid: child) == [wo: ["CAP_WRITE"]])
         #expect(t.fdops.filter { $0.pid == pid && ($0.fd == 0 || $0.fd == 2) }.isEmpty, "stdin and stderr are unused")
 
         // First use only: one event per (descriptor, right) although ro is read twice (read, pread via alias).
-        #expect(t.fdops.filter { $0.pid == pid && $0.fd == ro && $0.right == "CAP_READ" }.count == 1)
+        #expect(t.fdops.filter { $0.pid == pid && $0.fd == ro && $0.right?.rawValue == "CAP_READ" }.count == 1)
         // Each first use carries its site and a stack through the fixture's main.
-        let first = try #require(t.fdops.first { $0.fd == ro && $0.right == "CAP_READ" })
+        let first = try #require(t.fdops.first { $0.fd == ro && $0.right?.rawValue == "CAP_READ" })
         #expect(first.site != nil)
         #expect(first.stack?.contains { $0.symbol == "main" } == true)
 
         // Creation events: the dup, the openat from the directory, the pipe.
         let dup = try #require(t.fdops.first { $0.syscall == "dup" })
-        #expect(dup.fd == ro && dup.newFd == alias && dup.right == "none")
+        #expect(dup.fd == ro && dup.newFd == alias && dup.right == nil)
         let opened = try #require(t.fdops.first { $0.newFd == sub && $0.syscall == "openat" })
         #expect(opened.fd == dir)
-        #expect(opened.right == "CAP_LOOKUP")
+        #expect(opened.right?.rawValue == "CAP_LOOKUP")
         #expect(opened.newPath == work.path("sub.txt"))
-        #expect(opened.newKind == "file")
+        #expect(opened.newKind == .file)
         #expect(t.fdops.contains { $0.syscall == "close" && $0.fd == sub })
         let pipes = t.fdops.filter { $0.syscall == "pipe2" || $0.syscall == "pipe" }
         #expect(Set(pipes.compactMap(\.newFd)) == [pr, pw])
-        #expect(pipes.allSatisfy { $0.fd == -1 && $0.newKind == "pipe" })
+        #expect(pipes.allSatisfy { $0.fd == -1 && $0.newKind == .pipe })
 
         // The analysis, as users get it.
         let rep = try Subprocess.run([try Harness.captrace(), "report", "--rights", "--format", "json", work.path("trace.jsonl")])

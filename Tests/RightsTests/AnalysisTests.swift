@@ -1,6 +1,7 @@
 import Diagnosis
 import Foundation
 import Reports
+import SyscallCatalog
 import Testing
 import TraceModel
 
@@ -21,7 +22,7 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
         let a = RightsAnalysis(try fixtureTrace())
         #expect(a.recorded)
         let pid = a.processes[0].pid
-        func row(_ path: String, kind: String? = nil, p: Int32? = nil) -> DescriptorRights? {
+        func row(_ path: String, kind: DescriptorKind? = nil, p: Int32? = nil) -> DescriptorRights? {
             a.rows(pid: p ?? pid).first { $0.path.hasSuffix(path) && (kind == nil || $0.kind == kind) }
         }
         // Held at entry, each used in a known way (Fixtures/rights/rights.c).
@@ -31,9 +32,9 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
         #expect(row("/ro.txt")?.used == ["CAP_READ", "CAP_SEEK", "CAP_MMAP_R", "CAP_FSTAT"])
         #expect(row("/ro.txt")?.aliases == [8])  // the dup: one object, SEEK came through the alias
         #expect(row("/wo.txt")?.used == ["CAP_WRITE", "CAP_FSYNC"])
-        let dir = try #require(a.rows(pid: pid).first { $0.kind == "directory" })
+        let dir = try #require(a.rows(pid: pid).first { $0.kind == .directory })
         #expect(dir.used == ["CAP_READ", "CAP_LOOKUP", "CAP_FSTATAT"])
-        let sockets = a.rows(pid: pid).filter { $0.kind == "socket" }.sorted { $0.fd < $1.fd }
+        let sockets = a.rows(pid: pid).filter { $0.kind == .socket }.sorted { $0.fd < $1.fd }
         #expect(sockets.map(\.used) == [["CAP_SEND"], ["CAP_RECV", "CAP_IOCTL"]])
         #expect(sockets[1].details["CAP_IOCTL"] == ["FIONREAD"])
         #expect(sockets[0].linux.contains("SHUT_RD"))
@@ -48,7 +49,7 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
         #expect(sub.origin == .derived(fd: dir.fd, path: dir.path, syscall: "openat"))
         #expect(sub.used == ["CAP_READ"])
         #expect(sub.closed)
-        let pipes = a.rows(pid: pid).filter { $0.kind == "pipe" }
+        let pipes = a.rows(pid: pid).filter { $0.kind == .pipe }
         #expect(pipes.map(\.used) == [["CAP_READ"], ["CAP_WRITE"]])
         #expect(pipes.allSatisfy { $0.origin == .created(syscall: "pipe2") })
         #expect(pipes[0].fd == sub.fd, "the fixture reuses the closed number for the pipe's read end")
@@ -67,7 +68,7 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
         let pid = a.processes[0].pid
         let rows = a.rows(pid: pid)
         let stdin = try #require(rows.first { $0.fd == 0 && $0.origin == .entry })
-        #expect(stdin.kind == "tty")
+        #expect(stdin.kind == .tty)
         #expect(stdin.used.isEmpty)
         #expect(stdin.advice == .unused)
         #expect(stdin.capsicum == "cap_rights_limit(0, CAP_FSTAT)")
@@ -90,22 +91,22 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
         h.rights = true
         events.append(.header(h))
         events.append(.enter(EnterEvent(pid: 10, tid: 10, trigger: "main", tNs: 1, stack: [], fds: [
-            FDInfo(fd: 0, kind: "tty", path: "/dev/pts/1", flags: "O_RDWR"),
-            FDInfo(fd: 3, kind: "file", path: "/data", flags: "O_RDWR"),
-            FDInfo(fd: 4, kind: "socket", path: "socket:[1]", flags: "O_RDWR"),
+            FDInfo(fd: 0, kind: .tty, path: "/dev/pts/1", flags: "O_RDWR"),
+            FDInfo(fd: 3, kind: .file, path: "/data", flags: "O_RDWR"),
+            FDInfo(fd: 4, kind: .socket, path: "socket:[1]", flags: "O_RDWR"),
         ])))
-        func op(_ pid: Int32, _ fd: Int32, _ sc: String, _ right: String, new: Int32? = nil, kind: String? = nil, path: String? = nil) -> TraceEvent {
+        func op(_ pid: Int32, _ fd: Int32, _ sc: String, _ right: CapRight?, new: Int32? = nil, kind: DescriptorKind? = nil, path: String? = nil) -> TraceEvent {
             var e = FDOpEvent(pid: pid, tid: pid, tNs: 2, fd: fd, syscall: sc, right: right)
             e.newFd = new; e.newKind = kind; e.newPath = path
             return .fdop(e)
         }
-        events.append(op(10, 3, "dup2", "none", new: 0, kind: "file", path: "/data"))  // stdin now names /data
-        events.append(op(10, 0, "read", "CAP_READ"))
+        events.append(op(10, 3, "dup2", nil, new: 0, kind: .file, path: "/data"))  // stdin now names /data
+        events.append(op(10, 0, "read", .read))
         events.append(.process(ProcessEvent(event: .fork, pid: 11, tid: 11, ppid: 10, capabilityMode: true, tNs: 3)))
-        events.append(op(11, 4, "recvfrom", "CAP_RECV"))
-        events.append(op(10, 4, "close", "none"))
-        events.append(op(10, 4, "write", "CAP_WRITE"))  // a number never seen created after the close
-        events.append(op(10, 9, "fstat", "CAP_FSTAT"))
+        events.append(op(11, 4, "recvfrom", .recv))
+        events.append(op(10, 4, "close", nil))
+        events.append(op(10, 4, "write", .write))  // a number never seen created after the close
+        events.append(op(10, 9, "fstat", .fstat))
         let a = RightsAnalysis(Trace(events: events))
         let parent = a.rows(pid: 10)
         let tty = try #require(parent.first { $0.path == "/dev/pts/1" })

@@ -22,7 +22,7 @@ struct TraceModelTests {
             Frame(pc: 0x1),
         ]
         let enter = EnterEvent(pid: 10, tid: 10, trigger: "symbol:pcap_loop", tNs: 7, stack: frames,
-                               fds: [FDInfo(fd: 0, kind: "tty", path: "/dev/pts/0", flags: "O_RDWR")])
+                               fds: [FDInfo(fd: 0, kind: .tty, path: "/dev/pts/0", flags: "O_RDWR")])
         var v = ViolationEvent(seq: 1, tNs: 8, pid: 10, tid: 11, abi: .i386, syscall: "openat", nr: 295,
                                namespace: .filesystem, rule: .absolutePath,
                                args: [("dirfd", .string("AT_FDCWD")), ("pathname", .string("/etc/\"quoted\"\n\u{1}é")),
@@ -36,9 +36,9 @@ struct TraceModelTests {
                                action: .allowed, site: "0000000000000001", stack: [])
         w.address = "[::1]:53"
         w.result = 0
-        var f = FDOpEvent(pid: 10, tid: 10, tNs: 10, fd: 3, syscall: "openat", right: "CAP_LOOKUP")
+        var f = FDOpEvent(pid: 10, tid: 10, tNs: 10, fd: 3, syscall: "openat", right: .lookup)
         f.newFd = 4
-        f.newKind = "file"
+        f.newKind = .file
         f.newPath = "/etc/x"
         f.stack = frames
         var s = SummaryEvent(violations: 2, sites: 2, processes: 1, exitStatus: 139, durationMs: 12)

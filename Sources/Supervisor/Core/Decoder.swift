@@ -63,7 +63,7 @@ struct Decoder {
             case .socketcallArgs:
                 decodeSocketcall(&call, pid: pid)
             case .ipcCall:
-                call.subcall = ipcSubcall(raw[i])
+                call.subcall = Multiplexer.ipcName(Int(truncatingIfNeeded: raw[i]))
             default:
                 break
             }
@@ -81,44 +81,20 @@ struct Decoder {
         return b.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), UInt64($0.loadUnaligned(fromByteOffset: 8, as: UInt32.self))) }
     }
 
-    /// i386 socketcall(call, args*): names the sub-call and, for address-taking calls, whether an address is given.
-    static let socketcallNames = ["", "socket", "bind", "connect", "listen", "accept", "getsockname", "getpeername",
-                                  "socketpair", "send", "recv", "sendto", "recvfrom", "shutdown", "setsockopt",
-                                  "getsockopt", "sendmsg", "recvmsg", "accept4", "recvmmsg", "sendmmsg"]
-
     static func socketcallArgs(pid: Int32, ptr: UInt64) -> [UInt64]? {
         guard let b = readBytes(pid: pid, addr: ptr, count: 24) else { return nil }
         return b.withUnsafeBytes { r in (0..<6).map { UInt64(r.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) } }
     }
 
     static func decodeSocketcall(_ call: inout DecodedCall, pid: Int32) {
-        let n = Int(call.args[0])
-        guard n > 0, n < socketcallNames.count else { return }
-        call.subcall = socketcallNames[n]
+        guard let sub = Multiplexer.socketcallName(Int(call.args[0])) else { return }
+        call.subcall = sub
         guard let a = socketcallArgs(pid: pid, ptr: call.args[1]) else { return }
         switch call.subcall {
         case "bind", "connect": call.hasAddress = a[1] != 0
         case "sendto": call.hasAddress = a[4] != 0 && a[5] != 0
         case "sendmsg": call.hasAddress = msgName(pid: pid, abi: .i386, msghdr: a[1]).map { $0.ptr != 0 && $0.len != 0 } ?? false
         default: break
-        }
-    }
-
-    static func ipcSubcall(_ v: UInt64) -> String? {
-        switch v & 0xffff {
-        case 1: return "semop"
-        case 2: return "semget"
-        case 3: return "semctl"
-        case 4: return "semtimedop"
-        case 11: return "msgsnd"
-        case 12: return "msgrcv"
-        case 13: return "msgget"
-        case 14: return "msgctl"
-        case 21: return "shmat"
-        case 22: return "shmdt"
-        case 23: return "shmget"
-        case 24: return "shmctl"
-        default: return nil
         }
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import TraceModel
 
 /// Readers for /proc: small, allocation-light, and tolerant of processes that vanish (nil, never a crash).
 enum ProcFS {
@@ -90,7 +91,7 @@ enum ProcFS {
     }
 
     /// Kind, path and open flags of one descriptor, as the `enter` event describes descriptors.
-    static func describe(pid: Int32, fd: Int32) -> (kind: String, path: String, flags: UInt64)? {
+    static func describe(pid: Int32, fd: Int32) -> (kind: DescriptorKind, path: String, flags: UInt64)? {
         guard fd >= 0, let target = ProcFS.fdPath(pid, fd) else { return nil }
         var flags: UInt64 = 0
         if let info = ProcFS.read("/proc/\(pid)/fdinfo/\(fd)") {
@@ -98,28 +99,28 @@ enum ProcFS {
                 flags = UInt64(line.dropFirst(6).trimmingCharacters(in: " \t"), radix: 8) ?? 0
             }
         }
-        let kind: String
+        let kind: DescriptorKind
         var st = stat()
-        if target.hasPrefix("socket:") { kind = "socket" }
-        else if target.hasPrefix("pipe:") { kind = "pipe" }
-        else if target.hasPrefix("anon_inode:") { kind = "anon" }
+        if target.hasPrefix("socket:") { kind = .socket }
+        else if target.hasPrefix("pipe:") { kind = .pipe }
+        else if target.hasPrefix("anon_inode:") { kind = .anon }
         else if stat("/proc/\(pid)/fd/\(fd)", &st) == 0 {
             switch st.st_mode & S_IFMT {
-            case S_IFDIR: kind = "directory"
-            case S_IFREG: kind = "file"
+            case S_IFDIR: kind = .directory
+            case S_IFREG: kind = .file
             case S_IFCHR:
-                kind = target.hasPrefix("/dev/pts/") || target.hasPrefix("/dev/tty") || target == "/dev/console" ? "tty" : "device"
-            case S_IFIFO: kind = "pipe"
-            case S_IFSOCK: kind = "socket"
-            default: kind = "other"
+                kind = target.hasPrefix("/dev/pts/") || target.hasPrefix("/dev/tty") || target == "/dev/console" ? .tty : .device
+            case S_IFIFO: kind = .pipe
+            case S_IFSOCK: kind = .socket
+            default: kind = .other
             }
-        } else { kind = "other" }
+        } else { kind = .other }
         return (kind, target, flags)
     }
 
     struct FDEntry {
         var fd: Int32
-        var kind: String
+        var kind: DescriptorKind
         var path: String
         var flags: UInt64
     }

@@ -43,8 +43,7 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .syscall(let n): return n == name
         case .sandbox:
-            if name == "prctl" { return args[0] == FilterBuilder.prSetNoNewPrivs || args[0] == FilterBuilder.prSetSeccomp }
-            return FilterBuilder.sandboxSyscalls.contains(name)
+            return Catalog.shared.syscall(named: name)?.sandboxStep?.matches(args) ?? false
         default: return false
         }
     }

@@ -26,18 +26,18 @@ struct FilterBuilder {
     static let cloneUntraced: UInt64 = 0x0080_0000
     static let atEmptyPath: UInt64 = 0x1000
 
-    /// The syscalls the `sandbox` trigger watches, with the prctl options that count.
-    static let sandboxSyscalls = ["seccomp", "landlock_restrict_self", "unshare", "chroot", "prctl"]
-    static let prSetNoNewPrivs: UInt64 = 38
-    static let prSetSeccomp: UInt64 = 22
+    /// The syscalls the `sandbox` trigger watches: the catalog's sandboxing steps (prctl only for the options
+    /// its `sandbox:` column names).
+    static let sandboxSyscalls = Catalog.shared.rows.filter { $0.sandboxStep != nil }.map(\.name)
 
-    /// Syscalls whose AT_EMPTY_PATH form on a descriptor is passed by the filter in observe mode:
-    /// name -> (dirfd arg index, flags arg index). glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH).
-    /// BPF cannot read the path: a call with AT_EMPTY_PATH, a real dirfd *and* a non-empty path passes
-    /// unseen. That never happens through glibc; in enforce mode nothing is passed.
-    static let emptyPathPass: [String: (dirfd: UInt32, flags: UInt32)] = [
-        "newfstatat": (0, 3), "fstatat64": (0, 3), "statx": (0, 2),
-    ]
+    /// The stat calls (the catalog's `op: .stat/.statx` with a dirfd and AT_* flags) whose AT_EMPTY_PATH form on
+    /// a descriptor is passed by the filter in observe mode: (dirfd arg index, flags arg index). glibc's fstat
+    /// is newfstatat(fd, "", AT_EMPTY_PATH). BPF cannot read the path: a call with AT_EMPTY_PATH, a real dirfd
+    /// *and* a non-empty path passes unseen. That never happens through glibc; in enforce mode nothing is passed.
+    static func emptyPathPass(_ sc: Syscall) -> (dirfd: UInt32, flags: UInt32)? {
+        guard sc.pathOp == .stat || sc.pathOp == .statx, let d = sc.dirfdIndex, let f = sc.atFlagsIndex else { return nil }
+        return (UInt32(d), UInt32(f))
+    }
 
     struct BuildError: Error, CustomStringConvertible {
         let description: String
@@ -56,7 +56,11 @@ struct FilterBuilder {
         }
         tags["clone", default: []].insert(.lifecycle)
         tags["clone3", default: []].insert(.lifecycle)
-        tags["fchdir", default: []].insert(.lifecycle)  // the ptrace backend caches the current directory
+        // The ptrace backend caches the current directory: a call that may change it must stop even when the
+        // policy lets it pass (fchdir).
+        for sc in Catalog.shared.rows where sc.changesWorkingDirectory && !CapabilityPolicy.standard.mayViolate(sc.name) {
+            tags[sc.name, default: []].insert(.lifecycle)
+        }
         for n in rights { tags[n, default: []].insert(.rights) }
         return tags
     }
@@ -102,21 +106,23 @@ struct FilterBuilder {
                     if sc.name == "clone" {
                         conditions = [[scmp_arg_cmp(arg: 0, op: SCMP_CMP_MASKED_EQ, datum_a: cloneUntraced, datum_b: cloneUntraced)]]
                     }
-                } else if tag == .trigger, sc.name == "prctl" {
-                    conditions = [[scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: prSetNoNewPrivs, datum_b: 0)],
-                                  [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: prSetSeccomp, datum_b: 0)]]
-                } else if tag == .rights, let rows = RightsTable.filterConditions[sc.name] {
-                    conditions = rows.map { $0.map { scmp_arg_cmp(arg: $0.arg, op: SCMP_CMP_MASKED_EQ, datum_a: $0.mask, datum_b: $0.value) } }
-                } else if tag == .policy, !enforce, let pass = emptyPathPass[sc.name] {
+                } else if tag == .trigger, case .whenAny(let tests)? = sc.sandboxStep {
+                    conditions = tests.map { [scmp_arg_cmp($0)] }
+                } else if tag == .rights, let rows = RightsTable.filterConditions(sc) {
+                    conditions = rows.map { $0.map(scmp_arg_cmp.init) }
+                } else if tag == .policy, !enforce, let pass = emptyPathPass(sc) {
                     // Trap unless AT_EMPTY_PATH is set on a real descriptor.
                     conditions = [[scmp_arg_cmp(arg: pass.flags, op: SCMP_CMP_MASKED_EQ, datum_a: atEmptyPath, datum_b: 0)],
                                   [scmp_arg_cmp(arg: pass.dirfd, op: SCMP_CMP_MASKED_EQ, datum_a: 0xffff_ffff, datum_b: 0xffff_ff9c)]]
                 }
                 // libseccomp numbers rules by the native (x86_64) number, or a negative pseudo-number for
                 // calls x86_64 lacks, and translates them to each architecture; names it does not know (newer
-                // than its tables) are added by this ABI's own number.
-                out.append(Rule(abi: abi, name: sc.name, nr: Int32(nr), resolved: seccomp_syscall_resolve_name(sc.name),
-                                action: act, conditions: conditions))
+                // than its tables) are added by this ABI's own number, which libseccomp can do only for the
+                // native ABI (it translates through the name): on i386 and x32 such a call is not trapped.
+                let resolved = seccomp_syscall_resolve_name(sc.name)
+                if resolved == __NR_SCMP_ERROR, abi != .x86_64 { continue }
+                out.append(Rule(abi: abi, name: sc.name, nr: Int32(nr), resolved: resolved, action: act,
+                                conditions: conditions))
             }
         }
         return out
@@ -186,5 +192,16 @@ struct FilterBuilder {
         let rc = ct_bpf_export(UnsafeMutableRawPointer(head), &bpf)
         guard rc == 0 else { throw BuildError(description: "seccomp_export_bpf: \(rc)") }
         return bpf
+    }
+}
+
+extension scmp_arg_cmp {
+    /// libseccomp's form of an argument test.
+    init(_ t: ArgTest) {
+        let (a, b) = t.operands
+        switch t.op {
+        case .equal: self.init(arg: UInt32(t.index), op: SCMP_CMP_EQ, datum_a: a, datum_b: b)
+        case .maskedEqual: self.init(arg: UInt32(t.index), op: SCMP_CMP_MASKED_EQ, datum_a: a, datum_b: b)
+        }
     }
 }

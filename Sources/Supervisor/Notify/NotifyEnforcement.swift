@@ -47,10 +47,10 @@ enum NotifyEnforcement {
             _ = ct_notif_reply(listener, id, 0, held == -EBADF ? EBADF : s.options.denyErrno)
             return
         }
-        switch sc.name {
-        case "openat", "openat2":
+        switch sc.pathOp {
+        case .open?:  // openat, openat2 (calls with a dirfd)
             var flags: UInt64, mode: UInt64, resolve: UInt64
-            if sc.name == "openat" {
+            if sc.index(of: .openHow) == nil {
                 flags = call.args[2]
                 mode = call.args[3]
                 resolve = resolveBeneath
@@ -75,12 +75,12 @@ enum NotifyEnforcement {
             defer { close(fd) }
             let r = ct_notif_addfd_send(listener, id, fd, UInt32(flags & oCloexec))
             if r < 0 && r != -ENOENT { _ = ct_notif_reply(listener, id, 0, -r) }
-        case "newfstatat", "statx":
+        case .stat?, .statx?:  // newfstatat, statx (fstatat64 is i386, refused above)
             guard call.abi == .x86_64 else {
                 _ = ct_notif_reply(listener, id, 0, s.options.denyErrno)
                 return
             }
-            let isStatx = sc.name == "statx"
+            let isStatx = sc.pathOp == .statx
             let flags = Int32(truncatingIfNeeded: call.args[isStatx ? 2 : 3])
             let buf = call.args[isStatx ? 4 : 2]
             let mask = UInt32(truncatingIfNeeded: isStatx ? call.args[3] : 0)

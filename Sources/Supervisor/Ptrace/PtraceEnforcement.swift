@@ -21,7 +21,7 @@ enum PtraceEnforcement {
         guard Int32(truncatingIfNeeded: call.args[dirIndex]) != AtFlags.AT_FDCWD, !path.hasPrefix("/") else { return }
         var regs = user_regs_struct()
         guard ct_ptrace_getregs(tid, &regs) == 0 else { return }
-        if sc.name == "openat" {
+        if sc.pathOp == .open, sc.index(of: .openFlags) != nil {  // openat (open has no dirfd, openat2 a struct)
             let flags = call.args[2]
             let creates = flags & (OpenFlags.O_CREAT | OpenFlags.O_TMPFILE) != 0
             var how: (UInt64, UInt64, UInt64) = (flags, creates ? call.args[3] & 0o7777 : 0, resolveBeneath)

@@ -189,7 +189,7 @@ final class PtraceTransport: Transport {
         var wantExit = false
 
         if tag.contains(.lifecycle), let name { keepChildrenTraced(thread, name: name, args: args) }
-        if let name, Self.cwdChangers.contains(name) {
+        if stop.syscall?.changesWorkingDirectory == true {
             // The directory may change: forget it now, and again when the call has returned.
             forgetCurrentDirectory(p)
             thread.forgetCwdAtExit = true
@@ -280,10 +280,6 @@ final class PtraceTransport: Transport {
         }
         resume(thread.tid)
     }
-
-    /// Calls that can change a thread's current directory (they are trapped: chdir and unshare/setns by the
-    /// policy, fchdir for this cache alone).
-    static let cwdChangers: Set<String> = ["chdir", "fchdir", "unshare", "setns"]
 
     /// The thread's current directory, read from /proc once and kept until a call that may change it.
     func currentDirectory(_ thread: ThreadState) -> String? {

@@ -25,7 +25,7 @@ final class RightsRecorder {
     struct Key: Hashable {
         var fd: Int32
         var generation: UInt64
-        var right: String
+        var right: CapRight?
     }
 
     /// One process's view: the generation of each descriptor number and the uses already recorded.
@@ -78,7 +78,7 @@ final class RightsRecorder {
                 if stack == nil { stack = recorder.stack(pid: pid, tid: thread.tid) }
                 var e = FDOpEvent(pid: pid, tid: thread.tid, tNs: recorder.now(), fd: use.fd, syscall: name, right: right)
                 e.detail = use.detail
-                e.site = Site.id(stack: stack!, syscall: name, detail: right)
+                e.site = Site.id(stack: stack!, syscall: name, detail: right.rawValue)
                 e.stack = stack
                 emit(e)
             }
@@ -88,12 +88,12 @@ final class RightsRecorder {
             return false
         case .close(let fd):
             bump(d, fd)
-            emit(FDOpEvent(pid: pid, tid: thread.tid, tNs: recorder.now(), fd: fd, syscall: name, right: RightsTable.noRight))
+            emit(FDOpEvent(pid: pid, tid: thread.tid, tNs: recorder.now(), fd: fd, syscall: name, right: nil))
             return false
         case .closeRange(let first, let last):
             for fd in ProcFS.descriptorNumbers(pid) where UInt32(bitPattern: fd) >= first && UInt32(bitPattern: fd) <= last {
                 bump(d, fd)
-                var e = FDOpEvent(pid: pid, tid: thread.tid, tNs: recorder.now(), fd: fd, syscall: name, right: RightsTable.noRight)
+                var e = FDOpEvent(pid: pid, tid: thread.tid, tNs: recorder.now(), fd: fd, syscall: name, right: nil)
                 e.detail = "\(first)-\(last)"
                 emit(e)
             }
@@ -111,7 +111,7 @@ final class RightsRecorder {
         let pid = p.pid
         let d = descriptors(p)
         let stack = recorder.stack(pid: pid, tid: thread.tid)
-        func created(_ newFd: Int32, from parent: Int32, right: String) {
+        func created(_ newFd: Int32, from parent: Int32, right: CapRight?) {
             bump(d, newFd)
             let info = ProcFS.describe(pid: pid, fd: newFd)
             var e = FDOpEvent(pid: pid, tid: thread.tid, tNs: recorder.now(), fd: parent, syscall: pending.syscall, right: right)
@@ -119,7 +119,7 @@ final class RightsRecorder {
             e.newFd = newFd
             e.newKind = info?.kind
             e.newPath = info?.path
-            e.site = Site.id(stack: stack, syscall: pending.syscall, detail: right)
+            e.site = Site.id(stack: stack, syscall: pending.syscall, detail: right?.rawValue ?? RightsTable.noRight)
             e.stack = stack
             if parent >= 0 { d.seen.insert(Key(fd: parent, generation: d.generation[parent] ?? 0, right: right)) }
             emit(e)
@@ -131,12 +131,12 @@ final class RightsRecorder {
         case .createPair(let address):
             guard let b = Decoder.readBytes(pid: pid, addr: address, count: 8) else { return }
             let fds = b.withUnsafeBytes { [$0.loadUnaligned(as: Int32.self), $0.loadUnaligned(fromByteOffset: 4, as: Int32.self)] }
-            for f in fds { created(f, from: -1, right: RightsTable.noRight) }
+            for f in fds { created(f, from: -1, right: nil) }
         case .alias(let of):
-            created(fd, from: of, right: RightsTable.noRight)
+            created(fd, from: of, right: nil)
         case .aliasAt(let of, let newFd):
             guard fd == newFd, of != newFd else { return }
-            created(newFd, from: of, right: RightsTable.noRight)
+            created(newFd, from: of, right: nil)
         case .none, .close, .closeRange:
             break
         }
