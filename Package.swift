@@ -2,13 +2,13 @@
 // captrace: a ktrace-like tracer for sandbox violations on Linux.
 //
 // Dependencies point one way (each module lists what it imports below):
-//   SyscallCatalog <- TraceModel <- CapabilityPolicy, Baselines
+//   SyscallCatalog <- TraceModel <- CapabilityPolicy, Baselines;  SyscallCatalog <- SeccompProfiles
 //   Baselines <- Diagnosis <- Reports; Diagnosis, CapabilityPolicy <- Suggestions   (analysis of a trace)
 //   TraceModel <- Unwinding; CapabilityPolicy, Baselines, Unwinding <- Supervisor (records; touches processes)
 //   Supervisor, Reports, Suggestions <- captrace (CLI wiring)
 // Supervisor imports no analysis module (Diagnosis, Reports, Suggestions): the recorder records, analysis
-// concludes. Pure modules (catalog, model, policy, baselines, diagnosis, reports, suggestions) import no C module
-// and no Glibc.
+// concludes. Pure modules (catalog, model, policy, baselines, seccomp profiles, diagnosis, reports, suggestions)
+// import no C module and no Glibc.
 // C targets: CSeccomp <- CTraceShims <- Supervisor (which compiles filters with libseccomp itself);
 // CLibdw <- CUnwindShims <- Unwinding; CTestSupport <- test targets only.
 import PackageDescription
@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "TraceModel", dependencies: ["SyscallCatalog"]),
         // Pure: the capability-mode rules as commented data, and the classifier.
         .target(name: "CapabilityPolicy", dependencies: ["SyscallCatalog", "TraceModel"]),
+        // Pure: OCI runtime seccomp profiles (Docker/Podman/runc JSON): loader, evaluation as runc+libseccomp, writer.
+        .target(name: "SeccompProfiles", dependencies: ["SyscallCatalog"]),
         // Pure: the baseline allowlist (`--allow`: model, parser, the one verdict) and the one glob dialect.
         .target(name: "Baselines", dependencies: ["TraceModel", "SyscallCatalog"]),
         // Pure: analysis of a trace: sites with their hints and culprits, the knowledge base, descriptor rights.
@@ -65,6 +67,8 @@ let package = Package(
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),
         .testTarget(name: "CapabilityPolicyTests", dependencies: ["CapabilityPolicy", "SyscallCatalog", "TraceModel"]),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
+        .testTarget(name: "SeccompProfilesTests", dependencies: ["SeccompProfiles", "SyscallCatalog"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Baselines", "Diagnosis", "TraceModel", "SyscallCatalog"],

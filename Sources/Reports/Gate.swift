@@ -13,8 +13,7 @@ public struct GateVerdict: Sendable {
     public init(_ trace: Trace) {
         let analysis = SiteAnalysis(trace)
         let fresh = analysis.violations.filter { $0.action != .allowedByBaseline }
-        let freshSites = Set(fresh.map(\.site))
-        let sites = analysis.sites.filter { freshSites.contains($0.id) }
+        let sites = analysis.sites.filter { $0.events.contains { $0.action != .allowedByBaseline } }
         violations = fresh.count
         var lines = ["\(fresh.count) violation(s) at \(sites.count) site(s) not in the baseline:"]
         for s in sites.prefix(10) {
@@ -23,7 +22,7 @@ public struct GateVerdict: Sendable {
             let own = s.culprit.programFrameIndex.map { v.stack[$0...].filter(s.culprit.isInProgram).prefix(3) } ?? []
             let frames = own.isEmpty ? Array(v.stack.prefix(1)) : Array(own)
             let at = frames.isEmpty ? "" : " at " + frames.map(gateFrameName).joined(separator: " < ")
-            lines.append("  new site \(v.site): \(v.syscall) \(v.namespace.rawValue)/\(v.rule.rawValue) \(v.path ?? v.address ?? "")\(at)")
+            lines.append("  new site \(s.id): \(v.syscall) \(v.namespace.rawValue)/\(v.rule.rawValue) \(v.path ?? v.address ?? "")\(at)")
         }
         if sites.count > 10 { lines.append("  ... and \(sites.count - 10) more (captrace report shows them all)") }
         self.lines = lines

@@ -20,6 +20,10 @@ struct ReportModel {
     init(_ trace: Trace) {
         header = trace.header
         warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger)] : [])
+            + trace.processes.compactMap { p in
+                guard p.event == .exec, let what = p.withheldPrivileges else { return nil }
+                return withheldPrivilegesNote(pid: p.pid, path: p.path ?? "?", what: what)
+            }
         summary = trace.summary
         let analysis = SiteAnalysis(trace)
         sites = analysis.sites
@@ -96,18 +100,31 @@ extension SiteGroup {
 }
 
 extension Culprit {
-    /// "libc resolver, called from `lookup_peer` in `./demo`".
+    /// "libc resolver, called from `lookup_peer` in `./demo`"; "`cat` makes this call itself, at `main`";
+    /// for loader activity after an exec in capability mode, that exec.
     var line: String? {
+        if let x = exec {
+            return "the exec of `\(x.path)` in capability mode (pid \(x.pid)): its dynamic loader opens what the new program needs"
+        }
         if let f = programFrame, let program {
-            let at = "`\(frameName(f))` in `\(program)`" + (fileLine(f).map { " (\($0))" } ?? "")
-            if programFrameIndex == 0 { return "direct call from " + at }
-            return (library ?? "unknown code") + ", called from " + at
+            let line = fileLine(f).map { " (\($0))" } ?? ""
+            guard let library else { return "`\(program)` makes this call itself, at `\(frameName(f))`" + line }
+            return library + ", called from `\(frameName(f))` in `\(program)`" + line
         }
         guard let library else { return nil }
         if !hasStack { return library + " (no stack recorded)" }
         return library + (program.map { ", with no frame in `\($0)` itself" } ?? "")
     }
 }
+
+/// What every report (and `run` at its end) says of an exec whose privileges captrace's no_new_privs withheld.
+public func withheldPrivilegesNote(pid: Int32, path: String, what: String) -> String {
+    "pid \(pid) exec'd \(path) without the privileges it would have gained (\(what)): captrace sets no_new_privs, "
+        + "so this traced run differs from an untraced one, in observe mode too"
+}
+
+/// Said of a hint recognised from the path alone, for a site recorded without a stack.
+let inferredNote = "inferred from the path alone: no stack was recorded"
 
 func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 

@@ -95,7 +95,7 @@ struct TextReport {
         if s.count > 1 { out.append("  seq " + compactSeqs(s.events.map(\.seq), maxRuns: ListLimit.seqRuns)) }
         if let c = s.culprit.line { out.append("  culprit: " + c) }
         if let h = s.hint {
-            out.append("  " + sgr("36", "hint \(h.id)") + ": " + h.title + (explainedAt.map { " (see site \($0))" } ?? ""))
+            out.append("  " + sgr("36", "hint \(h.id)") + ": " + h.title + (s.hintInferred ? " (\(inferredNote))" : "") + (explainedAt.map { " (see site \($0))" } ?? ""))
             if explainedAt == nil {
                 out += wrap(h.explanation, width: 100).map { "    " + $0 }
                 out += wrap("fix: " + h.fix, width: 100).enumerated().map { ($0.offset == 0 ? "  " : "    ") + $0.element }

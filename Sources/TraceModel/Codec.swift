@@ -26,6 +26,7 @@ public enum TraceCodec {
             if let v = p.path { o.append(("path", .string(v))) }
             if let v = p.exitStatus { o.append(("exit_status", .int(Int64(v)))) }
             if let v = p.signal { o.append(("signal", .string(v))) }
+            if let v = p.withheldPrivileges { o.append(("withheld_privileges", .string(v))) }
             return .object(o)
         case .enter(let e):
             var o: [(String, JSONValue)] = [
@@ -46,6 +47,7 @@ public enum TraceCodec {
             ]
             if let p = v.path { o.append(("path", .string(p))) }
             if let a = v.address { o.append(("address", .string(a))) }
+            if let t = v.resolved { o.append(("resolved", .string(t))) }
             o.append(("action", .string(v.action.rawValue)))
             if let r = v.result { o.append(("result", .int(r))) }
             if let e = v.errno { o.append(("errno", .string(e))) }
@@ -141,6 +143,7 @@ public enum TraceCodec {
             p.path = try r.optString("path")
             p.exitStatus = try r.optInt("exit_status").map(Int32.init)
             p.signal = try r.optString("signal")
+            p.withheldPrivileges = try r.optString("withheld_privileges")
             return .process(p)
         case "enter":
             var e = EnterEvent(pid: try r.int32("pid"), tid: try r.int32("tid"), trigger: try r.string("trigger"),
@@ -173,6 +176,7 @@ public enum TraceCodec {
                                    stack: try frames(v["stack"]))
             e.path = try r.optString("path")
             e.address = try r.optString("address")
+            e.resolved = try r.optString("resolved")
             e.result = try r.optInt("result").map(Int64.init)
             e.errno = try r.optString("errno")
             e.hint = try r.optString("hint")
@@ -346,6 +350,7 @@ extension TraceCodec {
         out.append(UInt8(ascii: "}"))
         if let p = v.path { key("path"); str(p) }
         if let a = v.address { key("address"); str(a) }
+        if let t = v.resolved { key("resolved"); str(t) }
         key("action"); str(v.action.rawValue)
         if let r = v.result { key("result"); int(r) }
         if let e = v.errno { key("errno"); str(e) }

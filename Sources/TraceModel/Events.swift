@@ -17,10 +17,12 @@ public enum Rule: String, Sendable, Codable, Hashable, CaseIterable {
     case absolutePath = "absolute-path"  // path starting with "/"
     case cwdRelative = "cwd-relative"  // relative path resolved against the current directory (AT_FDCWD)
     case dotdotEscape = "dotdot-escape"  // relative to a held directory but with a ".." component
+    case symlinkEscape = "symlink-escape"  // resolved beneath a held directory, leaves it: a symlink, ".." or a magic link
     case unreadablePath = "unreadable-path"  // the path could not be read from the program's memory
     case exec = "exec"  // execve/execveat by path: a new program image named globally
     // network
     case socketAddress = "socket-address"  // bind/connect/send naming an address
+    case rawSocket = "raw-socket"  // a raw IP or packet socket (FreeBSD: CAPFAIL_PROTO)
     // process
     case otherProcess = "other-process"  // a pid or tid outside the caller's thread group
     case processGroup = "process-group"  // pid 0, -1 or a negative group id
@@ -145,6 +147,9 @@ public struct ProcessEvent: Sendable, Hashable {
     public var exitStatus: Int32? = nil
     /// exit: the signal name when killed by a signal.
     public var signal: String? = nil
+    /// exec: what the exec'd file would have granted (setuid/setgid ids, file capabilities) that captrace's
+    /// no_new_privs withheld, e.g. "setuid uid 0"; nil when nothing was withheld.
+    public var withheldPrivileges: String? = nil
 
     public init(event: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool, tNs: UInt64) {
         self.event = event; self.pid = pid; self.tid = tid; self.ppid = ppid
@@ -181,6 +186,8 @@ public struct ViolationEvent: Sendable, Hashable {
     public var args: [(String, ArgValue)]
     public var path: String? = nil
     public var address: String? = nil
+    /// symlink-escape: where the lookup led, as a path (nil when it could not be known, e.g. a dangling link).
+    public var resolved: String? = nil
     public var action: Action
     public var result: Int64? = nil
     public var errno: String? = nil
@@ -203,7 +210,7 @@ public struct ViolationEvent: Sendable, Hashable {
         a.seq == b.seq && a.tNs == b.tNs && a.pid == b.pid && a.tid == b.tid && a.abi == b.abi
             && a.syscall == b.syscall && a.nr == b.nr && a.namespace == b.namespace && a.rule == b.rule
             && a.args.map(\.0) == b.args.map(\.0) && a.args.map(\.1) == b.args.map(\.1) && a.path == b.path
-            && a.address == b.address && a.action == b.action && a.result == b.result && a.errno == b.errno
+            && a.address == b.address && a.resolved == b.resolved && a.action == b.action && a.result == b.result && a.errno == b.errno
             && a.site == b.site && a.hint == b.hint && a.stack == b.stack
     }
 

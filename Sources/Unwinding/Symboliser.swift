@@ -7,6 +7,9 @@ import TraceModel
 final class Symboliser {
     private var byPath: [String: ModuleFile?] = [:]
     private var byBuildID: [[UInt8]: ModuleFile] = [:]
+    private let diskCache: SymbolCache?
+
+    init(diskCache: SymbolCache? = SymbolCache.standard()) { self.diskCache = diskCache }
 
     deinit {
         var freed = Set<ObjectIdentifier>()
@@ -66,7 +69,17 @@ final class Symboliser {
                 byPath[path] = shared
                 return shared
             }
-            let m = ModuleFile(handle: h)
+            // The disk cache's key adds the file's size and its separate debug file's (0 when there is none):
+            // `strip` keeps a build-id, and neither a stripped file nor a run before libc6-dbg was installed may
+            // decide the names and lines of another.
+            let hex = key.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            let debugFile = "/usr/lib/debug/.build-id/" + hex.prefix(2) + "/" + hex.dropFirst(2) + ".debug"
+            var st = stat(), dst = stat()
+            let debugSize = stat(debugFile, &dst) == 0 ? UInt64(dst.st_size) : 0
+            let diskKey = stat(path, &st) == 0
+                ? key + withUnsafeBytes(of: UInt64(st.st_size).bigEndian, Array.init) + withUnsafeBytes(of: debugSize.bigEndian, Array.init)
+                : nil
+            let m = ModuleFile(handle: h, buildID: diskKey, diskCache: diskCache)
             byBuildID[key] = m
             byPath[path] = m
             return m
@@ -88,8 +101,16 @@ final class ModuleFile {
 
     let handle: OpaquePointer
     private var cache: [UInt64: Info] = [:]
+    /// Results kept across runs (by build-id): read on the first lookup, extended on every miss.
+    private let buildID: [UInt8]?
+    private let diskCache: SymbolCache?
+    private var diskLoaded = false
 
-    init(handle: OpaquePointer) { self.handle = handle }
+    init(handle: OpaquePointer, buildID: [UInt8]? = nil, diskCache: SymbolCache? = nil) {
+        self.handle = handle
+        self.buildID = buildID
+        self.diskCache = buildID == nil ? nil : diskCache
+    }
 
     func vaddr(ofFileOffset offset: UInt64) -> UInt64? {
         var v: UInt64 = 0
@@ -98,6 +119,11 @@ final class ModuleFile {
 
     func lookup(_ vaddr: UInt64) -> Info {
         if let i = cache[vaddr] { return i }
+        if let disk = diskCache, let id = buildID, !diskLoaded {
+            diskLoaded = true
+            cache = disk.load(id)
+            if let i = cache[vaddr] { return i }
+        }
         var raw = ct_uw_syminfo()
         ct_uw_symfile_lookup(handle, vaddr, &raw)
         var info = Info(symbol: nil, symbolValue: raw.symbol_value, file: nil, line: nil)
@@ -116,6 +142,7 @@ final class ModuleFile {
             info.line = Int(raw.line)
         }
         cache[vaddr] = info
+        if let disk = diskCache, let id = buildID { disk.append(id, vaddr: vaddr, info) }
         return info
     }
 }

@@ -232,6 +232,9 @@ struct Run: ParsableCommand {
                 let color = isatty(2) != 0 && getenv("NO_COLOR") == nil
                 FileIO.writeAll(2, renderReport(trace, format: .text, color: color).utf8)
             }
+            for w in result.withheldPrivileges {
+                warn("warning: " + withheldPrivilegesNote(pid: w.pid, path: w.path, what: w.what))
+            }
             if result.entered == 0 && result.interruptedBy == 0 {
                 warn("warning: capability mode never began: no process reached --enter-at \(f.enterAt), so nothing was judged")
             }

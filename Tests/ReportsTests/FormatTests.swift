@@ -148,7 +148,8 @@ struct FormatTests {
         let trace = try Repo.trace(name)
         let doc = try JSONValue.parse(renderReport(trace, format: .json))
         let sites = doc["sites"]?.arrayValue ?? []
-        #expect(sites.count == Set(trace.violations.map(\.site)).count)
+        // A site is a stack and the rule its calls broke.
+        #expect(sites.count == Set(trace.violations.map { $0.site + " " + $0.rule.rawValue }).count)
         #expect(sites.compactMap { $0["count"]?.intValue }.reduce(0, +) == Int64(trace.violations.count))
         #expect(sites.flatMap { $0["seqs"]?.arrayValue ?? [] }.compactMap(\.intValue).sorted()
                 == trace.violations.map { Int64($0.seq) }.sorted())

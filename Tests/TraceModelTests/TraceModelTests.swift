@@ -15,6 +15,9 @@ struct TraceModelTests {
         var exit = ProcessEvent(event: .exit, pid: 10, tid: 10, ppid: 1, capabilityMode: true, tNs: 900)
         exit.exitStatus = 139
         exit.signal = "SIGSEGV"
+        var exec = ProcessEvent(event: .exec, pid: 10, tid: 10, ppid: 1, capabilityMode: false, tNs: 6)
+        exec.path = "/usr/bin/ping"
+        exec.withheldPrivileges = "setuid uid 0, file capabilities"
         let frames = [
             Frame(pc: 0x7f00_0000_1234, module: "/usr/lib/x86_64-linux-gnu/libc.so.6", offset: 0x1234, symbol: "open",
                   symbolOffset: 4, file: "open.c", line: 27),
@@ -43,7 +46,7 @@ struct TraceModelTests {
         f.stack = frames
         var s = SummaryEvent(violations: 2, sites: 2, processes: 1, exitStatus: 139, durationMs: 12)
         s.interrupted = true
-        return [.header(h), .process(spawn), .enter(enter), .violation(v), .violation(w), .fdop(f), .process(exit), .summary(s)]
+        return [.header(h), .process(spawn), .process(exec), .enter(enter), .violation(v), .violation(w), .fdop(f), .process(exit), .summary(s)]
     }
 
     static func write(_ events: [TraceEvent]) throws -> String {

@@ -90,6 +90,7 @@ struct Decoder {
         guard let sub = Multiplexer.socketcallName(Int(call.args[0])) else { return }
         call.subcall = sub
         guard let a = socketcallArgs(pid: pid, ptr: call.args[1]) else { return }
+        call.subcallArgs = a
         switch call.subcall {
         case "bind", "connect": call.hasAddress = a[1] != 0
         case "sendto": call.hasAddress = a[4] != 0 && a[5] != 0

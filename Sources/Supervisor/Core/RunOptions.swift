@@ -96,6 +96,8 @@ public struct RunResult: Sendable {
     public var entered: Int
     /// Why the trace could not be written in full (already said on stderr), or nil.
     public var traceWriteError: String? = nil
+    /// Execs whose setuid/setgid bits or file capabilities no_new_privs withheld: (pid, program, what).
+    public var withheldPrivileges: [(pid: Int32, path: String, what: String)] = []
 }
 
 /// A failure of captrace itself (not of the program): one line for stderr, and a documented exit status.

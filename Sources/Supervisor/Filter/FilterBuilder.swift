@@ -110,6 +110,9 @@ struct FilterBuilder {
                     conditions = tests.map { [scmp_arg_cmp($0)] }
                 } else if tag == .rights, let rows = RightsTable.filterConditions(sc) {
                     conditions = rows.map { $0.map(scmp_arg_cmp.init) }
+                } else if tag == .policy, sc.name == "socket" {
+                    // Only raw IP and packet sockets can be violations: the filter stops exactly those.
+                    conditions = RawSockets.trapTests.map { $0.map(scmp_arg_cmp.init) }
                 } else if tag == .policy, !enforce, let pass = emptyPathPass(sc) {
                     // Trap unless AT_EMPTY_PATH is set on a real descriptor.
                     conditions = [[scmp_arg_cmp(arg: pass.flags, op: SCMP_CMP_MASKED_EQ, datum_a: atEmptyPath, datum_b: 0)],

@@ -47,6 +47,7 @@ extension NotifyTransport {
         // Where the caller stands.
         let state: (pid: Int32, inMode: Bool)? = lock.locked {
             guard let pid = placeThread(tid) else { return nil }
+            noteDirectoryChange(pid: pid, tid: tid, changes: stop.syscall?.changesWorkingDirectory == true)
             return (pid, table.process(pid)?.capabilityMode ?? false)
         }
         guard let (pid, inMode) = state else {
@@ -75,9 +76,11 @@ extension NotifyTransport {
             return
         }
         // The program's threads are not all known here (no ptrace): a pid/tid argument is checked in /proc.
-        let call = Decoder.decode(stop, pid: pid, tid: tid,
+        var call = Decoder.decode(stop, pid: pid, tid: tid,
                                   sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
-        let verdict = Classifier.classify(call)
+        // A copy of the process's pidfd: the exit watcher may close the original meanwhile.
+        let verdict = BeneathResolver.classify(&call, pidfd: { lock.locked { extra[pid].map { $0.pidfd >= 0 ? dup($0.pidfd) : -1 } ?? -1 } },
+                                                done: { if $0 >= 0 { close($0) } })
 
         guard case .violation(let ns, let rule) = verdict else {
             guard ct_notif_id_valid(listener, n.id) != 0 else { return }
@@ -90,7 +93,7 @@ extension NotifyTransport {
         }
         let pcSp = options.stackDepth > 0 ? NotifyProcFS.pcSp(tid) : nil
         lock.locked {
-            var draft = recorder.draft(call, namespace: ns, rule: rule, pcSp: pcSp)
+            var draft = recorder.draft(call, namespace: ns, rule: rule, pcSp: pcSp, cwd: { self.currentDirectory(pid) })
             // Every read of the program's memory is done: is the caller still the one that asked?
             guard ct_notif_id_valid(listener, n.id) != 0 else { return }
             let answered: Int32
@@ -113,6 +116,28 @@ extension NotifyTransport {
     static func registers(_ tid: Int32) -> SupervisorCore.EnterStack {
         guard let r = NotifyProcFS.pcSp(tid) else { return .none }
         return .registers(pc: r.pc, sp: r.sp)
+    }
+
+    // MARK: - The current directory, cached per process (lock held)
+
+    /// A call that may change the directory (chdir, fchdir, unshare, setns: all trapped) forgets the cached one,
+    /// and none is cached again until that thread's next trapped call (by then the call has returned).
+    func noteDirectoryChange(pid: Int32, tid: Int32, changes: Bool) {
+        guard let x = extra[pid] else { return }
+        if !x.cwdChanging.isEmpty { x.cwdChanging.remove(tid) }
+        if changes {
+            x.cwd = nil
+            x.cwdChanging.insert(tid)
+        }
+    }
+
+    /// The process's current directory for joining relative paths: read from /proc once, not once per violation.
+    func currentDirectory(_ pid: Int32) -> String? {
+        guard let x = extra[pid] else { return ProcFS.cwd(pid) }
+        if let c = x.cwd { return c }
+        let c = ProcFS.cwd(pid)
+        if x.cwdChanging.isEmpty { x.cwd = c }
+        return c
     }
 
     // MARK: - Placing threads and processes (lock held)

@@ -289,6 +289,10 @@ final class NotifyProcess {
     /// After an execve was let through: the process's startstack then; a different one later means the exec
     /// happened (ASLR places the new stack elsewhere).
     var pendingExec: UInt64?
+    /// The current directory (NotifyLoop.currentDirectory), and the threads whose directory-changing call may
+    /// still be under way.
+    var cwd: String?
+    var cwdChanging: Set<Int32> = []
 
     init(pidfd: Int32, isRoot: Bool) {
         self.pidfd = pidfd

@@ -202,9 +202,9 @@ final class PtraceTransport: Transport {
         }
 
         if tag.contains(.policy), p.capabilityMode {
-            let call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
+            var call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
                                       sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
-            if case .violation(let ns, let rule) = Classifier.classify(call) {
+            if case .violation(let ns, let rule) = BeneathResolver.classify(&call, pidfd: { p.openPidfd() }) {
                 var draft = recorder.draft(call, namespace: ns, rule: rule, cwd: { self.currentDirectory(thread) })
                 if draft.event.action == .allowed && core.enforce {
                     draft.event.action = .denied

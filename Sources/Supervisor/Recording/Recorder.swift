@@ -90,9 +90,11 @@ final class Recorder {
     }
 
     func processEvent(_ kind: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool,
-                      path: String? = nil, exitStatus: Int32? = nil, signal: String? = nil) {
+                      path: String? = nil, exitStatus: Int32? = nil, signal: String? = nil,
+                      withheldPrivileges: String? = nil) {
         var e = ProcessEvent(event: kind, pid: pid, tid: tid, ppid: ppid, capabilityMode: capabilityMode, tNs: now())
         e.path = path
+        e.withheldPrivileges = withheldPrivileges
         e.exitStatus = exitStatus
         e.signal = signal
         emit(.process(e))
@@ -126,6 +128,7 @@ final class Recorder {
                                stack: frames)
         e.path = r.path
         e.address = r.address
+        if case .escapes(let to)? = call.beneath { e.resolved = to }
         if let b = enforcedBaseline { e.action = b.action(for: e) }
         return ViolationEventDraft(event: e)
     }
