@@ -9,6 +9,8 @@
 // Supervisor imports no analysis module (Diagnosis, Reports, Suggestions): the recorder records, analysis
 // concludes. Pure modules (catalog, model, policy, baselines, seccomp profiles, diagnosis, reports, suggestions)
 // import no C module and no Glibc.
+// C targets: CSeccomp <- CTraceShims <- Supervisor (which compiles filters with libseccomp itself);
+// CLibdw <- CUnwindShims <- Unwinding; CTestSupport <- test targets only.
 import PackageDescription
 
 let package = Package(
@@ -39,13 +41,19 @@ let package = Package(
         .target(name: "Suggestions", dependencies: ["TraceModel", "Diagnosis", "Baselines", "SyscallCatalog",
                                                     "CapabilityPolicy"]),
 
-        // C: the child's fork -> ptrace/seccomp -> exec path and the wrappers Swift cannot import.
-        .target(name: "CTraceShims", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("dw"), .linkedLibrary("elf")]),
+        // C, imported by Supervisor only: the child's fork -> ptrace/seccomp -> exec path, the ptrace,
+        // process-memory and seccomp-notification wrappers Swift cannot import; exports libseccomp's programs.
+        .target(name: "CTraceShims", dependencies: ["CSeccomp"]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // C, imported by Unwinding only: ELF symbol tables, the libdw and libunwind (dlopen) walkers, symbolisation.
+        // libdw and libelf reach it through CLibdw (pkg-config libdw: headers and -ldw -lelf).
+        .target(name: "CUnwindShims", dependencies: ["CLibdw"], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CLibdw", pkgConfig: "libdw", providers: [.apt(["libdw-dev", "libelf-dev"])]),
+        // C, for test targets only: spawn a fixture, seize and stop it, detach, kill.
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
 
         // Stack walking behind one small interface (libdw, libunwind) and symbolisation.
-        .target(name: "Unwinding", dependencies: ["CTraceShims", "CLibdw", "TraceModel"]),
+        .target(name: "Unwinding", dependencies: ["CUnwindShims", "TraceModel"]),
         // Launch, the ptrace and notify loops, per-process capability state, argument decoding.
         .target(name: "Supervisor", dependencies: [
             "CTraceShims", "CSeccomp", "SyscallCatalog", "TraceModel", "CapabilityPolicy", "Baselines", "Unwinding",
@@ -69,11 +77,11 @@ let package = Package(
         // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
         .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "SyscallCatalog", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
-        // The filters compiled ahead (filters.generated.c) against libseccomp compiling the same rules now;
+        // The run-time cache of compiled filters against libseccomp compiling the same rules now; ct_poll_in;
         // the recording thread.
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CTraceShims", "CapabilityPolicy", "Baselines",
                                                      "SyscallCatalog", "TraceModel", "Unwinding"]),
-        .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTraceShims"]),
+        .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTestSupport"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
         .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "Baselines", "captrace"]),
     ]

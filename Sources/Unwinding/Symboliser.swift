@@ -1,4 +1,4 @@
-import CTraceShims
+import CUnwindShims
 import Glibc
 import TraceModel
 

@@ -1,4 +1,4 @@
-import CTraceShims
+import CUnwindShims
 import TraceModel
 
 /// Which library walks the stack; both share one symboliser, so they differ only in unwinding.

@@ -74,7 +74,8 @@ int ct_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint6
 /// result written into process `pid` at `addr` (x86_64 layouts). 0 or -errno.
 int ct_stat_into(int dirfd, const char *path, int flags, int is_statx, unsigned mask, pid_t pid, uint64_t addr);
 
-/// poll() on `n` descriptors for POLLIN; revents written back. Returns poll's value or -errno.
+/// poll() on `n` descriptors (any number: the array is heap-allocated past 64) for POLLIN; revents written back.
+/// Returns poll's value or -errno.
 int ct_poll_in(const int *fds, short *revents, int n, int timeout_ms);
 /// An eventfd (close-on-exec) and its two operations, to wake a thread blocked in poll.
 int ct_eventfd(void);

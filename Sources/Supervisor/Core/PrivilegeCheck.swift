@@ -1,3 +1,4 @@
+import CTraceShims
 import Glibc
 
 /// What exec'ing a file would have granted that `no_new_privs` withholds: captrace sets it on every traced
@@ -17,17 +18,11 @@ enum PrivilegeCheck {
         var out: [String] = []
         if st.st_mode & S_ISUID != 0, st.st_uid != ids.euid { out.append("setuid uid \(st.st_uid)") }
         if st.st_mode & S_ISGID != 0, st.st_mode & S_IXGRP != 0, st.st_gid != ids.egid { out.append("setgid gid \(st.st_gid)") }
-        if ids.euid != 0, let getxattr = getxattrFunction, getxattr(path, "security.capability", nil, 0) > 0 {
+        if ids.euid != 0, ct_file_capabilities_size(path) > 0 {
             out.append("file capabilities")
         }
         return out.isEmpty ? nil : out.joined(separator: ", ")
     }
-
-    typealias GetXattr = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
-
-    /// libc's getxattr(2) wrapper: <sys/xattr.h> is not part of the Glibc module, so it is looked up once by name
-    /// (RTLD_DEFAULT) instead of growing the C shims.
-    nonisolated(unsafe) static let getxattrFunction: GetXattr? = dlsym(nil, "getxattr").map { unsafeBitCast($0, to: GetXattr.self) }
 
     /// The process's effective uid and gid (from /proc/PID/status; captrace's own when unreadable).
     static func credentials(_ pid: Int32) -> (euid: UInt32, egid: UInt32) {
@@ -36,7 +31,7 @@ enum PrivilegeCheck {
         defer { fclose(f) }
         var line = [CChar](repeating: 0, count: 256)
         while fgets(&line, Int32(line.count), f) != nil {
-            let s = String(cString: line)
+            let s = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let fields = s.split(whereSeparator: { $0 == "\t" || $0 == " " || $0 == "\n" })
             guard fields.count >= 3 else { continue }
             if fields[0] == "Uid:", let v = UInt32(fields[2]) { euid = v }
