@@ -24,7 +24,7 @@ enum HTMLReport {
         h += "<header><h1>captrace report</h1>"
         if let hd = m.header {
             h += "<p class=\"argv\"><code>\(esc(hd.argv.map(shellWord).joined(separator: " ")))</code></p>"
-            h += "<p class=\"meta\">trigger <b>\(esc(hd.trigger))</b> · mode <b>\(esc(hd.mode))</b> · backend <b>\(esc(hd.backend))</b> · \(esc(hd.arch)) · started \(esc(hd.started))</p>"
+            h += "<p class=\"meta\">trigger <b>\(esc(hd.trigger))</b> · mode <b>\(esc(hd.mode.rawValue))</b> · backend <b>\(esc(hd.backend.rawValue))</b> · \(esc(hd.arch)) · started \(esc(hd.started))</p>"
         }
         h += "</header>\n"
         for w in m.warnings { h += "<p class=\"warning\" role=\"alert\">warning: \(esc(w))</p>\n" }

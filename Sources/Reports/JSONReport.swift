@@ -9,7 +9,7 @@ enum JSONReport {
         if let h = m.header {
             o.append(("program", .object([
                 ("argv", .array(h.argv.map { .string($0) })), ("trigger", .string(h.trigger)),
-                ("mode", .string(h.mode)), ("backend", .string(h.backend)), ("arch", .string(h.arch)),
+                ("mode", .string(h.mode.rawValue)), ("backend", .string(h.backend.rawValue)), ("arch", .string(h.arch)),
                 ("started", .string(h.started)),
             ])))
         }

@@ -68,7 +68,7 @@ enum SARIFReport {
         if let h = m.header {
             runProps.append(("argv", .array(h.argv.map { .string($0) })))
             runProps.append(("trigger", .string(h.trigger)))
-            runProps.append(("mode", .string(h.mode)))
+            runProps.append(("mode", .string(h.mode.rawValue)))
         }
         runProps.append(("warnings", .array(m.warnings.map { .string($0) })))
         var invocation: [(String, JSONValue)] = [("executionSuccessful", .bool(m.warnings.isEmpty))]

@@ -22,8 +22,8 @@ struct TextReport {
         var out: [String] = []
         if let h = model.header {
             out.append(bold("captrace report") + ": " + h.argv.map(shellWord).joined(separator: " "))
-            var meta = ["trigger \(h.trigger)", "mode \(h.mode)", "backend \(h.backend)", h.arch]
-            if let e = h.denyErrno, h.mode == "enforce" { meta.append("deny \(e)") }
+            var meta = ["trigger \(h.trigger)", "mode \(h.mode.rawValue)", "backend \(h.backend.rawValue)", h.arch]
+            if let e = h.denyErrno, h.mode == .enforce { meta.append("deny \(e)") }
             if let u = h.unwinder { meta.append("unwinder \(u)") }
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))

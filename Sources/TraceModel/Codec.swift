@@ -8,7 +8,7 @@ public enum TraceCodec {
             var o: [(String, JSONValue)] = [
                 ("type", "header"), ("format", .string(h.format)), ("version", .int(Int64(h.version))),
                 ("argv", .array(h.argv.map { .string($0) })), ("trigger", .string(h.trigger)),
-                ("mode", .string(h.mode)), ("backend", .string(h.backend)), ("arch", .string(h.arch)),
+                ("mode", .string(h.mode.rawValue)), ("backend", .string(h.backend.rawValue)), ("arch", .string(h.arch)),
                 ("started", .string(h.started)),
             ]
             if let v = h.denyErrno { o.append(("deny_errno", .string(v))) }
@@ -119,8 +119,13 @@ public enum TraceCodec {
         var r = FieldReader(object: v)
         switch type {
         case "header":
-            var h = HeaderEvent(argv: try r.strings("argv"), trigger: try r.string("trigger"), mode: try r.string("mode"),
-                                backend: try r.string("backend"), started: try r.string("started"))
+            let modeText = try r.string("mode"), backendText = try r.string("backend")
+            guard let mode = Mode(rawValue: modeText) else { throw DecodeError(reason: "unknown mode \"\(modeText)\"") }
+            guard let backend = Backend(rawValue: backendText) else {
+                throw DecodeError(reason: "unknown backend \"\(backendText)\"")
+            }
+            var h = HeaderEvent(argv: try r.strings("argv"), trigger: try r.string("trigger"), mode: mode,
+                                backend: backend, started: try r.string("started"))
             h.format = try r.string("format")
             h.version = try r.int("version")
             guard h.format == TraceFormat.name else { throw DecodeError(reason: "not a captrace trace (format \"\(h.format)\")") }

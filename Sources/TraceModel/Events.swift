@@ -109,13 +109,19 @@ public enum ArgValue: Sendable, Hashable, Codable {
     }
 }
 
+/// Whether violations were only recorded, or refused (`run --mode`).
+public enum Mode: String, Sendable, Hashable { case observe, enforce }
+
+/// The mechanism that recorded a trace (`run --backend`).
+public enum Backend: String, Sendable, Hashable { case ptrace, notify }
+
 public struct HeaderEvent: Sendable, Hashable {
     public var format: String = TraceFormat.name
     public var version: Int = TraceFormat.version
     public var argv: [String]
     public var trigger: String
-    public var mode: String  // observe | enforce
-    public var backend: String  // ptrace | notify
+    public var mode: Mode
+    public var backend: Backend
     public var arch: String = "x86_64"
     /// ISO 8601 UTC, e.g. 2026-11-29T04:20:00Z
     public var started: String
@@ -127,7 +133,7 @@ public struct HeaderEvent: Sendable, Hashable {
     /// analysing the trace later judges its violations against the same baseline.
     public var allowlist: String? = nil
 
-    public init(argv: [String], trigger: String, mode: String, backend: String, started: String) {
+    public init(argv: [String], trigger: String, mode: Mode, backend: Backend, started: String) {
         self.argv = argv; self.trigger = trigger; self.mode = mode; self.backend = backend; self.started = started
     }
 }

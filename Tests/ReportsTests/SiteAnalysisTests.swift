@@ -30,7 +30,7 @@ private func process(_ kind: ProcessEventKind, pid: Int32, ppid: Int32 = 1, capa
 }
 
 private func header(_ argv: [String]) -> TraceEvent {
-    .header(HeaderEvent(argv: argv, trigger: "main", mode: "observe", backend: "ptrace", started: "2026-12-01T00:00:00Z"))
+    .header(HeaderEvent(argv: argv, trigger: "main", mode: .observe, backend: .ptrace, started: "2026-12-01T00:00:00Z"))
 }
 
 struct SiteAnalysisTests {

@@ -5,8 +5,8 @@ import Testing
 /// writer -> reader round trips, and what the reader accepts and refuses. Format 2: TraceFormat2Tests.
 struct TraceModelTests {
     static func sampleEvents() -> [TraceEvent] {
-        var h = HeaderEvent(argv: ["tcpdump", "-r", "a b.pcap"], trigger: "symbol:pcap_loop", mode: "enforce",
-                            backend: "ptrace", started: "2026-11-29T04:20:00Z")
+        var h = HeaderEvent(argv: ["tcpdump", "-r", "a b.pcap"], trigger: "symbol:pcap_loop", mode: .enforce,
+                            backend: .ptrace, started: "2026-11-29T04:20:00Z")
         h.version = 1
         h.denyErrno = "EACCES"
         h.stackDepth = 64

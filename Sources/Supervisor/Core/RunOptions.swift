@@ -1,4 +1,6 @@
 import SyscallCatalog
+@_exported import enum TraceModel.Mode
+@_exported import enum TraceModel.Backend
 
 /// When capability mode begins (`--enter-at`).
 public enum Trigger: Sendable, Equatable, CustomStringConvertible {
@@ -59,8 +61,6 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-public enum Mode: String, Sendable { case observe, enforce }
-public enum Backend: String, Sendable { case ptrace, notify }
 
 /// Everything `captrace run` needs, already validated by the CLI.
 public struct RunOptions: Sendable {

@@ -64,8 +64,8 @@ final class Recorder {
         let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: walker.map { !$0.symbolises } ?? false)
         thread.start()
         output = thread
-        var h = HeaderEvent(argv: options.argv, trigger: options.trigger.description, mode: options.mode.rawValue,
-                            backend: options.backend.rawValue, started: started)
+        var h = HeaderEvent(argv: options.argv, trigger: options.trigger.description, mode: options.mode,
+                            backend: options.backend, started: started)
         if options.mode == .enforce { h.denyErrno = options.denyErrnoName }
         h.stackDepth = options.stackDepth
         h.unwinder = options.stackDepth > 0 ? options.unwinder : nil
