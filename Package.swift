@@ -2,13 +2,15 @@
 // captrace: a ktrace-like tracer for sandbox violations on Linux.
 //
 // Dependencies point one way (each module lists what it imports below):
-//   SyscallCatalog <- TraceModel <- CapabilityPolicy, Baselines
+//   SyscallCatalog <- TraceModel <- CapabilityPolicy, Baselines;  SyscallCatalog <- SeccompProfiles
 //   Baselines <- Diagnosis <- Reports; Diagnosis, CapabilityPolicy <- Suggestions   (analysis of a trace)
 //   TraceModel <- Unwinding; CapabilityPolicy, Baselines, Unwinding <- Supervisor (records; touches processes)
 //   Supervisor, Reports, Suggestions <- captrace (CLI wiring)
 // Supervisor imports no analysis module (Diagnosis, Reports, Suggestions): the recorder records, analysis
-// concludes. Pure modules (catalog, model, policy, baselines, diagnosis, reports, suggestions) import no C module
-// and no Glibc.
+// concludes. Pure modules (catalog, model, policy, baselines, seccomp profiles, diagnosis, reports, suggestions)
+// import no C module and no Glibc.
+// C targets: CSeccomp <- CTraceShims <- Supervisor (which compiles filters with libseccomp itself);
+// CLibdw <- CUnwindShims <- Unwinding; CTestSupport <- test targets only.
 import PackageDescription
 
 let package = Package(
@@ -27,6 +29,8 @@ let package = Package(
         .target(name: "TraceModel", dependencies: ["SyscallCatalog"]),
         // Pure: the capability-mode rules as commented data, and the classifier.
         .target(name: "CapabilityPolicy", dependencies: ["SyscallCatalog", "TraceModel"]),
+        // Pure: OCI runtime seccomp profiles (Docker/Podman/runc JSON): loader, evaluation as runc+libseccomp, writer.
+        .target(name: "SeccompProfiles", dependencies: ["SyscallCatalog"]),
         // Pure: the baseline allowlist (`--allow`: model, parser, the one verdict) and the one glob dialect.
         .target(name: "Baselines", dependencies: ["TraceModel", "SyscallCatalog"]),
         // Pure: analysis of a trace: sites with their hints and culprits, the knowledge base, descriptor rights.
@@ -37,13 +41,19 @@ let package = Package(
         .target(name: "Suggestions", dependencies: ["TraceModel", "Diagnosis", "Baselines", "SyscallCatalog",
                                                     "CapabilityPolicy"]),
 
-        // C: the child's fork -> ptrace/seccomp -> exec path and the wrappers Swift cannot import.
-        .target(name: "CTraceShims", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("dw"), .linkedLibrary("elf")]),
+        // C, imported by Supervisor only: the child's fork -> ptrace/seccomp -> exec path, the ptrace,
+        // process-memory and seccomp-notification wrappers Swift cannot import; exports libseccomp's programs.
+        .target(name: "CTraceShims", dependencies: ["CSeccomp"]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // C, imported by Unwinding only: ELF symbol tables, the libdw and libunwind (dlopen) walkers, symbolisation.
+        // libdw and libelf reach it through CLibdw (pkg-config libdw: headers and -ldw -lelf).
+        .target(name: "CUnwindShims", dependencies: ["CLibdw"], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CLibdw", pkgConfig: "libdw", providers: [.apt(["libdw-dev", "libelf-dev"])]),
+        // C, for test targets only: spawn a fixture, seize and stop it, detach, kill.
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
 
         // Stack walking behind one small interface (libdw, libunwind) and symbolisation.
-        .target(name: "Unwinding", dependencies: ["CTraceShims", "CLibdw", "TraceModel"]),
+        .target(name: "Unwinding", dependencies: ["CUnwindShims", "TraceModel"]),
         // Launch, the ptrace and notify loops, per-process capability state, argument decoding.
         .target(name: "Supervisor", dependencies: [
             "CTraceShims", "CSeccomp", "SyscallCatalog", "TraceModel", "CapabilityPolicy", "Baselines", "Unwinding",
@@ -51,12 +61,15 @@ let package = Package(
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "captrace", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            "Supervisor", "Reports", "Suggestions", "Baselines", "SyscallCatalog", "CapabilityPolicy", "TraceModel",
+            "Supervisor", "Reports", "Suggestions", "Diagnosis", "Baselines", "SyscallCatalog", "CapabilityPolicy",
+            "TraceModel",
         ]),
 
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),
         .testTarget(name: "CapabilityPolicyTests", dependencies: ["CapabilityPolicy", "SyscallCatalog", "TraceModel"]),
-        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
+        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "SyscallCatalog"]),
+        .testTarget(name: "SeccompProfilesTests", dependencies: ["SeccompProfiles", "SyscallCatalog"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "SuggestionsTests", dependencies: ["Suggestions", "Baselines", "Diagnosis", "TraceModel", "SyscallCatalog"],
@@ -64,11 +77,11 @@ let package = Package(
         // Descriptor rights (run --rights): RightsTable, the analysis, golden tables on recorded traces.
         .testTarget(name: "RightsTests", dependencies: ["CapabilityPolicy", "Diagnosis", "Reports", "SyscallCatalog", "TraceModel"],
                     exclude: ["Fixtures", "Golden"]),
-        // The filters compiled ahead (filters.generated.c) against libseccomp compiling the same rules now;
+        // The run-time cache of compiled filters against libseccomp compiling the same rules now; ct_poll_in;
         // the recording thread.
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CTraceShims", "CapabilityPolicy", "Baselines",
                                                      "SyscallCatalog", "TraceModel", "Unwinding"]),
-        .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTraceShims"]),
+        .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTestSupport"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
         .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "Baselines", "captrace"]),
     ]

@@ -375,13 +375,16 @@ int ct_stat_into(int dirfd, const char *path, int flags, int is_statx, unsigned 
 }
 
 int ct_poll_in(const int *fds, short *revents, int n, int timeout_ms) {
-    struct pollfd pf[256];
-    if (n > 256) n = 256;
+    if (n < 0) return -EINVAL;
+    struct pollfd small[64];
+    struct pollfd *pf = small;
+    if (n > 64 && (pf = malloc((size_t)n * sizeof *pf)) == NULL) return -ENOMEM;
     for (int i = 0; i < n; i++) { pf[i].fd = fds[i]; pf[i].events = POLLIN; pf[i].revents = 0; }
     int r = poll(pf, (nfds_t)n, timeout_ms);
-    if (r < 0) return -errno;
-    for (int i = 0; i < n; i++) revents[i] = pf[i].revents;
-    return r;
+    int e = errno;
+    if (r >= 0) for (int i = 0; i < n; i++) revents[i] = pf[i].revents;
+    if (pf != small) free(pf);
+    return r < 0 ? -e : r;
 }
 
 int ct_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -233,4 +234,4 @@ uint64_t ct_monotonic_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int ct_stderr_is_tty(void) { return isatty(2); }
+long ct_file_capabilities_size(const char *path) { return getxattr(path, "security.capability", NULL, 0); }

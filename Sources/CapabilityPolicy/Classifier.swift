@@ -12,6 +12,8 @@ import TraceModel
 ///   (utimensat) or the descriptor itself (fanotify_mark, fstatat on kernels >= 6.11): allowed; with AT_FDCWD
 ///   it names the working directory: `cwd-relative`. An unreadable path, or none supplied (`path == nil` for a
 ///   call that has one) -> `unreadable-path`. For calls without a dirfd a NULL path is unreadable (EFAULT).
+/// - A lookup the path string allows beneath a held directory is `symlink-escape` when `beneath` says that
+///   resolving it left the directory (a symlink, `..` through one, a magic link); see `lookupsBeneath`.
 /// - openat2 with RESOLVE_BENEATH or RESOLVE_IN_ROOT relative to a descriptor is allowed whatever the path:
 ///   the kernel confines the lookup. `resolveFlags == nil` is treated as no RESOLVE_* flags.
 /// - execve is always `exec`; execveat is allowed only as fexecve (descriptor, AT_EMPTY_PATH, empty path).
@@ -21,7 +23,8 @@ import TraceModel
 ///   (tkill(0), tgkill(-1, ...)) reach nothing and are allowed.
 /// - Sockets. bind/connect are violations when an address is given; sendto/sendmsg/sendmmsg when they carry a
 ///   destination. `hasAddress == nil`: read from the registers for calls whose address is a register pair
-///   (non-NULL pointer and non-zero length); assumed present for msghdr-based sends.
+///   (non-NULL pointer and non-zero length); assumed present for msghdr-based sends. socket (and i386
+///   socketcall's SYS_SOCKET, from `subcallArgs`) of a raw IP or packet socket is `raw-socket`.
 /// - clone with CLONE_NEW* flags, and clone3 when `cloneFlags` has them, are `system-state` (unshare);
 ///   clone3 with `cloneFlags == nil` is allowed (the supervisor must read clone_args.flags to see namespaces).
 /// - i386 socketcall/ipc are judged as the call they carry (`subcall`, or decoded from the first argument).
@@ -81,6 +84,9 @@ public enum Classifier {
                 return flags == 0 ? .allowed : .violation(.system, .systemState)
             case .subcall:
                 return multiplexed(call, sc, policy: policy)
+            case .noRawProtocol:
+                return RawSockets.isRaw(family: int32(call, 0), type: int32(call, 1))
+                    ? .violation(.network, .rawSocket) : .allowed
             }
         }
     }
@@ -105,7 +111,56 @@ public enum Classifier {
         if sc.path2Index != nil, let rule = pathRule(call.path2, dirfd: sc.dirfd2Index.map { arg(call, $0) }) {
             return .violation(.filesystem, rule)
         }
+        if case .escapes? = call.beneath { return .violation(.filesystem, .symlinkEscape) }
         return .allowed
+    }
+
+    /// The lookups of a call whose verdict rests on how the kernel resolves them: relative, non-empty paths on a
+    /// held directory that the path string alone allows. The supervisor resolves these beneath the program's
+    /// own descriptor and puts the answer in `DecodedCall.beneath`. Empty for every other call (and for a single
+    /// component whose symlink is not followed: nothing is resolved through it), so only lookups relative to a
+    /// held directory pay for resolution.
+    public static func lookupsBeneath(_ call: DecodedCall, policy: CapabilityPolicy = .standard) -> [BeneathLookup] {
+        guard let sc = call.syscall,
+              let decision = policy.decision(abi: call.abi, nr: call.nr) ?? Optional(policy.entry(for: sc.name).decision),
+              case .conditional(let condition) = decision,
+              condition == .pathRelativeToDirfd || condition == .resolveBeneath else { return [] }
+        if condition == .resolveBeneath, let resolve = call.resolveFlags,
+           resolve & (ResolveFlags.RESOLVE_BENEATH | ResolveFlags.RESOLVE_IN_ROOT) != 0 { return [] }
+        var out: [BeneathLookup] = []
+        func add(_ path: PathArg?, dirfdIndex: Int?, follow: Bool) {
+            guard case .string(let s)? = path, let d = dirfdIndex, !s.isEmpty else { return }
+            let dirfd = arg(call, d)
+            guard !AtFlags.isFDCWD(dirfd), s.utf8.first != UInt8(ascii: "/"), !climbsAbove(s) else { return }
+            if !follow && !s.utf8.contains(UInt8(ascii: "/")) { return }
+            out.append(BeneathLookup(dirfd: Int32(truncatingIfNeeded: dirfd), path: s, followLast: follow))
+        }
+        guard sc.pathIndex != nil else { return [] }
+        let follows = followsLast(call, sc)
+        add(call.path, dirfdIndex: sc.dirfdIndex, follow: follows.first)
+        if sc.path2Index != nil { add(call.path2, dirfdIndex: sc.dirfd2Index, follow: follows.second) }
+        return out
+    }
+
+    /// Whether the kernel follows a symlink named by the last component of each path.
+    static func followsLast(_ call: DecodedCall, _ sc: Syscall) -> (first: Bool, second: Bool) {
+        let atFlags = sc.atFlagsIndex.map { arg(call, $0) } ?? 0
+        switch sc.name {
+        case "openat":
+            let flags = arg(call, 2), oExcl: UInt64 = 0o200, oNofollow: UInt64 = 0o400000
+            let exclusive = flags & (OpenFlags.O_CREAT | oExcl) == OpenFlags.O_CREAT | oExcl  // never follows
+            return (flags & oNofollow == 0 && !exclusive, false)
+        case "openat2", "faccessat", "fchmodat", "futimesat":
+            return (true, false)  // openat2's O_NOFOLLOW is in memory: judged as following
+        case "linkat", "name_to_handle_at":
+            return (atFlags & AtFlags.AT_SYMLINK_FOLLOW != 0, false)
+        case "fanotify_mark":
+            return (arg(call, 1) & 0x4 == 0, false)  // FAN_MARK_DONT_FOLLOW
+        case "readlinkat", "unlinkat", "renameat", "renameat2", "mkdirat", "mknodat", "symlinkat":
+            return (false, false)
+        default:  // the fstatat family, statx, fchownat, utimensat, faccessat2, execveat
+            return (atFlags & AtFlags.AT_SYMLINK_NOFOLLOW == 0, false)
+        }
     }
 
     /// nil when the path stays beneath its directory descriptor. `dirfd == nil`: the call has none (cwd).
@@ -249,6 +304,12 @@ public enum Classifier {
                                             : Multiplexer.ipcName(Int(int32(call, 0))))
         guard let sub else { return .allowed }  // an unknown sub-call fails with EINVAL
         if sub == "send" || sub == "recv" { return .allowed }  // sub-calls only: sendto/recvfrom without an address
+        if isSocket, sub == "socket" {
+            // The family and type sit in the argument array: only the supervisor can have read them.
+            guard let a = call.subcallArgs, a.count >= 2 else { return .allowed }
+            return RawSockets.isRaw(family: Int32(truncatingIfNeeded: a[0]), type: Int32(truncatingIfNeeded: a[1]))
+                ? .violation(.network, .rawSocket) : .allowed
+        }
         if isSocket, Catalog.shared.syscall(named: sub)?.touches == .socketAddress {
             // bind, connect, sendto, sendmsg, sendmmsg: the address sits in socketcall's argument array, which
             // only the supervisor can have read.
@@ -261,4 +322,29 @@ public enum Classifier {
         case .conditional: return .allowed  // no other multiplexed call is conditional
         }
     }
+}
+
+/// Raw IP and packet sockets, which capability mode refuses to create (FreeBSD: a protocol without
+/// PR_CAPATTACH, recorded as CAPFAIL_PROTO). Netlink's SOCK_RAW is its ordinary datagram type and stays allowed.
+public enum RawSockets {
+    public static let AF_INET: Int32 = 2
+    public static let AF_INET6: Int32 = 10
+    public static let AF_PACKET: Int32 = 17
+    public static let SOCK_RAW: Int32 = 3
+    /// SOCK_TYPE_MASK: the type without SOCK_NONBLOCK/SOCK_CLOEXEC.
+    public static let typeMask: Int32 = 0xf
+
+    public static func isRaw(family: Int32, type: Int32) -> Bool {
+        family == AF_PACKET || ((family == AF_INET || family == AF_INET6) && type & typeMask == SOCK_RAW)
+    }
+
+    /// The register tests under which a seccomp filter must stop `socket(family, type, protocol)` (ORed; each
+    /// a conjunction): exactly the calls `isRaw` names, so other sockets never stop.
+    public static let trapTests: [[ArgTest]] = [
+        [ArgTest(index: 0, op: .maskedEqual(mask: 0xFFFF_FFFF), value: UInt64(AF_PACKET))],
+        [ArgTest(index: 0, op: .maskedEqual(mask: 0xFFFF_FFFF), value: UInt64(AF_INET)),
+         ArgTest(index: 1, op: .maskedEqual(mask: UInt64(typeMask)), value: UInt64(SOCK_RAW))],
+        [ArgTest(index: 0, op: .maskedEqual(mask: 0xFFFF_FFFF), value: UInt64(AF_INET6)),
+         ArgTest(index: 1, op: .maskedEqual(mask: UInt64(typeMask)), value: UInt64(SOCK_RAW))],
+    ]
 }

@@ -18,6 +18,8 @@ public enum Condition: String, Sendable, Hashable, CaseIterable {
     case noNamespaceFlags = "no-namespace-flags"
     /// i386 socketcall/ipc: judged as the multiplexed call.
     case subcall = "subcall"
+    /// socket: neither a raw IP socket nor a packet socket (see `RawSockets`).
+    case noRawProtocol = "no-raw-protocol"
 }
 
 /// What the policy says about a syscall in capability mode: the decision of one policy entry.
@@ -262,8 +264,8 @@ extension Rule {
     /// The namespace a rule belongs to.
     public var namespace: Namespace {
         switch self {
-        case .absolutePath, .cwdRelative, .dotdotEscape, .unreadablePath, .exec: return .filesystem
-        case .socketAddress: return .network
+        case .absolutePath, .cwdRelative, .dotdotEscape, .symlinkEscape, .unreadablePath, .exec: return .filesystem
+        case .socketAddress, .rawSocket: return .network
         case .otherProcess, .processGroup: return .process
         case .sysvIPC, .posixMQ: return .ipc
         case .systemState: return .system
@@ -411,8 +413,8 @@ public struct FilterShortcut: Sendable, Hashable {
             case .kill, .positive, .threadGroup, .ptrace, .kcmp:
                 return []
             }
-        case .resolveBeneath, .execDescriptor, .subcall:
-            return []
+        case .resolveBeneath, .execDescriptor, .subcall, .noRawProtocol:
+            return []  // noRawProtocol: the filter traps only raw sockets instead (RawSockets.trapTests)
         }
     }
 }

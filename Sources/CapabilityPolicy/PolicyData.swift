@@ -20,13 +20,16 @@ enum PolicyData {
 #              which the call stays inside capability mode:
 #                path-relative-to-dirfd  every path is relative to a held directory descriptor and never climbs
 #                                        above it with ".."; an empty path with AT_EMPTY_PATH names the
-#                                        descriptor itself
+#                                        descriptor itself; resolved as the kernel would, no symlink or magic
+#                                        link leads out of it (symlink-escape)
 #                resolve-beneath         openat2: as above, or RESOLVE_BENEATH / RESOLVE_IN_ROOT on a descriptor
 #                exec-descriptor         execveat of a descriptor: AT_EMPTY_PATH and an empty path (fexecve)
 #                target-is-self          the pid, tid, group or clock named is the caller itself
 #                no-address              no socket address is named (connected sends; bind/connect never pass)
 #                no-namespace-flags      clone/clone3 without CLONE_NEW* flags
 #                subcall                 i386 socketcall/ipc: the verdict of the multiplexed call
+#                no-raw-protocol         socket: neither a raw IP socket (SOCK_RAW on AF_INET/AF_INET6) nor a
+#                                        packet socket (AF_PACKET)
 #   COMMENT    required on deny lines (the reason). "linux-only:" starts the comment of a call FreeBSD does
 #              not have, and says why the decision was taken.
 # A line "[group]" starts a group; "##" lines explain it. Names are sorted within a group. Every syscall of
@@ -102,6 +105,8 @@ fsetxattr                     allow       -          -
 [path-lookup-at]
 ## Path lookups relative to a directory descriptor (FreeBSD: the *at family, CAPENABLED, with lookups held
 ## beneath the descriptor). Absolute paths, AT_FDCWD and ".." climbing above the descriptor are violations;
+## so is a lookup that leaves the descriptor once resolved (a symlink to an absolute path or climbing out, a
+## magic link such as /proc/self/fd/N): FreeBSD refuses those lookups in capability mode (symlink-escape);
 ## an empty path with AT_EMPTY_PATH operates on the descriptor itself (glibc's fstat is
 ## newfstatat(fd, "", AT_EMPTY_PATH)). A symlink target is stored, not looked up, so symlinkat checks only the
 ## new link's location.
@@ -192,7 +197,10 @@ execveat                      conditional filesystem exec-descriptor          # 
 ## listen, getsockname, getpeername, getsockopt, setsockopt, shutdown, recv*, send* — CAPENABLED). Binding
 ## and connecting name a global address: FreeBSD offers only bindat/connectat relative to a directory
 ## descriptor (for unix sockets); Linux has no such calls, so bind and connect are violations whenever an
-## address is given, and sends are violations when they carry a destination.
+## address is given, and sends are violations when they carry a destination. Creating a raw IP socket
+## (SOCK_RAW on AF_INET/AF_INET6) or a packet socket (AF_PACKET) is refused: FreeBSD lets a socket be
+## created in capability mode only for protocols marked PR_CAPATTACH (TCP, UDP, SCTP, unix, ...) and
+## records CAPFAIL_PROTO otherwise; raw and link-layer sockets see and forge any host's traffic.
 accept                        allow       -          -
 accept4                       allow       -          -
 bind                          conditional network    no-address               # FreeBSD denies bind (only bindat); an address is always a violation
@@ -210,7 +218,7 @@ sendmsg                       conditional network    no-address
 sendto                        conditional network    no-address
 setsockopt                    allow       -          -
 shutdown                      allow       -          -
-socket                        allow       -          -
+socket                        conditional network    no-raw-protocol          # raw IP and packet sockets are raw-socket violations (CAPFAIL_PROTO)
 socketcall                    conditional network    subcall                  # linux-only: i386 multiplexer of the socket calls; judged as the call it carries
 socketpair                    allow       -          -
 

@@ -10,20 +10,20 @@ public struct GateVerdict: Sendable {
     /// What to say when it fails, one line each, without the "captrace: " prefix.
     public let lines: [String]
 
-    public init(_ trace: Trace) {
-        let analysis = SiteAnalysis(trace)
-        let fresh = analysis.violations.filter { $0.action != .allowedByBaseline }
-        let freshSites = Set(fresh.map(\.site))
-        let sites = analysis.sites.filter { freshSites.contains($0.id) }
-        violations = fresh.count
-        var lines = ["\(fresh.count) violation(s) at \(sites.count) site(s) not in the baseline:"]
+    public init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
+        let analysis = analysis ?? SiteAnalysis(trace)
+        var fresh = 0
+        for v in analysis.violations where v.action != .allowedByBaseline { fresh += 1 }
+        let sites = analysis.sites.filter { $0.actions.contains { $0 != .allowedByBaseline } }
+        violations = fresh
+        var lines = ["\(fresh) violation(s) at \(sites.count) site(s) not in the baseline:"]
         for s in sites.prefix(10) {
             let v = s.events.first { $0.action != .allowedByBaseline } ?? s.first
             // The program's own frames from the culprit outwards, innermost first; else the innermost frame.
             let own = s.culprit.programFrameIndex.map { v.stack[$0...].filter(s.culprit.isInProgram).prefix(3) } ?? []
             let frames = own.isEmpty ? Array(v.stack.prefix(1)) : Array(own)
             let at = frames.isEmpty ? "" : " at " + frames.map(gateFrameName).joined(separator: " < ")
-            lines.append("  new site \(v.site): \(v.syscall) \(v.namespace.rawValue)/\(v.rule.rawValue) \(v.path ?? v.address ?? "")\(at)")
+            lines.append("  new site \(s.id): \(v.syscall) \(v.namespace.rawValue)/\(v.rule.rawValue) \(v.path ?? v.address ?? "")\(at)")
         }
         if sites.count > 10 { lines.append("  ... and \(sites.count - 10) more (captrace report shows them all)") }
         self.lines = lines

@@ -24,7 +24,7 @@ enum HTMLReport {
         h += "<header><h1>captrace report</h1>"
         if let hd = m.header {
             h += "<p class=\"argv\"><code>\(esc(hd.argv.map(shellWord).joined(separator: " ")))</code></p>"
-            h += "<p class=\"meta\">trigger <b>\(esc(hd.trigger))</b> · mode <b>\(esc(hd.mode))</b> · backend <b>\(esc(hd.backend))</b> · \(esc(hd.arch)) · started \(esc(hd.started))</p>"
+            h += "<p class=\"meta\">trigger <b>\(esc(hd.trigger))</b> · mode <b>\(esc(hd.mode.rawValue))</b> · backend <b>\(esc(hd.backend.rawValue))</b> · \(esc(hd.arch)) · started \(esc(hd.started))</p>"
         }
         h += "</header>\n"
         for w in m.warnings { h += "<p class=\"warning\" role=\"alert\">warning: \(esc(w))</p>\n" }
@@ -103,7 +103,7 @@ enum HTMLReport {
         if s.count > 1 { h += "<p>seq \(esc(compactSeqs(s.events.map(\.seq), maxRuns: ListLimit.seqRuns)))</p>\n" }
         if let c = s.culprit.line { h += "<p class=\"culprit\">culprit: \(codeSpans(c))</p>\n" }
         if let hint = s.hint {
-            h += "<div class=\"hint\" data-hint=\"\(esc(hint.id))\"><p><b>hint <code>\(esc(hint.id))</code></b>: \(esc(hint.title))</p><p>\(esc(hint.explanation))</p><p><b>fix</b>: \(esc(hint.fix))</p>"
+            h += "<div class=\"hint\" data-hint=\"\(esc(hint.id))\"><p><b>hint <code>\(esc(hint.id))</code></b>: \(esc(hint.title))\(s.hintInferred ? " <i>(" + esc(inferredNote) + ")</i>" : "")</p><p>\(esc(hint.explanation))</p><p><b>fix</b>: \(esc(hint.fix))</p>"
             if !hint.references.isEmpty { h += "<p class=\"refs\">see " + hint.references.map(esc).joined(separator: ", ") + "</p>" }
             h += "</div>\n"
         }
@@ -124,8 +124,8 @@ enum HTMLReport {
     /// The data the script draws from: processes and violations with times relative to the trace's start (µs),
     /// and the span of the timeline's axis (entry to the end of the run).
     static func data(_ m: ReportModel) -> JSONValue {
-        var siteIndex: [String: Int] = [:]
-        for (i, s) in m.sites.enumerated() { siteIndex[s.id] = i + 1 }
+        var siteIndex: [Int: Int] = [:]  // seq -> the number of its site (a stack with two rules is two sites)
+        for (i, s) in m.sites.enumerated() { for v in s.events { siteIndex[v.seq] = i + 1 } }
         let pids = m.violatingPids
         let span = m.timelineSpan
         return .object([
@@ -139,7 +139,7 @@ enum HTMLReport {
                     ("seq", .int(Int64(v.seq))), ("pid", .int(Int64(v.pid))),
                     ("us", .int(Int64((v.tNs >= m.t0 ? v.tNs - m.t0 : 0) / 1000))),
                     ("ns", .string(v.namespace.rawValue)), ("syscall", .string(v.syscall)),
-                    ("what", .string(v.path ?? v.address ?? "")), ("site", .int(Int64(siteIndex[v.site] ?? 0))),
+                    ("what", .string(v.path ?? v.address ?? "")), ("site", .int(Int64(siteIndex[v.seq] ?? 0))),
                     ("action", .string(v.action.rawValue)),
                 ])
             })),

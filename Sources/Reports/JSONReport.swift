@@ -9,10 +9,11 @@ enum JSONReport {
         if let h = m.header {
             o.append(("program", .object([
                 ("argv", .array(h.argv.map { .string($0) })), ("trigger", .string(h.trigger)),
-                ("mode", .string(h.mode)), ("backend", .string(h.backend)), ("arch", .string(h.arch)),
+                ("mode", .string(h.mode.rawValue)), ("backend", .string(h.backend.rawValue)), ("arch", .string(h.arch)),
                 ("started", .string(h.started)),
             ])))
         }
+        if !m.traces.isEmpty { o.append(("traces", .array(m.traces.map { .string($0) }))) }
         o.append(("warnings", .array(m.warnings.map { .string($0) })))
         o.append(("enter", .array(m.enters.map(enter))))
         o.append(("sites", .array(m.sites.map(site))))
@@ -36,10 +37,13 @@ enum JSONReport {
         return .object(o)
     }
 
-    static func hint(_ h: Hint?) -> JSONValue {
+    static func hint(_ h: Hint?, inferred: Bool) -> JSONValue {
         guard let h else { return .null }
-        return .object([("id", .string(h.id)), ("title", .string(h.title)), ("explanation", .string(h.explanation)),
-                        ("fix", .string(h.fix)), ("references", .array(h.references.map { .string($0) }))])
+        var o: [(String, JSONValue)] = [("id", .string(h.id)), ("title", .string(h.title)),
+                                        ("explanation", .string(h.explanation)), ("fix", .string(h.fix)),
+                                        ("references", .array(h.references.map { .string($0) }))]
+        if inferred { o.append(("inferred_from_path", .bool(true))) }
+        return .object(o)
     }
 
     static func site(_ s: SiteGroup) -> JSONValue {
@@ -49,9 +53,17 @@ enum JSONReport {
                                               ("program", c.program.map { .string($0) } ?? .null)]
         culprit.append(("program_frame_index", c.programFrameIndex.map { .int(Int64($0)) } ?? .null))
         culprit.append(("text", c.line.map { .string($0) } ?? .null))
+        if let x = c.exec {  // loader work after an exec in capability mode: that exec
+            culprit.append(("exec", .object([("pid", .int(Int64(x.pid))), ("path", .string(x.path))])))
+        }
+        var traces: [(String, JSONValue)] = []
+        if !s.traces.isEmpty {
+            traces = [("traces", .array(s.traces.map { .object([("trace", .string($0.trace)), ("count", .int(Int64($0.count)))]) }))]
+        }
         return .object([
             ("site", .string(s.id)),
             ("count", .int(Int64(s.count))),
+        ] + traces + [
             ("pids", .array(s.pids.map { .int(Int64($0)) })),
             ("syscall", .string(v.syscall)),
             ("abi", .string(v.abi.rawValue)),
@@ -60,7 +72,7 @@ enum JSONReport {
             ("paths", .array(s.paths.map { .string($0) })),
             ("addresses", .array(s.addresses.map { .string($0) })),
             ("actions", .array(s.actions.map { .string($0.rawValue) })),
-            ("hint", hint(s.hint)),
+            ("hint", hint(s.hint, inferred: s.hintInferred)),
             ("culprit", .object(culprit)),
             ("seqs", .array(s.events.map { .int(Int64($0.seq)) })),
             ("events", .array(s.events.map(event))),

@@ -8,7 +8,7 @@ struct ReportModel {
     let warnings: [String]
     let enters: [EnterEvent]
     let sites: [SiteGroup]
-    let violations: [ViolationEvent]
+    let violations: ViolationList
     let summary: SummaryEvent?
     /// Earliest timestamp in the trace; times are shown relative to it.
     let t0: UInt64
@@ -16,13 +16,21 @@ struct ReportModel {
     let processes: [(pid: Int32, program: String?)]
     /// The latest timestamp of any event.
     let lastEventNs: UInt64?
+    /// The traces read together, when there are several.
+    let traces: [String]
 
-    init(_ trace: Trace) {
+    /// `analysis`: the trace's, when it was made while reading (then `trace` need not hold the violations).
+    init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
         header = trace.header
         warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger)] : [])
+            + trace.processes.compactMap { p in
+                guard p.event == .exec, let what = p.withheldPrivileges else { return nil }
+                return withheldPrivilegesNote(pid: p.pid, path: p.path ?? "?", what: what)
+            }
         summary = trace.summary
-        let analysis = SiteAnalysis(trace)
+        let analysis = analysis ?? SiteAnalysis(trace)
         sites = analysis.sites
+        traces = analysis.traces
         violations = analysis.violations
         processes = analysis.processes
         var enters: [EnterEvent] = []
@@ -37,6 +45,7 @@ struct ReportModel {
             case .header, .fdop, .summary: break
             }
         }
+        if let (first, last) = analysis.violationTimes { t0 = min(t0, first); saw(last) }
         self.enters = enters
         self.t0 = t0 == .max ? 0 : t0
         self.lastEventNs = last
@@ -64,9 +73,10 @@ struct ReportModel {
 
     /// (namespace, violations, sites) for each namespace that occurs, in the contract's order.
     var namespaceTotals: [(Namespace, Int, Int)] {
-        Namespace.allCases.compactMap { ns in
-            let n = violations.filter { $0.namespace == ns }.count
-            guard n > 0 else { return nil }
+        var count: [Namespace: Int] = [:]
+        for v in violations { count[v.namespace, default: 0] += 1 }
+        return Namespace.allCases.compactMap { ns in
+            guard let n = count[ns], n > 0 else { return nil }
             return (ns, n, sites.filter { $0.first.namespace == ns }.count)
         }
     }
@@ -96,18 +106,31 @@ extension SiteGroup {
 }
 
 extension Culprit {
-    /// "libc resolver, called from `lookup_peer` in `./demo`".
+    /// "libc resolver, called from `lookup_peer` in `./demo`"; "`cat` makes this call itself, at `main`";
+    /// for loader activity after an exec in capability mode, that exec.
     var line: String? {
+        if let x = exec {
+            return "the exec of `\(x.path)` in capability mode (pid \(x.pid)): its dynamic loader opens what the new program needs"
+        }
         if let f = programFrame, let program {
-            let at = "`\(frameName(f))` in `\(program)`" + (fileLine(f).map { " (\($0))" } ?? "")
-            if programFrameIndex == 0 { return "direct call from " + at }
-            return (library ?? "unknown code") + ", called from " + at
+            let line = fileLine(f).map { " (\($0))" } ?? ""
+            guard let library else { return "`\(program)` makes this call itself, at `\(frameName(f))`" + line }
+            return library + ", called from `\(frameName(f))` in `\(program)`" + line
         }
         guard let library else { return nil }
         if !hasStack { return library + " (no stack recorded)" }
         return library + (program.map { ", with no frame in `\($0)` itself" } ?? "")
     }
 }
+
+/// What every report (and `run` at its end) says of an exec whose privileges captrace's no_new_privs withheld.
+public func withheldPrivilegesNote(pid: Int32, path: String, what: String) -> String {
+    "pid \(pid) exec'd \(path) without the privileges it would have gained (\(what)): captrace sets no_new_privs, "
+        + "so this traced run differs from an untraced one, in observe mode too"
+}
+
+/// Said of a hint recognised from the path alone, for a site recorded without a stack.
+let inferredNote = "inferred from the path alone: no stack was recorded"
 
 func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 

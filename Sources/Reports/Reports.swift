@@ -1,3 +1,4 @@
+import Diagnosis
 import TraceModel
 
 /// The output formats of `captrace report --format`.
@@ -8,8 +9,10 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 /// Renders a parsed trace. Pure: the same trace always gives the same bytes (no clock, no environment).
 /// `color` applies to `text` only; the CLI passes `isatty(stdout) && NO_COLOR unset`.
 /// The trace's warnings (e.g. an incomplete last line) are noted inside every format.
-public func renderReport(_ trace: Trace, format: ReportFormat, color: Bool = false) -> String {
-    let model = ReportModel(trace)
+/// `analysis`: the trace's analysis when it was made while reading the trace (`SiteAnalysis.Builder`), so that
+/// `trace` need not hold the violations.
+public func renderReport(_ trace: Trace, analysis: SiteAnalysis? = nil, format: ReportFormat, color: Bool = false) -> String {
+    let model = ReportModel(trace, analysis: analysis)
     switch format {
     case .text: return TextReport(model: model, color: color).render()
     case .json: return JSONReport.render(model)
@@ -20,8 +23,8 @@ public func renderReport(_ trace: Trace, format: ReportFormat, color: Bool = fal
 }
 
 /// A few lines for stderr at the end of `captrace run`: totals per namespace and the first sites.
-public func renderRunSummary(_ trace: Trace, maxSites: Int = 5) -> String {
-    let m = ReportModel(trace)
+public func renderRunSummary(_ trace: Trace, analysis: SiteAnalysis? = nil, maxSites: Int = 5) -> String {
+    let m = ReportModel(trace, analysis: analysis)
     var out = "captrace: " + plural(m.violations.count, "violation")
     if m.violations.isEmpty {
         out += " after entry into capability mode"

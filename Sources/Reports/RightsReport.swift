@@ -4,8 +4,9 @@ import TraceModel
 /// `captrace report --rights`: the report in `format` with the per-descriptor rights table added (procstat -C
 /// for capability mode, from `RightsAnalysis`). Text gets the table after the report, JSON a `rights` member,
 /// HTML a section before the page's script. nil for formats without a place for it (sarif, folded).
-public func renderRightsReport(_ trace: Trace, format: ReportFormat, color: Bool = false) -> String? {
-    let base = renderReport(trace, format: format, color: color)
+public func renderRightsReport(_ trace: Trace, analysis sites: SiteAnalysis? = nil, format: ReportFormat,
+                               color: Bool = false) -> String? {
+    let base = renderReport(trace, analysis: sites, format: format, color: color)
     let analysis = RightsAnalysis(trace)
     switch format {
     case .text:

@@ -17,6 +17,10 @@ enum SARIFReport {
                             "A relative path was resolved against the current directory (AT_FDCWD), a global name. Open the directory before entry and use *at() calls relative to its descriptor.")
         case .dotdotEscape: ("Path escapes its directory descriptor with '..'",
                              "A path relative to a held directory descriptor climbed out of it with '..'. Capability mode confines lookups below the descriptor.")
+        case .symlinkEscape: ("Path leaves its directory descriptor through a symlink or magic link",
+                              "A path relative to a held directory descriptor, resolved as the kernel does, left it: a symlink to an absolute path or climbing out with '..', or a magic link such as /proc/self/fd/N. Capability mode confines lookups below the descriptor.")
+        case .rawSocket: ("Raw IP or packet socket created in capability mode",
+                          "socket() with SOCK_RAW on AF_INET/AF_INET6, or an AF_PACKET socket, sees and forges any host's traffic; capability mode refuses it (FreeBSD: CAPFAIL_PROTO). Create it before entry and keep the descriptor.")
         case .unreadablePath: ("Path lookup whose path could not be read",
                                "A path-taking call was made in capability mode but its path could not be read from the program's memory.")
         case .exec: ("Program executed by path in capability mode",
@@ -64,7 +68,7 @@ enum SARIFReport {
         if let h = m.header {
             runProps.append(("argv", .array(h.argv.map { .string($0) })))
             runProps.append(("trigger", .string(h.trigger)))
-            runProps.append(("mode", .string(h.mode)))
+            runProps.append(("mode", .string(h.mode.rawValue)))
         }
         runProps.append(("warnings", .array(m.warnings.map { .string($0) })))
         var invocation: [(String, JSONValue)] = [("executionSuccessful", .bool(m.warnings.isEmpty))]
@@ -95,7 +99,9 @@ enum SARIFReport {
         if let p = v.path { text += " \(p)" } else if let a = v.address { text += " \(a)" }
         text += " in capability mode (\(plural(s.count, "time")), pid \(s.pids.map(String.init).joined(separator: ",")), \(s.worstAction.rawValue))."
         if let c = s.culprit.line { text += " Culprit: \(c)." }
-        if let h = s.hint { text += " \(h.title) [\(h.id)]: \(h.explanation) Fix: \(h.fix)" }
+        if let h = s.hint {
+            text += " \(h.title) [\(h.id)]" + (s.hintInferred ? " (\(inferredNote))" : "") + ": \(h.explanation) Fix: \(h.fix)"
+        }
 
         var locations: [JSONValue] = []
         if let f = s.culprit.programFrame ?? v.stack.first { locations.append(location(f)) }

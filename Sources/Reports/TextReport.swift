@@ -22,11 +22,15 @@ struct TextReport {
         var out: [String] = []
         if let h = model.header {
             out.append(bold("captrace report") + ": " + h.argv.map(shellWord).joined(separator: " "))
-            var meta = ["trigger \(h.trigger)", "mode \(h.mode)", "backend \(h.backend)", h.arch]
-            if let e = h.denyErrno, h.mode == "enforce" { meta.append("deny \(e)") }
+            var meta = ["trigger \(h.trigger)", "mode \(h.mode.rawValue)", "backend \(h.backend.rawValue)", h.arch]
+            if let e = h.denyErrno, h.mode == .enforce { meta.append("deny \(e)") }
             if let u = h.unwinder { meta.append("unwinder \(u)") }
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))
+        }
+        if !model.traces.isEmpty {
+            out.append("  \(model.traces.count) traces read together (the run above is the first): "
+                       + model.traces.joined(separator: ", "))
         }
         for w in model.warnings { out.append(sgr("35", "warning: ") + w) }
         out.append("")
@@ -93,9 +97,10 @@ struct TextReport {
         let outcomes = s.outcomes
         if outcomes.count > 1 { out.append("  results " + outcomes.map { "\($0.0) ×\($0.1)" }.joined(separator: ", ")) }
         if s.count > 1 { out.append("  seq " + compactSeqs(s.events.map(\.seq), maxRuns: ListLimit.seqRuns)) }
+        if !s.traces.isEmpty { out.append("  traces " + s.traces.map { "\($0.trace) ×\($0.count)" }.joined(separator: ", ")) }
         if let c = s.culprit.line { out.append("  culprit: " + c) }
         if let h = s.hint {
-            out.append("  " + sgr("36", "hint \(h.id)") + ": " + h.title + (explainedAt.map { " (see site \($0))" } ?? ""))
+            out.append("  " + sgr("36", "hint \(h.id)") + ": " + h.title + (s.hintInferred ? " (\(inferredNote))" : "") + (explainedAt.map { " (see site \($0))" } ?? ""))
             if explainedAt == nil {
                 out += wrap(h.explanation, width: 100).map { "    " + $0 }
                 out += wrap("fix: " + h.fix, width: 100).enumerated().map { ($0.offset == 0 ? "  " : "    ") + $0.element }

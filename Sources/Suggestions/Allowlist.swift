@@ -20,7 +20,7 @@ func renderAllowlist(_ facts: TraceFacts) -> String {
     if facts.sites.isEmpty { out += "# The trace has no violations: this baseline allows nothing.\n" }
     for group in facts.sites {
         let v = group.first
-        out += "\n# site \(v.site): \(group.events.count) call\(group.events.count == 1 ? "" : "s")"
+        out += "\n# site \(group.id): \(group.events.count) call\(group.events.count == 1 ? "" : "s")"
         out += " (pid \(group.pids.map(String.init).joined(separator: ", "))), first at seq \(v.seq)"
         if let h = group.hint { out += "; hint \(h.id)" }
         out += "\n"

@@ -44,23 +44,32 @@ struct FilterModel {
         conditionalInCapabilityMode = policy.conditions.keys.sorted()
 
         // What the trace shows, beyond capability mode.
-        var seen: [String: [ViolationEvent]] = [:]
+        // Per syscall, in order of first occurrence: violations, sites, and the first four distinct targets.
+        var seen: [String: (count: Int, sites: Set<String>, targets: [String])] = [:]
         var order: [String] = []
         for v in facts.violations {
-            if seen[v.syscall] == nil { order.append(v.syscall) }
-            seen[v.syscall, default: []].append(v)
+            if seen[v.syscall] == nil { order.append(v.syscall); seen[v.syscall] = (0, [], []) }
+            seen[v.syscall]!.count += 1
+            seen[v.syscall]!.sites.insert(v.site)
+            if let t = v.path ?? v.address, seen[v.syscall]!.targets.count < 4, !seen[v.syscall]!.targets.contains(t) {
+                seen[v.syscall]!.targets.append(t)
+            }
         }
         for name in order where !capability.contains(name) {
-            let vs = seen[name]!
-            let sites = Set(vs.map(\.site)).count
-            var why = "\(vs.count) violation\(vs.count == 1 ? "" : "s") at \(sites) site\(sites == 1 ? "" : "s")"
-            let targets = distinct(vs.compactMap { $0.path ?? $0.address })
+            let s = seen[name]!
+            let sites = s.sites.count
+            var why = "\(s.count) violation\(s.count == 1 ? "" : "s") at \(sites) site\(sites == 1 ? "" : "s")"
+            let targets = s.targets
             if !targets.isEmpty { why += ": " + targets.prefix(3).joined(separator: ", ") + (targets.count > 3 ? ", ..." : "") }
             traceNames.append((name, why))
         }
 
         // socket(): narrowed to the families of the addresses the program named.
-        families = distinct(facts.violations.compactMap { $0.address.flatMap(addressFamily) })
+        var familySet = Set<String>()
+        families = []
+        for v in facts.violations {
+            if let a = v.address, let f = addressFamily(a), familySet.insert(f).inserted { families.append(f) }
+        }
         if capability.contains("socket") {
             if families.isEmpty {
                 notes.append("socket: allowed for every address family — the trace names no socket address, so it cannot justify a narrower rule (socket() itself is not a violation and is not recorded).")
@@ -77,7 +86,7 @@ struct FilterModel {
         }
         // Conditions the registers decide exactly (clone without CLONE_NEW*, sendto without an address) become
         // argument conditions, unless the trace shows the program needs the call beyond them.
-        let shown = Set(facts.violations.map(\.syscall))
+        let shown = Set(order)
         for name in capability.sorted() where !shown.contains(name) {
             guard let rules = policy.exactRules(name) else { continue }
             capability.remove(name)
@@ -106,9 +115,9 @@ struct FilterModel {
         if !multiplexed.isEmpty {
             notes.append("\(multiplexed.joined(separator: ", ")) (i386): the multiplexed call's arguments are in memory, so they are allowed whatever the sub-call.")
         }
-        let denied = facts.violations.filter { $0.action == .denied }
-        if !denied.isEmpty {
-            notes.append("\(denied.count) violation\(denied.count == 1 ? " was" : "s were") denied when recorded (enforce mode); they are allowed here because the program attempted them — drop them if the program works without.")
+        let denied = facts.violations.count { $0.action == .denied }
+        if denied > 0 {
+            notes.append("\(denied) violation\(denied == 1 ? " was" : "s were") denied when recorded (enforce mode); they are allowed here because the program attempted them — drop them if the program works without.")
         }
     }
 }

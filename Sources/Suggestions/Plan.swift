@@ -33,7 +33,9 @@ struct PlanBuilder {
         head += ", pid \(g.pids.map(String.init).joined(separator: ", ")), first at seq \(v.seq)"
         if v.abi != .x86_64 { head += ", \(v.abi.rawValue) ABI" }
         var lines = [head]
-        if let own = g.culprit.programFrame {
+        if let x = g.culprit.exec {
+            lines.append("   caused by the exec of \(x.path) in capability mode (pid \(x.pid)): its loader's work, not the program's")
+        } else if let own = g.culprit.programFrame {
             lines.append("   at \(describe(own))  (the program's own frame)")
         } else if let inner = v.stack.first {
             lines.append("   at \(describe(inner))  (no frame of the program itself in the stack)")
@@ -83,6 +85,16 @@ struct PlanBuilder {
             out.append("    then replace the lookup: \(replacement(v, dirfd: fd, name: baseName(path), flags: call.openFlags))")
             if writes { out.append("    (it writes: the directory descriptor must allow creating/changing entries — see the summary)") }
             return out
+        case .symlinkEscape:
+            let to = v.resolved.map { "to \($0)" } ?? "(where it led was not knowable)"
+            return ["Why: \(v.path ?? "the lookup") leads out of its directory descriptor through a symlink, \"..\" through one,",
+                    "    or a magic link, \(to).",
+                    "Do: open what the link names before entry and use that descriptor, or make the link stay beneath the",
+                    "    directory (a relative target); capability mode never follows a link out of a held directory."]
+        case .rawSocket:
+            add(&replacements, "\(v.syscall)(raw or packet) -> create it before entry", item: n)
+            return ["Do: create the raw or packet socket before entry and keep its descriptor (FreeBSD's tcpdump opens",
+                    "    its capture device before cap_enter); reading and writing the held socket are allowed."]
         case .unreadablePath:
             return ["Do: the path argument could not be read from the program's memory (bad pointer, or the process",
                     "    vanished); fix the call or rerun — nothing can be acquired for an unknown path."]

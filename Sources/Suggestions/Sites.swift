@@ -10,15 +10,15 @@ func distinct<T: Hashable>(_ xs: [T]) -> [T] {
 struct TraceFacts {
     let trace: Trace
     /// Every violation, judged against the baseline the trace was recorded with.
-    let violations: [ViolationEvent]
+    let violations: ViolationList
     /// The sites with their hints and culprits (`SiteAnalysis`, as the reports see them).
     let sites: [SiteGroup]
     /// Every pid the trace mentions.
     let pids: Set<Int32>
 
-    init(_ trace: Trace) {
+    init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
         self.trace = trace
-        let analysis = SiteAnalysis(trace)
+        let analysis = analysis ?? SiteAnalysis(trace)
         violations = analysis.violations
         sites = analysis.sites
         var pids = Set<Int32>()

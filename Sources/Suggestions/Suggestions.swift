@@ -1,3 +1,4 @@
+import Diagnosis
 import TraceModel
 
 /// The outputs of `captrace suggest --format F`.
@@ -15,8 +16,10 @@ public enum SuggestFormat: String, CaseIterable, Sendable {
 }
 
 /// Renders a suggestion from a recorded trace: a pure function of the trace.
-public func renderSuggestion(_ trace: Trace, format: SuggestFormat) -> String {
-    let facts = TraceFacts(trace)
+/// `analysis`: the trace's analysis when it was made while reading the trace, so `trace` need not hold the
+/// violations.
+public func renderSuggestion(_ trace: Trace, analysis: SiteAnalysis? = nil, format: SuggestFormat) -> String {
+    let facts = TraceFacts(trace, analysis: analysis)
     switch format {
     case .plan: return renderPlan(facts)
     case .allowlist: return renderAllowlist(facts)

@@ -47,6 +47,12 @@ public enum ArgKind: String, Sendable, Hashable, CaseIterable {
     case ipcCall  // i386 ipc(2) multiplexer's call number
     case clockid
     case argv  // char *const argv[]
+    case accessMode  // access(2) mode: F_OK or R_OK|W_OK|X_OK
+    case statxMask  // statx(2) STATX_* mask
+    case ipcFlags  // System V *get flags: IPC_CREAT|IPC_EXCL and permission bits
+    case addressFamily  // socket(2) domain: AF_*
+    case socketType  // socket(2) type: SOCK_* and SOCK_CLOEXEC|SOCK_NONBLOCK
+    case socketProtocol  // socket(2) protocol: IPPROTO_* for AF_INET/AF_INET6, else a number
 }
 
 /// What a syscall can reach outside the descriptors a process holds. Facts about Linux, not policy.

@@ -84,6 +84,73 @@ public enum AtFlags {
     }
 }
 
+/// access(2) modes: `F_OK`, or `R_OK|W_OK|X_OK` bits.
+public enum AccessMode {
+    public static let table = FlagTable([("R_OK", 4), ("W_OK", 2), ("X_OK", 1)])
+    public static func describe(_ value: UInt64) -> String { value == 0 ? "F_OK" : table.describe(value) }
+}
+
+/// statx(2) `mask` bits (linux/stat.h); `STATX_BASIC_STATS` names the usual seven-to-eleven-bit set.
+public enum StatxMask {
+    public static let table = FlagTable([
+        ("STATX_BASIC_STATS", 0x7ff), ("STATX_TYPE", 0x1), ("STATX_MODE", 0x2), ("STATX_NLINK", 0x4),
+        ("STATX_UID", 0x8), ("STATX_GID", 0x10), ("STATX_ATIME", 0x20), ("STATX_MTIME", 0x40), ("STATX_CTIME", 0x80),
+        ("STATX_INO", 0x100), ("STATX_SIZE", 0x200), ("STATX_BLOCKS", 0x400), ("STATX_BTIME", 0x800),
+        ("STATX_MNT_ID", 0x1000), ("STATX_DIOALIGN", 0x2000), ("STATX_MNT_ID_UNIQUE", 0x4000),
+        ("STATX_SUBVOL", 0x8000),
+    ])
+    public static func describe(_ value: UInt64) -> String { table.describe(value) }
+}
+
+/// System V IPC: keys and the `*get` flags (linux/ipc.h): `IPC_CREAT|IPC_EXCL` and the permission bits.
+public enum IPCFlags {
+    public static let table = FlagTable([("IPC_CREAT", 0o1000), ("IPC_EXCL", 0o2000), ("IPC_NOWAIT", 0o4000)])
+    /// E.g. `IPC_CREAT|0600` (shmget's SHM_HUGETLB shares IPC_NOWAIT's bit; unknown high bits in hex).
+    public static func describe(_ value: UInt64) -> String {
+        let v = value & 0xffff_ffff
+        let mode = v & 0o777
+        let named = v & ~0o777
+        var parts: [String] = []
+        if named != 0 { parts.append(table.describe(named)) }
+        if mode != 0 || parts.isEmpty { parts.append("0" + String(mode, radix: 8)) }
+        return parts.joined(separator: "|")
+    }
+    /// `IPC_PRIVATE` for 0, else the key in hex (as ftok makes them).
+    public static func describeKey(_ value: UInt64) -> String {
+        let k = UInt32(truncatingIfNeeded: value)
+        return k == 0 ? "IPC_PRIVATE" : "0x" + String(k, radix: 16)
+    }
+}
+
+/// socket(2) types and protocols (linux/net.h, netinet/in.h).
+public enum SocketFlags {
+    static let types: [Int: String] = [1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 4: "SOCK_RDM",
+                                       5: "SOCK_SEQPACKET", 6: "SOCK_DCCP", 10: "SOCK_PACKET"]
+    public static let SOCK_RAW = 3
+    public static let typeFlags = FlagTable([("SOCK_CLOEXEC", 0o2000000), ("SOCK_NONBLOCK", 0o4000)])
+    static let ipProtocols: [Int: String] = [
+        0: "IPPROTO_IP", 1: "IPPROTO_ICMP", 2: "IPPROTO_IGMP", 6: "IPPROTO_TCP", 17: "IPPROTO_UDP",
+        41: "IPPROTO_IPV6", 47: "IPPROTO_GRE", 58: "IPPROTO_ICMPV6", 132: "IPPROTO_SCTP", 136: "IPPROTO_UDPLITE",
+        255: "IPPROTO_RAW", 262: "IPPROTO_MPTCP",
+    ]
+
+    /// E.g. `SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK`.
+    public static func describeType(_ value: UInt64) -> String {
+        let v = value & 0xffff_ffff
+        let base = Int(v & 0xf)
+        let name = types[base] ?? String(base)
+        let rest = v & ~0xf
+        return rest == 0 ? name : name + "|" + typeFlags.describe(rest)
+    }
+
+    /// The protocol by name for IPv4 and IPv6 sockets (`IPPROTO_TCP`); a number for other families.
+    public static func describeProtocol(_ value: UInt64, family: Int?) -> String? {
+        let p = Int(Int32(truncatingIfNeeded: value))
+        guard family == AddressFamily.AF_INET || family == AddressFamily.AF_INET6 else { return nil }
+        return ipProtocols[p]
+    }
+}
+
 /// `RESOLVE_*` flags of `struct open_how` (openat2).
 public enum ResolveFlags {
     public static let RESOLVE_NO_XDEV: UInt64 = 0x01

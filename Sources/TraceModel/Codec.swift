@@ -8,7 +8,7 @@ public enum TraceCodec {
             var o: [(String, JSONValue)] = [
                 ("type", "header"), ("format", .string(h.format)), ("version", .int(Int64(h.version))),
                 ("argv", .array(h.argv.map { .string($0) })), ("trigger", .string(h.trigger)),
-                ("mode", .string(h.mode)), ("backend", .string(h.backend)), ("arch", .string(h.arch)),
+                ("mode", .string(h.mode.rawValue)), ("backend", .string(h.backend.rawValue)), ("arch", .string(h.arch)),
                 ("started", .string(h.started)),
             ]
             if let v = h.denyErrno { o.append(("deny_errno", .string(v))) }
@@ -26,6 +26,7 @@ public enum TraceCodec {
             if let v = p.path { o.append(("path", .string(v))) }
             if let v = p.exitStatus { o.append(("exit_status", .int(Int64(v)))) }
             if let v = p.signal { o.append(("signal", .string(v))) }
+            if let v = p.withheldPrivileges { o.append(("withheld_privileges", .string(v))) }
             return .object(o)
         case .enter(let e):
             var o: [(String, JSONValue)] = [
@@ -46,6 +47,7 @@ public enum TraceCodec {
             ]
             if let p = v.path { o.append(("path", .string(p))) }
             if let a = v.address { o.append(("address", .string(a))) }
+            if let t = v.resolved { o.append(("resolved", .string(t))) }
             o.append(("action", .string(v.action.rawValue)))
             if let r = v.result { o.append(("result", .int(r))) }
             if let e = v.errno { o.append(("errno", .string(e))) }
@@ -117,13 +119,19 @@ public enum TraceCodec {
         var r = FieldReader(object: v)
         switch type {
         case "header":
-            var h = HeaderEvent(argv: try r.strings("argv"), trigger: try r.string("trigger"), mode: try r.string("mode"),
-                                backend: try r.string("backend"), started: try r.string("started"))
+            let modeText = try r.string("mode"), backendText = try r.string("backend")
+            guard let mode = Mode(rawValue: modeText) else { throw DecodeError(reason: "unknown mode \"\(modeText)\"") }
+            guard let backend = Backend(rawValue: backendText) else {
+                throw DecodeError(reason: "unknown backend \"\(backendText)\"")
+            }
+            var h = HeaderEvent(argv: try r.strings("argv"), trigger: try r.string("trigger"), mode: mode,
+                                backend: backend, started: try r.string("started"))
             h.format = try r.string("format")
             h.version = try r.int("version")
             guard h.format == TraceFormat.name else { throw DecodeError(reason: "not a captrace trace (format \"\(h.format)\")") }
-            guard h.version == TraceFormat.version else {
-                throw DecodeError(reason: "unsupported trace version \(h.version) (this captrace reads version \(TraceFormat.version))")
+            guard TraceFormat.readable.contains(h.version) else {
+                throw DecodeError(reason: "unsupported trace version \(h.version) (this captrace reads versions "
+                                  + TraceFormat.readable.map(String.init).joined(separator: " and ") + ")")
             }
             h.arch = try r.optString("arch") ?? "x86_64"
             h.denyErrno = try r.optString("deny_errno")
@@ -141,6 +149,7 @@ public enum TraceCodec {
             p.path = try r.optString("path")
             p.exitStatus = try r.optInt("exit_status").map(Int32.init)
             p.signal = try r.optString("signal")
+            p.withheldPrivileges = try r.optString("withheld_privileges")
             return .process(p)
         case "enter":
             var e = EnterEvent(pid: try r.int32("pid"), tid: try r.int32("tid"), trigger: try r.string("trigger"),
@@ -173,6 +182,7 @@ public enum TraceCodec {
                                    stack: try frames(v["stack"]))
             e.path = try r.optString("path")
             e.address = try r.optString("address")
+            e.resolved = try r.optString("resolved")
             e.result = try r.optInt("result").map(Int64.init)
             e.errno = try r.optString("errno")
             e.hint = try r.optString("hint")
@@ -346,6 +356,7 @@ extension TraceCodec {
         out.append(UInt8(ascii: "}"))
         if let p = v.path { key("path"); str(p) }
         if let a = v.address { key("address"); str(a) }
+        if let t = v.resolved { key("resolved"); str(t) }
         key("action"); str(v.action.rawValue)
         if let r = v.result { key("result"); int(r) }
         if let e = v.errno { key("errno"); str(e) }

@@ -1,9 +1,11 @@
 import SyscallCatalog
 
-/// The trace file format: JSON Lines, one event per line, version 1 (see README "Trace format").
+/// The trace file format: JSON Lines, one event per line (see README "Trace format"). Version 2 is written;
+/// versions 1 and 2 are read (version 1 is converted on read).
 public enum TraceFormat {
     public static let name = "captrace"
-    public static let version = 1
+    public static let version = 2
+    public static let readable = [1, 2]
 }
 
 /// A global namespace a violation reaches (contract: "What is a violation").
@@ -17,10 +19,12 @@ public enum Rule: String, Sendable, Codable, Hashable, CaseIterable {
     case absolutePath = "absolute-path"  // path starting with "/"
     case cwdRelative = "cwd-relative"  // relative path resolved against the current directory (AT_FDCWD)
     case dotdotEscape = "dotdot-escape"  // relative to a held directory but with a ".." component
+    case symlinkEscape = "symlink-escape"  // resolved beneath a held directory, leaves it: a symlink, ".." or a magic link
     case unreadablePath = "unreadable-path"  // the path could not be read from the program's memory
     case exec = "exec"  // execve/execveat by path: a new program image named globally
     // network
     case socketAddress = "socket-address"  // bind/connect/send naming an address
+    case rawSocket = "raw-socket"  // a raw IP or packet socket (FreeBSD: CAPFAIL_PROTO)
     // process
     case otherProcess = "other-process"  // a pid or tid outside the caller's thread group
     case processGroup = "process-group"  // pid 0, -1 or a negative group id
@@ -105,13 +109,19 @@ public enum ArgValue: Sendable, Hashable, Codable {
     }
 }
 
+/// Whether violations were only recorded, or refused (`run --mode`).
+public enum Mode: String, Sendable, Hashable { case observe, enforce }
+
+/// The mechanism that recorded a trace (`run --backend`).
+public enum Backend: String, Sendable, Hashable { case ptrace, notify }
+
 public struct HeaderEvent: Sendable, Hashable {
     public var format: String = TraceFormat.name
     public var version: Int = TraceFormat.version
     public var argv: [String]
     public var trigger: String
-    public var mode: String  // observe | enforce
-    public var backend: String  // ptrace | notify
+    public var mode: Mode
+    public var backend: Backend
     public var arch: String = "x86_64"
     /// ISO 8601 UTC, e.g. 2026-11-29T04:20:00Z
     public var started: String
@@ -123,7 +133,7 @@ public struct HeaderEvent: Sendable, Hashable {
     /// analysing the trace later judges its violations against the same baseline.
     public var allowlist: String? = nil
 
-    public init(argv: [String], trigger: String, mode: String, backend: String, started: String) {
+    public init(argv: [String], trigger: String, mode: Mode, backend: Backend, started: String) {
         self.argv = argv; self.trigger = trigger; self.mode = mode; self.backend = backend; self.started = started
     }
 }
@@ -145,6 +155,9 @@ public struct ProcessEvent: Sendable, Hashable {
     public var exitStatus: Int32? = nil
     /// exit: the signal name when killed by a signal.
     public var signal: String? = nil
+    /// exec: what the exec'd file would have granted (setuid/setgid ids, file capabilities) that captrace's
+    /// no_new_privs withheld, e.g. "setuid uid 0"; nil when nothing was withheld.
+    public var withheldPrivileges: String? = nil
 
     public init(event: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool, tNs: UInt64) {
         self.event = event; self.pid = pid; self.tid = tid; self.ppid = ppid
@@ -172,39 +185,85 @@ public struct ViolationEvent: Sendable, Hashable {
     public var tNs: UInt64
     public var pid: Int32
     public var tid: Int32
-    public var abi: ABI
-    public var syscall: String
-    public var nr: Int
-    public var namespace: Namespace
-    public var rule: Rule
-    /// Decoded arguments by the catalog's argument names, in catalog order.
-    public var args: [(String, ArgValue)]
-    public var path: String? = nil
-    public var address: String? = nil
     public var action: Action
     public var result: Int64? = nil
     public var errno: String? = nil
+    /// What every violation of one call shares, held once (copying a violation costs one reference count: a
+    /// million violations of one call share one `Call`); written through copy-on-write.
+    private var call: Call
+
+    final class Call: @unchecked Sendable {
+        var abi: ABI
+        var syscall: String
+        var nr: Int
+        var namespace: Namespace
+        var rule: Rule
+        var args: [(String, ArgValue)]
+        var path: String? = nil
+        var address: String? = nil
+        var resolved: String? = nil
+        var site: String
+        var hint: String? = nil
+        var stack: [Frame]
+        var raw: RawCall? = nil
+
+        init(abi: ABI, syscall: String, nr: Int, namespace: Namespace, rule: Rule, args: [(String, ArgValue)],
+             site: String, stack: [Frame]) {
+            self.abi = abi; self.syscall = syscall; self.nr = nr; self.namespace = namespace; self.rule = rule
+            self.args = args; self.site = site; self.stack = stack
+        }
+
+        func copy() -> Call {
+            let c = Call(abi: abi, syscall: syscall, nr: nr, namespace: namespace, rule: rule, args: args, site: site,
+                         stack: stack)
+            c.path = path; c.address = address; c.resolved = resolved; c.hint = hint; c.raw = raw
+            return c
+        }
+    }
+
+    private mutating func unique() -> Call {
+        if !isKnownUniquelyReferenced(&call) { call = call.copy() }
+        return call
+    }
+
+    public var abi: ABI { get { call.abi } set { unique().abi = newValue } }
+    public var syscall: String { get { call.syscall } set { unique().syscall = newValue } }
+    public var nr: Int { get { call.nr } set { unique().nr = newValue } }
+    public var namespace: Namespace { get { call.namespace } set { unique().namespace = newValue } }
+    public var rule: Rule { get { call.rule } set { unique().rule = newValue } }
+    /// Decoded arguments by the catalog's argument names, in catalog order.
+    public var args: [(String, ArgValue)] { get { call.args } set { unique().args = newValue } }
+    public var path: String? { get { call.path } set { unique().path = newValue } }
+    public var address: String? { get { call.address } set { unique().address = newValue } }
+    /// symlink-escape: where the lookup led, as a path (nil when it could not be known, e.g. a dangling link).
+    public var resolved: String? { get { call.resolved } set { unique().resolved = newValue } }
     /// Hash of the stack's (module, offset) pairs; equal sites are one site in reports.
-    public var site: String
-    /// Written by captrace before hints moved to analysis; still read, never trusted (reports match the
-    /// knowledge base again). New recordings write null.
-    public var hint: String? = nil
-    public var stack: [Frame]
+    public var site: String { get { call.site } set { unique().site = newValue } }
+    /// Written by captrace before hints moved to analysis (version 1); still read, never trusted (reports match
+    /// the knowledge base again).
+    public var hint: String? { get { call.hint } set { unique().hint = newValue } }
+    public var stack: [Frame] { get { call.stack } set { unique().stack = newValue } }
+    /// What captrace read to judge the call (format 2): registers and memory. `args`, `path` and `address` are
+    /// rendered from it (`CallRendering`); nil for a trace of version 1, which stored them rendered.
+    public var raw: RawCall? { get { call.raw } set { unique().raw = newValue } }
+
+    /// Whether two violations share their call's facts (the same `Call`, not only equal ones).
+    public func sharesCall(with other: ViolationEvent) -> Bool { call === other.call }
 
     public init(seq: Int, tNs: UInt64, pid: Int32, tid: Int32, abi: ABI, syscall: String, nr: Int,
                 namespace: Namespace, rule: Rule, args: [(String, ArgValue)], action: Action, site: String,
                 stack: [Frame]) {
-        self.seq = seq; self.tNs = tNs; self.pid = pid; self.tid = tid; self.abi = abi; self.syscall = syscall
-        self.nr = nr; self.namespace = namespace; self.rule = rule; self.args = args; self.action = action
-        self.site = site; self.stack = stack
+        self.seq = seq; self.tNs = tNs; self.pid = pid; self.tid = tid; self.action = action
+        call = Call(abi: abi, syscall: syscall, nr: nr, namespace: namespace, rule: rule, args: args, site: site,
+                    stack: stack)
     }
 
     public static func == (a: ViolationEvent, b: ViolationEvent) -> Bool {
         a.seq == b.seq && a.tNs == b.tNs && a.pid == b.pid && a.tid == b.tid && a.abi == b.abi
             && a.syscall == b.syscall && a.nr == b.nr && a.namespace == b.namespace && a.rule == b.rule
             && a.args.map(\.0) == b.args.map(\.0) && a.args.map(\.1) == b.args.map(\.1) && a.path == b.path
-            && a.address == b.address && a.action == b.action && a.result == b.result && a.errno == b.errno
-            && a.site == b.site && a.hint == b.hint && a.stack == b.stack
+            && a.address == b.address && a.resolved == b.resolved && a.action == b.action && a.result == b.result
+            && a.errno == b.errno && a.site == b.site && a.hint == b.hint && a.stack == b.stack && a.raw == b.raw
     }
 
     public func hash(into h: inout Hasher) {
@@ -213,6 +272,36 @@ public struct ViolationEvent: Sendable, Hashable {
 
     /// The value of a decoded argument by name.
     public func arg(_ name: String) -> ArgValue? { args.first { $0.0 == name }?.1 }
+}
+
+/// The facts of a call as captrace read them, once, to judge it: the argument registers and the bytes read
+/// from the program's memory. The same bytes are judged and recorded; rendering them is a pure function.
+public struct RawCall: Sendable, Hashable {
+    /// The argument registers, in catalog order (for i386, zero-extended 32-bit values).
+    public var args: [UInt64]
+    /// What was read from the program's memory.
+    public var memory: MemoryRead
+    /// The directory a relative first path is resolved against, as /proc named it when the call was made: the
+    /// dirfd's path, or the current directory for AT_FDCWD and calls without a dirfd. nil for absolute paths.
+    public var base: String?
+
+    public init(args: [UInt64], memory: MemoryRead = MemoryRead(), base: String? = nil) {
+        self.args = args; self.memory = memory; self.base = base
+    }
+}
+
+/// The bytes a call's judgement read from the program's memory.
+public struct MemoryRead: Sendable, Hashable {
+    /// NUL-terminated strings (paths and names) by argument index. A non-NULL string argument missing here
+    /// could not be read.
+    public var strings: [Int: String] = [:]
+    /// The socket address the call names, as read: its sockaddr argument, a msghdr's msg_name, or (i386)
+    /// socketcall's. nil when the call names none or it could not be read.
+    public var sockaddr: [UInt8]? = nil
+    /// i386 `socketcall`: the argument words read from its packed array.
+    public var socketcall: [UInt64]? = nil
+
+    public init() {}
 }
 
 /// A descriptor operation after entry (`run --rights`): which right it needed, first site only per (fd, right).

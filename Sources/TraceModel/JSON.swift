@@ -162,7 +162,12 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
 extension JSONValue {
     /// Parses one complete JSON document; trailing non-space characters are an error.
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-        var p = Parser(bytes: Array(text.utf8))
+        try parse(bytes: Array(text.utf8))
+    }
+
+    /// `parse` over UTF-8 bytes.
+    public static func parse(bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        var p = Parser(bytes: bytes)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()

@@ -1,4 +1,4 @@
-import CTraceShims
+import CUnwindShims
 
 /// ELF symbol lookup for the supervisor's breakpoint triggers (`symbol:NAME`, `main`).
 public enum ELFSymbols {

@@ -1,4 +1,4 @@
-import CTraceShims
+import CUnwindShims
 import Glibc
 import TraceModel
 
@@ -7,6 +7,9 @@ import TraceModel
 final class Symboliser {
     private var byPath: [String: ModuleFile?] = [:]
     private var byBuildID: [[UInt8]: ModuleFile] = [:]
+    private let diskCache: SymbolCache?
+
+    init(diskCache: SymbolCache? = SymbolCache.standard()) { self.diskCache = diskCache }
 
     deinit {
         var freed = Set<ObjectIdentifier>()
@@ -50,6 +53,15 @@ final class Symboliser {
         frame.line = info.line
     }
 
+    /// The GNU build-id of the file `module`, in hex; nil when it has none or cannot be read.
+    func buildID(_ module: String) -> String? {
+        guard let file = moduleFile(module) else { return nil }
+        var id = [UInt8](repeating: 0, count: 64)
+        let n = Int(ct_uw_symfile_build_id(file.handle, &id, Int32(id.count)))
+        guard n > 0 else { return nil }
+        return id[0..<n].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     private func moduleFile(_ path: String) -> ModuleFile? {
         if let cached = byPath[path] { return cached }
         // "[vdso]", "[stack]" and deleted files have no file to read.
@@ -66,7 +78,17 @@ final class Symboliser {
                 byPath[path] = shared
                 return shared
             }
-            let m = ModuleFile(handle: h)
+            // The disk cache's key adds the file's size and its separate debug file's (0 when there is none):
+            // `strip` keeps a build-id, and neither a stripped file nor a run before libc6-dbg was installed may
+            // decide the names and lines of another.
+            let hex = key.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            let debugFile = "/usr/lib/debug/.build-id/" + hex.prefix(2) + "/" + hex.dropFirst(2) + ".debug"
+            var st = stat(), dst = stat()
+            let debugSize = stat(debugFile, &dst) == 0 ? UInt64(dst.st_size) : 0
+            let diskKey = stat(path, &st) == 0
+                ? key + withUnsafeBytes(of: UInt64(st.st_size).bigEndian, Array.init) + withUnsafeBytes(of: debugSize.bigEndian, Array.init)
+                : nil
+            let m = ModuleFile(handle: h, buildID: diskKey, diskCache: diskCache)
             byBuildID[key] = m
             byPath[path] = m
             return m
@@ -88,8 +110,16 @@ final class ModuleFile {
 
     let handle: OpaquePointer
     private var cache: [UInt64: Info] = [:]
+    /// Results kept across runs (by build-id): read on the first lookup, extended on every miss.
+    private let buildID: [UInt8]?
+    private let diskCache: SymbolCache?
+    private var diskLoaded = false
 
-    init(handle: OpaquePointer) { self.handle = handle }
+    init(handle: OpaquePointer, buildID: [UInt8]? = nil, diskCache: SymbolCache? = nil) {
+        self.handle = handle
+        self.buildID = buildID
+        self.diskCache = buildID == nil ? nil : diskCache
+    }
 
     func vaddr(ofFileOffset offset: UInt64) -> UInt64? {
         var v: UInt64 = 0
@@ -98,6 +128,11 @@ final class ModuleFile {
 
     func lookup(_ vaddr: UInt64) -> Info {
         if let i = cache[vaddr] { return i }
+        if let disk = diskCache, let id = buildID, !diskLoaded {
+            diskLoaded = true
+            cache = disk.load(id)
+            if let i = cache[vaddr] { return i }
+        }
         var raw = ct_uw_syminfo()
         ct_uw_symfile_lookup(handle, vaddr, &raw)
         var info = Info(symbol: nil, symbolValue: raw.symbol_value, file: nil, line: nil)
@@ -116,6 +151,7 @@ final class ModuleFile {
             info.line = Int(raw.line)
         }
         cache[vaddr] = info
+        if let disk = diskCache, let id = buildID { disk.append(id, vaddr: vaddr, info) }
         return info
     }
 }

@@ -1,4 +1,4 @@
-import CTraceShims
+import CUnwindShims
 import TraceModel
 
 /// Which library walks the stack; both share one symboliser, so they differ only in unwinding.
@@ -123,6 +123,9 @@ public final class FrameSymboliser: @unchecked Sendable {
     private let symboliser = Symboliser()
 
     public init() {}
+
+    /// The GNU build-id of a module file, in hex (nil without one).
+    public func buildID(module: String) -> String? { symboliser.buildID(module) }
 
     /// Fills in the names of a stack, innermost first (every frame but the first holds a return address).
     public func symbolise(_ frames: inout [Frame]) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Baselines
 import CapabilityPolicy
+import Diagnosis
 import Glibc
 import Reports
 import Suggestions
@@ -50,15 +51,57 @@ func readInput(_ path: String, what: String = "") throws -> [UInt8] {
     }
 }
 
-func readTrace(_ path: String) throws -> Trace {
-    let data = try readInput(path)
-    do {
-        let trace = try TraceReader.parse(String(decoding: data, as: UTF8.self))
-        for w in trace.warnings { warn("\(path): warning: \(w)") }
-        return trace
-    } catch {
-        throw fail("\(path): not a valid captrace trace: \(error)")
+/// Reads traces, each once and in bounded memory: the analysis (sites, violations held compactly) is made while
+/// reading, and the trace returned holds every event but the violations. Several traces are one analysis
+/// (sites matched across them, counted per trace); the trace's header is the first one's.
+func readTraces(_ paths: [String]) throws -> (trace: Trace, analysis: SiteAnalysis) {
+    var builder = SiteAnalysis.Builder()
+    var events: [TraceEvent] = []
+    var warnings: [String] = []
+    for path in paths {
+        if paths.count > 1 { builder.beginTrace(path) }
+        let found: [String]
+        do {
+            found = try readTrace(path, into: &builder, &events)
+        } catch let e as FileIO.SystemError {
+            let reason = "\(e)"
+            throw fail("cannot read \(path): " + reason.prefix(1).lowercased() + reason.dropFirst())
+        } catch let e as TraceReadError where e.line > 1 {
+            throw fail("\(path): not a valid captrace trace: \(e) (valid before it: \(plural(e.eventsBefore, "event")))")
+        } catch {
+            throw fail("\(path): not a valid captrace trace: \(error)")
+        }
+        for w in found {
+            warn("\(path): warning: \(w)")
+            warnings.append(paths.count > 1 ? "\(path): \(w)" : w)
+        }
     }
+    return (Trace(events: events, warnings: warnings), builder.finish())
+}
+
+/// "1 event", "3 events".
+func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)" + (n == 1 ? "" : "s") }
+
+/// Reads one trace file in chunks into `builder`, keeping its events but the violations in `events`; returns
+/// the reader's warnings.
+func readTrace(_ path: String, into builder: inout SiteAnalysis.Builder, _ events: inout [TraceEvent]) throws -> [String] {
+    var reader = TraceLineReader()
+    try withoutActuallyEscaping({ (e: TraceEvent) in
+        builder.add(e)
+        if case .violation = e {} else { events.append(e) }
+    }) { visit in
+        try FileIO.readChunks(path) { chunk in try reader.feed(chunk, visit: visit) }
+        try reader.end(visit: visit)
+    }
+    return reader.warnings
+}
+
+/// The trace `run` just wrote, read back in one pass for its report and gate; nil when it cannot be read.
+func readBack(_ path: String) -> (trace: Trace, analysis: SiteAnalysis)? {
+    var builder = SiteAnalysis.Builder()
+    var events: [TraceEvent] = []
+    guard let warnings = try? readTrace(path, into: &builder, &events) else { return nil }
+    return (Trace(events: events, warnings: warnings), builder.finish())
 }
 
 /// Said on stderr by every analysis of a trace in which no process reached the trigger (the outputs say it too,
@@ -226,11 +269,13 @@ struct Run: ParsableCommand {
             o.allResults = f.allResults
             let result = try supervise(o)
             // Read the trace back only for what needs it: the report, or the gate (judged from the trace).
-            let trace = (f.quiet && !f.failOnViolation) ? nil
-                : try? TraceReader.parse(String(decoding: (try? FileIO.read(f.output).get()) ?? [], as: UTF8.self))
-            if !f.quiet, let trace {
+            let read = (f.quiet && !f.failOnViolation) ? nil : readBack(f.output)
+            if !f.quiet, let (trace, analysis) = read {
                 let color = isatty(2) != 0 && getenv("NO_COLOR") == nil
-                FileIO.writeAll(2, renderReport(trace, format: .text, color: color).utf8)
+                FileIO.writeAll(2, renderReport(trace, analysis: analysis, format: .text, color: color).utf8)
+            }
+            for w in result.withheldPrivileges {
+                warn("warning: " + withheldPrivilegesNote(pid: w.pid, path: w.path, what: w.what))
             }
             if result.entered == 0 && result.interruptedBy == 0 {
                 warn("warning: capability mode never began: no process reached --enter-at \(f.enterAt), so nothing was judged")
@@ -239,8 +284,10 @@ struct Run: ParsableCommand {
             // The trace is incomplete (the error was said when it happened): captrace itself failed.
             if result.traceWriteError != nil { return 125 }
             if f.failOnViolation {
-                guard let trace else { throw fail("cannot read back \(f.output) to judge --fail-on-violation", status: 125) }
-                let gate = GateVerdict(trace)
+                guard let (trace, analysis) = read else {
+                    throw fail("cannot read back \(f.output) to judge --fail-on-violation", status: 125)
+                }
+                let gate = GateVerdict(trace, analysis: analysis)
                 if gate.violations > 0 {
                     for line in gate.lines { warn(line) }
                     return Status.violations
@@ -303,8 +350,8 @@ struct Report: ParsableCommand {
         """
     )
 
-    @Argument(help: "The trace file.")
-    var trace: String
+    @Argument(help: "The trace file; several are read as one analysis (sites matched across them).")
+    var trace: [String]
 
     @Option(help: "text, json, sarif, folded or html.")
     var format: String = "text"
@@ -320,17 +367,18 @@ struct Report: ParsableCommand {
             guard let f = ReportFormat(rawValue: format) else {
                 throw fail("bad --format \"\(format)\": expected \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let t = try readTrace(trace)
+            if rights && trace.count > 1 { throw fail("--rights reads one trace at a time") }
+            let (t, analysis) = try readTraces(trace)
             warnIfNeverEntered(t)
             let color = output == nil && f == .text && isatty(1) != 0 && getenv("NO_COLOR") == nil
             if rights {
-                guard let text = renderRightsReport(t, format: f, color: color) else {
+                guard let text = renderRightsReport(t, analysis: analysis, format: f, color: color) else {
                     throw fail("--rights needs --format text, json or html (not \(format))")
                 }
                 try emit(text, to: output)
                 return 0
             }
-            try emit(renderReport(t, format: f, color: color), to: output)
+            try emit(renderReport(t, analysis: analysis, format: f, color: color), to: output)
             return 0
         }
     }
@@ -351,8 +399,8 @@ struct Suggest: ParsableCommand {
         """
     )
 
-    @Argument(help: "The trace file.")
-    var trace: String
+    @Argument(help: "The trace file; several are read as one analysis (one allowlist that gates every run).")
+    var trace: [String]
 
     @Option(help: "plan, oci, systemd, libseccomp or allowlist.")
     var format: String
@@ -365,9 +413,9 @@ struct Suggest: ParsableCommand {
             guard let f = SuggestFormat(rawValue: format) else {
                 throw fail("bad --format \"\(format)\": expected \(SuggestFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let t = try readTrace(trace)
+            let (t, analysis) = try readTraces(trace)
             warnIfNeverEntered(t)
-            try emit(renderSuggestion(t, format: f), to: output)
+            try emit(renderSuggestion(t, analysis: analysis, format: f), to: output)
             return 0
         }
     }

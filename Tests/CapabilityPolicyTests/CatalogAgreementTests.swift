@@ -26,6 +26,11 @@ import TraceModel
             guard let sc = Catalog.shared.syscall(named: e.name) else { Issue.record("\(e.name) not in the catalog"); continue }
             // Waiting for a child names it by pid, but reaches only the caller's own children: allowed.
             if e.decision == .allow, sc.touches == .process, sc.processTarget == nil { continue }
+            // Creating a socket names nothing; only its protocol (raw IP, packet) reaches the network.
+            if e.decision == .conditional(.noRawProtocol) {
+                #expect(e.namespace == .network && sc.touches == .none, "\(e.name)")
+                continue
+            }
             #expect(e.namespace == Self.namespace(sc.touches),
                     "\(e.name): touches \(sc.touches.rawValue) but the policy says \(e.namespace?.rawValue ?? "-")")
         }
@@ -43,6 +48,8 @@ import TraceModel
                 #expect(sc.index(of: .sockaddr) != nil || sc.index(of: .msghdr) != nil, "\(e.name): no address argument")
             case .noNamespaceFlags:
                 #expect(sc.touches == .system, "\(e.name)")
+            case .noRawProtocol:
+                #expect(sc.name == "socket" && sc.argNames.prefix(2) == ["domain", "type"], "\(e.name): no family and type")
             case .subcall:
                 #expect(sc.index(of: .socketcallArgs) != nil || sc.index(of: .ipcCall) != nil, "\(e.name)")
             }

@@ -43,6 +43,10 @@ private let exec = v(.filesystem, .exec), address = v(.network, .socketAddress)
 private let other = v(.process, .otherProcess), group = v(.process, .processGroup)
 private let sysv = v(.ipc, .sysvIPC), mq = v(.ipc, .posixMQ), system = v(.system, .systemState)
 private let uring = v(.bypass, .ioUring)
+private let symlinkOut = v(.filesystem, .symlinkEscape), raw = v(.network, .rawSocket)
+
+/// A call whose lookups beneath a held directory the supervisor resolved.
+private func resolved(_ c: DecodedCall, _ r: BeneathResolution) -> DecodedCall { var c = c; c.beneath = r; return c }
 private let s = PathArg.string
 
 let filesystemCases: [Case] = [
@@ -116,6 +120,16 @@ let filesystemCases: [Case] = [
 ]
 
 let networkCases: [Case] = [
+    Case("socket(AF_INET, SOCK_RAW) is raw-socket", call("socket", [2, 3, 1]), raw),
+    Case("socket(AF_INET6, SOCK_RAW|SOCK_CLOEXEC) is raw-socket", call("socket", [10, 3 | 0o2000000, 58]), raw),
+    Case("socket(AF_PACKET, SOCK_DGRAM) is raw-socket", call("socket", [17, 2, 0]), raw),
+    Case("socket(AF_INET, SOCK_STREAM) is allowed", call("socket", [2, 1, 0]), allowed),
+    Case("socket(AF_NETLINK, SOCK_RAW) is allowed (netlink's datagram type)", call("socket", [16, 3, 0]), allowed),
+    Case("socket(AF_UNIX, SOCK_DGRAM) is allowed", call("socket", [1, 2, 0]), allowed),
+    Case("i386 socketcall(SYS_SOCKET) of a raw socket is raw-socket",
+         { var c = call("socketcall", abi: .i386, [1, ptr], subcall: "socket"); c.subcallArgs = [2, 3, 1, 0, 0, 0]; return c }(), raw),
+    Case("i386 socketcall(SYS_SOCKET) of a TCP socket is allowed",
+         { var c = call("socketcall", abi: .i386, [1, ptr], subcall: "socket"); c.subcallArgs = [2, 1, 0, 0, 0, 0]; return c }(), allowed),
     Case("bind with an address is socket-address", call("bind", [3, ptr, 16], hasAddress: true), address),
     Case("connect with an address is socket-address", call("connect", [3, ptr, 16], hasAddress: true), address),
     Case("connect with a NULL address is allowed (it fails and names nothing)", call("connect", [3, 0, 0], hasAddress: false), allowed),
@@ -222,6 +236,14 @@ let ipcSystemBypassCases: [Case] = [
     Case("syslog is system-state", call("syslog", [3, ptr, 100]), system),
     Case("i386 stime is system-state", call("stime", abi: .i386, [ptr]), system),
     Case("io_uring_setup is bypass", call("io_uring_setup", [8, ptr]), uring),
+    Case("openat whose resolution leaves the held directory is symlink-escape",
+         resolved(call("openat", [heldDir, ptr], path: s("link")), .escapes(to: "/etc/passwd")), symlinkOut),
+    Case("openat whose resolution stays beneath is allowed",
+         resolved(call("openat", [heldDir, ptr], path: s("link")), .stays), allowed),
+    Case("an escape found for the second path of renameat is symlink-escape",
+         resolved(call("renameat", [heldDir, ptr, heldDir, ptr], path: s("a"), path2: s("d/b")), .escapes(to: nil)), symlinkOut),
+    Case("an absolute path stays absolute-path whatever the resolution says",
+         resolved(call("openat", [heldDir, ptr], path: s("/etc/passwd")), .escapes(to: "/etc/passwd")), absolute),
     Case("io_uring_enter is bypass", call("io_uring_enter", [5, 1, 0, 0, 0, 0]), uring),
     Case("a syscall number the catalog does not know is denied (system-state)",
          DecodedCall(abi: .x86_64, nr: 462, syscall: nil, args: [0, 0, 0, 0, 0, 0], pid: selfPid, tid: selfTid), system),
@@ -244,6 +266,37 @@ let ipcSystemBypassCases: [Case] = [
         #expect(namespaces == Set(Namespace.allCases))
         #expect(rules == Set(Rule.allCases))
         for c in all { #expect(c.call.syscall != nil || c.call.nr == 462, "\(c.name): unknown syscall in the test") }
+    }
+}
+
+@Suite struct LookupsBeneath {
+    func lookups(_ c: DecodedCall) -> [String] {
+        Classifier.lookupsBeneath(c).map { "\($0.dirfd) \($0.path) \($0.followLast ? "follow" : "nofollow")" }
+    }
+
+    @Test func onlyLookupsThePathStringAllowsAreResolved() {
+        #expect(lookups(call("openat", [heldDir, ptr, 0], path: s("a/link"))) == ["3 a/link follow"])
+        #expect(lookups(call("openat", [heldDir, ptr, 0o400000], path: s("link"))).isEmpty, "O_NOFOLLOW, one component")
+        #expect(lookups(call("openat", [heldDir, ptr, 0o400000], path: s("d/link"))) == ["3 d/link nofollow"])
+        #expect(lookups(call("openat", [heldDir, ptr, 0o100 | 0o200], path: s("d/new"))) == ["3 d/new nofollow"])
+        #expect(lookups(call("openat", [cwd32, ptr, 0], path: s("link"))).isEmpty, "AT_FDCWD is already a violation")
+        #expect(lookups(call("openat", [heldDir, ptr, 0], path: s("/etc"))).isEmpty)
+        #expect(lookups(call("openat", [heldDir, ptr, 0], path: s("../x"))).isEmpty)
+        #expect(lookups(call("newfstatat", [heldDir, ptr, ptr, emptyPath], path: s(""))).isEmpty, "fstat")
+        #expect(lookups(call("openat2", [heldDir, ptr, ptr, 24], path: s("link"), resolve: 0x08)).isEmpty,
+                "RESOLVE_BENEATH: the kernel confines it")
+        #expect(lookups(call("read", [3, ptr, 1])).isEmpty)
+    }
+
+    @Test func theLastComponentIsFollowedAsTheKernelDoes() {
+        #expect(lookups(call("newfstatat", [heldDir, ptr, ptr, 0x100], path: s("d/link"))) == ["3 d/link nofollow"])
+        #expect(lookups(call("newfstatat", [heldDir, ptr, ptr, 0], path: s("link"))) == ["3 link follow"])
+        #expect(lookups(call("unlinkat", [heldDir, ptr, 0], path: s("link"))).isEmpty, "one component, not followed")
+        #expect(lookups(call("unlinkat", [heldDir, ptr, 0], path: s("d/link"))) == ["3 d/link nofollow"])
+        #expect(lookups(call("readlinkat", [heldDir, ptr, ptr, 10], path: s("link"))).isEmpty)
+        #expect(lookups(call("linkat", [heldDir, ptr, 4, ptr, 0x400], path: s("l"), path2: s("n/m")))
+                == ["3 l follow", "4 n/m nofollow"])
+        #expect(lookups(call("name_to_handle_at", [heldDir, ptr, ptr, ptr, 0], path: s("d/l"))) == ["3 d/l nofollow"])
     }
 }
 

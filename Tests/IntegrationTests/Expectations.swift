@@ -26,9 +26,9 @@ func expectRun(_ r: RunResult, backend: String, trigger: String, status: Int32 =
     #expect(exitStatus == status, "exit status\n\(r.digest)", sourceLocation: sourceLocation)
     #expect(complete, "the trace is not complete\n\(r.digest)", sourceLocation: sourceLocation)
     guard let t = r.trace else { return }
-    #expect(t.header?.backend == backend, "header backend", sourceLocation: sourceLocation)
+    #expect(t.header?.backend.rawValue == backend, "header backend", sourceLocation: sourceLocation)
     #expect(t.header?.trigger == trigger, "header trigger", sourceLocation: sourceLocation)
-    #expect(t.header?.mode == mode, "header mode", sourceLocation: sourceLocation)
+    #expect(t.header?.mode.rawValue == mode, "header mode", sourceLocation: sourceLocation)
     if let s = r.summary {
         #expect(s.exitStatus == status, "summary exit_status \(s.exitStatus)", sourceLocation: sourceLocation)
         #expect(s.violations == r.violations.count, "summary violations \(s.violations) vs \(r.violations.count) lines",

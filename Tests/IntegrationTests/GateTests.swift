@@ -57,4 +57,34 @@ struct GateTests {
         #expect(judged(enforced).map(\.action) == enforced.violations.map(\.action), "analysis agrees with the run")
         #expect(enforced.stderr.contains("mark-b") && !enforced.stderr.contains("mark-a"), "\(enforced.stderr)")
     }
+
+    /// Two different programs (the gate fixture, and `cat` entering at main), one allowlist suggested from both
+    /// traces at once (`suggest A B --format allowlist`): it gates each run, where the allowlist of one alone
+    /// does not gate the other.
+    @Test("suggest A B --format allowlist gates both programs", arguments: backends)
+    func allowlistFromTwoPrograms(backend: String) throws {
+        let wa = try Workdir("gate-a"), wb = try Workdir("gate-b")
+        let gate = try Harness.fixture("gate")
+        let a = try Harness.run([gate], backend: backend, options: ["--enter-at", capEnter, "-q"], in: wa)
+        #expect(a.status == 0 && !a.violations.isEmpty, "\(a.digest)")
+        let cat = ["/bin/cat", "/etc/hostname"]
+        let b = try Harness.run(cat, backend: backend, options: ["-q"], in: wb)
+        #expect(b.status == 0 && !b.violations.isEmpty, "\(b.digest)")
+
+        let both = wa.path("both.allow"), onlyA = wa.path("a.allow")
+        let s = try Subprocess.run([try Harness.captrace(), "suggest", wa.path("trace.jsonl"), wb.path("trace.jsonl"),
+                                    "--format", "allowlist", "-o", both])
+        #expect(s.status == 0, "suggest failed: \(s.stderr)")
+        let r = try Subprocess.run([try Harness.captrace(), "suggest", wa.path("trace.jsonl"), "--format", "allowlist",
+                                    "-o", onlyA])
+        #expect(r.status == 0, "suggest failed: \(r.stderr)")
+
+        let gated = ["-q", "--allow", both, "--fail-on-violation"]
+        let again = try Harness.run([gate], backend: backend, options: ["--enter-at", capEnter] + gated, in: wa)
+        #expect(again.status == 0, "the merged allowlist gates the fixture\n\(again.digest)")
+        let catAgain = try Harness.run(cat, backend: backend, options: gated, in: wb)
+        #expect(catAgain.status == 0, "the merged allowlist gates cat\n\(catAgain.digest)")
+        let catA = try Harness.run(cat, backend: backend, options: ["-q", "--allow", onlyA, "--fail-on-violation"], in: wb)
+        #expect(catA.status == 3, "the fixture's allowlist alone does not gate cat\n\(catA.digest)")
+    }
 }

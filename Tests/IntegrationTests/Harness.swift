@@ -304,8 +304,17 @@ final class Subprocess: @unchecked Sendable {
         let full = (cwd.map { ["/usr/bin/env", "-C", $0, "--"] } ?? []) + argv
         var cargs: [UnsafeMutablePointer<CChar>?] = full.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
+        // This environment, but the filter cache in the harness's directory rather than the user's.
+        var env: [UnsafeMutablePointer<CChar>?] = [strdup("XDG_CACHE_HOME=\(Harness.base.path)/cache")]
+        var e = environ
+        while let p = e.pointee {
+            if strncmp(p, "XDG_CACHE_HOME=", 15) != 0 { env.append(strdup(p)) }
+            e += 1
+        }
+        env.append(nil)
+        defer { for p in env { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, full[0], &fa, &attr, &cargs, environ)
+        let rc = posix_spawn(&pid, full[0], &fa, &attr, &cargs, env)
         guard rc == 0 else { throw HarnessError("posix_spawn \(full[0]): \(String(cString: strerror(rc)))") }
         return Subprocess(pid: pid, outPath: out, errPath: err)
     }

@@ -148,7 +148,8 @@ struct FormatTests {
         let trace = try Repo.trace(name)
         let doc = try JSONValue.parse(renderReport(trace, format: .json))
         let sites = doc["sites"]?.arrayValue ?? []
-        #expect(sites.count == Set(trace.violations.map(\.site)).count)
+        // A site is a stack and the rule its calls broke.
+        #expect(sites.count == Set(trace.violations.map { $0.site + " " + $0.rule.rawValue }).count)
         #expect(sites.compactMap { $0["count"]?.intValue }.reduce(0, +) == Int64(trace.violations.count))
         #expect(sites.flatMap { $0["seqs"]?.arrayValue ?? [] }.compactMap(\.intValue).sorted()
                 == trace.violations.map { Int64($0.seq) }.sorted())
@@ -217,13 +218,13 @@ struct FormatTests {
         #expect(lines.count == 7)
         #expect(lines[1] == "  #1 openat /etc/host.conf ×1  [glibc-resolver]  from lookup_peer")
         #expect(lines.last == "  … and 19 more sites")
-        let none = Trace(events: [.header(HeaderEvent(argv: ["x"], trigger: "main", mode: "observe", backend: "ptrace",
+        let none = Trace(events: [.header(HeaderEvent(argv: ["x"], trigger: "main", mode: .observe, backend: .ptrace,
                                                       started: "2026-11-29T04:20:00Z"))])
         #expect(renderRunSummary(none).hasPrefix("captrace: 0 violations after entry into capability mode; capability mode never began (no process reached main), so nothing was judged"))
     }
 
     @Test func everyFormatRendersAnEmptyTrace() throws {
-        let t = Trace(events: [.header(HeaderEvent(argv: ["x"], trigger: "main", mode: "observe", backend: "ptrace",
+        let t = Trace(events: [.header(HeaderEvent(argv: ["x"], trigger: "main", mode: .observe, backend: .ptrace,
                                                    started: "2026-11-29T04:20:00Z"))])
         for f in ReportFormat.allCases where f != .folded { #expect(!renderReport(t, format: f).isEmpty) }
         #expect(Self.sarifProblems(try JSONValue.parse(renderReport(t, format: .sarif))) == [])

@@ -3,7 +3,8 @@ import Testing
 import TraceModel
 
 /// Positive and negative cases for every knowledge-base entry. Synthetic violations: each states the path or
-/// address, the syscall and the frames (module basename, symbol) a real trace would carry.
+/// address, the syscall and the frames (module basename, symbol) a real trace would carry. A violation given no
+/// frames has no stack (as with --stack-depth 0): only then is a hint inferred from its path.
 private let libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
 private let ld = "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
 private let prog = "/srv/demo/demo"
@@ -27,6 +28,9 @@ private func libcStack(_ symbols: String...) -> [(String, String?)] {
     symbols.map { (libc, $0) } + [(prog, "main")]
 }
 
+/// A stack in which only the program's own code runs (through libc's open wrapper): no library's frames.
+private let ownStack: [(String, String?)] = [(libc, "__open64"), (prog, "read_config"), (prog, "main")]
+
 struct HintTests {
     func id(_ e: ViolationEvent) -> String? { Hints.match(e)?.id }
 
@@ -39,8 +43,15 @@ struct HintTests {
             #expect(!h.matches.isEmpty, "\(h.id) matches nothing")
             #expect(!h.explanation.contains("\n") && !h.fix.contains("\n"), "\(h.id): text is one paragraph")
             #expect(Hints.entry(id: h.id) == h)
+            #expect(!h.proof.isEmpty, "\(h.id) names no test proving its fix")
             for p in h.matches {
-                #expect(!(p.paths.isEmpty && p.addresses.isEmpty && p.frames.isEmpty), "\(h.id): a pattern with no criterion")
+                #expect(!(p.paths.isEmpty && p.addresses.isEmpty && p.frames.isEmpty && !p.argument),
+                        "\(h.id): a pattern with no criterion")
+                // An entry that names a library is recognised by that library's frames, never by a path alone.
+                if h.caller != nil { #expect(!p.frames.isEmpty, "\(h.id): a stack pattern without frames") }
+            }
+            for p in h.inferred {
+                #expect(p.frames.isEmpty && !p.paths.isEmpty, "\(h.id): inferred patterns are path patterns")
             }
         }
         #expect(Hints.entry(id: "no-such-hint") == nil)
@@ -132,11 +143,19 @@ struct HintTests {
         #expect(id(v(path: "/opt/app/conf/tls.conf", frames: [("libcrypto.so.3", "EVP_DigestInit"), (prog, "main")])) == nil)
     }
 
-    @Test func ldsoCache() {
-        #expect(id(v(path: "/etc/ld.so.cache")) == "ldso-cache")
-        #expect(id(v(path: "/etc/ld.so.preload")) == "ldso-cache")
+    @Test func execLoader() {
+        // The loader of a program exec'd in capability mode, as the stacks of `sh -c 'cat ...'` show it.
+        let start: [(String, String?)] = [(ld, "_dl_map_object"), (ld, "_dl_map_object_deps"), (ld, "dl_main"),
+                                           (ld, "_dl_sysdep_start"), (ld, "_dl_start"), (ld, nil)]
+        #expect(id(v(path: "/etc/ld.so.cache", frames: [(ld, "_dl_load_cache_lookup")] + start)) == "exec-loader")
+        #expect(id(v("access", path: "/etc/ld.so.preload", frames: [(ld, "access"), (ld, "dl_main"), (ld, "_dl_start")])) == "exec-loader")
+        #expect(id(v(path: "/lib/x86_64-linux-gnu/libc.so.6", frames: [(ld, "open_verify.constprop.0")] + start)) == "exec-loader")
+        // Without a stack: inferred from the loader's own files.
+        #expect(Hints.diagnose(v(path: "/etc/ld.so.cache")) == HintMatch(hint: Hints.entry(id: "exec-loader")!, inferred: true))
         #expect(id(v(path: "/etc/ld.so.conf")) == nil)
         #expect(id(v(path: "/etc/ld.so.conf.d/x86_64-linux-gnu.conf")) == nil)
+        // The program reading the cache itself is not the loader.
+        #expect(id(v(path: "/etc/ld.so.cache", frames: ownStack)) == nil)
     }
 
     @Test func dlopenAfterEntry() {
@@ -150,6 +169,11 @@ struct HintTests {
         #expect(id(v(path: "/etc/foo.so.conf")) == nil)
         #expect(id(v(path: "/opt/notes.solution")) == nil)
         #expect(id(v("newfstatat", path: "/opt/plugins/libfilter.so")) == nil)
+        // dlopen's own stack; and a .so the program reads itself is not a dlopen.
+        #expect(id(v(path: "/usr/lib/x86_64-linux-gnu/libm.so.6",
+                     frames: [(ld, "__GI___open_nocancel"), (ld, "_dl_map_object"), (ld, "dl_open_worker_begin"),
+                              (libc, "___dlopen"), (prog, "main")])) == "dlopen-after-entry")
+        #expect(id(v(path: "/opt/plugins/libfilter.so", frames: ownStack)) == nil)
     }
 
     @Test func randomDevices() {
@@ -196,6 +220,48 @@ struct HintTests {
         }
         #expect(id(v("connect", address: "127.0.0.1:8080")) == nil)
         #expect(id(v("kill")) == nil)
+    }
+
+    /// The path alone is never enough: with a stack that shows no library's frames, the well-known files of every
+    /// entry are the program's own business (cat /etc/passwd is not NSS).
+    @Test func pathAloneIsNotEvidence() {
+        for p in ["/etc/passwd", "/etc/hosts", "/etc/resolv.conf", "/etc/localtime", "/usr/lib/locale/locale-archive",
+                  "/usr/share/locale/de/LC_MESSAGES/libc.mo", "/lib/x86_64-linux-gnu/libgcc_s.so.1", "/etc/ssl/openssl.cnf",
+                  "/sys/devices/system/cpu/online", "/usr/lib/x86_64-linux-gnu/libz.so.1"] {
+            #expect(id(v(path: p, frames: ownStack)) == nil, "\(p)")
+            #expect(Hints.diagnose(v(path: p))?.inferred == true, "\(p): without a stack the hint is inferred")
+        }
+        #expect(id(v("connect", address: "unix:/dev/log", frames: ownStack)) == nil)
+        // The global name itself is the pattern for these: any code reaching it.
+        #expect(Hints.diagnose(v(path: "/dev/urandom", frames: ownStack)) == HintMatch(hint: Hints.entry(id: "random-devices")!, inferred: false))
+        #expect(id(v(path: "/proc/self/status", frames: ownStack)) == "proc-self")
+    }
+
+    @Test func argumentFiles() {
+        let ctx = HintContext(argv: ["gzip", "-c", "/srv/in/data.txt", "--suffix=.z", "rel/dir/file", "bare.txt"])
+        #expect(ctx.operands == ["/srv/in/data.txt", ".z", "rel/dir/file", "bare.txt"])
+        func arg(_ e: ViolationEvent) -> String? { Hints.match(e, context: ctx)?.id }
+        // The argument's directory, then the file (gzip); absolute operands by path.
+        #expect(arg(v(path: "/srv/in", frames: ownStack)) == "argument-files")
+        #expect(arg(v(path: "/srv/in/data.txt", frames: ownStack)) == "argument-files")
+        #expect(arg(v(path: "/srv/other.txt", frames: ownStack)) == nil)
+        // Relative operands by the path as written: "rel/dir/file" and its directory; "." for a bare name.
+        var rel = v(path: "/home/u/rel/dir", frames: ownStack)
+        rel.args = [("dirfd", .string("AT_FDCWD")), ("pathname", .string("rel/dir"))]
+        rel.rule = .cwdRelative
+        #expect(arg(rel) == "argument-files")
+        var dot = v(path: "/home/u", frames: ownStack)
+        dot.args = [("dirfd", .string("AT_FDCWD")), ("pathname", .string("."))]
+        dot.rule = .cwdRelative
+        #expect(arg(dot) == "argument-files")
+        // A well-known file whose name happens to be an operand's last component is not the operand.
+        let getent = HintContext(argv: ["getent", "passwd", "root"])
+        #expect(Hints.match(v(path: "/etc/passwd", frames: ownStack), context: getent) == nil)
+        // Library evidence wins over the command line; an exec of an operand is not an open of it.
+        #expect(arg(v(path: "/srv/in/data.txt", frames: libcStack("__open64", "__tzfile_read", "tzset"))) == "tzdata")
+        var exec = v("execve", path: "/srv/in/data.txt", frames: ownStack)
+        exec.rule = .exec
+        #expect(arg(exec) == nil)
     }
 
     /// Hints are analysis: a `hint` an older captrace recorded is ignored, the knowledge base decides.

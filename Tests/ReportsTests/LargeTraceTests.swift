@@ -121,7 +121,7 @@ struct LargeTraceTests {
 
     @Test("tcpdump: violations within milliseconds after entry are drawn apart")
     func timelineTcpdump() throws {
-        let trace = try TraceReader.parse(Repo.read(Repo.traces.appendingPathComponent("tcpdump-pcap_loop.jsonl")))
+        let trace = try TraceReader.parse(Repo.read(Repo.tracesV1.appendingPathComponent("tcpdump-pcap_loop.jsonl")))
         let xs = Self.dotXs(try HTMLTests.dump(trace))
         #expect(xs.count == trace.violations.count)
         #expect(Set(xs.map { ($0 / 4).rounded() }).count >= min(10, xs.count / 2), "\(xs)")

@@ -8,6 +8,8 @@ enum Repo {
     static let fixtures = root.appendingPathComponent("Tests/ReportsTests/Fixtures")
     static let golden = root.appendingPathComponent("Tests/ReportsTests/Golden")
     static let traces = root.appendingPathComponent("Traces")
+    /// Traces recorded in format 1, kept as they were: their reports must not change (goldens in Golden/).
+    static let tracesV1 = root.appendingPathComponent("Traces/v1")
 
     static func jsonl(in dir: URL) -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []

@@ -14,7 +14,7 @@ enum Paths {
 
 func trace(_ url: URL) throws -> Trace { try TraceReader.parse(String(contentsOf: url, encoding: .utf8)) }
 func fixtureTrace() throws -> Trace { try trace(Paths.fixtures.appendingPathComponent("rights-fixture.jsonl")) }
-func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponent("Traces/tcpdump-rights.jsonl")) }
+func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponent("Traces/v1/tcpdump-rights.jsonl")) }
 
 /// The analysis of traces recorded by `captrace run --rights` (Fixtures/rights/rights.c, tcpdump).
 @Suite struct AnalysisTests {
@@ -87,7 +87,7 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
     /// Synthetic events: dup2 over a held number, fork, close, and a number used without being seen.
     @Test func replayOfDupForkAndClose() throws {
         var events: [TraceEvent] = []
-        var h = HeaderEvent(argv: ["x"], trigger: "main", mode: "observe", backend: "ptrace", started: "2026-01-01T00:00:00Z")
+        var h = HeaderEvent(argv: ["x"], trigger: "main", mode: .observe, backend: .ptrace, started: "2026-01-01T00:00:00Z")
         h.rights = true
         events.append(.header(h))
         events.append(.enter(EnterEvent(pid: 10, tid: 10, trigger: "main", tNs: 1, stack: [], fds: [
@@ -129,7 +129,7 @@ func tcpdumpTrace() throws -> Trace { try trace(Paths.repo.appendingPathComponen
 
     @Test func traceWithoutRightsSaysSo() throws {
         var events: [TraceEvent] = []
-        events.append(.header(HeaderEvent(argv: ["x"], trigger: "main", mode: "observe", backend: "ptrace", started: "t")))
+        events.append(.header(HeaderEvent(argv: ["x"], trigger: "main", mode: .observe, backend: .ptrace, started: "t")))
         let a = RightsAnalysis(Trace(events: events))
         #expect(!a.recorded)
         #expect(renderRightsTable(Trace(events: events)).contains("captrace run --rights"))

@@ -8,9 +8,13 @@ import TraceModel
 @Suite struct GoldenTests {
     static let update = ProcessInfo.processInfo.environment["CAPTRACE_UPDATE_GOLDEN"] == "1"
 
+    /// Golden/<trace>.<format>.golden for fixtures and the format-1 recordings in Traces/v1/;
+    /// Golden/format2/... for the format-2 recordings in Traces/.
     static func goldenURL(_ trace: URL, _ format: SuggestFormat) -> URL {
         let base = trace.deletingPathExtension().lastPathComponent
-        return Paths.golden.appendingPathComponent("\(base).\(format.rawValue).golden")
+        let dir = trace.deletingLastPathComponent().standardizedFileURL == Paths.traces.standardizedFileURL
+            ? Paths.golden.appendingPathComponent("format2") : Paths.golden
+        return dir.appendingPathComponent("\(base).\(format.rawValue).golden")
     }
 
     static func check(_ trace: URL, required: Bool) throws {
@@ -19,7 +23,7 @@ import TraceModel
             let got = renderSuggestion(t, format: format)
             let url = goldenURL(trace, format)
             if update {
-                try FileManager.default.createDirectory(at: Paths.golden, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try got.write(to: url, atomically: true, encoding: .utf8)
                 continue
             }
@@ -39,11 +43,31 @@ import TraceModel
         }
     }
 
-    /// Real traces recorded into Traces/: compared where a golden exists (all of them when updating).
+    /// Real traces recorded into Traces/ (format 2) and Traces/v1/ (format 1, kept as they were): compared where a
+    /// golden exists (all of them when updating).
     @Test func recordedTraces() throws {
-        let files = (try? FileManager.default.contentsOfDirectory(at: Paths.traces, includingPropertiesForKeys: nil)) ?? []
+        let files = [Paths.traces, Paths.traces.appendingPathComponent("v1")].flatMap {
+            (try? FileManager.default.contentsOfDirectory(at: $0, includingPropertiesForKeys: nil)) ?? []
+        }
         for url in files where url.pathExtension == "jsonl" {
             try Self.check(url, required: false)
+        }
+    }
+
+    /// A version-1 trace written again as format 2 and read back gives the same suggestions in every format.
+    @Test func version1ConvertedToFormat2SuggestsTheSame() throws {
+        let dir = Paths.traces.appendingPathComponent("v1")
+        let files = ((try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)) ?? [])
+            + ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl"].map { Paths.fixtures.appendingPathComponent($0) }
+        for url in files where url.pathExtension == "jsonl" {
+            let v1 = try loadTrace(url)
+            let sink = MemorySink()
+            let writer = TraceWriter(sink: sink)
+            for e in v1.events { try writer.write(e) }
+            let v2 = try TraceReader.parse(sink.text)
+            for f in SuggestFormat.allCases {
+                #expect(renderSuggestion(v1, format: f) == renderSuggestion(v2, format: f), "\(url.lastPathComponent) \(f)")
+            }
         }
     }
 

@@ -17,7 +17,7 @@ import TraceModel
 
     @Test func actionsForEachKind() throws {
         let plan = renderSuggestion(try fixtureTrace("demo.jsonl"), format: .plan)
-        #expect(plan.contains("Call tzset()"))  // from the hint knowledge base
+        #expect(plan.contains("Set TZ before entering capability mode"))  // from the hint knowledge base
         #expect(plan.contains("int etc_fd = open(\"/etc\", O_PATH|O_DIRECTORY|O_CLOEXEC);"))
         #expect(plan.contains("openat(etc_fd, \"demo.conf\", O_RDONLY)"))
         #expect(plan.contains("fstatat(home_user_fd, \"data.txt\", &st, 0)"))

@@ -26,7 +26,7 @@ import Unwinding
         let sink = MemorySink()
         let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: true)
         thread.start()
-        var header = HeaderEvent(argv: ["x"], trigger: "exec", mode: "observe", backend: "ptrace",
+        var header = HeaderEvent(argv: ["x"], trigger: "exec", mode: .observe, backend: .ptrace,
                                  started: "2026-11-29T00:00:00Z")
         header.allowlist = allowlist
         thread.submit(.header(header))

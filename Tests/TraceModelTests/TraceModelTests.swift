@@ -1,11 +1,13 @@
 import Testing
 @testable import TraceModel
 
-/// The JSON Lines schema: writer -> reader round trips, and what the reader accepts and refuses.
+/// The JSON Lines schema of version 1 (still read, converted on read; still writable for tests and fixtures):
+/// writer -> reader round trips, and what the reader accepts and refuses. Format 2: TraceFormat2Tests.
 struct TraceModelTests {
     static func sampleEvents() -> [TraceEvent] {
-        var h = HeaderEvent(argv: ["tcpdump", "-r", "a b.pcap"], trigger: "symbol:pcap_loop", mode: "enforce",
-                            backend: "ptrace", started: "2026-11-29T04:20:00Z")
+        var h = HeaderEvent(argv: ["tcpdump", "-r", "a b.pcap"], trigger: "symbol:pcap_loop", mode: .enforce,
+                            backend: .ptrace, started: "2026-11-29T04:20:00Z")
+        h.version = 1
         h.denyErrno = "EACCES"
         h.stackDepth = 64
         h.unwinder = "libdw"
@@ -15,6 +17,9 @@ struct TraceModelTests {
         var exit = ProcessEvent(event: .exit, pid: 10, tid: 10, ppid: 1, capabilityMode: true, tNs: 900)
         exit.exitStatus = 139
         exit.signal = "SIGSEGV"
+        var exec = ProcessEvent(event: .exec, pid: 10, tid: 10, ppid: 1, capabilityMode: false, tNs: 6)
+        exec.path = "/usr/bin/ping"
+        exec.withheldPrivileges = "setuid uid 0, file capabilities"
         let frames = [
             Frame(pc: 0x7f00_0000_1234, module: "/usr/lib/x86_64-linux-gnu/libc.so.6", offset: 0x1234, symbol: "open",
                   symbolOffset: 4, file: "open.c", line: 27),
@@ -43,12 +48,12 @@ struct TraceModelTests {
         f.stack = frames
         var s = SummaryEvent(violations: 2, sites: 2, processes: 1, exitStatus: 139, durationMs: 12)
         s.interrupted = true
-        return [.header(h), .process(spawn), .enter(enter), .violation(v), .violation(w), .fdop(f), .process(exit), .summary(s)]
+        return [.header(h), .process(spawn), .process(exec), .enter(enter), .violation(v), .violation(w), .fdop(f), .process(exit), .summary(s)]
     }
 
     static func write(_ events: [TraceEvent]) throws -> String {
         let sink = MemorySink()
-        let w = TraceWriter(sink: sink)
+        let w = TraceWriter(sink: sink, version: 1)
         for e in events { try w.write(e) }
         return sink.text
     }
@@ -106,8 +111,8 @@ struct TraceModelTests {
          "the first line is not a captrace header"),
         ("{\"type\":\"header\",\"format\":\"other\",\"version\":1,\"argv\":[],\"trigger\":\"main\",\"mode\":\"observe\",\"backend\":\"ptrace\",\"started\":\"x\"}",
          1, "not a captrace trace"),
-        ("{\"type\":\"header\",\"format\":\"captrace\",\"version\":2,\"argv\":[],\"trigger\":\"main\",\"mode\":\"observe\",\"backend\":\"ptrace\",\"started\":\"x\"}",
-         1, "unsupported trace version 2"),
+        ("{\"type\":\"header\",\"format\":\"captrace\",\"version\":3,\"argv\":[],\"trigger\":\"main\",\"mode\":\"observe\",\"backend\":\"ptrace\",\"started\":\"x\"}",
+         1, "unsupported trace version 3 (this captrace reads versions 1 and 2)"),
     ])
     func malformedFirstLineIsRefused(line: String, number: Int, reason: String) throws {
         let text = line + "\n" + "{\"type\":\"summary\",\"violations\":0,\"sites\":0,\"processes\":1,\"exit_status\":0,\"duration_ms\":1}\n"

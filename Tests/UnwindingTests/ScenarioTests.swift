@@ -1,4 +1,4 @@
-import CTraceShims
+import CTestSupport
 import Foundation
 import Testing
 import TraceModel
@@ -37,20 +37,20 @@ import Unwinding
     func libraryOpenedWithDlopenAfterEntry(kind: UnwinderKind) throws {
         let (exe, dl) = try Self.modes()
         let (pid, fd) = try Tracee.start(exe, args: ["dlopen", dl])
-        defer { ct_uw_kill(pid); close(fd) }
+        defer { ct_test_kill(pid); close(fd) }
         let walker = StackWalker(kind: kind, maxDepth: 64)
         try Tracee.awaitReady(fd)
         try Tracee.awaitBlocked(pid: pid, tid: pid, nr: 34)  // pause
-        try #require(ct_uw_seize_and_stop(pid) == 0)
+        try #require(ct_test_seize_and_stop(pid) == 0)
         let before = walker.stack(pid: pid, tid: pid)
         #expect(before.contains { $0.symbol == "main" }, "\(before.rendered)")
-        try #require(ct_uw_detach(pid) == 0)
+        try #require(ct_test_detach(pid) == 0)
         kill(pid, SIGUSR1)
         try Tracee.awaitReady(fd)
         try Tracee.awaitBlocked(pid: pid, tid: pid, nr: 0)
-        try #require(ct_uw_seize_and_stop(pid) == 0)
+        try #require(ct_test_seize_and_stop(pid) == 0)
         let after = walker.stack(pid: pid, tid: pid)
-        _ = ct_uw_detach(pid)
+        _ = ct_test_detach(pid)
         #expect(after.hasConsecutive(["dl_inner", "dl_entry", "main"]), "\(after.rendered)")
         #expect(after.first { $0.symbol == "dl_inner" }?.module == dl)
     }

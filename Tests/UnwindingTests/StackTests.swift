@@ -1,4 +1,3 @@
-import CTraceShims
 import Foundation
 import Testing
 import TraceModel

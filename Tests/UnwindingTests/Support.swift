@@ -1,4 +1,4 @@
-import CTraceShims
+import CTestSupport
 import Foundation
 import TraceModel
 
@@ -86,7 +86,7 @@ enum Tracee {
         var fd: Int32 = -1
         let argv = ([exe] + args).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let pid = ct_uw_spawn(exe, argv, &fd)
+        let pid = ct_test_spawn(exe, argv, &fd)
         guard pid > 0 else { throw Failure(description: "spawn \(exe) failed") }
         return (pid, fd)
     }
@@ -115,7 +115,7 @@ enum Tracee {
     private static func run<T>(_ exe: String, args: [String], blockedIn nr: Int, stop: Bool, otherThread: Bool,
                                _ body: (Int32, Int32) throws -> T) throws -> T {
         let (pid, fd) = try start(exe, args: args)
-        defer { ct_uw_kill(pid); close(fd) }
+        defer { ct_test_kill(pid); close(fd) }
         try awaitReady(fd)
         var tid = pid
         if otherThread {
@@ -127,9 +127,9 @@ enum Tracee {
         }
         try awaitBlocked(pid: pid, tid: tid, nr: nr)
         if stop {
-            guard ct_uw_seize_and_stop(tid) == 0 else { throw Failure(description: "seize \(tid) failed") }
+            guard ct_test_seize_and_stop(tid) == 0 else { throw Failure(description: "seize \(tid) failed") }
         }
-        defer { if stop { _ = ct_uw_detach(tid) } }
+        defer { if stop { _ = ct_test_detach(tid) } }
         return try body(pid, tid)
     }
 }

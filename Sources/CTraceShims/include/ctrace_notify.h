@@ -94,7 +94,8 @@ long ct_sendmmsg_copy(int listener, uint64_t id, int pidfd, pid_t pid, pid_t tid
 /// kcmp(a, b, KCMP_VM): 0 when the two processes share one address space, 1 or 2 when not, -errno.
 int ct_kcmp_vm(pid_t a, pid_t b);
 
-/// poll() on `n` descriptors for POLLIN; revents written back. Returns poll's value or -errno.
+/// poll() on `n` descriptors (any number: the array is heap-allocated past 64) for POLLIN; revents written back.
+/// Returns poll's value or -errno.
 int ct_poll_in(const int *fds, short *revents, int n, int timeout_ms);
 /// An eventfd (close-on-exec) and its two operations, to wake a thread blocked in poll.
 int ct_eventfd(void);

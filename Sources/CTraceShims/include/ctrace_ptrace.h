@@ -32,10 +32,6 @@ typedef struct ct_bpf {
 int ct_bpf_export(void *scmp_ctx, ct_bpf *out);
 void ct_bpf_free(ct_bpf *bpf);
 
-/// A malloc'ed copy of the program libseccomp compiled ahead (filters.generated.c) from rules whose
-/// FilterBuilder.rulesHash is `rules_hash`: 0, or -ENOENT if there is none. Free with ct_bpf_free.
-int ct_prebuilt_filter_copy(uint64_t rules_hash, ct_bpf *out);
-
 /// Forks a child that waits until the parent has seized it, then sets PR_SET_NO_NEW_PRIVS, installs `bpf`
 /// (if non-NULL), and execs `path`. Only async-signal-safe calls run in the child (its signal mask is reset).
 /// The parent seizes the child with `ptrace_options` before letting it go. A failed exec is reported through a
@@ -99,7 +95,8 @@ int ct_unpin_self(void);
 
 /// Monotonic clock in nanoseconds.
 uint64_t ct_monotonic_ns(void);
-/// isatty(2) wrapper with the terminal width (0 if unknown).
-int ct_stderr_is_tty(void);
+/// getxattr(path, "security.capability") sized: > 0 when the file carries file capabilities (<sys/xattr.h> is not
+/// in Swift's Glibc module).
+long ct_file_capabilities_size(const char *path);
 
 #endif

@@ -1,5 +1,6 @@
-// CTraceShims: the OS mechanisms Swift cannot reach directly (variadic ptrace, GNU extensions, ioctl macros,
-// the child's fork -> seccomp -> exec path, which must not run Swift code after fork).
+// CTraceShims: the process mechanisms Swift cannot reach directly (variadic ptrace, GNU extensions, ioctl macros,
+// the child's fork -> seccomp -> exec path, which must not run Swift code after fork), for Supervisor.
+// The unwinding and ELF layer is CUnwindShims; helpers only tests call are in Tests/CTestSupport.
 // Every symbol is prefixed `ct_`. Each function says why it exists.
 #ifndef CTRACE_SHIMS_H
 #define CTRACE_SHIMS_H
@@ -8,8 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "ctrace_ptrace.h"
-
-#endif
-#include "ctrace_unwind.h"
 #include "ctrace_notify.h"
 #include "ctrace_atomic.h"
+
+#endif

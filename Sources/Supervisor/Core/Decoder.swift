@@ -4,9 +4,10 @@ import Glibc
 import SyscallCatalog
 import TraceModel
 
-/// Turns a stopped syscall (number, ABI, raw arguments) into the classifier's `DecodedCall` and, for
-/// violations only, into the trace's decoded `args`, `path` and `address`. All reads of the program's memory
-/// happen here, bounded, and a bad pointer is recorded as unreadable — never a crash.
+/// Turns a stopped syscall (number, ABI, raw arguments) into the classifier's `DecodedCall`, and for violations
+/// into the trace's facts (`RawCall`). All reads of the program's memory happen here, once, bounded, in
+/// `decode`: the bytes the classifier judges are the bytes the trace records (`DecodedCall.memory`). A bad
+/// pointer is recorded as unreadable — never a crash. Rendering the facts is `CallRendering`, a pure function.
 struct Decoder {
     static let atFDCWD: Int32 = -100
     static let maxPath = 4096
@@ -45,17 +46,29 @@ struct Decoder {
             switch kind {
             case .path:
                 let p = readPath(pid: pid, addr: raw[i])
+                if case .string(let s) = p { call.memory.strings[i] = s }
                 if !sawPath { call.path = p; sawPath = true } else if call.path2 == nil { call.path2 = p }
+            case .string:
+                if case .string(let s) = readPath(pid: pid, addr: raw[i]) { call.memory.strings[i] = s }
             case .pid, .tid:
                 if call.targetInCallerGroup == nil {
                     let target = int32(raw[i])
                     if target > 0 { call.targetInCallerGroup = target == pid || sameProcess(target) }
                 }
             case .sockaddr:
+                let hasLength = sc.args.count > i + 1
                 let len = i + 1 < raw.count ? raw[i + 1] : 0
-                call.hasAddress = raw[i] != 0 && (sc.args.count > i + 1 ? len != 0 : true)
+                call.hasAddress = raw[i] != 0 && (hasLength ? len != 0 : true)
+                if call.hasAddress == true {
+                    let count = hasLength ? min(Int(len & 0xffff_ffff), 128) : 128
+                    call.memory.sockaddr = readBytes(pid: pid, addr: raw[i], count: count)
+                }
             case .msghdr:
-                call.hasAddress = msgName(pid: pid, abi: abi, msghdr: raw[i]).map { $0.ptr != 0 && $0.len != 0 } ?? false
+                let m = msgName(pid: pid, abi: abi, msghdr: raw[i])
+                call.hasAddress = m.map { $0.ptr != 0 && $0.len != 0 } ?? false
+                if let m, call.hasAddress == true {
+                    call.memory.sockaddr = readBytes(pid: pid, addr: m.ptr, count: min(Int(m.len & 0xffff_ffff), 128))
+                }
             case .openHow:
                 if let b = readBytes(pid: pid, addr: raw[i], count: 24) {
                     call.resolveFlags = b.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
@@ -90,160 +103,38 @@ struct Decoder {
         guard let sub = Multiplexer.socketcallName(Int(call.args[0])) else { return }
         call.subcall = sub
         guard let a = socketcallArgs(pid: pid, ptr: call.args[1]) else { return }
+        call.subcallArgs = a
+        call.memory.socketcall = a
+        var name: (ptr: UInt64, len: UInt64)? = nil
         switch call.subcall {
-        case "bind", "connect": call.hasAddress = a[1] != 0
-        case "sendto": call.hasAddress = a[4] != 0 && a[5] != 0
-        case "sendmsg": call.hasAddress = msgName(pid: pid, abi: .i386, msghdr: a[1]).map { $0.ptr != 0 && $0.len != 0 } ?? false
+        case "bind", "connect": call.hasAddress = a[1] != 0; name = (a[1], a[2])
+        case "sendto": call.hasAddress = a[4] != 0 && a[5] != 0; name = (a[4], a[5])
+        case "sendmsg":
+            name = msgName(pid: pid, abi: .i386, msghdr: a[1])
+            call.hasAddress = name.map { $0.ptr != 0 && $0.len != 0 } ?? false
         default: break
         }
-    }
-
-    // MARK: - Rendering a violation's arguments (only for violations: off the common path)
-
-    struct Rendered {
-        var args: [(String, ArgValue)] = []
-        var path: String?
-        var address: String?
-    }
-
-    /// `cwd` gives the caller's current directory (the ptrace backend caches it per thread).
-    static func render(_ call: DecodedCall, pid: Int32, cwd: () -> String?) -> Rendered {
-        var out = Rendered()
-        guard let sc = call.syscall else {
-            out.args = call.args.enumerated().map { ("arg\($0.offset)", .string(hex($0.element))) }
-            return out
+        if call.hasAddress == true, let name, name.ptr != 0 {
+            call.memory.sockaddr = readBytes(pid: pid, addr: name.ptr, count: min(Int(name.len & 0xffff_ffff), 128))
         }
+    }
+
+    // MARK: - The facts of a violation (only for violations: off the common path)
+
+    /// The call's facts for the trace: registers, the memory `decode` read, and the directory a relative first
+    /// path is resolved against (the dirfd's path from /proc, or `cwd` for AT_FDCWD and calls without a dirfd;
+    /// the ptrace backend caches the cwd per thread).
+    static func raw(_ call: DecodedCall, pid: Int32, cwd: () -> String?) -> RawCall {
+        var raw = RawCall(args: call.args, memory: call.memory)
+        guard let sc = call.syscall, case .string(let p)? = call.path, !p.hasPrefix("/") else { return raw }
         var dirfd: Int32? = nil
-        var firstPath = true
         for (i, kind) in sc.args.enumerated() where i < call.args.count {
-            let v = call.args[i]
-            let name = i < sc.argNames.count ? sc.argNames[i] : "arg\(i)"
-            let value: ArgValue
-            switch kind {
-            case .int, .fd: value = .int(Int64(int32(v)))
-            case .uint: value = .int(Int64(bitPattern: v))
-            case .ptr, .argv, .openHow: value = .string(hex(v))
-            case .dirfd:
-                let fd = int32(v)
-                dirfd = fd
-                value = fd == atFDCWD ? .string("AT_FDCWD") : .int(Int64(fd))
-            case .path, .string:
-                let p = (kind == .path && firstPath) ? call.path : (kind == .path ? call.path2 : readPath(pid: pid, addr: v))
-                switch p {
-                case .string(let s)?: value = .string(s)
-                case .null?: value = .null
-                default: value = .string("<unreadable \(hex(v))>")
-                }
-                if kind == .path {
-                    if firstPath, case .string(let s)? = p { out.path = absolutePath(s, dirfd: dirfd, pid: pid, cwd: cwd) }
-                    firstPath = false
-                }
-            case .atFlags: value = .string(AtFlags.describe(v))
-            case .openFlags: value = .string(OpenFlags.describe(v))
-            case .mode: value = .string(v & 0o7777 == 0 ? "0" : "0" + String(v & 0o7777, radix: 8))
-            case .sockaddr:
-                let len = i + 1 < call.args.count ? Int(call.args[i + 1] & 0xffff_ffff) : 128
-                let a = sockaddr(pid: pid, addr: v, len: len)
-                out.address = a
-                value = a.map { .string($0) } ?? (v == 0 ? .null : .string(hex(v)))
-            case .sockaddrLen: value = .int(Int64(v & 0xffff_ffff))
-            case .msghdr:
-                if let m = msgName(pid: pid, abi: call.abi, msghdr: v), m.ptr != 0, m.len != 0 {
-                    out.address = sockaddr(pid: pid, addr: m.ptr, len: Int(m.len))
-                }
-                value = .string(hex(v))
-            case .pid, .tid: value = .int(Int64(int32(v)))
-            case .signal: value = Signals.name(int32(v)).map { .string($0) } ?? .int(Int64(int32(v)))
-            case .ipcKey: value = .int(Int64(int32(v)))
-            case .socketcallArgs:
-                value = .string(hex(v))
-                if let a = socketcallArgs(pid: pid, ptr: v) {
-                    switch call.subcall {
-                    case "bind", "connect": out.address = sockaddr(pid: pid, addr: a[1], len: Int(a[2]))
-                    case "sendto": out.address = sockaddr(pid: pid, addr: a[4], len: Int(a[5]))
-                    case "sendmsg":
-                        if let m = msgName(pid: pid, abi: .i386, msghdr: a[1]), m.ptr != 0 {
-                            out.address = sockaddr(pid: pid, addr: m.ptr, len: Int(m.len))
-                        }
-                    default: break
-                    }
-                }
-            case .ipcCall: value = call.subcall.map { .string($0) } ?? .int(Int64(v))
-            case .clockid: value = .int(Int64(int32(v)))
-            }
-            out.args.append((name, value))
+            if kind == .dirfd { dirfd = int32(call.args[i]) }
+            if kind == .path { break }
         }
-        if let sub = call.subcall, sc.name == "socketcall" || sc.name == "ipc" {
-            out.args.insert(("call", .string(sub)), at: 0)
-        }
-        return out
+        if let fd = dirfd, fd != atFDCWD { raw.base = ProcFS.fdPath(pid, fd) } else { raw.base = cwd() }
+        return raw
     }
 
     static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
-
-    /// Joins a relative path with its directory (the dirfd's path, or the cwd for AT_FDCWD and non-at calls)
-    /// and normalises it lexically.
-    static func absolutePath(_ p: String, dirfd: Int32?, pid: Int32, cwd: () -> String?) -> String {
-        if p.hasPrefix("/") { return PathText.normalize(p) }
-        let base: String?
-        if let fd = dirfd, fd != atFDCWD { base = ProcFS.fdPath(pid, fd) } else { base = cwd() }
-        guard let b = base, b.hasPrefix("/") else { return p }
-        if p.isEmpty || p == "." { return b }
-        return PathText.normalize(b + "/" + p)
-    }
-
-    /// "127.0.0.1:53", "[::1]:53", "unix:/path", "unix:@name", "netlink:PID", "family N".
-    static func sockaddr(pid: Int32, addr: UInt64, len: Int) -> String? {
-        guard addr != 0, len >= 2 else { return nil }
-        guard let b = readBytes(pid: pid, addr: addr, count: min(len, 128)) else { return nil }
-        return sockaddr(bytes: b)
-    }
-
-    /// The same, from bytes already read (the notify backend checks a copy it then uses).
-    static func sockaddr(bytes b: [UInt8]) -> String? {
-        guard b.count >= 2 else { return nil }
-        let family = Int32(UInt16(b[0]) | UInt16(b[1]) << 8)
-        switch family {
-        case AF_INET where b.count >= 8:
-            let port = Int(b[2]) << 8 | Int(b[3])
-            return "\(b[4]).\(b[5]).\(b[6]).\(b[7]):\(port)"
-        case AF_INET6 where b.count >= 24:
-            let port = Int(b[2]) << 8 | Int(b[3])
-            return "[\(ipv6(Array(b[8..<24])))]:\(port)"
-        case AF_UNIX:
-            let body = b.count > 2 ? Array(b[2...]) : []
-            if body.isEmpty { return "unix:" }
-            if body[0] == 0 {
-                // Abstract name: the length gives its end; embedded NULs shown as "@" (as ss(8) does).
-                return "unix:@" + String(decoding: body.dropFirst().map { $0 == 0 ? UInt8(ascii: "@") : $0 }, as: UTF8.self)
-            }
-            return "unix:" + String(decoding: body.prefix(while: { $0 != 0 }), as: UTF8.self)
-        case AF_NETLINK where b.count >= 8:
-            let nlpid = b.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }
-            return "netlink:\(nlpid)"
-        default:
-            return "family:\(family)"
-        }
-    }
-
-    static func ipv6(_ a: [UInt8]) -> String {
-        var groups: [UInt16] = []
-        for i in stride(from: 0, to: 16, by: 2) { groups.append(UInt16(a[i]) << 8 | UInt16(a[i + 1])) }
-        if groups[0..<5].allSatisfy({ $0 == 0 }) && groups[5] == 0xffff {
-            return "::ffff:\(a[12]).\(a[13]).\(a[14]).\(a[15])"
-        }
-        // Longest run of zero groups (length >= 2) becomes "::".
-        var bestStart = -1, bestLen = 0, i = 0
-        while i < 8 {
-            if groups[i] == 0 {
-                var j = i
-                while j < 8 && groups[j] == 0 { j += 1 }
-                if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
-                i = j
-            } else { i += 1 }
-        }
-        func hexs(_ g: ArraySlice<UInt16>) -> String { g.map { String($0, radix: 16) }.joined(separator: ":") }
-        if bestStart < 0 { return hexs(groups[...]) }
-        return hexs(groups[0..<bestStart]) + "::" + hexs(groups[(bestStart + bestLen)...])
-    }
 }

@@ -1,3 +1,6 @@
+import CTraceShims
+import Glibc
+
 /// Per-process and per-thread state the supervisor owns. No globals: one table per run.
 
 /// A thread group (a process). Capability mode belongs here: shared by all threads, entered once, never left.
@@ -15,6 +18,20 @@ final class ProcessState {
     var scannedModules: Set<String> = []
     /// True once the program has exec'd for the first time (the initial execve of the spawned child is not the program's).
     var execed = false
+    /// A pidfd of the process (pidfd_getfd of its directories, BeneathResolver), opened on first use; -1 until
+    /// then or when it cannot be opened. Closed when the process is removed from the table.
+    private(set) var pidfd: Int32 = -1
+
+    /// `pidfd`, opening it if needed.
+    func openPidfd() -> Int32 {
+        if pidfd < 0 { pidfd = max(-1, ct_pidfd_open(pid)) }
+        return pidfd
+    }
+
+    func closePidfd() {
+        if pidfd >= 0 { close(pidfd) }
+        pidfd = -1
+    }
 
     init(pid: Int32, ppid: Int32) {
         self.pid = pid
@@ -93,6 +110,7 @@ final class ProcessTable {
 
     func removeProcess(_ pid: Int32) {
         guard let p = processes.removeValue(forKey: pid) else { return }
+        p.closePidfd()
         for t in p.threads { threads.removeValue(forKey: t) }
     }
 

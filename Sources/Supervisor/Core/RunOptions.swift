@@ -1,4 +1,6 @@
 import SyscallCatalog
+@_exported import enum TraceModel.Mode
+@_exported import enum TraceModel.Backend
 
 /// When capability mode begins (`--enter-at`).
 public enum Trigger: Sendable, Equatable, CustomStringConvertible {
@@ -59,8 +61,6 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-public enum Mode: String, Sendable { case observe, enforce }
-public enum Backend: String, Sendable { case ptrace, notify }
 
 /// Everything `captrace run` needs, already validated by the CLI.
 public struct RunOptions: Sendable {
@@ -96,6 +96,8 @@ public struct RunResult: Sendable {
     public var entered: Int
     /// Why the trace could not be written in full (already said on stderr), or nil.
     public var traceWriteError: String? = nil
+    /// Execs whose setuid/setgid bits or file capabilities no_new_privs withheld: (pid, program, what).
+    public var withheldPrivileges: [(pid: Int32, path: String, what: String)] = []
 }
 
 /// A failure of captrace itself (not of the program): one line for stderr, and a documented exit status.

@@ -45,6 +45,8 @@ final class SupervisorCore {
     var rootPid: Int32 = 0
     /// The signal that interrupted captrace (SIGINT/SIGTERM/SIGHUP), or 0.
     var interruptedBy: Int32 = 0
+    /// Execs whose privileges no_new_privs withheld (also recorded on their exec events).
+    var withheldPrivileges: [(pid: Int32, path: String, what: String)] = []
     /// Called when a process enters capability mode, before its enter event (notify: remembers its children).
     var onEnter: ((ProcessState) -> Void)?
 
@@ -99,7 +101,8 @@ final class SupervisorCore {
         transport.warnings()
         return RunResult(programStatus: status, violations: recorder.violationCount,
                          interruptedBy: interruptedBy,
-                         entered: recorder.enterCount, traceWriteError: recorder.writeError)
+                         entered: recorder.enterCount, traceWriteError: recorder.writeError,
+                         withheldPrivileges: withheldPrivileges)
     }
 
     /// A failed exec of the program: 127 when it does not exist, 126 otherwise (as env(1) and timeout(1)).
@@ -154,7 +157,10 @@ final class SupervisorCore {
         p.execed = true
         p.exe = ProcFS.exe(p.pid)
         recorder.unwinderExeced(pid: p.pid)
-        recorder.processEvent(.exec, pid: p.pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe)
+        let withheld = p.exe.flatMap { PrivilegeCheck.withheld(path: $0, pid: p.pid) }
+        if let withheld, let exe = p.exe { withheldPrivileges.append((p.pid, exe, withheld)) }
+        recorder.processEvent(.exec, pid: p.pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe,
+                              withheldPrivileges: withheld)
         return first
     }
 

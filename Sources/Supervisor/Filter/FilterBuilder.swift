@@ -78,13 +78,17 @@ struct FilterBuilder {
         var conditions: [[scmp_arg_cmp]]
     }
 
-    /// The filter for these options: the program libseccomp compiled ahead for the same rules
-    /// (`FilterBuilder+Prebuilt`, the common configurations), else compiled now. Free with ct_bpf_free.
-    static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = []) throws -> ct_bpf {
+    /// The filter for these options: the program libseccomp compiled from the same rules on an earlier run, kept
+    /// in `cache`, else compiled now (and kept). Free with ct_bpf_free.
+    static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
+                      cache: FilterCache? = FilterCache.standard()) throws -> ct_bpf {
         let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights)
-        var bpf = ct_bpf()
-        if ct_prebuilt_filter_copy(rulesHash(r), &bpf) == 0 { return bpf }
-        return try compile(r)
+        guard let cache, seccomp_version() != nil else { return try compile(r) }  // no version: no key
+        let k = key(r)
+        if let kept = cache.load(key: k) { return kept }
+        let bpf = try compile(r)
+        cache.store(key: k, program: bpf)
+        return bpf
     }
 
     /// The rules of the filter for these options, in the order they are added.
@@ -106,6 +110,9 @@ struct FilterBuilder {
                     conditions = tests.map { [scmp_arg_cmp($0)] }
                 } else if tag == .rights, let rows = RightsTable.filterConditions(sc) {
                     conditions = rows.map { $0.map(scmp_arg_cmp.init) }
+                } else if tag == .policy, sc.name == "socket" {
+                    // Only raw IP and packet sockets can be violations: the filter stops exactly those.
+                    conditions = RawSockets.trapTests.map { $0.map(scmp_arg_cmp.init) }
                 } else if tag == .policy, !enforce, let pass = emptyPathPass(sc) {
                     // Trap unless AT_EMPTY_PATH is set on a real descriptor.
                     conditions = [[scmp_arg_cmp(arg: pass.flags, op: SCMP_CMP_MASKED_EQ, datum_a: atEmptyPath, datum_b: 0)],
@@ -124,30 +131,31 @@ struct FilterBuilder {
         return out
     }
 
-    /// FNV-1a (64 bits) over everything a rule list gives libseccomp, and libseccomp's version: equal hashes,
-    /// equal compiler input.
-    static func rulesHash(_ rules: [Rule]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ v: UInt64) { h = (h ^ v) &* 0x0000_0100_0000_01b3 }
-        if let v = seccomp_version() { mix(UInt64(v.pointee.major) << 32 | UInt64(v.pointee.minor) << 16 | UInt64(v.pointee.micro)) }
-        mix(UInt64(rules.count))
+    /// Everything a rule list gives libseccomp, and libseccomp's version, as bytes (little-endian): equal keys,
+    /// equal compiler input. The filter cache keeps a program under its key and compares the whole key on load.
+    static func key(_ rules: [Rule]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rules.count * 32)
+        func put(_ v: UInt32) { FilterCache.append(v, to: &out) }
+        if let v = seccomp_version() { put(v.pointee.major); put(v.pointee.minor); put(v.pointee.micro) }
+        put(UInt32(rules.count))
         for r in rules {
-            mix(UInt64(ABI.allCases.firstIndex(of: r.abi)!))
-            mix(UInt64(UInt32(bitPattern: r.nr)))
-            mix(UInt64(UInt32(bitPattern: r.resolved)))
-            mix(UInt64(r.action))
-            mix(UInt64(r.conditions.count))
+            put(UInt32(ABI.allCases.firstIndex(of: r.abi)!))
+            put(UInt32(bitPattern: r.nr))
+            put(UInt32(bitPattern: r.resolved))
+            put(r.action)
+            put(UInt32(r.conditions.count))
             for c in r.conditions {
-                mix(UInt64(c.count))
+                put(UInt32(c.count))
                 for a in c {
-                    mix(UInt64(a.arg))
-                    mix(UInt64(a.op.rawValue))
-                    mix(a.datum_a)
-                    mix(a.datum_b)
+                    put(a.arg)
+                    put(a.op.rawValue)
+                    FilterCache.append(a.datum_a, to: &out)
+                    FilterCache.append(a.datum_b, to: &out)
                 }
             }
         }
-        return h
+        return out
     }
 
     /// Compiles rules with libseccomp: one context per ABI, merged, exported.

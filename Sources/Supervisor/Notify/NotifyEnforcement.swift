@@ -2,6 +2,7 @@ import CTraceShims
 import CapabilityPolicy
 import Glibc
 import SyscallCatalog
+import TraceModel
 
 /// Enforce mode under the notify backend: calls whose approval rests on the program's memory, done race-free.
 ///
@@ -317,8 +318,8 @@ struct Job {
             if which == 0, let c = checked {
                 abs = c
             } else {
-                abs = Decoder.absolutePath(raw, dirfd: dirIndex == nil ? nil : dirfd, pid: call.pid,
-                                           cwd: { ProcFS.cwd(call.pid) })
+                let base = dirIndex != nil && dirfd != Decoder.atFDCWD ? ProcFS.fdPath(call.pid, dirfd) : ProcFS.cwd(call.pid)
+                abs = CallRendering.absolutePath(raw, dirfd: dirIndex == nil ? nil : dirfd, base: base)
             }
             guard abs.hasPrefix("/") else { throw CannotEmulate("path could not be made absolute") }
             return Operand(dir: try root(), path: procSelf(abs), resolve: E.resolveInRoot | E.resolveNoMagicLinks)
@@ -571,7 +572,7 @@ struct Job {
         guard len >= 2, len <= 128, let bytes = Decoder.readBytes(pid: call.pid, addr: arg(1), count: len) else {
             return .error(EFAULT)
         }
-        guard Decoder.sockaddr(bytes: bytes) == address else {
+        guard CallRendering.sockaddrText(bytes) == address else {
             throw CannotEmulate("the address changed after the check")
         }
         let sock = try held(int32(0))

@@ -76,9 +76,11 @@ extension NotifyTransport {
             return
         }
         // The program's threads are not all known here (no ptrace): a pid/tid argument is checked in /proc.
-        let call = Decoder.decode(stop, pid: pid, tid: tid,
+        var call = Decoder.decode(stop, pid: pid, tid: tid,
                                   sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
-        let verdict = Classifier.classify(call)
+        // A copy of the process's pidfd: the exit watcher may close the original meanwhile.
+        let verdict = BeneathResolver.classify(&call, pidfd: { lock.locked { extra[pid].map { $0.pidfd >= 0 ? dup($0.pidfd) : -1 } ?? -1 } },
+                                                done: { if $0 >= 0 { close($0) } })
 
         guard case .violation(let ns, let rule) = verdict else {
             guard ct_notif_id_valid(listener, n.id) != 0 else { return }

@@ -202,9 +202,9 @@ final class PtraceTransport: Transport {
         }
 
         if tag.contains(.policy), p.capabilityMode {
-            let call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
+            var call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
                                       sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
-            if case .violation(let ns, let rule) = Classifier.classify(call) {
+            if case .violation(let ns, let rule) = BeneathResolver.classify(&call, pidfd: { p.openPidfd() }) {
                 var draft = recorder.draft(call, namespace: ns, rule: rule, cwd: { self.currentDirectory(thread) })
                 if draft.event.action == .allowed && core.enforce {
                     draft.event.action = .denied
@@ -240,13 +240,15 @@ final class PtraceTransport: Transport {
 
     /// The (site, path or address) pairs whose result was recorded once already.
     var resultsSeen: Set<SiteDetail> = []
-    struct SiteDetail: Hashable { var site: String; var detail: String? }
+    /// The site and what the call names: the memory read to judge it (its path or address, as written) and the
+    /// directory a relative path is joined with.
+    struct SiteDetail: Hashable { var site: String; var memory: MemoryRead?; var base: String? }
 
     /// Whether to stop the call again at its exit for its result: for the first violation of each site and
     /// path (or address), or every one with `--all-results`. A repeated violation of a known site then costs
     /// one stop instead of two.
     func resultWanted(_ e: ViolationEvent) -> Bool {
-        options.allResults || resultsSeen.insert(SiteDetail(site: e.site, detail: e.path ?? e.address)).inserted
+        options.allResults || resultsSeen.insert(SiteDetail(site: e.site, memory: e.raw?.memory, base: e.raw?.base)).inserted
     }
 
     func syscallExitStop(_ thread: ThreadState) {

@@ -24,6 +24,20 @@ public enum FileIO {
         }
     }
 
+    /// Reads a file in chunks of 1 MiB, handing each to `body` (a trace of gigabytes is read in bounded memory).
+    public static func readChunks(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw SystemError(errno) }
+        defer { close(fd) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { buf in retrying { Glibc.read(fd, buf.baseAddress, buf.count) } }
+            if n < 0 { throw SystemError(errno) }
+            if n == 0 { return }
+            try chunk.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+        }
+    }
+
     /// Whether `path` names something (following symlinks), readable or not.
     public static func exists(_ path: String) -> Bool {
         var st = stat()

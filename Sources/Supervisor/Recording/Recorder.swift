@@ -64,8 +64,8 @@ final class Recorder {
         let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: walker.map { !$0.symbolises } ?? false)
         thread.start()
         output = thread
-        var h = HeaderEvent(argv: options.argv, trigger: options.trigger.description, mode: options.mode.rawValue,
-                            backend: options.backend.rawValue, started: started)
+        var h = HeaderEvent(argv: options.argv, trigger: options.trigger.description, mode: options.mode,
+                            backend: options.backend, started: started)
         if options.mode == .enforce { h.denyErrno = options.denyErrnoName }
         h.stackDepth = options.stackDepth
         h.unwinder = options.stackDepth > 0 ? options.unwinder : nil
@@ -90,9 +90,11 @@ final class Recorder {
     }
 
     func processEvent(_ kind: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool,
-                      path: String? = nil, exitStatus: Int32? = nil, signal: String? = nil) {
+                      path: String? = nil, exitStatus: Int32? = nil, signal: String? = nil,
+                      withheldPrivileges: String? = nil) {
         var e = ProcessEvent(event: kind, pid: pid, tid: tid, ppid: ppid, capabilityMode: capabilityMode, tNs: now())
         e.path = path
+        e.withheldPrivileges = withheldPrivileges
         e.exitStatus = exitStatus
         e.signal = signal
         emit(.process(e))
@@ -116,16 +118,21 @@ final class Recorder {
     func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule, pcSp: (pc: UInt64, sp: UInt64)? = nil,
                cwd: (() -> String?)? = nil) -> ViolationEventDraft
     {
-        let r = Decoder.render(call, pid: call.pid, cwd: cwd ?? { ProcFS.cwd(call.pid) })
+        let raw = Decoder.raw(call, pid: call.pid, cwd: cwd ?? { ProcFS.cwd(call.pid) })
         let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
+        // The trace records the facts (`raw`); their rendering is only needed here to judge a baseline (enforce
+        // mode) or to name a site that has no stack.
+        let r = enforcedBaseline != nil || frames.isEmpty ? CallRendering.render(call.syscall, abi: call.abi, raw: raw) : nil
         var e = ViolationEvent(seq: 0, tNs: now(), pid: call.pid, tid: call.tid, abi: call.abi, syscall: name,
-                               nr: call.nr, namespace: namespace, rule: rule, args: r.args, action: .allowed,
-                               site: site(pid: call.pid, frames: frames, syscall: name, detail: r.path ?? r.address),
+                               nr: call.nr, namespace: namespace, rule: rule, args: r?.args ?? [], action: .allowed,
+                               site: site(pid: call.pid, frames: frames, syscall: name, detail: r?.path ?? r?.address),
                                stack: frames)
-        e.path = r.path
-        e.address = r.address
+        e.path = r?.path
+        e.address = r?.address
+        e.raw = raw
+        if case .escapes(let to)? = call.beneath { e.resolved = to }
         if let b = enforcedBaseline { e.action = b.action(for: e) }
         return ViolationEventDraft(event: e)
     }

@@ -31,6 +31,7 @@ final class RecordingThread: @unchecked Sendable {
     init(writer: TraceWriter, symbolise: Bool) {
         self.writer = writer
         self.symboliser = symbolise ? FrameSymboliser() : nil
+        if let symboliser { writer.setBuildIDs { symboliser.buildID(module: $0) } }
         pthread_mutex_init(mutex, nil)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)
@@ -100,7 +101,7 @@ final class RecordingThread: @unchecked Sendable {
             }
             swap(&batch, &queue)
             pthread_mutex_unlock(mutex)
-            for item in batch { writer.append(finished(item)) }
+            for item in batch { append(item) }
             batch.removeAll(keepingCapacity: true)
             do { try writer.flush() } catch {
                 if writeError == nil {
@@ -113,23 +114,10 @@ final class RecordingThread: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// The event as written: frames named.
-    private func finished(_ event: TraceEvent) -> TraceEvent {
-        switch event {
-        case .violation(var v):
-            symboliser?.symbolise(&v.stack)
-            return .violation(v)
-        case .enter(var e):
-            symboliser?.symbolise(&e.stack)
-            return .enter(e)
-        case .fdop(var e):
-            if let symboliser, var s = e.stack {
-                symboliser.symbolise(&s)
-                e.stack = s
-            }
-            return .fdop(e)
-        default:
-            return event
-        }
+    /// Writes an event with its frames named: in format 2 once per distinct stack (the writer asks), in format 1
+    /// every time.
+    private func append(_ event: TraceEvent) {
+        guard let symboliser else { return writer.append(event) }
+        writer.append(event, name: { symboliser.symbolise(&$0) })
     }
 }

@@ -194,6 +194,8 @@ static char *read_small_file(const char *path) {
 }
 
 /// Re-reads /proc/PID/maps. Returns 1 when it changed (or was read for the first time), 0 if unchanged, -1.
+/// The unwinding layer's one maps parser (the walkers and ct_uw_space_mapping share it; Supervisor has its own,
+/// ProcFS.maps, for the trigger breakpoints, which list modules rather than look up pcs).
 static int load_maps(ct_uw_space *s) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
@@ -917,48 +919,4 @@ char *ct_uw_demangle(const char *name) {
         return sw ? sw(name, strlen(name), NULL, NULL, 0) : NULL;
     }
     return NULL;
-}
-
-// ---- ptrace helpers for tests and tools ----
-
-pid_t ct_uw_spawn(const char *path, char *const argv[], int *stdout_fd) {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        // The calling thread's mask (test runners block most signals) must not leak into the fixture.
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        dup2(p[1], 1);
-        execv(path, argv);
-        _exit(127);
-    }
-    close(p[1]);
-    if (pid < 0) { close(p[0]); return -1; }
-    *stdout_fd = p[0];
-    return pid;
-}
-
-int ct_uw_seize_and_stop(pid_t tid) {
-    if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) return -1;
-    if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0) return -1;
-    for (;;) {
-        int st;
-        pid_t r = waitpid(tid, &st, __WALL);
-        if (r < 0 && errno == EINTR) continue;
-        if (r != tid) return -1;
-        if (WIFSTOPPED(st)) return 0;
-        if (WIFEXITED(st) || WIFSIGNALED(st)) return -1;
-    }
-}
-
-int ct_uw_detach(pid_t tid) {
-    return ptrace(PTRACE_DETACH, tid, NULL, NULL) == 0 ? 0 : -1;
-}
-
-void ct_uw_kill(pid_t pid) {
-    kill(pid, SIGKILL);
-    int st;
-    while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
 }

@@ -1,4 +1,4 @@
-// ctrace_unwind: the C half of the Unwinding module (prefix `ct_uw_`).
+// ctrace_unwind: the C half of the Unwinding module (target CUnwindShims, prefix `ct_uw_`; only Unwinding imports it).
 // Why C: libdw's thread callbacks and libunwind's accessor table are C function-pointer interfaces called in a
 // tight loop; libunwind must be reached through dlopen(RTLD_LOCAL)+dlsym (its API is token-pasted macros and its
 // _Unwind_* exports must not interpose on this process); ptrace is variadic; process_vm_readv is a GNU extension.
@@ -70,16 +70,5 @@ void ct_uw_symfile_lookup(ct_uw_symfile *f, uint64_t vaddr, ct_uw_syminfo *out);
 
 /// Demangled C++ (_Z...) or Swift ($s..., _T0...) name, malloc'd; NULL when not mangled or no demangler.
 char *ct_uw_demangle(const char *name);
-
-// ---- ptrace helpers for tests and tools (the caller thread becomes the tracer) ----
-
-/// fork+exec `path` with `argv`, its stdout on a pipe returned in *stdout_fd. Returns the pid or -1.
-pid_t ct_uw_spawn(const char *path, char *const argv[], int *stdout_fd);
-/// PTRACE_SEIZE + PTRACE_INTERRUPT, then waits (waitpid on this pid, __WALL) until it is stopped. 0 or -1.
-int ct_uw_seize_and_stop(pid_t tid);
-/// PTRACE_DETACH. 0 or -1.
-int ct_uw_detach(pid_t tid);
-/// SIGKILL and reap.
-void ct_uw_kill(pid_t pid);
 
 #endif

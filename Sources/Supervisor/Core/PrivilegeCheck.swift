@@ -1,0 +1,42 @@
+import CTraceShims
+import Glibc
+
+/// What exec'ing a file would have granted that `no_new_privs` withholds: captrace sets it on every traced
+/// program (a seccomp filter needs it without CAP_SYS_ADMIN), so the kernel ignores setuid/setgid bits and file
+/// capabilities at exec. Recorded on exec events so that a report can say the traced run differs from an
+/// untraced one. A fact about the file and the process's credentials; read at the exec event, after the exec.
+enum PrivilegeCheck {
+    /// "setuid uid 65534", "setgid gid 5", "file capabilities", joined by ", "; nil when the exec would have
+    /// gained nothing (no such bits, the ids are the process's own, a nosuid mount, or file capabilities for
+    /// root, who holds them all).
+    static func withheld(path: String, pid: Int32) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        var vfs = statvfs()
+        if statvfs(path, &vfs) == 0, vfs.f_flag & UInt(ST_NOSUID) != 0 { return nil }
+        let ids = credentials(pid)
+        var out: [String] = []
+        if st.st_mode & S_ISUID != 0, st.st_uid != ids.euid { out.append("setuid uid \(st.st_uid)") }
+        if st.st_mode & S_ISGID != 0, st.st_mode & S_IXGRP != 0, st.st_gid != ids.egid { out.append("setgid gid \(st.st_gid)") }
+        if ids.euid != 0, ct_file_capabilities_size(path) > 0 {
+            out.append("file capabilities")
+        }
+        return out.isEmpty ? nil : out.joined(separator: ", ")
+    }
+
+    /// The process's effective uid and gid (from /proc/PID/status; captrace's own when unreadable).
+    static func credentials(_ pid: Int32) -> (euid: UInt32, egid: UInt32) {
+        var euid = geteuid(), egid = getegid()
+        guard let f = fopen("/proc/\(pid)/status", "re") else { return (euid, egid) }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), f) != nil {
+            let s = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let fields = s.split(whereSeparator: { $0 == "\t" || $0 == " " || $0 == "\n" })
+            guard fields.count >= 3 else { continue }
+            if fields[0] == "Uid:", let v = UInt32(fields[2]) { euid = v }
+            if fields[0] == "Gid:", let v = UInt32(fields[2]) { egid = v }
+        }
+        return (euid, egid)
+    }
+}

@@ -1,0 +1,196 @@
+import SyscallCatalog
+import Testing
+@testable import TraceModel
+
+/// Trace format 2: facts written once and referred to by id. Round trips of every event kind, compactness,
+/// cuts at any byte, and bad input named by line.
+struct TraceFormat2Tests {
+    static let libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+    static let frames = [
+        Frame(pc: 0x7f00_0000_1234, module: libc, offset: 0x1234, symbol: "open", symbolOffset: 4, file: "open.c", line: 27),
+        Frame(pc: 0x5555_0000_0042, module: "/usr/bin/tcpdump", offset: 0x42),
+        Frame(pc: 0x1),
+    ]
+
+    /// A violation as the recorder makes it: facts, and the rendering of those facts.
+    static func violation(seq: Int, abi: ABI = .x86_64, _ name: String, rule: Rule, raw: RawCall,
+                          stack: [Frame] = frames) -> ViolationEvent {
+        let nr = Catalog.shared.number(of: name, abi: abi)!
+        let r = CallRendering.render(Catalog.shared.syscall(abi: abi, nr: nr), abi: abi, raw: raw)
+        var v = ViolationEvent(seq: seq, tNs: UInt64(100 + seq), pid: 10, tid: 10, abi: abi, syscall: name, nr: nr,
+                               namespace: rule.namespace, rule: rule, args: r.args, action: .allowed,
+                               site: Site.id(stack: stack, syscall: name, detail: r.path ?? r.address), stack: stack)
+        v.path = r.path
+        v.address = r.address
+        v.raw = raw
+        return v
+    }
+
+    static func sampleEvents() -> [TraceEvent] {
+        var events = TraceModelTests.sampleEvents()
+        if case .header(var h) = events[0] { h.version = 2; events[0] = .header(h) }
+        // Format 2 writes no hint (hints are analysis); the v1 sample's is dropped.
+        for i in events.indices { if case .violation(var v) = events[i] { v.hint = nil; events[i] = .violation(v) } }
+        var rel = RawCall(args: [UInt64(bitPattern: -100), 0x7ffd_0000_1000, 0o2000000, 0], base: "/home/u")
+        rel.memory.strings[1] = "sub/../x.txt"
+        var open = violation(seq: 3, "openat", rule: .cwdRelative, raw: rel)
+        open.errno = "ENOENT"
+        var sa = MemoryRead()
+        sa.sockaddr = [2, 0, 0, 53, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+        var connect = violation(seq: 4, "connect", rule: .socketAddress,
+                                raw: RawCall(args: [3, 0x7ffd_0000_2000, 16], memory: sa), stack: [])
+        connect.result = 0
+        connect.action = .denied
+        var sc = MemoryRead()
+        sc.socketcall = [5, 0xffd0_0000, 110, 0, 0, 0]
+        sc.sockaddr = [1, 0] + Array("/run/nscd/socket".utf8) + [0]
+        let i386 = violation(seq: 5, abi: .i386, "socketcall", rule: .socketAddress,
+                             raw: RawCall(args: [3, 0xffd0_1000], memory: sc))
+        let unreadable = violation(seq: 6, "openat", rule: .unreadablePath,
+                                   raw: RawCall(args: [UInt64(bitPattern: -100), 0xdead, 0, 0]))
+        var v6 = MemoryRead()
+        v6.sockaddr = [10, 0, 0, 53, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 15) + [1, 0, 0, 0, 0]
+        let connect6 = violation(seq: 7, "connect", rule: .socketAddress, raw: RawCall(args: [4, 0x1000, 28], memory: v6))
+        let summary = events.removeLast()
+        events += [.violation(open), .violation(connect), .violation(i386), .violation(unreadable), .violation(connect6),
+                   .violation(open), summary]
+        return events
+    }
+
+    static func write(_ events: [TraceEvent]) throws -> String {
+        let sink = MemorySink()
+        let w = TraceWriter(sink: sink)
+        for e in events { try w.write(e) }
+        return sink.text
+    }
+
+    @Test func roundTripOfEveryEventKind() throws {
+        let events = Self.sampleEvents()
+        let text = try Self.write(events)
+        let trace = try TraceReader.parse(text)
+        #expect(trace.warnings.isEmpty)
+        #expect(trace.header?.version == 2)
+        #expect(trace.events.count == events.count)
+        for (a, b) in zip(trace.events, events) { #expect(a == b) }
+        // Rendered at read time from the facts.
+        let v = trace.violations
+        #expect(v[2].path == "/home/u/x.txt" && v[2].arg("flags") == .string("O_RDONLY|O_CLOEXEC") && v[2].errno == "ENOENT")
+        #expect(v[3].address == "127.0.0.1:53" && v[3].action == .denied)
+        #expect(v[4].address == "unix:/run/nscd/socket" && v[4].args.first?.1 == .string("connect"))
+        #expect(v[5].arg("pathname") == .string("<unreadable 0xdead>"))
+        #expect(v[6].address == "[::1]:53")
+    }
+
+    @Test func definitionsAreWrittenOnceAndARepeatIsAShortLine() throws {
+        let text = try Self.write(Self.sampleEvents())
+        let lines = text.split(separator: "\n")
+        #expect(lines.filter { $0.contains(#""type":"module""#) }.count == 2)
+        #expect(lines.filter { $0.contains(#""type":"stack""#) }.count == 1, "one stack, shared by every event")
+        #expect(lines.filter { $0.contains("\"path\":\"\(Self.libc)\"") }.count == 1)
+        // The last violation repeats a known call: one line, no definition, short.
+        let last = lines[lines.count - 2]
+        #expect(lines[lines.count - 3].contains(#""type":"violation""#))
+        #expect(last.hasPrefix(#"{"type":"violation","seq":3,"#) && last.utf8.count < 100, "\(last)")
+        #expect(!text.contains("\"hint\""))
+    }
+
+    /// A trace cut at any byte of its last lines reads up to its last complete line, with a warning.
+    @Test func cutAtEveryByteOfTheLastLines() throws {
+        let events = Self.sampleEvents()
+        let bytes = Array(try Self.write(events).utf8)
+        let newlines = bytes.indices.filter { bytes[$0] == 0x0A }
+        let from = newlines[newlines.count - 6] + 1
+        for cut in from..<bytes.count {
+            let prefix = Array(bytes[0..<cut])
+            let trace = try TraceReader.parse(bytes: prefix)
+            #expect(Array(events.prefix(trace.events.count)) == trace.events, "cut at \(cut)")
+            let atLineEnd = cut == bytes.count || bytes[cut - 1] == 0x0A || bytes[cut] == 0x0A
+            if !atLineEnd { #expect(trace.warnings.contains { $0.contains("incomplete") }, "cut at \(cut)") }
+            #expect(trace.events.count >= events.count - 6)
+        }
+    }
+
+    static let header = #"{"type":"header","format":"captrace","version":2,"argv":["x"],"trigger":"main","mode":"observe","backend":"ptrace","started":"x"}"#
+    static let process = #"{"type":"process","event":"spawn","pid":1,"tid":1,"ppid":0,"capability_mode":false,"t_ns":0}"#
+
+    @Test(arguments: [
+        (#"{"type":"stack","id":1,"frames":[7]}"#, "stack 1 refers to frame 7, which is not defined"),
+        (#"{"type":"frame","id":1,"pc":"0x10","module":4}"#, "frame 1 refers to module 4, which is not defined"),
+        (#"{"type":"call","id":1,"abi":"x86_64","nr":2,"syscall":"open","namespace":"filesystem","rule":"absolute-path","regs":["0x0"],"stack":9}"#,
+         "stack 9 is not defined"),
+        (#"{"type":"violation","seq":1,"t_ns":1,"pid":1,"tid":1,"call":5}"#, "call 5 is not defined"),
+        (#"{"type":"enter","pid":1,"tid":1,"trigger":"main","t_ns":1,"stack":3,"fds":[]}"#, "stack 3 is not defined"),
+        (#"{"type":"call","id":1,"abi":"x86_64","nr":2,"syscall":"open","namespace":"filesystem","rule":"absolute-path"}"#,
+         "a call needs \"regs\" or \"args\""),
+    ])
+    func badReferencesNameTheLine(line: String, reason: String) throws {
+        let text = [Self.header, Self.process, Self.process, line, Self.process].joined(separator: "\n") + "\n"
+        #expect {
+            try TraceReader.parse(text)
+        } throws: { error in
+            guard let e = error as? TraceReadError else { return false }
+            // Every line before it was valid, and is counted.
+            return e.line == 4 && e.description == "line 4: \(reason)" && e.eventsBefore == 3
+        }
+    }
+
+    @Test func aHeaderOfVersion3IsRefused() throws {
+        let text = #"{"type":"header","format":"captrace","version":3,"argv":["x"],"trigger":"main","mode":"observe","backend":"ptrace","started":"x"}"# + "\n"
+        #expect {
+            try TraceReader.parse(text)
+        } throws: { error in
+            (error as? TraceReadError)?.description == "line 1: unsupported trace version 3 (this captrace reads versions 1 and 2)"
+        }
+    }
+
+    /// Flag arguments by name, from the catalog's argument kinds and flag tables (issue 14, item 7).
+    @Test func flagArgumentsAreRenderedByName() {
+        func args(_ name: String, _ regs: [UInt64], strings: [Int: String] = [:]) -> [String: ArgValue] {
+            var raw = RawCall(args: regs)
+            raw.memory.strings = strings
+            let r = CallRendering.render(Catalog.shared.syscall(named: name), abi: .x86_64, raw: raw)
+            return Dictionary(r.args.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        }
+        #expect(args("statx", [UInt64(bitPattern: -100), 1, 0x100, 606, 2], strings: [1: "/x"])["mask"]
+                == .string("STATX_MODE|STATX_NLINK|STATX_UID|STATX_GID|STATX_MTIME|STATX_SIZE"))
+        #expect(args("statx", [3, 1, 0x1000, 0xfff, 2], strings: [1: ""])["mask"] == .string("STATX_BASIC_STATS|STATX_BTIME"))
+        #expect(args("access", [1, 4], strings: [0: "/etc"])["mode"] == .string("R_OK"))
+        #expect(args("faccessat", [3, 1, 0], strings: [1: "x"])["mode"] == .string("F_OK"))
+        let shm = args("shmget", [0x5100_1234, 4096, 896])
+        #expect(shm["key"] == .string("0x51001234") && shm["shmflg"] == .string("IPC_CREAT|0600"))
+        #expect(args("semget", [0, 1, 0o3666])["key"] == .string("IPC_PRIVATE"))
+        #expect(args("semget", [0, 1, 0o3666])["semflg"] == .string("IPC_CREAT|IPC_EXCL|0666"))
+        let raw = args("socket", [2, 3 | 0o2000000, 1])
+        #expect(raw["domain"] == .string("AF_INET") && raw["type"] == .string("SOCK_RAW|SOCK_CLOEXEC")
+                && raw["protocol"] == .string("IPPROTO_ICMP"))
+        let unix = args("socket", [1, 1 | 0o4000, 0])
+        #expect(unix["domain"] == .string("AF_UNIX") && unix["type"] == .string("SOCK_STREAM|SOCK_NONBLOCK")
+                && unix["protocol"] == .int(0))
+    }
+
+    /// The v1 sample, written as format 2 (rendered arguments kept as they were) and read back, is unchanged.
+    @Test func aVersion1TraceConvertsWithoutLoss() throws {
+        let v1 = TraceModelTests.sampleEvents()
+        let trace = try TraceReader.parse(try Self.write(v1))
+        for (a, b) in zip(trace.events, v1) {
+            switch (a, b) {
+            case (.header(let x), .header(var y)): y.version = 2; #expect(x == y)
+            case (.violation(let x), .violation(var y)): y.hint = nil; #expect(x == y)
+            default: #expect(a == b)
+            }
+        }
+    }
+}
+
+extension Rule {
+    var namespace: Namespace {
+        switch self {
+        case .absolutePath, .cwdRelative, .dotdotEscape, .symlinkEscape, .unreadablePath, .exec: .filesystem
+        case .socketAddress, .rawSocket: .network
+        case .otherProcess, .processGroup: .process
+        case .sysvIPC, .posixMQ: .ipc
+        case .systemState: .system
+        case .ioUring: .bypass
+        }
+    }
+}
