@@ -12,6 +12,7 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -389,3 +390,110 @@ int ct_poll_in(const int *fds, short *revents, int n, int timeout_ms) {
 int ct_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 void ct_eventfd_signal(int fd) { uint64_t one = 1; ssize_t w = write(fd, &one, sizeof one); (void)w; }
 void ct_eventfd_drain(int fd) { uint64_t v; ssize_t r = read(fd, &v, sizeof v); (void)r; }
+
+// ---- calls performed for the program (NotifyEnforcement) ----
+
+long ct_syscall6(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5) {
+    long r = syscall(nr, a0, a1, a2, a3, a4, a5);
+    return r < 0 ? -errno : r;
+}
+
+enum { SEND_COPY_MAX = 4 << 20, CONTROL_MAX = 64 << 10, IOV_COPY_MAX = 1024 };
+
+static int read_exact(pid_t pid, uint64_t addr, void *buf, size_t len) {
+    if (len == 0) return 0;
+    return ct_read_mem(pid, (uintptr_t)addr, buf, len) == (long)len ? 0 : -EFAULT;
+}
+
+long ct_send_copy(int listener, uint64_t id, int pidfd, pid_t pid, pid_t tid, int sock, uint64_t msghdr, int flags) {
+    struct msghdr m;
+    if (read_exact(pid, msghdr, &m, sizeof m) < 0) return -EFAULT;
+    if (m.msg_iovlen > IOV_COPY_MAX) return -EMSGSIZE;
+    struct iovec iov[IOV_COPY_MAX];
+    if (m.msg_iovlen && read_exact(pid, (uint64_t)(uintptr_t)m.msg_iov, iov, m.msg_iovlen * sizeof(struct iovec)) < 0)
+        return -EFAULT;
+    size_t total = 0;
+    for (size_t i = 0; i < m.msg_iovlen; i++) total += iov[i].iov_len;
+    int type = 0;
+    socklen_t tl = sizeof type;
+    if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tl) < 0) return -errno;
+    if (total > SEND_COPY_MAX) {
+        if (type != SOCK_STREAM) return -EMSGSIZE;
+        total = SEND_COPY_MAX;
+    }
+    if (m.msg_controllen > CONTROL_MAX) return -ENOBUFS;
+    char *payload = total ? malloc(total) : NULL;
+    char *control = m.msg_controllen ? malloc(m.msg_controllen) : NULL;
+    int fetched[CONTROL_MAX / sizeof(int)];
+    int nfetched = 0;
+    long rc = 0;
+    if ((total && !payload) || (m.msg_controllen && !control)) { rc = -ENOMEM; goto out; }
+    size_t off = 0;
+    for (size_t i = 0; i < m.msg_iovlen && off < total; i++) {
+        size_t n = iov[i].iov_len < total - off ? iov[i].iov_len : total - off;
+        if (read_exact(pid, (uint64_t)(uintptr_t)iov[i].iov_base, payload + off, n) < 0) { rc = -EFAULT; goto out; }
+        off += n;
+    }
+    struct msghdr c = {.msg_name = NULL, .msg_namelen = 0, .msg_control = NULL, .msg_controllen = 0, .msg_flags = 0};
+    struct iovec one = {.iov_base = payload, .iov_len = total};
+    c.msg_iov = &one;
+    c.msg_iovlen = 1;
+    if (m.msg_controllen) {
+        if (read_exact(pid, (uint64_t)(uintptr_t)m.msg_control, control, m.msg_controllen) < 0) { rc = -EFAULT; goto out; }
+        c.msg_control = control;
+        c.msg_controllen = m.msg_controllen;
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(&c); h; h = CMSG_NXTHDR(&c, h)) {
+            if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
+            if (h->cmsg_len < CMSG_LEN(0)) { rc = -EINVAL; goto out; }
+            size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            int *fds = (int *)CMSG_DATA(h);
+            for (size_t k = 0; k < n; k++) {
+                int fd = pidfd < 0 ? pidfd : ct_pidfd_getfd(pidfd, fds[k]);
+                if (fd < 0) { rc = fd == -ESRCH ? -ESRCH : -EBADF; goto out; }
+                fetched[nfetched++] = fd;
+                fds[k] = fd;
+            }
+        }
+    }
+    int blocking = !(flags & MSG_DONTWAIT) && !(fcntl(sock, F_GETFL) & O_NONBLOCK);
+    for (;;) {
+        ssize_t w = sendmsg(sock, &c, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w >= 0) { rc = w; break; }
+        if (errno == EINTR) continue;
+        if (!blocking || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            rc = -errno;
+            if (errno == EPIPE && !(flags & MSG_NOSIGNAL)) syscall(SYS_tgkill, pid, tid, SIGPIPE);
+            break;
+        }
+        // Room may come while the program's thread waits; give up when it no longer waits (killed, or the
+        // notification withdrawn by a signal: the call then restarts as a new notification).
+        struct pollfd pf = {.fd = sock, .events = POLLOUT};
+        poll(&pf, 1, 100);
+        if (!ct_notif_id_valid(listener, id)) { rc = -EINTR; break; }
+    }
+out:
+    for (int i = 0; i < nfetched; i++) close(fetched[i]);
+    free(payload);
+    free(control);
+    return rc;
+}
+
+long ct_sendmmsg_copy(int listener, uint64_t id, int pidfd, pid_t pid, pid_t tid, int sock, uint64_t vec,
+                      unsigned vlen, int flags) {
+    if (vlen > 1024) vlen = 1024;
+    unsigned sent = 0;
+    for (; sent < vlen; sent++) {
+        uint64_t at = vec + (uint64_t)sent * sizeof(struct mmsghdr);
+        long r = ct_send_copy(listener, id, pidfd, pid, tid, sock, at, flags);
+        if (r < 0) return sent ? (long)sent : r;
+        uint32_t len = (uint32_t)r;
+        if (ct_write_mem(pid, (uintptr_t)(at + offsetof(struct mmsghdr, msg_len)), &len, sizeof len) != sizeof len)
+            return sent ? (long)sent : -EFAULT;
+    }
+    return sent;
+}
+
+int ct_kcmp_vm(pid_t a, pid_t b) {
+    long r = syscall(SYS_kcmp, a, b, 1 /* KCMP_VM */, 0, 0);
+    return r < 0 ? -errno : (int)r;
+}

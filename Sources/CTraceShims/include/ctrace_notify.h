@@ -74,6 +74,26 @@ int ct_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint6
 /// result written into process `pid` at `addr` (x86_64 layouts). 0 or -errno.
 int ct_stat_into(int dirfd, const char *path, int flags, int is_statx, unsigned mask, pid_t pid, uint64_t addr);
 
+/// A raw syscall (nr, six arguments): its return value or -errno. The *at calls captrace performs for the
+/// program (NotifyEnforcement) go straight to the kernel, without glibc's emulations (fchmodat's flags,
+/// faccessat's AT_EACCESS) that would look paths up again.
+long ct_syscall6(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+/// Sends, on `sock` (captrace's copy of the program's socket), a copy of the message at `msghdr` in process
+/// `pid` (x86_64 struct msghdr): the payload of every iovec copied (4 MiB at most: a stream socket then sends
+/// part of it, others fail with EMSGSIZE), the control data copied with each SCM_RIGHTS descriptor taken from
+/// the program (pidfd_getfd), and *no* destination address (msg_name is ignored: what was checked had none).
+/// Always MSG_NOSIGNAL; when the program did not ask for it, EPIPE sends SIGPIPE to thread `tid` as the kernel
+/// would. A blocking send (blocking socket, no MSG_DONTWAIT) waits for room while notification `id` stays
+/// valid (EINTR when the program's thread went away). Returns the bytes sent or -errno.
+long ct_send_copy(int listener, uint64_t id, int pidfd, pid_t pid, pid_t tid, int sock, uint64_t msghdr, int flags);
+/// sendmmsg by ct_send_copy, message by message (`vlen` capped at 1024): each sent count written to the
+/// program's msg_len; the number of messages sent, or the first message's -errno.
+long ct_sendmmsg_copy(int listener, uint64_t id, int pidfd, pid_t pid, pid_t tid, int sock, uint64_t vec,
+                      unsigned vlen, int flags);
+
+/// kcmp(a, b, KCMP_VM): 0 when the two processes share one address space, 1 or 2 when not, -errno.
+int ct_kcmp_vm(pid_t a, pid_t b);
+
 /// poll() on `n` descriptors (any number: the array is heap-allocated past 64) for POLLIN; revents written back.
 /// Returns poll's value or -errno.
 int ct_poll_in(const int *fds, short *revents, int n, int timeout_ms);

@@ -85,17 +85,21 @@ extension NotifyTransport {
         guard case .violation(let ns, let rule) = verdict else {
             guard ct_notif_id_valid(listener, n.id) != 0 else { return }
             if enforce, NotifyEnforcement.dependsOnMemory(syscall) {
-                NotifyEnforcement.act(self, call, syscall: syscall, id: n.id)
+                _ = NotifyEnforcement.act(self, call, syscall: syscall, id: n.id, base: .heldDirectories)
                 return
             }
+            if isExec { lock.locked { noteExec(pid) } }  // fexecve
             _ = ct_notif_continue(listener, n.id)
             return
         }
         let pcSp = options.stackDepth > 0 ? NotifyProcFS.pcSp(tid) : nil
-        lock.locked {
+        let performed: ViolationEventDraft? = lock.locked {
             var draft = recorder.draft(call, namespace: ns, rule: rule, pcSp: pcSp, cwd: { self.currentDirectory(pid) })
             // Every read of the program's memory is done: is the caller still the one that asked?
-            guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+            guard ct_notif_id_valid(listener, n.id) != 0 else { return nil }
+            if enforce, draft.event.action == .allowedByBaseline, NotifyEnforcement.violationDependsOnMemory(syscall) {
+                return draft  // performed by captrace, outside the lock (it may wait for a socket)
+            }
             let answered: Int32
             if draft.event.action == .allowed && enforce {
                 draft.event.action = .denied
@@ -105,10 +109,27 @@ extension NotifyTransport {
                 if isExec { noteExec(pid) }
                 answered = ct_notif_continue(listener, n.id)
             }
-            guard answered == 0 else { return }  // withdrawn: it comes back as a new notification
+            guard answered == 0 else { return nil }  // withdrawn: it comes back as a new notification
             draft.event.tNs = recorder.now()
             recorder.write(draft)
             recorder.tickStatus(processes: table.processCount)
+            return nil
+        }
+        guard var draft = performed else { return }
+        // Allowed by the baseline in enforce mode: captrace performs the call it checked, and records its result.
+        _ = NotifyEnforcement.act(self, call, syscall: syscall, id: n.id,
+                                  base: .baseline(path: draft.event.path, address: draft.event.address)) { outcome in
+            switch outcome {
+            case .withdrawn, .continued: break
+            case .returned(let v): draft.event.result = v
+            case .failed(let e): draft.event.errno = Errno.name(e) ?? "E\(e)"
+            case .refused:
+                draft.event.action = .denied
+                draft.event.errno = self.options.denyErrnoName
+            }
+            draft.event.tNs = self.recorder.now()
+            self.recorder.write(draft)  // under the lock, right after the answer (NotifyEnforcement.act)
+            self.recorder.tickStatus(processes: self.table.processCount)
         }
     }
 

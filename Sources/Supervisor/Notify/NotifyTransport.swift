@@ -21,12 +21,15 @@ import TraceModel
 /// waiting for its answer does not wait behind another thread's stack walk more than the shared trace writer and
 /// unwinder require (one lock, `lock`, around them and around every use of the core). Per notification: read
 /// the arguments (the Decoder), then check NOTIF_ID_VALID after every read of the program's memory, classify,
-/// and answer: CONTINUE, or the deny errno in enforce mode. A violation is written only once its answer was
+/// and answer: CONTINUE, the deny errno in enforce mode, or, in enforce mode for an approved call whose approval
+/// rests on memory, the result of captrace doing the call itself (NotifyEnforcement). A violation is written only
+/// once its answer was
 /// accepted: a notification withdrawn in between (a signal, PTRACE_INTERRUPT) comes back as a new one and is
 /// recorded then, so nothing is counted twice. The filter runs with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where
 /// the kernel has it (6.6+).
 ///
-/// Results are absent (the CONTINUE answer does not come back with the call's result). Stacks are unwound from
+/// Results are absent for calls the kernel continued (the CONTINUE answer does not come back with the call's
+/// result); calls captrace performed record theirs. Stacks are unwound from
 /// the sp and pc of /proc/TID/syscall while the thread waits for its answer (best effort, see StackWalker: a
 /// caller whose frame can only be found through another register ends the stack early).
 ///
@@ -49,7 +52,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     // Guarded by `lock` (with the core's table and recorder).
     var extra: [Int32: NotifyProcess] = [:]
-    /// Allowed calls refused in enforce mode because they could not be confined (NotifyEnforcement), by name.
+    /// Approved calls refused in enforce mode because they could not be confined (NotifyEnforcement), by
+    /// "syscall: reason".
     var unconfined: [String: Int] = [:]
     var watchList: [(pid: Int32, pidfd: Int32)] = []
     var rootExit: (status: Int32, signal: String?)?
@@ -66,6 +70,15 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var wakeFd: Int32 = -1
     var execFailed: Int32?
     var workers: [pthread_t] = []
+
+    /// captrace's own "Uid:", "Gid:" and "Groups:" lines of /proc/self/status: a call is performed for a thread
+    /// only when its credentials are these (NotifyEnforcement).
+    let ownCredentials: [String: String] = {
+        let st = ProcFS.read("/proc/self/status") ?? ""
+        var out: [String: String] = [:]
+        for key in ["Uid:", "Gid:", "Groups:"] { out[key] = NotifyEnforcement.field(st, key) }
+        return out
+    }()
 
     /// The ptrace phase of the `main` and `symbol:NAME` triggers (main thread only).
     var tracer: NotifyTracer?
@@ -187,10 +200,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     func warnings() {
         guard !unconfined.isEmpty else { return }
         // Not violations, so not in the trace: say here that the program saw them fail.
-        let list = unconfined.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+        let list = unconfined.sorted { $0.key < $1.key }.map { "\($0.key) (x\($0.value))" }.joined(separator: "; ")
         printError("captrace: warning: enforce mode under --backend notify refused \(unconfined.values.reduce(0, +)) "
-            + "call(s) that capability mode allows but that could not be confined against a racing thread "
-            + "(\(list)); --backend ptrace enforces them precisely")
+            + "approved call(s) that captrace could neither perform for the program nor let run without a racing "
+            + "thread changing what was checked: \(list)")
     }
 
     /// SIGINT/SIGTERM/SIGHUP: the keeper kills the whole program once its pipe closes.
