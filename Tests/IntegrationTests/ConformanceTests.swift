@@ -15,17 +15,13 @@ struct ConformanceCase: Sendable {
     let allowed: String
     /// Allowed calls that notify enforce mode refuses today (NotifyEnforcement confines only openat/openat2,
     /// newfstatat and statx; see the test).
-    let notifyEnforceGap: Bool
 
     static func v(_ name: String, _ syscall: String, _ rule: Rule) -> ConformanceCase {
-        ConformanceCase(name: name, violation: (syscall, rule), allowed: "", notifyEnforceGap: false)
+        ConformanceCase(name: name, violation: (syscall, rule), allowed: "")
     }
-    static func ok(_ name: String, _ outcome: String = "ok", notifyEnforceGap: Bool = false) -> ConformanceCase {
-        ConformanceCase(name: name, violation: nil, allowed: outcome, notifyEnforceGap: notifyEnforceGap)
+    static func ok(_ name: String, _ outcome: String = "ok") -> ConformanceCase {
+        ConformanceCase(name: name, violation: nil, allowed: outcome)
     }
-    /// An allowed path call other than open/stat relative to a held directory: under notify enforce it is
-    /// refused with the deny errno (not confinable without re-doing it in captrace) and not recorded.
-    static func gap(_ name: String) -> ConformanceCase { ok(name, notifyEnforceGap: true) }
 }
 
 /// In the fixture's order.
@@ -57,7 +53,7 @@ let conformanceCases: [ConformanceCase] = [
     .v("socket_packet", "socket", .rawSocket),
     .v("socket_i386_raw", "socket", .rawSocket),
     .v("socket_socketcall_raw", "socketcall", .rawSocket),
-    .ok("socket_socketcall_tcp", notifyEnforceGap: true),  // notify enforce refuses socketcall (its arguments are in memory)
+    .ok("socket_socketcall_tcp"),
     .ok("socket_tcp"),
     .ok("socket_udp6"),
     .ok("socket_netlink_raw"),  // deviation: FreeBSD's AF_ROUTE raw socket is refused; netlink's SOCK_RAW is its datagram type
@@ -68,9 +64,9 @@ let conformanceCases: [ConformanceCase] = [
     .ok("munmap"), .ok("pipe2"), .ok("kill_self"),
     // capmode.cc AllowedAtSyscalls.
     .ok("at_fstatat"),
-    .gap("at_mkdirat"), .gap("at_fchmodat"), .gap("at_faccessat"), .gap("at_renameat"), .gap("at_renameat_back"),
-    .gap("at_futimesat"), .gap("at_fchownat"), .gap("at_linkat"), .gap("at_symlinkat"), .gap("at_readlinkat"),
-    .gap("at_unlinkat"), .gap("at_unlinkat_dir"),
+    .ok("at_mkdirat"), .ok("at_fchmodat"), .ok("at_faccessat"), .ok("at_renameat"), .ok("at_renameat_back"),
+    .ok("at_futimesat"), .ok("at_fchownat"), .ok("at_linkat"), .ok("at_symlinkat"), .ok("at_readlinkat"),
+    .ok("at_unlinkat"), .ok("at_unlinkat_dir"),
     // capmode.cc AllowedAtSyscallsCwd.
     .v("cwd_openat", "openat", .cwdRelative),
     .v("cwd_fstatat", "newfstatat", .cwdRelative),
@@ -101,10 +97,10 @@ let conformanceCases: [ConformanceCase] = [
     .ok("open_nofollow_samedir", "ELOOP"), .ok("open_nofollow_down", "ELOOP"),
     // Beyond openat.cc: a last component not followed is no escape; a magic link is one.
     .ok("open_nofollow_absolute_out", "ELOOP"),
-    .ok("open_path_nofollow_absolute_out", notifyEnforceGap: true),  // notify enforce: EINVAL (O_NOCTTY added to O_PATH)
+    .ok("open_path_nofollow_absolute_out"),
     .ok("fstatat_nofollow_absolute_out"),
     .v("fstatat_absolute_out", "newfstatat", .symlinkEscape),
-    .gap("readlinkat_absolute_out"),
+    .ok("readlinkat_absolute_out"),
     .v("fstatat_dsymlink_absolute_out", "newfstatat", .symlinkEscape),
     .v("open_magic_link", "openat", .symlinkEscape),
     // openat.cc InCapabilityMode.
@@ -171,13 +167,6 @@ struct ConformanceTests {
             let seen = r.value(c.name)
             if c.violation != nil {
                 #expect(seen == "EACCES", "\(c.name) was not denied: \(seen ?? "not printed")")
-            } else if c.notifyEnforceGap && backend == "notify" {
-                // Known notify-enforce gaps: an allowed path call other than openat/openat2/newfstatat/statx
-                // relative to a held directory (mkdirat, fchmodat, faccessat, renameat, futimesat, fchownat,
-                // linkat, symlinkat, readlinkat, unlinkat) cannot be confined and is refused with the deny errno;
-                // openat(O_PATH|O_NOFOLLOW) fails with EINVAL (O_NOCTTY is added to an O_PATH open). Being fixed
-                // in NotifyEnforcement; the ptrace backend runs them all.
-                #expect(seen != nil, "\(c.name) not printed")
             } else {
                 #expect(seen == c.allowed, "\(c.name): \(seen ?? "not printed"), expected \(c.allowed)")
             }

@@ -427,6 +427,11 @@ struct Job {
             o.resolve = E.resolveInRoot  // the program asked for IN_ROOT: as confining as BENEATH
         }
         o.resolve |= resolveExtra & ~(E.resolveBeneath | E.resolveInRoot)
+        if flags & OpenFlags.O_PATH != 0 {
+            // SECCOMP_IOCTL_NOTIF_ADDFD takes no O_PATH file (the kernel's fget() skips them), so captrace cannot
+            // hand one over: the kernel opens it when no other task can rewrite the checked path.
+            throw CannotEmulate("an O_PATH descriptor cannot be handed over (SECCOMP_IOCTL_NOTIF_ADDFD takes none)")
+        }
         flags = (flags & E.validOpenFlags) | E.oNoctty
         let creates = flags & (OpenFlags.O_CREAT | OpenFlags.O_TMPFILE) != 0
         mode = creates ? (mode & 0o7777) & ~umask : 0
