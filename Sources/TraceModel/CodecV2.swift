@@ -5,13 +5,21 @@ import SyscallCatalog
 // refer to them by id. A repeated violation of a known call costs one short line.
 
 /// The writer's side: which definitions the file already holds. One per trace file, used from one thread.
+/// Bytes as a dictionary key, hashed in one call over the buffer (`[UInt8]`'s own hashing feeds the hasher
+/// one byte at a time: most of the writer's time for a repeated violation).
+struct ByteString: Hashable {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
+}
+
 public final class TraceEncoderV2 {
     private var modules: [String: Int] = [:]
     private var frames: [Frame: Int] = [:]
     /// Stacks as the walker gave them (before naming): naming runs once per distinct stack.
     private var stacks: [[Frame]: Int] = [:]
     /// Calls by their definition's body (everything but the id).
-    private var calls: [[UInt8]: Int] = [:]
+    private var calls: [ByteString: Int] = [:]
     private var nextID = (module: 1, frame: 1, stack: 1, call: 1)
     /// Tables past this size are forgotten (later uses define again, with new ids): the writer's memory stays
     /// bounded whatever the program does.
@@ -162,13 +170,13 @@ public final class TraceEncoderV2 {
             if let s = stack { o.int(&scratch, "stack", s) }
         }
         let id: Int
-        if let known = calls[scratch] {
+        if let known = calls[ByteString(scratch)] {
             id = known
         } else {
             if calls.count >= Self.tableLimit { calls.removeAll(keepingCapacity: true) }
             id = nextID.call
             nextID.call += 1
-            calls[scratch] = id
+            calls[ByteString(scratch)] = id
             out.append(contentsOf: #"{"type":"call","id":"#.utf8)
             JSONValue.appendInt(Int64(id), to: &out)
             out.append(UInt8(ascii: ","))

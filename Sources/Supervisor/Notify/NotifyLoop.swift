@@ -83,8 +83,10 @@ extension NotifyTransport {
                                                 done: { if $0 >= 0 { close($0) } })
 
         guard case .violation(let ns, let rule) = verdict else {
-            guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+            // Acting on what was read needs the caller to be the one that asked (NOTIF_ID_VALID); letting the
+            // call proceed does not: a CONTINUE for a notification that is no longer valid fails harmlessly.
             if enforce, NotifyEnforcement.dependsOnMemory(syscall) {
+                guard ct_notif_id_valid(listener, n.id) != 0 else { return }
                 _ = NotifyEnforcement.act(self, call, syscall: syscall, id: n.id, base: .heldDirectories)
                 return
             }
@@ -95,8 +97,11 @@ extension NotifyTransport {
         let pcSp = options.stackDepth > 0 ? NotifyProcFS.pcSp(tid) : nil
         let performed: ViolationEventDraft? = lock.locked {
             var draft = recorder.draft(call, namespace: ns, rule: rule, pcSp: pcSp, cwd: { self.currentDirectory(pid) })
-            // Every read of the program's memory is done: is the caller still the one that asked?
-            guard ct_notif_id_valid(listener, n.id) != 0 else { return nil }
+            // Every read of the program's memory is done. Before captrace acts on it (performs or denies the
+            // call) the caller must still be the one that asked (NOTIF_ID_VALID). In observe mode the answer's
+            // own success says so: a violation is recorded only once its CONTINUE was accepted, which a
+            // notification that is no longer valid (its thread gone, its pid reused) cannot get.
+            if enforce { guard ct_notif_id_valid(listener, n.id) != 0 else { return nil } }
             if enforce, draft.event.action == .allowedByBaseline, NotifyEnforcement.violationDependsOnMemory(syscall) {
                 return draft  // performed by captrace, outside the lock (it may wait for a socket)
             }
