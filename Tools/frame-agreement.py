@@ -40,23 +40,37 @@ def trace(captrace, backend, trigger, argv, out, no_network):
     if no_network:
         cmd = ["unshare", "-n"] + cmd  # a resolver that tries the network fails here, locally
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    events = []
+    # Trace format 2: modules, frames, stacks and calls are defined once (by id) before violations use them.
+    modules, frames_by_id, stacks, calls, events = {}, {}, {}, {}, []
     with open(out) as f:
         for line in f:
             line = line.strip()
-            if line:
-                e = json.loads(line)
-                if e.get("type") == "violation":
-                    events.append(e)
+            if not line:
+                continue
+            e = json.loads(line)
+            t = e.get("type")
+            if t == "module":
+                modules[e["id"]] = e.get("path")
+            elif t == "frame":
+                frames_by_id[e["id"]] = (modules.get(e.get("module")), e.get("offset"))
+            elif t == "stack":
+                stacks[e["id"]] = [frames_by_id[i] for i in e["frames"]]
+            elif t == "call":
+                strings = e.get("strings") or {}
+                first = strings[min(strings, key=int)] if strings else None
+                calls[e["id"]] = {"syscall": e["syscall"], "detail": first or e.get("sockaddr"),
+                                  "stack": stacks.get(e.get("stack"), [])}
+            elif t == "violation":
+                events.append(calls[e["call"]])
     return events
 
 
 def key(v):
-    return (v["syscall"], v.get("path") or v.get("address"))
+    return (v["syscall"], v["detail"])
 
 
 def frames(v):
-    return [(f.get("module"), f.get("offset")) for f in v.get("stack", [])]
+    return v["stack"]
 
 
 def main():

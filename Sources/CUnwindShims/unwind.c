@@ -132,6 +132,7 @@ typedef struct {
 } eh_module;
 
 enum { PAGE = 4096, NPAGES = 16, NREGS = 17 /* DWARF 0..16: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */ };
+enum { RBP_MEMO = 256 };
 
 struct ct_uw_space {
     pid_t pid;
@@ -145,6 +146,10 @@ struct ct_uw_space {
     uint64_t regs[NREGS];
     bool all_regs;  // false: only rsp (7) and rip (16) are known
     bool rbp_known; // with !all_regs: rbp (6) recovered by dw_walk's stack scan, for one trial walk
+    // What dw_walk's scan found before, by the pc of the frame where a walk from rsp/rip stopped: where rbp was
+    // relative to that frame's sp, or that nothing was (a walk that simply reached its end). A repeated site
+    // then costs one trial walk, or none, instead of a scan.
+    struct { uint64_t pc; int64_t delta; bool used; } rbp_memo[RBP_MEMO];
     bool stopped;   // the thread is ptrace-stopped (PTRACE_PEEKDATA is a fallback for reads)
     // Memory read cache, valid for one walk: direct-mapped pages.
     uint64_t page_addr[NPAGES];
@@ -276,6 +281,7 @@ static void drop_eh_modules(ct_uw_space *s) {
 static void libunwind_destroy_as(ct_uw_space *s);
 
 void ct_uw_space_reset(ct_uw_space *s) {
+    memset(s->rbp_memo, 0, sizeof s->rbp_memo);
     if (s->dwfl) dwfl_end(s->dwfl);
     s->dwfl = NULL;
     s->dwfl_attached = false;
@@ -542,10 +548,26 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     frames_acc acc = {pcs, max, 0, 0, false};
     int n = dw_walk_once(s, &acc);
     if (s->all_regs || n == 0 || n >= max || !acc.have_sp) return n;
-    uint64_t f = function_start(s, n == 1 ? pcs[0] : pcs[n - 1] - 1);
     uint64_t base = acc.last_sp;
+    unsigned slot = (unsigned)((pcs[n - 1] * 0x9E3779B97F4A7C15ull) >> 56) % RBP_MEMO;
+    bool known = s->rbp_memo[slot].used && s->rbp_memo[slot].pc == pcs[n - 1];
+    if (known && s->rbp_memo[slot].delta == INT64_MIN) return n;
     uint64_t *trial = malloc(sizeof(uint64_t) * (size_t)max);
     if (trial == NULL) return n;
+    if (known) {
+        // The place that worked last time for this frame: one trial walk, kept if it goes further.
+        s->regs[6] = base + (uint64_t)s->rbp_memo[slot].delta;
+        s->rbp_known = true;
+        frames_acc again = {trial, max, 0, 0, false};
+        int m = dw_walk_once(s, &again);
+        s->rbp_known = false;
+        if (m > n && memcmp(trial, pcs, sizeof(uint64_t) * (size_t)n) == 0) {
+            memcpy(pcs, trial, sizeof(uint64_t) * (size_t)m);
+            free(trial);
+            return m;
+        }
+    }
+    uint64_t f = function_start(s, n == 1 ? pcs[0] : pcs[n - 1] - 1);
     uint64_t best = 0;
     int best_n = n, tries = 0;
     bool exact = false;
@@ -570,13 +592,18 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
             best_n = m;
         }
     }
-    if (best_n > n) {
+    uint64_t stopped_at = pcs[n - 1];
+    bool found = best_n > n;
+    if (found) {
         s->regs[6] = best;
         s->rbp_known = true;
         frames_acc again = {pcs, max, 0, 0, false};
         n = dw_walk_once(s, &again);
         s->rbp_known = false;
     }
+    s->rbp_memo[slot].used = true;
+    s->rbp_memo[slot].pc = stopped_at;
+    s->rbp_memo[slot].delta = found ? (int64_t)(best - base) : INT64_MIN;
     free(trial);
     return n;
 }
