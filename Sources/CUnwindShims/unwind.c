@@ -132,7 +132,13 @@ typedef struct {
 } eh_module;
 
 enum { PAGE = 4096, NPAGES = 16, NREGS = 17 /* DWARF 0..16: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */ };
-enum { RBP_MEMO = 256 };
+enum { RBP_MEMO = 1024 };
+
+/// What dw_walk's scan found before, by the code of the frame where a walk from rsp/rip stopped (module path and
+/// file offset): where rbp was relative to that frame's sp, or that nothing was. A repeated site then costs one
+/// trial walk, or none, instead of a scan. Only the thread that walks (the tracer's, or the notify workers under
+/// their lock) touches it.
+static struct { uint64_t key; int64_t delta; } rbp_memo[RBP_MEMO];
 
 struct ct_uw_space {
     pid_t pid;
@@ -146,10 +152,7 @@ struct ct_uw_space {
     uint64_t regs[NREGS];
     bool all_regs;  // false: only rsp (7) and rip (16) are known
     bool rbp_known; // with !all_regs: rbp (6) recovered by dw_walk's stack scan, for one trial walk
-    // What dw_walk's scan found before, by the pc of the frame where a walk from rsp/rip stopped: where rbp was
-    // relative to that frame's sp, or that nothing was (a walk that simply reached its end). A repeated site
-    // then costs one trial walk, or none, instead of a scan.
-    struct { uint64_t pc; int64_t delta; bool used; } rbp_memo[RBP_MEMO];
+
     bool stopped;   // the thread is ptrace-stopped (PTRACE_PEEKDATA is a fallback for reads)
     // Memory read cache, valid for one walk: direct-mapped pages.
     uint64_t page_addr[NPAGES];
@@ -281,7 +284,6 @@ static void drop_eh_modules(ct_uw_space *s) {
 static void libunwind_destroy_as(ct_uw_space *s);
 
 void ct_uw_space_reset(ct_uw_space *s) {
-    memset(s->rbp_memo, 0, sizeof s->rbp_memo);
     if (s->dwfl) dwfl_end(s->dwfl);
     s->dwfl = NULL;
     s->dwfl_attached = false;
@@ -311,10 +313,13 @@ static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
             memcpy(out, s->pages[slot] + (addr - page), 8);
             return 0;
         }
+        // The page could not be read (unmapped, or not readable): no 8-byte read of it can do better, and a
+        // walk that probes it (a recovered rbp being tried) must not pay a syscall per probe.
+    } else {
+        // Straddles a page: read exactly these 8 bytes.
+        struct iovec local = {out, 8}, remote = {(void *)(uintptr_t)addr, 8};
+        if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == 8) return 0;
     }
-    // Straddles a page, or the page could not be read whole: read exactly these 8 bytes.
-    struct iovec local = {out, 8}, remote = {(void *)(uintptr_t)addr, 8};
-    if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == 8) return 0;
     if (s->stopped) {
         errno = 0;
         long v = ptrace(PTRACE_PEEKDATA, s->tid, (void *)(uintptr_t)addr, NULL);
@@ -431,6 +436,10 @@ typedef struct {
     int max, n;
     uint64_t last_sp;  // the stack pointer of the last frame (its caller could not be found from there)
     bool have_sp;
+    /// dwfl_getthread_frames' result: 0 when libdw stopped without an error, which, for a walk from rsp/rip,
+    /// is how it stops at a frame whose CFA needs a register it was not given; a stack's real end is an error
+    /// (-1: no return address to follow).
+    int rc;
 } frames_acc;
 
 static int dw_frame_cb(Dwfl_Frame *frame, void *arg) {
@@ -448,7 +457,7 @@ static int dw_walk_once(ct_uw_space *s, frames_acc *acc) {
     for (int attempt = 0;; attempt++) {
         acc->n = 0;
         acc->have_sp = false;
-        dwfl_getthread_frames(s->dwfl, s->tid, dw_frame_cb, acc);  // -1 at the end of most stacks: ignored
+        acc->rc = dwfl_getthread_frames(s->dwfl, s->tid, dw_frame_cb, acc);  // -1 at the end of most stacks
         // A pc in no reported module means libraries were mapped since the last report (ld.so, dlopen):
         // libdw then stops there silently. Re-report once if the mappings really changed, and walk again.
         bool stale = acc->n == 0;
@@ -545,20 +554,31 @@ enum { SCAN_BYTES = 16384, SCAN_TRIES = 16 };
 /// deepest walk among the candidates whose call target is unknown is taken.
 static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     if (s->dwfl == NULL && dw_report(s) != 0) return 0;
-    frames_acc acc = {pcs, max, 0, 0, false};
+    frames_acc acc = {pcs, max, 0, 0, false, 0};
     int n = dw_walk_once(s, &acc);
-    if (s->all_regs || n == 0 || n >= max || !acc.have_sp) return n;
+    if (s->all_regs || n == 0 || n >= max || !acc.have_sp || acc.rc != 0) return n;
     uint64_t base = acc.last_sp;
-    unsigned slot = (unsigned)((pcs[n - 1] * 0x9E3779B97F4A7C15ull) >> 56) % RBP_MEMO;
-    bool known = s->rbp_memo[slot].used && s->rbp_memo[slot].pc == pcs[n - 1];
-    if (known && s->rbp_memo[slot].delta == INT64_MIN) return n;
+    // The memo is keyed by where the frame's code is in its file (module path and file offset), so that what
+    // one process taught holds for every process running the same code (an exec-heavy run: each new process
+    // stops at the same place in ld.so); a pc outside any file is not remembered.
+    uint64_t code_key = 0;
+    map_ent *m_stop = find_map(s, n == 1 ? pcs[0] : pcs[n - 1] - 1);
+    if (m_stop && m_stop->path) {
+        code_key = 0xcbf29ce484222325ull;
+        for (const char *c = m_stop->path; *c; c++) code_key = (code_key ^ (uint8_t)*c) * 0x100000001b3ull;
+        code_key ^= pcs[n - 1] - m_stop->start + m_stop->offset;
+        if (code_key == 0) code_key = 1;
+    }
+    unsigned slot = (unsigned)((code_key * 0x9E3779B97F4A7C15ull) >> 54) % RBP_MEMO;
+    bool known = code_key != 0 && rbp_memo[slot].key == code_key;
+    if (known && rbp_memo[slot].delta == INT64_MIN) return n;
     uint64_t *trial = malloc(sizeof(uint64_t) * (size_t)max);
     if (trial == NULL) return n;
     if (known) {
         // The place that worked last time for this frame: one trial walk, kept if it goes further.
-        s->regs[6] = base + (uint64_t)s->rbp_memo[slot].delta;
+        s->regs[6] = base + (uint64_t)rbp_memo[slot].delta;
         s->rbp_known = true;
-        frames_acc again = {trial, max, 0, 0, false};
+        frames_acc again = {trial, max, 0, 0, false, 0};
         int m = dw_walk_once(s, &again);
         s->rbp_known = false;
         if (m > n && memcmp(trial, pcs, sizeof(uint64_t) * (size_t)n) == 0) {
@@ -570,26 +590,30 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     uint64_t f = function_start(s, n == 1 ? pcs[0] : pcs[n - 1] - 1);
     uint64_t best = 0;
     int best_n = n, tries = 0;
-    bool exact = false;
-    for (uint64_t q = base; q < base + SCAN_BYTES && tries < SCAN_TRIES && !exact; q += 8) {
-        uint64_t ra, target = 0;
-        if (read_word(s, q + 8, &ra) != 0) break;
-        int kind = call_before(s, ra, &target);
-        if (kind < 0 || (kind == 1 && (f == 0 || target != f))) continue;
-        tries++;
-        s->regs[6] = q;
-        s->rbp_known = true;
-        frames_acc again = {trial, max, 0, 0, false};
-        int m = dw_walk_once(s, &again);
-        s->rbp_known = false;
-        if (m <= n || memcmp(trial, pcs, sizeof(uint64_t) * (size_t)n) != 0) continue;
-        if (kind == 1) {
-            exact = true;
-            best = q;
-            best_n = m;
-        } else if (m > best_n) {
-            best = q;
-            best_n = m;
+    // First the candidates whose call went to this very function (no trial walk for the others), then, only
+    // if none of them holds, those called through a register.
+    for (int pass = 0; pass < 2 && best_n == n; pass++) {
+        for (uint64_t q = base; q < base + SCAN_BYTES && tries < SCAN_TRIES; q += 8) {
+            uint64_t ra, target = 0;
+            if (read_word(s, q + 8, &ra) != 0) break;
+            int kind = call_before(s, ra, &target);
+            if (pass == 0 ? (kind != 1 || f == 0 || target != f) : kind != 0) continue;
+            tries++;
+            s->regs[6] = q;
+            s->rbp_known = true;
+            frames_acc again = {trial, max, 0, 0, false, 0};
+            int m = dw_walk_once(s, &again);
+            s->rbp_known = false;
+            if (m <= n || memcmp(trial, pcs, sizeof(uint64_t) * (size_t)n) != 0) continue;
+            if (pass == 0) {  // the real record: take it
+                best = q;
+                best_n = m;
+                break;
+            }
+            if (m > best_n) {
+                best = q;
+                best_n = m;
+            }
         }
     }
     uint64_t stopped_at = pcs[n - 1];
@@ -597,13 +621,15 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     if (found) {
         s->regs[6] = best;
         s->rbp_known = true;
-        frames_acc again = {pcs, max, 0, 0, false};
+        frames_acc again = {pcs, max, 0, 0, false, 0};
         n = dw_walk_once(s, &again);
         s->rbp_known = false;
     }
-    s->rbp_memo[slot].used = true;
-    s->rbp_memo[slot].pc = stopped_at;
-    s->rbp_memo[slot].delta = found ? (int64_t)(best - base) : INT64_MIN;
+    (void)stopped_at;
+    if (code_key != 0) {
+        rbp_memo[slot].key = code_key;
+        rbp_memo[slot].delta = found ? (int64_t)(best - base) : INT64_MIN;
+    }
     free(trial);
     return n;
 }
