@@ -23,9 +23,8 @@ public enum CallRendering {
         var subcall: String? = nil
         if sc.name == "socketcall", let first = regs.first { subcall = Multiplexer.socketcallName(Int(first)) }
         if sc.name == "ipc", let first = regs.first { subcall = Multiplexer.ipcName(Int(first & 0xffff_ffff)) }
-        var dirfd: Int32? = nil
+        (out.path, out.address) = detail(sc, raw: raw)
         var family: Int? = nil
-        var firstPath = true
         for (i, kind) in sc.args.enumerated() where i < regs.count {
             let v = regs[i]
             let name = i < sc.argNames.count ? sc.argNames[i] : "arg\(i)"
@@ -36,26 +35,17 @@ public enum CallRendering {
             case .ptr, .argv, .openHow: value = .string(hex(v))
             case .dirfd:
                 let fd = int32(v)
-                dirfd = fd
                 value = fd == AtFlags.AT_FDCWD ? .string("AT_FDCWD") : .int(Int64(fd))
             case .path, .string:
                 let s = mem.strings[i]
                 if let s { value = .string(s) } else if v == 0 { value = .null } else { value = .string("<unreadable \(hex(v))>") }
-                if kind == .path {
-                    if firstPath, let s { out.path = absolutePath(s, dirfd: dirfd, base: raw.base) }
-                    firstPath = false
-                }
             case .atFlags: value = .string(AtFlags.describe(v))
             case .openFlags: value = .string(OpenFlags.describe(v))
             case .mode: value = .string(v & 0o7777 == 0 ? "0" : "0" + String(v & 0o7777, radix: 8))
             case .sockaddr:
-                let a = mem.sockaddr.flatMap(sockaddrText)
-                out.address = a
-                value = a.map { .string($0) } ?? (v == 0 ? .null : .string(hex(v)))
+                value = out.address.map { .string($0) } ?? (v == 0 ? .null : .string(hex(v)))
             case .sockaddrLen: value = .int(Int64(v & 0xffff_ffff))
-            case .msghdr:
-                out.address = mem.sockaddr.flatMap(sockaddrText)
-                value = .string(hex(v))
+            case .msghdr: value = .string(hex(v))
             case .pid, .tid: value = .int(Int64(int32(v)))
             case .signal: value = Signals.name(int32(v)).map { .string($0) } ?? .int(Int64(int32(v)))
             case .ipcKey: value = .string(IPCFlags.describeKey(v))
@@ -68,9 +58,7 @@ public enum CallRendering {
             case .socketType: value = .string(SocketFlags.describeType(v))
             case .socketProtocol:
                 value = SocketFlags.describeProtocol(v, family: family).map { .string($0) } ?? .int(Int64(int32(v)))
-            case .socketcallArgs:
-                value = .string(hex(v))
-                out.address = mem.sockaddr.flatMap(sockaddrText)
+            case .socketcallArgs: value = .string(hex(v))
             case .ipcCall: value = subcall.map { .string($0) } ?? .int(Int64(v))
             case .clockid: value = .int(Int64(int32(v)))
             }
@@ -80,6 +68,26 @@ public enum CallRendering {
             out.args.insert(("call", .string(subcall)), at: 0)
         }
         return out
+    }
+
+    /// What a call names, without rendering its arguments (the recorder's site of a call without a stack): the
+    /// first path argument made absolute against the recorded base (the dirfd before it, else the cwd), and the
+    /// socket address read (a sockaddr argument, a msghdr's name, or i386 socketcall's).
+    public static func detail(_ sc: Syscall, raw: RawCall) -> (path: String?, address: String?) {
+        var dirfd: Int32? = nil
+        var path: String? = nil
+        var names = false
+        for (i, kind) in sc.args.enumerated() where i < raw.args.count {
+            switch kind {
+            case .dirfd: dirfd = int32(raw.args[i])
+            case .path:
+                if !names, let s = raw.memory.strings[i] { path = absolutePath(s, dirfd: dirfd, base: raw.base) }
+                names = true
+            default: break
+            }
+        }
+        let namesAddress = sc.args.contains { $0 == .sockaddr || $0 == .msghdr || $0 == .socketcallArgs }
+        return (path, namesAddress ? raw.memory.sockaddr.flatMap(sockaddrText) : nil)
     }
 
     static func int32(_ v: UInt64) -> Int32 { Int32(truncatingIfNeeded: v) }

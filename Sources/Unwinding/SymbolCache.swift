@@ -19,11 +19,7 @@ final class SymbolCache {
     init(directory: String) { self.directory = directory }
 
     static func standard() -> SymbolCache? {
-        func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
-        if env("CAPTRACE_NO_SYMBOL_CACHE") == "1" { return nil }
-        if let xdg = env("XDG_CACHE_HOME"), xdg.hasPrefix("/") { return SymbolCache(directory: xdg + "/captrace/symbols") }
-        if let home = env("HOME"), home.hasPrefix("/") { return SymbolCache(directory: home + "/.cache/captrace/symbols") }
-        return nil
+        UserCache.directory("symbols", disabledBy: "CAPTRACE_NO_SYMBOL_CACHE").map(SymbolCache.init)
     }
 
     /// `buildID`: the module's key (build-id and size).
@@ -37,8 +33,7 @@ final class SymbolCache {
         guard fd >= 0 else { return [:] }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == getuid(),
-              st.st_mode & (S_IWGRP | S_IWOTH) == 0, st.st_size < 64 << 20 else { return [:] }
+        guard UserCache.isOwnFile(fd, &st), st.st_size < 64 << 20 else { return [:] }
         var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
         var got = 0
         while got < bytes.count {
@@ -67,23 +62,14 @@ final class SymbolCache {
         let line = String(vaddr, radix: 16) + "\t" + String(info.symbolValue, radix: 16) + "\t" + (info.symbol ?? "")
             + "\t" + (info.file ?? "") + "\t" + (info.line.map(String.init) ?? "") + "\n"
         var fd = open(path(buildID), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd < 0 && errno == ENOENT && makeDirectory() {
+        if fd < 0 && errno == ENOENT && UserCache.makeDirectory(directory) {
             fd = open(path(buildID), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         }
         guard fd >= 0 else { return }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == getuid() else { return }
+        guard UserCache.isOwnFile(fd, &st) else { return }
         _ = Array(line.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 
-    /// The directory and its parents as needed (mode 0700).
-    private func makeDirectory() -> Bool {
-        var prefix = ""
-        for part in directory.split(separator: "/") {
-            prefix += "/" + part
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { return false }
-        }
-        return true
-    }
 }

@@ -1,5 +1,6 @@
 import CTraceShims
 import Glibc
+import Unwinding
 
 /// Seccomp programs libseccomp compiled on an earlier run, kept in the user's cache directory
 /// (`$XDG_CACHE_HOME/captrace/`, else `~/.cache/captrace/`). Compiling the three-ABI filter costs libseccomp
@@ -26,11 +27,7 @@ struct FilterCache {
     /// The cache of this user, or nil when `CAPTRACE_NO_FILTER_CACHE` is set (other than "0") or neither
     /// `$XDG_CACHE_HOME` nor `$HOME` is an absolute path. The directory is created when first stored into.
     static func standard() -> FilterCache? {
-        func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
-        if let off = env("CAPTRACE_NO_FILTER_CACHE"), !off.isEmpty, off != "0" { return nil }
-        if let xdg = env("XDG_CACHE_HOME"), xdg.hasPrefix("/") { return FilterCache(directory: xdg + "/captrace") }
-        if let home = env("HOME"), home.hasPrefix("/") { return FilterCache(directory: home + "/.cache/captrace") }
-        return nil
+        UserCache.directory(disabledBy: "CAPTRACE_NO_FILTER_CACHE").map(FilterCache.init)
     }
 
     /// Where the program compiled from `key` is kept.
@@ -47,8 +44,7 @@ struct FilterCache {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o022 == 0,
-              st.st_size >= FilterCache.headerSize, st.st_size <= FilterCache.headerSize + key.count + 0xffff * 8
+        guard UserCache.isOwnFile(fd, &st), st.st_size >= FilterCache.headerSize, st.st_size <= FilterCache.headerSize + key.count + 0xffff * 8
         else { return nil }
         var file = [UInt8](repeating: 0, count: Int(st.st_size) + 1)  // one byte more: a file grown since is seen
         var got = 0
@@ -66,7 +62,7 @@ struct FilterCache {
     /// time.
     @discardableResult
     func store(key: [UInt8], program: ct_bpf) -> Bool {
-        guard program.len > 0, let filter = program.filter, makeDirectory() else { return false }
+        guard program.len > 0, let filter = program.filter, UserCache.makeDirectory(directory) else { return false }
         let body = UnsafeRawBufferPointer(start: filter, count: Int(program.len) * 8)
         var bytes = FilterCache.magic
         bytes.reserveCapacity(FilterCache.headerSize + key.count + body.count)
@@ -90,18 +86,6 @@ struct FilterCache {
         if ok, rename(temp, final) == 0 { return true }
         unlink(temp)
         return false
-    }
-
-    /// The cache directory and, when it is `$XDG_CACHE_HOME/captrace` or `~/.cache/captrace`, its parent
-    /// (mode 0700, as the XDG base directory specification asks).
-    private func makeDirectory() -> Bool {
-        var st = stat()
-        if stat(directory, &st) == 0 { return st.st_mode & S_IFMT == S_IFDIR }
-        if let slash = directory.utf8.lastIndex(of: UInt8(ascii: "/")), slash != directory.utf8.startIndex {
-            let parent = String(directory[..<slash])
-            if mkdir(parent, 0o700) != 0 && errno != EEXIST { return false }
-        }
-        return mkdir(directory, 0o700) == 0 || errno == EEXIST
     }
 
     /// The program in `file` if every check passes.

@@ -122,15 +122,17 @@ final class Recorder {
         let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
-        // The trace records the facts (`raw`); their rendering is only needed here to judge a baseline (enforce
-        // mode) or to name a site that has no stack.
-        let r = enforcedBaseline != nil || frames.isEmpty ? CallRendering.render(call.syscall, abi: call.abi, raw: raw) : nil
+        // The trace records the facts (`raw`). Rendering the arguments is only needed here to judge a baseline
+        // (enforce mode); a site without a stack needs only what the call names.
+        let r = enforcedBaseline != nil ? CallRendering.render(call.syscall, abi: call.abi, raw: raw) : nil
+        let named = r.map { ($0.path, $0.address) }
+            ?? (frames.isEmpty ? call.syscall.map { CallRendering.detail($0, raw: raw) } : nil)
         var e = ViolationEvent(seq: 0, tNs: now(), pid: call.pid, tid: call.tid, abi: call.abi, syscall: name,
                                nr: call.nr, namespace: namespace, rule: rule, args: r?.args ?? [], action: .allowed,
-                               site: site(pid: call.pid, frames: frames, syscall: name, detail: r?.path ?? r?.address),
+                               site: site(pid: call.pid, frames: frames, syscall: name, detail: named?.0 ?? named?.1),
                                stack: frames)
-        e.path = r?.path
-        e.address = r?.address
+        e.path = named?.0
+        e.address = named?.1
         e.raw = raw
         if case .escapes(let to)? = call.beneath { e.resolved = to }
         if let b = enforcedBaseline { e.action = b.action(for: e) }
