@@ -147,9 +147,9 @@ public enum Classifier {
         let atFlags = sc.atFlagsIndex.map { arg(call, $0) } ?? 0
         switch sc.name {
         case "openat":
-            let flags = arg(call, 2), oExcl: UInt64 = 0o200, oNofollow: UInt64 = 0o400000
-            let exclusive = flags & (OpenFlags.O_CREAT | oExcl) == OpenFlags.O_CREAT | oExcl  // never follows
-            return (flags & oNofollow == 0 && !exclusive, false)
+            let flags = arg(call, 2), createExclusive = OpenFlags.O_CREAT | OpenFlags.O_EXCL
+            let exclusive = flags & createExclusive == createExclusive  // never follows
+            return (flags & OpenFlags.O_NOFOLLOW == 0 && !exclusive, false)
         case "openat2", "faccessat", "fchmodat", "futimesat":
             return (true, false)  // openat2's O_NOFOLLOW is in memory: judged as following
         case "linkat", "name_to_handle_at":

@@ -26,8 +26,14 @@ public struct FlagTable: Sendable {
 /// `O_*` open flags (asm-generic/fcntl.h, as used on x86).
 public enum OpenFlags {
     public static let O_ACCMODE: UInt64 = 0o3
+    public static let O_WRONLY: UInt64 = 0o1
     public static let O_CREAT: UInt64 = 0o100
+    public static let O_EXCL: UInt64 = 0o200
+    public static let O_NOCTTY: UInt64 = 0o400
+    public static let O_TRUNC: UInt64 = 0o1000
     public static let O_DIRECTORY: UInt64 = 0o200000
+    public static let O_NOFOLLOW: UInt64 = 0o400000
+    public static let O_CLOEXEC: UInt64 = 0o2000000
     public static let O_PATH: UInt64 = 0o10000000
     public static let O_TMPFILE: UInt64 = 0o20000000 | 0o200000
 

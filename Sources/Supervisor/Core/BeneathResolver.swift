@@ -1,6 +1,7 @@
 import CTraceShims
 import CapabilityPolicy
 import Glibc
+import SyscallCatalog
 
 /// Judges lookups relative to a held directory as the kernel resolves them (`Classifier.lookupsBeneath`):
 /// each is resolved again by captrace beneath the program's own descriptor — taken with pidfd_getfd from the
@@ -11,11 +12,6 @@ import Glibc
 /// O_PATH descriptors, so the check has no side effect; where an escape led is read from a second, unconfined
 /// O_PATH open. Only the calls `lookupsBeneath` names pay for this: one open of /proc, one openat2, two closes.
 enum BeneathResolver {
-    static let oPath: UInt64 = 0o10000000
-    static let oNofollow: UInt64 = 0o400000
-    static let oCloexec: UInt64 = 0o2000000
-    static let resolveNoMagicLinks: UInt64 = 0x02
-    static let resolveBeneath: UInt64 = 0x08
 
     /// The classifier's verdict, with the call's lookups beneath held directories resolved when the path
     /// strings alone allow it (`call.beneath` set then).
@@ -42,7 +38,7 @@ enum BeneathResolver {
     static func resolve(_ l: BeneathLookup, tid: Int32, pidfd: Int32) -> BeneathResolution? {
         var held: Int32 = pidfd >= 0 ? ct_pidfd_getfd(pidfd, l.dirfd) : -1
         if held == -EBADF { return nil }
-        if held < 0 { held = open("/proc/\(tid)/fd/\(l.dirfd)", Int32(oPath | oCloexec)) }
+        if held < 0 { held = open("/proc/\(tid)/fd/\(l.dirfd)", Int32(OpenFlags.O_PATH | OpenFlags.O_CLOEXEC)) }
         guard held >= 0 else { return nil }
         defer { close(held) }
         // One component (no "/", and never ".." here) that is not a symlink cannot leave the directory:
@@ -52,9 +48,9 @@ enum BeneathResolver {
             var byte: CChar = 0
             if readlinkat(held, l.path, &byte, 1) < 0 { return .stays }
         }
-        let flags = oPath | oCloexec | (l.followLast ? 0 : oNofollow)
-        var fd = ct_openat2(held, l.path, flags, 0, resolveBeneath | resolveNoMagicLinks)
-        if fd == -EAGAIN { fd = ct_openat2(held, l.path, flags, 0, resolveBeneath | resolveNoMagicLinks) }
+        let flags = OpenFlags.O_PATH | OpenFlags.O_CLOEXEC | (l.followLast ? 0 : OpenFlags.O_NOFOLLOW)
+        var fd = ct_openat2(held, l.path, flags, 0, ResolveFlags.RESOLVE_BENEATH | ResolveFlags.RESOLVE_NO_MAGICLINKS)
+        if fd == -EAGAIN { fd = ct_openat2(held, l.path, flags, 0, ResolveFlags.RESOLVE_BENEATH | ResolveFlags.RESOLVE_NO_MAGICLINKS) }
         if fd >= 0 { close(fd); return .stays }
         switch -fd {
         case EXDEV:

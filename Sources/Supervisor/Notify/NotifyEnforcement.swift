@@ -168,14 +168,6 @@ enum NotifyEnforcement {
 
     /// Kernel VALID_OPEN_FLAGS: openat ignores unknown bits, openat2 refuses them.
     static let validOpenFlags: UInt64 = 0o37777703
-    static let resolveNoMagicLinks: UInt64 = 0x02
-    static let resolveBeneath: UInt64 = 0x08
-    static let resolveInRoot: UInt64 = 0x10
-    static let oNoctty: UInt64 = 0o400
-    static let oCloexec: UInt64 = 0o2000000
-    static let oNofollow: UInt64 = 0o400000
-    static let oWronly: UInt64 = 0o1
-    static let oTrunc: UInt64 = 0o1000
     static let atEaccess: UInt64 = 0x200
     static let atEmptyPath: UInt64 = 0x1000
     static let atFDCWD = UInt64(bitPattern: -100)
@@ -308,11 +300,11 @@ struct Job {
         switch base {
         case .heldDirectories:
             guard dirfd != Decoder.atFDCWD, !raw.hasPrefix("/") else { throw CannotEmulate("path not beneath a descriptor") }
-            return Operand(dir: try held(dirfd), path: raw, resolve: E.resolveBeneath)
+            return Operand(dir: try held(dirfd), path: raw, resolve: ResolveFlags.RESOLVE_BENEATH)
         case .baseline(let checked, _):
             if raw.isEmpty, dirfd != Decoder.atFDCWD {
                 // AT_EMPTY_PATH on a descriptor: the descriptor itself.
-                return Operand(dir: try held(dirfd), path: "", resolve: E.resolveBeneath)
+                return Operand(dir: try held(dirfd), path: "", resolve: ResolveFlags.RESOLVE_BENEATH)
             }
             let abs: String
             if which == 0, let c = checked {
@@ -322,7 +314,7 @@ struct Job {
                 abs = CallRendering.absolutePath(raw, dirfd: dirIndex == nil ? nil : dirfd, base: base)
             }
             guard abs.hasPrefix("/") else { throw CannotEmulate("path could not be made absolute") }
-            return Operand(dir: try root(), path: procSelf(abs), resolve: E.resolveInRoot | E.resolveNoMagicLinks)
+            return Operand(dir: try root(), path: procSelf(abs), resolve: ResolveFlags.RESOLVE_IN_ROOT | ResolveFlags.RESOLVE_NO_MAGICLINKS)
         }
     }
 
@@ -338,7 +330,7 @@ struct Job {
     struct Failed: Error { let errno: Int32; init(_ e: Int32) { errno = e } }
 
     mutating func root() throws -> Int32 {
-        let r = ct_openat2(-100, "/proc/\(call.pid)/root", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | E.oCloexec, 0, 0)
+        let r = ct_openat2(-100, "/proc/\(call.pid)/root", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC, 0, 0)
         guard r >= 0 else { throw CannotEmulate("cannot open the program's root") }
         return keep(r)
     }
@@ -355,9 +347,9 @@ struct Job {
     /// openat2 on an operand; a magic link met in the program's root is refused (it would be captrace's).
     mutating func resolve(_ o: Operand, path: String, flags: UInt64, mode: UInt64 = 0) throws -> Int32 {
         let fd = ct_openat2(o.dir, path, flags, mode, o.resolve)
-        if fd == -ELOOP, o.resolve & E.resolveNoMagicLinks != 0 {
-            let again = ct_openat2(o.dir, path, OpenFlags.O_PATH | E.oCloexec | (flags & E.oNofollow), 0,
-                                   o.resolve & ~E.resolveNoMagicLinks)
+        if fd == -ELOOP, o.resolve & ResolveFlags.RESOLVE_NO_MAGICLINKS != 0 {
+            let again = ct_openat2(o.dir, path, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC | (flags & OpenFlags.O_NOFOLLOW), 0,
+                                   o.resolve & ~ResolveFlags.RESOLVE_NO_MAGICLINKS)
             if again >= 0 {
                 close(again)
                 throw CannotEmulate("the path goes through a /proc magic link")
@@ -372,7 +364,7 @@ struct Job {
             guard emptyPath else { throw Failed(ENOENT) }
             return o.dir
         }
-        let fd = try resolve(o, path: o.path, flags: OpenFlags.O_PATH | E.oCloexec | (follow ? 0 : E.oNofollow))
+        let fd = try resolve(o, path: o.path, flags: OpenFlags.O_PATH | OpenFlags.O_CLOEXEC | (follow ? 0 : OpenFlags.O_NOFOLLOW))
         guard fd >= 0 else { throw Failed(-fd) }
         return keep(fd)
     }
@@ -387,7 +379,7 @@ struct Job {
         var parent = String(o.path[..<slash])
         if parent.isEmpty { parent = "/" }
         let name = String(o.path[o.path.index(after: slash)...])
-        let fd = try resolve(o, path: parent, flags: OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | E.oCloexec)
+        let fd = try resolve(o, path: parent, flags: OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC)
         guard fd >= 0 else { throw Failed(-fd) }
         return (keep(fd), name)
     }
@@ -411,7 +403,7 @@ struct Job {
     mutating func open() throws -> NotifyEnforcement.Answer {
         var flags: UInt64, mode: UInt64, resolveExtra: UInt64 = 0
         if sc.pathOp == .creat {
-            flags = OpenFlags.O_CREAT | E.oWronly | E.oTrunc; mode = arg(p + 1)
+            flags = OpenFlags.O_CREAT | OpenFlags.O_WRONLY | OpenFlags.O_TRUNC; mode = arg(p + 1)
         } else if let h = sc.index(of: .openHow) {
             guard let how = Decoder.readBytes(pid: call.pid, addr: arg(h), count: 24) else {
                 return .error(EFAULT)
@@ -423,21 +415,21 @@ struct Job {
             flags = arg(p + 1); mode = arg(p + 2)
         }
         var o = try operand(0)
-        if case .heldDirectories = base, resolveExtra & E.resolveInRoot != 0 {
-            o.resolve = E.resolveInRoot  // the program asked for IN_ROOT: as confining as BENEATH
+        if case .heldDirectories = base, resolveExtra & ResolveFlags.RESOLVE_IN_ROOT != 0 {
+            o.resolve = ResolveFlags.RESOLVE_IN_ROOT  // the program asked for IN_ROOT: as confining as BENEATH
         }
-        o.resolve |= resolveExtra & ~(E.resolveBeneath | E.resolveInRoot)
+        o.resolve |= resolveExtra & ~(ResolveFlags.RESOLVE_BENEATH | ResolveFlags.RESOLVE_IN_ROOT)
         if flags & OpenFlags.O_PATH != 0 {
             // SECCOMP_IOCTL_NOTIF_ADDFD takes no O_PATH file (the kernel's fget() skips them), so captrace cannot
             // hand one over: the kernel opens it when no other task can rewrite the checked path.
             throw CannotEmulate("an O_PATH descriptor cannot be handed over (SECCOMP_IOCTL_NOTIF_ADDFD takes none)")
         }
-        flags = (flags & E.validOpenFlags) | E.oNoctty
+        flags = (flags & E.validOpenFlags) | OpenFlags.O_NOCTTY
         let creates = flags & (OpenFlags.O_CREAT | OpenFlags.O_TMPFILE) != 0
         mode = creates ? (mode & 0o7777) & ~umask : 0
         let fd = try resolve(o, path: o.path, flags: flags, mode: mode)
         guard fd >= 0 else { return .error(-fd) }
-        return .install(fd: keep(fd), flags: UInt32(flags & E.oCloexec))
+        return .install(fd: keep(fd), flags: UInt32(flags & OpenFlags.O_CLOEXEC))
     }
 
     mutating func stat() throws -> NotifyEnforcement.Answer {

@@ -54,7 +54,7 @@ extension NotifyTransport {
             _ = ct_notif_continue(listener, n.id)  // vanished
             return
         }
-        let isExec = name == "execve" || name == "execveat"
+        let isExec = stop.syscall?.touches == .exec
 
         if !inMode {
             if options.trigger.matches(syscall: name, args: args) {

@@ -9,8 +9,7 @@ import SyscallCatalog
 /// descriptor-relative path calls get the checked path copied below the thread's stack red zone and their path
 /// argument pointed at the copy; the program's own buffer is no longer read.
 enum PtraceEnforcement {
-    static let nrOpenat2: UInt64 = 437
-    static let resolveBeneath: UInt64 = 0x08
+    static let nrOpenat2 = UInt64(Catalog.shared.number(of: "openat2", abi: .x86_64)!)
     static let redZone: UInt64 = 128
 
     static func confine(_ call: DecodedCall, tid: Int32) {
@@ -24,7 +23,7 @@ enum PtraceEnforcement {
         if sc.pathOp == .open, sc.index(of: .openFlags) != nil {  // openat (open has no dirfd, openat2 a struct)
             let flags = call.args[2]
             let creates = flags & (OpenFlags.O_CREAT | OpenFlags.O_TMPFILE) != 0
-            var how: (UInt64, UInt64, UInt64) = (flags, creates ? call.args[3] & 0o7777 : 0, resolveBeneath)
+            var how: (UInt64, UInt64, UInt64) = (flags, creates ? call.args[3] & 0o7777 : 0, ResolveFlags.RESOLVE_BENEATH)
             let addr = (regs.rsp &- redZone &- 24) & ~15
             guard withUnsafeBytes(of: &how, { ct_write_mem(call.pid, UInt(addr), $0.baseAddress, 24) }) == 24 else { return }
             regs.orig_rax = nrOpenat2
