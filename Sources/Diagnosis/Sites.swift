@@ -352,8 +352,3 @@ func displayProgram(_ path: String?, argv0: String?) -> String? {
     if let argv0, PathText.basename(argv0) == PathText.basename(path) { return argv0 }
     return path
 }
-
-func distinct<T: Hashable>(_ xs: [T]) -> [T] {
-    var seen = Set<T>()
-    return xs.filter { seen.insert($0).inserted }
-}

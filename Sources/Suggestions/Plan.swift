@@ -73,7 +73,7 @@ struct PlanBuilder {
             let call = CallFacts(v)
             let dir = dirName(path)
             let writes = g.events.contains { CallFacts($0).writes }
-            addDirectory(dir, files: g.paths.map(baseName), writes: writes, item: n)
+            addDirectory(dir, files: g.paths.map(PathText.basename), writes: writes, item: n)
             let fd = fdName(dir)
             var out: [String] = []
             if v.rule == .dotdotEscape {
@@ -82,7 +82,7 @@ struct PlanBuilder {
                 out.append("Why: the path \(call.rawPath.map { "\"\($0)\"" } ?? "") is resolved against the current directory, a global name.")
             }
             out.append("Do: acquire before entry: int \(fd) = open(\(cString(dir)), O_PATH|O_DIRECTORY|O_CLOEXEC);")
-            out.append("    then replace the lookup: \(replacement(v, dirfd: fd, name: baseName(path), flags: call.openFlags))")
+            out.append("    then replace the lookup: \(replacement(v, dirfd: fd, name: PathText.basename(path), flags: call.openFlags))")
             if writes { out.append("    (it writes: the directory descriptor must allow creating/changing entries — see the summary)") }
             return out
         case .symlinkEscape:

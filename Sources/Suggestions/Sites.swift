@@ -43,12 +43,10 @@ struct TraceFacts {
 
 }
 
-/// The last path component (`PathText.basename`).
-func baseName(_ path: String) -> String { PathText.basename(path) }
 
 /// A frame for people: `module!symbol+0x2a (file.c:12)`, or `module+0xoffset`.
 func describe(_ f: Frame) -> String {
-    let module = f.module.map(baseName) ?? "?"
+    let module = f.module.map(PathText.basename) ?? "?"
     var s: String
     if let sym = f.symbol {
         s = "\(module)!\(sym)"
@@ -59,7 +57,7 @@ func describe(_ f: Frame) -> String {
         s = "\(module)@0x" + String(f.pc, radix: 16)
     }
     if let file = f.file {
-        s += " (\(baseName(file))" + (f.line.map { ":\($0)" } ?? "") + ")"
+        s += " (\(PathText.basename(file))" + (f.line.map { ":\($0)" } ?? "") + ")"
     }
     return s
 }

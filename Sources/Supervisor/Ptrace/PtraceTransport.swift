@@ -248,7 +248,9 @@ final class PtraceTransport: Transport {
     /// path (or address), or every one with `--all-results`. A repeated violation of a known site then costs
     /// one stop instead of two.
     func resultWanted(_ e: ViolationEvent) -> Bool {
-        options.allResults || resultsSeen.insert(SiteDetail(site: e.site, memory: e.raw?.memory, base: e.raw?.base)).inserted
+        if options.allResults { return true }
+        if resultsSeen.count >= 1 << 16 { resultsSeen.removeAll(keepingCapacity: true) }  // bounded: a result again
+        return resultsSeen.insert(SiteDetail(site: e.site, memory: e.raw?.memory, base: e.raw?.base)).inserted
     }
 
     func syscallExitStop(_ thread: ThreadState) {
