@@ -173,10 +173,14 @@ enum NotifyEnforcement {
     static let atFDCWD = UInt64(bitPattern: -100)
 
     /// x86_64 numbers of the calls captrace makes for the program.
+    /// The x86_64 numbers of the calls captrace makes itself (raw syscall(2): some have no libc wrapper here).
     enum NR {
-        static let mknodat = 259, mkdirat = 258, fchownat = 260, unlinkat = 263, linkat = 265, symlinkat = 266
-        static let readlinkat = 267, fchmodat = 268, utimensat = 280, renameat2 = 316, connect = 42, bind = 49
-        static let faccessat2 = 439, fchmodat2 = 452
+        static func of(_ name: String) -> Int { Catalog.shared.number(of: name, abi: .x86_64)! }
+        static let mknodat = of("mknodat"), mkdirat = of("mkdirat"), fchownat = of("fchownat")
+        static let unlinkat = of("unlinkat"), linkat = of("linkat"), symlinkat = of("symlinkat")
+        static let readlinkat = of("readlinkat"), fchmodat = of("fchmodat"), utimensat = of("utimensat")
+        static let renameat2 = of("renameat2"), connect = of("connect"), bind = of("bind")
+        static let faccessat2 = of("faccessat2"), fchmodat2 = of("fchmodat2")
     }
 }
 
