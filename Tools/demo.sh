@@ -11,7 +11,7 @@ bash Tools/setup.sh
 export PATH="/opt/swift/usr/bin:$PATH"
 
 if [[ -n "${CAPTRACE:-}" ]]; then
-  captrace=$CAPTRACE
+  captrace=$(realpath "$CAPTRACE")
 else
   echo "demo: building captrace (release)..." >&2
   captrace=$(bash Tools/release-build.sh)
@@ -29,24 +29,20 @@ status=0
 
 echo >&2
 echo "demo: global lookups made after enter_sandbox() (from .build/demo/demo.jsonl):" >&2
-python3 - demo.jsonl <<'PY' >&2
+"$captrace" report demo.jsonl --format json | python3 -c '
 import json, sys
 seen = []
-for line in open(sys.argv[1]):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if e.get("type") != "violation":
-        continue
-    what = e.get("path") or e.get("address") or ""
-    frames = [f.get("symbol") for f in e.get("stack") or [] if f.get("symbol")]
+for s in json.load(sys.stdin)["sites"]:
+    frames = [f.get("symbol") for f in s.get("stack") or [] if f.get("symbol")]
     via = " <- ".join(frames[:4])
-    print("  %-10s %-12s %-28s %s" % (e["namespace"], e["syscall"], what, ("via " + via) if via else ""))
-    seen.append(what)
+    for what in (s.get("paths") or []) + (s.get("addresses") or []) or [""]:
+        print("  %-10s %-12s %-28s %s" % (s["namespace"], s["syscall"], what, ("via " + via) if via else ""))
+        seen.append(what)
+missing = [w for w in ("/etc/nsswitch.conf", "/etc/hosts", "/etc/resolv.conf") if w not in seen]
 for want in ("/etc/nsswitch.conf", "/etc/hosts", "/etc/resolv.conf"):
-    print("  %s %s" % ("found  " if want in seen else "MISSING", want))
-PY
+    print("  %s %s" % ("MISSING" if want in missing else "found  ", want))
+sys.exit(1 if missing else 0)
+' >&2 || status=1
 echo >&2
 echo "demo: full report:      $captrace report .build/demo/demo.jsonl" >&2
 echo "demo: what to do first: $captrace suggest .build/demo/demo.jsonl --format plan" >&2

@@ -20,6 +20,16 @@ struct DemoTests {
         #expect(r.violations.allSatisfy { $0.namespace == .filesystem || $0.namespace == .network }, "\(r.digest)")
     }
 
+    @Test("the README's first command: Tools/demo.sh finds the resolver's late lookups (with this build's captrace)")
+    func demoScript() throws {
+        let r = try Subprocess.run(["/usr/bin/env", "CAPTRACE=\(try Harness.captrace())", "bash",
+                                    Harness.repoRoot.appendingPathComponent("Tools/demo.sh").path], timeout: 300)
+        #expect(r.status == 0, "status \(r.status)\n\(r.stderr)")
+        for p in ["/etc/nsswitch.conf", "/etc/hosts", "/etc/resolv.conf"] {
+            #expect(r.stderr.contains("found   \(p)"), "\(p) not found:\n\(r.stderr)")
+        }
+    }
+
     @Test("tcpdump -r with entry at pcap_loop (a symbol of libpcap): /etc/hosts is read late", arguments: backends)
     func tcpdump(backend: String) throws {
         let w = try Workdir("tcpdump")
