@@ -175,6 +175,8 @@ fi
 if want e; then
 rep=(bash -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do "$@" >/dev/null || exit; done' _)
 row "e untraced /bin/true x20" "${rep[@]}" /bin/true
+row "e ptrace floor x20" "${rep[@]}" "$out/ptrace-floor" /bin/true
+row "e notify floor x20" "${rep[@]}" "$out/notify-floor" /bin/true
 for b in "${backends[@]}"; do
   row "e captrace $b x20" "${rep[@]}" "$CAPTRACE" run --backend "$b" --enter-at exec -q -o /dev/null -- /bin/true
 done
@@ -186,6 +188,8 @@ fi
 if want f; then
 sh300=(sh -c 'for i in $(seq 300); do /bin/true; done')
 row "f untraced" "${sh300[@]}"
+row "f ptrace floor" "$out/ptrace-floor" "${sh300[@]}"
+row "f notify floor" "$out/notify-floor" "${sh300[@]}"
 for b in "${backends[@]}"; do
   row "f captrace $b" "$CAPTRACE" run --backend "$b" --enter-at exec -q -o /dev/null -- "${sh300[@]}"
 done
@@ -207,8 +211,12 @@ for key in "${rows[@]}"; do
     "b ptrace floor"*|"b notify floor"*) r="$(ratio "$key" "b strace --seccomp-bpf") strace" ;;
     b\ *) r="$(ratio "$key" "b untraced") untraced" ;;
     c\ captrace*) r="$(ratio "$key" "c strace --seccomp-bpf -k") strace -k (target <= 0.05x)" ;;
-    e\ captrace*) r="$(ratio "$key" "e strace --seccomp-bpf x20") strace (target <= 1.0x), $(ratio "$key" "e untraced /bin/true x20") untraced" ;;
-    f\ captrace*) r="$(ratio "$key" "f strace --seccomp-bpf") strace (target <= 0.8x), $(ratio "$key" "f untraced") untraced" ;;
+    e\ captrace\ notify*) r="$(ratio "$key" "e strace --seccomp-bpf x20") strace (target <= 1.0x), $(ratio "$key" "e notify floor x20") notify floor" ;;
+    e\ captrace*) r="$(ratio "$key" "e strace --seccomp-bpf x20") strace (target <= 1.0x), $(ratio "$key" "e ptrace floor x20") ptrace floor" ;;
+    "e ptrace floor"*|"e notify floor"*) r="$(ratio "$key" "e strace --seccomp-bpf x20") strace" ;;
+    f\ captrace\ notify*) r="$(ratio "$key" "f strace --seccomp-bpf") strace (target <= 0.8x), $(ratio "$key" "f notify floor") notify floor" ;;
+    f\ captrace*) r="$(ratio "$key" "f strace --seccomp-bpf") strace (target <= 0.8x), $(ratio "$key" "f ptrace floor") ptrace floor" ;;
+    "f ptrace floor"|"f notify floor") r="$(ratio "$key" "f strace --seccomp-bpf") strace" ;;
     "f strace"*) r="$(ratio "$key" "f untraced") untraced" ;;
     "d captrace ptrace"*) r="$(ratio "$key" "d untraced") untraced, $(ratio "$key" "d captrace ptrace") without --rights" ;;
     "d tcpdump captrace"*) r="$(ratio "$key" "d tcpdump untraced") untraced, $(ratio "$key" "d tcpdump captrace") without --rights" ;;

@@ -100,8 +100,7 @@ struct LifecycleTests {
         #expect(!r.traceExists, "a trace was written for a run that never started")
     }
 
-    @Test("notify: a program already under ptrace by another tracer (strace -f) is traced with --backend notify",
-          .enabled(if: backends.contains("notify"), "the notify backend is not in `backends` yet"))
+    @Test("notify: a program already under ptrace by another tracer (strace -f) is traced with --backend notify")
     func notifyUnderAnotherTracer() throws {
         let w = try Workdir("notify-strace")
         let r = try Harness.run([try Harness.fixture("triggers")], backend: "notify",

@@ -1,7 +1,7 @@
 /* ptrace-floor PROGRAM [ARG...] — the least a ptrace + seccomp supervisor can do per event.
  *
- * Runs PROGRAM with newfstatat returning SECCOMP_RET_TRACE, and resumes every seccomp stop with PTRACE_CONT
- * without looking at it: no register read, no memory read, no decision, no record, no syscall-exit stop. The
+ * Runs PROGRAM (and every process it forks) with newfstatat returning SECCOMP_RET_TRACE, and resumes every stop
+ * with PTRACE_CONT without looking at it: no register read, no memory read, no decision, no record, no syscall-exit stop. The
  * supervisor and the program share one CPU, as under captrace's ptrace backend (README, "CPU pinning"). The
  * benchmark's floor for the ptrace rows: captrace cannot be faster than one bare stop per event.
  * Build: gcc -O2 -o ptrace-floor ptrace-floor.c -lseccomp
@@ -41,7 +41,11 @@ int main(int argc, char **argv) {
     }
     int st;
     if (waitpid(c, &st, WUNTRACED) != c || !WIFSTOPPED(st)) return 1;
-    if (ptrace(PTRACE_SEIZE, c, 0, PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL) != 0) { perror("seize"); return 1; }
+    /* Every process and thread the program makes is followed (their trapped calls would fail without a tracer),
+       so the floor also pays the fork, clone and exec stops a tracer of a process tree cannot avoid. */
+    long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK
+                | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
+    if (ptrace(PTRACE_SEIZE, c, 0, opts) != 0) { perror("seize"); return 1; }
     kill(c, SIGCONT);
     for (;;) {
         pid_t w = waitpid(-1, &st, __WALL);
