@@ -147,6 +147,8 @@ struct ct_uw_space {
     size_t nmaps;
     char *maps_text;
     unsigned maps_gen;  // bumped whenever the parsed mappings change
+    unsigned walk_no;   // bumped by every walk
+    unsigned maps_walk; // walk_no when /proc/PID/maps was last read: the thread is stopped, so once a walk is enough
     // Per-walk state.
     pid_t tid;
     uint64_t regs[NREGS];
@@ -209,6 +211,7 @@ static int load_maps(ct_uw_space *s) {
     snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
     char *text = read_small_file(path);
     if (text == NULL) return -1;
+    s->maps_walk = s->walk_no;
     if (s->maps_text && strcmp(text, s->maps_text) == 0) { free(text); return 0; }
     free_maps(s);
     s->maps_text = text;
@@ -330,6 +333,7 @@ static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
 
 static void begin_walk(ct_uw_space *s, pid_t tid) {
     s->tid = tid;
+    s->walk_no++;
     memset(s->page_state, 0, sizeof s->page_state);
 }
 
@@ -412,16 +416,27 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
     // no detach callbacks: the supervisor owns the thread's ptrace state
 };
 
-/// (Re)reports the process's modules; attaches our thread callbacks the first time.
+/// (Re)reports the process's modules; attaches our thread callbacks the first time. The modules come from the
+/// mappings this walk already read (libdw parses the same text from memory), not from a second and third read
+/// of /proc/PID/maps and /proc/PID/auxv by dwfl_linux_proc_report: in an exec-heavy run, generating and parsing
+/// the maps text was the larger part of each new process's cost. The one module that text cannot give libdw is
+/// the vDSO (no file behind it); no trapped call is made from it.
 static int dw_report(ct_uw_space *s) {
-    load_maps(s);
+    if (s->maps == NULL || s->maps_walk != s->walk_no) load_maps(s);
     s->dwfl_gen = s->maps_gen;
     if (s->dwfl == NULL) {
         s->dwfl = dwfl_begin(&proc_callbacks);
         if (s->dwfl == NULL) return -1;
     }
     dwfl_report_begin(s->dwfl);
-    int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
+    int rc;
+    FILE *f = s->maps_text && s->maps_text[0] ? fmemopen(s->maps_text, strlen(s->maps_text), "r") : NULL;
+    if (f) {
+        rc = dwfl_linux_proc_maps_report(s->dwfl, f);
+        fclose(f);
+    } else {
+        rc = dwfl_linux_proc_report(s->dwfl, s->pid);
+    }
     dwfl_report_end(s->dwfl, NULL, NULL);
     if (rc != 0) return -1;
     if (!s->dwfl_attached) {
@@ -470,7 +485,7 @@ static int dw_walk_once(ct_uw_space *s, frames_acc *acc) {
         }
         if (!stale || attempt > 0) return acc->n;
         // Re-report if our table of mappings moved on since the last report, or moves on now.
-        if (s->dwfl_gen == s->maps_gen && load_maps(s) != 1) return acc->n;
+        if (s->dwfl_gen == s->maps_gen && (s->maps_walk == s->walk_no || load_maps(s) != 1)) return acc->n;
         if (dw_report(s) != 0) return acc->n;
     }
 }
