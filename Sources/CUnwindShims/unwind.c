@@ -118,6 +118,8 @@ int ct_uw_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offse
 
 typedef struct {
     uint64_t start, end, offset;
+    uint64_t inode;
+    unsigned dev_major, dev_minor;
     char *path;  // NULL for anonymous mappings
 } map_ent;
 
@@ -203,6 +205,56 @@ static char *read_small_file(const char *path) {
     return buf;
 }
 
+/// Hex digits at *p, advancing past them; -1 when there are none.
+static int parse_hex(const char **p, const char *end, uint64_t *out) {
+    uint64_t v = 0;
+    const char *q = *p;
+    for (; q < end; q++) {
+        unsigned d;
+        if (*q >= '0' && *q <= '9') d = (unsigned)(*q - '0');
+        else if (*q >= 'a' && *q <= 'f') d = (unsigned)(*q - 'a' + 10);
+        else if (*q >= 'A' && *q <= 'F') d = (unsigned)(*q - 'A' + 10);
+        else break;
+        v = v << 4 | d;
+    }
+    if (q == *p) return -1;
+    *p = q;
+    *out = v;
+    return 0;
+}
+
+static int skip_char(const char **p, const char *end, char c) {
+    if (*p >= end || **p != c) return -1;
+    (*p)++;
+    return 0;
+}
+
+static void skip_blanks(const char **p, const char *end) {
+    while (*p < end && (**p == ' ' || **p == '\t')) (*p)++;
+}
+
+/// One line of /proc/PID/maps ("start-end perms offset major:minor inode [path]"), parsed by hand: with sscanf
+/// this parse was a tenth of the tracer's time in an exec-heavy run. Returns 0, or -1 for a malformed line.
+static int parse_maps_line(const char *p, const char *end, map_ent *m) {
+    uint64_t major, minor, inode;
+    if (parse_hex(&p, end, &m->start) || skip_char(&p, end, '-') || parse_hex(&p, end, &m->end)) return -1;
+    skip_blanks(&p, end);
+    while (p < end && *p != ' ' && *p != '\t') p++;  // permissions
+    skip_blanks(&p, end);
+    if (parse_hex(&p, end, &m->offset)) return -1;
+    skip_blanks(&p, end);
+    if (parse_hex(&p, end, &major) || skip_char(&p, end, ':') || parse_hex(&p, end, &minor)) return -1;
+    skip_blanks(&p, end);
+    inode = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) inode = inode * 10 + (uint64_t)(*p - '0');
+    skip_blanks(&p, end);
+    m->dev_major = (unsigned)major;
+    m->dev_minor = (unsigned)minor;
+    m->inode = inode;
+    m->path = p < end ? strndup(p, (size_t)(end - p)) : NULL;
+    return 0;
+}
+
 /// Re-reads /proc/PID/maps. Returns 1 when it changed (or was read for the first time), 0 if unchanged, -1.
 /// The unwinding layer's one maps parser (the walkers and ct_uw_space_mapping share it; Supervisor has its own,
 /// ProcFS.maps, for the trigger breakpoints, which list modules rather than look up pcs).
@@ -221,23 +273,13 @@ static int load_maps(ct_uw_space *s) {
     s->maps = malloc(cap * sizeof(map_ent));
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n');
-        size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
-        unsigned long long start, end, off;
-        char perms[8];
-        int pathpos = 0;
-        char tmp[512];
-        size_t n = linelen < sizeof tmp - 1 ? linelen : sizeof tmp - 1;
-        memcpy(tmp, line, n);
-        tmp[n] = 0;
-        if (sscanf(tmp, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off, &pathpos) >= 4) {
+        char *eol = nl ? nl : line + strlen(line);
+        map_ent m = {0};
+        if (parse_maps_line(line, eol, &m) == 0) {
             if (s->nmaps == cap) s->maps = realloc(s->maps, (cap *= 2) * sizeof(map_ent));
-            map_ent *m = &s->maps[s->nmaps++];
-            m->start = start;
-            m->end = end;
-            m->offset = off;
-            m->path = (pathpos > 0 && tmp[pathpos]) ? strdup(tmp + pathpos) : NULL;
+            s->maps[s->nmaps++] = m;
         }
-        line = nl ? nl + 1 : line + linelen;
+        line = nl ? nl + 1 : eol;
     }
     return 1;
 }
@@ -416,11 +458,37 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
     // no detach callbacks: the supervisor owns the thread's ptrace state
 };
 
+/// Reports the modules of the parsed mappings to libdw as dwfl_linux_proc_report would from /proc/PID/maps and
+/// auxv: each run of consecutive mappings of one file (same device and inode) is a module from its first start
+/// to its last end, and the vDSO is "[vdso: PID]" (libdw's dwfl_linux_proc_find_elf reads it from memory).
+static int report_modules(ct_uw_space *s) {
+    const map_ent *first = NULL, *last = NULL;
+    char vdso[32];
+    for (size_t i = 0; i <= s->nmaps; i++) {
+        const map_ent *m = i < s->nmaps ? &s->maps[i] : NULL;
+        bool file = m && m->path && m->path[0] == '/' && !(m->inode == 0 && m->dev_major == 0 && m->dev_minor == 0);
+        if (first && (m == NULL || file || (m->path && strcmp(m->path, "[vdso]") == 0))
+            && !(m && file && m->inode == first->inode && m->dev_major == first->dev_major
+                 && m->dev_minor == first->dev_minor)) {
+            if (dwfl_report_module(s->dwfl, first->path, first->start, last->end) == NULL) return -1;
+            first = NULL;
+        }
+        if (m == NULL) break;
+        if (m->path && strcmp(m->path, "[vdso]") == 0) {
+            snprintf(vdso, sizeof vdso, "[vdso: %d]", (int)s->pid);
+            if (dwfl_report_module(s->dwfl, vdso, m->start, m->end) == NULL) return -1;
+        } else if (file) {
+            if (first == NULL) first = m;
+            last = m;
+        }
+    }
+    return 0;
+}
+
 /// (Re)reports the process's modules; attaches our thread callbacks the first time. The modules come from the
-/// mappings this walk already read (libdw parses the same text from memory), not from a second and third read
-/// of /proc/PID/maps and /proc/PID/auxv by dwfl_linux_proc_report: in an exec-heavy run, generating and parsing
-/// the maps text was the larger part of each new process's cost. The one module that text cannot give libdw is
-/// the vDSO (no file behind it); no trapped call is made from it.
+/// mappings this walk already read and parsed (report_modules), not from a second and third read of
+/// /proc/PID/maps and /proc/PID/auxv by dwfl_linux_proc_report: in an exec-heavy run, generating and parsing
+/// the maps text was the larger part of each new process's cost.
 static int dw_report(ct_uw_space *s) {
     if (s->maps == NULL || s->maps_walk != s->walk_no) load_maps(s);
     s->dwfl_gen = s->maps_gen;
@@ -429,14 +497,7 @@ static int dw_report(ct_uw_space *s) {
         if (s->dwfl == NULL) return -1;
     }
     dwfl_report_begin(s->dwfl);
-    int rc;
-    FILE *f = s->maps_text && s->maps_text[0] ? fmemopen(s->maps_text, strlen(s->maps_text), "r") : NULL;
-    if (f) {
-        rc = dwfl_linux_proc_maps_report(s->dwfl, f);
-        fclose(f);
-    } else {
-        rc = dwfl_linux_proc_report(s->dwfl, s->pid);
-    }
+    int rc = s->maps ? report_modules(s) : dwfl_linux_proc_report(s->dwfl, s->pid);
     dwfl_report_end(s->dwfl, NULL, NULL);
     if (rc != 0) return -1;
     if (!s->dwfl_attached) {
