@@ -112,6 +112,7 @@ int ct_uw_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offse
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <elfutils/libdwfl.h>
 #include <libunwind.h>  // types only: every libunwind function is reached through dlsym (see ct_uw_libunwind_load)
@@ -413,8 +414,62 @@ static int no_separate_debuginfo(Dwfl_Module *mod, void **userdata, const char *
     return -1;
 }
 
+/// The ELF files of traced processes' modules, opened once and shared by every process's libdw session: an
+/// exec-heavy run maps the same few files (the shell, ld.so, libc) into every new process, and opening, mapping
+/// and reading the headers of each again per process was a large part of its unwinder set-up. libelf counts
+/// references to a non-archive Elf (elf_begin with it as `ref` returns it, counted; elf_end uncounts), so each
+/// session gets the shared handle and ends it as its own. A file is known by device, inode, size and
+/// modification time, checked with one stat per module report (as libdw's own callback stats it). Bounded:
+/// past ELF_CACHE files, modules are opened per session as before. Only the walking thread touches it.
+enum { ELF_CACHE = 64 };
+static struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    int fd;
+    Elf *elf;
+} elf_cache[ELF_CACHE];
+static int elf_cache_n;
+
+static int cached_find_elf(Dwfl_Module *mod, void **userdata, const char *module_name, Dwarf_Addr base,
+                           char **file_name, Elf **elfp) {
+    struct stat st;
+    if (module_name[0] != '/' || stat(module_name, &st) != 0 || !S_ISREG(st.st_mode))
+        return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+    int i;
+    for (i = 0; i < elf_cache_n; i++) {
+        if (elf_cache[i].dev == st.st_dev && elf_cache[i].ino == st.st_ino && elf_cache[i].size == st.st_size
+            && elf_cache[i].mtime.tv_sec == st.st_mtim.tv_sec && elf_cache[i].mtime.tv_nsec == st.st_mtim.tv_nsec)
+            break;
+    }
+    if (i == elf_cache_n) {
+        if (elf_cache_n == ELF_CACHE || elf_version(EV_CURRENT) == EV_NONE)
+            return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+        int fd = open(module_name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1;
+        Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+        if (elf == NULL) { close(fd); return -1; }
+        elf_cache[i].dev = st.st_dev;
+        elf_cache[i].ino = st.st_ino;
+        elf_cache[i].size = st.st_size;
+        elf_cache[i].mtime = st.st_mtim;
+        elf_cache[i].fd = fd;
+        elf_cache[i].elf = elf;
+        elf_cache_n++;
+    }
+    Elf *shared = elf_begin(elf_cache[i].fd, ELF_C_READ_MMAP, elf_cache[i].elf);
+    if (shared != elf_cache[i].elf) {
+        if (shared) elf_end(shared);
+        return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+    }
+    *file_name = strdup(module_name);
+    *elfp = shared;
+    return -1;  // no descriptor of its own: libdw uses the Elf
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
+    .find_elf = cached_find_elf,
     .find_debuginfo = no_separate_debuginfo,
     .debuginfo_path = &no_debuginfo_path,
 };
