@@ -346,7 +346,18 @@ void ct_uw_space_free(ct_uw_space *s) {
 
 // ---- Reading the program's memory: process_vm_readv a page at a time, cached for one walk ----
 
+/// Whether `addr` lies in a mapping of the process: the mappings known, else read again (once a walk). A walk
+/// that tries candidate frame pointers follows garbage (text, counters) as addresses; each such read was a failed
+/// process_vm_readv (about 400 for the start-up stacks of /bin/true under notify), now a lookup. An address of a
+/// mapping made after this walk's read is refused, as a concurrent unmapping could have refused it anyway.
+static bool mapped(ct_uw_space *s, uint64_t addr) {
+    if (find_map(s, addr)) return true;
+    if (s->maps_walk == s->walk_no || load_maps(s) < 0) return false;
+    return find_map(s, addr) != NULL;
+}
+
 static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
+    if (!mapped(s, addr) || !mapped(s, addr + 7)) return -1;
     if (addr % 8 == 0 || (addr % PAGE) <= PAGE - 8) {
         uint64_t page = addr & ~(uint64_t)(PAGE - 1);
         unsigned slot = (unsigned)(page / PAGE) % NPAGES;
@@ -659,12 +670,14 @@ static eh_module *eh_module_for(ct_uw_space *s, uint64_t ip);
 static uint64_t function_start(ct_uw_space *s, uint64_t pc) {
     eh_module *e = eh_module_for(s, pc);
     if (e == NULL || e->fde_count == 0) return 0;
+    // Copied: a read may re-read the mappings, which drops the module table.
+    const uint64_t table = e->table, hdr = e->hdr;
     uint64_t lo = 0, hi = e->fde_count;  // find the last entry whose location is <= pc
     uint64_t found = 0;
     while (lo < hi) {
         uint64_t mid = (lo + hi) / 2, w;
-        if (read_word(s, e->table + mid * 8, &w) != 0) return 0;
-        uint64_t loc = e->hdr + (int64_t)(int32_t)(uint32_t)w;
+        if (read_word(s, table + mid * 8, &w) != 0) return 0;
+        uint64_t loc = hdr + (int64_t)(int32_t)(uint32_t)w;
         if (loc <= pc) { found = loc; lo = mid + 1; } else hi = mid;
     }
     return found;
