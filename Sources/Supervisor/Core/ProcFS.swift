@@ -9,14 +9,18 @@ enum ProcFS {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while out.count < limit {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            out.append(contentsOf: buf[0..<n])
+        // An uninitialised buffer the size of the limit (at most 64 KiB; on the stack for the small files the
+        // notify backend reads per call and per exec): zeroing 64 KiB per read showed in exec-heavy profiles.
+        let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(limit, 65536)) { buf -> Bool in
+            while out.count < limit {
+                let n = Glibc.read(fd, buf.baseAddress, buf.count)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                if n == 0 { break }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
+            }
+            return true
         }
-        return String(decoding: out, as: UTF8.self)
+        return ok ? String(decoding: out, as: UTF8.self) : nil
     }
 
     static func readlink(_ path: String) -> String? {
