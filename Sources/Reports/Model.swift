@@ -18,11 +18,15 @@ struct ReportModel {
     let lastEventNs: UInt64?
     /// The traces read together, when there are several.
     let traces: [String]
+    /// Landlock domains and refusals (empty for a run without Landlock).
+    let landlock: LandlockSection
 
     /// `analysis`: the trace's, when it was made while reading (then `trace` need not hold the violations).
     init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
         header = trace.header
-        warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger)] : [])
+        landlock = LandlockSection(trace)
+        let policyRun = landlock.policy != nil
+        warnings = trace.warnings + (trace.enters.isEmpty && !policyRun ? [neverEnteredNote(trace.header?.trigger)] : [])
             + trace.processes.compactMap { p in
                 guard p.event == .exec, let what = p.withheldPrivileges else { return nil }
                 return withheldPrivilegesNote(pid: p.pid, path: p.path ?? "?", what: what)
@@ -43,6 +47,8 @@ struct ReportModel {
             case .enter(let en): t0 = min(t0, en.tNs); saw(en.tNs); enters.append(en)
             case .violation(let v): t0 = min(t0, v.tNs); saw(v.tNs)
             case .header, .fdop, .summary: break
+            case .landlock(let l): t0 = min(t0, l.tNs); saw(l.tNs)
+            case .landlockDenial(let d): t0 = min(t0, d.tNs); saw(d.tNs)
             }
         }
         if let (first, last) = analysis.violationTimes { t0 = min(t0, first); saw(last) }
@@ -53,6 +59,8 @@ struct ReportModel {
 
     /// No process reached the trigger: nothing was judged (said by every format, instead of zero totals).
     var neverEntered: Bool { enters.isEmpty }
+    /// `run --policy FILE.toml`: the Landlock ruleset, not capability mode, was the run's policy.
+    var landlockPolicyRun: Bool { landlock.policy != nil }
 
     /// The span the timeline shows: from the first entry into capability mode (the trace's start when there is
     /// none) to the end of the run (the last event, or the summary's duration), relative to `t0`, in ns.

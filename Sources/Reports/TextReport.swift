@@ -27,6 +27,9 @@ struct TextReport {
             if let u = h.unwinder { meta.append("unwinder \(u)") }
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))
+            if h.backend == .notify, h.landlockABI != nil {
+                out.append("  landlock: refusals are recorded under --backend ptrace only; this run's are not")
+            }
         }
         if !model.traces.isEmpty {
             out.append("  \(model.traces.count) traces read together (the run above is the first): "
@@ -35,8 +38,16 @@ struct TextReport {
         for w in model.warnings { out.append(sgr("35", "warning: ") + w) }
         out.append("")
 
+        if !model.landlock.isEmpty {
+            out.append(bold("LANDLOCK"))
+            out += model.landlock.textLines { stackLines($0, indent: "    ") }
+            out.append("")
+        }
+
         out.append(bold("CAPABILITY MODE"))
-        if model.enters.isEmpty { out.append("  never entered: the trigger was not reached") }
+        if model.landlockPolicyRun {
+            out.append("  not judged: the Landlock ruleset given with --policy is this run's policy")
+        } else if model.enters.isEmpty { out.append("  never entered: the trigger was not reached") }
         for e in model.enters {
             if let parent = e.inheritedFrom {
                 out.append("  pid \(e.pid) entered by inheritance from pid \(parent) at \(model.relative(e.tNs))")
@@ -62,7 +73,9 @@ struct TextReport {
         if n > 0 { out.append("") }
 
         out.append(bold("TOTALS"))
-        if model.neverEntered {
+        if model.landlockPolicyRun {
+            out.append("  " + plural(model.landlock.refusals.count, "Landlock refusal"))
+        } else if model.neverEntered {
             out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger))
         } else {
             out.append("  " + plural(model.violations.count, "violation") + " at " + plural(n, "site")

@@ -16,6 +16,10 @@ public enum TraceCodec {
             if let v = h.unwinder { o.append(("unwinder", .string(v))) }
             if let v = h.rights { o.append(("rights", .bool(v))) }
             if let v = h.allowlist { o.append(("allowlist", .string(v))) }
+            if let v = h.landlockABI { o.append(("landlock_abi", .int(Int64(v)))) }
+            if let v = h.cwd { o.append(("cwd", .string(v))) }
+            if let v = h.home { o.append(("home", .string(v))) }
+            if let v = h.tmpdir { o.append(("tmpdir", .string(v))) }
             return .object(o)
         case .process(let p):
             var o: [(String, JSONValue)] = [
@@ -68,6 +72,8 @@ public enum TraceCodec {
             if let v = f.site { o.append(("site", .string(v))) }
             if let v = f.stack { o.append(("stack", .array(v.map(json)))) }
             return .object(o)
+        case .landlock(let e): return json(landlock: e, stack: .array(e.stack.map(json)))
+        case .landlockDenial(let e): return json(landlockDenial: e, stack: .array(e.stack.map(json)))
         case .summary(let s):
             var o: [(String, JSONValue)] = [
                 ("type", "summary"), ("violations", .int(Int64(s.violations))), ("sites", .int(Int64(s.sites))),
@@ -139,6 +145,10 @@ public enum TraceCodec {
             h.unwinder = try r.optString("unwinder")
             h.rights = v["rights"]?.boolValue
             h.allowlist = try r.optString("allowlist")
+            h.landlockABI = try r.optInt("landlock_abi")
+            h.cwd = try r.optString("cwd")
+            h.home = try r.optString("home")
+            h.tmpdir = try r.optString("tmpdir")
             return .header(h)
         case "process":
             guard let kind = ProcessEventKind(rawValue: try r.string("event")) else {
@@ -206,6 +216,8 @@ public enum TraceCodec {
             f.site = try r.optString("site")
             if let s = v["stack"], !s.isNull { f.stack = try frames(s) }
             return .fdop(f)
+        case "landlock": return .landlock(try landlock(v, stack: try frames(v["stack"])))
+        case "landlock_denial": return .landlockDenial(try landlockDenial(v, stack: try frames(v["stack"])))
         case "summary":
             var s = SummaryEvent(violations: try r.int("violations"), sites: try r.int("sites"),
                                  processes: try r.int("processes"), exitStatus: try r.int32("exit_status"),

@@ -132,6 +132,13 @@ public struct HeaderEvent: Sendable, Hashable {
     /// The text of the baseline allowlist the run was given (`--allow FILE`): an input of the run, kept so that
     /// analysing the trace later judges its violations against the same baseline.
     public var allowlist: String? = nil
+    /// The Landlock ABI of the machine the run was recorded on (0: Landlock unavailable); nil when not recorded.
+    public var landlockABI: Int? = nil
+    /// The program's starting directory, $HOME and temporary directory ($TMPDIR, else /tmp): the variables of a
+    /// suggested Landlock ruleset. nil when not recorded.
+    public var cwd: String? = nil
+    public var home: String? = nil
+    public var tmpdir: String? = nil
 
     public init(argv: [String], trigger: String, mode: Mode, backend: Backend, started: String) {
         self.argv = argv; self.trigger = trigger; self.mode = mode; self.backend = backend; self.started = started
@@ -350,6 +357,10 @@ public enum TraceEvent: Sendable, Hashable {
     case enter(EnterEvent)
     case violation(ViolationEvent)
     case fdop(FDOpEvent)
+    /// A Landlock domain layer in effect for a process (optional record).
+    case landlock(LandlockEvent)
+    /// A call Landlock refused in a process with a domain (optional record).
+    case landlockDenial(LandlockDenialEvent)
     case summary(SummaryEvent)
 
     public var typeName: String {
@@ -359,6 +370,8 @@ public enum TraceEvent: Sendable, Hashable {
         case .enter: "enter"
         case .violation: "violation"
         case .fdop: "fdop"
+        case .landlock: "landlock"
+        case .landlockDenial: "landlock_denial"
         case .summary: "summary"
         }
     }

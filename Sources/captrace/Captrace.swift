@@ -107,7 +107,7 @@ func readBack(_ path: String) -> (trace: Trace, analysis: SiteAnalysis)? {
 /// Said on stderr by every analysis of a trace in which no process reached the trigger (the outputs say it too,
 /// where their format has room for a note).
 func warnIfNeverEntered(_ trace: Trace) {
-    if trace.enters.isEmpty {
+    if trace.enters.isEmpty, !trace.landlockDomains.contains(where: { $0.source == .policy }) {
         warn("warning: capability mode never began (no process reached \(trace.header?.trigger ?? "the trigger")), so nothing was judged")
     }
 }
@@ -267,6 +267,19 @@ struct Run: ParsableCommand {
             }
             o.quiet = f.quiet
             o.allResults = f.allResults
+            if let p = f.policy {
+                let bytes = try readInput(p, what: "the policy ")
+                guard isLandlockRuleset(path: p, bytes: bytes) else {
+                    throw fail("--policy \(p): not a Landlock ruleset (landlockconfig TOML); this build reads no other policy form")
+                }
+                guard o.backend == .ptrace else {
+                    throw fail("--policy \(p): a Landlock ruleset needs --backend ptrace (Landlock refusals are recorded under ptrace only)")
+                }
+                guard o.mode == .enforce else {
+                    throw fail("--policy \(p): the kernel enforces a Landlock ruleset; it cannot be observed: add --mode enforce")
+                }
+                o.landlockPolicy = try loadLandlockPolicy(path: p, bytes: bytes)
+            }
             let result = try supervise(o)
             // Read the trace back only for what needs it: the report, or the gate (judged from the trace).
             let read = (f.quiet && !f.failOnViolation) ? nil : readBack(f.output)
@@ -277,7 +290,7 @@ struct Run: ParsableCommand {
             for w in result.withheldPrivileges {
                 warn("warning: " + withheldPrivilegesNote(pid: w.pid, path: w.path, what: w.what))
             }
-            if result.entered == 0 && result.interruptedBy == 0 {
+            if result.entered == 0 && result.interruptedBy == 0 && o.landlockPolicy == nil {
                 warn("warning: capability mode never began: no process reached --enter-at \(f.enterAt), so nothing was judged")
             }
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
@@ -333,6 +346,9 @@ struct RunFlags: ParsableArguments {
 
     @Flag(name: .customLong("fail-on-violation"), help: "Exit with status 3 when a violation not in the baseline was recorded.")
     var failOnViolation = false
+
+    @Option(name: .customLong("policy"), help: "A Landlock ruleset (landlockconfig TOML, e.g. from `suggest --format landlock`) to restrict the program with from exec, in place of capability mode; needs --mode enforce and --backend ptrace.")
+    var policy: String?
 
     @Flag(name: [.short, .customLong("quiet")], help: "No report on stderr at the end.")
     var quiet = false
@@ -402,7 +418,7 @@ struct Suggest: ParsableCommand {
     @Argument(help: "The trace file; several are read as one analysis (one allowlist that gates every run).")
     var trace: [String]
 
-    @Option(help: "plan, oci, systemd, libseccomp or allowlist.")
+    @Option(help: "plan, oci, systemd, libseccomp, allowlist or landlock.")
     var format: String
 
     @Option(name: [.short, .customLong("output")], help: "Write to FILE instead of stdout.")
@@ -415,6 +431,10 @@ struct Suggest: ParsableCommand {
             }
             let (t, analysis) = try readTraces(trace)
             warnIfNeverEntered(t)
+            if f == .landlock {
+                try emit(renderLandlock(t, analysis: analysis, files: machineFileFacts), to: output)
+                return 0
+            }
             try emit(renderSuggestion(t, analysis: analysis, format: f), to: output)
             return 0
         }

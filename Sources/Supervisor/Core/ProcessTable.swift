@@ -18,6 +18,8 @@ final class ProcessState {
     var scannedModules: Set<String> = []
     /// True once the program has exec'd for the first time (the initial execve of the spawned child is not the program's).
     var execed = false
+    /// The rulesets it builds and the Landlock domain in effect (ptrace backend; LandlockTracker).
+    var landlock = LandlockState()
     /// A pidfd of the process (pidfd_getfd of its directories, BeneathResolver), opened on first use; -1 until
     /// then or when it cannot be opened. Closed when the process is removed from the table.
     private(set) var pidfd: Int32 = -1
@@ -59,6 +61,8 @@ final class ThreadState {
     var pendingTrigger = false
     /// `run --rights`: a descriptor-creating call waiting for its result (RightsRecorder).
     var pendingFDOp: PendingFDOp?
+    /// A landlock_* call, or a call Landlock governs in a restricted process, waiting for its result.
+    var pendingLandlock: PendingLandlock?
     /// True between a seccomp stop resumed with PTRACE_SYSCALL and its syscall-exit stop.
     var awaitingExit = false
     /// A brand-new task's first stop (auto-attach) has not been seen yet.

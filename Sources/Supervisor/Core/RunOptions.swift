@@ -1,3 +1,4 @@
+import Landlock
 import SyscallCatalog
 @_exported import enum TraceModel.Mode
 @_exported import enum TraceModel.Backend
@@ -80,8 +81,19 @@ public struct RunOptions: Sendable {
     /// Record every violation's result; by default only the first of each site and path has one (under ptrace
     /// a result costs a second stop, the syscall-exit stop).
     public var allResults = false
+    /// `--policy FILE.toml`: the Landlock ruleset the program is restricted with from exec (ptrace backend). It
+    /// replaces capability mode as the policy: no process enters capability mode.
+    public var landlockPolicy: LandlockPolicy?
 
     public init(argv: [String]) { self.argv = argv }
+}
+
+/// A Landlock ruleset to apply at exec, as resolved from a landlockconfig file.
+public struct LandlockPolicy: Sendable {
+    public var ruleset: Ruleset
+    /// The file it came from (for messages).
+    public var file: String
+    public init(ruleset: Ruleset, file: String) { self.ruleset = ruleset; self.file = file }
 }
 
 /// The outcome of a run, for the CLI's exit status and final report.

@@ -71,6 +71,10 @@ final class Recorder {
         h.unwinder = options.stackDepth > 0 ? options.unwinder : nil
         if options.rights { h.rights = true }
         h.allowlist = options.allowlistText
+        h.landlockABI = LandlockLaunch.machineABI
+        h.cwd = ProcFS.cwd(getpid())
+        h.home = getenv("HOME").map { String(cString: $0) }
+        h.tmpdir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         emit(.header(h))
     }
 
