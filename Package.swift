@@ -88,6 +88,6 @@ let package = Package(
                                                      "SyscallCatalog", "TraceModel", "Unwinding"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTestSupport"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
-        .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "Baselines", "captrace"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "Baselines", "Landlock", "captrace"]),
     ]
 )

@@ -66,7 +66,7 @@ public struct LandlockConfig: Hashable, Sendable {
         var pendingComment: [String] = []
         var table: String? = nil
         var sawTable = false
-        func err(_ r: String) -> ConfigError { ConfigError(line: reader.line, reason: r) }
+        func err(_ r: String) -> ConfigError { ConfigError(line: reader.itemLine, reason: r) }
         func commentText() -> String? {
             defer { pendingComment = [] }
             return pendingComment.isEmpty ? nil : pendingComment.joined(separator: "\n")

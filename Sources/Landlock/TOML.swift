@@ -17,6 +17,8 @@ struct TOMLReader {
     var i = 0
     /// The current line (1-based), for errors.
     private(set) var line = 1
+    /// The line the last item read by `next` started on.
+    private(set) var itemLine = 1
 
     init(_ text: String) { chars = text.unicodeScalars.filter { $0 != "\r" }.map(Character.init) }
 
@@ -49,6 +51,7 @@ struct TOMLReader {
 
     mutating func next() throws(ConfigError) -> TOMLItem? {
         skipSpaces()
+        itemLine = line
         guard let c = peek else { return nil }
         if c == "\n" || c == "\r" { try endOfLine(); return .blank }
         if c == "#" {
