@@ -18,6 +18,7 @@ enum JSONReport {
         o.append(("enter", .array(m.enters.map(enter))))
         o.append(("sites", .array(m.sites.map(site))))
         o.append(("totals", totals(m)))
+        if !m.landlock.isEmpty { o.append(("landlock", m.landlock.json())) }
         if let s = m.summary {
             var so: [(String, JSONValue)] = [("exit_status", .int(Int64(s.exitStatus))), ("duration_ms", .int(Int64(s.durationMs)))]
             if let i = s.interrupted { so.append(("interrupted", .bool(i))) }

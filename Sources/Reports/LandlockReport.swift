@@ -49,6 +49,29 @@ struct LandlockSection {
         return s
     }
 
+    /// The JSON report's `landlock` member: the domains as the trace records them, each refusal with its
+    /// explanation (`needs`, and `missing` with the layer, the fix and a TOML rule that grants it).
+    func json() -> JSONValue {
+        func need(_ n: Need) -> JSONValue {
+            .object([("right", .string(n.name)), ("beneath", n.beneath.map { .string($0) } ?? .null),
+                     ("port", n.port.map { .int(Int64(bitPattern: $0)) } ?? .null), ("why", .string(n.why))])
+        }
+        return .object([
+            ("domains", .array(domains.map { TraceCodec.json(.landlock($0)) })),
+            ("refusals", .array(refusals.map { r in
+                .object([
+                    ("event", TraceCodec.json(.landlockDenial(r.event))),
+                    ("needs", .array(r.explanation.needs.map(need))),
+                    ("missing", .array(r.explanation.missing.map { m in
+                        .object([("need", need(m.need)), ("layer", .int(Int64(m.layer))), ("fix", .string(m.fix)),
+                                 ("toml", m.toml.map { .string($0) } ?? .null)])
+                    })),
+                    ("unexplained", .bool(r.explanation.unexplained)),
+                ])
+            })),
+        ])
+    }
+
     /// The section's text lines (without the title).
     func textLines(frames: ([Frame]) -> [String]) -> [String] {
         var out: [String] = []

@@ -23,7 +23,8 @@ struct TextReport {
         if let h = model.header {
             out.append(bold("captrace report") + ": " + h.argv.map(shellWord).joined(separator: " "))
             var meta = ["trigger \(h.trigger)", "mode \(h.mode.rawValue)", "backend \(h.backend.rawValue)", h.arch]
-            if let e = h.denyErrno, h.mode == .enforce { meta.append("deny \(e)") }
+            if model.landlockPolicyRun { meta[0] = "policy: a Landlock ruleset (run --policy)" }
+            if let e = h.denyErrno, h.mode == .enforce, !model.landlockPolicyRun { meta.append("deny \(e)") }
             if let u = h.unwinder { meta.append("unwinder \(u)") }
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))

@@ -280,7 +280,11 @@ struct Run: ParsableCommand {
                 }
                 o.landlockPolicy = try loadLandlockPolicy(path: p, bytes: bytes)
             }
-            let result = try supervise(o)
+            let result: RunResult
+            do { result = try supervise(o) } catch let e as SupervisorError where e.status == 126 && o.landlockPolicy != nil {
+                throw fail(e.description + " (under --policy: the ruleset must grant execute and read_file on the program"
+                           + " and on its interpreter, e.g. /lib64/ld-linux-x86-64.so.2)", status: 126)
+            }
             // Read the trace back only for what needs it: the report, or the gate (judged from the trace).
             let read = (f.quiet && !f.failOnViolation) ? nil : readBack(f.output)
             if !f.quiet, let (trace, analysis) = read {
