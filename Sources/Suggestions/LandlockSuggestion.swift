@@ -36,6 +36,7 @@ struct LandlockSuggestion {
     var abstractUnix = false
     /// Paths a call needed whose rule captrace cannot make (e.g. unreadable), for the comment.
     var notes: [String] = []
+    var procWidened = false
 
     init(_ trace: Trace, analysis: SiteAnalysis?, files: FileFacts) {
         self.trace = trace
@@ -45,7 +46,15 @@ struct LandlockSuggestion {
     }
 
     mutating func grant(_ a: FSAccess, _ path: String) {
-        let p = LandlockPath.normalise(path)
+        var p = LandlockPath.normalise(path)
+        // /proc/PID/...: that process's directory exists only while it lives, and a rule names an inode when the
+        // ruleset is built; the rule goes on /proc itself (said in the file's comment).
+        let parts = p.split(separator: "/")
+        if parts.count >= 2, parts[0] == "proc", parts[1].allSatisfy(\.isNumber) {
+            if !procWidened { notes.append("rules for /proc/PID/... paths are given on /proc (a process's directory is not there before it runs)") }
+            procWidened = true
+            p = "/proc"
+        }
         if rights[p] == nil { order.append(p) }
         rights[p, default: []].formUnion(a)
     }
@@ -64,7 +73,9 @@ struct LandlockSuggestion {
         }
         for v in violations {
             if v.errno != nil { continue }  // a failed call needs no rule (Landlock refuses only what would work)
+            // The open flags: from the registers (format 2), or from the rendered names (a version-1 trace).
             let flagsArg = v.raw.flatMap { raw in Catalog.shared.syscall(named: v.syscall)?.args.firstIndex(of: .openFlags).flatMap { $0 < raw.args.count ? raw.args[$0] : nil } }
+                ?? { if case .string(let s)? = v.arg("flags") { return Self.openFlags(s) }; return nil }()
             switch v.namespace {
             case .process:
                 if ["kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal"].contains(v.syscall) {
@@ -142,6 +153,13 @@ struct LandlockSuggestion {
         }
     }
 
+    /// Open flags from their rendered names ("O_WRONLY|O_CREAT|O_TRUNC"): the bits this suggestion reads.
+    static func openFlags(_ names: String) -> UInt64 {
+        let bits: [Substring: UInt64] = ["O_WRONLY": 1, "O_RDWR": 2, "O_CREAT": 0o100, "O_TRUNC": 0o1000,
+                                         "O_DIRECTORY": 0o200000, "O_PATH": 0o10000000]
+        return names.split(separator: "|").reduce(0) { $0 | (bits[$1] ?? 0) }
+    }
+
     /// The port of an address as the trace writes it: "127.0.0.1:53", "[::1]:53".
     static func port(_ address: String) -> UInt64? {
         guard !address.hasPrefix("unix:"), let colon = address.lastIndex(of: ":") else { return nil }
@@ -160,8 +178,8 @@ struct LandlockSuggestion {
             top.append(" missing; record with --enter-at exec for a complete ruleset.")
         }
         top.append(" TCP port rules come from recorded bind/connect; the trace does not say whether a socket was TCP")
-        top.append(" (Landlock governs TCP only). Descriptor operations captrace does not trap (ftruncate, device")
-        top.append(" ioctl on a descriptor opened without O_TRUNC) may need truncate or ioctl_dev added by hand.")
+        top.append(" (Landlock governs TCP only). Descriptor operations captrace does not trap (ftruncate, ioctl on a")
+        top.append(" device) may need truncate or ioctl_dev added by hand.")
         top += notes.map { " note: " + $0 }
         c.comment = top.joined(separator: "\n")
         // Variables: the run's working, home and temporary directories (the nearest one names a path).
