@@ -2,6 +2,9 @@
  *
  *   landlock DIR   handle read_file, read_dir, write_file, make_reg; allow read_file and read_dir beneath DIR
  *                  only; then read_outside() opens /etc/hostname (outside DIR).
+ *   landlock DIR PROGRAM ARG...
+ *                  the same restriction, then exec PROGRAM (a wrapper, as landrun): the domain survives exec and
+ *                  PROGRAM's children inherit it.
  *
  * Prints "restricted" after landlock_restrict_self, then "open /etc/hostname: <strerror>" (expected: Permission
  * denied) and exits 1, or "read /etc/hostname" and exits 0 if the open worked. Exits 2 when Landlock cannot be
@@ -50,5 +53,10 @@ int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: landlock DIR\n"); return 2; }
     if (restrict_beneath(argv[1]) < 0) return 2;
     fflush(stdout);
+    if (argc > 2) {
+        execv(argv[2], argv + 2);
+        perror(argv[2]);
+        return 127;
+    }
     return read_outside();
 }

@@ -17,6 +17,9 @@ public struct RefusedCall: Hashable, Sendable {
     public var path: String?
     /// rename and link: the new name.
     public var path2: String?
+    /// Where `path` led when it was refused, when that differs (a symlink on the way): Landlock checks the file
+    /// the lookup ends at, so the explanation uses this.
+    public var resolved: String?
     /// What `path` named (for rename and link: the source).
     public var fileType: FileType?
     /// bind, connect: the TCP/UDP port, and whether the address was an abstract unix socket.
@@ -96,7 +99,7 @@ public enum LandlockNeeds {
     /// The rights `call` needs, one per rule to find.
     public static func needs(_ call: RefusedCall) -> [Need] {
         func fs(_ a: FSAccess, _ p: String?, _ why: String) -> Need { Need(right: .fs(a), beneath: p, port: nil, why: why) }
-        let path = call.path.map(LandlockPath.normalise)
+        let path = (call.resolved ?? call.path).map(LandlockPath.normalise)
         let parent = path.map(LandlockPath.parent)
         switch call.syscall {
         case "open", "openat", "openat2", "creat":

@@ -39,6 +39,7 @@ struct LandlockSection {
         var s = c.syscall
         var parts: [String] = []
         if let p = c.path { parts.append(p) }
+        if let p = c.resolved { parts.append("(resolves to \(p))") }
         if let p = c.path2 { parts.append("-> " + p) }
         if let p = c.port { parts.append("port \(p)") }
         if c.abstractUnix { parts.append("abstract unix socket") }

@@ -71,6 +71,7 @@ extension TraceCodec {
         ]
         if let v = c.path { o.append(("path", .string(v))) }
         if let v = c.path2 { o.append(("path2", .string(v))) }
+        if let v = c.resolved { o.append(("resolved", .string(v))) }
         if let v = c.fileType { o.append(("file_type", .string(v.rawValue))) }
         if let v = c.flags { o.append(("flags", .string(hex(v)))) }
         if let v = c.mode { o.append(("mode", .string(hex(v)))) }
@@ -123,6 +124,7 @@ extension TraceCodec {
         var c = RefusedCall(syscall: try r.string("syscall"), errno: try r.string("errno"))
         c.path = try r.optString("path")
         c.path2 = try r.optString("path2")
+        c.resolved = try r.optString("resolved")
         if let t = try r.optString("file_type") {
             guard let ft = FileType(rawValue: t) else { throw DecodeError(reason: "unknown file_type \"\(t)\"") }
             c.fileType = ft

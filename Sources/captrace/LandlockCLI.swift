@@ -29,7 +29,11 @@ func loadLandlockPolicy(path: String, bytes: [UInt8]) throws -> LandlockPolicy {
     var buf = [CChar](repeating: 0, count: 4096)
     let cwd = getcwd(&buf, buf.count) != nil ? String(cString: buf) : "/"
     do {
-        let (ruleset, leftOut) = try config.resolve(machine: LandlockABI(abi), cwd: cwd)
+        var (ruleset, leftOut) = try config.resolve(machine: LandlockABI(abi), cwd: cwd)
+        // The kernel opens each parent following symlinks: the rule is on where it leads, and is recorded so.
+        for i in ruleset.paths.indices {
+            if let p = realpath(ruleset.paths[i].path, nil) { ruleset.paths[i].path = String(cString: p); free(p) }
+        }
         if !leftOut.isEmpty {
             warn("warning: \(path): this kernel's Landlock ABI \(abi) lacks \(leftOut.joined(separator: ", ")): left out (best effort)")
         }

@@ -45,6 +45,26 @@ struct LandlockTests {
         #expect(text.contains("path_beneath \(w.url.path): read_file, read_dir"), "\(text)")
     }
 
+    @Test("a wrapper restricts itself and execs sh, whose child cat is refused: the inherited domain explains it")
+    func wrapperAndInheritance() throws {
+        let w = try Workdir("ll-wrap")
+        let bin = try Harness.fixture("landlock")
+        let r = try Harness.run([bin, "/usr", "/bin/sh", "-c", "/usr/bin/cat /etc/hostname; exit 0"], backend: "ptrace",
+                                options: ["-q"], in: w)
+        #expect(r.status == 0, "\(r.digest)")
+        #expect(r.stderr.contains("/etc/hostname: Permission denied"), "\(r.stderr)")
+        let trace = try #require(r.trace)
+        #expect(trace.landlockDomains.count == 1)
+        let root = try #require(r.programPid)
+        let hostname = trace.landlockDenials.filter { $0.call.path == "/etc/hostname" }
+        #expect(hostname.count == 1, "\(trace.landlockDenials)")
+        // Refused in cat, a child of sh (which the wrapper became by exec): not the pid that restricted itself.
+        #expect(hostname.first.map { $0.pid != root } == true)
+        #expect(trace.processes.contains { $0.event == .fork && $0.pid == hostname.first?.pid })
+        let report = try Self.captrace(["report", w.path("trace.jsonl")], in: w)
+        #expect(report.stdout.contains("missing: read_file on /etc/hostname (layer 1 handles it and no rule grants it)"), "\(report.stdout)")
+    }
+
     /// Records `program` from exec, suggests a ruleset, runs it under the ruleset in enforce mode: zero
     /// refusals and the same output. Returns the ruleset's text.
     @discardableResult

@@ -110,6 +110,17 @@ struct LandlockTracker {
         }
     }
 
+    /// `path` with every symlink resolved (its directory's, when the path itself does not exist), as captrace
+    /// sees it; nil when even the directory cannot be resolved.
+    static func realPath(_ path: String) -> String? {
+        if let p = realpath(path, nil) { defer { free(p) }; return String(cString: p) }
+        let dir = LandlockPath.parent(path), name = path.split(separator: "/").last.map(String.init) ?? ""
+        guard let p = realpath(dir, nil) else { return nil }
+        defer { free(p) }
+        let d = String(cString: p)
+        return (d == "/" ? "" : d) + "/" + name
+    }
+
     /// At the exit stop: updates the process's Landlock state, or records a refusal.
     static func exitStop(_ pending: PendingLandlock, p: ProcessState, tid: Int32, result: Int64, isError: Bool,
                          recorder: Recorder) {
@@ -134,7 +145,10 @@ struct LandlockTracker {
         case .governed(var c):
             guard isError, let name = Errno.name(Int32(-result)), LandlockNeeds.isLandlockErrno(c.syscall, name) else { return }
             c.errno = name
-            if let path = c.path, path != "?" { c.fileType = fileType(path) }
+            if let path = c.path, path != "?" {
+                c.fileType = fileType(path)
+                if let real = realPath(path), real != path { c.resolved = real }
+            }
             var e = LandlockDenialEvent(pid: p.pid, tid: tid, tNs: recorder.now(), call: c)
             e.stack = recorder.stack(pid: p.pid, tid: tid)
             recorder.emit(.landlockDenial(e))
