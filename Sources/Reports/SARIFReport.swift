@@ -39,6 +39,8 @@ enum SARIFReport {
                             "Mounts, modules, clocks, host names, namespaces, bpf, keyrings and the kernel log are global system state, outside any descriptor.")
         case .ioUring: ("io_uring set up in capability mode",
                         "io_uring operations escape syscall filtering; capability mode cannot confine them.")
+        case .seccompProfile: ("Call refused by the seccomp profile",
+                               "The seccomp profile given with --policy refuses this call (the result says which entry or default action decides it).")
         }
     }
 

@@ -149,6 +149,8 @@ struct PlanBuilder {
         case .ioUring:
             return ["Do: io_uring operations escape syscall filtering, so capability mode forbids setting a ring up;",
                     "    use ordinary syscalls on held descriptors."]
+        case .seccompProfile:
+            return []  // judged by a seccomp profile, not capability mode: the plan has nothing to say
         }
     }
 

@@ -241,7 +241,11 @@ struct Run: ParsableCommand {
         let f = flags
         try guarded {
             var o = RunOptions(argv: try programArgv())
-            do { o.trigger = try Trigger(parsing: f.enterAt) } catch { throw fail("\(error)") }
+            if let path = f.policy { o.policy = try PolicyOption.load(path: path, caps: f.caps) }
+            else if f.caps != nil { throw fail("--caps needs --policy (it states the capabilities a profile's caps conditions are judged against)") }
+            // A runtime applies its profile from exec: so does --policy, unless --enter-at says otherwise.
+            let enterAt = f.enterAt ?? (o.policy != nil ? "exec" : "main")
+            do { o.trigger = try Trigger(parsing: enterAt) } catch { throw fail("\(error)") }
             guard let m = Mode(rawValue: f.mode) else { throw fail("bad --mode \"\(f.mode)\": expected observe or enforce") }
             o.mode = m
             guard let e = Errno.number(named: f.denyErrno) else { throw fail("unknown errno name \"\(f.denyErrno)\" for --deny-errno") }
@@ -278,7 +282,7 @@ struct Run: ParsableCommand {
                 warn("warning: " + withheldPrivilegesNote(pid: w.pid, path: w.path, what: w.what))
             }
             if result.entered == 0 && result.interruptedBy == 0 {
-                warn("warning: capability mode never began: no process reached --enter-at \(f.enterAt), so nothing was judged")
+                warn("warning: \(o.policy == nil ? "capability mode" : "the policy") never began: no process reached --enter-at \(enterAt), so nothing was judged")
             }
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
             // The trace is incomplete (the error was said when it happened): captrace itself failed.
@@ -300,8 +304,14 @@ struct Run: ParsableCommand {
 
 /// The options of `run` (kept apart so that an unknown one can be checked against them).
 struct RunFlags: ParsableArguments {
-    @Option(name: .customLong("enter-at"), help: "When capability mode begins: exec, main, symbol:NAME, syscall:NAME or sandbox.")
-    var enterAt: String = "main"
+    @Option(name: .customLong("enter-at"), help: "When capability mode (or --policy) begins: exec, main, symbol:NAME, syscall:NAME or sandbox (default: main; exec with --policy).")
+    var enterAt: String?
+
+    @Option(help: "Judge calls by this policy instead of capability mode: an OCI runtime seccomp profile (.json). Refused calls are violations; enforce applies the profile's own actions.")
+    var policy: String?
+
+    @Option(help: "With --policy: the capabilities a profile's includes/excludes.caps are judged against: docker-default (Docker's default set), all, none, or a list such as CAP_SYS_ADMIN,NET_RAW.")
+    var caps: String?
 
     @Option(help: "observe: violations proceed and are recorded; enforce: they fail with --deny-errno.")
     var mode: String = "observe"

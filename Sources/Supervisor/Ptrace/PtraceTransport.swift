@@ -201,7 +201,10 @@ final class PtraceTransport: Transport {
             wantExit = true
         }
 
-        if tag.contains(.policy), p.capabilityMode {
+        if tag.contains(.policy), p.capabilityMode, options.policy != nil {
+            if policyStop(thread, p, stop) { return }  // refused and resumed (enforce)
+            wantExit = wantExit || thread.pendingViolation != nil
+        } else if tag.contains(.policy), p.capabilityMode {
             var call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
                                       sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
             if case .violation(let ns, let rule) = BeneathResolver.classify(&call, pidfd: { p.openPidfd() }) {
@@ -236,6 +239,37 @@ final class PtraceTransport: Transport {
         } else {
             resume(thread.tid)
         }
+    }
+
+    /// Under --policy: records a call the policy refuses; in enforce mode applies the policy's action and
+    /// resumes the thread (returns true). In observe mode the call proceeds; its result is awaited (the draft
+    /// left pending) for the first of its site.
+    func policyStop(_ thread: ThreadState, _ p: ProcessState, _ stop: SyscallStop) -> Bool {
+        guard let refusal = core.policyRefusal(stop) else { return false }
+        let call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
+                                  sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
+        var draft = recorder.draft(call, namespace: .policy, rule: .seccompProfile, cwd: { self.currentDirectory(thread) })
+        draft.event.verdict = refusal.verdict
+        guard core.enforce, draft.event.action == .allowed else {
+            if resultWanted(draft.event) { thread.pendingViolation = draft } else { recorder.write(draft) }
+            return false
+        }
+        draft.event.action = .denied
+        switch refusal.enforcement {
+        case .fail(let e):
+            draft.event.errno = Errno.name(e) ?? "E\(e)"
+            deny(thread.tid, errno: e)
+        case .trap:
+            draft.event.errno = "ENOSYS"
+            deny(thread.tid, errno: ENOSYS)
+            core.trapSIGSYS(pid: p.pid, tid: thread.tid)
+        case .killProcess, .killThread:
+            deny(thread.tid, errno: ENOSYS)  // never run; the signal ends the process on the way back
+            core.killBySIGSYS(pid: p.pid, tid: thread.tid, threadOnly: refusal.enforcement == .killThread)
+        }
+        recorder.write(draft)
+        resume(thread.tid)
+        return true
     }
 
     /// The (site, path or address) pairs whose result was recorded once already.
