@@ -46,7 +46,7 @@ enum HTMLReport {
             }
             h += "</tbody></table>\n"
         }
-        if !m.hintTotals.isEmpty {
+        if !m.hintTotals.isEmpty, m.header?.policy == nil {
             h += "<p>hints: " + m.hintTotals.map { "<code>\(esc($0.0 ?? "none"))</code> \($0.1)" }.joined(separator: ", ") + "</p>\n"
         }
         h += "</section>\n"
@@ -94,6 +94,7 @@ enum HTMLReport {
         var h = "<article class=\"site action-\(s.worstAction.rawValue)\" id=\"site-\(index)\" data-count=\"\(s.count)\" data-site=\"\(esc(s.id))\">\n"
         h += "<h3>site \(index)/\(total) · \(plural(s.count, "violation")) · pid \(cappedList(s.pids.map(String.init), limit: ListLimit.pids, separator: ",")) · <span class=\"ns ns-\(v.namespace.rawValue)\">\(v.namespace.rawValue)/\(v.rule.rawValue)</span> · \(s.actions.map { esc($0.rawValue) }.joined(separator: ","))</h3>\n"
         h += "<pre class=\"call\">\(esc(renderCall(v) + " = " + outcome(v)))</pre>\n"
+        for d in ReportModel.verdicts(s) { h += "<p class=\"verdict\">refused by \(esc(d.sourceText)): <code>\(esc(d.actionText))</code></p>\n" }
         for (label, list, unit) in [("path", s.paths, "paths"), ("address", s.addresses, "addresses")] where !list.isEmpty {
             let c = capped(list, limit: ListLimit.targets, unit: unit)
             h += "<p>\(label) " + c.shown.map { "<code>\(esc($0))</code>" }.joined(separator: " ") + (c.rest.map { " " + $0 } ?? "") + "</p>\n"

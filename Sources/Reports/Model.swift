@@ -72,6 +72,13 @@ struct ReportModel {
     }
 
     /// (namespace, violations, sites) for each namespace that occurs, in the contract's order.
+    /// What in the run's --policy refused a site's calls: each distinct verdict, in order of first occurrence.
+    static func verdicts(_ s: SiteGroup) -> [PolicyVerdict] {
+        var out: [PolicyVerdict] = []
+        for e in s.events { if let d = e.verdict, !out.contains(d) { out.append(d) } }
+        return out
+    }
+
     var namespaceTotals: [(Namespace, Int, Int)] {
         var count: [Namespace: Int] = [:]
         for v in violations { count[v.namespace, default: 0] += 1 }

@@ -215,6 +215,9 @@ struct PlanBuilder {
         let s = facts.sites.count, n = facts.violations.count
         var out = "Capsicum plan for: \(facts.commandLine)\n"
         if let n = facts.neverEnteredNote { return out + n + "\n" }
+        if let p = facts.trace.header?.policy {
+            return out + "This run was judged by a \(p.kind) (\(p.path)), not by capability mode: the plan has nothing to say about it (see `captrace report`).\n"
+        }
         out += "Capability mode begins at \(facts.trigger). \(n) violation\(n == 1 ? "" : "s") at \(s) site\(s == 1 ? "" : "s")"
         out += s == 0 ? ": nothing to change.\n\n" : "; one item per site, in order of first occurrence.\n\n"
         out += items

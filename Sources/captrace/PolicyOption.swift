@@ -24,7 +24,13 @@ enum PolicyOption {
         do { loaded = try Profile.load(json: String(decoding: bytes, as: UTF8.self)) } catch {
             throw fail("\(path): bad seccomp profile: \(error)")
         }
-        for w in loaded.warnings { warn("warning: \(path): \(w)") }
+        // Unknown names, one line for all (Docker's profile names other architectures' calls); others one each.
+        let unknown = loaded.warnings.filter { $0.kind == .unknownSyscall }
+        if !unknown.isEmpty {
+            warn("warning: \(path): \(unknown.count) syscall name\(unknown.count == 1 ? "" : "s") unknown for x86_64, i386 and x32, ignored as runc ignores them: "
+                 + unknown.map(unknownName).joined(separator: ", "))
+        }
+        for w in loaded.warnings where w.kind != .unknownSyscall { warn("warning: \(path): \(w)") }
         let (setName, set) = try capabilitySet(caps ?? "docker-default")
         var context = ProfileContext(capabilities: set)
         // minKernel is judged against the running kernel, as moby does.
@@ -35,6 +41,13 @@ enum PolicyOption {
         let info = PolicyInfo(kind: "seccomp-profile", path: path, sha256: SHA256.hex(bytes), capabilitySet: setName,
                               capabilities: Capabilities.all.filter(set.contains))
         return .seccompProfile(table, info)
+    }
+
+    /// "syscalls[0] recv" from a warning located at "syscalls[0] (accept)" about `unknown syscall "recv" ...`.
+    static func unknownName(_ w: ProfileWarning) -> String {
+        let entry = w.location.split(separator: " ").first.map(String.init) ?? w.location
+        let parts = w.message.split(separator: "\"", omittingEmptySubsequences: false)
+        return parts.count >= 2 ? "\(entry) \(parts[1])" : w.description
     }
 
     /// `--caps`: docker-default, all, none, or a comma list of names (CAP_SYS_ADMIN, sys_admin, NET_RAW).
