@@ -191,6 +191,7 @@ extension Rule {
         case .sysvIPC, .posixMQ: .ipc
         case .systemState: .system
         case .ioUring: .bypass
+        case .seccompProfile: .policy
         }
     }
 }

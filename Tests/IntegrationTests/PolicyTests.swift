@@ -1,0 +1,179 @@
+// run --policy: an OCI seccomp profile replaces capability mode (Fixtures/policy, Fixtures/run/profile.c).
+// Docker's default profile refuses add_key (no entry: the default action, ERRNO with defaultErrnoRet EPERM) and
+// unshare (allowed only by the entry conditioned on CAP_SYS_ADMIN); custom.json has an entry of its own for each
+// action tested here. Both backends run every case, and one test compares what they decided call by call.
+import Foundation
+import Testing
+import TraceModel
+
+enum PolicyFixtures {
+    static func path(_ name: String) -> String { Harness.repoRoot.appendingPathComponent("Fixtures/policy/\(name)").path }
+    static var docker: String { path("docker-default.json") }
+}
+
+/// The refusals of a run as (syscall, deciding source, action, errno, outcome): what both backends must agree on.
+func refusals(_ r: RunResult) -> [String] {
+    r.violations.map { v in
+        let d = v.verdict
+        let src: String
+        switch d?.source {
+        case .entry(let i, let m, _)?: src = "syscalls[\(i)] \(m)"
+        case .defaultAction?: src = "default"
+        case .architecture?: src = "architecture"
+        case nil: src = "none"
+        }
+        return "\(v.syscall) \(v.namespace.rawValue)/\(v.rule.rawValue) \(src) \(d?.action ?? "-") \(d?.errno ?? "-") \(v.action.rawValue) \(v.errno ?? "-")"
+    }
+}
+
+@Suite("run --policy: seccomp profiles")
+struct PolicyTests {
+    @Test("observe under Docker's default profile: add_key and unshare recorded with stacks and the default action; they run",
+          arguments: backends)
+    func dockerObserve(backend: String) throws {
+        let w = try Workdir("policy-observe")
+        let r = try Harness.run([try Harness.fixture("profile")], backend: backend,
+                                options: ["--policy", PolicyFixtures.docker], in: w)
+        expectRun(r, backend: backend, trigger: "exec")
+        #expect(r.value("add_key") == "ok" && r.value("unshare") == "ok", "observe mode changed the calls\n\(r.digest)")
+        #expect(refusals(r) == [
+            "add_key policy/seccomp-profile default SCMP_ACT_ERRNO EPERM allowed -",
+            "unshare policy/seccomp-profile default SCMP_ACT_ERRNO EPERM allowed -",
+        ] || backend == "ptrace" && refusals(r).map { $0.replacingOccurrences(of: " allowed -", with: "") }
+            == ["add_key policy/seccomp-profile default SCMP_ACT_ERRNO EPERM", "unshare policy/seccomp-profile default SCMP_ACT_ERRNO EPERM"],
+                "\(refusals(r))\n\(r.digest)")
+        for (v, fn) in zip(r.violations, ["profile_add_key", "profile_unshare"]) {
+            #expect(v.stack.contains { $0.symbol == fn }, "\(v.syscall): no frame \(fn) in its stack\n\(r.digest)")
+        }
+        // The header names the policy; its digest is the file's SHA-256.
+        let h = try #require(r.trace?.header?.policy, "no policy in the header\n\(r.digest)")
+        #expect(h.kind == "seccomp-profile" && h.path == PolicyFixtures.docker && h.capabilitySet == "docker-default")
+        #expect(h.capabilities?.contains("CAP_SYS_ADMIN") == false && h.capabilities?.contains("CAP_CHOWN") == true)
+        let sum = try Subprocess.run(["/usr/bin/sha256sum", PolicyFixtures.docker])
+        #expect(sum.stdout.hasPrefix(h.sha256 + " "), "sha256 \(h.sha256) vs sha256sum \(sum.stdout)")
+        // The loader's warnings (other architectures' names) are warnings: the run went on.
+        #expect(r.stderr.contains("warning: \(PolicyFixtures.docker): 15 syscall names unknown"), "\(r.stderr)")
+
+        // report says what refused each site; the JSON report carries it.
+        let text = try Subprocess.run([try Harness.captrace(), "report", r.trace == nil ? "" : w.path("trace.jsonl")])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("refused by the default action: SCMP_ACT_ERRNO (EPERM)"), "\(text.stdout)")
+        #expect(text.stdout.contains("policy seccomp-profile \(PolicyFixtures.docker) (sha256 \(h.sha256))"), "\(text.stdout)")
+        #expect(!text.stdout.contains("hint"), "a capability-mode hint in a policy report\n\(text.stdout)")
+        let json = try Subprocess.run([try Harness.captrace(), "report", "--format", "json", w.path("trace.jsonl")])
+        #expect(json.status == 0 && json.stdout.contains("\"decided_by\""), "\(json.stdout.prefix(2000))")
+        for f in ["sarif", "html", "folded"] {
+            let o = try Subprocess.run([try Harness.captrace(), "report", "--format", f, w.path("trace.jsonl")])
+            #expect(o.status == 0, "report --format \(f): \(o.stderr)")
+        }
+        let plan = try Subprocess.run([try Harness.captrace(), "suggest", "--format", "plan", w.path("trace.jsonl")])
+        #expect(plan.status == 0 && plan.stdout.contains("not by capability mode"), "\(plan.stdout)")
+    }
+
+    @Test("enforce under Docker's default profile: add_key and unshare fail with EPERM (defaultErrnoRet); getpid and read work",
+          arguments: backends)
+    func dockerEnforce(backend: String) throws {
+        let w = try Workdir("policy-enforce")
+        let r = try Harness.run([try Harness.fixture("profile")], backend: backend,
+                                options: ["--policy", PolicyFixtures.docker, "--mode", "enforce"], in: w)
+        expectRun(r, backend: backend, trigger: "exec", mode: "enforce")
+        #expect(r.stdout.contains("add_key=EPERM unshare=EPERM getpid=ok read=ok"), "\(r.digest)")
+        #expect(refusals(r) == [
+            "add_key policy/seccomp-profile default SCMP_ACT_ERRNO EPERM denied EPERM",
+            "unshare policy/seccomp-profile default SCMP_ACT_ERRNO EPERM denied EPERM",
+        ], "\(refusals(r))\n\(r.digest)")
+    }
+
+    @Test("--caps all: Docker's CAP_SYS_ADMIN entry lets unshare run; add_key is still refused", arguments: backends)
+    func capsAll(backend: String) throws {
+        let w = try Workdir("policy-caps")
+        let r = try Harness.run([try Harness.fixture("profile")], backend: backend,
+                                options: ["--policy", PolicyFixtures.docker, "--caps", "all", "--mode", "enforce"], in: w)
+        expectRun(r, backend: backend, trigger: "exec", mode: "enforce")
+        #expect(r.stdout.contains("add_key=EPERM unshare=ok getpid=ok read=ok"), "\(r.digest)")
+        #expect(refusals(r) == ["add_key policy/seccomp-profile default SCMP_ACT_ERRNO EPERM denied EPERM"], "\(refusals(r))")
+        #expect(r.trace?.header?.policy?.capabilitySet == "all")
+    }
+
+    @Test("an entry's own errnoRet (syscalls[1]: EACCES), and SCMP_ACT_KILL_PROCESS by an argument rule: SIGSYS, status 159",
+          arguments: backends)
+    func customActions(backend: String) throws {
+        let w = try Workdir("policy-custom")
+        let r = try Harness.run([try Harness.fixture("profile")], backend: backend,
+                                options: ["--policy", PolicyFixtures.path("custom.json"), "--mode", "enforce"], in: w)
+        expectRun(r, backend: backend, trigger: "exec", mode: "enforce")
+        #expect(r.stdout.contains("add_key=EACCES unshare=ok"), "\(r.digest)")
+        #expect(refusals(r) == ["add_key policy/seccomp-profile syscalls[1] add_key SCMP_ACT_ERRNO EACCES denied EACCES"],
+                "\(refusals(r))")
+
+        let wk = try Workdir("policy-kill")
+        let k = try Harness.run([try Harness.fixture("profile"), "kill"], backend: backend,
+                                options: ["--policy", PolicyFixtures.path("custom.json"), "--mode", "enforce"], in: wk)
+        expectRun(k, backend: backend, trigger: "exec", status: 128 + 31, mode: "enforce")
+        #expect(k.value("before") == "ok" && k.value("after") == nil, "the program ran past the killing call\n\(k.digest)")
+        #expect(refusals(k) == ["personality policy/seccomp-profile syscalls[2] personality SCMP_ACT_KILL_PROCESS - denied -"],
+                "\(refusals(k))")
+        #expect(k.processes.contains { $0.event == .exit && $0.signal == "SIGSYS" }, "\(k.digest)")
+        #expect(k.violations.first?.stack.contains { $0.symbol == "profile_personality" } == true, "\(k.digest)")
+        // In observe mode the same call runs (personality(0xffffffff) only queries) and the program ends normally.
+        let wo = try Workdir("policy-kill-observe")
+        let o = try Harness.run([try Harness.fixture("profile"), "kill"], backend: backend,
+                                options: ["--policy", PolicyFixtures.path("custom.json")], in: wo)
+        expectRun(o, backend: backend, trigger: "exec")
+        #expect(o.value("after") == "ok" && o.violations.count == 1, "\(o.digest)")
+    }
+
+    @Test("the ptrace and notify backends decide and enforce every call alike")
+    func backendsAgree() throws {
+        for (profile, extra) in [(PolicyFixtures.docker, [String]()), (PolicyFixtures.docker, ["--caps", "all"]),
+                                 (PolicyFixtures.path("custom.json"), [])] {
+            var seen: [String: ([String], String, Int32)] = [:]
+            for backend in backends {
+                let w = try Workdir("policy-agree-\(backend)")
+                let r = try Harness.run([try Harness.fixture("profile")], backend: backend,
+                                        options: ["--policy", profile, "--mode", "enforce", "-q"] + extra, in: w)
+                seen[backend] = (refusals(r), r.stdout, r.status)
+            }
+            let p = try #require(seen["ptrace"]), n = try #require(seen["notify"])
+            #expect(!p.0.isEmpty, "nothing refused: the comparison is void")
+            #expect(p.0 == n.0 && p.1 == n.1 && p.2 == n.2, "\(profile) \(extra): ptrace \(p) vs notify \(n)")
+        }
+    }
+
+    @Test("a real program: `unshare -U true` fails under Docker's default profile, the refusal recorded", arguments: backends)
+    func realProgram(backend: String) throws {
+        let w = try Workdir("policy-unshare")
+        let r = try Harness.run(["/usr/bin/unshare", "-U", "/bin/true"], backend: backend,
+                                options: ["--policy", PolicyFixtures.docker, "--mode", "enforce"], in: w)
+        expectRun(r, backend: backend, trigger: "exec", status: 1, mode: "enforce")
+        #expect(r.stderr.contains("unshare failed: Operation not permitted"), "\(r.stderr)")
+        #expect(refusals(r) == ["unshare policy/seccomp-profile default SCMP_ACT_ERRNO EPERM denied EPERM"], "\(refusals(r))")
+        #expect(r.violations.first?.stack.contains { $0.symbol == "unshare" } == true, "\(r.digest)")
+    }
+
+    @Test("bad profiles are refused with exit 2, naming the entry; an unknown syscall name is a warning")
+    func badProfiles() throws {
+        let bin = try Harness.fixture("profile")
+        let w = try Workdir("policy-bad")
+        for (file, expected) in [("bad-action.json", "syscalls[1] (add_key): action: unknown action \"SCMP_ACT_DENY\""),
+                                 ("bad-args.json", "syscalls[0] (personality): args[0].index: 7 is above 5"),
+                                 ("not-json.json", "bad seccomp profile: profile: line 1, column 1"),
+                                 ("missing.json", "cannot read the policy")] {
+            let r = try Subprocess.run([try Harness.captrace(), "run", "--policy", PolicyFixtures.path(file), "-o",
+                                        w.path("t.jsonl"), "--", bin], cwd: w.url.path)
+            #expect(r.status == 2, "\(file): status \(r.status)")
+            #expect(r.stderr.contains(expected) && r.stderr.split(separator: "\n").count == 1, "\(file): \(r.stderr)")
+            #expect(!r.stdout.contains("add_key="), "\(file): the program ran")
+        }
+        let c = try Subprocess.run([try Harness.captrace(), "run", "--policy", PolicyFixtures.docker, "--caps", "CAP_SYS_ADMIN,NOPE",
+                                    "--", bin], cwd: w.url.path)
+        #expect(c.status == 2 && c.stderr.contains("unknown capability \"NOPE\""), "\(c.stderr)")
+        let t = try Subprocess.run([try Harness.captrace(), "run", "--policy", w.path("x.toml"), "--", bin], cwd: w.url.path)
+        #expect(t.status == 2, "\(t.stderr)")
+
+        let r = try Harness.run([bin], backend: "ptrace", options: ["--policy", PolicyFixtures.path("unknown-name.json"), "--mode", "enforce"], in: w)
+        expectRun(r, backend: "ptrace", trigger: "exec", mode: "enforce")
+        #expect(r.stderr.contains("warning: \(PolicyFixtures.path("unknown-name.json")): 1 syscall name unknown for x86_64, i386 and x32, ignored as runc ignores them: syscalls[0] frobnicate_widget"), "\(r.stderr)")
+        #expect(r.stdout.contains("add_key=EPERM"), "\(r.digest)")
+    }
+}
