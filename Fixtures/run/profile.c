@@ -3,10 +3,29 @@
  * CAP_SYS_ADMIN), and getpid/read of /dev/null (allowed). Prints what each call got, e.g.
  * "add_key=EPERM unshare=EPERM getpid=ok read=ok", so a test compares the program's view with the trace.
  * With the argument "kill" it calls only getppid before and after calling `personality(0xffffffff)`: a test
- * profile kills the process on personality. */
+ * profile kills the process on personality. With "actions" it installs a SIGSYS handler and calls getpgid,
+ * getsid and getpriority (Fixtures/policy/actions.json: TRACE, NOTIFY, TRAP), printing each result and how many
+ * SIGSYS it received: "trace=ENOSYS notify=ENOSYS trap=ENOSYS sigsys=1" in enforce mode. */
 #include "fixture.h"
 #include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
+
+static volatile sig_atomic_t sigsys_count;
+static void on_sigsys(int sig) { (void)sig; sigsys_count++; }
+
+static int actions(void) {
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sigsys;
+    CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
+    const char *t = outcome(syscall(SYS_getpgid, 0));
+    const char *n = outcome(syscall(SYS_getsid, 0));
+    const char *p = outcome(syscall(SYS_getpriority, 0 /* PRIO_PROCESS */, 0));
+    /* A signal sent by a supervisor may arrive just after the call returned: wait up to a second for it. */
+    for (int i = 0; i < 1000 && sigsys_count == 0; i++) usleep(1000);
+    printf("trace=%s notify=%s trap=%s sigsys=%d\n", t, n, p, (int)sigsys_count);
+    return 0;
+}
 
 __attribute__((noinline)) long profile_add_key(void) {
     return syscall(SYS_add_key, "user", "captrace-test", "x", 1, -4 /* KEY_SPEC_PROCESS_KEYRING */);
@@ -17,6 +36,7 @@ __attribute__((noinline)) long profile_unshare(void) { return unshare(CLONE_NEWU
 __attribute__((noinline)) long profile_personality(void) { return syscall(SYS_personality, 0xffffffffUL); }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "actions") == 0) return actions();
     if (argc > 1 && strcmp(argv[1], "kill") == 0) {
         printf("before=%s\n", outcome(getppid()));
         fflush(stdout);

@@ -121,15 +121,38 @@ struct PolicyTests {
         #expect(o.value("after") == "ok" && o.violations.count == 1, "\(o.digest)")
     }
 
+    @Test("TRACE and NOTIFY with no tracer or agent fail with ENOSYS; TRAP: ENOSYS and one SIGSYS to the program's handler",
+          arguments: backends)
+    func trapTraceNotify(backend: String) throws {
+        let w = try Workdir("policy-actions")
+        let r = try Harness.run([try Harness.fixture("profile"), "actions"], backend: backend,
+                                options: ["--policy", PolicyFixtures.path("actions.json"), "--mode", "enforce"], in: w)
+        expectRun(r, backend: backend, trigger: "exec", mode: "enforce")
+        #expect(r.stdout.contains("trace=ENOSYS notify=ENOSYS trap=ENOSYS sigsys=1"), "\(r.digest)")
+        #expect(refusals(r) == [
+            "getpgid policy/seccomp-profile syscalls[0] getpgid SCMP_ACT_TRACE - denied ENOSYS",
+            "getsid policy/seccomp-profile syscalls[1] getsid SCMP_ACT_NOTIFY - denied ENOSYS",
+            "getpriority policy/seccomp-profile syscalls[2] getpriority SCMP_ACT_TRAP - denied ENOSYS",
+        ], "\(refusals(r))")
+        // Observe: the calls run and no signal is sent.
+        let wo = try Workdir("policy-actions-observe")
+        let o = try Harness.run([try Harness.fixture("profile"), "actions"], backend: backend,
+                                options: ["--policy", PolicyFixtures.path("actions.json")], in: wo)
+        expectRun(o, backend: backend, trigger: "exec")
+        #expect(o.stdout.contains("trace=ok notify=ok trap=ok sigsys=0") && o.violations.count == 3, "\(o.digest)")
+    }
+
     @Test("the ptrace and notify backends decide and enforce every call alike")
     func backendsAgree() throws {
         for (profile, extra) in [(PolicyFixtures.docker, [String]()), (PolicyFixtures.docker, ["--caps", "all"]),
-                                 (PolicyFixtures.path("custom.json"), [])] {
+                                 (PolicyFixtures.path("custom.json"), []), (PolicyFixtures.path("actions.json"), ["actions"])] {
             var seen: [String: ([String], String, Int32)] = [:]
             for backend in backends {
                 let w = try Workdir("policy-agree-\(backend)")
-                let r = try Harness.run([try Harness.fixture("profile")], backend: backend,
-                                        options: ["--policy", profile, "--mode", "enforce", "-q"] + extra, in: w)
+                // "actions" is the fixture's argument; the rest are captrace's options.
+                let argv = [try Harness.fixture("profile")] + extra.filter { $0 == "actions" }
+                let r = try Harness.run(argv, backend: backend,
+                                        options: ["--policy", profile, "--mode", "enforce", "-q"] + extra.filter { $0 != "actions" }, in: w)
                 seen[backend] = (refusals(r), r.stdout, r.status)
             }
             let p = try #require(seen["ptrace"]), n = try #require(seen["notify"])

@@ -49,7 +49,8 @@ extension SupervisorCore {
         case .defaultAction: source = .defaultAction
         case .architectureNotInFilter: source = .architecture
         }
-        let errno = d.errnoRet.map { Errno.name(Int32(truncatingIfNeeded: $0)) ?? String($0) }
+        // ERRNO's errno (TRACE's errnoRet is a message for a tracer, not what the call returns).
+        let errno = d.action == .errno ? d.errnoRet.map { Errno.name(Int32(truncatingIfNeeded: $0)) ?? String($0) } : nil
         let verdict = PolicyVerdict(source: source, action: d.action.rawValue, errno: errno, conflicting: d.conflicting)
         let enforcement: PolicyEnforcement
         switch d.action {
