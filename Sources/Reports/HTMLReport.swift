@@ -32,7 +32,7 @@ enum HTMLReport {
         // Summary
         h += "<section id=\"summary\"><h2>Summary</h2>\n"
         if m.neverEntered {
-            h += "<p id=\"never-entered\">Nothing judged: \(esc(neverEnteredNote(m.header?.trigger)))"
+            h += "<p id=\"never-entered\">Nothing judged: \(esc(neverEnteredNote(m.header?.trigger, policy: m.header?.policy != nil)))"
         } else {
             h += "<p><span id=\"total-violations\">\(m.violations.count)</span> \(m.violations.count == 1 ? "violation" : "violations") at <span id=\"total-sites\">\(m.sites.count)</span> \(m.sites.count == 1 ? "site" : "sites")"
             if !m.violations.isEmpty { h += " in \(plural(m.violatingPids.count, "process", "processes"))" }
@@ -55,7 +55,7 @@ enum HTMLReport {
         h += "<section id=\"timeline-section\"><h2>Timeline</h2><p class=\"note\" id=\"timeline-note\">The timeline is drawn by the page's script.</p><div id=\"timeline\"></div></section>\n"
 
         // Capability mode
-        h += "<section id=\"enter\"><h2>Capability mode</h2>\n"
+        h += "<section id=\"enter\"><h2>\(m.header?.policy.map { "Policy (\(esc($0.kind)))" } ?? "Capability mode")</h2>\n"
         if m.enters.isEmpty { h += "<p>Never entered: the trigger was not reached.</p>\n" }
         for e in m.enters {
             if let parent = e.inheritedFrom {
@@ -85,7 +85,8 @@ enum HTMLReport {
         h += "</section>\n"
 
         h += "<script type=\"application/json\" id=\"captrace-data\">\(scriptSafe(data(m).serialized()))</script>\n"
-        h += "<script>\(script)</script>\n</body>\n</html>\n"
+        let js = m.header?.policy == nil ? script : script.replacing("entry into capability mode", with: "entry into the policy")
+        h += "<script>\(js)</script>\n</body>\n</html>\n"
         return h
     }
 

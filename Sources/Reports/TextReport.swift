@@ -68,7 +68,7 @@ struct TextReport {
 
         out.append(bold("TOTALS"))
         if model.neverEntered {
-            out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger))
+            out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger, policy: policy != nil))
         } else {
             out.append("  " + plural(model.violations.count, "violation") + " at " + plural(n, "site")
                        + (model.violations.isEmpty ? "" : " in " + plural(model.violatingPids.count, "process", "processes")))

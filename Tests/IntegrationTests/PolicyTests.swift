@@ -63,6 +63,11 @@ struct PolicyTests {
         for f in ["sarif", "html", "folded"] {
             let o = try Subprocess.run([try Harness.captrace(), "report", "--format", f, w.path("trace.jsonl")])
             #expect(o.status == 0, "report --format \(f): \(o.stderr)")
+            if f == "html" {
+                #expect(o.stdout.contains("<h2>Policy (seccomp-profile)</h2>") && o.stdout.contains("refused by the default action")
+                        && !o.stdout.contains("capability mode"), "the HTML report of a policy run")
+            }
+            if f == "sarif" { #expect(o.stdout.contains("Refused by the default action: SCMP_ACT_ERRNO (EPERM)"), "\(o.stdout.prefix(3000))") }
         }
         let plan = try Subprocess.run([try Harness.captrace(), "suggest", "--format", "plan", w.path("trace.jsonl")])
         #expect(plan.status == 0 && plan.stdout.contains("not by capability mode"), "\(plan.stdout)")
@@ -213,6 +218,8 @@ struct PolicyTests {
         let c = try Subprocess.run([try Harness.captrace(), "run", "--policy", PolicyFixtures.docker, "--caps", "CAP_SYS_ADMIN,NOPE",
                                     "--", bin], cwd: w.url.path)
         #expect(c.status == 2 && c.stderr.contains("unknown capability \"NOPE\""), "\(c.stderr)")
+        let nc = try Subprocess.run([try Harness.captrace(), "run", "--caps", "all", "--", bin], cwd: w.url.path)
+        #expect(nc.status == 2 && nc.stderr.contains("--caps needs --policy"), "\(nc.stderr)")
         let t = try Subprocess.run([try Harness.captrace(), "run", "--policy", w.path("x.toml"), "--", bin], cwd: w.url.path)
         #expect(t.status == 2, "\(t.stderr)")
 
