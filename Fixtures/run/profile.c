@@ -5,7 +5,8 @@
  * With the argument "kill" it calls only getppid before and after calling `personality(0xffffffff)`: a test
  * profile kills the process on personality. With "actions" it installs a SIGSYS handler and calls getpgid,
  * getsid and getpriority (Fixtures/policy/actions.json: TRACE, NOTIFY, TRAP), printing each result and how many
- * SIGSYS it received: "trace=ENOSYS notify=ENOSYS trap=ENOSYS sigsys=1" in enforce mode. */
+ * SIGSYS it received: "trace=ENOSYS notify=ENOSYS trap=ok trap_return=140 sigsys=1" in enforce mode (a TRAP
+ * leaves the call's number, 140 for getpriority, as its return value, as the kernel does). */
 #include "fixture.h"
 #include <sched.h>
 #include <signal.h>
@@ -20,10 +21,10 @@ static int actions(void) {
     CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
     const char *t = outcome(syscall(SYS_getpgid, 0));
     const char *n = outcome(syscall(SYS_getsid, 0));
-    const char *p = outcome(syscall(SYS_getpriority, 0 /* PRIO_PROCESS */, 0));
+    long p = syscall(SYS_getpriority, 0 /* PRIO_PROCESS */, 0);
     /* A signal sent by a supervisor may arrive just after the call returned: wait up to a second for it. */
     for (int i = 0; i < 1000 && sigsys_count == 0; i++) usleep(1000);
-    printf("trace=%s notify=%s trap=%s sigsys=%d\n", t, n, p, (int)sigsys_count);
+    printf("trace=%s notify=%s trap=%s trap_return=%ld sigsys=%d\n", t, n, outcome(p), p, (int)sigsys_count);
     return 0;
 }
 

@@ -126,25 +126,27 @@ struct PolicyTests {
         #expect(o.value("after") == "ok" && o.violations.count == 1, "\(o.digest)")
     }
 
-    @Test("TRACE and NOTIFY with no tracer or agent fail with ENOSYS; TRAP: ENOSYS and one SIGSYS to the program's handler",
+    @Test("TRACE and NOTIFY with no tracer or agent fail with ENOSYS; TRAP: not run, one SIGSYS to the handler, its number returned",
           arguments: backends)
     func trapTraceNotify(backend: String) throws {
         let w = try Workdir("policy-actions")
         let r = try Harness.run([try Harness.fixture("profile"), "actions"], backend: backend,
                                 options: ["--policy", PolicyFixtures.path("actions.json"), "--mode", "enforce"], in: w)
         expectRun(r, backend: backend, trigger: "exec", mode: "enforce")
-        #expect(r.stdout.contains("trace=ENOSYS notify=ENOSYS trap=ENOSYS sigsys=1"), "\(r.digest)")
+        // TRAP: the kernel rolls the registers back, so the call returns its own number (getpriority: 140).
+        #expect(r.stdout.contains("trace=ENOSYS notify=ENOSYS trap=ok trap_return=140 sigsys=1"), "\(r.digest)")
         #expect(refusals(r) == [
             "getpgid policy/seccomp-profile syscalls[0] getpgid SCMP_ACT_TRACE - denied ENOSYS",
             "getsid policy/seccomp-profile syscalls[1] getsid SCMP_ACT_NOTIFY - denied ENOSYS",
-            "getpriority policy/seccomp-profile syscalls[2] getpriority SCMP_ACT_TRAP - denied ENOSYS",
+            "getpriority policy/seccomp-profile syscalls[2] getpriority SCMP_ACT_TRAP - denied -",
         ], "\(refusals(r))")
+        #expect(r.violations.last?.result == 140, "\(r.digest)")
         // Observe: the calls run and no signal is sent.
         let wo = try Workdir("policy-actions-observe")
         let o = try Harness.run([try Harness.fixture("profile"), "actions"], backend: backend,
                                 options: ["--policy", PolicyFixtures.path("actions.json")], in: wo)
         expectRun(o, backend: backend, trigger: "exec")
-        #expect(o.stdout.contains("trace=ok notify=ok trap=ok sigsys=0") && o.violations.count == 3, "\(o.digest)")
+        #expect(o.stdout.contains("trace=ok notify=ok trap=ok") && o.stdout.contains("sigsys=0") && o.violations.count == 3, "\(o.digest)")
     }
 
     @Test("the ptrace and notify backends decide and enforce every call alike")

@@ -29,7 +29,8 @@ public enum RunPolicy: Sendable {
 enum PolicyEnforcement: Equatable {
     /// The call is not run and returns -errno (ERRNO; TRACE and NOTIFY with no tracer or listener: ENOSYS).
     case fail(Int32)
-    /// The call is not run; SIGSYS goes to the calling thread; the call returns -ENOSYS (TRAP).
+    /// The call is not run; SIGSYS goes to the calling thread; the call returns its own syscall number (TRAP:
+    /// the kernel rolls the registers back, so the return register holds the number).
     case trap
     /// The process dies of SIGSYS (KILL_PROCESS, and KILL/KILL_THREAD: see `SupervisorCore.killBySIGSYS`).
     case killProcess

@@ -168,8 +168,9 @@ extension NotifyTransport {
                 case .trap:
                     // Answered first: a signal reaching a thread that waits for its answer would interrupt the
                     // call and restart it, a new notification.
-                    draft.event.errno = "ENOSYS"
-                    answered = ct_notif_reply(listener, n.id, 0, ENOSYS)
+                    // The kernel's TRAP leaves the call's own number in the return register.
+                    draft.event.result = Int64(n.nr)
+                    answered = ct_notif_reply(listener, n.id, Int64(n.nr), 0)
                     if answered == 0 { core.trapSIGSYS(pid: pid, tid: tid) }
                 case .killProcess, .killThread:
                     // The signal first: the waiting thread dies without returning to the program.

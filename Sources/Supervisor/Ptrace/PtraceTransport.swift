@@ -202,7 +202,7 @@ final class PtraceTransport: Transport {
         }
 
         if tag.contains(.policy), p.capabilityMode, options.policy != nil {
-            if policyStop(thread, p, stop) { return }  // refused and resumed (enforce)
+            if policyStop(thread, p, stop, info: info) { return }  // refused and resumed (enforce)
             wantExit = wantExit || thread.pendingViolation != nil
         } else if tag.contains(.policy), p.capabilityMode {
             var call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
@@ -244,7 +244,7 @@ final class PtraceTransport: Transport {
     /// Under --policy: records a call the policy refuses; in enforce mode applies the policy's action and
     /// resumes the thread (returns true). In observe mode the call proceeds; its result is awaited (the draft
     /// left pending) for the first of its site.
-    func policyStop(_ thread: ThreadState, _ p: ProcessState, _ stop: SyscallStop) -> Bool {
+    func policyStop(_ thread: ThreadState, _ p: ProcessState, _ stop: SyscallStop, info: ct_syscall_info) -> Bool {
         guard let refusal = core.policyRefusal(stop) else { return false }
         let call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
                                   sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
@@ -260,8 +260,8 @@ final class PtraceTransport: Transport {
             draft.event.errno = Errno.name(e) ?? "E\(e)"
             deny(thread.tid, errno: e)
         case .trap:
-            draft.event.errno = "ENOSYS"
-            deny(thread.tid, errno: ENOSYS)
+            draft.event.result = Int64(info.nr)
+            skip(thread.tid)
             core.trapSIGSYS(pid: p.pid, tid: thread.tid)
         case .killProcess, .killThread:
             deny(thread.tid, errno: ENOSYS)  // never run; the signal ends the process on the way back
@@ -329,6 +329,16 @@ final class PtraceTransport: Transport {
     /// Threads share their directory (CLONE_FS): a change by one is forgotten for all of its process.
     func forgetCurrentDirectory(_ p: ProcessState) {
         for tid in p.threads { table.thread(tid)?.cwd = nil }
+    }
+
+    /// Skips the call as the kernel's SECCOMP_RET_TRAP does: not run, the return register left holding the
+    /// call's own number (the kernel's syscall_rollback).
+    func skip(_ tid: Int32) {
+        let t = Tracee()
+        guard var regs = try? t.registers(tid) else { return }
+        regs.rax = regs.orig_rax
+        regs.orig_rax = UInt64(bitPattern: -1)
+        try? t.setRegisters(tid, regs)
     }
 
     /// Makes the call fail with `errno` without running it: orig_rax = -1 skips it, rax is its return value.
