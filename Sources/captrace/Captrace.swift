@@ -248,9 +248,13 @@ struct Run: ParsableCommand {
             do { o.trigger = try Trigger(parsing: enterAt) } catch { throw fail("\(error)") }
             guard let m = Mode(rawValue: f.mode) else { throw fail("bad --mode \"\(f.mode)\": expected observe or enforce") }
             o.mode = m
-            guard let e = Errno.number(named: f.denyErrno) else { throw fail("unknown errno name \"\(f.denyErrno)\" for --deny-errno") }
+            if f.denyErrno != nil, o.policy != nil {
+                throw fail("--deny-errno does not apply with --policy: enforce mode applies the profile's own actions and errnos")
+            }
+            let denyErrno = f.denyErrno ?? "EPERM"
+            guard let e = Errno.number(named: denyErrno) else { throw fail("unknown errno name \"\(denyErrno)\" for --deny-errno") }
             o.denyErrno = e
-            o.denyErrnoName = f.denyErrno
+            o.denyErrnoName = denyErrno
             guard let b = Backend(rawValue: f.backend) else { throw fail("bad --backend \"\(f.backend)\": expected ptrace or notify") }
             o.backend = b
             guard f.stackDepth >= 0 else { throw fail("--stack-depth must be 0 or more (0 records no stacks), not \(f.stackDepth)") }
@@ -316,8 +320,8 @@ struct RunFlags: ParsableArguments {
     @Option(help: "observe: violations proceed and are recorded; enforce: they fail with --deny-errno.")
     var mode: String = "observe"
 
-    @Option(name: .customLong("deny-errno"), help: "The errno a denied call returns, by name (EPERM, EACCES, ENOSYS, ...).")
-    var denyErrno: String = "EPERM"
+    @Option(name: .customLong("deny-errno"), help: "The errno a denied call returns, by name (EPERM, EACCES, ENOSYS, ...; default: EPERM). Not with --policy.")
+    var denyErrno: String?
 
     @Option(help: "ptrace (ptrace + seccomp filter) or notify (seccomp user notification).")
     var backend: String = "ptrace"

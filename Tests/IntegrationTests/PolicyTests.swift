@@ -98,6 +98,16 @@ struct PolicyTests {
         #expect(r.trace?.header?.policy?.capabilitySet == "all")
     }
 
+    @Test("an explicit --enter-at is honoured: from symbol:profile_unshare only unshare is judged", arguments: backends)
+    func explicitTrigger(backend: String) throws {
+        let w = try Workdir("policy-trigger")
+        let r = try Harness.run([try Harness.fixture("profile")], backend: backend,
+                                options: ["--policy", PolicyFixtures.docker, "--mode", "enforce", "--enter-at", "symbol:profile_unshare"], in: w)
+        expectRun(r, backend: backend, trigger: "symbol:profile_unshare", mode: "enforce")
+        #expect(r.stdout.contains("add_key=ok unshare=EPERM"), "\(r.digest)")
+        #expect(refusals(r) == ["unshare policy/seccomp-profile default SCMP_ACT_ERRNO EPERM denied EPERM"], "\(refusals(r))")
+    }
+
     @Test("an entry's own errnoRet (syscalls[1]: EACCES), and SCMP_ACT_KILL_PROCESS by an argument rule: SIGSYS, status 159",
           arguments: backends)
     func customActions(backend: String) throws {
@@ -220,6 +230,9 @@ struct PolicyTests {
         let c = try Subprocess.run([try Harness.captrace(), "run", "--policy", PolicyFixtures.docker, "--caps", "CAP_SYS_ADMIN,NOPE",
                                     "--", bin], cwd: w.url.path)
         #expect(c.status == 2 && c.stderr.contains("unknown capability \"NOPE\""), "\(c.stderr)")
+        let de = try Subprocess.run([try Harness.captrace(), "run", "--policy", PolicyFixtures.docker, "--deny-errno", "EACCES",
+                                     "--", bin], cwd: w.url.path)
+        #expect(de.status == 2 && de.stderr.contains("--deny-errno does not apply with --policy"), "\(de.stderr)")
         let nc = try Subprocess.run([try Harness.captrace(), "run", "--caps", "all", "--", bin], cwd: w.url.path)
         #expect(nc.status == 2 && nc.stderr.contains("--caps needs --policy"), "\(nc.stderr)")
         let t = try Subprocess.run([try Harness.captrace(), "run", "--policy", w.path("x.toml"), "--", bin], cwd: w.url.path)
