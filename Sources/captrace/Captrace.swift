@@ -428,6 +428,10 @@ struct Suggest: ParsableCommand {
                 throw fail("bad --format \"\(format)\": expected \(SuggestFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (t, analysis) = try readTraces(trace)
+            // These formats extend capability mode's set with what a trace recorded: a --policy trace has no such set.
+            if let p = t.header?.policy, [.oci, .systemd, .libseccomp].contains(f) {
+                throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format \(format) builds on capability mode's set; see `captrace report` for what the profile refused")
+            }
             warnIfNeverEntered(t)
             try emit(renderSuggestion(t, analysis: analysis, format: f), to: output)
             return 0

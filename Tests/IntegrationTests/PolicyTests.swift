@@ -71,6 +71,21 @@ struct PolicyTests {
         }
         let plan = try Subprocess.run([try Harness.captrace(), "suggest", "--format", "plan", w.path("trace.jsonl")])
         #expect(plan.status == 0 && plan.stdout.contains("not by capability mode"), "\(plan.stdout)")
+        for f in ["oci", "systemd", "libseccomp"] {
+            let s = try Subprocess.run([try Harness.captrace(), "suggest", "--format", f, w.path("trace.jsonl")])
+            #expect(s.status == 2 && s.stderr.contains("not by capability mode") && s.stdout.isEmpty, "suggest --format \(f): \(s.stderr)")
+        }
+        // An allowlist of the refusals is a baseline for the next run under the same profile.
+        let allow = try Subprocess.run([try Harness.captrace(), "suggest", "--format", "allowlist", "-o", w.path("b.allow"), w.path("trace.jsonl")])
+        #expect(allow.status == 0, "\(allow.stderr)")
+        let wb = try Workdir("policy-baseline")
+        let b = try Harness.run([try Harness.fixture("profile")], backend: backend,
+                                options: ["--policy", PolicyFixtures.docker, "--allow", w.path("b.allow"), "--fail-on-violation"], in: wb)
+        expectRun(b, backend: backend, trigger: "exec")  // status 0: the gate passed, every refusal in the baseline
+        #expect(b.violations.count == 2, "\(b.digest)")
+        let g = try Harness.run([try Harness.fixture("profile")], backend: backend,
+                                options: ["--policy", PolicyFixtures.docker, "--fail-on-violation"], in: wb)
+        #expect(g.status == 3, "without the baseline the gate fails\n\(g.digest)")
     }
 
     @Test("enforce under Docker's default profile: add_key and unshare fail with EPERM (defaultErrnoRet); getpid and read work",
