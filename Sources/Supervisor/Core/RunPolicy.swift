@@ -69,7 +69,7 @@ extension SupervisorCore {
     /// Kills the process of thread `tid` as the kernel's KILL actions do: by SIGSYS. KILL_THREAD kills only the
     /// thread when others are alive; captrace cannot end one thread from outside, so it ends the process (and
     /// says so). A program that catches, blocks or ignores SIGSYS would survive a signal the kernel forces, so
-    /// it gets SIGKILL instead (said too). Returns what was said, if anything.
+    /// it gets SIGKILL instead (said too). What captrace did differently is said on stderr at the end.
     func killBySIGSYS(pid: Int32, tid: Int32, threadOnly: Bool) {
         let handled = SignalState.handles(SIGSYS, pid: pid, tid: tid)
         if threadOnly, SignalState.threadCount(pid) > 1 {
