@@ -174,6 +174,19 @@ struct PolicyTests {
         #expect(o.stdout.contains("trace=ok notify=ok trap=ok") && o.stdout.contains("sigsys=0") && o.violations.count == 3, "\(o.digest)")
     }
 
+    @Test("KILL_PROCESS in a program that catches SIGSYS: killed with SIGKILL (status 137), and captrace says why",
+          arguments: backends)
+    func killWhenSIGSYSIsCaught(backend: String) throws {
+        let w = try Workdir("policy-kill-handled")
+        let r = try Harness.run([try Harness.fixture("profile"), "actions"], backend: backend,
+                                options: ["--policy", PolicyFixtures.path("kill-handled.json"), "--mode", "enforce"], in: w)
+        expectRun(r, backend: backend, trigger: "exec", status: 128 + 9, mode: "enforce")
+        #expect(!r.stdout.contains("trace="), "the program ran past the killing call\n\(r.digest)")
+        #expect(r.stderr.contains("the program catches, blocks or ignores SIGSYS: captrace killed it with SIGKILL where the kernel would force SIGSYS"),
+                "\(r.stderr)")
+        #expect(refusals(r) == ["getpgid policy/seccomp-profile syscalls[0] getpgid SCMP_ACT_KILL_PROCESS - denied -"], "\(refusals(r))")
+    }
+
     @Test("the ptrace and notify backends decide and enforce every call alike")
     func backendsAgree() throws {
         for (profile, extra) in [(PolicyFixtures.docker, [String]()), (PolicyFixtures.docker, ["--caps", "all"]),
