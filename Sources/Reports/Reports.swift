@@ -27,12 +27,12 @@ public func renderRunSummary(_ trace: Trace, analysis: SiteAnalysis? = nil, maxS
     let m = ReportModel(trace, analysis: analysis)
     var out = "captrace: " + plural(m.violations.count, "violation")
     if m.violations.isEmpty {
-        out += " after entry into capability mode"
+        out += m.header?.policy == nil ? " after entry into capability mode" : " after the policy began"
     } else {
         out += " at " + plural(m.sites.count, "site") + " in " + plural(m.violatingPids.count, "process", "processes")
         out += " (" + m.namespaceTotals.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
     }
-    if m.enters.isEmpty { out += "; " + neverEnteredNote(m.header?.trigger) }
+    if m.enters.isEmpty { out += "; " + neverEnteredNote(m.header?.trigger, policy: m.header?.policy != nil) }
     if let s = m.summary { out += "; exit status \(s.exitStatus)" + (s.interrupted == true ? " (interrupted)" : "") }
     out += "\n"
     for (i, s) in m.sites.prefix(maxSites).enumerated() {

@@ -27,6 +27,10 @@ struct TextReport {
             if let u = h.unwinder { meta.append("unwinder \(u)") }
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))
+            if let p = h.policy {
+                out.append("  policy \(p.kind) \(p.path) (sha256 \(p.sha256))"
+                           + (p.capabilitySet.map { ", capabilities \($0)" } ?? ""))
+            }
         }
         if !model.traces.isEmpty {
             out.append("  \(model.traces.count) traces read together (the run above is the first): "
@@ -35,7 +39,8 @@ struct TextReport {
         for w in model.warnings { out.append(sgr("35", "warning: ") + w) }
         out.append("")
 
-        out.append(bold("CAPABILITY MODE"))
+        let policy = model.header?.policy
+        out.append(bold(policy == nil ? "CAPABILITY MODE" : "POLICY (\(policy!.kind))"))
         if model.enters.isEmpty { out.append("  never entered: the trigger was not reached") }
         for e in model.enters {
             if let parent = e.inheritedFrom {
@@ -63,7 +68,7 @@ struct TextReport {
 
         out.append(bold("TOTALS"))
         if model.neverEntered {
-            out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger))
+            out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger, policy: policy != nil))
         } else {
             out.append("  " + plural(model.violations.count, "violation") + " at " + plural(n, "site")
                        + (model.violations.isEmpty ? "" : " in " + plural(model.violatingPids.count, "process", "processes")))
@@ -71,7 +76,7 @@ struct TextReport {
         for (ns, v, s) in model.namespaceTotals {
             out.append("  " + pad(ns.rawValue, 11) + " " + pad(plural(v, "violation"), 14) + " " + plural(s, "site"))
         }
-        if !model.hintTotals.isEmpty {
+        if !model.hintTotals.isEmpty, policy == nil {
             let text = "hints: " + model.hintTotals.map { "\($0.0 ?? "none") \($0.1)" }.joined(separator: ", ")
             out += wrap(text, width: 100).enumerated().map { ($0.offset == 0 ? "  " : "    ") + $0.element }
         }
@@ -90,6 +95,7 @@ struct TextReport {
                    + s.actions.map(action).joined(separator: ",") + dim("  [\(s.id)]"))
         let abi = v.abi == .x86_64 ? "" : " [\(v.abi.rawValue)]"
         out.append("  " + renderCall(v) + " = " + outcome(v) + abi)
+        for d in ReportModel.verdicts(s) { out.append("  refused by \(d.sourceText): \(d.actionText)") }
         let paths = capped(s.paths, limit: ListLimit.targets, unit: "paths")
         out += paths.shown.map { "  path " + $0 } + (paths.rest.map { ["  " + $0] } ?? [])
         let addresses = capped(s.addresses, limit: ListLimit.targets, unit: "addresses")

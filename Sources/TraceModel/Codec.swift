@@ -16,6 +16,7 @@ public enum TraceCodec {
             if let v = h.unwinder { o.append(("unwinder", .string(v))) }
             if let v = h.rights { o.append(("rights", .bool(v))) }
             if let v = h.allowlist { o.append(("allowlist", .string(v))) }
+            if let v = h.policy { o.append(("policy", v.json)) }
             return .object(o)
         case .process(let p):
             var o: [(String, JSONValue)] = [
@@ -54,6 +55,7 @@ public enum TraceCodec {
             o.append(("site", .string(v.site)))
             o.append(("hint", v.hint.map { .string($0) } ?? .null))
             o.append(("stack", .array(v.stack.map(json))))
+            if let d = v.verdict { o.append(("decided_by", d.json)) }
             return .object(o)
         case .fdop(let f):
             var o: [(String, JSONValue)] = [
@@ -139,6 +141,7 @@ public enum TraceCodec {
             h.unwinder = try r.optString("unwinder")
             h.rights = v["rights"]?.boolValue
             h.allowlist = try r.optString("allowlist")
+            if let p = v["policy"], !p.isNull { h.policy = try PolicyInfo(json: p) }
             return .header(h)
         case "process":
             guard let kind = ProcessEventKind(rawValue: try r.string("event")) else {
@@ -186,6 +189,7 @@ public enum TraceCodec {
             e.result = try r.optInt("result").map(Int64.init)
             e.errno = try r.optString("errno")
             e.hint = try r.optString("hint")
+            if let d = v["decided_by"], !d.isNull { e.verdict = try PolicyVerdict(json: d) }
             return .violation(e)
         case "fdop":
             let rightName = try r.string("right")

@@ -241,12 +241,20 @@ struct Run: ParsableCommand {
         let f = flags
         try guarded {
             var o = RunOptions(argv: try programArgv())
-            do { o.trigger = try Trigger(parsing: f.enterAt) } catch { throw fail("\(error)") }
+            if let path = f.policy { o.policy = try PolicyOption.load(path: path, caps: f.caps) }
+            else if f.caps != nil { throw fail("--caps needs --policy (it states the capabilities a profile's caps conditions are judged against)") }
+            // A runtime applies its profile from exec: so does --policy, unless --enter-at says otherwise.
+            let enterAt = f.enterAt ?? (o.policy != nil ? "exec" : "main")
+            do { o.trigger = try Trigger(parsing: enterAt) } catch { throw fail("\(error)") }
             guard let m = Mode(rawValue: f.mode) else { throw fail("bad --mode \"\(f.mode)\": expected observe or enforce") }
             o.mode = m
-            guard let e = Errno.number(named: f.denyErrno) else { throw fail("unknown errno name \"\(f.denyErrno)\" for --deny-errno") }
+            if f.denyErrno != nil, o.policy != nil {
+                throw fail("--deny-errno does not apply with --policy: enforce mode applies the profile's own actions and errnos")
+            }
+            let denyErrno = f.denyErrno ?? "EPERM"
+            guard let e = Errno.number(named: denyErrno) else { throw fail("unknown errno name \"\(denyErrno)\" for --deny-errno") }
             o.denyErrno = e
-            o.denyErrnoName = f.denyErrno
+            o.denyErrnoName = denyErrno
             guard let b = Backend(rawValue: f.backend) else { throw fail("bad --backend \"\(f.backend)\": expected ptrace or notify") }
             o.backend = b
             guard f.stackDepth >= 0 else { throw fail("--stack-depth must be 0 or more (0 records no stacks), not \(f.stackDepth)") }
@@ -278,7 +286,7 @@ struct Run: ParsableCommand {
                 warn("warning: " + withheldPrivilegesNote(pid: w.pid, path: w.path, what: w.what))
             }
             if result.entered == 0 && result.interruptedBy == 0 {
-                warn("warning: capability mode never began: no process reached --enter-at \(f.enterAt), so nothing was judged")
+                warn("warning: \(o.policy == nil ? "capability mode" : "the policy") never began: no process reached --enter-at \(enterAt), so nothing was judged")
             }
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
             // The trace is incomplete (the error was said when it happened): captrace itself failed.
@@ -300,14 +308,20 @@ struct Run: ParsableCommand {
 
 /// The options of `run` (kept apart so that an unknown one can be checked against them).
 struct RunFlags: ParsableArguments {
-    @Option(name: .customLong("enter-at"), help: "When capability mode begins: exec, main, symbol:NAME, syscall:NAME or sandbox.")
-    var enterAt: String = "main"
+    @Option(name: .customLong("enter-at"), help: "When capability mode (or --policy) begins: exec, main, symbol:NAME, syscall:NAME or sandbox (default: main; exec with --policy).")
+    var enterAt: String?
+
+    @Option(help: "Judge calls by this policy instead of capability mode: an OCI runtime seccomp profile (.json). Refused calls are violations; enforce applies the profile's own actions.")
+    var policy: String?
+
+    @Option(help: "With --policy: the capabilities a profile's includes/excludes.caps are judged against: docker-default (Docker's default set), all, none, or a list such as CAP_SYS_ADMIN,NET_RAW.")
+    var caps: String?
 
     @Option(help: "observe: violations proceed and are recorded; enforce: they fail with --deny-errno.")
     var mode: String = "observe"
 
-    @Option(name: .customLong("deny-errno"), help: "The errno a denied call returns, by name (EPERM, EACCES, ENOSYS, ...).")
-    var denyErrno: String = "EPERM"
+    @Option(name: .customLong("deny-errno"), help: "The errno a denied call returns, by name (EPERM, EACCES, ENOSYS, ...; default: EPERM). Not with --policy.")
+    var denyErrno: String?
 
     @Option(help: "ptrace (ptrace + seccomp filter) or notify (seccomp user notification).")
     var backend: String = "ptrace"
@@ -414,6 +428,10 @@ struct Suggest: ParsableCommand {
                 throw fail("bad --format \"\(format)\": expected \(SuggestFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (t, analysis) = try readTraces(trace)
+            // These formats extend capability mode's set with what a trace recorded: a --policy trace has no such set.
+            if let p = t.header?.policy, [.oci, .systemd, .libseccomp].contains(f) {
+                throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format \(format) builds on capability mode's set; see `captrace report` for what the profile refused")
+            }
             warnIfNeverEntered(t)
             try emit(renderSuggestion(t, analysis: analysis, format: f), to: output)
             return 0

@@ -80,6 +80,8 @@ public struct RunOptions: Sendable {
     /// Record every violation's result; by default only the first of each site and path has one (under ptrace
     /// a result costs a second stop, the syscall-exit stop).
     public var allResults = false
+    /// `--policy FILE`: judge calls by this policy instead of capability mode (nil: capability mode).
+    public var policy: RunPolicy?
 
     public init(argv: [String]) { self.argv = argv }
 }
