@@ -4,7 +4,8 @@
 // Dependencies point one way (each module lists what it imports below):
 //   SyscallCatalog, Landlock <- TraceModel <- CapabilityPolicy, Baselines;  SyscallCatalog <- SeccompProfiles
 //   Baselines <- Diagnosis <- Reports; Diagnosis, CapabilityPolicy <- Suggestions   (analysis of a trace)
-//   TraceModel <- Unwinding; CapabilityPolicy, Baselines, Unwinding <- Supervisor (records; touches processes)
+//   TraceModel <- Unwinding; CapabilityPolicy, Baselines, SeccompProfiles, Unwinding <- Supervisor (records;
+//   touches processes)
 //   Supervisor, Reports, Suggestions <- captrace (CLI wiring)
 // Supervisor imports no analysis module (Diagnosis, Reports, Suggestions): the recorder records, analysis
 // concludes. Pure modules (catalog, landlock, model, policy, baselines, seccomp profiles, diagnosis, reports, suggestions)
@@ -60,13 +61,13 @@ let package = Package(
         // Launch, the ptrace and notify loops, per-process capability state, argument decoding.
         .target(name: "Supervisor", dependencies: [
             "CTraceShims", "CSeccomp", "SyscallCatalog", "TraceModel", "CapabilityPolicy", "Baselines", "Unwinding",
-            "Landlock",
+            "Landlock", "SeccompProfiles",
         ]),
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "captrace", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "Supervisor", "Reports", "Suggestions", "Diagnosis", "Baselines", "SyscallCatalog", "CapabilityPolicy",
-            "TraceModel", "Landlock",
+            "TraceModel", "Landlock", "SeccompProfiles",
         ]),
 
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),

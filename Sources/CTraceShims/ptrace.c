@@ -285,3 +285,7 @@ uint64_t ct_monotonic_ns(void) {
 }
 
 long ct_file_capabilities_size(const char *path) { return getxattr(path, "security.capability", NULL, 0); }
+
+int ct_tgkill(int tgid, int tid, int sig) {
+    return syscall(SYS_tgkill, tgid, tid, sig) == 0 ? 0 : -errno;
+}

@@ -11,7 +11,7 @@ enum JSONReport {
                 ("argv", .array(h.argv.map { .string($0) })), ("trigger", .string(h.trigger)),
                 ("mode", .string(h.mode.rawValue)), ("backend", .string(h.backend.rawValue)), ("arch", .string(h.arch)),
                 ("started", .string(h.started)),
-            ])))
+            ] + (h.policy.map { [("policy", $0.json)] } ?? []))))
         }
         if !m.traces.isEmpty { o.append(("traces", .array(m.traces.map { .string($0) }))) }
         o.append(("warnings", .array(m.warnings.map { .string($0) })))
@@ -74,6 +74,7 @@ enum JSONReport {
             ("addresses", .array(s.addresses.map { .string($0) })),
             ("actions", .array(s.actions.map { .string($0.rawValue) })),
             ("hint", hint(s.hint, inferred: s.hintInferred)),
+        ] + (v.verdict == nil ? [] : [("decided_by", .array(ReportModel.verdicts(s).map(\.json)))]) + [
             ("culprit", .object(culprit)),
             ("seqs", .array(s.events.map { .int(Int64($0.seq)) })),
             ("events", .array(s.events.map(event))),

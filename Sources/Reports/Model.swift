@@ -25,8 +25,9 @@ struct ReportModel {
     init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
         header = trace.header
         landlock = LandlockSection(trace)
-        let policyRun = landlock.policy != nil
-        warnings = trace.warnings + (trace.enters.isEmpty && !policyRun ? [neverEnteredNote(trace.header?.trigger)] : [])
+        let landlockPolicyRun = landlock.policy != nil
+        warnings = trace.warnings
+            + (trace.enters.isEmpty && !landlockPolicyRun ? [neverEnteredNote(trace.header?.trigger, policy: trace.header?.policy != nil)] : [])
             + trace.processes.compactMap { p in
                 guard p.event == .exec, let what = p.withheldPrivileges else { return nil }
                 return withheldPrivilegesNote(pid: p.pid, path: p.path ?? "?", what: what)
@@ -80,6 +81,13 @@ struct ReportModel {
     }
 
     /// (namespace, violations, sites) for each namespace that occurs, in the contract's order.
+    /// What in the run's --policy refused a site's calls: each distinct verdict, in order of first occurrence.
+    static func verdicts(_ s: SiteGroup) -> [PolicyVerdict] {
+        var out: [PolicyVerdict] = []
+        for e in s.events { if let d = e.verdict, !out.contains(d) { out.append(d) } }
+        return out
+    }
+
     var namespaceTotals: [(Namespace, Int, Int)] {
         var count: [Namespace: Int] = [:]
         for v in violations { count[v.namespace, default: 0] += 1 }
@@ -227,8 +235,8 @@ func plural(_ n: Int, _ word: String, _ many: String? = nil) -> String {
 }
 
 /// What every report says of a run in which no process reached the trigger.
-func neverEnteredNote(_ trigger: String?) -> String {
-    "capability mode never began (no process reached \(trigger ?? "the trigger")), so nothing was judged"
+func neverEnteredNote(_ trigger: String?, policy: Bool = false) -> String {
+    (policy ? "the policy never began" : "capability mode never began") + " (no process reached \(trigger ?? "the trigger")), so nothing was judged"
 }
 
 /// At most `limit` items, then "… and N more" (N counted in `unit`, e.g. "pids").

@@ -23,13 +23,17 @@ struct TextReport {
         if let h = model.header {
             out.append(bold("captrace report") + ": " + h.argv.map(shellWord).joined(separator: " "))
             var meta = ["trigger \(h.trigger)", "mode \(h.mode.rawValue)", "backend \(h.backend.rawValue)", h.arch]
-            if model.landlockPolicyRun { meta[0] = "policy: a Landlock ruleset (run --policy)" }
+            if model.landlockPolicyRun { meta.removeFirst() }  // no trigger: the kernel enforces from exec; the policy line follows
             if let e = h.denyErrno, h.mode == .enforce, !model.landlockPolicyRun { meta.append("deny \(e)") }
             if let u = h.unwinder { meta.append("unwinder \(u)") }
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))
             if h.backend == .notify, h.landlockABI != nil {
                 out.append("  landlock: refusals are recorded under --backend ptrace only; this run's are not")
+            }
+            if let p = h.policy {
+                out.append("  policy \(p.kind) \(p.path) (sha256 \(p.sha256))"
+                           + (p.capabilitySet.map { ", capabilities \($0)" } ?? ""))
             }
         }
         if !model.traces.isEmpty {
@@ -45,9 +49,10 @@ struct TextReport {
             out.append("")
         }
 
-        out.append(bold("CAPABILITY MODE"))
+        let policy = model.header?.policy
+        out.append(bold(policy == nil ? "CAPABILITY MODE" : "POLICY (\(policy!.kind))"))
         if model.landlockPolicyRun {
-            out.append("  not judged: the Landlock ruleset given with --policy is this run's policy")
+            out.append("  the kernel enforces the ruleset from exec: what it refused is under LANDLOCK above")
         } else if model.enters.isEmpty { out.append("  never entered: the trigger was not reached") }
         for e in model.enters {
             if let parent = e.inheritedFrom {
@@ -77,7 +82,7 @@ struct TextReport {
         if model.landlockPolicyRun {
             out.append("  " + plural(model.landlock.refusals.count, "Landlock refusal"))
         } else if model.neverEntered {
-            out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger))
+            out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger, policy: policy != nil))
         } else {
             out.append("  " + plural(model.violations.count, "violation") + " at " + plural(n, "site")
                        + (model.violations.isEmpty ? "" : " in " + plural(model.violatingPids.count, "process", "processes")))
@@ -85,7 +90,7 @@ struct TextReport {
         for (ns, v, s) in model.namespaceTotals {
             out.append("  " + pad(ns.rawValue, 11) + " " + pad(plural(v, "violation"), 14) + " " + plural(s, "site"))
         }
-        if !model.hintTotals.isEmpty {
+        if !model.hintTotals.isEmpty, policy == nil {
             let text = "hints: " + model.hintTotals.map { "\($0.0 ?? "none") \($0.1)" }.joined(separator: ", ")
             out += wrap(text, width: 100).enumerated().map { ($0.offset == 0 ? "  " : "    ") + $0.element }
         }
@@ -104,6 +109,7 @@ struct TextReport {
                    + s.actions.map(action).joined(separator: ",") + dim("  [\(s.id)]"))
         let abi = v.abi == .x86_64 ? "" : " [\(v.abi.rawValue)]"
         out.append("  " + renderCall(v) + " = " + outcome(v) + abi)
+        for d in ReportModel.verdicts(s) { out.append("  refused by \(d.sourceText): \(d.actionText)") }
         let paths = capped(s.paths, limit: ListLimit.targets, unit: "paths")
         out += paths.shown.map { "  path " + $0 } + (paths.rest.map { ["  " + $0] } ?? [])
         let addresses = capped(s.addresses, limit: ListLimit.targets, unit: "addresses")

@@ -20,6 +20,7 @@ public enum TraceCodec {
             if let v = h.cwd { o.append(("cwd", .string(v))) }
             if let v = h.home { o.append(("home", .string(v))) }
             if let v = h.tmpdir { o.append(("tmpdir", .string(v))) }
+            if let v = h.policy { o.append(("policy", v.json)) }
             return .object(o)
         case .process(let p):
             var o: [(String, JSONValue)] = [
@@ -58,6 +59,7 @@ public enum TraceCodec {
             o.append(("site", .string(v.site)))
             o.append(("hint", v.hint.map { .string($0) } ?? .null))
             o.append(("stack", .array(v.stack.map(json))))
+            if let d = v.verdict { o.append(("decided_by", d.json)) }
             return .object(o)
         case .fdop(let f):
             var o: [(String, JSONValue)] = [
@@ -149,6 +151,7 @@ public enum TraceCodec {
             h.cwd = try r.optString("cwd")
             h.home = try r.optString("home")
             h.tmpdir = try r.optString("tmpdir")
+            if let p = v["policy"], !p.isNull { h.policy = try PolicyInfo(json: p) }
             return .header(h)
         case "process":
             guard let kind = ProcessEventKind(rawValue: try r.string("event")) else {
@@ -196,6 +199,7 @@ public enum TraceCodec {
             e.result = try r.optInt("result").map(Int64.init)
             e.errno = try r.optString("errno")
             e.hint = try r.optString("hint")
+            if let d = v["decided_by"], !d.isNull { e.verdict = try PolicyVerdict(json: d) }
             return .violation(e)
         case "fdop":
             let rightName = try r.string("right")

@@ -176,6 +176,8 @@ public final class TraceEncoderV2 {
             // symlink-escape: where the lookup led (a fact found by resolving it, not read from memory).
             if let t = v.resolved { o.string(&scratch, "resolved", t) }
             if let s = stack { o.int(&scratch, "stack", s) }
+            // --policy: what in the policy refused the call.
+            if let d = v.verdict { o.key(&scratch, "decided_by"); d.json.append(to: &scratch) }
         }
         let id: Int
         if let known = calls[ByteString(scratch)] {
@@ -386,6 +388,7 @@ public struct TraceDecoderV2: Sendable {
             e.raw = raw
             e.site = Site.id(stack: stack, syscall: name, detail: e.path ?? e.address)
             e.resolved = try r.optString("resolved")
+            if let d = v["decided_by"], !d.isNull { e.verdict = try PolicyVerdict(json: d) }
         } else {
             if let o = v["args"]?.objectValue {
                 for (k, a) in o {

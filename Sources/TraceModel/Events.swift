@@ -11,6 +11,8 @@ public enum TraceFormat {
 /// A global namespace a violation reaches (contract: "What is a violation").
 public enum Namespace: String, Sendable, Codable, Hashable, CaseIterable {
     case filesystem, network, process, ipc, system, bypass
+    /// Refused by the run's `--policy` (a seccomp profile), not judged by capability mode.
+    case policy
 }
 
 /// Why a call is a violation: a closed set, so every writer must handle a new kind.
@@ -35,6 +37,8 @@ public enum Rule: String, Sendable, Codable, Hashable, CaseIterable {
     case systemState = "system-state"  // global system state (mounts, modules, clocks, namespaces, ...)
     // bypass
     case ioUring = "io-uring"
+    // policy: the call is one the run's seccomp profile refuses (`decided_by` says which part of it)
+    case seccompProfile = "seccomp-profile"
 }
 
 /// What happened to a violating call.
@@ -139,6 +143,8 @@ public struct HeaderEvent: Sendable, Hashable {
     public var cwd: String? = nil
     public var home: String? = nil
     public var tmpdir: String? = nil
+    /// The policy the run judged against instead of capability mode (`--policy`); nil: capability mode.
+    public var policy: PolicyInfo? = nil
 
     public init(argv: [String], trigger: String, mode: Mode, backend: Backend, started: String) {
         self.argv = argv; self.trigger = trigger; self.mode = mode; self.backend = backend; self.started = started
@@ -213,6 +219,7 @@ public struct ViolationEvent: Sendable, Hashable {
         var hint: String? = nil
         var stack: [Frame]
         var raw: RawCall? = nil
+        var verdict: PolicyVerdict? = nil
 
         init(abi: ABI, syscall: String, nr: Int, namespace: Namespace, rule: Rule, args: [(String, ArgValue)],
              site: String, stack: [Frame]) {
@@ -224,6 +231,7 @@ public struct ViolationEvent: Sendable, Hashable {
             let c = Call(abi: abi, syscall: syscall, nr: nr, namespace: namespace, rule: rule, args: args, site: site,
                          stack: stack)
             c.path = path; c.address = address; c.resolved = resolved; c.hint = hint; c.raw = raw
+            c.verdict = verdict
             return c
         }
     }
@@ -253,6 +261,8 @@ public struct ViolationEvent: Sendable, Hashable {
     /// What captrace read to judge the call (format 2): registers and memory. `args`, `path` and `address` are
     /// rendered from it (`CallRendering`); nil for a trace of version 1, which stored them rendered.
     public var raw: RawCall? { get { call.raw } set { unique().raw = newValue } }
+    /// Under `run --policy`: what in the policy refused the call (nil for capability-mode violations).
+    public var verdict: PolicyVerdict? { get { call.verdict } set { unique().verdict = newValue } }
 
     /// Whether two violations share their call's facts (the same `Call`, not only equal ones).
     public func sharesCall(with other: ViolationEvent) -> Bool { call === other.call }
@@ -271,6 +281,7 @@ public struct ViolationEvent: Sendable, Hashable {
             && a.args.map(\.0) == b.args.map(\.0) && a.args.map(\.1) == b.args.map(\.1) && a.path == b.path
             && a.address == b.address && a.resolved == b.resolved && a.action == b.action && a.result == b.result
             && a.errno == b.errno && a.site == b.site && a.hint == b.hint && a.stack == b.stack && a.raw == b.raw
+            && a.verdict == b.verdict
     }
 
     public func hash(into h: inout Hasher) {

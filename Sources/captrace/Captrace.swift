@@ -241,12 +241,29 @@ struct Run: ParsableCommand {
         let f = flags
         try guarded {
             var o = RunOptions(argv: try programArgv())
-            do { o.trigger = try Trigger(parsing: f.enterAt) } catch { throw fail("\(error)") }
+            // --policy by the file's form: a Landlock ruleset (landlockconfig TOML), else a seccomp profile.
+            var landlockFile: (path: String, bytes: [UInt8])? = nil
+            if let path = f.policy {
+                let bytes = try readInput(path, what: "the policy ")
+                if isLandlockRuleset(path: path, bytes: bytes) {
+                    if f.caps != nil { throw fail("--caps applies to seccomp profiles, not to a Landlock ruleset (\(path))") }
+                    landlockFile = (path, bytes)
+                } else {
+                    o.policy = try PolicyOption.load(path: path, caps: f.caps)
+                }
+            } else if f.caps != nil { throw fail("--caps needs --policy (it states the capabilities a profile's caps conditions are judged against)") }
+            // A runtime applies its profile from exec: so does --policy, unless --enter-at says otherwise.
+            let enterAt = f.enterAt ?? (o.policy != nil || landlockFile != nil ? "exec" : "main")
+            do { o.trigger = try Trigger(parsing: enterAt) } catch { throw fail("\(error)") }
             guard let m = Mode(rawValue: f.mode) else { throw fail("bad --mode \"\(f.mode)\": expected observe or enforce") }
             o.mode = m
-            guard let e = Errno.number(named: f.denyErrno) else { throw fail("unknown errno name \"\(f.denyErrno)\" for --deny-errno") }
+            if f.denyErrno != nil, o.policy != nil || landlockFile != nil {
+                throw fail("--deny-errno does not apply with --policy: enforce mode applies the profile's own actions and errnos")
+            }
+            let denyErrno = f.denyErrno ?? "EPERM"
+            guard let e = Errno.number(named: denyErrno) else { throw fail("unknown errno name \"\(denyErrno)\" for --deny-errno") }
             o.denyErrno = e
-            o.denyErrnoName = f.denyErrno
+            o.denyErrnoName = denyErrno
             guard let b = Backend(rawValue: f.backend) else { throw fail("bad --backend \"\(f.backend)\": expected ptrace or notify") }
             o.backend = b
             guard f.stackDepth >= 0 else { throw fail("--stack-depth must be 0 or more (0 records no stacks), not \(f.stackDepth)") }
@@ -267,11 +284,7 @@ struct Run: ParsableCommand {
             }
             o.quiet = f.quiet
             o.allResults = f.allResults
-            if let p = f.policy {
-                let bytes = try readInput(p, what: "the policy ")
-                guard isLandlockRuleset(path: p, bytes: bytes) else {
-                    throw fail("--policy \(p): not a Landlock ruleset (landlockconfig TOML); this build reads no other policy form")
-                }
+            if let (p, bytes) = landlockFile {
                 guard o.backend == .ptrace else {
                     throw fail("--policy \(p): a Landlock ruleset needs --backend ptrace (Landlock refusals are recorded under ptrace only)")
                 }
@@ -295,7 +308,7 @@ struct Run: ParsableCommand {
                 warn("warning: " + withheldPrivilegesNote(pid: w.pid, path: w.path, what: w.what))
             }
             if result.entered == 0 && result.interruptedBy == 0 && o.landlockPolicy == nil {
-                warn("warning: capability mode never began: no process reached --enter-at \(f.enterAt), so nothing was judged")
+                warn("warning: \(o.policy == nil ? "capability mode" : "the policy") never began: no process reached --enter-at \(enterAt), so nothing was judged")
             }
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
             // The trace is incomplete (the error was said when it happened): captrace itself failed.
@@ -317,14 +330,20 @@ struct Run: ParsableCommand {
 
 /// The options of `run` (kept apart so that an unknown one can be checked against them).
 struct RunFlags: ParsableArguments {
-    @Option(name: .customLong("enter-at"), help: "When capability mode begins: exec, main, symbol:NAME, syscall:NAME or sandbox.")
-    var enterAt: String = "main"
+    @Option(name: .customLong("enter-at"), help: "When capability mode (or --policy) begins: exec, main, symbol:NAME, syscall:NAME or sandbox (default: main; exec with --policy).")
+    var enterAt: String?
+
+    @Option(help: "Judge calls by this policy instead of capability mode: an OCI runtime seccomp profile (.json; refused calls are violations, enforce applies the profile's own actions), or a Landlock ruleset (landlockconfig .toml, e.g. from `suggest --format landlock`; applied at exec, needs --mode enforce and --backend ptrace; Landlock's refusals are recorded).")
+    var policy: String?
+
+    @Option(help: "With --policy: the capabilities a profile's includes/excludes.caps are judged against: docker-default (Docker's default set), all, none, or a list such as CAP_SYS_ADMIN,NET_RAW.")
+    var caps: String?
 
     @Option(help: "observe: violations proceed and are recorded; enforce: they fail with --deny-errno.")
     var mode: String = "observe"
 
-    @Option(name: .customLong("deny-errno"), help: "The errno a denied call returns, by name (EPERM, EACCES, ENOSYS, ...).")
-    var denyErrno: String = "EPERM"
+    @Option(name: .customLong("deny-errno"), help: "The errno a denied call returns, by name (EPERM, EACCES, ENOSYS, ...; default: EPERM). Not with --policy.")
+    var denyErrno: String?
 
     @Option(help: "ptrace (ptrace + seccomp filter) or notify (seccomp user notification).")
     var backend: String = "ptrace"
@@ -350,9 +369,6 @@ struct RunFlags: ParsableArguments {
 
     @Flag(name: .customLong("fail-on-violation"), help: "Exit with status 3 when a violation not in the baseline was recorded.")
     var failOnViolation = false
-
-    @Option(name: .customLong("policy"), help: "A Landlock ruleset (landlockconfig TOML, e.g. from `suggest --format landlock`) to restrict the program with from exec, in place of capability mode; needs --mode enforce and --backend ptrace.")
-    var policy: String?
 
     @Flag(name: [.short, .customLong("quiet")], help: "No report on stderr at the end.")
     var quiet = false
@@ -434,6 +450,10 @@ struct Suggest: ParsableCommand {
                 throw fail("bad --format \"\(format)\": expected \(SuggestFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (t, analysis) = try readTraces(trace)
+            // These formats extend capability mode's set with what a trace recorded: a --policy trace has no such set.
+            if let p = t.header?.policy, [.oci, .systemd, .libseccomp].contains(f) {
+                throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format \(format) builds on capability mode's set; see `captrace report` for what the profile refused")
+            }
             warnIfNeverEntered(t)
             if f == .landlock {
                 try emit(renderLandlock(t, analysis: analysis, files: machineFileFacts), to: output)

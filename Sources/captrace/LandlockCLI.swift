@@ -2,6 +2,7 @@ import Glibc
 import Landlock
 import Suggestions
 import Supervisor
+import TraceModel
 
 /// `--policy FILE`: whether the file is a Landlock ruleset in landlockconfig's TOML form (by its name, or by
 /// content that is not a JSON object).
@@ -37,7 +38,8 @@ func loadLandlockPolicy(path: String, bytes: [UInt8]) throws -> LandlockPolicy {
         if !leftOut.isEmpty {
             warn("warning: \(path): this kernel's Landlock ABI \(abi) lacks \(leftOut.joined(separator: ", ")): left out (best effort)")
         }
-        return LandlockPolicy(ruleset: ruleset, file: path)
+        return LandlockPolicy(ruleset: ruleset, file: path,
+                              info: PolicyInfo(kind: "landlock-ruleset", path: path, sha256: SHA256.hex(bytes)))
     } catch {
         throw fail("\(path): \(error)")
     }

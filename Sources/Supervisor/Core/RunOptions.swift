@@ -1,4 +1,5 @@
 import Landlock
+import TraceModel
 import SyscallCatalog
 @_exported import enum TraceModel.Mode
 @_exported import enum TraceModel.Backend
@@ -84,6 +85,8 @@ public struct RunOptions: Sendable {
     /// `--policy FILE.toml`: the Landlock ruleset the program is restricted with from exec (ptrace backend). It
     /// replaces capability mode as the policy: no process enters capability mode.
     public var landlockPolicy: LandlockPolicy?
+    /// `--policy FILE`: judge calls by this policy instead of capability mode (nil: capability mode).
+    public var policy: RunPolicy?
 
     public init(argv: [String]) { self.argv = argv }
 }
@@ -93,7 +96,9 @@ public struct LandlockPolicy: Sendable {
     public var ruleset: Ruleset
     /// The file it came from (for messages).
     public var file: String
-    public init(ruleset: Ruleset, file: String) { self.ruleset = ruleset; self.file = file }
+    /// What the trace header records (kind "landlock-ruleset", the file, its SHA-256).
+    public var info: PolicyInfo
+    public init(ruleset: Ruleset, file: String, info: PolicyInfo) { self.ruleset = ruleset; self.file = file; self.info = info }
 }
 
 /// The outcome of a run, for the CLI's exit status and final report.

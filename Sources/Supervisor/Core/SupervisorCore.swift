@@ -47,6 +47,8 @@ final class SupervisorCore {
     var interruptedBy: Int32 = 0
     /// Execs whose privileges no_new_privs withheld (also recorded on their exec events).
     var withheldPrivileges: [(pid: Int32, path: String, what: String)] = []
+    /// Under --policy: what captrace could not do as the kernel does (said on stderr at the end).
+    var policyNotes: Set<String> = []
     /// Called when a process enters capability mode, before its enter event (notify: remembers its children).
     var onEnter: ((ProcessState) -> Void)?
 
@@ -75,6 +77,7 @@ final class SupervisorCore {
             bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: transport.filterAction,
                                          rights: options.rights && transport.filterAction == .trace
                                              ? RightsTable.syscallNames : [],
+                                         policy: options.policy?.traps,
                                          landlock: transport.filterAction == .trace)
         } catch {
             throw SupervisorError("cannot build the seccomp filter: \(error)")
@@ -101,6 +104,7 @@ final class SupervisorCore {
         let status = transport.rootStatus ?? 125
         recorder.finish(exitStatus: status, processes: table.processCount, interrupted: interruptedBy != 0)
         transport.warnings()
+        for n in policyNotes.sorted() { printError("captrace: warning: \(n)") }
         return RunResult(programStatus: status, violations: recorder.violationCount,
                          interruptedBy: interruptedBy,
                          entered: recorder.enterCount, traceWriteError: recorder.writeError,

@@ -44,12 +44,21 @@ struct FilterBuilder {
         let description: String
     }
 
-    /// Which syscall names trap, and why.
-    static func plan(trigger: Trigger, rights: Set<String> = [], landlock: Bool = false) -> [String: Tag] {
+    /// Under `run --policy`: per ABI (`ABI.ordinal`), the names the policy may refuse. They trap unconditionally
+    /// (the supervisor evaluates arguments), in place of capability mode's.
+    struct PolicyTraps: Sendable {
+        let names: [Set<String>]
+    }
+
+    /// Which syscall names trap, and why (under a policy, its `.policy` traps are per ABI: `rules`).
+    static func plan(trigger: Trigger, rights: Set<String> = [], policy: PolicyTraps? = nil,
+                     landlock: Bool = false) -> [String: Tag] {
         var tags: [String: Tag] = [:]
         // The standard policy has one entry for each catalog name (its loader checks it): no sorted name list
         // and no lookup by name needed.
-        for e in CapabilityPolicy.standard.entries where e.decision != .allow { tags[e.name, default: []].insert(.policy) }
+        if policy == nil {
+            for e in CapabilityPolicy.standard.entries where e.decision != .allow { tags[e.name, default: []].insert(.policy) }
+        }
         switch trigger {
         case .syscall(let name): tags[name, default: []].insert(.trigger)
         case .sandbox: for n in sandboxSyscalls { tags[n, default: []].insert(.trigger) }
@@ -59,9 +68,11 @@ struct FilterBuilder {
         tags["clone3", default: []].insert(.lifecycle)
         // The ptrace backend caches the current directory: a call that may change it must stop even when the
         // policy lets it pass (fchdir).
-        for sc in Catalog.shared.rows where sc.changesWorkingDirectory && !CapabilityPolicy.standard.mayViolate(sc.name) {
+        for sc in Catalog.shared.rows where sc.changesWorkingDirectory && (policy != nil || !CapabilityPolicy.standard.mayViolate(sc.name)) {
             tags[sc.name, default: []].insert(.lifecycle)
         }
+        // Capability mode traps execve by path; a policy may not: the notify backend sees execs only by trapping them.
+        if policy != nil { for n in ["execve", "execveat"] { tags[n, default: []].insert(.lifecycle) } }
         for n in rights { tags[n, default: []].insert(.rights) }
         if landlock { for n in LandlockTracker.names { tags[n, default: []].insert(.landlock) } }
         return tags
@@ -82,9 +93,10 @@ struct FilterBuilder {
 
     /// The filter for these options: the program libseccomp compiled from the same rules on an earlier run, kept
     /// in `cache`, else compiled now (and kept). Free with ct_bpf_free.
-    static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [], landlock: Bool = false,
+    static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
+                      policy: PolicyTraps? = nil, landlock: Bool = false,
                       cache: FilterCache? = FilterCache.standard()) throws -> ct_bpf {
-        let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights, landlock: landlock)
+        let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy, landlock: landlock)
         guard let cache, seccomp_version() != nil else { return try compile(r) }  // no version: no key
         let k = key(r)
         if let kept = cache.load(key: k) { return kept }
@@ -94,13 +106,16 @@ struct FilterBuilder {
     }
 
     /// The rules of the filter for these options, in the order they are added.
-    static func rules(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [], landlock: Bool = false) -> [Rule] {
-        let tags = plan(trigger: trigger, rights: rights, landlock: landlock)
+    static func rules(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
+                      policy: PolicyTraps? = nil, landlock: Bool = false) -> [Rule] {
+        let tags = plan(trigger: trigger, rights: rights, policy: policy, landlock: landlock)
         var out: [Rule] = []
         out.reserveCapacity(tags.count * 3)
         for abi in ABI.allCases {
             for (nr, sc) in Catalog.shared.entries(abi: abi) {
-                guard let tag = tags[sc.name] else { continue }
+                var tag = tags[sc.name] ?? []
+                if let policy, policy.names[abi.ordinal].contains(sc.name) { tag.insert(.policy) }
+                guard !tag.isEmpty else { continue }
                 let act = action == .trace ? (0x7ff0_0000 | UInt32(tag.rawValue)) : 0x7fc0_0000
                 var conditions: [[scmp_arg_cmp]] = [[]]
                 if tag == .lifecycle {
@@ -112,10 +127,10 @@ struct FilterBuilder {
                     conditions = tests.map { [scmp_arg_cmp($0)] }
                 } else if tag == .rights, let rows = RightsTable.filterConditions(sc) {
                     conditions = rows.map { $0.map(scmp_arg_cmp.init) }
-                } else if tag == .policy, sc.name == "socket" {
+                } else if tag == .policy, policy == nil, sc.name == "socket" {
                     // Only raw IP and packet sockets can be violations: the filter stops exactly those.
                     conditions = RawSockets.trapTests.map { $0.map(scmp_arg_cmp.init) }
-                } else if tag == .policy, !enforce, let pass = emptyPathPass(sc) {
+                } else if tag == .policy, policy == nil, !enforce, let pass = emptyPathPass(sc) {
                     // Trap unless AT_EMPTY_PATH is set on a real descriptor.
                     conditions = [[scmp_arg_cmp(arg: pass.flags, op: SCMP_CMP_MASKED_EQ, datum_a: atEmptyPath, datum_b: 0)],
                                   [scmp_arg_cmp(arg: pass.dirfd, op: SCMP_CMP_MASKED_EQ, datum_a: 0xffff_ffff, datum_b: 0xffff_ff9c)]]

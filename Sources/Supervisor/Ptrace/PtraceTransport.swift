@@ -206,7 +206,10 @@ final class PtraceTransport: Transport {
             wantExit = true
         }
 
-        if tag.contains(.policy), p.capabilityMode {
+        if tag.contains(.policy), p.capabilityMode, options.policy != nil {
+            if policyStop(thread, p, stop, info: info) { return }  // refused and resumed (enforce)
+            wantExit = wantExit || thread.pendingViolation != nil
+        } else if tag.contains(.policy), p.capabilityMode {
             var call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
                                       sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
             if case .violation(let ns, let rule) = BeneathResolver.classify(&call, pidfd: { p.openPidfd() }) {
@@ -247,6 +250,37 @@ final class PtraceTransport: Transport {
         } else {
             resume(thread.tid)
         }
+    }
+
+    /// Under --policy: records a call the policy refuses; in enforce mode applies the policy's action and
+    /// resumes the thread (returns true). In observe mode the call proceeds; its result is awaited (the draft
+    /// left pending) for the first of its site.
+    func policyStop(_ thread: ThreadState, _ p: ProcessState, _ stop: SyscallStop, info: ct_syscall_info) -> Bool {
+        guard let refusal = core.policyRefusal(stop) else { return false }
+        let call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
+                                  sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
+        var draft = recorder.draft(call, namespace: .policy, rule: .seccompProfile, cwd: { self.currentDirectory(thread) })
+        draft.event.verdict = refusal.verdict
+        guard core.enforce, draft.event.action == .allowed else {
+            if resultWanted(draft.event) { thread.pendingViolation = draft } else { recorder.write(draft) }
+            return false
+        }
+        draft.event.action = .denied
+        switch refusal.enforcement {
+        case .fail(let e):
+            draft.event.errno = Errno.name(e) ?? "E\(e)"
+            deny(thread.tid, errno: e)
+        case .trap:
+            draft.event.result = Int64(info.nr)
+            skip(thread.tid)
+            core.trapSIGSYS(pid: p.pid, tid: thread.tid)
+        case .killProcess, .killThread:
+            deny(thread.tid, errno: ENOSYS)  // never run; the signal ends the process on the way back
+            core.killBySIGSYS(pid: p.pid, tid: thread.tid, threadOnly: refusal.enforcement == .killThread)
+        }
+        recorder.write(draft)
+        resume(thread.tid)
+        return true
     }
 
     /// The (site, path or address) pairs whose result was recorded once already.
@@ -313,6 +347,16 @@ final class PtraceTransport: Transport {
     /// Threads share their directory (CLONE_FS): a change by one is forgotten for all of its process.
     func forgetCurrentDirectory(_ p: ProcessState) {
         for tid in p.threads { table.thread(tid)?.cwd = nil }
+    }
+
+    /// Skips the call as the kernel's SECCOMP_RET_TRAP does: not run, the return register left holding the
+    /// call's own number (the kernel's syscall_rollback).
+    func skip(_ tid: Int32) {
+        let t = Tracee()
+        guard var regs = try? t.registers(tid) else { return }
+        regs.rax = regs.orig_rax
+        regs.orig_rax = UInt64(bitPattern: -1)
+        try? t.setRegisters(tid, regs)
     }
 
     /// Makes the call fail with `errno` without running it: orig_rax = -1 skips it, rax is its return value.

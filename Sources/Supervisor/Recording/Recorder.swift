@@ -66,7 +66,8 @@ final class Recorder {
         output = thread
         var h = HeaderEvent(argv: options.argv, trigger: options.trigger.description, mode: options.mode,
                             backend: options.backend, started: started)
-        if options.mode == .enforce { h.denyErrno = options.denyErrnoName }
+        if options.mode == .enforce, options.policy == nil { h.denyErrno = options.denyErrnoName }
+        h.policy = options.policy?.info ?? options.landlockPolicy?.info
         h.stackDepth = options.stackDepth
         h.unwinder = options.stackDepth > 0 ? options.unwinder : nil
         if options.rights { h.rights = true }
