@@ -1,0 +1,48 @@
+/* own-filter.c [prctl] — a program that installs its own seccomp filter (as a sandbox wrapper's
+ * `bwrap --seccomp FD` does) and then makes a call the filter refuses. The filter: uname -> ERRNO(EPERM), every
+ * other call of x86_64 allowed (another architecture: KILL_PROCESS). Installed with seccomp(2), or with
+ * prctl(PR_SET_SECCOMP) given "prctl". Then refuse_here() calls uname twice; getpid (allowed) between.
+ * Under captrace's ptrace backend: one seccomp_filter record (the 7 instructions of `filter`), and two
+ * refusals of uname with ERRNO(EPERM) whose stack has refuse_here. Prints "uname=-1 errno=1 filter=installed".
+ * Exit status 0.
+ */
+#include "fixture.h"
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+
+static struct sock_filter filter[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_uname, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+};
+static struct sock_fprog prog = { .len = sizeof filter / sizeof filter[0], .filter = filter };
+
+__attribute__((noinline)) static int refuse_here(struct utsname *u) {
+    int r = uname(u);
+    __asm__ volatile("" ::: "memory");
+    return r;
+}
+
+int main(int argc, char **argv) {
+    int use_prctl = argc > 1 && !strcmp(argv[1], "prctl");
+    CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+    if (use_prctl) CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0);
+    else CHECK(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0);
+    struct utsname u;
+    int r = refuse_here(&u);
+    int e = errno;
+    (void)getpid();
+    CHECK(refuse_here(&u) == -1);
+    printf("uname=%d errno=%d filter=installed\n", r, e);
+    return 0;
+}
