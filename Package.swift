@@ -69,7 +69,7 @@ let package = Package(
 
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),
         .testTarget(name: "CapabilityPolicyTests", dependencies: ["CapabilityPolicy", "SyscallCatalog", "TraceModel"]),
-        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "SyscallCatalog"]),
+        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "SyscallCatalog", "SeccompBPF"]),
         // The interpreter and validation against the kernel (programs installed in forked children), Docker's
         // default profile compiled by libseccomp among them.
         .testTarget(name: "SeccompBPFTests", dependencies: ["SeccompBPF", "SeccompProfiles", "SyscallCatalog",
