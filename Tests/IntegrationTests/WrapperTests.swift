@@ -120,7 +120,7 @@ struct WrapperTests {
                                 in: try Workdir("own-filter-notify"))
         expectRun(r, backend: "notify", trigger: "exec")
         #expect(r.value("uname") == "-1", "\(r.digest)")
-        let warnings = r.stderr.components(separatedBy: "asked to install its own seccomp filter").count - 1
+        let warnings = r.stderr.components(separatedBy: "pid \(r.programPid ?? 0) asked to install its own seccomp filter").count - 1
         #expect(warnings == 1 && r.stderr.contains("under --backend ptrace only"), "\(r.stderr)")
         #expect(!(r.trace?.events.contains { if case .refusal = $0 { true } else { false } } ?? true), "\(r.digest)")
     }

@@ -201,9 +201,11 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     func warnings() {
         if !ownFilterPids.isEmpty {
-            printError("captrace: warning: pid " + ownFilterPids.sorted().map(String.init).joined(separator: ", ")
-                + " asked to install its own seccomp filter; the calls such a filter refuses never reach captrace, "
-                + "and are recorded and explained under --backend ptrace only")
+            let one = ownFilterPids.count == 1
+            printError("captrace: warning: " + (one ? "pid " : "pids ")
+                + ownFilterPids.sorted().map(String.init).joined(separator: ", ")
+                + " asked to install " + (one ? "its" : "their") + " own seccomp filter; the calls such a filter "
+                + "refuses never reach captrace, and are recorded and explained under --backend ptrace only")
         }
         guard !unconfined.isEmpty else { return }
         // Not violations, so not in the trace: say here that the program saw them fail.
