@@ -82,9 +82,15 @@ struct WrapperTests {
         let cat = execs(r, "/usr/bin/cat").first?.pid
         expectRun(r, backend: "ptrace", trigger: "exec:/bin/cat", enteredBy: cat)
         #expect(execs(r, "/usr/bin/true").first.map { $0.pid != cat } ?? false, "\(r.digest)")
-        for bad in ["exec:", "exec:dir/"] {
+        try "not a program\n".write(toFile: w.path("plain.txt"), atomically: true, encoding: .utf8)
+        for (bad, message) in [("exec:", "exec:NAME needs a program's path or base name"),
+                               ("exec:dir/", "exec:NAME needs a program's path or base name"),
+                               ("exec:catt", "no executable \"catt\" in PATH (name it by its path: exec:/path/to/catt)"),
+                               ("exec:/usr/bin/catt", "/usr/bin/catt is not an executable file"),
+                               ("exec:/etc", "/etc is not an executable file"),
+                               ("exec:\(w.path("plain.txt"))", "\(w.path("plain.txt")) is not an executable file")] {
             let b = try captraceCommand(["run", "--enter-at", bad, "--", "true"], cwd: w.url.path)
-            #expect(b.status == 2 && b.stderr.contains("exec:NAME needs a program's path or base name"), "\(bad): \(b.stderr)")
+            #expect(b.status == 2 && b.stderr.contains("bad trigger \"\(bad)\": " + message), "\(bad): \(b.stderr)")
         }
         // A name no process execs: nothing is judged, and captrace says so.
         let n = try Harness.run(["/bin/true"], backend: "ptrace", options: ["--enter-at", "exec:cat"], in: try Workdir("exec-none"))

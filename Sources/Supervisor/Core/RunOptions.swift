@@ -1,3 +1,4 @@
+import Glibc
 import SyscallCatalog
 @_exported import enum TraceModel.Mode
 @_exported import enum TraceModel.Backend
@@ -29,6 +30,11 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
                 guard !name.isEmpty, !name.hasSuffix("/"), !name.contains("\0") else {
                     throw ParseError(description: "bad trigger \"\(s)\": exec:NAME needs a program's path or base name (e.g. exec:cat or exec:/usr/bin/cat)")
                 }
+                guard Self.executableExists(name) else {
+                    throw ParseError(description: name.contains("/")
+                        ? "bad trigger \"\(s)\": \(name) is not an executable file"
+                        : "bad trigger \"\(s)\": no executable \"\(name)\" in PATH (name it by its path: exec:/path/to/\(name))")
+                }
                 self = .execOf(name)
             } else if s.hasPrefix("symbol:") {
                 let name = String(s.dropFirst(7))
@@ -57,6 +63,17 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
             return Catalog.shared.syscall(named: name)?.sandboxStep?.matches(args) ?? false
         default: return false
         }
+    }
+
+    /// Whether `exec:NAME` names a program here: a path to an executable file, or a base name found in PATH.
+    static func executableExists(_ name: String) -> Bool {
+        func executable(_ p: String) -> Bool {
+            var st = stat()
+            return stat(p, &st) == 0 && st.st_mode & S_IFMT == S_IFREG && access(p, X_OK) == 0
+        }
+        if name.contains("/") { return executable(name) }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").contains { executable("\($0)/\(name)") }
     }
 
     /// `exec:NAME`: whether an exec'd image at `path` (as /proc/PID/exe names it, symlinks resolved) is the
