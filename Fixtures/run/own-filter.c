@@ -1,9 +1,12 @@
-/* own-filter.c [prctl] — a program that installs its own seccomp filter (as a sandbox wrapper's
+/* own-filter.c [prctl|trace] — a program that installs its own seccomp filter (as a sandbox wrapper's
  * `bwrap --seccomp FD` does) and then makes a call the filter refuses. The filter: uname -> ERRNO(EPERM), every
  * other call of x86_64 allowed (another architecture: KILL_PROCESS). Installed with seccomp(2), or with
  * prctl(PR_SET_SECCOMP) given "prctl". Then refuse_here() calls uname twice; getpid (allowed) between.
  * Under captrace's ptrace backend: one seccomp_filter record (the 7 instructions of `filter`), and two
  * refusals of uname with ERRNO(EPERM) whose stack has refuse_here. Prints "uname=-1 errno=1 filter=installed".
+ * "trace" installs instead a filter that returns TRACE(0) for access and allows the rest: under captrace (the
+ * tracer) access then proceeds, and mark("traced") must still be recorded as a violation although the kernel
+ * reports the program's data (0) at the stop, not captrace's tag. Prints "traced=0".
  * Exit status 0.
  */
 #include "fixture.h"
@@ -27,6 +30,14 @@ static struct sock_filter filter[] = {
 };
 static struct sock_fprog prog = { .len = sizeof filter / sizeof filter[0], .filter = filter };
 
+static struct sock_filter trace_access[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_access, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | 0),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+};
+static struct sock_fprog trace_prog = { .len = sizeof trace_access / sizeof trace_access[0], .filter = trace_access };
+
 __attribute__((noinline)) static int refuse_here(struct utsname *u) {
     int r = uname(u);
     __asm__ volatile("" ::: "memory");
@@ -36,6 +47,13 @@ __attribute__((noinline)) static int refuse_here(struct utsname *u) {
 int main(int argc, char **argv) {
     int use_prctl = argc > 1 && !strcmp(argv[1], "prctl");
     CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+    if (argc > 1 && !strcmp(argv[1], "trace")) {
+        (void)cwd();
+        CHECK(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &trace_prog) == 0);
+        mark("traced");
+        printf("traced=0\n");
+        return 0;
+    }
     if (use_prctl) CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0);
     else CHECK(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0);
     struct utsname u;

@@ -120,6 +120,15 @@ struct WrapperTests {
         #expect(report.stdout.contains("05: ret #0x50001") && report.stdout.contains("; ERRNO(EPERM)"), "\(report.stdout)")
     }
 
+    @Test("a program's own TRACE action: the stop reports its data, not captrace's tag; the call is still judged")
+    func ownTraceAction() throws {
+        let r = try Harness.run([try Harness.fixture("own-filter"), "trace"], backend: "ptrace",
+                                options: ["--enter-at", "exec"], in: try Workdir("own-trace"))
+        expectRun(r, backend: "ptrace", trigger: "exec")
+        #expect(r.value("traced") == "0" && r.mark("traced").count == 1, "\(r.digest)")
+        #expect(refusalEvents(r).isEmpty && filterEvents(r).count == 1, "\(r.digest)")
+    }
+
     @Test("the notify backend records no refusal, and says so once")
     func ownFilterNotify() throws {
         let r = try Harness.run([try Harness.fixture("own-filter")], backend: "notify", options: ["--enter-at", "exec"],

@@ -190,8 +190,8 @@ final class PtraceTransport: Transport {
             resume(thread.tid)
             return
         }
-        let tag = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
         let name = stop.name
+        let tag = tagOfStop(p, info: info, args: args, name: name)
         var wantExit = false
 
         if tag.contains(.lifecycle), let name { keepChildrenTraced(thread, name: name, args: args) }
@@ -202,7 +202,8 @@ final class PtraceTransport: Transport {
             wantExit = true
         }
 
-        if tag.contains(.seccompInstall), let name, let program = readFilterProgram(thread, abi: stop.abi, name: name, args: args) {
+        if tag.contains(.seccompInstall), let name, FilterBuilder.installsSeccompFilter(name, args),
+           let program = readFilterProgram(thread, abi: stop.abi, name: name, args: args) {
             thread.pendingFilter = (name, name == "seccomp" ? args[1] : 0, program)
             wantExit = true
         }
@@ -319,6 +320,21 @@ final class PtraceTransport: Transport {
     }
 
     // MARK: - The program's own seccomp filters
+
+    /// Why captrace's filter stopped the call: its SECCOMP_RET_DATA tag. But when the program's own filters
+    /// return TRACE for the call too, the kernel reports the newest filter's data, the program's: then the tag
+    /// is the plan's for the name (every test a tag stands for is checked again on the arguments).
+    func tagOfStop(_ p: ProcessState, info: ct_syscall_info, args: [UInt64], name: String?) -> FilterBuilder.Tag {
+        let reported = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
+        guard !p.seccompFilters.isEmpty else { return reported }
+        let data = SeccompData(nr: Int32(truncatingIfNeeded: info.nr), arch: info.arch, instructionPointer: info.ip, args: args)
+        guard case .trace = SeccompAction(Interpreter.decide(p.seccompFilters.map(\.program), data).value) else { return reported }
+        return name.flatMap { planTags[$0] } ?? []
+    }
+
+    /// The filter plan's tags by name (`tagOfStop`).
+    lazy var planTags: [String: FilterBuilder.Tag] = FilterBuilder.plan(
+        trigger: options.trigger, rights: options.rights ? RightsTable.syscallNames : [], seccompInstalls: true)
 
     /// Filters recorded so far (their ids in the trace).
     var filtersInstalled = 0
