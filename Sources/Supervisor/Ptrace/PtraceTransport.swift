@@ -340,17 +340,19 @@ final class PtraceTransport: Transport {
     var filtersInstalled = 0
 
     /// The program a seccomp(SECCOMP_SET_MODE_FILTER, flags, fprog) or prctl(PR_SET_SECCOMP, 2, fprog) call
-    /// installs, read from `struct sock_fprog` (x86_64/x32: len at 0, pointer at 8; i386: pointer at 4) and its
+    /// installs, read from `struct sock_fprog` (x86_64: len at 0, pointer at 8; i386 and x32, the kernel's compat
+    /// layout: pointer at 4) and its
     /// instructions; nil when it cannot be read or is not 1 to 4096 instructions (the kernel refuses those).
     func readFilterProgram(_ thread: ThreadState, abi: ABI, name: String, args: [UInt64]) -> [Instruction]? {
         let addr = args[2]
         guard addr != 0 else { return nil }
         var head = [UInt8](repeating: 0, count: 16)
-        let size = abi == .i386 ? 8 : 16
+        let compat = abi != .x86_64
+        let size = compat ? 8 : 16
         guard ct_read_mem(thread.pid, UInt(addr), &head, size) == size else { return nil }
         let len = Int(head[0]) | Int(head[1]) << 8
         var ptr: UInt64 = 0
-        for i in (abi == .i386 ? 4..<8 : 8..<16).reversed() { ptr = ptr << 8 | UInt64(head[i]) }
+        for i in (compat ? 4..<8 : 8..<16).reversed() { ptr = ptr << 8 | UInt64(head[i]) }
         guard len > 0, len <= BPF.maxInstructions, ptr != 0 else { return nil }
         var raw = [UInt8](repeating: 0, count: len * 8)
         guard ct_read_mem(thread.pid, UInt(ptr), &raw, raw.count) == raw.count else { return nil }
