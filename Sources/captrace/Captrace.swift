@@ -206,7 +206,7 @@ struct Run: ParsableCommand {
           captrace run -- getent hosts localhost
           captrace run --enter-at symbol:pcap_loop -o tcpdump.jsonl -- tcpdump -r in.pcap
           captrace run --mode enforce --deny-errno EACCES -- ./myprogram
-          captrace run --enter-at exec:cat -- bwrap --ro-bind / / --unshare-all -- cat /etc/hostname
+          captrace run --enter-at exec:cat -- bwrap --ro-bind / / -- cat /etc/hostname
         """
     )
 
