@@ -2,13 +2,14 @@
 // captrace: a ktrace-like tracer for sandbox violations on Linux.
 //
 // Dependencies point one way (each module lists what it imports below):
-//   SyscallCatalog, Landlock <- TraceModel <- CapabilityPolicy, Baselines;  SyscallCatalog <- SeccompProfiles
+//   SyscallCatalog, Landlock, SeccompBPF <- TraceModel <- CapabilityPolicy, Baselines;  SyscallCatalog <- SeccompProfiles
 //   Baselines <- Diagnosis <- Reports; Diagnosis, CapabilityPolicy <- Suggestions   (analysis of a trace)
 //   TraceModel <- Unwinding; CapabilityPolicy, Baselines, SeccompProfiles, Unwinding <- Supervisor (records;
 //   touches processes)
 //   Supervisor, Reports, Suggestions <- captrace (CLI wiring)
 // Supervisor imports no analysis module (Diagnosis, Reports, Suggestions): the recorder records, analysis
-// concludes. Pure modules (catalog, landlock, model, policy, baselines, seccomp profiles, diagnosis, reports, suggestions)
+// concludes. Pure modules (catalog, landlock, seccomp BPF, model, policy, baselines, seccomp profiles, diagnosis, reports,
+// suggestions)
 // import no C module and no Glibc.
 // C targets: CSeccomp <- CTraceShims <- Supervisor (which compiles filters with libseccomp itself);
 // CLibdw <- CUnwindShims <- Unwinding; CTestSupport <- test targets only.
@@ -29,8 +30,10 @@ let package = Package(
         // Pure: Landlock access rights per ABI, rulesets, the landlockconfig TOML reader and writer, and the
         // explanation of a refused call (which right was missing, which rule would grant it).
         .target(name: "Landlock"),
+        // Pure: classic BPF as seccomp runs it: validation, interpreter, filter actions, disassembler.
+        .target(name: "SeccompBPF"),
         // Pure: trace events, frames, the JSON Lines schema (version 1), writer and reader.
-        .target(name: "TraceModel", dependencies: ["SyscallCatalog", "Landlock"]),
+        .target(name: "TraceModel", dependencies: ["SyscallCatalog", "SeccompBPF", "Landlock"]),
         // Pure: the capability-mode rules as commented data, and the classifier.
         .target(name: "CapabilityPolicy", dependencies: ["SyscallCatalog", "TraceModel"]),
         // Pure: OCI runtime seccomp profiles (Docker/Podman/runc JSON): loader, evaluation as runc+libseccomp, writer.
@@ -40,7 +43,7 @@ let package = Package(
         // Pure: analysis of a trace: sites with their hints and culprits, the knowledge base, descriptor rights.
         .target(name: "Diagnosis", dependencies: ["TraceModel", "Baselines"]),
         // Pure: report writers (text, json, sarif, folded, html) and the CI gate's verdict over a recorded trace.
-        .target(name: "Reports", dependencies: ["TraceModel", "Diagnosis", "Landlock", "SyscallCatalog"]),
+        .target(name: "Reports", dependencies: ["TraceModel", "Diagnosis", "Landlock", "SeccompBPF", "SyscallCatalog"]),
         // Pure: plan, OCI, systemd, libseccomp, allowlist renderers over a recorded trace.
         .target(name: "Suggestions", dependencies: ["TraceModel", "Diagnosis", "Baselines", "SyscallCatalog",
                                                     "CapabilityPolicy", "Landlock"]),
@@ -60,8 +63,8 @@ let package = Package(
         .target(name: "Unwinding", dependencies: ["CUnwindShims", "TraceModel"]),
         // Launch, the ptrace and notify loops, per-process capability state, argument decoding.
         .target(name: "Supervisor", dependencies: [
-            "CTraceShims", "CSeccomp", "SyscallCatalog", "TraceModel", "CapabilityPolicy", "Baselines", "Unwinding",
-            "Landlock", "SeccompProfiles",
+            "CTraceShims", "CSeccomp", "SyscallCatalog", "SeccompBPF", "TraceModel", "CapabilityPolicy", "Baselines",
+            "Unwinding", "SeccompProfiles", "Landlock",
         ]),
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "captrace", dependencies: [
@@ -73,7 +76,11 @@ let package = Package(
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),
         .testTarget(name: "LandlockTests", dependencies: ["Landlock"], exclude: ["Fixtures"]),
         .testTarget(name: "CapabilityPolicyTests", dependencies: ["CapabilityPolicy", "SyscallCatalog", "TraceModel"]),
-        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "SyscallCatalog", "Landlock"]),
+        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "SyscallCatalog", "SeccompBPF", "Landlock"]),
+        // The interpreter and validation against the kernel (programs installed in forked children), Docker's
+        // default profile compiled by libseccomp among them.
+        .testTarget(name: "SeccompBPFTests", dependencies: ["SeccompBPF", "SeccompProfiles", "SyscallCatalog",
+                                                          "CTestSupport", "CSeccomp"]),
         .testTarget(name: "SeccompProfilesTests", dependencies: ["SeccompProfiles", "SyscallCatalog"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Diagnosis", "TraceModel"],

@@ -20,6 +20,9 @@ struct ReportModel {
     let traces: [String]
     /// Landlock domains and refusals (empty for a run without Landlock).
     let landlock: LandlockSection
+    /// Seccomp filters the program installed itself, and the calls they refused (ptrace backend).
+    let seccompFilters: [SeccompFilterEvent]
+    let refusals: [RefusalGroup]
 
     /// `analysis`: the trace's, when it was made while reading (then `trace` need not hold the violations).
     init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
@@ -39,6 +42,9 @@ struct ReportModel {
         violations = analysis.violations
         processes = analysis.processes
         var enters: [EnterEvent] = []
+        var filters: [SeccompFilterEvent] = []
+        var refusalGroups: [RefusalGroup] = []
+        var refusalIndex: [RefusalGroup.Key: Int] = [:]
         var t0 = UInt64.max
         var last: UInt64?
         func saw(_ t: UInt64) { last = max(last ?? t, t) }
@@ -47,16 +53,27 @@ struct ReportModel {
             case .process(let p): t0 = min(t0, p.tNs); saw(p.tNs)
             case .enter(let en): t0 = min(t0, en.tNs); saw(en.tNs); enters.append(en)
             case .violation(let v): t0 = min(t0, v.tNs); saw(v.tNs)
+            case .seccompFilter(let f): t0 = min(t0, f.tNs); saw(f.tNs); filters.append(f)
+            case .refusal(let r):
+                t0 = min(t0, r.tNs); saw(r.tNs)
+                let key = RefusalGroup.Key(r)
+                if let i = refusalIndex[key] { refusalGroups[i].count += 1; refusalGroups[i].pids.insert(r.pid) }
+                else { refusalIndex[key] = refusalGroups.count; refusalGroups.append(RefusalGroup(first: r)) }
             case .header, .fdop, .summary: break
             case .landlock(let l): t0 = min(t0, l.tNs); saw(l.tNs)
             case .landlockDenial(let d): t0 = min(t0, d.tNs); saw(d.tNs)
             }
         }
+        self.seccompFilters = filters
+        self.refusals = refusalGroups
         if let (first, last) = analysis.violationTimes { t0 = min(t0, first); saw(last) }
         self.enters = enters
         self.t0 = t0 == .max ? 0 : t0
         self.lastEventNs = last
     }
+
+    /// The filter a refusal names.
+    func filter(_ id: Int) -> SeccompFilterEvent? { seccompFilters.first { $0.id == id } }
 
     /// No process reached the trigger: nothing was judged (said by every format, instead of zero totals).
     var neverEntered: Bool { enters.isEmpty }
@@ -261,4 +278,16 @@ enum ListLimit {
     static let seqRuns = 12
     /// Descriptors held at entry.
     static let fds = 64
+}
+
+/// The refusals of one call site by one filter with one action: the first, and how many.
+struct RefusalGroup {
+    struct Key: Hashable {
+        let filter: Int, syscall: String, value: UInt32, stack: [Frame]
+        init(_ r: RefusalEvent) { filter = r.filter; syscall = r.syscall; value = r.value; stack = r.stack }
+    }
+    let first: RefusalEvent
+    var count = 1
+    var pids: Set<Int32>
+    init(first: RefusalEvent) { self.first = first; pids = [first.pid] }
 }

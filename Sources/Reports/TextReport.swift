@@ -1,4 +1,6 @@
 import Diagnosis
+import SeccompBPF
+import SyscallCatalog
 import TraceModel
 
 /// The kdump-like text report: the run, where capability mode began with the descriptors held, one block per
@@ -78,6 +80,8 @@ struct TextReport {
         }
         if n > 0 { out.append("") }
 
+        out += seccompSections()
+
         out.append(bold("TOTALS"))
         if model.landlockPolicyRun {
             out.append("  " + plural(model.landlock.refusals.count, "Landlock refusal"))
@@ -98,6 +102,52 @@ struct TextReport {
             out.append("  exit status \(s.exitStatus) after \(s.durationMs) ms" + (s.interrupted == true ? " (interrupted)" : ""))
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The seccomp filters the program installed itself, disassembled, and the calls they refused; nothing when
+    /// it installed none.
+    func seccompSections() -> [String] {
+        guard !model.seccompFilters.isEmpty || !model.refusals.isEmpty else { return [] }
+        var out = model.sites.isEmpty ? [""] : []
+        out += [bold("SECCOMP FILTERS THE PROGRAM INSTALLED") + " (" + plural(model.seccompFilters.count, "filter") + ")"]
+        for f in model.seccompFilters {
+            out.append("")
+            out.append("  filter \(f.id): pid \(f.pid) tid \(f.tid), \(f.syscall)"
+                       + (f.flags != 0 ? " flags 0x\(String(f.flags, radix: 16))" : "") + ", "
+                       + plural(f.program.count, "instruction") + ", at \(model.relative(f.tNs))")
+            if !f.stack.isEmpty {
+                out.append("  installed at:")
+                out += stackLines(f.stack, indent: "    ")
+            }
+            out += Disassembler.lines(f.program, errnoName: Errno.name).map { "    " + $0 }
+        }
+        out.append("")
+        out.append(bold("REFUSED BY THOSE FILTERS") + " (" + plural(model.refusals.reduce(0) { $0 + $1.count }, "call")
+                   + " at " + plural(model.refusals.count, "site") + ")")
+        for g in model.refusals {
+            let r = g.first
+            out.append("")
+            let installer = model.filter(r.filter).map { f in
+                "the filter pid \(f.pid) installed at " + (installSite(f.stack).map { symbolWithOffset($0) ?? moduleOffset($0) } ?? "an unknown site")
+            } ?? "filter \(r.filter)"
+            out.append("  " + plural(g.count, "call") + "  pid " + g.pids.sorted().map(String.init).joined(separator: ",")
+                       + "  " + r.syscall + (r.abi == .x86_64 ? "" : " [\(r.abi.rawValue)]"))
+            out.append("  refused by \(installer): \(r.action)")
+            if r.stack.isEmpty {
+                out.append("  (no stack recorded)")
+            } else {
+                out.append("  stack:")
+                out += stackLines(r.stack, indent: "    ")
+            }
+        }
+        out.append("")
+        return out
+    }
+
+    /// The frame that names where a filter was installed: the first outside the C library (whose `syscall` or
+    /// `prctl` made the call), else the innermost.
+    func installSite(_ stack: [Frame]) -> Frame? {
+        stack.first { f in !(f.module.map { $0.split(separator: "/").last?.hasPrefix("libc.so") ?? false } ?? false) } ?? stack.first
     }
 
     /// One site; a hint already explained at an earlier site is named with a pointer back to it.

@@ -100,6 +100,14 @@ public final class TraceEncoderV2 {
             j = j.replacing("stack", with: stack.map { .int(Int64($0)) })
             j.append(to: &out)
             out.append(0x0A)
+        case .seccompFilter(let f):
+            let stack = stackID(f.stack, name: name, out: &out)
+            TraceCodec.json(event).replacing("stack", with: stack.map { .int(Int64($0)) }).append(to: &out)
+            out.append(0x0A)
+        case .refusal(let r):
+            let stack = stackID(r.stack, name: name, out: &out)
+            TraceCodec.json(event).replacing("stack", with: stack.map { .int(Int64($0)) }).append(to: &out)
+            out.append(0x0A)
         case .fdop(let f):
             let stack = f.stack.flatMap { stackID($0, name: name, out: &out) }
             var j = TraceCodec.json(event)
@@ -328,7 +336,7 @@ public struct TraceDecoderV2: Sendable {
             return .violation(e)
         case "landlock": return .landlock(try TraceCodec.landlock(v, stack: try stackRef(v["stack"]) ?? []))
         case "landlock_denial": return .landlockDenial(try TraceCodec.landlockDenial(v, stack: try stackRef(v["stack"]) ?? []))
-        case "enter", "fdop":
+        case "enter", "fdop", "seccomp_filter", "refusal":
             let stack = try stackRef(v["stack"])
             let plain = v.replacing("stack", with: nil)
             switch try TraceCodec.event(from: plain) {
@@ -338,6 +346,12 @@ public struct TraceDecoderV2: Sendable {
             case .fdop(var f):
                 f.stack = stack
                 return .fdop(f)
+            case .seccompFilter(var f):
+                f.stack = stack ?? []
+                return .seccompFilter(f)
+            case .refusal(var x):
+                x.stack = stack ?? []
+                return .refusal(x)
             default: return nil
             }
         default:

@@ -1,3 +1,4 @@
+import SeccompBPF
 import SyscallCatalog
 
 /// The trace file format: JSON Lines, one event per line (see README "Trace format"). Version 2 is written;
@@ -346,6 +347,58 @@ public struct FDOpEvent: Sendable, Hashable {
     }
 }
 
+/// A seccomp filter a traced process installed itself (seccomp(SECCOMP_SET_MODE_FILTER) or
+/// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER), e.g. a sandbox wrapper's `bwrap --seccomp FD`), recorded when the
+/// call succeeded: the classic-BPF program as read from the process's memory at the call.
+public struct SeccompFilterEvent: Sendable, Hashable {
+    /// The filter's number in this trace (1, 2, ...): refusals name it.
+    public var id: Int
+    public var pid: Int32
+    public var tid: Int32
+    public var tNs: UInt64
+    /// "seccomp" or "prctl".
+    public var syscall: String
+    /// seccomp(2)'s `flags` (SECCOMP_FILTER_FLAG_*); 0 for prctl.
+    public var flags: UInt64
+    public var program: [Instruction]
+    public var stack: [Frame]
+
+    public init(id: Int, pid: Int32, tid: Int32, tNs: UInt64, syscall: String, flags: UInt64, program: [Instruction],
+                stack: [Frame]) {
+        self.id = id; self.pid = pid; self.tid = tid; self.tNs = tNs; self.syscall = syscall; self.flags = flags
+        self.program = program; self.stack = stack
+    }
+}
+
+/// A call refused by a seccomp filter the program installed itself (see `SeccompFilterEvent`), found by running
+/// the process's filters on the call at its syscall-entry stop (ptrace backend only).
+public struct RefusalEvent: Sendable, Hashable {
+    public var pid: Int32
+    public var tid: Int32
+    public var tNs: UInt64
+    public var abi: ABI
+    public var nr: Int
+    public var syscall: String
+    /// The argument registers.
+    public var args: [UInt64]
+    /// The value the deciding filter returned (`SECCOMP_RET_*` and data).
+    public var value: UInt32
+    /// The deciding filter's `id`.
+    public var filter: Int
+    /// The call's result when it was seen (an ERRNO action: -errno); nil for KILL and TRAP.
+    public var result: Int64? = nil
+    public var stack: [Frame]
+
+    public init(pid: Int32, tid: Int32, tNs: UInt64, abi: ABI, nr: Int, syscall: String, args: [UInt64], value: UInt32,
+                filter: Int, stack: [Frame]) {
+        self.pid = pid; self.tid = tid; self.tNs = tNs; self.abi = abi; self.nr = nr; self.syscall = syscall
+        self.args = args; self.value = value; self.filter = filter; self.stack = stack
+    }
+
+    /// `ERRNO(EPERM)`, `KILL_PROCESS`, ...
+    public var action: String { SeccompAction(value).describe(errnoName: Errno.name) }
+}
+
 public struct SummaryEvent: Sendable, Hashable {
     public var violations: Int
     public var sites: Int
@@ -372,6 +425,8 @@ public enum TraceEvent: Sendable, Hashable {
     case landlock(LandlockEvent)
     /// A call Landlock refused in a process with a domain (optional record).
     case landlockDenial(LandlockDenialEvent)
+    case seccompFilter(SeccompFilterEvent)
+    case refusal(RefusalEvent)
     case summary(SummaryEvent)
 
     public var typeName: String {
@@ -383,6 +438,8 @@ public enum TraceEvent: Sendable, Hashable {
         case .fdop: "fdop"
         case .landlock: "landlock"
         case .landlockDenial: "landlock_denial"
+        case .seccompFilter: "seccomp_filter"
+        case .refusal: "refusal"
         case .summary: "summary"
         }
     }

@@ -193,7 +193,9 @@ struct Run: ParsableCommand {
         option (as in strace): everything from there on is the program's, its own options included. Before it, \
         an argument that starts with `-` must be one of the options below.
 
-        Triggers (--enter-at): exec, main, symbol:NAME, syscall:NAME, sandbox.
+        Triggers (--enter-at): exec, exec:NAME, main, symbol:NAME, syscall:NAME, sandbox. exec:NAME begins \
+        when any traced process execs the program whose base name or path is NAME (a sandbox wrapper's final \
+        exec).
 
         Exit status: the program's own (128+N when killed by signal N); 3 with --fail-on-violation when a \
         violation not in the baseline was recorded; 2 for a bad command line or input file; 125 when captrace \
@@ -204,6 +206,7 @@ struct Run: ParsableCommand {
           captrace run -- getent hosts localhost
           captrace run --enter-at symbol:pcap_loop -o tcpdump.jsonl -- tcpdump -r in.pcap
           captrace run --mode enforce --deny-errno EACCES -- ./myprogram
+          captrace run --enter-at exec:cat -- bwrap --ro-bind / / -- cat /etc/hostname
         """
     )
 
@@ -330,7 +333,7 @@ struct Run: ParsableCommand {
 
 /// The options of `run` (kept apart so that an unknown one can be checked against them).
 struct RunFlags: ParsableArguments {
-    @Option(name: .customLong("enter-at"), help: "When capability mode (or --policy) begins: exec, main, symbol:NAME, syscall:NAME or sandbox (default: main; exec with --policy).")
+    @Option(name: .customLong("enter-at"), help: "When capability mode (or --policy) begins: exec, exec:NAME, main, symbol:NAME, syscall:NAME or sandbox (default: main; exec with --policy).")
     var enterAt: String?
 
     @Option(help: "Judge calls by this policy instead of capability mode: an OCI runtime seccomp profile (.json; refused calls are violations, enforce applies the profile's own actions), or a Landlock ruleset (landlockconfig .toml, e.g. from `suggest --format landlock`; applied at exec, needs --mode enforce and --backend ptrace; Landlock's refusals are recorded).")

@@ -1,3 +1,4 @@
+import SeccompBPF
 import SyscallCatalog
 import Testing
 @testable import TraceModel
@@ -52,8 +53,18 @@ struct TraceFormat2Tests {
         v6.sockaddr = [10, 0, 0, 53, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 15) + [1, 0, 0, 0, 0]
         let connect6 = violation(seq: 7, "connect", rule: .socketAddress, raw: RawCall(args: [4, 0x1000, 28], memory: v6))
         let summary = events.removeLast()
-        events += [.violation(open), .violation(connect), .violation(i386), .violation(unreadable), .violation(connect6),
-                   .violation(open), summary]
+        let program = [Instruction(code: 0x20, k: 0), Instruction(code: 0x15, jt: 0, jf: 1, k: 63),
+                       Instruction(code: 0x06, k: 0x0005_0001), Instruction(code: 0x06, k: 0x7fff_0000)]
+        let filter = SeccompFilterEvent(id: 1, pid: 10, tid: 11, tNs: 150, syscall: "seccomp", flags: 8, program: program,
+                                        stack: frames)
+        var refusal = RefusalEvent(pid: 10, tid: 11, tNs: 160, abi: .x86_64, nr: 63, syscall: "uname",
+                                   args: [0x7ffd_0000_3000, 0, 0, 0, 0, UInt64.max], value: 0x0005_0001, filter: 1,
+                                   stack: frames)
+        refusal.result = -1
+        let killed = RefusalEvent(pid: 10, tid: 10, tNs: 170, abi: .i386, nr: 122, syscall: "uname", args: [1],
+                                  value: 0x8000_0000, filter: 1, stack: [])
+        events += [.violation(open), .violation(connect), .violation(i386), .seccompFilter(filter), .refusal(refusal),
+                   .refusal(killed), .violation(unreadable), .violation(connect6), .violation(open), summary]
         return events
     }
 

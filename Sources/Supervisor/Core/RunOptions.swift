@@ -1,5 +1,6 @@
 import Landlock
 import TraceModel
+import Glibc
 import SyscallCatalog
 @_exported import enum TraceModel.Mode
 @_exported import enum TraceModel.Backend
@@ -7,6 +8,9 @@ import SyscallCatalog
 /// When capability mode begins (`--enter-at`).
 public enum Trigger: Sendable, Equatable, CustomStringConvertible {
     case exec
+    /// `exec:NAME`: a traced process's exec of the program whose path or base name is NAME (a wrapper's final
+    /// exec, e.g. bubblewrap's of the program it sandboxes).
+    case execOf(String)
     case main
     case symbol(String)
     case syscall(String)
@@ -16,14 +20,25 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
         public let description: String
     }
 
-    /// Parses `exec`, `main`, `symbol:NAME`, `syscall:NAME` or `sandbox`.
+    /// Parses `exec`, `exec:NAME`, `main`, `symbol:NAME`, `syscall:NAME` or `sandbox`.
     public init(parsing s: String) throws(ParseError) {
         switch s {
         case "exec": self = .exec
         case "main": self = .main
         case "sandbox": self = .sandbox
         default:
-            if s.hasPrefix("symbol:") {
+            if s.hasPrefix("exec:") {
+                let name = String(s.dropFirst(5))
+                guard !name.isEmpty, !name.hasSuffix("/"), !name.contains("\0") else {
+                    throw ParseError(description: "bad trigger \"\(s)\": exec:NAME needs a program's path or base name (e.g. exec:cat or exec:/usr/bin/cat)")
+                }
+                guard Self.executableExists(name) else {
+                    throw ParseError(description: name.contains("/")
+                        ? "bad trigger \"\(s)\": \(name) is not an executable file"
+                        : "bad trigger \"\(s)\": no executable \"\(name)\" in PATH (name it by its path: exec:/path/to/\(name))")
+                }
+                self = .execOf(name)
+            } else if s.hasPrefix("symbol:") {
                 let name = String(s.dropFirst(7))
                 guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "$" || $0 == "@" }) else {
                     throw ParseError(description: "bad trigger \"\(s)\": symbol:NAME needs a function name")
@@ -36,7 +51,7 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
                 }
                 self = .syscall(name)
             } else {
-                throw ParseError(description: "bad trigger \"\(s)\": expected exec, main, symbol:NAME, syscall:NAME or sandbox")
+                throw ParseError(description: "bad trigger \"\(s)\": expected exec, exec:NAME, main, symbol:NAME, syscall:NAME or sandbox")
             }
         }
     }
@@ -52,9 +67,29 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether `exec:NAME` names a program here: a path to an executable file, or a base name found in PATH.
+    static func executableExists(_ name: String) -> Bool {
+        func executable(_ p: String) -> Bool {
+            var st = stat()
+            return stat(p, &st) == 0 && st.st_mode & S_IFMT == S_IFREG && access(p, X_OK) == 0
+        }
+        if name.contains("/") { return executable(name) }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").contains { executable("\($0)/\(name)") }
+    }
+
+    /// `exec:NAME`: whether an exec'd image at `path` (as /proc/PID/exe names it, symlinks resolved) is the
+    /// program NAME: NAME is its base name, or a path that is `path` itself or resolves to it (`resolved`).
+    func matchesExec(path: String, resolved: (String) -> String?) -> Bool {
+        guard case .execOf(let name) = self else { return false }
+        if !name.contains("/") { return path.split(separator: "/").last.map(String.init) == name }
+        return name == path || resolved(name) == path
+    }
+
     public var description: String {
         switch self {
         case .exec: "exec"
+        case .execOf(let n): "exec:\(n)"
         case .main: "main"
         case .sandbox: "sandbox"
         case .symbol(let n): "symbol:\(n)"

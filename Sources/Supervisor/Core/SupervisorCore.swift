@@ -137,6 +137,7 @@ final class SupervisorCore {
             p.exe = parent.exe
             p.execed = parent.execed
             p.landlock = parent.landlock
+            p.seccompFilters = parent.seccompFilters
             if !p.capabilityMode && !parent.capabilityMode {
                 p.breakpoints = parent.breakpoints
                 p.retiredBreakpoints = parent.retiredBreakpoints
@@ -172,10 +173,15 @@ final class SupervisorCore {
         return first
     }
 
-    /// Whether capability mode begins at this exec (`--enter-at exec`: the program's first exec).
+    /// Whether capability mode begins at this exec (`--enter-at exec`: the program's first exec; `exec:NAME`:
+    /// any traced process's exec of NAME).
     func entersAtExec(_ p: ProcessState, firstExec: Bool) -> Bool {
-        guard case .exec = options.trigger else { return false }
-        return firstExec && p.pid == rootPid && !p.capabilityMode
+        guard !p.capabilityMode else { return false }
+        switch options.trigger {
+        case .exec: return firstExec && p.pid == rootPid
+        case .execOf: return p.exe.map { options.trigger.matchesExec(path: $0, resolved: ProcFS.realPath) } ?? false
+        default: return false
+        }
     }
 
     /// Forgets the breakpoints of an image that was replaced.

@@ -15,6 +15,7 @@ struct FilterBuilder {
         static let lifecycle = Tag(rawValue: 4)  // clone with CLONE_UNTRACED / clone3: keep children traced
         static let rights = Tag(rawValue: 8)  // a descriptor operation (`run --rights`, RightsTable)
         static let landlock = Tag(rawValue: 64)  // landlock_*: decode the program's rulesets (ptrace only)
+        static let seccompInstall = Tag(rawValue: 16)  // the program installs a seccomp filter (ptrace: recorded)
     }
 
     enum Action { case trace, notify }
@@ -50,9 +51,20 @@ struct FilterBuilder {
         let names: [Set<String>]
     }
 
+    /// The program's own filter installs: seccomp(SECCOMP_SET_MODE_FILTER), prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER).
+    static let seccompInstallTests: [String: [ArgTest]] = [
+        "seccomp": [ArgTest(index: 0, op: .equal, value: 1)],
+        "prctl": [ArgTest(index: 0, op: .equal, value: 22), ArgTest(index: 1, op: .equal, value: 2)],
+    ]
+
+    /// Whether a call of `name` with `args` installs a seccomp filter (`seccompInstallTests`).
+    static func installsSeccompFilter(_ name: String, _ args: [UInt64]) -> Bool {
+        seccompInstallTests[name]?.allSatisfy { $0.holds(args) } ?? false
+    }
+
     /// Which syscall names trap, and why (under a policy, its `.policy` traps are per ABI: `rules`).
     static func plan(trigger: Trigger, rights: Set<String> = [], policy: PolicyTraps? = nil,
-                     landlock: Bool = false) -> [String: Tag] {
+                     seccompInstalls: Bool = false, landlock: Bool = false) -> [String: Tag] {
         var tags: [String: Tag] = [:]
         // The standard policy has one entry for each catalog name (its loader checks it): no sorted name list
         // and no lookup by name needed.
@@ -75,6 +87,7 @@ struct FilterBuilder {
         if policy != nil { for n in ["execve", "execveat"] { tags[n, default: []].insert(.lifecycle) } }
         for n in rights { tags[n, default: []].insert(.rights) }
         if landlock { for n in LandlockTracker.names { tags[n, default: []].insert(.landlock) } }
+        if seccompInstalls { for n in seccompInstallTests.keys { tags[n, default: []].insert(.seccompInstall) } }
         return tags
     }
 
@@ -108,7 +121,7 @@ struct FilterBuilder {
     /// The rules of the filter for these options, in the order they are added.
     static func rules(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
                       policy: PolicyTraps? = nil, landlock: Bool = false) -> [Rule] {
-        let tags = plan(trigger: trigger, rights: rights, policy: policy, landlock: landlock)
+        let tags = plan(trigger: trigger, rights: rights, policy: policy, seccompInstalls: true, landlock: landlock)
         var out: [Rule] = []
         out.reserveCapacity(tags.count * 3)
         for abi in ABI.allCases {
@@ -125,6 +138,8 @@ struct FilterBuilder {
                     }
                 } else if tag == .trigger, case .whenAny(let tests)? = sc.sandboxStep {
                     conditions = tests.map { [scmp_arg_cmp($0)] }
+                } else if tag == .seccompInstall, let tests = seccompInstallTests[sc.name] {
+                    conditions = [tests.map(scmp_arg_cmp.init)]
                 } else if tag == .rights, let rows = RightsTable.filterConditions(sc) {
                     conditions = rows.map { $0.map(scmp_arg_cmp.init) }
                 } else if tag == .policy, policy == nil, sc.name == "socket" {

@@ -55,6 +55,7 @@ extension NotifyTransport {
             return
         }
         let isExec = stop.syscall?.touches == .exec
+        if FilterBuilder.installsSeccompFilter(name, args) { lock.locked { ownFilterPids.insert(pid) } }
 
         if !inMode {
             if options.trigger.matches(syscall: name, args: args) {
@@ -281,7 +282,8 @@ extension NotifyTransport {
         }
     }
 
-    /// A process exits: an exec it made without a trapped call since is still owed its entry (`exec` trigger).
+    /// A process exits: an exec it made without a trapped call since is still owed its entry (`exec` trigger;
+    /// not `exec:NAME`, whose match needs the image, which an exited process no longer shows).
     func finishPendingEntry(_ pid: Int32) {
         guard let x = extra[pid], x.pendingExec != nil, case .exec = options.trigger, x.isRoot,
               let p = table.process(pid), !p.execed else { return }
