@@ -35,6 +35,7 @@ enum JSONReport {
             })))
         }
         o.append(("totals", totals(m)))
+        if !m.landlock.isEmpty { o.append(("landlock", m.landlock.json())) }
         if let s = m.summary {
             var so: [(String, JSONValue)] = [("exit_status", .int(Int64(s.exitStatus))), ("duration_ms", .int(Int64(s.durationMs)))]
             if let i = s.interrupted { so.append(("interrupted", .bool(i))) }

@@ -18,6 +18,8 @@ struct ReportModel {
     let lastEventNs: UInt64?
     /// The traces read together, when there are several.
     let traces: [String]
+    /// Landlock domains and refusals (empty for a run without Landlock).
+    let landlock: LandlockSection
     /// Seccomp filters the program installed itself, and the calls they refused (ptrace backend).
     let seccompFilters: [SeccompFilterEvent]
     let refusals: [RefusalGroup]
@@ -25,7 +27,10 @@ struct ReportModel {
     /// `analysis`: the trace's, when it was made while reading (then `trace` need not hold the violations).
     init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
         header = trace.header
-        warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger, policy: trace.header?.policy != nil)] : [])
+        landlock = LandlockSection(trace)
+        let landlockPolicyRun = landlock.policy != nil
+        warnings = trace.warnings
+            + (trace.enters.isEmpty && !landlockPolicyRun ? [neverEnteredNote(trace.header?.trigger, policy: trace.header?.policy != nil)] : [])
             + trace.processes.compactMap { p in
                 guard p.event == .exec, let what = p.withheldPrivileges else { return nil }
                 return withheldPrivilegesNote(pid: p.pid, path: p.path ?? "?", what: what)
@@ -55,6 +60,8 @@ struct ReportModel {
                 if let i = refusalIndex[key] { refusalGroups[i].count += 1; refusalGroups[i].pids.insert(r.pid) }
                 else { refusalIndex[key] = refusalGroups.count; refusalGroups.append(RefusalGroup(first: r)) }
             case .header, .fdop, .summary: break
+            case .landlock(let l): t0 = min(t0, l.tNs); saw(l.tNs)
+            case .landlockDenial(let d): t0 = min(t0, d.tNs); saw(d.tNs)
             }
         }
         self.seccompFilters = filters
@@ -70,6 +77,8 @@ struct ReportModel {
 
     /// No process reached the trigger: nothing was judged (said by every format, instead of zero totals).
     var neverEntered: Bool { enters.isEmpty }
+    /// `run --policy FILE.toml`: the Landlock ruleset, not capability mode, was the run's policy.
+    var landlockPolicyRun: Bool { landlock.policy != nil }
 
     /// The span the timeline shows: from the first entry into capability mode (the trace's start when there is
     /// none) to the end of the run (the last event, or the summary's duration), relative to `t0`, in ns.

@@ -25,10 +25,14 @@ struct TextReport {
         if let h = model.header {
             out.append(bold("captrace report") + ": " + h.argv.map(shellWord).joined(separator: " "))
             var meta = ["trigger \(h.trigger)", "mode \(h.mode.rawValue)", "backend \(h.backend.rawValue)", h.arch]
-            if let e = h.denyErrno, h.mode == .enforce { meta.append("deny \(e)") }
+            if model.landlockPolicyRun { meta.removeFirst() }  // no trigger: the kernel enforces from exec; the policy line follows
+            if let e = h.denyErrno, h.mode == .enforce, !model.landlockPolicyRun { meta.append("deny \(e)") }
             if let u = h.unwinder { meta.append("unwinder \(u)") }
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))
+            if h.backend == .notify, h.landlockABI != nil {
+                out.append("  landlock: refusals are recorded under --backend ptrace only; this run's are not")
+            }
             if let p = h.policy {
                 out.append("  policy \(p.kind) \(p.path) (sha256 \(p.sha256))"
                            + (p.capabilitySet.map { ", capabilities \($0)" } ?? ""))
@@ -41,9 +45,17 @@ struct TextReport {
         for w in model.warnings { out.append(sgr("35", "warning: ") + w) }
         out.append("")
 
+        if !model.landlock.isEmpty {
+            out.append(bold("LANDLOCK"))
+            out += model.landlock.textLines { stackLines($0, indent: "    ") }
+            out.append("")
+        }
+
         let policy = model.header?.policy
         out.append(bold(policy == nil ? "CAPABILITY MODE" : "POLICY (\(policy!.kind))"))
-        if model.enters.isEmpty { out.append("  never entered: the trigger was not reached") }
+        if model.landlockPolicyRun {
+            out.append("  the kernel enforces the ruleset from exec: what it refused is under LANDLOCK above")
+        } else if model.enters.isEmpty { out.append("  never entered: the trigger was not reached") }
         for e in model.enters {
             if let parent = e.inheritedFrom {
                 out.append("  pid \(e.pid) entered by inheritance from pid \(parent) at \(model.relative(e.tNs))")
@@ -71,7 +83,9 @@ struct TextReport {
         out += seccompSections()
 
         out.append(bold("TOTALS"))
-        if model.neverEntered {
+        if model.landlockPolicyRun {
+            out.append("  " + plural(model.landlock.refusals.count, "Landlock refusal"))
+        } else if model.neverEntered {
             out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger, policy: policy != nil))
         } else {
             out.append("  " + plural(model.violations.count, "violation") + " at " + plural(n, "site")

@@ -17,6 +17,10 @@ public enum TraceCodec {
             if let v = h.unwinder { o.append(("unwinder", .string(v))) }
             if let v = h.rights { o.append(("rights", .bool(v))) }
             if let v = h.allowlist { o.append(("allowlist", .string(v))) }
+            if let v = h.landlockABI { o.append(("landlock_abi", .int(Int64(v)))) }
+            if let v = h.cwd { o.append(("cwd", .string(v))) }
+            if let v = h.home { o.append(("home", .string(v))) }
+            if let v = h.tmpdir { o.append(("tmpdir", .string(v))) }
             if let v = h.policy { o.append(("policy", v.json)) }
             return .object(o)
         case .process(let p):
@@ -71,6 +75,8 @@ public enum TraceCodec {
             if let v = f.site { o.append(("site", .string(v))) }
             if let v = f.stack { o.append(("stack", .array(v.map(json)))) }
             return .object(o)
+        case .landlock(let e): return json(landlock: e, stack: .array(e.stack.map(json)))
+        case .landlockDenial(let e): return json(landlockDenial: e, stack: .array(e.stack.map(json)))
         case .seccompFilter(let f):
             return .object([
                 ("type", "seccomp_filter"), ("id", .int(Int64(f.id))), ("pid", .int(Int64(f.pid))),
@@ -160,6 +166,10 @@ public enum TraceCodec {
             h.unwinder = try r.optString("unwinder")
             h.rights = v["rights"]?.boolValue
             h.allowlist = try r.optString("allowlist")
+            h.landlockABI = try r.optInt("landlock_abi")
+            h.cwd = try r.optString("cwd")
+            h.home = try r.optString("home")
+            h.tmpdir = try r.optString("tmpdir")
             if let p = v["policy"], !p.isNull { h.policy = try PolicyInfo(json: p) }
             return .header(h)
         case "process":
@@ -229,6 +239,8 @@ public enum TraceCodec {
             f.site = try r.optString("site")
             if let s = v["stack"], !s.isNull { f.stack = try frames(s) }
             return .fdop(f)
+        case "landlock": return .landlock(try landlock(v, stack: try frames(v["stack"])))
+        case "landlock_denial": return .landlockDenial(try landlockDenial(v, stack: try frames(v["stack"])))
         case "seccomp_filter":
             guard let a = v["program"]?.arrayValue else { throw DecodeError(reason: "\"program\" is not an array") }
             var program: [Instruction] = []

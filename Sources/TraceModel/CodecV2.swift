@@ -114,6 +114,14 @@ public final class TraceEncoderV2 {
             j = j.replacing("stack", with: stack.map { .int(Int64($0)) })
             j.append(to: &out)
             out.append(0x0A)
+        case .landlock(let e):
+            let stack = stackID(e.stack, name: name, out: &out)
+            TraceCodec.json(landlock: e, stack: stack.map { .int(Int64($0)) } ?? .null).append(to: &out)
+            out.append(0x0A)
+        case .landlockDenial(let e):
+            let stack = stackID(e.stack, name: name, out: &out)
+            TraceCodec.json(landlockDenial: e, stack: stack.map { .int(Int64($0)) } ?? .null).append(to: &out)
+            out.append(0x0A)
         case .header(var h):
             h.version = 2
             TraceCodec.json(.header(h)).append(to: &out)
@@ -326,6 +334,8 @@ public struct TraceDecoderV2: Sendable {
             }
             if let name = try r.optString("errno") { e.errno = name }
             return .violation(e)
+        case "landlock": return .landlock(try TraceCodec.landlock(v, stack: try stackRef(v["stack"]) ?? []))
+        case "landlock_denial": return .landlockDenial(try TraceCodec.landlockDenial(v, stack: try stackRef(v["stack"]) ?? []))
         case "enter", "fdop", "seccomp_filter", "refusal":
             let stack = try stackRef(v["stack"])
             let plain = v.replacing("stack", with: nil)

@@ -137,6 +137,13 @@ public struct HeaderEvent: Sendable, Hashable {
     /// The text of the baseline allowlist the run was given (`--allow FILE`): an input of the run, kept so that
     /// analysing the trace later judges its violations against the same baseline.
     public var allowlist: String? = nil
+    /// The Landlock ABI of the machine the run was recorded on (0: Landlock unavailable); nil when not recorded.
+    public var landlockABI: Int? = nil
+    /// The program's starting directory, $HOME and temporary directory ($TMPDIR, else /tmp): the variables of a
+    /// suggested Landlock ruleset. nil when not recorded.
+    public var cwd: String? = nil
+    public var home: String? = nil
+    public var tmpdir: String? = nil
     /// The policy the run judged against instead of capability mode (`--policy`); nil: capability mode.
     public var policy: PolicyInfo? = nil
 
@@ -414,6 +421,10 @@ public enum TraceEvent: Sendable, Hashable {
     case enter(EnterEvent)
     case violation(ViolationEvent)
     case fdop(FDOpEvent)
+    /// A Landlock domain layer in effect for a process (optional record).
+    case landlock(LandlockEvent)
+    /// A call Landlock refused in a process with a domain (optional record).
+    case landlockDenial(LandlockDenialEvent)
     case seccompFilter(SeccompFilterEvent)
     case refusal(RefusalEvent)
     case summary(SummaryEvent)
@@ -425,6 +436,8 @@ public enum TraceEvent: Sendable, Hashable {
         case .enter: "enter"
         case .violation: "violation"
         case .fdop: "fdop"
+        case .landlock: "landlock"
+        case .landlockDenial: "landlock_denial"
         case .seccompFilter: "seccomp_filter"
         case .refusal: "refusal"
         case .summary: "summary"

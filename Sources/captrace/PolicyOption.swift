@@ -13,10 +13,8 @@ enum PolicyOption {
         if lower.hasSuffix(".json") || (!lower.hasSuffix(".toml") && firstChar == UInt8(ascii: "{")) {
             return try seccompProfile(path: path, bytes: bytes, caps: caps)
         }
-        if lower.hasSuffix(".toml") {
-            throw fail("\(path): Landlock rulesets (.toml) are not supported by --policy yet; give an OCI seccomp profile (.json)")
-        }
-        throw fail("\(path): not a policy captrace knows: expected an OCI runtime seccomp profile (JSON, .json)")
+        // (A Landlock ruleset, TOML, is told apart before: `isLandlockRuleset`, Run.)
+        throw fail("\(path): not a policy captrace knows: expected an OCI runtime seccomp profile (JSON, .json) or a Landlock ruleset (TOML, .toml)")
     }
 
     static func seccompProfile(path: String, bytes: [UInt8], caps: String?) throws -> RunPolicy {

@@ -25,6 +25,8 @@ final class ProcessState {
     var seccompFilters: [(id: Int, program: [Instruction])] = []
     /// True once the program has exec'd for the first time (the initial execve of the spawned child is not the program's).
     var execed = false
+    /// The rulesets it builds and the Landlock domain in effect (ptrace backend; LandlockTracker).
+    var landlock = LandlockState()
     /// A pidfd of the process (pidfd_getfd of its directories, BeneathResolver), opened on first use; -1 until
     /// then or when it cannot be opened. Closed when the process is removed from the table.
     private(set) var pidfd: Int32 = -1
@@ -66,6 +68,8 @@ final class ThreadState {
     var pendingTrigger = false
     /// `run --rights`: a descriptor-creating call waiting for its result (RightsRecorder).
     var pendingFDOp: PendingFDOp?
+    /// A landlock_* call, or a call Landlock governs in a restricted process, waiting for its result.
+    var pendingLandlock: PendingLandlock?
     /// A seccomp filter being installed (read at the call), recorded at its exit stop if the call succeeded.
     var pendingFilter: (syscall: String, flags: UInt64, program: [Instruction])?
     /// A call the process's own filters refuse with ERRNO, recorded at its exit stop when the result shows it.

@@ -1,3 +1,5 @@
+import Landlock
+import TraceModel
 import Glibc
 import SyscallCatalog
 @_exported import enum TraceModel.Mode
@@ -115,10 +117,23 @@ public struct RunOptions: Sendable {
     /// Record every violation's result; by default only the first of each site and path has one (under ptrace
     /// a result costs a second stop, the syscall-exit stop).
     public var allResults = false
+    /// `--policy FILE.toml`: the Landlock ruleset the program is restricted with from exec (ptrace backend). It
+    /// replaces capability mode as the policy: no process enters capability mode.
+    public var landlockPolicy: LandlockPolicy?
     /// `--policy FILE`: judge calls by this policy instead of capability mode (nil: capability mode).
     public var policy: RunPolicy?
 
     public init(argv: [String]) { self.argv = argv }
+}
+
+/// A Landlock ruleset to apply at exec, as resolved from a landlockconfig file.
+public struct LandlockPolicy: Sendable {
+    public var ruleset: Ruleset
+    /// The file it came from (for messages).
+    public var file: String
+    /// What the trace header records (kind "landlock-ruleset", the file, its SHA-256).
+    public var info: PolicyInfo
+    public init(ruleset: Ruleset, file: String, info: PolicyInfo) { self.ruleset = ruleset; self.file = file; self.info = info }
 }
 
 /// The outcome of a run, for the CLI's exit status and final report.

@@ -61,6 +61,7 @@ final class SupervisorCore {
 
     /// Whether the trigger needs breakpoints (`main`, `symbol:NAME`).
     var usesBreakpoints: Bool {
+        if options.landlockPolicy != nil { return false }
         switch options.trigger {
         case .main, .symbol: return true
         default: return false
@@ -76,7 +77,8 @@ final class SupervisorCore {
             bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: transport.filterAction,
                                          rights: options.rights && transport.filterAction == .trace
                                              ? RightsTable.syscallNames : [],
-                                         policy: options.policy?.traps)
+                                         policy: options.policy?.traps,
+                                         landlock: transport.filterAction == .trace)
         } catch {
             throw SupervisorError("cannot build the seccomp filter: \(error)")
         }
@@ -134,6 +136,7 @@ final class SupervisorCore {
         if let parent = table.process(ppid) {
             p.exe = parent.exe
             p.execed = parent.execed
+            p.landlock = parent.landlock
             p.seccompFilters = parent.seccompFilters
             if !p.capabilityMode && !parent.capabilityMode {
                 p.breakpoints = parent.breakpoints
@@ -160,6 +163,7 @@ final class SupervisorCore {
     func execed(_ p: ProcessState, tid: Int32) -> Bool {
         let first = !p.execed
         p.execed = true
+        p.landlock.rulesets = [:]  // ruleset descriptors are close-on-exec; the domain stays
         p.exe = ProcFS.exe(p.pid)
         recorder.unwinderExeced(pid: p.pid)
         let withheld = p.exe.flatMap { PrivilegeCheck.withheld(path: $0, pid: p.pid) }
@@ -211,7 +215,8 @@ final class SupervisorCore {
     /// the descriptors the process holds and the entering thread's stack.
     @discardableResult
     func enterCapabilityMode(_ p: ProcessState, tid: Int32, stack: EnterStack) -> Bool {
-        guard !p.capabilityMode else { return false }
+        // A Landlock `--policy` replaces capability mode as the run's policy: nothing enters.
+        guard !p.capabilityMode, options.landlockPolicy == nil else { return false }
         p.capabilityMode = true
         onEnter?(p)
         let fds = ProcFS.descriptors(p.pid).map {

@@ -14,6 +14,7 @@ struct FilterBuilder {
         static let trigger = Tag(rawValue: 2)  // syscall:NAME or sandbox trigger
         static let lifecycle = Tag(rawValue: 4)  // clone with CLONE_UNTRACED / clone3: keep children traced
         static let rights = Tag(rawValue: 8)  // a descriptor operation (`run --rights`, RightsTable)
+        static let landlock = Tag(rawValue: 64)  // landlock_*: decode the program's rulesets (ptrace only)
         static let seccompInstall = Tag(rawValue: 16)  // the program installs a seccomp filter (ptrace: recorded)
     }
 
@@ -63,7 +64,7 @@ struct FilterBuilder {
 
     /// Which syscall names trap, and why (under a policy, its `.policy` traps are per ABI: `rules`).
     static func plan(trigger: Trigger, rights: Set<String> = [], policy: PolicyTraps? = nil,
-                     seccompInstalls: Bool = false) -> [String: Tag] {
+                     seccompInstalls: Bool = false, landlock: Bool = false) -> [String: Tag] {
         var tags: [String: Tag] = [:]
         // The standard policy has one entry for each catalog name (its loader checks it): no sorted name list
         // and no lookup by name needed.
@@ -85,6 +86,7 @@ struct FilterBuilder {
         // Capability mode traps execve by path; a policy may not: the notify backend sees execs only by trapping them.
         if policy != nil { for n in ["execve", "execveat"] { tags[n, default: []].insert(.lifecycle) } }
         for n in rights { tags[n, default: []].insert(.rights) }
+        if landlock { for n in LandlockTracker.names { tags[n, default: []].insert(.landlock) } }
         if seccompInstalls { for n in seccompInstallTests.keys { tags[n, default: []].insert(.seccompInstall) } }
         return tags
     }
@@ -105,8 +107,9 @@ struct FilterBuilder {
     /// The filter for these options: the program libseccomp compiled from the same rules on an earlier run, kept
     /// in `cache`, else compiled now (and kept). Free with ct_bpf_free.
     static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
-                      policy: PolicyTraps? = nil, cache: FilterCache? = FilterCache.standard()) throws -> ct_bpf {
-        let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy)
+                      policy: PolicyTraps? = nil, landlock: Bool = false,
+                      cache: FilterCache? = FilterCache.standard()) throws -> ct_bpf {
+        let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy, landlock: landlock)
         guard let cache, seccomp_version() != nil else { return try compile(r) }  // no version: no key
         let k = key(r)
         if let kept = cache.load(key: k) { return kept }
@@ -117,8 +120,8 @@ struct FilterBuilder {
 
     /// The rules of the filter for these options, in the order they are added.
     static func rules(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
-                      policy: PolicyTraps? = nil) -> [Rule] {
-        let tags = plan(trigger: trigger, rights: rights, policy: policy, seccompInstalls: true)
+                      policy: PolicyTraps? = nil, landlock: Bool = false) -> [Rule] {
+        let tags = plan(trigger: trigger, rights: rights, policy: policy, seccompInstalls: true, landlock: landlock)
         var out: [Rule] = []
         out.reserveCapacity(tags.count * 3)
         for abi in ABI.allCases {

@@ -34,13 +34,18 @@ final class PtraceTransport: Transport {
     var filterAction: FilterBuilder.Action { .trace }
 
     func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32 {
+        let landlockFd = try options.landlockPolicy.map { p throws(SupervisorError) in try LandlockLaunch.rulesetFd(p) } ?? -1
+        defer { if landlockFd >= 0 { close(landlockFd) } }
         let pid = withCStrings(options.argv) { argv in
-            withCStrings(ProgramPath.environment()) { envp in ct_spawn(path, argv, envp, &bpf, Self.options, &errFd) }
+            withCStrings(ProgramPath.environment()) { envp in
+                ct_spawn_landlocked(path, argv, envp, &bpf, Self.options, &errFd, landlockFd)
+            }
         }
         guard pid > 0 else {
             throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-pid)))")
         }
         core.addRoot(pid: pid, ppid: getpid(), path: path)
+        if let policy = options.landlockPolicy { LandlockLaunch.applied(policy, pid: pid, core: core) }
         return pid
     }
 
@@ -240,6 +245,12 @@ final class PtraceTransport: Transport {
             }
         }
 
+        if let name, tag.contains(.landlock) || p.landlock.restricted,
+           let pending = LandlockTracker.seccompStop(stop, name: name, p: p, tid: thread.tid, cwd: { self.currentDirectory(thread) }) {
+            thread.pendingLandlock = pending
+            wantExit = true
+        }
+
         if tag.contains(.rights), p.capabilityMode, let rights, let name,
            rights.seccompStop(thread, p, name: name, args: args) {
             wantExit = true
@@ -322,6 +333,13 @@ final class PtraceTransport: Transport {
             let counts: Bool
             if case .sandbox = options.trigger { counts = ok && info?.is_error == 0 } else { counts = ok }
             if counts, let p = table.process(thread.pid) { enterCapabilityMode(p, tid: thread.tid) }
+        }
+        if let pending = thread.pendingLandlock {
+            thread.pendingLandlock = nil
+            if ok, let info, let p = table.process(thread.pid) {
+                LandlockTracker.exitStop(pending, p: p, tid: thread.tid, result: info.rval, isError: info.is_error != 0,
+                                         recorder: recorder)
+            }
         }
         if let pending = thread.pendingFilter {
             thread.pendingFilter = nil
