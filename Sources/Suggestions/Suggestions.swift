@@ -13,6 +13,8 @@ public enum SuggestFormat: String, CaseIterable, Sendable {
     case libseccomp
     /// A baseline allowlist for `captrace run --allow FILE` (format: `Baseline`).
     case allowlist
+    /// A Landlock ruleset in landlockconfig's TOML form, for `run --policy FILE.toml` (`renderLandlock`).
+    case landlock
 }
 
 /// Renders a suggestion from a recorded trace: a pure function of the trace.
@@ -26,5 +28,6 @@ public func renderSuggestion(_ trace: Trace, analysis: SiteAnalysis? = nil, form
     case .oci: return renderOCI(FilterModel(facts))
     case .systemd: return renderSystemd(FilterModel(facts))
     case .libseccomp: return renderLibseccomp(FilterModel(facts))
+    case .landlock: return renderLandlock(trace, analysis: analysis)
     }
 }

@@ -4,9 +4,11 @@ import Glibc
 /// The values of `run`'s options (what `RunFlags` parses), so that `run` can be started without
 /// ArgumentParser. Defaults are RunFlags' (a test parses an empty command line both ways and compares).
 struct RunArguments: Equatable {
-    var enterAt = "main"
+    var enterAt: String?
+    var policy: String?
+    var caps: String?
     var mode = "observe"
-    var denyErrno = "EPERM"
+    var denyErrno: String?
     var backend = "ptrace"
     var stackDepth = 64
     var unwinder = "libdw"
@@ -21,6 +23,8 @@ struct RunArguments: Equatable {
 
     init(_ f: RunFlags) {
         enterAt = f.enterAt
+        policy = f.policy
+        caps = f.caps
         mode = f.mode
         denyErrno = f.denyErrno
         backend = f.backend
@@ -39,7 +43,7 @@ struct RunArguments: Equatable {
 /// thousands of times over a test suite). ArgumentParser builds its model of the command by reflection, and its
 /// type-metadata instantiation was ~14% of captrace's CPU time for `run -- /bin/true`. This parser accepts only
 /// what ArgumentParser would parse to the same values without a message: each of run's options at most once,
-/// as `--name value`, `--name=value` or `-o value`, and flags `--rights`, `--all-results`,
+/// (RunFlags' options, each in `valued` or `flags` below) as `--name value`, `--name=value` or `-o value`, and flags `--rights`, `--all-results`,
 /// `--fail-on-violation`, `-q`/`--quiet`, then `--` or the program. Anything else (help, an unknown, repeated
 /// or combined option, a missing or option-like value, no program) returns nil, and ArgumentParser parses the
 /// command line as before, with its own messages.
@@ -49,7 +53,7 @@ enum FastRun {
     private static let valued: [String: String] = [
         "--enter-at": "enter-at", "--mode": "mode", "--deny-errno": "deny-errno", "--backend": "backend",
         "--stack-depth": "stack-depth", "--unwinder": "unwinder", "--output": "output", "-o": "output",
-        "--allow": "allow",
+        "--allow": "allow", "--policy": "policy", "--caps": "caps",
     ]
     private static let flags: [String: String] = [
         "--rights": "rights", "--all-results": "all-results", "--fail-on-violation": "fail-on-violation",
@@ -100,6 +104,8 @@ enum FastRun {
                 a.stackDepth = n
             case "unwinder": a.unwinder = v
             case "output": a.output = v
+            case "policy": a.policy = v
+            case "caps": a.caps = v
             default: a.allow = v
             }
             i += 1

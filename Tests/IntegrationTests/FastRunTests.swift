@@ -30,6 +30,7 @@ struct FastRunTests {
         ["-q", "--", "-"],
         ["-", "a"],
         ["--mode", "bogus", "--", "true"],  // a bad value is run's own check, after parsing
+        ["--policy", "profile.json", "--caps=all", "--mode", "enforce", "--", "true"],
     ])
     func agrees(args: [String]) throws {
         let fast = try #require(FastRun.parse(args[...]), "not accepted: \(args)")

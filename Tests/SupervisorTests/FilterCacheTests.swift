@@ -29,22 +29,27 @@ struct Configuration: CustomStringConvertible {
     var enforce: Bool
     var action: FilterBuilder.Action
     var rights: Bool
+    var policy: FilterBuilder.PolicyTraps? = nil
+    var landlock = false
 
     var rightsNames: Set<String> { rights ? RightsTable.syscallNames : [] }
     var rules: [FilterBuilder.Rule] {
-        FilterBuilder.rules(trigger: trigger, enforce: enforce, action: action, rights: rightsNames)
+        FilterBuilder.rules(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, policy: policy,
+                            landlock: landlock)
     }
     /// The key the cache files this configuration's program under.
     var key: [UInt8] {
-        FilterBuilder.cacheKey(trigger: trigger, enforce: enforce, action: action, rights: rightsNames)
+        FilterBuilder.cacheKey(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, policy: policy,
+                               landlock: landlock)
             ?? FilterBuilder.key(rules)
     }
     func build(_ cache: FilterCache?) throws -> ct_bpf {
-        try FilterBuilder.build(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, cache: cache)
+        try FilterBuilder.build(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, policy: policy,
+                                landlock: landlock, cache: cache)
     }
     var description: String {
         "\(action == .trace ? "ptrace" : "notify"), \(enforce ? "enforce" : "observe"), trigger \(trigger)"
-            + (rights ? ", --rights" : "")
+            + (rights ? ", --rights" : "") + (policy.map { ", policy \($0.names)" } ?? "") + (landlock ? ", landlock" : "")
     }
 
     /// The common configurations: each backend and mode, a trigger that adds no syscalls and `sandbox`, and
@@ -105,10 +110,19 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
             Configuration(trigger: .syscall("getpid"), enforce: false, action: .trace, rights: false),
             Configuration(trigger: .syscall("getppid"), enforce: false, action: .trace, rights: false),
             Configuration(trigger: .main, enforce: false, action: .trace, rights: false),
+            // A --policy's traps (per ABI) and landlock decide rules too.
+            Configuration(trigger: .exec, enforce: false, action: .trace, rights: false,
+                          policy: FilterBuilder.PolicyTraps(names: [["add_key", "socket"], ["open"], []])),
+            Configuration(trigger: .exec, enforce: false, action: .trace, rights: false,
+                          policy: FilterBuilder.PolicyTraps(names: [["add_key"], ["open"], []])),
+            Configuration(trigger: .exec, enforce: false, action: .trace, rights: false,
+                          policy: FilterBuilder.PolicyTraps(names: [["add_key"], [], ["open"]])),
+            Configuration(trigger: .exec, enforce: false, action: .trace, rights: false, landlock: true),
         ]
         for c in all {
             let k = try #require(FilterBuilder.cacheKey(trigger: c.trigger, enforce: c.enforce, action: c.action,
-                                                        rights: c.rightsNames), "\(c): no key from the options")
+                                                        rights: c.rightsNames, policy: c.policy, landlock: c.landlock),
+                                 "\(c): no key from the options")
             #expect(k == c.key, "\(c)")
             let rules = FilterBuilder.key(c.rules)
             if let other = byKey[k] {
@@ -117,8 +131,8 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
             byKey[k] = c.rules
         }
         // main and exec add no syscall: one key; syscall:getpid and syscall:getppid differ.
-        #expect(all[all.count - 1].key == Configuration(trigger: .exec, enforce: false, action: .trace, rights: false).key)
-        #expect(all[all.count - 2].key != all[all.count - 3].key)
+        #expect(all[all.count - 5].key == Configuration(trigger: .exec, enforce: false, action: .trace, rights: false).key)
+        #expect(all[all.count - 6].key != all[all.count - 7].key)
         // Every distinct rule set has a key of its own (options with equal rules may share one, or not).
         let distinctRules = Set(all.map { FilterBuilder.key($0.rules) })
         #expect(distinctRules.count > 4 && Set(all.map(\.key)).count >= distinctRules.count)

@@ -12,5 +12,6 @@
 #include "ctrace_notify.h"
 #include "ctrace_atomic.h"
 #include "ctrace_self.h"
+#include "ctrace_landlock.h"
 
 #endif
