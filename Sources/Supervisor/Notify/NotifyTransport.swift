@@ -49,6 +49,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var options: RunOptions { core.options }
     var enforce: Bool { core.enforce }
     let lock = PosixMutex()
+    /// Which worker receives (NotifyBaton).
+    let baton = NotifyBaton()
 
     // Guarded by `lock` (with the core's table and recorder).
     var extra: [Int32: NotifyProcess] = [:]
@@ -194,7 +196,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             for pid in Array(core.table.processes.keys) where pid != rootPid {
                 core.processExited(pid, tid: pid, status: nil)
             }
-            for (_, x) in extra where x.pidfd >= 0 { close(x.pidfd) }
+            for (_, x) in extra {
+                if x.pidfd >= 0 { close(x.pidfd) }
+                x.closeSyscallFiles()
+            }
             extra = [:]
         }
     }
@@ -294,7 +299,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     /// Drops what the transport keeps of a process that ended (lock held).
     func forget(_ pid: Int32) {
-        if let x = extra.removeValue(forKey: pid), x.pidfd >= 0 {
+        guard let x = extra.removeValue(forKey: pid) else { return }
+        x.closeSyscallFiles()
+        if x.pidfd >= 0 {
             watchList.removeAll { $0.pid == pid }
             close(x.pidfd)
         }
@@ -315,10 +322,19 @@ final class NotifyProcess {
     /// still be under way.
     var cwd: String?
     var cwdChanging: Set<Int32> = []
+    /// /proc/TID/syscall of its threads, open (NotifyTransport.waitingRegisters); closed when it ends.
+    var syscallFiles: [Int32: Int32] = [:]
+    /// More open at once than this (threads that ended are not seen to end) and they are all closed.
+    static let maxSyscallFiles = 64
 
     init(pidfd: Int32, isRoot: Bool) {
         self.pidfd = pidfd
         self.isRoot = isRoot
+    }
+
+    func closeSyscallFiles() {
+        for fd in syscallFiles.values { close(fd) }
+        syscallFiles = [:]
     }
 }
 
@@ -330,4 +346,69 @@ final class AtomicFlag: @unchecked Sendable {
     func set() { ct_flag_set(v) }
     var isSet: Bool { ct_flag_get(v) != 0 }
     var pointer: UnsafePointer<Int32> { UnsafePointer(v) }
+}
+
+/// The right to wait in SECCOMP_IOCTL_NOTIF_RECV, held by one worker at a time (leader/follower).
+///
+/// With several workers blocked in RECV at once, synchronous wake-up hands each new notification to an idle
+/// worker while the one that just answered still holds the transport's lock (the answer switched the CPU to the
+/// program, which trapped again at once): the new worker then sleeps on the lock and is woken when it is
+/// released — two futex calls and two more context switches per notification. Instead one worker, the leader,
+/// receives and handles notifications in turn; it passes the baton (`Lead.yield`) only before work that may
+/// block (a call captrace performs for the program, a lookup beneath a directory descriptor), so that the
+/// others go on being served meanwhile. Idle followers sleep here, not in RECV.
+final class NotifyBaton: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var held = false
+    private var waiting = 0
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(cond, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        cond.deallocate()
+    }
+
+    func take() {
+        pthread_mutex_lock(mutex)
+        waiting += 1
+        while held { pthread_cond_wait(cond, mutex) }
+        waiting -= 1
+        held = true
+        pthread_mutex_unlock(mutex)
+    }
+
+    func pass() {
+        pthread_mutex_lock(mutex)
+        held = false
+        let wake = waiting > 0
+        pthread_mutex_unlock(mutex)
+        if wake { pthread_cond_signal(cond) }
+    }
+}
+
+/// One worker's hold on the baton.
+final class Lead {
+    let baton: NotifyBaton
+    private(set) var holding = false
+    init(_ baton: NotifyBaton) { self.baton = baton }
+
+    func take() {
+        guard !holding else { return }
+        baton.take()
+        holding = true
+    }
+
+    /// Lets another worker receive while this one does something that may block.
+    func yield() {
+        guard holding else { return }
+        holding = false
+        baton.pass()
+    }
 }
