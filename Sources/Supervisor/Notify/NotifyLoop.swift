@@ -109,12 +109,14 @@ extension NotifyTransport {
         let performed: ViolationEventDraft? = lock.locked {
             let pcSp = options.stackDepth > 0 ? waitingRegisters(pid: pid, tid: tid) : nil
             var draft = recorder.draft(call, namespace: ns, rule: rule, pcSp: pcSp, cwd: { self.currentDirectory(pid) })
-            // Every read of the program's memory is done. Before captrace acts on it (performs or denies the
-            // call) the caller must still be the one that asked (NOTIF_ID_VALID). In observe mode the answer's
-            // own success says so: a violation is recorded only once its CONTINUE was accepted, which a
-            // notification that is no longer valid (its thread gone, its pid reused) cannot get.
-            if enforce { guard ct_notif_id_valid(listener, n.id) != 0 else { return nil } }
+            // Every read of the program's memory is done. Before captrace performs the call on what it read,
+            // the caller must still be the one that asked (NOTIF_ID_VALID). An answer (CONTINUE, or the deny
+            // errno) needs no such check: its own success says so — a notification that is no longer valid
+            // (its thread gone, its pid reused) cannot be answered, and a thread still waiting for its answer
+            // was there all along, so what was read was its own. A violation is recorded only once its answer
+            // was accepted.
             if enforce, draft.event.action == .allowedByBaseline, NotifyEnforcement.violationDependsOnMemory(syscall) {
+                guard ct_notif_id_valid(listener, n.id) != 0 else { return nil }
                 return draft  // performed by captrace, outside the lock (it may wait for a socket)
             }
             let answered: Int32
@@ -167,8 +169,11 @@ extension NotifyTransport {
             draft.event.verdict = refusal.verdict
             let answered: Int32
             if enforce, draft.event.action == .allowed {
-                // Acting on what was read: the caller must still be the one that asked.
-                guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+                // A signal is sent to the caller (trap, kill): it must still be the one that asked. An errno
+                // answer needs no check (its own success says so, as in handle).
+                if case .fail = refusal.enforcement {} else {
+                    guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+                }
                 draft.event.action = .denied
                 switch refusal.enforcement {
                 case .fail(let e):

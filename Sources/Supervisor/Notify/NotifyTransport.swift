@@ -17,13 +17,14 @@ import TraceModel
 /// the trace's pids would no longer be the program's own. Window: between captrace's death and the keeper's
 /// kill (a wake-up and a /proc walk) trapped calls fail with ENOSYS.
 ///
-/// The loop. Several workers block in SECCOMP_IOCTL_NOTIF_RECV at once (the listener is shared), so a thread
-/// waiting for its answer does not wait behind another thread's stack walk more than the shared trace writer and
-/// unwinder require (one lock, `lock`, around them and around every use of the core). Per notification: read
-/// the arguments (the Decoder), then check NOTIF_ID_VALID after every read of the program's memory, classify,
-/// and answer: CONTINUE, the deny errno in enforce mode, or, in enforce mode for an approved call whose approval
-/// rests on memory, the result of captrace doing the call itself (NotifyEnforcement). A violation is written only
-/// once its answer was
+/// The loop. Several workers share the listener; one at a time receives (NotifyBaton) and handles what it
+/// received, and hands the receiving on before work that may block (a call captrace performs, a lookup beneath a
+/// directory descriptor), so a thread waiting for its answer waits behind no such work. One lock, `lock`, guards
+/// the trace writer, the unwinder and every use of the core. Per notification: read the arguments (the Decoder),
+/// classify, and answer: CONTINUE, the deny errno in enforce mode, or, in enforce mode for an approved call whose
+/// approval rests on memory, the result of captrace doing the call itself (NotifyEnforcement). Before captrace
+/// acts on what it read (performs a call, signals the caller) it checks NOTIF_ID_VALID; an answer needs no check,
+/// as its own acceptance shows the caller waited all along. A violation is written only once its answer was
 /// accepted: a notification withdrawn in between (a signal, PTRACE_INTERRUPT) comes back as a new one and is
 /// recorded then, so nothing is counted twice. The filter runs with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where
 /// the kernel has it (6.6+).
