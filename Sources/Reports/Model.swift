@@ -42,7 +42,7 @@ struct ReportModel {
             case .process(let p): t0 = min(t0, p.tNs); saw(p.tNs)
             case .enter(let en): t0 = min(t0, en.tNs); saw(en.tNs); enters.append(en)
             case .violation(let v): t0 = min(t0, v.tNs); saw(v.tNs)
-            case .header, .fdop, .summary: break
+            case .header, .fdop, .syscalls, .summary: break
             }
         }
         if let (first, last) = analysis.violationTimes { t0 = min(t0, first); saw(last) }

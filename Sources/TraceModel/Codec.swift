@@ -15,6 +15,7 @@ public enum TraceCodec {
             if let v = h.stackDepth { o.append(("stack_depth", .int(Int64(v)))) }
             if let v = h.unwinder { o.append(("unwinder", .string(v))) }
             if let v = h.rights { o.append(("rights", .bool(v))) }
+            if let v = h.syscalls { o.append(("syscalls", .bool(v))) }
             if let v = h.allowlist { o.append(("allowlist", .string(v))) }
             return .object(o)
         case .process(let p):
@@ -68,6 +69,8 @@ public enum TraceCodec {
             if let v = f.site { o.append(("site", .string(v))) }
             if let v = f.stack { o.append(("stack", .array(v.map(json)))) }
             return .object(o)
+        case .syscalls(let s):
+            return json(syscalls: s)
         case .summary(let s):
             var o: [(String, JSONValue)] = [
                 ("type", "summary"), ("violations", .int(Int64(s.violations))), ("sites", .int(Int64(s.sites))),
@@ -138,6 +141,7 @@ public enum TraceCodec {
             h.stackDepth = try r.optInt("stack_depth")
             h.unwinder = try r.optString("unwinder")
             h.rights = v["rights"]?.boolValue
+            h.syscalls = v["syscalls"]?.boolValue
             h.allowlist = try r.optString("allowlist")
             return .header(h)
         case "process":
@@ -206,6 +210,8 @@ public enum TraceCodec {
             f.site = try r.optString("site")
             if let s = v["stack"], !s.isNull { f.stack = try frames(s) }
             return .fdop(f)
+        case "syscalls":
+            return .syscalls(try syscalls(from: v))
         case "summary":
             var s = SummaryEvent(violations: try r.int("violations"), sites: try r.int("sites"),
                                  processes: try r.int("processes"), exitStatus: try r.int32("exit_status"),

@@ -88,6 +88,8 @@ public struct Trace: Sendable {
     public var enters: [EnterEvent] { events.compactMap { if case .enter(let v) = $0 { v } else { nil } } }
     public var processes: [ProcessEvent] { events.compactMap { if case .process(let v) = $0 { v } else { nil } } }
     public var fdops: [FDOpEvent] { events.compactMap { if case .fdop(let v) = $0 { v } else { nil } } }
+    /// `run --syscalls`: each process's syscall set.
+    public var syscallSets: [SyscallSetEvent] { events.compactMap { if case .syscalls(let v) = $0 { v } else { nil } } }
     public var summary: SummaryEvent? {
         for e in events.reversed() { if case .summary(let s) = e { return s } }
         return nil

@@ -262,6 +262,7 @@ struct Run: ParsableCommand {
                 o.allowlistText = text
             }
             o.rights = f.rights
+            o.syscalls = f.syscalls
             if f.rights && o.backend == .notify {
                 throw fail("--rights needs --backend ptrace (the notify backend cannot see the descriptors a call creates)")
             }
@@ -327,6 +328,9 @@ struct RunFlags: ParsableArguments {
 
     @Flag(help: "Also record which right each descriptor operation needs after entry (fdop events).")
     var rights = false
+
+    @Flag(help: "Also record every syscall number each process makes, per ABI, before and after entry, with counts (one `syscalls` record per process; `suggest --format oci|systemd|libseccomp|spo` builds the profile from them).")
+    var syscalls = false
 
     @Flag(name: .customLong("all-results"), help: "Record the result of every violation (ptrace: one more stop each), not only of the first violation of each site and path.")
     var allResults = false

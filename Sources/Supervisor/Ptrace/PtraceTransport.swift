@@ -179,12 +179,22 @@ final class PtraceTransport: Transport {
     func seccompStop(_ thread: ThreadState) {
         guard let info = try? Tracee.syscallInfo(thread.tid), info.op == 3,
               let p = table.process(thread.pid) else { resume(thread.tid); return }
+        var tag = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
+        if let counter = p.syscalls {
+            // run --syscalls: every call stops here once; one that stopped only to be counted goes on at once.
+            counter.count(auditArch: info.arch, rawNumber: info.nr, arg0: info.args.0, arg1: info.args.1,
+                          after: p.capabilityMode, pid: p.pid)
+            if tag == .count { resume(thread.tid); return }
+        }
         let args = withUnsafeBytes(of: info.args) { Array($0.bindMemory(to: UInt64.self)) }
         guard let stop = SyscallStop(auditArch: info.arch, rawNumber: Int(info.nr), args: args) else {
             resume(thread.tid)
             return
         }
-        let tag = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
+        if tag.contains(.conditional) {
+            tag = core.counting.effective(tag, abi: stop.abi, nr: stop.nr, args: args)
+            if tag == .count { resume(thread.tid); return }
+        }
         let name = stop.name
         var wantExit = false
 
