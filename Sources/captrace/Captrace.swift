@@ -131,6 +131,7 @@ struct Captrace: ParsableCommand {
           captrace run --enter-at symbol:pcap_loop -- tcpdump -r capture.pcap
           captrace report captrace.jsonl
           captrace suggest captrace.jsonl --format plan
+          captrace run --syscalls --enter-at exec -o t.jsonl -- date && captrace suggest t.jsonl --format oci
         """,
         version: "0.1.0",
         subcommands: [Run.self, Report.self, Suggest.self, Syscalls.self]
@@ -394,7 +395,9 @@ struct Suggest: ParsableCommand {
         abstract: "Allowlist and sandboxing suggestions from a trace.",
         discussion: """
         Formats: plan (Capsicum-style), oci (OCI runtime seccomp profile), systemd (unit directives), \
-        libseccomp (C code), allowlist (a baseline for `run --allow`).
+        libseccomp (C code), allowlist (a baseline for `run --allow`), spo (a Security Profiles Operator \
+        SeccompProfile). From a trace recorded with `run --syscalls`, oci, systemd, libseccomp and spo grant the \
+        syscalls the program used from exec on.
 
         Examples:
           captrace suggest captrace.jsonl --format plan
@@ -406,7 +409,7 @@ struct Suggest: ParsableCommand {
     @Argument(help: "The trace file; several are read as one analysis (one allowlist that gates every run).")
     var trace: [String]
 
-    @Option(help: "plan, oci, systemd, libseccomp or allowlist.")
+    @Option(help: "plan, oci, systemd, libseccomp, allowlist or spo.")
     var format: String
 
     @Option(name: [.short, .customLong("output")], help: "Write to FILE instead of stdout.")
@@ -418,7 +421,10 @@ struct Suggest: ParsableCommand {
                 throw fail("bad --format \"\(format)\": expected \(SuggestFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (t, analysis) = try readTraces(trace)
+            if let problem = suggestionProblem(t, format: f) { throw fail(problem) }
             warnIfNeverEntered(t)
+            if let w = legacyWarning(t, format: f) { warn(w) }
+            for w in suggestionWarnings(t, analysis: analysis, format: f) { warn(w) }
             try emit(renderSuggestion(t, analysis: analysis, format: f), to: output)
             return 0
         }
