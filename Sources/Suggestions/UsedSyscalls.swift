@@ -159,7 +159,9 @@ public struct UsedSetProfile: Sendable {
                                  comment: cloneComment(mask)))
         }
         entries.append(Entry(names: ["clone3"], action: .errno, errnoRet: 38,
-                             comment: "clone3 fails with ENOSYS: its flags are in memory, which seccomp cannot read; glibc then falls back to clone, whose flags the rule above checks (Docker's default profile does the same)"))
+                             comment: "clone3 fails with ENOSYS: its flags are in memory, which seccomp cannot read; glibc then falls back to clone"
+                                 + (cloneForbiddenMask == nil ? " (which the program did not use: refused)" : ", whose flags the rule above checks")
+                                 + " (Docker's default profile does the same)"))
         var p = Profile(defaultAction: .errno, defaultErrnoRet: 1, architectures: architectures, syscalls: entries)
         p.comment = headerLines(commandLine: commandLine).joined(separator: "\n")
         return p

@@ -19,7 +19,7 @@ import TraceModel
         try JSONValue.parse(renderSuggestion(try fixtureTrace(trace), format: .oci))
     }
 
-    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl"])
+    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl", "syscalls-sh.jsonl", "syscalls-getent.jsonl"])
     func followsTheRuntimeSpec(trace: String) throws {
         let p = try Self.profile(trace)
         let top = try #require(p.objectValue)
@@ -148,7 +148,7 @@ import TraceModel
     }
 
     /// systemd-analyze verify on a unit built from the output (Debian's systemd package provides it).
-    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl"])
+    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl", "syscalls-sh.jsonl", "syscalls-getent.jsonl"])
     func systemdAnalyzeVerify(trace: String) throws {
         guard let analyze = which("systemd-analyze") else {
             Issue.record("systemd-analyze is not installed (apt-get install systemd)")
