@@ -19,7 +19,7 @@ import TraceModel
         try JSONValue.parse(renderSuggestion(try fixtureTrace(trace), format: .oci))
     }
 
-    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl", "syscalls-sh.jsonl", "syscalls-getent.jsonl"])
+    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl"])
     func followsTheRuntimeSpec(trace: String) throws {
         let p = try Self.profile(trace)
         let top = try #require(p.objectValue)
