@@ -15,10 +15,10 @@ struct FilterBuilder {
         static let lifecycle = Tag(rawValue: 4)  // clone with CLONE_UNTRACED / clone3: keep children traced
         static let rights = Tag(rawValue: 8)  // a descriptor operation (`run --rights`, RightsTable)
         /// `run --syscalls`: every call stops to be counted; alone, the call is stopped for nothing else.
-        static let count = Tag(rawValue: 16)
+        static let count = Tag(rawValue: 128)
         /// `run --syscalls`: the call traps unconditionally, although its other tags hold only when the rule's
         /// argument conditions do (`CountingConditions` tells which).
-        static let conditional = Tag(rawValue: 32)
+        static let conditional = Tag(rawValue: 256)
     }
 
     enum Action { case trace, notify }
