@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "ctrace_ptrace.h"
 #include "child.h"
+#include "ctrace_landlock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,8 +45,55 @@ int ct_bpf_export(void *scmp_ctx, ct_bpf *out) {
 void ct_bpf_free(ct_bpf *bpf) { free(bpf->filter); bpf->filter = NULL; bpf->len = 0; }
 
 
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+
+// The UAPI structs, mirrored (older headers lack some fields); sizes as the kernel checks them.
+struct ct_landlock_ruleset_attr { uint64_t handled_access_fs, handled_access_net, scoped; };
+struct ct_landlock_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
+struct ct_landlock_net_port_attr { uint64_t allowed_access, port; };
+_Static_assert(sizeof(struct ct_landlock_ruleset_attr) == 24, "landlock_ruleset_attr layout");
+_Static_assert(sizeof(struct ct_landlock_path_beneath_attr) == 12, "landlock_path_beneath_attr layout");
+_Static_assert(sizeof(struct ct_landlock_net_port_attr) == 16, "landlock_net_port_attr layout");
+
+int ct_landlock_abi(void) {
+    long r = syscall(SYS_landlock_create_ruleset, NULL, 0, 1UL /* LANDLOCK_CREATE_RULESET_VERSION */);
+    return r < 0 ? -errno : (int)r;
+}
+
+int ct_landlock_create_ruleset(uint64_t handled_fs, uint64_t handled_net, uint64_t scoped) {
+    struct ct_landlock_ruleset_attr a = {handled_fs, handled_net, scoped};
+    size_t size = scoped ? 24 : handled_net ? 16 : 8;
+    long r = syscall(SYS_landlock_create_ruleset, &a, size, 0UL);
+    return r < 0 ? -errno : (int)r;
+}
+
+int ct_landlock_add_path(int ruleset_fd, const char *path, uint64_t allowed) {
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    struct ct_landlock_path_beneath_attr a = {allowed, fd};
+    long r = syscall(SYS_landlock_add_rule, ruleset_fd, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &a, 0UL);
+    int e = errno;
+    close(fd);
+    return r < 0 ? -e : 0;
+}
+
+int ct_landlock_add_port(int ruleset_fd, uint64_t port, uint64_t allowed) {
+    struct ct_landlock_net_port_attr a = {allowed, port};
+    long r = syscall(SYS_landlock_add_rule, ruleset_fd, 2 /* LANDLOCK_RULE_NET_PORT */, &a, 0UL);
+    return r < 0 ? -errno : 0;
+}
+
 pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
                unsigned long ptrace_options, int *exec_err_fd) {
+    return ct_spawn_landlocked(path, argv, envp, bpf, ptrace_options, exec_err_fd, -1);
+}
+
+pid_t ct_spawn_landlocked(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
+                          unsigned long ptrace_options, int *exec_err_fd, int landlock_ruleset_fd) {
     int go[2], err[2];
     if (pipe2(go, O_CLOEXEC) < 0) return -errno;
     if (pipe2(err, O_CLOEXEC) < 0) { int e = errno; close(go[0]); close(go[1]); return -e; }
@@ -63,6 +111,8 @@ pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const c
         // If captrace died before the PDEATHSIG was set, give up (it would never seize us).
         if (getppid() != parent) _exit(127);
         ct_child_prepare(go[0], err[1], 0);
+        if (landlock_ruleset_fd >= 0 && syscall(SYS_landlock_restrict_self, landlock_ruleset_fd, 0UL) < 0)
+            ct_child_fail(err[1], errno);
         if (bpf && bpf->filter) {
             struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
             if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) ct_child_fail(err[1], errno);
@@ -235,3 +285,7 @@ uint64_t ct_monotonic_ns(void) {
 }
 
 long ct_file_capabilities_size(const char *path) { return getxattr(path, "security.capability", NULL, 0); }
+
+int ct_tgkill(int tgid, int tid, int sig) {
+    return syscall(SYS_tgkill, tgid, tid, sig) == 0 ? 0 : -errno;
+}

@@ -270,6 +270,7 @@ extension Rule {
         case .sysvIPC, .posixMQ: return .ipc
         case .systemState: return .system
         case .ioUring: return .bypass
+        case .seccompProfile: return .policy
         }
     }
 }

@@ -106,6 +106,8 @@ public enum Hints {
     /// The first entry whose evidence the violation carries, or nil. With a stack only `matches` count; without
     /// one, `inferred` path patterns are tried too and the match says so.
     public static func diagnose(_ v: ViolationEvent, context: HintContext = .none) -> HintMatch? {
+        // The knowledge base explains capability-mode violations; a --policy refusal is not one.
+        guard v.rule != .seccompProfile else { return nil }
         let subject = Subject(v, context: context)
         for (i, entry) in compiled.enumerated() {
             if entry.matches.contains(where: subject.satisfies) {

@@ -32,7 +32,7 @@ enum HTMLReport {
         // Summary
         h += "<section id=\"summary\"><h2>Summary</h2>\n"
         if m.neverEntered {
-            h += "<p id=\"never-entered\">Nothing judged: \(esc(neverEnteredNote(m.header?.trigger)))"
+            h += "<p id=\"never-entered\">Nothing judged: \(esc(neverEnteredNote(m.header?.trigger, policy: m.header?.policy != nil)))"
         } else {
             h += "<p><span id=\"total-violations\">\(m.violations.count)</span> \(m.violations.count == 1 ? "violation" : "violations") at <span id=\"total-sites\">\(m.sites.count)</span> \(m.sites.count == 1 ? "site" : "sites")"
             if !m.violations.isEmpty { h += " in \(plural(m.violatingPids.count, "process", "processes"))" }
@@ -46,7 +46,7 @@ enum HTMLReport {
             }
             h += "</tbody></table>\n"
         }
-        if !m.hintTotals.isEmpty {
+        if !m.hintTotals.isEmpty, m.header?.policy == nil {
             h += "<p>hints: " + m.hintTotals.map { "<code>\(esc($0.0 ?? "none"))</code> \($0.1)" }.joined(separator: ", ") + "</p>\n"
         }
         h += "</section>\n"
@@ -55,7 +55,7 @@ enum HTMLReport {
         h += "<section id=\"timeline-section\"><h2>Timeline</h2><p class=\"note\" id=\"timeline-note\">The timeline is drawn by the page's script.</p><div id=\"timeline\"></div></section>\n"
 
         // Capability mode
-        h += "<section id=\"enter\"><h2>Capability mode</h2>\n"
+        h += "<section id=\"enter\"><h2>\(m.header?.policy.map { "Policy (\(esc($0.kind)))" } ?? "Capability mode")</h2>\n"
         if m.enters.isEmpty { h += "<p>Never entered: the trigger was not reached.</p>\n" }
         for e in m.enters {
             if let parent = e.inheritedFrom {
@@ -85,7 +85,8 @@ enum HTMLReport {
         h += "</section>\n"
 
         h += "<script type=\"application/json\" id=\"captrace-data\">\(scriptSafe(data(m).serialized()))</script>\n"
-        h += "<script>\(script)</script>\n</body>\n</html>\n"
+        let js = m.header?.policy == nil ? script : script.replacing("entry into capability mode", with: "entry into the policy")
+        h += "<script>\(js)</script>\n</body>\n</html>\n"
         return h
     }
 
@@ -94,6 +95,7 @@ enum HTMLReport {
         var h = "<article class=\"site action-\(s.worstAction.rawValue)\" id=\"site-\(index)\" data-count=\"\(s.count)\" data-site=\"\(esc(s.id))\">\n"
         h += "<h3>site \(index)/\(total) · \(plural(s.count, "violation")) · pid \(cappedList(s.pids.map(String.init), limit: ListLimit.pids, separator: ",")) · <span class=\"ns ns-\(v.namespace.rawValue)\">\(v.namespace.rawValue)/\(v.rule.rawValue)</span> · \(s.actions.map { esc($0.rawValue) }.joined(separator: ","))</h3>\n"
         h += "<pre class=\"call\">\(esc(renderCall(v) + " = " + outcome(v)))</pre>\n"
+        for d in ReportModel.verdicts(s) { h += "<p class=\"verdict\">refused by \(esc(d.sourceText)): <code>\(esc(d.actionText))</code></p>\n" }
         for (label, list, unit) in [("path", s.paths, "paths"), ("address", s.addresses, "addresses")] where !list.isEmpty {
             let c = capped(list, limit: ListLimit.targets, unit: unit)
             h += "<p>\(label) " + c.shown.map { "<code>\(esc($0))</code>" }.joined(separator: " ") + (c.rest.map { " " + $0 } ?? "") + "</p>\n"

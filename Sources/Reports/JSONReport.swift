@@ -1,4 +1,6 @@
 import Diagnosis
+import SeccompBPF
+import SyscallCatalog
 import TraceModel
 
 /// The sites as JSON for scripts: one object per site with its events (by seq), counts, hint and culprit.
@@ -11,13 +13,29 @@ enum JSONReport {
                 ("argv", .array(h.argv.map { .string($0) })), ("trigger", .string(h.trigger)),
                 ("mode", .string(h.mode.rawValue)), ("backend", .string(h.backend.rawValue)), ("arch", .string(h.arch)),
                 ("started", .string(h.started)),
-            ])))
+            ] + (h.policy.map { [("policy", $0.json)] } ?? []))))
         }
         if !m.traces.isEmpty { o.append(("traces", .array(m.traces.map { .string($0) }))) }
         o.append(("warnings", .array(m.warnings.map { .string($0) })))
         o.append(("enter", .array(m.enters.map(enter))))
         o.append(("sites", .array(m.sites.map(site))))
+        // Only when the program installed seccomp filters of its own (key absent otherwise).
+        if !m.seccompFilters.isEmpty || !m.refusals.isEmpty {
+            o.append(("seccomp_filters", .array(m.seccompFilters.map { f in
+                .object([("id", .int(Int64(f.id))), ("pid", .int(Int64(f.pid))), ("tid", .int(Int64(f.tid))),
+                         ("syscall", .string(f.syscall)), ("flags", .int(Int64(bitPattern: f.flags))),
+                         ("stack", .array(f.stack.map(TraceCodec.json))),
+                         ("disassembly", .array(Disassembler.lines(f.program, errnoName: Errno.name).map { .string($0) }))])
+            })))
+            o.append(("refusals", .array(m.refusals.map { g in
+                .object([("syscall", .string(g.first.syscall)), ("abi", .string(g.first.abi.rawValue)),
+                         ("count", .int(Int64(g.count))), ("pids", .array(g.pids.sorted().map { .int(Int64($0)) })),
+                         ("action", .string(g.first.action)), ("filter", .int(Int64(g.first.filter))),
+                         ("stack", .array(g.first.stack.map(TraceCodec.json)))])
+            })))
+        }
         o.append(("totals", totals(m)))
+        if !m.landlock.isEmpty { o.append(("landlock", m.landlock.json())) }
         if let s = m.summary {
             var so: [(String, JSONValue)] = [("exit_status", .int(Int64(s.exitStatus))), ("duration_ms", .int(Int64(s.durationMs)))]
             if let i = s.interrupted { so.append(("interrupted", .bool(i))) }
@@ -73,6 +91,7 @@ enum JSONReport {
             ("addresses", .array(s.addresses.map { .string($0) })),
             ("actions", .array(s.actions.map { .string($0.rawValue) })),
             ("hint", hint(s.hint, inferred: s.hintInferred)),
+        ] + (v.verdict == nil ? [] : [("decided_by", .array(ReportModel.verdicts(s).map(\.json)))]) + [
             ("culprit", .object(culprit)),
             ("seqs", .array(s.events.map { .int(Int64($0.seq)) })),
             ("events", .array(s.events.map(event))),

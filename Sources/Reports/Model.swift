@@ -18,11 +18,19 @@ struct ReportModel {
     let lastEventNs: UInt64?
     /// The traces read together, when there are several.
     let traces: [String]
+    /// Landlock domains and refusals (empty for a run without Landlock).
+    let landlock: LandlockSection
+    /// Seccomp filters the program installed itself, and the calls they refused (ptrace backend).
+    let seccompFilters: [SeccompFilterEvent]
+    let refusals: [RefusalGroup]
 
     /// `analysis`: the trace's, when it was made while reading (then `trace` need not hold the violations).
     init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
         header = trace.header
-        warnings = trace.warnings + (trace.enters.isEmpty ? [neverEnteredNote(trace.header?.trigger)] : [])
+        landlock = LandlockSection(trace)
+        let landlockPolicyRun = landlock.policy != nil
+        warnings = trace.warnings
+            + (trace.enters.isEmpty && !landlockPolicyRun ? [neverEnteredNote(trace.header?.trigger, policy: trace.header?.policy != nil)] : [])
             + trace.processes.compactMap { p in
                 guard p.event == .exec, let what = p.withheldPrivileges else { return nil }
                 return withheldPrivilegesNote(pid: p.pid, path: p.path ?? "?", what: what)
@@ -34,6 +42,9 @@ struct ReportModel {
         violations = analysis.violations
         processes = analysis.processes
         var enters: [EnterEvent] = []
+        var filters: [SeccompFilterEvent] = []
+        var refusalGroups: [RefusalGroup] = []
+        var refusalIndex: [RefusalGroup.Key: Int] = [:]
         var t0 = UInt64.max
         var last: UInt64?
         func saw(_ t: UInt64) { last = max(last ?? t, t) }
@@ -42,17 +53,32 @@ struct ReportModel {
             case .process(let p): t0 = min(t0, p.tNs); saw(p.tNs)
             case .enter(let en): t0 = min(t0, en.tNs); saw(en.tNs); enters.append(en)
             case .violation(let v): t0 = min(t0, v.tNs); saw(v.tNs)
+            case .seccompFilter(let f): t0 = min(t0, f.tNs); saw(f.tNs); filters.append(f)
+            case .refusal(let r):
+                t0 = min(t0, r.tNs); saw(r.tNs)
+                let key = RefusalGroup.Key(r)
+                if let i = refusalIndex[key] { refusalGroups[i].count += 1; refusalGroups[i].pids.insert(r.pid) }
+                else { refusalIndex[key] = refusalGroups.count; refusalGroups.append(RefusalGroup(first: r)) }
             case .header, .fdop, .syscalls, .summary: break
+            case .landlock(let l): t0 = min(t0, l.tNs); saw(l.tNs)
+            case .landlockDenial(let d): t0 = min(t0, d.tNs); saw(d.tNs)
             }
         }
+        self.seccompFilters = filters
+        self.refusals = refusalGroups
         if let (first, last) = analysis.violationTimes { t0 = min(t0, first); saw(last) }
         self.enters = enters
         self.t0 = t0 == .max ? 0 : t0
         self.lastEventNs = last
     }
 
+    /// The filter a refusal names.
+    func filter(_ id: Int) -> SeccompFilterEvent? { seccompFilters.first { $0.id == id } }
+
     /// No process reached the trigger: nothing was judged (said by every format, instead of zero totals).
     var neverEntered: Bool { enters.isEmpty }
+    /// `run --policy FILE.toml`: the Landlock ruleset, not capability mode, was the run's policy.
+    var landlockPolicyRun: Bool { landlock.policy != nil }
 
     /// The span the timeline shows: from the first entry into capability mode (the trace's start when there is
     /// none) to the end of the run (the last event, or the summary's duration), relative to `t0`, in ns.
@@ -72,6 +98,13 @@ struct ReportModel {
     }
 
     /// (namespace, violations, sites) for each namespace that occurs, in the contract's order.
+    /// What in the run's --policy refused a site's calls: each distinct verdict, in order of first occurrence.
+    static func verdicts(_ s: SiteGroup) -> [PolicyVerdict] {
+        var out: [PolicyVerdict] = []
+        for e in s.events { if let d = e.verdict, !out.contains(d) { out.append(d) } }
+        return out
+    }
+
     var namespaceTotals: [(Namespace, Int, Int)] {
         var count: [Namespace: Int] = [:]
         for v in violations { count[v.namespace, default: 0] += 1 }
@@ -219,8 +252,8 @@ func plural(_ n: Int, _ word: String, _ many: String? = nil) -> String {
 }
 
 /// What every report says of a run in which no process reached the trigger.
-func neverEnteredNote(_ trigger: String?) -> String {
-    "capability mode never began (no process reached \(trigger ?? "the trigger")), so nothing was judged"
+func neverEnteredNote(_ trigger: String?, policy: Bool = false) -> String {
+    (policy ? "the policy never began" : "capability mode never began") + " (no process reached \(trigger ?? "the trigger")), so nothing was judged"
 }
 
 /// At most `limit` items, then "… and N more" (N counted in `unit`, e.g. "pids").
@@ -245,4 +278,16 @@ enum ListLimit {
     static let seqRuns = 12
     /// Descriptors held at entry.
     static let fds = 64
+}
+
+/// The refusals of one call site by one filter with one action: the first, and how many.
+struct RefusalGroup {
+    struct Key: Hashable {
+        let filter: Int, syscall: String, value: UInt32, stack: [Frame]
+        init(_ r: RefusalEvent) { filter = r.filter; syscall = r.syscall; value = r.value; stack = r.stack }
+    }
+    let first: RefusalEvent
+    var count = 1
+    var pids: Set<Int32>
+    init(first: RefusalEvent) { self.first = first; pids = [first.pid] }
 }

@@ -26,13 +26,16 @@ public func renderReport(_ trace: Trace, analysis: SiteAnalysis? = nil, format: 
 public func renderRunSummary(_ trace: Trace, analysis: SiteAnalysis? = nil, maxSites: Int = 5) -> String {
     let m = ReportModel(trace, analysis: analysis)
     var out = "captrace: " + plural(m.violations.count, "violation")
-    if m.violations.isEmpty {
-        out += " after entry into capability mode"
+    if m.landlockPolicyRun {
+        out = "captrace: " + plural(m.landlock.refusals.count, "Landlock refusal") + " under --policy"
+    } else if m.violations.isEmpty {
+        out += m.header?.policy == nil ? " after entry into capability mode" : " after the policy began"
     } else {
         out += " at " + plural(m.sites.count, "site") + " in " + plural(m.violatingPids.count, "process", "processes")
         out += " (" + m.namespaceTotals.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
     }
-    if m.enters.isEmpty { out += "; " + neverEnteredNote(m.header?.trigger) }
+    if m.enters.isEmpty && !m.landlockPolicyRun { out += "; " + neverEnteredNote(m.header?.trigger, policy: m.header?.policy != nil) }
+    if !m.landlockPolicyRun, !m.landlock.refusals.isEmpty { out += "; " + plural(m.landlock.refusals.count, "Landlock refusal") }
     if let s = m.summary { out += "; exit status \(s.exitStatus)" + (s.interrupted == true ? " (interrupted)" : "") }
     out += "\n"
     for (i, s) in m.sites.prefix(maxSites).enumerated() {

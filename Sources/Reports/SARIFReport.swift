@@ -39,6 +39,8 @@ enum SARIFReport {
                             "Mounts, modules, clocks, host names, namespaces, bpf, keyrings and the kernel log are global system state, outside any descriptor.")
         case .ioUring: ("io_uring set up in capability mode",
                         "io_uring operations escape syscall filtering; capability mode cannot confine them.")
+        case .seccompProfile: ("Call refused by the seccomp profile",
+                               "The seccomp profile given with --policy refuses this call (the result says which entry or default action decides it).")
         }
     }
 
@@ -97,7 +99,10 @@ enum SARIFReport {
         let v = s.first
         var text = "\(v.syscall)"
         if let p = v.path { text += " \(p)" } else if let a = v.address { text += " \(a)" }
-        text += " in capability mode (\(plural(s.count, "time")), pid \(s.pids.map(String.init).joined(separator: ",")), \(s.worstAction.rawValue))."
+        let verdicts = ReportModel.verdicts(s)
+        text += (verdicts.isEmpty ? " in capability mode" : " refused by the seccomp profile")
+            + " (\(plural(s.count, "time")), pid \(s.pids.map(String.init).joined(separator: ",")), \(s.worstAction.rawValue))."
+        for d in verdicts { text += " Refused by \(d.sourceText): \(d.actionText)." }
         if let c = s.culprit.line { text += " Culprit: \(c)." }
         if let h = s.hint {
             text += " \(h.title) [\(h.id)]" + (s.hintInferred ? " (\(inferredNote))" : "") + ": \(h.explanation) Fix: \(h.fix)"

@@ -1,4 +1,6 @@
 import Diagnosis
+import SeccompBPF
+import SyscallCatalog
 import TraceModel
 
 /// The kdump-like text report: the run, where capability mode began with the descriptors held, one block per
@@ -23,10 +25,18 @@ struct TextReport {
         if let h = model.header {
             out.append(bold("captrace report") + ": " + h.argv.map(shellWord).joined(separator: " "))
             var meta = ["trigger \(h.trigger)", "mode \(h.mode.rawValue)", "backend \(h.backend.rawValue)", h.arch]
-            if let e = h.denyErrno, h.mode == .enforce { meta.append("deny \(e)") }
+            if model.landlockPolicyRun { meta.removeFirst() }  // no trigger: the kernel enforces from exec; the policy line follows
+            if let e = h.denyErrno, h.mode == .enforce, !model.landlockPolicyRun { meta.append("deny \(e)") }
             if let u = h.unwinder { meta.append("unwinder \(u)") }
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))
+            if h.backend == .notify, h.landlockABI != nil {
+                out.append("  landlock: refusals are recorded under --backend ptrace only; this run's are not")
+            }
+            if let p = h.policy {
+                out.append("  policy \(p.kind) \(p.path) (sha256 \(p.sha256))"
+                           + (p.capabilitySet.map { ", capabilities \($0)" } ?? ""))
+            }
         }
         if !model.traces.isEmpty {
             out.append("  \(model.traces.count) traces read together (the run above is the first): "
@@ -35,8 +45,17 @@ struct TextReport {
         for w in model.warnings { out.append(sgr("35", "warning: ") + w) }
         out.append("")
 
-        out.append(bold("CAPABILITY MODE"))
-        if model.enters.isEmpty { out.append("  never entered: the trigger was not reached") }
+        if !model.landlock.isEmpty {
+            out.append(bold("LANDLOCK"))
+            out += model.landlock.textLines { stackLines($0, indent: "    ") }
+            out.append("")
+        }
+
+        let policy = model.header?.policy
+        out.append(bold(policy == nil ? "CAPABILITY MODE" : "POLICY (\(policy!.kind))"))
+        if model.landlockPolicyRun {
+            out.append("  the kernel enforces the ruleset from exec: what it refused is under LANDLOCK above")
+        } else if model.enters.isEmpty { out.append("  never entered: the trigger was not reached") }
         for e in model.enters {
             if let parent = e.inheritedFrom {
                 out.append("  pid \(e.pid) entered by inheritance from pid \(parent) at \(model.relative(e.tNs))")
@@ -61,9 +80,13 @@ struct TextReport {
         }
         if n > 0 { out.append("") }
 
+        out += seccompSections()
+
         out.append(bold("TOTALS"))
-        if model.neverEntered {
-            out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger))
+        if model.landlockPolicyRun {
+            out.append("  " + plural(model.landlock.refusals.count, "Landlock refusal"))
+        } else if model.neverEntered {
+            out.append("  nothing judged: " + neverEnteredNote(model.header?.trigger, policy: policy != nil))
         } else {
             out.append("  " + plural(model.violations.count, "violation") + " at " + plural(n, "site")
                        + (model.violations.isEmpty ? "" : " in " + plural(model.violatingPids.count, "process", "processes")))
@@ -71,7 +94,7 @@ struct TextReport {
         for (ns, v, s) in model.namespaceTotals {
             out.append("  " + pad(ns.rawValue, 11) + " " + pad(plural(v, "violation"), 14) + " " + plural(s, "site"))
         }
-        if !model.hintTotals.isEmpty {
+        if !model.hintTotals.isEmpty, policy == nil {
             let text = "hints: " + model.hintTotals.map { "\($0.0 ?? "none") \($0.1)" }.joined(separator: ", ")
             out += wrap(text, width: 100).enumerated().map { ($0.offset == 0 ? "  " : "    ") + $0.element }
         }
@@ -79,6 +102,52 @@ struct TextReport {
             out.append("  exit status \(s.exitStatus) after \(s.durationMs) ms" + (s.interrupted == true ? " (interrupted)" : ""))
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The seccomp filters the program installed itself, disassembled, and the calls they refused; nothing when
+    /// it installed none.
+    func seccompSections() -> [String] {
+        guard !model.seccompFilters.isEmpty || !model.refusals.isEmpty else { return [] }
+        var out = model.sites.isEmpty ? [""] : []
+        out += [bold("SECCOMP FILTERS THE PROGRAM INSTALLED") + " (" + plural(model.seccompFilters.count, "filter") + ")"]
+        for f in model.seccompFilters {
+            out.append("")
+            out.append("  filter \(f.id): pid \(f.pid) tid \(f.tid), \(f.syscall)"
+                       + (f.flags != 0 ? " flags 0x\(String(f.flags, radix: 16))" : "") + ", "
+                       + plural(f.program.count, "instruction") + ", at \(model.relative(f.tNs))")
+            if !f.stack.isEmpty {
+                out.append("  installed at:")
+                out += stackLines(f.stack, indent: "    ")
+            }
+            out += Disassembler.lines(f.program, errnoName: Errno.name).map { "    " + $0 }
+        }
+        out.append("")
+        out.append(bold("REFUSED BY THOSE FILTERS") + " (" + plural(model.refusals.reduce(0) { $0 + $1.count }, "call")
+                   + " at " + plural(model.refusals.count, "site") + ")")
+        for g in model.refusals {
+            let r = g.first
+            out.append("")
+            let installer = model.filter(r.filter).map { f in
+                "the filter pid \(f.pid) installed at " + (installSite(f.stack).map { symbolWithOffset($0) ?? moduleOffset($0) } ?? "an unknown site")
+            } ?? "filter \(r.filter)"
+            out.append("  " + plural(g.count, "call") + "  pid " + g.pids.sorted().map(String.init).joined(separator: ",")
+                       + "  " + r.syscall + (r.abi == .x86_64 ? "" : " [\(r.abi.rawValue)]"))
+            out.append("  refused by \(installer): \(r.action)")
+            if r.stack.isEmpty {
+                out.append("  (no stack recorded)")
+            } else {
+                out.append("  stack:")
+                out += stackLines(r.stack, indent: "    ")
+            }
+        }
+        out.append("")
+        return out
+    }
+
+    /// The frame that names where a filter was installed: the first outside the C library (whose `syscall` or
+    /// `prctl` made the call), else the innermost.
+    func installSite(_ stack: [Frame]) -> Frame? {
+        stack.first { f in !(f.module.map { $0.split(separator: "/").last?.hasPrefix("libc.so") ?? false } ?? false) } ?? stack.first
     }
 
     /// One site; a hint already explained at an earlier site is named with a pointer back to it.
@@ -90,6 +159,7 @@ struct TextReport {
                    + s.actions.map(action).joined(separator: ",") + dim("  [\(s.id)]"))
         let abi = v.abi == .x86_64 ? "" : " [\(v.abi.rawValue)]"
         out.append("  " + renderCall(v) + " = " + outcome(v) + abi)
+        for d in ReportModel.verdicts(s) { out.append("  refused by \(d.sourceText): \(d.actionText)") }
         let paths = capped(s.paths, limit: ListLimit.targets, unit: "paths")
         out += paths.shown.map { "  path " + $0 } + (paths.rest.map { ["  " + $0] } ?? [])
         let addresses = capped(s.addresses, limit: ListLimit.targets, unit: "addresses")

@@ -193,3 +193,56 @@ extension Profile {
         resolved(for: context).decide(abi: abi, syscall: name, args: args)
     }
 }
+
+extension ResolvedProfile {
+    /// The decision for call `nr` of `abi` when the arguments cannot change it, else nil.
+    public func fixedDecision(abi: ABI, nr: Int) -> Decision? {
+        guard abis.contains(abi), let candidates = rules[abi.ordinal][nr],
+              !candidates.contains(where: { $0.alternatives.isEmpty }) else {
+            return decide(abi: abi, nr: nr)  // no rules, an unconditional rule, or not in the filter
+        }
+        return nil
+    }
+
+    /// Whether the profile refuses (any action but ALLOW and LOG) call `nr` of `abi` for some arguments: a
+    /// refusing fixed decision, a refusing argument rule, or argument rules that allow and a refusing default.
+    public func mayRefuse(abi: ABI, nr: Int) -> Bool {
+        if let fixed = fixedDecision(abi: abi, nr: nr) { return !fixed.letsCallRun }
+        let candidates = rules[abi.ordinal][nr] ?? []
+        return candidates.contains { !$0.action.letsCallRun } || !profile.defaultAction.letsCallRun
+    }
+}
+
+/// A resolved profile as a table per (ABI, number), built once: a call whose decision does not depend on its
+/// arguments is one array read; only calls with argument rules evaluate them.
+public struct DecisionTable: Sendable {
+    public let resolved: ResolvedProfile
+    enum Slot: Sendable {
+        case fixed(Decision)
+        case byArguments
+    }
+    /// Per ABI (`ABI.ordinal`), indexed by number (x32 without the x32 bit) up to the catalog's highest.
+    let slots: [[Slot]]
+
+    public init(_ resolved: ResolvedProfile) {
+        self.resolved = resolved
+        slots = ABI.allCases.map { abi in
+            let top = Catalog.shared.entries(abi: abi).map(\.nr).max() ?? 0
+            return (0...top).map { nr in resolved.fixedDecision(abi: abi, nr: nr).map(Slot.fixed) ?? .byArguments }
+        }
+    }
+
+    public func decide(abi: ABI, nr: Int, args: [UInt64]) -> Decision {
+        let row = slots[abi.ordinal]
+        if nr >= 0, nr < row.count, case .fixed(let d) = row[nr] { return d }
+        return resolved.decide(abi: abi, nr: nr, args: args)
+    }
+
+    /// The names of `abi` the filter must trap: every call the profile refuses for some arguments, and every
+    /// call of an ABI the profile's filter does not cover.
+    public func trappedNames(abi: ABI) -> Set<String> {
+        var out: Set<String> = []
+        for (nr, sc) in Catalog.shared.entries(abi: abi) where resolved.mayRefuse(abi: abi, nr: nr) { out.insert(sc.name) }
+        return out
+    }
+}

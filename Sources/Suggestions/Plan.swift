@@ -149,6 +149,8 @@ struct PlanBuilder {
         case .ioUring:
             return ["Do: io_uring operations escape syscall filtering, so capability mode forbids setting a ring up;",
                     "    use ordinary syscalls on held descriptors."]
+        case .seccompProfile:
+            return []  // judged by a seccomp profile, not capability mode: the plan has nothing to say
         }
     }
 
@@ -213,6 +215,9 @@ struct PlanBuilder {
         let s = facts.sites.count, n = facts.violations.count
         var out = "Capsicum plan for: \(facts.commandLine)\n"
         if let n = facts.neverEnteredNote { return out + n + "\n" }
+        if let p = facts.trace.header?.policy {
+            return out + "This run was judged by a \(p.kind) (\(p.path)), not by capability mode: the plan has nothing to say about it (see `captrace report`).\n"
+        }
         out += "Capability mode begins at \(facts.trigger). \(n) violation\(n == 1 ? "" : "s") at \(s) site\(s == 1 ? "" : "s")"
         out += s == 0 ? ": nothing to change.\n\n" : "; one item per site, in order of first occurrence.\n\n"
         out += items

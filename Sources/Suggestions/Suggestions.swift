@@ -13,6 +13,8 @@ public enum SuggestFormat: String, CaseIterable, Sendable {
     case libseccomp
     /// A baseline allowlist for `captrace run --allow FILE` (format: `Baseline`).
     case allowlist
+    /// A Landlock ruleset in landlockconfig's TOML form, for `run --policy FILE.toml` (`renderLandlock`).
+    case landlock
     /// A Security Profiles Operator `SeccompProfile` resource (YAML), from a trace recorded with `run --syscalls`.
     case spo
 
@@ -65,5 +67,6 @@ public func renderSuggestion(_ trace: Trace, analysis: SiteAnalysis? = nil, form
     case .oci: return renderOCI(FilterModel(facts))
     case .systemd: return renderSystemd(FilterModel(facts))
     case .libseccomp: return renderLibseccomp(FilterModel(facts))
+    case .landlock: return renderLandlock(trace, analysis: analysis)
     }
 }

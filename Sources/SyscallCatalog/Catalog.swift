@@ -53,6 +53,7 @@ public enum ArgKind: String, Sendable, Hashable, CaseIterable {
     case addressFamily  // socket(2) domain: AF_*
     case socketType  // socket(2) type: SOCK_* and SOCK_CLOEXEC|SOCK_NONBLOCK
     case socketProtocol  // socket(2) protocol: IPPROTO_* for AF_INET/AF_INET6, else a number
+    case cloneFlags  // CLONE_* flags of unshare(2) and setns(2)'s nstype
 }
 
 /// What a syscall can reach outside the descriptors a process holds. Facts about Linux, not policy.

@@ -56,6 +56,7 @@ public enum CallRendering {
                 family = Int(int32(v))
                 value = AddressFamily.name(Int(int32(v))).map { .string($0) } ?? .int(Int64(int32(v)))
             case .socketType: value = .string(SocketFlags.describeType(v))
+            case .cloneFlags: value = .string(CloneFlags.describe(v & 0xffff_ffff))
             case .socketProtocol:
                 value = SocketFlags.describeProtocol(v, family: family).map { .string($0) } ?? .int(Int64(int32(v)))
             case .socketcallArgs: value = .string(hex(v))

@@ -1,3 +1,4 @@
+import SeccompBPF
 import SyscallCatalog
 
 /// Maps trace events to and from their JSON Lines form (field names as in the contract: snake_case).
@@ -17,6 +18,11 @@ public enum TraceCodec {
             if let v = h.rights { o.append(("rights", .bool(v))) }
             if let v = h.syscalls { o.append(("syscalls", .bool(v))) }
             if let v = h.allowlist { o.append(("allowlist", .string(v))) }
+            if let v = h.landlockABI { o.append(("landlock_abi", .int(Int64(v)))) }
+            if let v = h.cwd { o.append(("cwd", .string(v))) }
+            if let v = h.home { o.append(("home", .string(v))) }
+            if let v = h.tmpdir { o.append(("tmpdir", .string(v))) }
+            if let v = h.policy { o.append(("policy", v.json)) }
             return .object(o)
         case .process(let p):
             var o: [(String, JSONValue)] = [
@@ -55,6 +61,7 @@ public enum TraceCodec {
             o.append(("site", .string(v.site)))
             o.append(("hint", v.hint.map { .string($0) } ?? .null))
             o.append(("stack", .array(v.stack.map(json))))
+            if let d = v.verdict { o.append(("decided_by", d.json)) }
             return .object(o)
         case .fdop(let f):
             var o: [(String, JSONValue)] = [
@@ -71,6 +78,26 @@ public enum TraceCodec {
             return .object(o)
         case .syscalls(let s):
             return json(syscalls: s)
+        case .landlock(let e): return json(landlock: e, stack: .array(e.stack.map(json)))
+        case .landlockDenial(let e): return json(landlockDenial: e, stack: .array(e.stack.map(json)))
+        case .seccompFilter(let f):
+            return .object([
+                ("type", "seccomp_filter"), ("id", .int(Int64(f.id))), ("pid", .int(Int64(f.pid))),
+                ("tid", .int(Int64(f.tid))), ("t_ns", .int(Int64(bitPattern: f.tNs))), ("syscall", .string(f.syscall)),
+                ("flags", .int(Int64(bitPattern: f.flags))),
+                ("program", .array(f.program.map { .array([.int(Int64($0.code)), .int(Int64($0.jt)), .int(Int64($0.jf)), .int(Int64($0.k))]) })),
+                ("stack", .array(f.stack.map(json))),
+            ])
+        case .refusal(let r):
+            var o: [(String, JSONValue)] = [
+                ("type", "refusal"), ("pid", .int(Int64(r.pid))), ("tid", .int(Int64(r.tid))),
+                ("t_ns", .int(Int64(bitPattern: r.tNs))), ("abi", .string(r.abi.rawValue)), ("nr", .int(Int64(r.nr))),
+                ("syscall", .string(r.syscall)), ("regs", .array(r.args.map { .string(hex($0)) })),
+                ("value", .string(hex(UInt64(r.value)))), ("action", .string(r.action)), ("filter", .int(Int64(r.filter))),
+            ]
+            if let v = r.result { o.append(("result", .int(v))) }
+            o.append(("stack", .array(r.stack.map(json))))
+            return .object(o)
         case .summary(let s):
             var o: [(String, JSONValue)] = [
                 ("type", "summary"), ("violations", .int(Int64(s.violations))), ("sites", .int(Int64(s.sites))),
@@ -143,6 +170,11 @@ public enum TraceCodec {
             h.rights = v["rights"]?.boolValue
             h.syscalls = v["syscalls"]?.boolValue
             h.allowlist = try r.optString("allowlist")
+            h.landlockABI = try r.optInt("landlock_abi")
+            h.cwd = try r.optString("cwd")
+            h.home = try r.optString("home")
+            h.tmpdir = try r.optString("tmpdir")
+            if let p = v["policy"], !p.isNull { h.policy = try PolicyInfo(json: p) }
             return .header(h)
         case "process":
             guard let kind = ProcessEventKind(rawValue: try r.string("event")) else {
@@ -190,6 +222,7 @@ public enum TraceCodec {
             e.result = try r.optInt("result").map(Int64.init)
             e.errno = try r.optString("errno")
             e.hint = try r.optString("hint")
+            if let d = v["decided_by"], !d.isNull { e.verdict = try PolicyVerdict(json: d) }
             return .violation(e)
         case "fdop":
             let rightName = try r.string("right")
@@ -212,6 +245,40 @@ public enum TraceCodec {
             return .fdop(f)
         case "syscalls":
             return .syscalls(try syscalls(from: v))
+        case "landlock": return .landlock(try landlock(v, stack: try frames(v["stack"])))
+        case "landlock_denial": return .landlockDenial(try landlockDenial(v, stack: try frames(v["stack"])))
+        case "seccomp_filter":
+            guard let a = v["program"]?.arrayValue else { throw DecodeError(reason: "\"program\" is not an array") }
+            var program: [Instruction] = []
+            program.reserveCapacity(a.count)
+            for x in a {
+                guard let w = x.arrayValue, w.count == 4, let c = w[0].intValue, let jt = w[1].intValue,
+                      let jf = w[2].intValue, let k = w[3].intValue, (0...0xffff).contains(c), (0...255).contains(jt),
+                      (0...255).contains(jf), (0...0xffff_ffff).contains(k) else {
+                    throw DecodeError(reason: "\"program\" holds an instruction that is not [code, jt, jf, k]")
+                }
+                program.append(Instruction(code: UInt16(c), jt: UInt8(jt), jf: UInt8(jf), k: UInt32(k)))
+            }
+            return .seccompFilter(SeccompFilterEvent(
+                id: try r.int("id"), pid: try r.int32("pid"), tid: try r.int32("tid"), tNs: try r.uint64("t_ns"),
+                syscall: try r.string("syscall"), flags: UInt64(bitPattern: Int64(try r.int("flags"))), program: program,
+                stack: try frames(v["stack"])))
+        case "refusal":
+            guard let abi = ABI(rawValue: try r.string("abi")) else { throw DecodeError(reason: "unknown abi") }
+            guard let regs = v["regs"]?.arrayValue else { throw DecodeError(reason: "\"regs\" is not an array") }
+            var args: [UInt64] = []
+            for x in regs {
+                guard let s = x.stringValue, let w = parseHex(s) else { throw DecodeError(reason: "\"regs\" holds a value that is not hex") }
+                args.append(w)
+            }
+            guard let value = parseHex(try r.string("value")), value <= 0xffff_ffff else {
+                throw DecodeError(reason: "\"value\" is not a 32-bit hex value")
+            }
+            var e = RefusalEvent(pid: try r.int32("pid"), tid: try r.int32("tid"), tNs: try r.uint64("t_ns"), abi: abi,
+                                 nr: try r.int("nr"), syscall: try r.string("syscall"), args: args,
+                                 value: UInt32(value), filter: try r.int("filter"), stack: try frames(v["stack"]))
+            e.result = try r.optInt("result").map(Int64.init)
+            return .refusal(e)
         case "summary":
             var s = SummaryEvent(violations: try r.int("violations"), sites: try r.int("sites"),
                                  processes: try r.int("processes"), exitStatus: try r.int32("exit_status"),

@@ -100,11 +100,27 @@ public final class TraceEncoderV2 {
             j = j.replacing("stack", with: stack.map { .int(Int64($0)) })
             j.append(to: &out)
             out.append(0x0A)
+        case .seccompFilter(let f):
+            let stack = stackID(f.stack, name: name, out: &out)
+            TraceCodec.json(event).replacing("stack", with: stack.map { .int(Int64($0)) }).append(to: &out)
+            out.append(0x0A)
+        case .refusal(let r):
+            let stack = stackID(r.stack, name: name, out: &out)
+            TraceCodec.json(event).replacing("stack", with: stack.map { .int(Int64($0)) }).append(to: &out)
+            out.append(0x0A)
         case .fdop(let f):
             let stack = f.stack.flatMap { stackID($0, name: name, out: &out) }
             var j = TraceCodec.json(event)
             j = j.replacing("stack", with: stack.map { .int(Int64($0)) })
             j.append(to: &out)
+            out.append(0x0A)
+        case .landlock(let e):
+            let stack = stackID(e.stack, name: name, out: &out)
+            TraceCodec.json(landlock: e, stack: stack.map { .int(Int64($0)) } ?? .null).append(to: &out)
+            out.append(0x0A)
+        case .landlockDenial(let e):
+            let stack = stackID(e.stack, name: name, out: &out)
+            TraceCodec.json(landlockDenial: e, stack: stack.map { .int(Int64($0)) } ?? .null).append(to: &out)
             out.append(0x0A)
         case .header(var h):
             h.version = 2
@@ -168,6 +184,8 @@ public final class TraceEncoderV2 {
             // symlink-escape: where the lookup led (a fact found by resolving it, not read from memory).
             if let t = v.resolved { o.string(&scratch, "resolved", t) }
             if let s = stack { o.int(&scratch, "stack", s) }
+            // --policy: what in the policy refused the call.
+            if let d = v.verdict { o.key(&scratch, "decided_by"); d.json.append(to: &scratch) }
         }
         let id: Int
         if let known = calls[ByteString(scratch)] {
@@ -316,7 +334,9 @@ public struct TraceDecoderV2: Sendable {
             }
             if let name = try r.optString("errno") { e.errno = name }
             return .violation(e)
-        case "enter", "fdop":
+        case "landlock": return .landlock(try TraceCodec.landlock(v, stack: try stackRef(v["stack"]) ?? []))
+        case "landlock_denial": return .landlockDenial(try TraceCodec.landlockDenial(v, stack: try stackRef(v["stack"]) ?? []))
+        case "enter", "fdop", "seccomp_filter", "refusal":
             let stack = try stackRef(v["stack"])
             let plain = v.replacing("stack", with: nil)
             switch try TraceCodec.event(from: plain) {
@@ -326,6 +346,12 @@ public struct TraceDecoderV2: Sendable {
             case .fdop(var f):
                 f.stack = stack
                 return .fdop(f)
+            case .seccompFilter(var f):
+                f.stack = stack ?? []
+                return .seccompFilter(f)
+            case .refusal(var x):
+                x.stack = stack ?? []
+                return .refusal(x)
             default: return nil
             }
         default:
@@ -376,6 +402,7 @@ public struct TraceDecoderV2: Sendable {
             e.raw = raw
             e.site = Site.id(stack: stack, syscall: name, detail: e.path ?? e.address)
             e.resolved = try r.optString("resolved")
+            if let d = v["decided_by"], !d.isNull { e.verdict = try PolicyVerdict(json: d) }
         } else {
             if let o = v["args"]?.objectValue {
                 for (k, a) in o {

@@ -1,3 +1,4 @@
+import SeccompBPF
 import SyscallCatalog
 
 /// The trace file format: JSON Lines, one event per line (see README "Trace format"). Version 2 is written;
@@ -11,6 +12,8 @@ public enum TraceFormat {
 /// A global namespace a violation reaches (contract: "What is a violation").
 public enum Namespace: String, Sendable, Codable, Hashable, CaseIterable {
     case filesystem, network, process, ipc, system, bypass
+    /// Refused by the run's `--policy` (a seccomp profile), not judged by capability mode.
+    case policy
 }
 
 /// Why a call is a violation: a closed set, so every writer must handle a new kind.
@@ -35,6 +38,8 @@ public enum Rule: String, Sendable, Codable, Hashable, CaseIterable {
     case systemState = "system-state"  // global system state (mounts, modules, clocks, namespaces, ...)
     // bypass
     case ioUring = "io-uring"
+    // policy: the call is one the run's seccomp profile refuses (`decided_by` says which part of it)
+    case seccompProfile = "seccomp-profile"
 }
 
 /// What happened to a violating call.
@@ -134,6 +139,15 @@ public struct HeaderEvent: Sendable, Hashable {
     /// The text of the baseline allowlist the run was given (`--allow FILE`): an input of the run, kept so that
     /// analysing the trace later judges its violations against the same baseline.
     public var allowlist: String? = nil
+    /// The Landlock ABI of the machine the run was recorded on (0: Landlock unavailable); nil when not recorded.
+    public var landlockABI: Int? = nil
+    /// The program's starting directory, $HOME and temporary directory ($TMPDIR, else /tmp): the variables of a
+    /// suggested Landlock ruleset. nil when not recorded.
+    public var cwd: String? = nil
+    public var home: String? = nil
+    public var tmpdir: String? = nil
+    /// The policy the run judged against instead of capability mode (`--policy`); nil: capability mode.
+    public var policy: PolicyInfo? = nil
 
     public init(argv: [String], trigger: String, mode: Mode, backend: Backend, started: String) {
         self.argv = argv; self.trigger = trigger; self.mode = mode; self.backend = backend; self.started = started
@@ -208,6 +222,7 @@ public struct ViolationEvent: Sendable, Hashable {
         var hint: String? = nil
         var stack: [Frame]
         var raw: RawCall? = nil
+        var verdict: PolicyVerdict? = nil
 
         init(abi: ABI, syscall: String, nr: Int, namespace: Namespace, rule: Rule, args: [(String, ArgValue)],
              site: String, stack: [Frame]) {
@@ -219,6 +234,7 @@ public struct ViolationEvent: Sendable, Hashable {
             let c = Call(abi: abi, syscall: syscall, nr: nr, namespace: namespace, rule: rule, args: args, site: site,
                          stack: stack)
             c.path = path; c.address = address; c.resolved = resolved; c.hint = hint; c.raw = raw
+            c.verdict = verdict
             return c
         }
     }
@@ -248,6 +264,8 @@ public struct ViolationEvent: Sendable, Hashable {
     /// What captrace read to judge the call (format 2): registers and memory. `args`, `path` and `address` are
     /// rendered from it (`CallRendering`); nil for a trace of version 1, which stored them rendered.
     public var raw: RawCall? { get { call.raw } set { unique().raw = newValue } }
+    /// Under `run --policy`: what in the policy refused the call (nil for capability-mode violations).
+    public var verdict: PolicyVerdict? { get { call.verdict } set { unique().verdict = newValue } }
 
     /// Whether two violations share their call's facts (the same `Call`, not only equal ones).
     public func sharesCall(with other: ViolationEvent) -> Bool { call === other.call }
@@ -266,6 +284,7 @@ public struct ViolationEvent: Sendable, Hashable {
             && a.args.map(\.0) == b.args.map(\.0) && a.args.map(\.1) == b.args.map(\.1) && a.path == b.path
             && a.address == b.address && a.resolved == b.resolved && a.action == b.action && a.result == b.result
             && a.errno == b.errno && a.site == b.site && a.hint == b.hint && a.stack == b.stack && a.raw == b.raw
+            && a.verdict == b.verdict
     }
 
     public func hash(into h: inout Hasher) {
@@ -330,6 +349,58 @@ public struct FDOpEvent: Sendable, Hashable {
     }
 }
 
+/// A seccomp filter a traced process installed itself (seccomp(SECCOMP_SET_MODE_FILTER) or
+/// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER), e.g. a sandbox wrapper's `bwrap --seccomp FD`), recorded when the
+/// call succeeded: the classic-BPF program as read from the process's memory at the call.
+public struct SeccompFilterEvent: Sendable, Hashable {
+    /// The filter's number in this trace (1, 2, ...): refusals name it.
+    public var id: Int
+    public var pid: Int32
+    public var tid: Int32
+    public var tNs: UInt64
+    /// "seccomp" or "prctl".
+    public var syscall: String
+    /// seccomp(2)'s `flags` (SECCOMP_FILTER_FLAG_*); 0 for prctl.
+    public var flags: UInt64
+    public var program: [Instruction]
+    public var stack: [Frame]
+
+    public init(id: Int, pid: Int32, tid: Int32, tNs: UInt64, syscall: String, flags: UInt64, program: [Instruction],
+                stack: [Frame]) {
+        self.id = id; self.pid = pid; self.tid = tid; self.tNs = tNs; self.syscall = syscall; self.flags = flags
+        self.program = program; self.stack = stack
+    }
+}
+
+/// A call refused by a seccomp filter the program installed itself (see `SeccompFilterEvent`), found by running
+/// the process's filters on the call at its syscall-entry stop (ptrace backend only).
+public struct RefusalEvent: Sendable, Hashable {
+    public var pid: Int32
+    public var tid: Int32
+    public var tNs: UInt64
+    public var abi: ABI
+    public var nr: Int
+    public var syscall: String
+    /// The argument registers.
+    public var args: [UInt64]
+    /// The value the deciding filter returned (`SECCOMP_RET_*` and data).
+    public var value: UInt32
+    /// The deciding filter's `id`.
+    public var filter: Int
+    /// The call's result when it was seen (an ERRNO action: -errno); nil for KILL and TRAP.
+    public var result: Int64? = nil
+    public var stack: [Frame]
+
+    public init(pid: Int32, tid: Int32, tNs: UInt64, abi: ABI, nr: Int, syscall: String, args: [UInt64], value: UInt32,
+                filter: Int, stack: [Frame]) {
+        self.pid = pid; self.tid = tid; self.tNs = tNs; self.abi = abi; self.nr = nr; self.syscall = syscall
+        self.args = args; self.value = value; self.filter = filter; self.stack = stack
+    }
+
+    /// `ERRNO(EPERM)`, `KILL_PROCESS`, ...
+    public var action: String { SeccompAction(value).describe(errnoName: Errno.name) }
+}
+
 public struct SummaryEvent: Sendable, Hashable {
     public var violations: Int
     public var sites: Int
@@ -354,6 +425,12 @@ public enum TraceEvent: Sendable, Hashable {
     case fdop(FDOpEvent)
     /// `run --syscalls`: one process's syscall set, at its exit.
     case syscalls(SyscallSetEvent)
+    /// A Landlock domain layer in effect for a process (optional record).
+    case landlock(LandlockEvent)
+    /// A call Landlock refused in a process with a domain (optional record).
+    case landlockDenial(LandlockDenialEvent)
+    case seccompFilter(SeccompFilterEvent)
+    case refusal(RefusalEvent)
     case summary(SummaryEvent)
 
     public var typeName: String {
@@ -364,6 +441,10 @@ public enum TraceEvent: Sendable, Hashable {
         case .violation: "violation"
         case .fdop: "fdop"
         case .syscalls: "syscalls"
+        case .landlock: "landlock"
+        case .landlockDenial: "landlock_denial"
+        case .seccompFilter: "seccomp_filter"
+        case .refusal: "refusal"
         case .summary: "summary"
         }
     }

@@ -42,6 +42,8 @@ public final class TraceWriter {
             case .violation(var v): name(&v.stack); e = .violation(v)
             case .enter(var en): name(&en.stack); e = .enter(en)
             case .fdop(var f): if var s = f.stack { name(&s); f.stack = s; e = .fdop(f) }
+            case .landlock(var l): name(&l.stack); e = .landlock(l)
+            case .landlockDenial(var d): name(&d.stack); e = .landlockDenial(d)
             default: break
             }
         }
@@ -90,6 +92,8 @@ public struct Trace: Sendable {
     public var fdops: [FDOpEvent] { events.compactMap { if case .fdop(let v) = $0 { v } else { nil } } }
     /// `run --syscalls`: each process's syscall set.
     public var syscallSets: [SyscallSetEvent] { events.compactMap { if case .syscalls(let v) = $0 { v } else { nil } } }
+    public var landlockDomains: [LandlockEvent] { events.compactMap { if case .landlock(let v) = $0 { v } else { nil } } }
+    public var landlockDenials: [LandlockDenialEvent] { events.compactMap { if case .landlockDenial(let v) = $0 { v } else { nil } } }
     public var summary: SummaryEvent? {
         for e in events.reversed() { if case .summary(let s) = e { return s } }
         return nil

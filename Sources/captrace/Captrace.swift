@@ -107,7 +107,7 @@ func readBack(_ path: String) -> (trace: Trace, analysis: SiteAnalysis)? {
 /// Said on stderr by every analysis of a trace in which no process reached the trigger (the outputs say it too,
 /// where their format has room for a note).
 func warnIfNeverEntered(_ trace: Trace) {
-    if trace.enters.isEmpty {
+    if trace.enters.isEmpty, !trace.landlockDomains.contains(where: { $0.source == .policy }) {
         warn("warning: capability mode never began (no process reached \(trace.header?.trigger ?? "the trigger")), so nothing was judged")
     }
 }
@@ -194,7 +194,9 @@ struct Run: ParsableCommand {
         option (as in strace): everything from there on is the program's, its own options included. Before it, \
         an argument that starts with `-` must be one of the options below.
 
-        Triggers (--enter-at): exec, main, symbol:NAME, syscall:NAME, sandbox.
+        Triggers (--enter-at): exec, exec:NAME, main, symbol:NAME, syscall:NAME, sandbox. exec:NAME begins \
+        when any traced process execs the program whose base name or path is NAME (a sandbox wrapper's final \
+        exec).
 
         Exit status: the program's own (128+N when killed by signal N); 3 with --fail-on-violation when a \
         violation not in the baseline was recorded; 2 for a bad command line or input file; 125 when captrace \
@@ -205,6 +207,7 @@ struct Run: ParsableCommand {
           captrace run -- getent hosts localhost
           captrace run --enter-at symbol:pcap_loop -o tcpdump.jsonl -- tcpdump -r in.pcap
           captrace run --mode enforce --deny-errno EACCES -- ./myprogram
+          captrace run --enter-at exec:cat -- bwrap --ro-bind / / -- cat /etc/hostname
         """
     )
 
@@ -242,12 +245,29 @@ struct Run: ParsableCommand {
         let f = flags
         try guarded {
             var o = RunOptions(argv: try programArgv())
-            do { o.trigger = try Trigger(parsing: f.enterAt) } catch { throw fail("\(error)") }
+            // --policy by the file's form: a Landlock ruleset (landlockconfig TOML), else a seccomp profile.
+            var landlockFile: (path: String, bytes: [UInt8])? = nil
+            if let path = f.policy {
+                let bytes = try readInput(path, what: "the policy ")
+                if isLandlockRuleset(path: path, bytes: bytes) {
+                    if f.caps != nil { throw fail("--caps applies to seccomp profiles, not to a Landlock ruleset (\(path))") }
+                    landlockFile = (path, bytes)
+                } else {
+                    o.policy = try PolicyOption.load(path: path, caps: f.caps)
+                }
+            } else if f.caps != nil { throw fail("--caps needs --policy (it states the capabilities a profile's caps conditions are judged against)") }
+            // A runtime applies its profile from exec: so does --policy, unless --enter-at says otherwise.
+            let enterAt = f.enterAt ?? (o.policy != nil || landlockFile != nil ? "exec" : "main")
+            do { o.trigger = try Trigger(parsing: enterAt) } catch { throw fail("\(error)") }
             guard let m = Mode(rawValue: f.mode) else { throw fail("bad --mode \"\(f.mode)\": expected observe or enforce") }
             o.mode = m
-            guard let e = Errno.number(named: f.denyErrno) else { throw fail("unknown errno name \"\(f.denyErrno)\" for --deny-errno") }
+            if f.denyErrno != nil, o.policy != nil || landlockFile != nil {
+                throw fail("--deny-errno does not apply with --policy: enforce mode applies the profile's own actions and errnos")
+            }
+            let denyErrno = f.denyErrno ?? "EPERM"
+            guard let e = Errno.number(named: denyErrno) else { throw fail("unknown errno name \"\(denyErrno)\" for --deny-errno") }
             o.denyErrno = e
-            o.denyErrnoName = f.denyErrno
+            o.denyErrnoName = denyErrno
             guard let b = Backend(rawValue: f.backend) else { throw fail("bad --backend \"\(f.backend)\": expected ptrace or notify") }
             o.backend = b
             guard f.stackDepth >= 0 else { throw fail("--stack-depth must be 0 or more (0 records no stacks), not \(f.stackDepth)") }
@@ -269,7 +289,20 @@ struct Run: ParsableCommand {
             }
             o.quiet = f.quiet
             o.allResults = f.allResults
-            let result = try supervise(o)
+            if let (p, bytes) = landlockFile {
+                guard o.backend == .ptrace else {
+                    throw fail("--policy \(p): a Landlock ruleset needs --backend ptrace (Landlock refusals are recorded under ptrace only)")
+                }
+                guard o.mode == .enforce else {
+                    throw fail("--policy \(p): the kernel enforces a Landlock ruleset; it cannot be observed: add --mode enforce")
+                }
+                o.landlockPolicy = try loadLandlockPolicy(path: p, bytes: bytes)
+            }
+            let result: RunResult
+            do { result = try supervise(o) } catch let e as SupervisorError where e.status == 126 && o.landlockPolicy != nil {
+                throw fail(e.description + " (under --policy: the ruleset must grant execute and read_file on the program"
+                           + " and on its interpreter, e.g. /lib64/ld-linux-x86-64.so.2)", status: 126)
+            }
             // Read the trace back only for what needs it: the report, or the gate (judged from the trace).
             let read = (f.quiet && !f.failOnViolation) ? nil : readBack(f.output)
             if !f.quiet, let (trace, analysis) = read {
@@ -279,8 +312,8 @@ struct Run: ParsableCommand {
             for w in result.withheldPrivileges {
                 warn("warning: " + withheldPrivilegesNote(pid: w.pid, path: w.path, what: w.what))
             }
-            if result.entered == 0 && result.interruptedBy == 0 {
-                warn("warning: capability mode never began: no process reached --enter-at \(f.enterAt), so nothing was judged")
+            if result.entered == 0 && result.interruptedBy == 0 && o.landlockPolicy == nil {
+                warn("warning: \(o.policy == nil ? "capability mode" : "the policy") never began: no process reached --enter-at \(enterAt), so nothing was judged")
             }
             if result.interruptedBy != 0 { return 128 + result.interruptedBy }
             // The trace is incomplete (the error was said when it happened): captrace itself failed.
@@ -302,14 +335,20 @@ struct Run: ParsableCommand {
 
 /// The options of `run` (kept apart so that an unknown one can be checked against them).
 struct RunFlags: ParsableArguments {
-    @Option(name: .customLong("enter-at"), help: "When capability mode begins: exec, main, symbol:NAME, syscall:NAME or sandbox.")
-    var enterAt: String = "main"
+    @Option(name: .customLong("enter-at"), help: "When capability mode (or --policy) begins: exec, exec:NAME, main, symbol:NAME, syscall:NAME or sandbox (default: main; exec with --policy).")
+    var enterAt: String?
+
+    @Option(help: "Judge calls by this policy instead of capability mode: an OCI runtime seccomp profile (.json; refused calls are violations, enforce applies the profile's own actions), or a Landlock ruleset (landlockconfig .toml, e.g. from `suggest --format landlock`; applied at exec, needs --mode enforce and --backend ptrace; Landlock's refusals are recorded).")
+    var policy: String?
+
+    @Option(help: "With --policy: the capabilities a profile's includes/excludes.caps are judged against: docker-default (Docker's default set), all, none, or a list such as CAP_SYS_ADMIN,NET_RAW.")
+    var caps: String?
 
     @Option(help: "observe: violations proceed and are recorded; enforce: they fail with --deny-errno.")
     var mode: String = "observe"
 
-    @Option(name: .customLong("deny-errno"), help: "The errno a denied call returns, by name (EPERM, EACCES, ENOSYS, ...).")
-    var denyErrno: String = "EPERM"
+    @Option(name: .customLong("deny-errno"), help: "The errno a denied call returns, by name (EPERM, EACCES, ENOSYS, ...; default: EPERM). Not with --policy.")
+    var denyErrno: String?
 
     @Option(help: "ptrace (ptrace + seccomp filter) or notify (seccomp user notification).")
     var backend: String = "ptrace"
@@ -409,7 +448,7 @@ struct Suggest: ParsableCommand {
     @Argument(help: "The trace file; several are read as one analysis (one allowlist that gates every run).")
     var trace: [String]
 
-    @Option(help: "plan, oci, systemd, libseccomp, allowlist or spo.")
+    @Option(help: "plan, oci, systemd, libseccomp, allowlist, landlock or spo.")
     var format: String
 
     @Option(name: [.short, .customLong("output")], help: "Write to FILE instead of stdout.")
@@ -421,8 +460,17 @@ struct Suggest: ParsableCommand {
                 throw fail("bad --format \"\(format)\": expected \(SuggestFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (t, analysis) = try readTraces(trace)
+            // These formats extend capability mode's set with what a trace recorded: a --policy trace has no such
+            // set (one recorded with --syscalls has the set the program used instead).
+            if let p = t.header?.policy, [.oci, .systemd, .libseccomp].contains(f), t.syscallSets.isEmpty {
+                throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format \(format) builds on capability mode's set; see `captrace report` for what the profile refused")
+            }
             if let problem = suggestionProblem(t, format: f) { throw fail(problem) }
             warnIfNeverEntered(t)
+            if f == .landlock {
+                try emit(renderLandlock(t, analysis: analysis, files: machineFileFacts), to: output)
+                return 0
+            }
             if let w = legacyWarning(t, format: f) { warn(w) }
             for w in suggestionWarnings(t, analysis: analysis, format: f) { warn(w) }
             try emit(renderSuggestion(t, analysis: analysis, format: f), to: output)

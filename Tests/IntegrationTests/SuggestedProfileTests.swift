@@ -102,10 +102,9 @@ struct SuggestedProfileTests {
     }
 }
 
-/// (i) The same proof through captrace's own `--policy` (built by engineer `policy`: `--policy FILE` with an OCI
-/// profile, entry at exec by default, violations = calls the profile refuses). NEEDS BRANCH `policy` MERGED:
-/// these fail on branch `syscalls` alone, where `run` has no `--policy` option.
-@Suite("Suggested profiles run their program under run --policy (needs the policy branch)", .serialized)
+/// (i) The same proof through captrace's own `--policy` (an OCI profile, entry at exec by default, violations =
+/// calls the profile refuses), in enforce mode: the program runs as untraced and nothing is refused.
+@Suite("Suggested profiles run their program under run --policy --mode enforce", .serialized)
 struct SuggestedProfilePolicyTests {
     @Test("record --syscalls, suggest oci, run --policy profile.json --mode enforce: same output, no refusal",
           arguments: ProvenProgram.all)

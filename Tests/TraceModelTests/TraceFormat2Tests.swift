@@ -1,3 +1,4 @@
+import SeccompBPF
 import SyscallCatalog
 import Testing
 @testable import TraceModel
@@ -52,8 +53,18 @@ struct TraceFormat2Tests {
         v6.sockaddr = [10, 0, 0, 53, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 15) + [1, 0, 0, 0, 0]
         let connect6 = violation(seq: 7, "connect", rule: .socketAddress, raw: RawCall(args: [4, 0x1000, 28], memory: v6))
         let summary = events.removeLast()
-        events += [.violation(open), .violation(connect), .violation(i386), .violation(unreadable), .violation(connect6),
-                   .violation(open), summary]
+        let program = [Instruction(code: 0x20, k: 0), Instruction(code: 0x15, jt: 0, jf: 1, k: 63),
+                       Instruction(code: 0x06, k: 0x0005_0001), Instruction(code: 0x06, k: 0x7fff_0000)]
+        let filter = SeccompFilterEvent(id: 1, pid: 10, tid: 11, tNs: 150, syscall: "seccomp", flags: 8, program: program,
+                                        stack: frames)
+        var refusal = RefusalEvent(pid: 10, tid: 11, tNs: 160, abi: .x86_64, nr: 63, syscall: "uname",
+                                   args: [0x7ffd_0000_3000, 0, 0, 0, 0, UInt64.max], value: 0x0005_0001, filter: 1,
+                                   stack: frames)
+        refusal.result = -1
+        let killed = RefusalEvent(pid: 10, tid: 10, tNs: 170, abi: .i386, nr: 122, syscall: "uname", args: [1],
+                                  value: 0x8000_0000, filter: 1, stack: [])
+        events += [.violation(open), .violation(connect), .violation(i386), .seccompFilter(filter), .refusal(refusal),
+                   .refusal(killed), .violation(unreadable), .violation(connect6), .violation(open), summary]
         return events
     }
 
@@ -191,6 +202,41 @@ extension Rule {
         case .sysvIPC, .posixMQ: .ipc
         case .systemState: .system
         case .ioUring: .bypass
+        case .seccompProfile: .policy
         }
+    }
+}
+
+@Suite struct PolicyRecordTests {
+    @Test("a --policy header and a refusal's decided_by survive the trip through format 2")
+    func roundTrip() throws {
+        var h = HeaderEvent(argv: ["/bin/true"], trigger: "exec", mode: .enforce, backend: .notify, started: "2026-12-01T00:00:00Z")
+        h.policy = PolicyInfo(kind: "seccomp-profile", path: "p.json", sha256: String(repeating: "ab", count: 32),
+                              capabilitySet: "all", capabilities: ["CAP_CHOWN"])
+        var v = ViolationEvent(seq: 1, tNs: 5, pid: 10, tid: 10, abi: .x86_64, syscall: "add_key", nr: 248,
+                               namespace: .policy, rule: .seccompProfile, args: [], action: .denied, site: "", stack: [])
+        v.raw = RawCall(args: [1, 2, 3, 4, 5, 6])
+        v.errno = "EACCES"
+        v.verdict = PolicyVerdict(source: .entry(index: 3, matched: "add_key", names: ["add_key", "keyctl"]),
+                                  action: "SCMP_ACT_ERRNO", errno: "EACCES", conflicting: [7])
+        var w = v
+        w.seq = 2
+        w.verdict = PolicyVerdict(source: .defaultAction, action: "SCMP_ACT_ERRNO", errno: "EPERM")
+        var out: [UInt8] = []
+        let enc = TraceEncoderV2()
+        for e in [TraceEvent.header(h), .violation(v), .violation(w)] { enc.append(e, to: &out) }
+        let t = try TraceReader.parse(String(decoding: out, as: UTF8.self))
+        #expect(t.header?.policy == h.policy)
+        #expect(t.violations.map(\.verdict) == [v.verdict, w.verdict])
+        #expect(t.violations.first?.rule == .seccompProfile && t.violations.first?.namespace == .policy)
+        #expect(v.verdict?.sourceText == "syscalls[3] (add_key, keyctl)" && w.verdict?.actionText == "SCMP_ACT_ERRNO (EPERM)")
+    }
+
+    @Test("SHA-256 of known inputs (FIPS 180-4 examples)")
+    func sha256() {
+        #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 }

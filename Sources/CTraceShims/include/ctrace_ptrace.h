@@ -98,5 +98,8 @@ uint64_t ct_monotonic_ns(void);
 /// getxattr(path, "security.capability") sized: > 0 when the file carries file capabilities (<sys/xattr.h> is not
 /// in Swift's Glibc module).
 long ct_file_capabilities_size(const char *path);
+/// tgkill(2): a signal to one thread (`run --policy` SCMP_ACT_TRAP); glibc declares it only with _GNU_SOURCE,
+/// which Swift's Glibc module is not built with. Returns 0 or -errno.
+int ct_tgkill(int tgid, int tid, int sig);
 
 #endif

@@ -11,5 +11,6 @@
 #include "ctrace_ptrace.h"
 #include "ctrace_notify.h"
 #include "ctrace_atomic.h"
+#include "ctrace_landlock.h"
 
 #endif

@@ -40,6 +40,12 @@ enum ProcFS {
     }
 
     static func exe(_ pid: Int32) -> String? { readlink("/proc/\(pid)/exe") }
+    /// `path` with every symlink resolved (realpath(3), relative to captrace's directory); nil if it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let r = Glibc.realpath(path, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
+    }
     static func cwd(_ pid: Int32) -> String? { readlink("/proc/\(pid)/cwd") }
     static func fdPath(_ pid: Int32, _ fd: Int32) -> String? { readlink("/proc/\(pid)/fd/\(fd)") }
 

@@ -1,5 +1,6 @@
 import CTraceShims
 import Glibc
+import SeccompBPF
 
 /// Per-process and per-thread state the supervisor owns. No globals: one table per run.
 
@@ -16,8 +17,16 @@ final class ProcessState {
     var retiredBreakpoints: Set<UInt64> = []
     /// Modules already scanned for the trigger symbol (by path + start address).
     var scannedModules: Set<String> = []
+    /// Seccomp filters the process installed itself (oldest first; inherited across fork, kept across exec).
+    /// Non-empty: under ptrace its threads stop at every syscall entry, where the filters are run (a call they
+    /// refuse never reaches captrace's own filter). Kept per process: a filter installed by one thread without
+    /// TSYNC is taken to apply to its siblings too (a refusal with ERRNO is recorded only when the call's
+    /// result shows it).
+    var seccompFilters: [(id: Int, program: [Instruction])] = []
     /// True once the program has exec'd for the first time (the initial execve of the spawned child is not the program's).
     var execed = false
+    /// The rulesets it builds and the Landlock domain in effect (ptrace backend; LandlockTracker).
+    var landlock = LandlockState()
     /// A pidfd of the process (pidfd_getfd of its directories, BeneathResolver), opened on first use; -1 until
     /// then or when it cannot be opened. Closed when the process is removed from the table.
     private(set) var pidfd: Int32 = -1
@@ -61,6 +70,12 @@ final class ThreadState {
     var pendingTrigger = false
     /// `run --rights`: a descriptor-creating call waiting for its result (RightsRecorder).
     var pendingFDOp: PendingFDOp?
+    /// A landlock_* call, or a call Landlock governs in a restricted process, waiting for its result.
+    var pendingLandlock: PendingLandlock?
+    /// A seccomp filter being installed (read at the call), recorded at its exit stop if the call succeeded.
+    var pendingFilter: (syscall: String, flags: UInt64, program: [Instruction])?
+    /// A call the process's own filters refuse with ERRNO, recorded at its exit stop when the result shows it.
+    var pendingRefusal: RefusalEvent?
     /// True between a seccomp stop resumed with PTRACE_SYSCALL and its syscall-exit stop.
     var awaitingExit = false
     /// A brand-new task's first stop (auto-attach) has not been seen yet.

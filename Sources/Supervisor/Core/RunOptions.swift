@@ -1,3 +1,6 @@
+import Landlock
+import TraceModel
+import Glibc
 import SyscallCatalog
 @_exported import enum TraceModel.Mode
 @_exported import enum TraceModel.Backend
@@ -5,6 +8,9 @@ import SyscallCatalog
 /// When capability mode begins (`--enter-at`).
 public enum Trigger: Sendable, Equatable, CustomStringConvertible {
     case exec
+    /// `exec:NAME`: a traced process's exec of the program whose path or base name is NAME (a wrapper's final
+    /// exec, e.g. bubblewrap's of the program it sandboxes).
+    case execOf(String)
     case main
     case symbol(String)
     case syscall(String)
@@ -14,14 +20,25 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
         public let description: String
     }
 
-    /// Parses `exec`, `main`, `symbol:NAME`, `syscall:NAME` or `sandbox`.
+    /// Parses `exec`, `exec:NAME`, `main`, `symbol:NAME`, `syscall:NAME` or `sandbox`.
     public init(parsing s: String) throws(ParseError) {
         switch s {
         case "exec": self = .exec
         case "main": self = .main
         case "sandbox": self = .sandbox
         default:
-            if s.hasPrefix("symbol:") {
+            if s.hasPrefix("exec:") {
+                let name = String(s.dropFirst(5))
+                guard !name.isEmpty, !name.hasSuffix("/"), !name.contains("\0") else {
+                    throw ParseError(description: "bad trigger \"\(s)\": exec:NAME needs a program's path or base name (e.g. exec:cat or exec:/usr/bin/cat)")
+                }
+                guard Self.executableExists(name) else {
+                    throw ParseError(description: name.contains("/")
+                        ? "bad trigger \"\(s)\": \(name) is not an executable file"
+                        : "bad trigger \"\(s)\": no executable \"\(name)\" in PATH (name it by its path: exec:/path/to/\(name))")
+                }
+                self = .execOf(name)
+            } else if s.hasPrefix("symbol:") {
                 let name = String(s.dropFirst(7))
                 guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "$" || $0 == "@" }) else {
                     throw ParseError(description: "bad trigger \"\(s)\": symbol:NAME needs a function name")
@@ -34,7 +51,7 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
                 }
                 self = .syscall(name)
             } else {
-                throw ParseError(description: "bad trigger \"\(s)\": expected exec, main, symbol:NAME, syscall:NAME or sandbox")
+                throw ParseError(description: "bad trigger \"\(s)\": expected exec, exec:NAME, main, symbol:NAME, syscall:NAME or sandbox")
             }
         }
     }
@@ -50,9 +67,29 @@ public enum Trigger: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether `exec:NAME` names a program here: a path to an executable file, or a base name found in PATH.
+    static func executableExists(_ name: String) -> Bool {
+        func executable(_ p: String) -> Bool {
+            var st = stat()
+            return stat(p, &st) == 0 && st.st_mode & S_IFMT == S_IFREG && access(p, X_OK) == 0
+        }
+        if name.contains("/") { return executable(name) }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").contains { executable("\($0)/\(name)") }
+    }
+
+    /// `exec:NAME`: whether an exec'd image at `path` (as /proc/PID/exe names it, symlinks resolved) is the
+    /// program NAME: NAME is its base name, or a path that is `path` itself or resolves to it (`resolved`).
+    func matchesExec(path: String, resolved: (String) -> String?) -> Bool {
+        guard case .execOf(let name) = self else { return false }
+        if !name.contains("/") { return path.split(separator: "/").last.map(String.init) == name }
+        return name == path || resolved(name) == path
+    }
+
     public var description: String {
         switch self {
         case .exec: "exec"
+        case .execOf(let n): "exec:\(n)"
         case .main: "main"
         case .sandbox: "sandbox"
         case .symbol(let n): "symbol:\(n)"
@@ -82,8 +119,23 @@ public struct RunOptions: Sendable {
     /// Record every violation's result; by default only the first of each site and path has one (under ptrace
     /// a result costs a second stop, the syscall-exit stop).
     public var allResults = false
+    /// `--policy FILE.toml`: the Landlock ruleset the program is restricted with from exec (ptrace backend). It
+    /// replaces capability mode as the policy: no process enters capability mode.
+    public var landlockPolicy: LandlockPolicy?
+    /// `--policy FILE`: judge calls by this policy instead of capability mode (nil: capability mode).
+    public var policy: RunPolicy?
 
     public init(argv: [String]) { self.argv = argv }
+}
+
+/// A Landlock ruleset to apply at exec, as resolved from a landlockconfig file.
+public struct LandlockPolicy: Sendable {
+    public var ruleset: Ruleset
+    /// The file it came from (for messages).
+    public var file: String
+    /// What the trace header records (kind "landlock-ruleset", the file, its SHA-256).
+    public var info: PolicyInfo
+    public init(ruleset: Ruleset, file: String, info: PolicyInfo) { self.ruleset = ruleset; self.file = file; self.info = info }
 }
 
 /// The outcome of a run, for the CLI's exit status and final report.

@@ -47,6 +47,8 @@ final class SupervisorCore {
     var interruptedBy: Int32 = 0
     /// Execs whose privileges no_new_privs withheld (also recorded on their exec events).
     var withheldPrivileges: [(pid: Int32, path: String, what: String)] = []
+    /// Under --policy: what captrace could not do as the kernel does (said on stderr at the end).
+    var policyNotes: Set<String> = []
     /// Called when a process enters capability mode, before its enter event (notify: remembers its children).
     var onEnter: ((ProcessState) -> Void)?
     /// `run --syscalls`: what the counting filter traps for more than counting.
@@ -61,6 +63,7 @@ final class SupervisorCore {
 
     /// Whether the trigger needs breakpoints (`main`, `symbol:NAME`).
     var usesBreakpoints: Bool {
+        if options.landlockPolicy != nil { return false }
         switch options.trigger {
         case .main, .symbol: return true
         default: return false
@@ -75,11 +78,12 @@ final class SupervisorCore {
         do {
             let rights = options.rights && transport.filterAction == .trace ? RightsTable.syscallNames : []
             bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: transport.filterAction,
-                                         rights: rights, counting: options.syscalls)
+                                         rights: rights, policy: options.policy?.traps,
+                                         landlock: transport.filterAction == .trace, counting: options.syscalls)
             if options.syscalls {
-                counting = CountingConditions(FilterBuilder.rules(trigger: options.trigger, enforce: enforce,
-                                                                  action: transport.filterAction, rights: rights,
-                                                                  counting: true))
+                counting = CountingConditions(FilterBuilder.rules(
+                    trigger: options.trigger, enforce: enforce, action: transport.filterAction, rights: rights,
+                    policy: options.policy?.traps, landlock: transport.filterAction == .trace, counting: true))
             }
         } catch {
             throw SupervisorError("cannot build the seccomp filter: \(error)")
@@ -106,6 +110,7 @@ final class SupervisorCore {
         let status = transport.rootStatus ?? 125
         recorder.finish(exitStatus: status, processes: table.processCount, interrupted: interruptedBy != 0)
         transport.warnings()
+        for n in policyNotes.sorted() { printError("captrace: warning: \(n)") }
         return RunResult(programStatus: status, violations: recorder.violationCount,
                          interruptedBy: interruptedBy,
                          entered: recorder.enterCount, traceWriteError: recorder.writeError,
@@ -139,6 +144,8 @@ final class SupervisorCore {
         if let parent = table.process(ppid) {
             p.exe = parent.exe
             p.execed = parent.execed
+            p.landlock = parent.landlock
+            p.seccompFilters = parent.seccompFilters
             if !p.capabilityMode && !parent.capabilityMode {
                 p.breakpoints = parent.breakpoints
                 p.retiredBreakpoints = parent.retiredBreakpoints
@@ -164,6 +171,7 @@ final class SupervisorCore {
     func execed(_ p: ProcessState, tid: Int32) -> Bool {
         let first = !p.execed
         p.execed = true
+        p.landlock.rulesets = [:]  // ruleset descriptors are close-on-exec; the domain stays
         p.exe = ProcFS.exe(p.pid)
         recorder.unwinderExeced(pid: p.pid)
         let withheld = p.exe.flatMap { PrivilegeCheck.withheld(path: $0, pid: p.pid) }
@@ -173,10 +181,15 @@ final class SupervisorCore {
         return first
     }
 
-    /// Whether capability mode begins at this exec (`--enter-at exec`: the program's first exec).
+    /// Whether capability mode begins at this exec (`--enter-at exec`: the program's first exec; `exec:NAME`:
+    /// any traced process's exec of NAME).
     func entersAtExec(_ p: ProcessState, firstExec: Bool) -> Bool {
-        guard case .exec = options.trigger else { return false }
-        return firstExec && p.pid == rootPid && !p.capabilityMode
+        guard !p.capabilityMode else { return false }
+        switch options.trigger {
+        case .exec: return firstExec && p.pid == rootPid
+        case .execOf: return p.exe.map { options.trigger.matchesExec(path: $0, resolved: ProcFS.realPath) } ?? false
+        default: return false
+        }
     }
 
     /// Forgets the breakpoints of an image that was replaced.
@@ -211,7 +224,8 @@ final class SupervisorCore {
     /// the descriptors the process holds and the entering thread's stack.
     @discardableResult
     func enterCapabilityMode(_ p: ProcessState, tid: Int32, stack: EnterStack) -> Bool {
-        guard !p.capabilityMode else { return false }
+        // A Landlock `--policy` replaces capability mode as the run's policy: nothing enters.
+        guard !p.capabilityMode, options.landlockPolicy == nil else { return false }
         p.capabilityMode = true
         onEnter?(p)
         let fds = ProcFS.descriptors(p.pid).map {

@@ -14,6 +14,8 @@ struct FilterBuilder {
         static let trigger = Tag(rawValue: 2)  // syscall:NAME or sandbox trigger
         static let lifecycle = Tag(rawValue: 4)  // clone with CLONE_UNTRACED / clone3: keep children traced
         static let rights = Tag(rawValue: 8)  // a descriptor operation (`run --rights`, RightsTable)
+        static let landlock = Tag(rawValue: 64)  // landlock_*: decode the program's rulesets (ptrace only)
+        static let seccompInstall = Tag(rawValue: 16)  // the program installs a seccomp filter (ptrace: recorded)
         /// `run --syscalls`: every call stops to be counted; alone, the call is stopped for nothing else.
         static let count = Tag(rawValue: 128)
         /// `run --syscalls`: the call traps unconditionally, although its other tags hold only when the rule's
@@ -48,12 +50,32 @@ struct FilterBuilder {
         let description: String
     }
 
-    /// Which syscall names trap, and why.
-    static func plan(trigger: Trigger, rights: Set<String> = []) -> [String: Tag] {
+    /// Under `run --policy`: per ABI (`ABI.ordinal`), the names the policy may refuse. They trap unconditionally
+    /// (the supervisor evaluates arguments), in place of capability mode's.
+    struct PolicyTraps: Sendable {
+        let names: [Set<String>]
+    }
+
+    /// The program's own filter installs: seccomp(SECCOMP_SET_MODE_FILTER), prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER).
+    static let seccompInstallTests: [String: [ArgTest]] = [
+        "seccomp": [ArgTest(index: 0, op: .equal, value: 1)],
+        "prctl": [ArgTest(index: 0, op: .equal, value: 22), ArgTest(index: 1, op: .equal, value: 2)],
+    ]
+
+    /// Whether a call of `name` with `args` installs a seccomp filter (`seccompInstallTests`).
+    static func installsSeccompFilter(_ name: String, _ args: [UInt64]) -> Bool {
+        seccompInstallTests[name]?.allSatisfy { $0.holds(args) } ?? false
+    }
+
+    /// Which syscall names trap, and why (under a policy, its `.policy` traps are per ABI: `rules`).
+    static func plan(trigger: Trigger, rights: Set<String> = [], policy: PolicyTraps? = nil,
+                     seccompInstalls: Bool = false, landlock: Bool = false) -> [String: Tag] {
         var tags: [String: Tag] = [:]
         // The standard policy has one entry for each catalog name (its loader checks it): no sorted name list
         // and no lookup by name needed.
-        for e in CapabilityPolicy.standard.entries where e.decision != .allow { tags[e.name, default: []].insert(.policy) }
+        if policy == nil {
+            for e in CapabilityPolicy.standard.entries where e.decision != .allow { tags[e.name, default: []].insert(.policy) }
+        }
         switch trigger {
         case .syscall(let name): tags[name, default: []].insert(.trigger)
         case .sandbox: for n in sandboxSyscalls { tags[n, default: []].insert(.trigger) }
@@ -63,10 +85,14 @@ struct FilterBuilder {
         tags["clone3", default: []].insert(.lifecycle)
         // The ptrace backend caches the current directory: a call that may change it must stop even when the
         // policy lets it pass (fchdir).
-        for sc in Catalog.shared.rows where sc.changesWorkingDirectory && !CapabilityPolicy.standard.mayViolate(sc.name) {
+        for sc in Catalog.shared.rows where sc.changesWorkingDirectory && (policy != nil || !CapabilityPolicy.standard.mayViolate(sc.name)) {
             tags[sc.name, default: []].insert(.lifecycle)
         }
+        // Capability mode traps execve by path; a policy may not: the notify backend sees execs only by trapping them.
+        if policy != nil { for n in ["execve", "execveat"] { tags[n, default: []].insert(.lifecycle) } }
         for n in rights { tags[n, default: []].insert(.rights) }
+        if landlock { for n in LandlockTracker.names { tags[n, default: []].insert(.landlock) } }
+        if seccompInstalls { for n in seccompInstallTests.keys { tags[n, default: []].insert(.seccompInstall) } }
         return tags
     }
 
@@ -89,9 +115,11 @@ struct FilterBuilder {
 
     /// The filter for these options: the program libseccomp compiled from the same rules on an earlier run, kept
     /// in `cache`, else compiled now (and kept). Free with ct_bpf_free.
-    static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [], counting: Bool = false,
+    static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
+                      policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false,
                       cache: FilterCache? = FilterCache.standard()) throws -> ct_bpf {
-        let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights, counting: counting)
+        let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy, landlock: landlock,
+                      counting: counting)
         guard let cache, seccomp_version() != nil else { return try compile(r) }  // no version: no key
         let k = key(r)
         if let kept = cache.load(key: k) { return kept }
@@ -105,13 +133,16 @@ struct FilterBuilder {
     /// unconditional rule when a call has both, so a call with argument conditions then traps unconditionally,
     /// tagged `count` and `conditional`, and the loop checks its conditions (`CountingConditions`).
     static func rules(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
-                      counting: Bool = false) -> [Rule] {
-        let tags = plan(trigger: trigger, rights: rights)
+                      policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false) -> [Rule] {
+        let tags = plan(trigger: trigger, rights: rights, policy: policy, seccompInstalls: true, landlock: landlock)
         var out: [Rule] = []
         out.reserveCapacity(tags.count * 3)
         for abi in ABI.allCases {
             for (nr, sc) in Catalog.shared.entries(abi: abi) {
-                guard let tag = tags[sc.name] ?? (counting ? .count : nil) else { continue }
+                var tag = tags[sc.name] ?? []
+                if let policy, policy.names[abi.ordinal].contains(sc.name) { tag.insert(.policy) }
+                if tag.isEmpty, counting { tag = .count }
+                guard !tag.isEmpty else { continue }
                 let act = action == .trace ? (0x7ff0_0000 | UInt32(tag.rawValue)) : 0x7fc0_0000
                 var conditions: [[scmp_arg_cmp]] = [[]]
                 if tag == .lifecycle {
@@ -121,12 +152,14 @@ struct FilterBuilder {
                     }
                 } else if tag == .trigger, case .whenAny(let tests)? = sc.sandboxStep {
                     conditions = tests.map { [scmp_arg_cmp($0)] }
+                } else if tag == .seccompInstall, let tests = seccompInstallTests[sc.name] {
+                    conditions = [tests.map(scmp_arg_cmp.init)]
                 } else if tag == .rights, let rows = RightsTable.filterConditions(sc) {
                     conditions = rows.map { $0.map(scmp_arg_cmp.init) }
-                } else if tag == .policy, sc.name == "socket" {
+                } else if tag == .policy, policy == nil, sc.name == "socket" {
                     // Only raw IP and packet sockets can be violations: the filter stops exactly those.
                     conditions = RawSockets.trapTests.map { $0.map(scmp_arg_cmp.init) }
-                } else if tag == .policy, !enforce, let pass = emptyPathPass(sc) {
+                } else if tag == .policy, policy == nil, !enforce, let pass = emptyPathPass(sc) {
                     // Trap unless AT_EMPTY_PATH is set on a real descriptor.
                     conditions = [[scmp_arg_cmp(arg: pass.flags, op: SCMP_CMP_MASKED_EQ, datum_a: atEmptyPath, datum_b: 0)],
                                   [scmp_arg_cmp(arg: pass.dirfd, op: SCMP_CMP_MASKED_EQ, datum_a: 0xffff_ffff, datum_b: 0xffff_ff9c)]]

@@ -56,6 +56,7 @@ extension NotifyTransport {
             return
         }
         let isExec = stop.syscall?.touches == .exec
+        if FilterBuilder.installsSeccompFilter(name, args) { lock.locked { ownFilterPids.insert(pid) } }
 
         if !inMode {
             if options.trigger.matches(syscall: name, args: args) {
@@ -72,6 +73,10 @@ extension NotifyTransport {
             return
         }
 
+        if options.policy != nil {
+            policyCall(n, stop: stop, pid: pid, tid: tid, isExec: isExec)
+            return
+        }
         guard let syscall = stop.syscall, CapabilityPolicy.standard.mayViolate(name) else {
             _ = ct_notif_continue(listener, n.id)
             return
@@ -150,6 +155,53 @@ extension NotifyTransport {
         guard countOnly else { return false }
         _ = ct_notif_continue(listener, n.id)
         return true
+    }
+
+    /// Under --policy, a call of a process after entry: let through when the policy lets it run; else recorded
+    /// (with what decided it) and, in enforce mode, answered as the kernel answers the policy's action.
+    func policyCall(_ n: ct_notif, stop: SyscallStop, pid: Int32, tid: Int32, isExec: Bool) {
+        guard let refusal = core.policyRefusal(stop) else {
+            if isExec { lock.locked { noteExec(pid) } }
+            _ = ct_notif_continue(listener, n.id)
+            return
+        }
+        let call = Decoder.decode(stop, pid: pid, tid: tid, sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
+        let pcSp = options.stackDepth > 0 ? NotifyProcFS.pcSp(tid) : nil
+        lock.locked {
+            var draft = recorder.draft(call, namespace: .policy, rule: .seccompProfile, pcSp: pcSp,
+                                       cwd: { self.currentDirectory(pid) })
+            draft.event.verdict = refusal.verdict
+            let answered: Int32
+            if enforce, draft.event.action == .allowed {
+                // Acting on what was read: the caller must still be the one that asked.
+                guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+                draft.event.action = .denied
+                switch refusal.enforcement {
+                case .fail(let e):
+                    draft.event.errno = Errno.name(e) ?? "E\(e)"
+                    answered = ct_notif_reply(listener, n.id, 0, e)
+                case .trap:
+                    // Answered first: a signal reaching a thread that waits for its answer would interrupt the
+                    // call and restart it, a new notification.
+                    // The kernel's TRAP leaves the call's own number in the return register.
+                    draft.event.result = Int64(n.nr)
+                    answered = ct_notif_reply(listener, n.id, Int64(n.nr), 0)
+                    if answered == 0 { core.trapSIGSYS(pid: pid, tid: tid) }
+                case .killProcess, .killThread:
+                    // The signal first: the waiting thread dies without returning to the program.
+                    core.killBySIGSYS(pid: pid, tid: tid, threadOnly: refusal.enforcement == .killThread)
+                    _ = ct_notif_reply(listener, n.id, 0, ENOSYS)
+                    answered = 0
+                }
+            } else {
+                if isExec { noteExec(pid) }
+                answered = ct_notif_continue(listener, n.id)
+            }
+            guard answered == 0 else { return }  // withdrawn: it comes back as a new notification
+            draft.event.tNs = recorder.now()
+            recorder.write(draft)
+            recorder.tickStatus(processes: table.processCount)
+        }
     }
 
     /// The registers to unwind an enter event's stack from: those of a thread waiting in a syscall.
@@ -244,7 +296,8 @@ extension NotifyTransport {
         }
     }
 
-    /// A process exits: an exec it made without a trapped call since is still owed its entry (`exec` trigger).
+    /// A process exits: an exec it made without a trapped call since is still owed its entry (`exec` trigger;
+    /// not `exec:NAME`, whose match needs the image, which an exited process no longer shows).
     func finishPendingEntry(_ pid: Int32) {
         guard let x = extra[pid], x.pendingExec != nil, case .exec = options.trigger, x.isRoot,
               let p = table.process(pid), !p.execed else { return }

@@ -55,6 +55,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// Approved calls refused in enforce mode because they could not be confined (NotifyEnforcement), by
     /// "syscall: reason".
     var unconfined: [String: Int] = [:]
+    /// Processes that asked to install their own seccomp filter (warned about once, at the end).
+    var ownFilterPids: Set<Int32> = []
     var watchList: [(pid: Int32, pidfd: Int32)] = []
     var rootExit: (status: Int32, signal: String?)?
     /// Processes that ended whose status the keeper may still report (it reaps orphans).
@@ -198,6 +200,13 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     }
 
     func warnings() {
+        if !ownFilterPids.isEmpty {
+            let one = ownFilterPids.count == 1
+            printError("captrace: warning: " + (one ? "pid " : "pids ")
+                + ownFilterPids.sorted().map(String.init).joined(separator: ", ")
+                + " asked to install " + (one ? "its" : "their") + " own seccomp filter; the calls such a filter "
+                + "refuses never reach captrace, and are recorded and explained under --backend ptrace only")
+        }
         guard !unconfined.isEmpty else { return }
         // Not violations, so not in the trace: say here that the program saw them fail.
         let list = unconfined.sorted { $0.key < $1.key }.map { "\($0.key) (x\($0.value))" }.joined(separator: "; ")

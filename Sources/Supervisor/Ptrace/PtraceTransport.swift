@@ -1,6 +1,7 @@
 import CTraceShims
 import CapabilityPolicy
 import Glibc
+import SeccompBPF
 import SyscallCatalog
 import TraceModel
 
@@ -33,13 +34,18 @@ final class PtraceTransport: Transport {
     var filterAction: FilterBuilder.Action { .trace }
 
     func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32 {
+        let landlockFd = try options.landlockPolicy.map { p throws(SupervisorError) in try LandlockLaunch.rulesetFd(p) } ?? -1
+        defer { if landlockFd >= 0 { close(landlockFd) } }
         let pid = withCStrings(options.argv) { argv in
-            withCStrings(ProgramPath.environment()) { envp in ct_spawn(path, argv, envp, &bpf, Self.options, &errFd) }
+            withCStrings(ProgramPath.environment()) { envp in
+                ct_spawn_landlocked(path, argv, envp, &bpf, Self.options, &errFd, landlockFd)
+            }
         }
         guard pid > 0 else {
             throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-pid)))")
         }
         core.addRoot(pid: pid, ppid: getpid(), path: path)
+        if let policy = options.landlockPolicy { LandlockLaunch.applied(policy, pid: pid, core: core) }
         return pid
     }
 
@@ -92,9 +98,14 @@ final class PtraceTransport: Transport {
 
     /// Resumes a thread; one between a seccomp stop and its syscall-exit stop (an exec or a signal came in
     /// between) keeps PTRACE_SYSCALL so the exit stop, and the result, are not lost.
+    /// A thread of a process that installed its own seccomp filter always resumes with PTRACE_SYSCALL: its
+    /// syscall-entry stops come before seccomp runs (`syscallEntryStop`).
     func resume(_ tid: Int32, signal: Int32 = 0) {
-        if let t = table.thread(tid), t.awaitingExit { try? Tracee.toSyscallExit(tid, signal: signal) }
-        else { try? Tracee.cont(tid, signal: signal) }
+        if let t = table.thread(tid), t.awaitingExit || table.process(t.pid)?.seccompFilters.isEmpty == false {
+            try? Tracee.toSyscallExit(tid, signal: signal)
+        } else {
+            try? Tracee.cont(tid, signal: signal)
+        }
     }
 
     /// The state of a thread, created on first sight (a new task's first stop may come before its parent's
@@ -179,23 +190,27 @@ final class PtraceTransport: Transport {
     func seccompStop(_ thread: ThreadState) {
         guard let info = try? Tracee.syscallInfo(thread.tid), info.op == 3,
               let p = table.process(thread.pid) else { resume(thread.tid); return }
-        var tag = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
         if let counter = p.syscalls {
-            // run --syscalls: every call stops here once; one that stopped only to be counted goes on at once.
+            // run --syscalls: every call stops here once; one that stopped only to be counted goes on at once
+            // (unless the program's own filters may have returned TRACE with their own data: tagOfStop).
             counter.count(auditArch: info.arch, rawNumber: info.nr, arg0: info.args.0, arg1: info.args.1,
                           after: p.capabilityMode, pid: p.pid)
-            if tag == .count { resume(thread.tid); return }
+            if info.ret_data == UInt32(FilterBuilder.Tag.count.rawValue), p.seccompFilters.isEmpty {
+                resume(thread.tid)
+                return
+            }
         }
         let args = withUnsafeBytes(of: info.args) { Array($0.bindMemory(to: UInt64.self)) }
         guard let stop = SyscallStop(auditArch: info.arch, rawNumber: Int(info.nr), args: args) else {
             resume(thread.tid)
             return
         }
+        let name = stop.name
+        var tag = tagOfStop(p, info: info, args: args, name: name)
         if tag.contains(.conditional) {
             tag = core.counting.effective(tag, abi: stop.abi, nr: stop.nr, args: args)
             if tag == .count { resume(thread.tid); return }
         }
-        let name = stop.name
         var wantExit = false
 
         if tag.contains(.lifecycle), let name { keepChildrenTraced(thread, name: name, args: args) }
@@ -206,12 +221,21 @@ final class PtraceTransport: Transport {
             wantExit = true
         }
 
+        if tag.contains(.seccompInstall), let name, FilterBuilder.installsSeccompFilter(name, args),
+           let program = readFilterProgram(thread, abi: stop.abi, name: name, args: args) {
+            thread.pendingFilter = (name, name == "seccomp" ? args[1] : 0, program)
+            wantExit = true
+        }
+
         if tag.contains(.trigger), !p.capabilityMode, let name, options.trigger.matches(syscall: name, args: args) {
             thread.pendingTrigger = true
             wantExit = true
         }
 
-        if tag.contains(.policy), p.capabilityMode {
+        if tag.contains(.policy), p.capabilityMode, options.policy != nil {
+            if policyStop(thread, p, stop, info: info) { return }  // refused and resumed (enforce)
+            wantExit = wantExit || thread.pendingViolation != nil
+        } else if tag.contains(.policy), p.capabilityMode {
             var call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
                                       sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
             if case .violation(let ns, let rule) = BeneathResolver.classify(&call, pidfd: { p.openPidfd() }) {
@@ -235,6 +259,12 @@ final class PtraceTransport: Transport {
             }
         }
 
+        if let name, tag.contains(.landlock) || p.landlock.restricted,
+           let pending = LandlockTracker.seccompStop(stop, name: name, p: p, tid: thread.tid, cwd: { self.currentDirectory(thread) }) {
+            thread.pendingLandlock = pending
+            wantExit = true
+        }
+
         if tag.contains(.rights), p.capabilityMode, let rights, let name,
            rights.seccompStop(thread, p, name: name, args: args) {
             wantExit = true
@@ -246,6 +276,37 @@ final class PtraceTransport: Transport {
         } else {
             resume(thread.tid)
         }
+    }
+
+    /// Under --policy: records a call the policy refuses; in enforce mode applies the policy's action and
+    /// resumes the thread (returns true). In observe mode the call proceeds; its result is awaited (the draft
+    /// left pending) for the first of its site.
+    func policyStop(_ thread: ThreadState, _ p: ProcessState, _ stop: SyscallStop, info: ct_syscall_info) -> Bool {
+        guard let refusal = core.policyRefusal(stop) else { return false }
+        let call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
+                                  sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
+        var draft = recorder.draft(call, namespace: .policy, rule: .seccompProfile, cwd: { self.currentDirectory(thread) })
+        draft.event.verdict = refusal.verdict
+        guard core.enforce, draft.event.action == .allowed else {
+            if resultWanted(draft.event) { thread.pendingViolation = draft } else { recorder.write(draft) }
+            return false
+        }
+        draft.event.action = .denied
+        switch refusal.enforcement {
+        case .fail(let e):
+            draft.event.errno = Errno.name(e) ?? "E\(e)"
+            deny(thread.tid, errno: e)
+        case .trap:
+            draft.event.result = Int64(info.nr)
+            skip(thread.tid)
+            core.trapSIGSYS(pid: p.pid, tid: thread.tid)
+        case .killProcess, .killThread:
+            deny(thread.tid, errno: ENOSYS)  // never run; the signal ends the process on the way back
+            core.killBySIGSYS(pid: p.pid, tid: thread.tid, threadOnly: refusal.enforcement == .killThread)
+        }
+        recorder.write(draft)
+        resume(thread.tid)
+        return true
     }
 
     /// The (site, path or address) pairs whose result was recorded once already.
@@ -264,12 +325,13 @@ final class PtraceTransport: Transport {
     }
 
     func syscallExitStop(_ thread: ThreadState) {
+        let info = try? Tracee.syscallInfo(thread.tid)
+        if info?.op == 1, let info { syscallEntryStop(thread, info); return }
         thread.awaitingExit = false
         if thread.forgetCwdAtExit, let p = table.process(thread.pid) {
             thread.forgetCwdAtExit = false
             forgetCurrentDirectory(p)
         }
-        let info = try? Tracee.syscallInfo(thread.tid)
         let ok = info?.op == 2
         if var pending = thread.pendingViolation {
             thread.pendingViolation = nil
@@ -286,6 +348,34 @@ final class PtraceTransport: Transport {
             if case .sandbox = options.trigger { counts = ok && info?.is_error == 0 } else { counts = ok }
             if counts, let p = table.process(thread.pid) { enterCapabilityMode(p, tid: thread.tid) }
         }
+        if let pending = thread.pendingLandlock {
+            thread.pendingLandlock = nil
+            if ok, let info, let p = table.process(thread.pid) {
+                LandlockTracker.exitStop(pending, p: p, tid: thread.tid, result: info.rval, isError: info.is_error != 0,
+                                         recorder: recorder)
+            }
+        }
+        if let pending = thread.pendingFilter {
+            thread.pendingFilter = nil
+            // Success: 0, or the listener descriptor with SECCOMP_FILTER_FLAG_NEW_LISTENER (with TSYNC a positive
+            // value is the thread that could not be synchronised: a failure).
+            if ok, let info, info.is_error == 0,
+               info.rval == 0 || (pending.flags & 8 != 0 && pending.flags & 1 == 0),
+               let p = table.process(thread.pid) {
+                filtersInstalled += 1
+                p.seccompFilters.append((filtersInstalled, pending.program))
+                recorder.emit(.seccompFilter(SeccompFilterEvent(
+                    id: filtersInstalled, pid: p.pid, tid: thread.tid, tNs: recorder.now(), syscall: pending.syscall,
+                    flags: pending.flags, program: pending.program, stack: recorder.stack(pid: p.pid, tid: thread.tid))))
+            }
+        }
+        if var refusal = thread.pendingRefusal {
+            thread.pendingRefusal = nil
+            if ok, let info, info.is_error != 0, case .errno(let e) = SeccompAction(refusal.value), info.rval == -Int64(e) {
+                refusal.result = info.rval
+                recorder.emit(.refusal(refusal))
+            }
+        }
         if let pending = thread.pendingFDOp {
             thread.pendingFDOp = nil
             if ok, let info, let rights, let p = table.process(thread.pid) {
@@ -293,6 +383,66 @@ final class PtraceTransport: Transport {
             }
         }
         resume(thread.tid)
+    }
+
+    // MARK: - The program's own seccomp filters
+
+    /// Why captrace's filter stopped the call: its SECCOMP_RET_DATA tag. But when the program's own filters
+    /// return TRACE for the call too, the kernel reports the newest filter's data, the program's: then the tag
+    /// is the plan's for the name (every test a tag stands for is checked again on the arguments).
+    func tagOfStop(_ p: ProcessState, info: ct_syscall_info, args: [UInt64], name: String?) -> FilterBuilder.Tag {
+        let reported = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
+        guard !p.seccompFilters.isEmpty else { return reported }
+        let data = SeccompData(nr: Int32(truncatingIfNeeded: info.nr), arch: info.arch, instructionPointer: info.ip, args: args)
+        guard case .trace = SeccompAction(Interpreter.decide(p.seccompFilters.map(\.program), data).value) else { return reported }
+        return name.flatMap { planTags[$0] } ?? []
+    }
+
+    /// The filter plan's tags by name (`tagOfStop`).
+    lazy var planTags: [String: FilterBuilder.Tag] = FilterBuilder.plan(
+        trigger: options.trigger, rights: options.rights ? RightsTable.syscallNames : [], seccompInstalls: true)
+
+    /// Filters recorded so far (their ids in the trace).
+    var filtersInstalled = 0
+
+    /// The program a seccomp(SECCOMP_SET_MODE_FILTER, flags, fprog) or prctl(PR_SET_SECCOMP, 2, fprog) call
+    /// installs, read from `struct sock_fprog` (x86_64: len at 0, pointer at 8; i386 and x32, the kernel's compat
+    /// layout: pointer at 4) and its
+    /// instructions; nil when it cannot be read or is not 1 to 4096 instructions (the kernel refuses those).
+    func readFilterProgram(_ thread: ThreadState, abi: ABI, name: String, args: [UInt64]) -> [Instruction]? {
+        let addr = args[2]
+        guard addr != 0 else { return nil }
+        var head = [UInt8](repeating: 0, count: 16)
+        let compat = abi != .x86_64
+        let size = compat ? 8 : 16
+        guard ct_read_mem(thread.pid, UInt(addr), &head, size) == size else { return nil }
+        let len = Int(head[0]) | Int(head[1]) << 8
+        var ptr: UInt64 = 0
+        for i in (compat ? 4..<8 : 8..<16).reversed() { ptr = ptr << 8 | UInt64(head[i]) }
+        guard len > 0, len <= BPF.maxInstructions, ptr != 0 else { return nil }
+        var raw = [UInt8](repeating: 0, count: len * 8)
+        guard ct_read_mem(thread.pid, UInt(ptr), &raw, raw.count) == raw.count else { return nil }
+        return (0..<len).map { Instruction(bytes: raw[$0 * 8..<$0 * 8 + 8]) }
+    }
+
+    /// A syscall-entry stop (only processes with their own filters get them): runs the process's filters on the
+    /// call as the kernel is about to. A refusal is recorded with the call's stack: KILL and TRAP now (the call
+    /// never returns normally), ERRNO at the exit stop, when the result shows the filter's errno.
+    func syscallEntryStop(_ thread: ThreadState, _ info: ct_syscall_info) {
+        defer { resume(thread.tid) }
+        guard let p = table.process(thread.pid), !p.seccompFilters.isEmpty else { return }
+        let args = withUnsafeBytes(of: info.args) { Array($0.bindMemory(to: UInt64.self)) }
+        let data = SeccompData(nr: Int32(truncatingIfNeeded: info.nr), arch: info.arch, instructionPointer: info.ip, args: args)
+        guard !data.bypassesFilters else { return }
+        let (value, decided) = Interpreter.decide(p.seccompFilters.map(\.program), data)
+        let action = SeccompAction(value)
+        guard let decided, action.refuses,
+              let call = Catalog.abi(auditArch: info.arch, rawNumber: Int(truncatingIfNeeded: info.nr)) else { return }
+        let name = Catalog.shared.syscall(abi: call.abi, nr: call.nr)?.name ?? "syscall_\(call.nr)"
+        let refusal = RefusalEvent(pid: p.pid, tid: thread.tid, tNs: recorder.now(), abi: call.abi, nr: call.nr,
+                                   syscall: name, args: args, value: value, filter: p.seccompFilters[decided].id,
+                                   stack: recorder.stack(pid: p.pid, tid: thread.tid))
+        if case .errno = action { thread.pendingRefusal = refusal } else { recorder.emit(.refusal(refusal)) }
     }
 
     /// The thread's current directory, read from /proc once and kept until a call that may change it.
@@ -305,6 +455,16 @@ final class PtraceTransport: Transport {
     /// Threads share their directory (CLONE_FS): a change by one is forgotten for all of its process.
     func forgetCurrentDirectory(_ p: ProcessState) {
         for tid in p.threads { table.thread(tid)?.cwd = nil }
+    }
+
+    /// Skips the call as the kernel's SECCOMP_RET_TRAP does: not run, the return register left holding the
+    /// call's own number (the kernel's syscall_rollback).
+    func skip(_ tid: Int32) {
+        let t = Tracee()
+        guard var regs = try? t.registers(tid) else { return }
+        regs.rax = regs.orig_rax
+        regs.orig_rax = UInt64(bitPattern: -1)
+        try? t.setRegisters(tid, regs)
     }
 
     /// Makes the call fail with `errno` without running it: orig_rax = -1 skips it, rax is its return value.

@@ -15,5 +15,13 @@ int ct_test_seize_and_stop(pid_t tid);
 int ct_test_detach(pid_t tid);
 /// SIGKILL and reap.
 void ct_test_kill(pid_t pid);
+/// Runs calls through the kernel's seccomp: a forked child sets PR_SET_NO_NEW_PRIVS, installs the classic BPF
+/// program `prog` (`len` struct sock_filter, 8 bytes each) with seccomp(2), then makes call i = 0..<count as
+/// syscall(nrs[i], args[6i]..args[6i+5]). Every return of `prog` must be an ERRNO action, so no call runs.
+/// `out[i]`: the errno the call failed with (0 when it returned 0), or -1 when it killed the child (later calls
+/// are then made by a new child). The child makes no other call after the install (results go through shared
+/// memory; it is killed at the end). Returns 0, or -errno of the install (e.g. -EINVAL: the kernel refused it).
+int ct_test_seccomp_run(const void *prog, unsigned short len, const long *nrs, const unsigned long *args, int count,
+                        int *out);
 
 #endif
