@@ -112,12 +112,15 @@ int ct_uw_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offse
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <elfutils/libdwfl.h>
 #include <libunwind.h>  // types only: every libunwind function is reached through dlsym (see ct_uw_libunwind_load)
 
 typedef struct {
     uint64_t start, end, offset;
+    uint64_t inode;
+    unsigned dev_major, dev_minor;
     char *path;  // NULL for anonymous mappings
 } map_ent;
 
@@ -147,6 +150,8 @@ struct ct_uw_space {
     size_t nmaps;
     char *maps_text;
     unsigned maps_gen;  // bumped whenever the parsed mappings change
+    unsigned walk_no;   // bumped by every walk
+    unsigned maps_walk; // walk_no when /proc/PID/maps was last read: the thread is stopped, so once a walk is enough
     // Per-walk state.
     pid_t tid;
     uint64_t regs[NREGS];
@@ -201,6 +206,56 @@ static char *read_small_file(const char *path) {
     return buf;
 }
 
+/// Hex digits at *p, advancing past them; -1 when there are none.
+static int parse_hex(const char **p, const char *end, uint64_t *out) {
+    uint64_t v = 0;
+    const char *q = *p;
+    for (; q < end; q++) {
+        unsigned d;
+        if (*q >= '0' && *q <= '9') d = (unsigned)(*q - '0');
+        else if (*q >= 'a' && *q <= 'f') d = (unsigned)(*q - 'a' + 10);
+        else if (*q >= 'A' && *q <= 'F') d = (unsigned)(*q - 'A' + 10);
+        else break;
+        v = v << 4 | d;
+    }
+    if (q == *p) return -1;
+    *p = q;
+    *out = v;
+    return 0;
+}
+
+static int skip_char(const char **p, const char *end, char c) {
+    if (*p >= end || **p != c) return -1;
+    (*p)++;
+    return 0;
+}
+
+static void skip_blanks(const char **p, const char *end) {
+    while (*p < end && (**p == ' ' || **p == '\t')) (*p)++;
+}
+
+/// One line of /proc/PID/maps ("start-end perms offset major:minor inode [path]"), parsed by hand: with sscanf
+/// this parse was a tenth of the tracer's time in an exec-heavy run. Returns 0, or -1 for a malformed line.
+static int parse_maps_line(const char *p, const char *end, map_ent *m) {
+    uint64_t major, minor, inode;
+    if (parse_hex(&p, end, &m->start) || skip_char(&p, end, '-') || parse_hex(&p, end, &m->end)) return -1;
+    skip_blanks(&p, end);
+    while (p < end && *p != ' ' && *p != '\t') p++;  // permissions
+    skip_blanks(&p, end);
+    if (parse_hex(&p, end, &m->offset)) return -1;
+    skip_blanks(&p, end);
+    if (parse_hex(&p, end, &major) || skip_char(&p, end, ':') || parse_hex(&p, end, &minor)) return -1;
+    skip_blanks(&p, end);
+    inode = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) inode = inode * 10 + (uint64_t)(*p - '0');
+    skip_blanks(&p, end);
+    m->dev_major = (unsigned)major;
+    m->dev_minor = (unsigned)minor;
+    m->inode = inode;
+    m->path = p < end ? strndup(p, (size_t)(end - p)) : NULL;
+    return 0;
+}
+
 /// Re-reads /proc/PID/maps. Returns 1 when it changed (or was read for the first time), 0 if unchanged, -1.
 /// The unwinding layer's one maps parser (the walkers and ct_uw_space_mapping share it; Supervisor has its own,
 /// ProcFS.maps, for the trigger breakpoints, which list modules rather than look up pcs).
@@ -209,6 +264,7 @@ static int load_maps(ct_uw_space *s) {
     snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
     char *text = read_small_file(path);
     if (text == NULL) return -1;
+    s->maps_walk = s->walk_no;
     if (s->maps_text && strcmp(text, s->maps_text) == 0) { free(text); return 0; }
     free_maps(s);
     s->maps_text = text;
@@ -218,23 +274,13 @@ static int load_maps(ct_uw_space *s) {
     s->maps = malloc(cap * sizeof(map_ent));
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n');
-        size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
-        unsigned long long start, end, off;
-        char perms[8];
-        int pathpos = 0;
-        char tmp[512];
-        size_t n = linelen < sizeof tmp - 1 ? linelen : sizeof tmp - 1;
-        memcpy(tmp, line, n);
-        tmp[n] = 0;
-        if (sscanf(tmp, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off, &pathpos) >= 4) {
+        char *eol = nl ? nl : line + strlen(line);
+        map_ent m = {0};
+        if (parse_maps_line(line, eol, &m) == 0) {
             if (s->nmaps == cap) s->maps = realloc(s->maps, (cap *= 2) * sizeof(map_ent));
-            map_ent *m = &s->maps[s->nmaps++];
-            m->start = start;
-            m->end = end;
-            m->offset = off;
-            m->path = (pathpos > 0 && tmp[pathpos]) ? strdup(tmp + pathpos) : NULL;
+            s->maps[s->nmaps++] = m;
         }
-        line = nl ? nl + 1 : line + linelen;
+        line = nl ? nl + 1 : eol;
     }
     return 1;
 }
@@ -300,7 +346,18 @@ void ct_uw_space_free(ct_uw_space *s) {
 
 // ---- Reading the program's memory: process_vm_readv a page at a time, cached for one walk ----
 
+/// Whether `addr` lies in a mapping of the process: the mappings known, else read again (once a walk). A walk
+/// that tries candidate frame pointers follows garbage (text, counters) as addresses; each such read was a failed
+/// process_vm_readv (about 400 for the start-up stacks of /bin/true under notify), now a lookup. An address of a
+/// mapping made after this walk's read is refused, as a concurrent unmapping could have refused it anyway.
+static bool mapped(ct_uw_space *s, uint64_t addr) {
+    if (find_map(s, addr)) return true;
+    if (s->maps_walk == s->walk_no || load_maps(s) < 0) return false;
+    return find_map(s, addr) != NULL;
+}
+
 static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
+    if (!mapped(s, addr) || !mapped(s, addr + 7)) return -1;
     if (addr % 8 == 0 || (addr % PAGE) <= PAGE - 8) {
         uint64_t page = addr & ~(uint64_t)(PAGE - 1);
         unsigned slot = (unsigned)(page / PAGE) % NPAGES;
@@ -330,6 +387,7 @@ static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
 
 static void begin_walk(ct_uw_space *s, pid_t tid) {
     s->tid = tid;
+    s->walk_no++;
     memset(s->page_state, 0, sizeof s->page_state);
 }
 
@@ -367,8 +425,62 @@ static int no_separate_debuginfo(Dwfl_Module *mod, void **userdata, const char *
     return -1;
 }
 
+/// The ELF files of traced processes' modules, opened once and shared by every process's libdw session: an
+/// exec-heavy run maps the same few files (the shell, ld.so, libc) into every new process, and opening, mapping
+/// and reading the headers of each again per process was a large part of its unwinder set-up. libelf counts
+/// references to a non-archive Elf (elf_begin with it as `ref` returns it, counted; elf_end uncounts), so each
+/// session gets the shared handle and ends it as its own. A file is known by device, inode, size and
+/// modification time, checked with one stat per module report (as libdw's own callback stats it). Bounded:
+/// past ELF_CACHE files, modules are opened per session as before. Only the walking thread touches it.
+enum { ELF_CACHE = 64 };
+static struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    int fd;
+    Elf *elf;
+} elf_cache[ELF_CACHE];
+static int elf_cache_n;
+
+static int cached_find_elf(Dwfl_Module *mod, void **userdata, const char *module_name, Dwarf_Addr base,
+                           char **file_name, Elf **elfp) {
+    struct stat st;
+    if (module_name[0] != '/' || stat(module_name, &st) != 0 || !S_ISREG(st.st_mode))
+        return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+    int i;
+    for (i = 0; i < elf_cache_n; i++) {
+        if (elf_cache[i].dev == st.st_dev && elf_cache[i].ino == st.st_ino && elf_cache[i].size == st.st_size
+            && elf_cache[i].mtime.tv_sec == st.st_mtim.tv_sec && elf_cache[i].mtime.tv_nsec == st.st_mtim.tv_nsec)
+            break;
+    }
+    if (i == elf_cache_n) {
+        if (elf_cache_n == ELF_CACHE || elf_version(EV_CURRENT) == EV_NONE)
+            return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+        int fd = open(module_name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1;
+        Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+        if (elf == NULL) { close(fd); return -1; }
+        elf_cache[i].dev = st.st_dev;
+        elf_cache[i].ino = st.st_ino;
+        elf_cache[i].size = st.st_size;
+        elf_cache[i].mtime = st.st_mtim;
+        elf_cache[i].fd = fd;
+        elf_cache[i].elf = elf;
+        elf_cache_n++;
+    }
+    Elf *shared = elf_begin(elf_cache[i].fd, ELF_C_READ_MMAP, elf_cache[i].elf);
+    if (shared != elf_cache[i].elf) {
+        if (shared) elf_end(shared);
+        return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+    }
+    *file_name = strdup(module_name);
+    *elfp = shared;
+    return -1;  // no descriptor of its own: libdw uses the Elf
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
+    .find_elf = cached_find_elf,
     .find_debuginfo = no_separate_debuginfo,
     .debuginfo_path = &no_debuginfo_path,
 };
@@ -412,16 +524,46 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
     // no detach callbacks: the supervisor owns the thread's ptrace state
 };
 
-/// (Re)reports the process's modules; attaches our thread callbacks the first time.
+/// Reports the modules of the parsed mappings to libdw as dwfl_linux_proc_report would from /proc/PID/maps and
+/// auxv: each run of consecutive mappings of one file (same device and inode) is a module from its first start
+/// to its last end, and the vDSO is "[vdso: PID]" (libdw's dwfl_linux_proc_find_elf reads it from memory).
+static int report_modules(ct_uw_space *s) {
+    const map_ent *first = NULL, *last = NULL;
+    char vdso[32];
+    for (size_t i = 0; i <= s->nmaps; i++) {
+        const map_ent *m = i < s->nmaps ? &s->maps[i] : NULL;
+        bool file = m && m->path && m->path[0] == '/' && !(m->inode == 0 && m->dev_major == 0 && m->dev_minor == 0);
+        if (first && (m == NULL || file || (m->path && strcmp(m->path, "[vdso]") == 0))
+            && !(m && file && m->inode == first->inode && m->dev_major == first->dev_major
+                 && m->dev_minor == first->dev_minor)) {
+            if (dwfl_report_module(s->dwfl, first->path, first->start, last->end) == NULL) return -1;
+            first = NULL;
+        }
+        if (m == NULL) break;
+        if (m->path && strcmp(m->path, "[vdso]") == 0) {
+            snprintf(vdso, sizeof vdso, "[vdso: %d]", (int)s->pid);
+            if (dwfl_report_module(s->dwfl, vdso, m->start, m->end) == NULL) return -1;
+        } else if (file) {
+            if (first == NULL) first = m;
+            last = m;
+        }
+    }
+    return 0;
+}
+
+/// (Re)reports the process's modules; attaches our thread callbacks the first time. The modules come from the
+/// mappings this walk already read and parsed (report_modules), not from a second and third read of
+/// /proc/PID/maps and /proc/PID/auxv by dwfl_linux_proc_report: in an exec-heavy run, generating and parsing
+/// the maps text was the larger part of each new process's cost.
 static int dw_report(ct_uw_space *s) {
-    load_maps(s);
+    if (s->maps == NULL || s->maps_walk != s->walk_no) load_maps(s);
     s->dwfl_gen = s->maps_gen;
     if (s->dwfl == NULL) {
         s->dwfl = dwfl_begin(&proc_callbacks);
         if (s->dwfl == NULL) return -1;
     }
     dwfl_report_begin(s->dwfl);
-    int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
+    int rc = s->maps ? report_modules(s) : dwfl_linux_proc_report(s->dwfl, s->pid);
     dwfl_report_end(s->dwfl, NULL, NULL);
     if (rc != 0) return -1;
     if (!s->dwfl_attached) {
@@ -470,7 +612,7 @@ static int dw_walk_once(ct_uw_space *s, frames_acc *acc) {
         }
         if (!stale || attempt > 0) return acc->n;
         // Re-report if our table of mappings moved on since the last report, or moves on now.
-        if (s->dwfl_gen == s->maps_gen && load_maps(s) != 1) return acc->n;
+        if (s->dwfl_gen == s->maps_gen && (s->maps_walk == s->walk_no || load_maps(s) != 1)) return acc->n;
         if (dw_report(s) != 0) return acc->n;
     }
 }
@@ -528,12 +670,14 @@ static eh_module *eh_module_for(ct_uw_space *s, uint64_t ip);
 static uint64_t function_start(ct_uw_space *s, uint64_t pc) {
     eh_module *e = eh_module_for(s, pc);
     if (e == NULL || e->fde_count == 0) return 0;
+    // Copied: a read may re-read the mappings, which drops the module table.
+    const uint64_t table = e->table, hdr = e->hdr;
     uint64_t lo = 0, hi = e->fde_count;  // find the last entry whose location is <= pc
     uint64_t found = 0;
     while (lo < hi) {
         uint64_t mid = (lo + hi) / 2, w;
-        if (read_word(s, e->table + mid * 8, &w) != 0) return 0;
-        uint64_t loc = e->hdr + (int64_t)(int32_t)(uint32_t)w;
+        if (read_word(s, table + mid * 8, &w) != 0) return 0;
+        uint64_t loc = hdr + (int64_t)(int32_t)(uint32_t)w;
         if (loc <= pc) { found = loc; lo = mid + 1; } else hi = mid;
     }
     return found;

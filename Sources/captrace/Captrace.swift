@@ -150,6 +150,7 @@ struct Captrace: ParsableCommand {
         var thread = pthread_t()
         if pthread_create(&thread, nil, preparePolicy, nil) == 0 { pthread_detach(thread) }
         pthread_sigmask(SIG_SETMASK, &previous, nil)
+        if FastRun.runIfPlain(CommandLine.arguments) { return }
         runCommandLine()
     }
 
@@ -160,9 +161,14 @@ struct Captrace: ParsableCommand {
             var command = try parseAsRoot(nil)
             try command.run()
         } catch {
-            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            usageError(fullMessage(for: error))
+            exitAfter(error)
         }
+    }
+
+    /// Exits for an error of a subcommand: a bad command line as `usageError`, anything else as ArgumentParser does.
+    static func exitAfter(_ error: Error) -> Never {
+        guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+        usageError(fullMessage(for: error))
     }
 
     /// Writes ArgumentParser's message for a bad command line as captrace's one line and exits 2.
@@ -242,9 +248,14 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let f = flags
+        try Run.execute(RunArguments(flags), argv: { try programArgv() })
+    }
+
+    /// Runs `run` with its options given as values (from ArgumentParser, or from `FastRun`'s parse of a plain
+    /// command line) and the program's argv.
+    static func execute(_ f: RunArguments, argv: () throws -> [String]) throws {
         try guarded {
-            var o = RunOptions(argv: try programArgv())
+            var o = RunOptions(argv: try argv())
             // --policy by the file's form: a Landlock ruleset (landlockconfig TOML), else a seccomp profile.
             var landlockFile: (path: String, bytes: [UInt8])? = nil
             if let path = f.policy {

@@ -29,17 +29,29 @@ struct Configuration: CustomStringConvertible {
     var enforce: Bool
     var action: FilterBuilder.Action
     var rights: Bool
+    var policy: FilterBuilder.PolicyTraps? = nil
+    var landlock = false
+    /// `run --syscalls`.
+    var counting = false
 
     var rightsNames: Set<String> { rights ? RightsTable.syscallNames : [] }
     var rules: [FilterBuilder.Rule] {
-        FilterBuilder.rules(trigger: trigger, enforce: enforce, action: action, rights: rightsNames)
+        FilterBuilder.rules(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, policy: policy,
+                            landlock: landlock, counting: counting)
+    }
+    /// The key the cache files this configuration's program under.
+    var key: [UInt8] {
+        FilterBuilder.cacheKey(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, policy: policy,
+                               landlock: landlock, counting: counting)
+            ?? FilterBuilder.key(rules)
     }
     func build(_ cache: FilterCache?) throws -> ct_bpf {
-        try FilterBuilder.build(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, cache: cache)
+        try FilterBuilder.build(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, policy: policy,
+                                landlock: landlock, counting: counting, cache: cache)
     }
     var description: String {
         "\(action == .trace ? "ptrace" : "notify"), \(enforce ? "enforce" : "observe"), trigger \(trigger)"
-            + (rights ? ", --rights" : "")
+            + (rights ? ", --rights" : "") + (policy.map { ", policy \($0.names)" } ?? "") + (landlock ? ", landlock" : "")
     }
 
     /// The common configurations: each backend and mode, a trigger that adds no syscalls and `sandbox`, and
@@ -75,7 +87,7 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
         let cache = FilterCache(directory: dir.path + "/captrace")
         var seen: Set<[UInt8]> = []
         for c in Configuration.common {
-            let rules = c.rules, key = FilterBuilder.key(rules)
+            let rules = c.rules, key = c.key
             let now = try compiled(rules)
             // --rights traps the AT_EMPTY_PATH calls whatever the mode: observe and enforce share their rules.
             if seen.insert(key).inserted { #expect(cache.load(key: key) == nil, "\(c): kept before the first build") }
@@ -93,12 +105,53 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
         #expect(seen.count == ((try? FileManager.default.contentsOfDirectory(atPath: cache.directory)) ?? []).count)
     }
 
+    @Test("the key comes from the options (this test binary has a build-id): configurations with different rules have different keys, the same options the same key")
+    func keyFromOptions() throws {
+        var byKey: [[UInt8]: [FilterBuilder.Rule]] = [:]
+        let all = Configuration.common + [
+            Configuration(trigger: .syscall("getpid"), enforce: false, action: .trace, rights: false),
+            Configuration(trigger: .syscall("getppid"), enforce: false, action: .trace, rights: false),
+            Configuration(trigger: .main, enforce: false, action: .trace, rights: false),
+            // A --policy's traps (per ABI) and landlock decide rules too.
+            Configuration(trigger: .exec, enforce: false, action: .trace, rights: false,
+                          policy: FilterBuilder.PolicyTraps(names: [["add_key", "socket"], ["open"], []])),
+            Configuration(trigger: .exec, enforce: false, action: .trace, rights: false,
+                          policy: FilterBuilder.PolicyTraps(names: [["add_key"], ["open"], []])),
+            Configuration(trigger: .exec, enforce: false, action: .trace, rights: false,
+                          policy: FilterBuilder.PolicyTraps(names: [["add_key"], [], ["open"]])),
+            Configuration(trigger: .exec, enforce: false, action: .trace, rights: false, landlock: true),
+        ]
+        for c in all {
+            let k = try #require(FilterBuilder.cacheKey(trigger: c.trigger, enforce: c.enforce, action: c.action,
+                                                        rights: c.rightsNames, policy: c.policy, landlock: c.landlock),
+                                 "\(c): no key from the options")
+            #expect(k == c.key, "\(c)")
+            let rules = FilterBuilder.key(c.rules)
+            if let other = byKey[k] {
+                #expect(FilterBuilder.key(other) == rules, "\(c): one key for different rules")
+            }
+            byKey[k] = c.rules
+        }
+        // run --syscalls changes the rules (every call traps): another key.
+        let plain = Configuration(trigger: .exec, enforce: false, action: .trace, rights: false)
+        var counted = plain
+        counted.counting = true
+        #expect(counted.key != plain.key)
+        #expect(FilterBuilder.key(counted.rules) != FilterBuilder.key(plain.rules))
+        // main and exec add no syscall: one key; syscall:getpid and syscall:getppid differ.
+        #expect(all[all.count - 5].key == Configuration(trigger: .exec, enforce: false, action: .trace, rights: false).key)
+        #expect(all[all.count - 6].key != all[all.count - 7].key)
+        // Every distinct rule set has a key of its own (options with equal rules may share one, or not).
+        let distinctRules = Set(all.map { FilterBuilder.key($0.rules) })
+        #expect(distinctRules.count > 4 && Set(all.map(\.key)).count >= distinctRules.count)
+    }
+
     @Test("a corrupted, truncated or lengthened file, or one of another format, is rejected, recompiled and rewritten")
     func damagedFilesAreRecompiled() throws {
         let dir = TempDir()
         let cache = FilterCache(directory: dir.path)
         let c = Configuration(trigger: .exec, enforce: false, action: .trace, rights: false)
-        let rules = c.rules, key = FilterBuilder.key(rules), path = cache.path(key: key)
+        let rules = c.rules, key = c.key, path = cache.path(key: key)
         let now = try compiled(rules)
         var first = try c.build(cache)
         ct_bpf_free(&first)
@@ -139,7 +192,7 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
         let dir = TempDir()
         let cache = FilterCache(directory: dir.path)
         let c = Configuration(trigger: .exec, enforce: true, action: .trace, rights: false)
-        let key = FilterBuilder.key(c.rules), path = cache.path(key: key)
+        let key = c.key, path = cache.path(key: key)
         var first = try c.build(cache)
         ct_bpf_free(&first)
         var kept = try #require(cache.load(key: key))
@@ -163,7 +216,7 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
         let cache = FilterCache(directory: dir.path)
         let a = Configuration(trigger: .exec, enforce: false, action: .trace, rights: false)
         let b = Configuration(trigger: .syscall("getpid"), enforce: false, action: .trace, rights: false)
-        let keyA = FilterBuilder.key(a.rules), keyB = FilterBuilder.key(b.rules)
+        let keyA = a.key, keyB = b.key
         #expect(keyA != keyB && cache.path(key: keyA) != cache.path(key: keyB))
         var progB = try b.build(cache)
         defer { ct_bpf_free(&progB) }
@@ -173,12 +226,17 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
         var built = try a.build(cache)
         defer { ct_bpf_free(&built) }
         #expect(bytes(built) == (try compiled(a.rules)))
-        // A key of the same length differing in one rule's action.
+        // The rules' own key (an executable without a build-id): one of the same length differing in one rule's
+        // action is another key, and a file kept under the first is not served under it.
+        let rulesA = FilterBuilder.key(a.rules)
+        var stored = try a.build(nil)
+        defer { ct_bpf_free(&stored) }
+        #expect(cache.store(key: rulesA, program: stored))
         var changed = a.rules
         changed[changed.count / 2].action ^= 1
         let keyC = FilterBuilder.key(changed)
-        #expect(keyC.count == keyA.count && keyC != keyA)
-        #expect(FilterCache.decode(readFile(cache.path(key: keyA)), key: keyC) == nil)
+        #expect(keyC.count == rulesA.count && keyC != rulesA)
+        #expect(FilterCache.decode(readFile(cache.path(key: rulesA)), key: keyC) == nil)
     }
 
     @Test("the file is created with mode 0600 (whatever the umask) and no temporary file remains")
@@ -190,7 +248,7 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
         defer { umask(old) }
         var bpf = try c.build(cache)
         ct_bpf_free(&bpf)
-        let path = cache.path(key: FilterBuilder.key(c.rules))
+        let path = cache.path(key: c.key)
         var st = stat()
         #expect(stat(path, &st) == 0 && st.st_mode & 0o777 == 0o600)
         let entries = try FileManager.default.contentsOfDirectory(atPath: cache.directory)
@@ -222,7 +280,7 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
         var on = try FilterBuilder.build(trigger: c.trigger, enforce: c.enforce, action: c.action)
         ct_bpf_free(&on)
         #expect(dir.entries == ["captrace"])
-        #expect(FileManager.default.fileExists(atPath: FilterCache.standard()!.path(key: FilterBuilder.key(c.rules))))
+        #expect(FileManager.default.fileExists(atPath: FilterCache.standard()!.path(key: c.key)))
 
         setenv("XDG_CACHE_HOME", "relative/dir", 1)  // not absolute: ignored, as the XDG specification says
         setenv("HOME", "/nonexistent-home", 1)

@@ -11,6 +11,7 @@
 #include "ctrace_ptrace.h"
 #include "ctrace_notify.h"
 #include "ctrace_atomic.h"
+#include "ctrace_self.h"
 #include "ctrace_landlock.h"
 
 #endif

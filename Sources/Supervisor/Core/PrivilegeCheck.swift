@@ -12,13 +12,18 @@ enum PrivilegeCheck {
     static func withheld(path: String, pid: Int32) -> String? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
+        // Most files have neither bits nor capabilities: then nothing else is read (an exec-heavy run asks this
+        // at every exec).
+        let setuid = st.st_mode & S_ISUID != 0, setgid = st.st_mode & S_ISGID != 0 && st.st_mode & S_IXGRP != 0
+        let capabilities = ct_file_capabilities_size(path) > 0
+        guard setuid || setgid || capabilities else { return nil }
         var vfs = statvfs()
         if statvfs(path, &vfs) == 0, vfs.f_flag & UInt(ST_NOSUID) != 0 { return nil }
         let ids = credentials(pid)
         var out: [String] = []
-        if st.st_mode & S_ISUID != 0, st.st_uid != ids.euid { out.append("setuid uid \(st.st_uid)") }
-        if st.st_mode & S_ISGID != 0, st.st_mode & S_IXGRP != 0, st.st_gid != ids.egid { out.append("setgid gid \(st.st_gid)") }
-        if ids.euid != 0, ct_file_capabilities_size(path) > 0 {
+        if setuid, st.st_uid != ids.euid { out.append("setuid uid \(st.st_uid)") }
+        if setgid, st.st_gid != ids.egid { out.append("setgid gid \(st.st_gid)") }
+        if ids.euid != 0, capabilities {
             out.append("file capabilities")
         }
         return out.isEmpty ? nil : out.joined(separator: ", ")

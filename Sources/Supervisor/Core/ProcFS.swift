@@ -9,14 +9,18 @@ enum ProcFS {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while out.count < limit {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            out.append(contentsOf: buf[0..<n])
+        // An uninitialised buffer the size of the limit (at most 64 KiB; on the stack for the small files the
+        // notify backend reads per call and per exec): zeroing 64 KiB per read showed in exec-heavy profiles.
+        let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(limit, 65536)) { buf -> Bool in
+            while out.count < limit {
+                let n = Glibc.read(fd, buf.baseAddress, buf.count)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                if n == 0 { break }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
+            }
+            return true
         }
-        return String(decoding: out, as: UTF8.self)
+        return ok ? String(decoding: out, as: UTF8.self) : nil
     }
 
     static func readlink(_ path: String) -> String? {
@@ -26,17 +30,41 @@ enum ProcFS {
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// (Tgid, PPid) from /proc/TID/status.
+    /// (Tgid, PPid) from /proc/TID/status: both are in its first lines (after Name, whose value the kernel
+    /// escapes, so it holds no newline), read into a buffer on the stack.
     static func tgidAndPPid(_ tid: Int32) -> (tgid: Int32, ppid: Int32)? {
-        guard let s = read("/proc/\(tid)/status") else { return nil }
-        var tgid: Int32?, ppid: Int32?
-        for line in s.split(separator: "\n") {
-            if line.hasPrefix("Tgid:") { tgid = Int32(line.dropFirst(5).trimmingCharacters(in: " \t")) }
-            else if line.hasPrefix("PPid:") { ppid = Int32(line.dropFirst(5).trimmingCharacters(in: " \t")) }
-            if tgid != nil && ppid != nil { break }
+        let fd = open("/proc/\(tid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buf -> (tgid: Int32, ppid: Int32)? in
+            var n = 0
+            while n < buf.count {
+                let r = Glibc.read(fd, buf.baseAddress! + n, buf.count - n)
+                if r < 0 && errno == EINTR { continue }
+                if r <= 0 { break }
+                n += r
+            }
+            var tgid: Int32?, ppid: Int32?
+            var line = 0
+            while line < n, tgid == nil || ppid == nil {
+                var end = line
+                while end < n && buf[end] != 0x0A { end += 1 }
+                if end == n { break }  // an incomplete last line
+                func value(_ key: String) -> Int32? {
+                    let k = Array(key.utf8)
+                    guard end - line > k.count, (0..<k.count).allSatisfy({ buf[line + $0] == k[$0] }) else { return nil }
+                    var i = line + k.count, v: Int32 = 0, digits = 0
+                    while i < end && (buf[i] == 0x20 || buf[i] == 0x09) { i += 1 }
+                    while i < end, buf[i] >= 0x30, buf[i] <= 0x39, digits < 10 { v = v &* 10 &+ Int32(buf[i] - 0x30); i += 1; digits += 1 }
+                    return digits > 0 && i == end ? v : nil
+                }
+                if tgid == nil, let v = value("Tgid:") { tgid = v }
+                else if ppid == nil, let v = value("PPid:") { ppid = v }
+                line = end + 1
+            }
+            guard let tgid, let ppid else { return nil }
+            return (tgid, ppid)
         }
-        guard let tgid, let ppid else { return nil }
-        return (tgid, ppid)
     }
 
     static func exe(_ pid: Int32) -> String? { readlink("/proc/\(pid)/exe") }

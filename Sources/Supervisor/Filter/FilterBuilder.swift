@@ -67,7 +67,8 @@ struct FilterBuilder {
         seccompInstallTests[name]?.allSatisfy { $0.holds(args) } ?? false
     }
 
-    /// Which syscall names trap, and why (under a policy, its `.policy` traps are per ABI: `rules`).
+    /// Which syscall names trap, and why (under a policy, its `.policy` traps are per ABI: `rules`). What this
+    /// and `rules` read must feed `cacheKey`.
     static func plan(trigger: Trigger, rights: Set<String> = [], policy: PolicyTraps? = nil,
                      seccompInstalls: Bool = false, landlock: Bool = false) -> [String: Tag] {
         var tags: [String: Tag] = [:]
@@ -114,18 +115,68 @@ struct FilterBuilder {
     }
 
     /// The filter for these options: the program libseccomp compiled from the same rules on an earlier run, kept
-    /// in `cache`, else compiled now (and kept). Free with ct_bpf_free.
+    /// in `cache`, else compiled now (and kept). Free with ct_bpf_free. With a cache hit the rules are not even
+    /// computed: the file is found by `cacheKey`, made from the options alone.
     static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
                       policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false,
                       cache: FilterCache? = FilterCache.standard()) throws -> ct_bpf {
-        let r = rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy, landlock: landlock,
-                      counting: counting)
-        guard let cache, seccomp_version() != nil else { return try compile(r) }  // no version: no key
-        let k = key(r)
+        func r() -> [Rule] {
+            rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy, landlock: landlock,
+                  counting: counting)
+        }
+        guard let cache, seccomp_version() != nil else { return try compile(r()) }  // no version: no key
+        let k = cacheKey(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy,
+                         landlock: landlock, counting: counting) ?? key(r())
         if let kept = cache.load(key: k) { return kept }
-        let bpf = try compile(r)
+        let bpf = try compile(r())
         cache.store(key: k, program: bpf)
         return bpf
+    }
+
+    /// The filter cache's key for these options, without computing the rules: a function of everything the
+    /// rules are made from. That is (1) what is compiled into this executable — the catalog, the built-in policy
+    /// and this builder — named by the executable's GNU build-id; (2) libseccomp's version (it resolves the
+    /// names); (3) the options `plan` and `rules` read: the trigger's syscalls, enforce, the action, the rights
+    /// names, a `--policy`'s traps per ABI (what its file's content decides of the filter), landlock and
+    /// `--syscalls`' counting. nil when
+    /// the executable has no build-id (then the key is `key(rules)`).
+    ///
+    /// Whoever makes the rules depend on something else (another option, another tag) must feed it here too, or
+    /// a program kept for other rules would be served.
+    static func cacheKey(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String>,
+                         policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false) -> [UInt8]? {
+        var id = [UInt8](repeating: 0, count: 64)
+        let n = Int(ct_self_build_id(&id, Int32(id.count)))
+        guard n > 0, let v = seccomp_version() else { return nil }
+        var out = Array("options-key/2 ".utf8)
+        func put(_ s: String) { FilterCache.append(UInt32(s.utf8.count), to: &out); out += s.utf8 }
+        FilterCache.append(UInt32(n), to: &out)
+        out += id[0..<n]
+        FilterCache.append(v.pointee.major, to: &out)
+        FilterCache.append(v.pointee.minor, to: &out)
+        FilterCache.append(v.pointee.micro, to: &out)
+        switch trigger {  // what `plan` reads of the trigger; the others add no syscall
+        case .syscall(let name): put("syscall:" + name)
+        case .sandbox: put("sandbox")
+        default: put("")
+        }
+        out.append(enforce ? 1 : 0)
+        out.append(action == .trace ? 1 : 2)
+        func put(_ names: Set<String>) {
+            FilterCache.append(UInt32(names.count), to: &out)
+            for name in names.sorted() { put(name) }
+        }
+        put(rights)
+        if let policy {
+            out.append(1)
+            FilterCache.append(UInt32(policy.names.count), to: &out)
+            for names in policy.names { put(names) }
+        } else {
+            out.append(0)
+        }
+        out.append(landlock ? 1 : 0)
+        out.append(counting ? 1 : 0)
+        return out
     }
 
     /// The rules of the filter for these options, in the order they are added.

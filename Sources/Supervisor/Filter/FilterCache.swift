@@ -6,13 +6,15 @@ import Unwinding
 /// (`$XDG_CACHE_HOME/captrace/`, else `~/.cache/captrace/`). Compiling the three-ABI filter costs libseccomp
 /// 2.5-4.5 ms at every start (measured: 17.1 ms of CPU for `captrace run -- /bin/true` against 14.8 ms warm); a
 /// kept program is read back instead when the rules given to libseccomp (and libseccomp's version) are exactly
-/// the same. libseccomp stays the only compiler: nothing here makes a program, and a file that fails any check is
+/// the same: the key is made from what determines the rules (FilterBuilder.cacheKey: this executable's build-id,
+/// libseccomp's version and the options), or is the rules themselves (FilterBuilder.key) for an executable
+/// without a build-id. libseccomp stays the only compiler: nothing here makes a program, and a file that fails any check is
 /// ignored (the caller compiles and stores again).
 ///
 /// One file per rule set, `filter-<FNV-1a of the key>.bpf`, little-endian:
 ///
 ///     magic "CTFILTER" | format u32 | key length u32 | instructions u32 | FNV-1a-64 of the program u64
-///     | the key (FilterBuilder.key: libseccomp's version and every rule), compared byte for byte on load
+///     | the key (FilterBuilder.cacheKey or FilterBuilder.key), compared byte for byte on load
 ///     | the program (struct sock_filter[])
 ///
 /// Written to a temporary file in the same directory (mode 0600) and renamed into place, so a reader sees a whole

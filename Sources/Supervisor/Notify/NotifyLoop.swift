@@ -4,7 +4,7 @@ import Glibc
 import SyscallCatalog
 import TraceModel
 
-/// The notification loop of the notify backend, run by several worker threads at once.
+/// The notification loop of the notify backend, run by its worker threads (NotifyTransport.workerCount).
 ///
 /// Capability state without ptrace. Notifications come from every descendant; a thread seen for the first time
 /// is placed from /proc (Tgid, PPid). Threads share their process's mode. A process seen for the first time

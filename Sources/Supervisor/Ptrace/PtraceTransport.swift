@@ -77,7 +77,7 @@ final class PtraceTransport: Transport {
             case .syscallExit: syscallExitStop(thread)
             case .seccomp: seccompStop(thread)
             case .newTask:
-                if let child = try? Tracee.eventMessage(tid) { _ = knownThread(child) }
+                if let child = try? Tracee.eventMessage(tid) { _ = knownThread(child, ids: newTaskIDs(parent: thread)) }
                 resume(tid)
             case .exec: execStop(thread)
             case .groupStop:
@@ -110,14 +110,38 @@ final class PtraceTransport: Transport {
 
     /// The state of a thread, created on first sight (a new task's first stop may come before its parent's
     /// fork/clone event). A new process inherits its parent's capability mode: ptrace sees every fork.
-    func knownThread(_ tid: Int32) -> ThreadState {
+    /// `ids`: the new task's thread group and parent when the caller knows them (`newTaskIDs`); else from /proc.
+    func knownThread(_ tid: Int32, ids known: (tgid: Int32?, ppid: Int32)? = nil) -> ThreadState {
         if let t = table.thread(tid) { return t }
-        let ids = ProcFS.tgidAndPPid(tid) ?? (tid, core.rootPid)
+        let ids = known.map { (tgid: $0.tgid ?? tid, ppid: $0.ppid) } ?? ProcFS.tgidAndPPid(tid) ?? (tid, core.rootPid)
         if table.process(ids.tgid) == nil {
             core.addProcess(pid: ids.tgid, ppid: ids.ppid,
                             inCapabilityMode: table.process(ids.ppid)?.capabilityMode ?? false)
         }
         return core.addThread(tid: tid, pid: ids.tgid)
+    }
+
+    /// Whom the task `parent` just created belongs to, told by the parent's registers at its fork, vfork or clone
+    /// event stop (it is inside that call): fork and vfork make a process whose parent is the caller's process;
+    /// clone and clone3 make a thread of the caller's process with CLONE_THREAD, else a process whose parent is
+    /// the caller's process, or the caller's own parent with CLONE_PARENT. tgid nil: the new task leads a process
+    /// of its own. nil when the call is not an x86_64 one of these (then /proc says, as when the new task's first
+    /// stop comes before this event). Saves reading /proc/TID/status, which the kernel builds whole, per fork.
+    func newTaskIDs(parent: ThreadState) -> (tgid: Int32?, ppid: Int32)? {
+        guard let p = table.process(parent.pid), let regs = try? Tracee().registers(parent.tid),
+              regs.cs == 0x33 else { return nil }  // 64-bit code segment; x32 numbers carry bit 30 and miss below
+        let cloneThread: UInt64 = 0x0001_0000, cloneParent: UInt64 = 0x0000_8000
+        var flags: UInt64
+        switch regs.orig_rax {
+        case 57, 58: return (nil, p.pid)  // fork, vfork
+        case 56: flags = regs.rdi  // clone
+        case 435:  // clone3: struct clone_args, flags first
+            flags = 0
+            guard regs.rdi != 0, ct_read_mem(p.pid, UInt(regs.rdi), &flags, 8) == 8 else { return nil }
+        default: return nil
+        }
+        if flags & cloneThread != 0 { return (p.pid, p.ppid) }
+        return (nil, flags & cloneParent != 0 ? p.ppid : p.pid)
     }
 
     func threadExited(_ tid: Int32, status: WaitStatus) {
