@@ -349,6 +349,30 @@ int ct_notif_id_valid(int listener, uint64_t id) {
     return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
+int ct_syscall_regs(int fd, uint64_t *pc, uint64_t *sp) {
+    char buf[384];
+    ssize_t n;
+    do { n = pread(fd, buf, sizeof buf - 1, 0); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    buf[n] = 0;
+    uint64_t f[9];
+    int k = 0;
+    char *p = buf, *end;
+    while (k < 9) {
+        while (*p == ' ') p++;
+        if (*p == 0 || *p == '\n') break;
+        errno = 0;
+        f[k] = strtoull(p, &end, 0);  // the number in decimal, the rest "0x..."
+        if (end == p || errno) return -EINVAL;
+        k++;
+        p = end;
+    }
+    if (k < 9) return -EINVAL;
+    *sp = f[7];
+    *pc = f[8];
+    return 0;
+}
+
 static int send_resp(int listener, struct seccomp_notif_resp *r) {
     for (;;) {
         if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, r) == 0) return 0;

@@ -57,6 +57,9 @@ typedef struct ct_notif {
 int ct_notif_recv(int listener, ct_notif *out, const int *stop);
 /// SECCOMP_IOCTL_NOTIF_ID_VALID: 1 if the notifying thread is still waiting on it, 0 if not.
 int ct_notif_id_valid(int listener, uint64_t id);
+/// The pc and sp of a thread blocked in a system call, read with one pread from its open /proc/TID/syscall
+/// ("nr a0..a5 sp pc"). 0, or -errno (-EINVAL when the file holds no such line: the thread is running).
+int ct_syscall_regs(int fd, uint64_t *pc, uint64_t *sp);
 /// Lets the call run (SECCOMP_USER_NOTIF_FLAG_CONTINUE). 0 or -errno (ENOENT: withdrawn).
 int ct_notif_continue(int listener, uint64_t id);
 /// Makes the call return `val` (error 0) or fail with `err` (a positive errno). 0 or -errno.

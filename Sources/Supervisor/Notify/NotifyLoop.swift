@@ -4,7 +4,7 @@ import Glibc
 import SyscallCatalog
 import TraceModel
 
-/// The notification loop of the notify backend, run by its worker threads (NotifyTransport.workerCount).
+/// The notification loop of the notify backend, run by its worker threads (NotifyTransport.workerCount), one receiving at a time (NotifyBaton).
 ///
 /// Capability state without ptrace. Notifications come from every descendant; a thread seen for the first time
 /// is placed from /proc (Tgid, PPid). Threads share their process's mode. A process seen for the first time
@@ -18,9 +18,14 @@ extension NotifyTransport {
     var table: ProcessTable { core.table }
     var recorder: Recorder { core.recorder }
 
+    /// One worker: receives while it holds the baton (NotifyBaton), handles, and receives again. A worker that
+    /// returns passes the baton on, so every other one in turn sees the listener hang up too.
     func worker() {
         var n = ct_notif()
+        let lead = Lead(baton)
+        defer { lead.yield() }
         while true {
+            lead.take()
             let r = ct_notif_recv(listener, &n, stopping.pointer)
             if r != 0 {
                 // ENOENT: withdrawn, or nothing uses the filter any more (then POLLHUP).
@@ -31,11 +36,12 @@ extension NotifyTransport {
                 }
                 return
             }
-            handle(n)
+            handle(n, lead: lead)
         }
     }
 
-    func handle(_ n: ct_notif) {
+    /// `lead`: yielded before work that may block (see NotifyBaton); nil when not called by a worker.
+    func handle(_ n: ct_notif, lead: Lead? = nil) {
         let tid = Int32(bitPattern: n.pid)
         if options.syscalls, count(n, tid: tid) { return }
         let args = [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
@@ -85,7 +91,7 @@ extension NotifyTransport {
         var call = Decoder.decode(stop, pid: pid, tid: tid,
                                   sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
         // A copy of the process's pidfd: the exit watcher may close the original meanwhile.
-        let verdict = BeneathResolver.classify(&call, pidfd: { lock.locked { extra[pid].map { $0.pidfd >= 0 ? dup($0.pidfd) : -1 } ?? -1 } },
+        let verdict = BeneathResolver.classify(&call, pidfd: { lead?.yield(); return lock.locked { extra[pid].map { $0.pidfd >= 0 ? dup($0.pidfd) : -1 } ?? -1 } },
                                                 done: { if $0 >= 0 { close($0) } })
 
         guard case .violation(let ns, let rule) = verdict else {
@@ -93,6 +99,7 @@ extension NotifyTransport {
             // call proceed does not: a CONTINUE for a notification that is no longer valid fails harmlessly.
             if enforce, NotifyEnforcement.dependsOnMemory(syscall) {
                 guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+                lead?.yield()
                 _ = NotifyEnforcement.act(self, call, syscall: syscall, id: n.id, base: .heldDirectories)
                 return
             }
@@ -100,15 +107,17 @@ extension NotifyTransport {
             _ = ct_notif_continue(listener, n.id)
             return
         }
-        let pcSp = options.stackDepth > 0 ? NotifyProcFS.pcSp(tid) : nil
         let performed: ViolationEventDraft? = lock.locked {
+            let pcSp = options.stackDepth > 0 ? waitingRegisters(pid: pid, tid: tid) : nil
             var draft = recorder.draft(call, namespace: ns, rule: rule, pcSp: pcSp, cwd: { self.currentDirectory(pid) })
-            // Every read of the program's memory is done. Before captrace acts on it (performs or denies the
-            // call) the caller must still be the one that asked (NOTIF_ID_VALID). In observe mode the answer's
-            // own success says so: a violation is recorded only once its CONTINUE was accepted, which a
-            // notification that is no longer valid (its thread gone, its pid reused) cannot get.
-            if enforce { guard ct_notif_id_valid(listener, n.id) != 0 else { return nil } }
+            // Every read of the program's memory is done. Before captrace performs the call on what it read,
+            // the caller must still be the one that asked (NOTIF_ID_VALID). An answer (CONTINUE, or the deny
+            // errno) needs no such check: its own success says so — a notification that is no longer valid
+            // (its thread gone, its pid reused) cannot be answered, and a thread still waiting for its answer
+            // was there all along, so what was read was its own. A violation is recorded only once its answer
+            // was accepted.
             if enforce, draft.event.action == .allowedByBaseline, NotifyEnforcement.violationDependsOnMemory(syscall) {
+                guard ct_notif_id_valid(listener, n.id) != 0 else { return nil }
                 return draft  // performed by captrace, outside the lock (it may wait for a socket)
             }
             let answered: Int32
@@ -127,6 +136,7 @@ extension NotifyTransport {
             return nil
         }
         guard var draft = performed else { return }
+        lead?.yield()
         // Allowed by the baseline in enforce mode: captrace performs the call it checked, and records its result.
         _ = NotifyEnforcement.act(self, call, syscall: syscall, id: n.id,
                                   base: .baseline(path: draft.event.path, address: draft.event.address)) { outcome in
@@ -166,15 +176,18 @@ extension NotifyTransport {
             return
         }
         let call = Decoder.decode(stop, pid: pid, tid: tid, sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
-        let pcSp = options.stackDepth > 0 ? NotifyProcFS.pcSp(tid) : nil
         lock.locked {
+            let pcSp = options.stackDepth > 0 ? waitingRegisters(pid: pid, tid: tid) : nil
             var draft = recorder.draft(call, namespace: .policy, rule: .seccompProfile, pcSp: pcSp,
                                        cwd: { self.currentDirectory(pid) })
             draft.event.verdict = refusal.verdict
             let answered: Int32
             if enforce, draft.event.action == .allowed {
-                // Acting on what was read: the caller must still be the one that asked.
-                guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+                // A signal is sent to the caller (trap, kill): it must still be the one that asked. An errno
+                // answer needs no check (its own success says so, as in handle).
+                if case .fail = refusal.enforcement {} else {
+                    guard ct_notif_id_valid(listener, n.id) != 0 else { return }
+                }
                 draft.event.action = .denied
                 switch refusal.enforcement {
                 case .fail(let e):
@@ -208,6 +221,26 @@ extension NotifyTransport {
     static func registers(_ tid: Int32) -> SupervisorCore.EnterStack {
         guard let r = NotifyProcFS.pcSp(tid) else { return .none }
         return .registers(pc: r.pc, sp: r.sp)
+    }
+
+    /// The pc and sp of thread `tid` of `pid` while it waits for its answer (lock held), from its
+    /// /proc/TID/syscall, kept open while the process lives: one pread per stack instead of open, read and close.
+    /// A file that no longer reads (its thread ended; the tid may be another thread's now) is opened again.
+    func waitingRegisters(pid: Int32, tid: Int32) -> (pc: UInt64, sp: UInt64)? {
+        guard let x = extra[pid] else { return NotifyProcFS.pcSp(tid) }
+        var pc: UInt64 = 0, sp: UInt64 = 0
+        if let fd = x.syscallFiles.removeValue(forKey: tid) {
+            if ct_syscall_regs(fd, &pc, &sp) == 0 {
+                x.syscallFiles[tid] = fd
+                return (pc, sp)
+            }
+            close(fd)
+        }
+        if x.syscallFiles.count >= NotifyProcess.maxSyscallFiles { x.closeSyscallFiles() }
+        let fd = open("/proc/\(tid)/syscall", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        x.syscallFiles[tid] = fd
+        return ct_syscall_regs(fd, &pc, &sp) == 0 ? (pc, sp) : nil
     }
 
     // MARK: - The current directory, cached per process (lock held)

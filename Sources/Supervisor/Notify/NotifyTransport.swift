@@ -17,14 +17,14 @@ import TraceModel
 /// the trace's pids would no longer be the program's own. Window: between captrace's death and the keeper's
 /// kill (a wake-up and a /proc walk) trapped calls fail with ENOSYS.
 ///
-/// The loop. Workers (several in enforce mode, one in observe mode: `workerCount`) block in
-/// SECCOMP_IOCTL_NOTIF_RECV at once (the listener is shared), so a thread
-/// waiting for its answer does not wait behind another thread's stack walk more than the shared trace writer and
-/// unwinder require (one lock, `lock`, around them and around every use of the core). Per notification: read
-/// the arguments (the Decoder), then check NOTIF_ID_VALID after every read of the program's memory, classify,
-/// and answer: CONTINUE, the deny errno in enforce mode, or, in enforce mode for an approved call whose approval
-/// rests on memory, the result of captrace doing the call itself (NotifyEnforcement). A violation is written only
-/// once its answer was
+/// The loop. Workers (several in enforce mode, one in observe mode: `workerCount`) share the listener; one at a time receives (NotifyBaton) and handles what it
+/// received, and hands the receiving on before work that may block (a call captrace performs, a lookup beneath a
+/// directory descriptor), so a thread waiting for its answer waits behind no such work. One lock, `lock`, guards
+/// the trace writer, the unwinder and every use of the core. Per notification: read the arguments (the Decoder),
+/// classify, and answer: CONTINUE, the deny errno in enforce mode, or, in enforce mode for an approved call whose
+/// approval rests on memory, the result of captrace doing the call itself (NotifyEnforcement). Before captrace
+/// acts on what it read (performs a call, signals the caller) it checks NOTIF_ID_VALID; an answer needs no check,
+/// as its own acceptance shows the caller waited all along. A violation is written only once its answer was
 /// accepted: a notification withdrawn in between (a signal, PTRACE_INTERRUPT) comes back as a new one and is
 /// recorded then, so nothing is counted twice. The filter runs with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where
 /// the kernel has it (6.6+).
@@ -50,6 +50,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var options: RunOptions { core.options }
     var enforce: Bool { core.enforce }
     let lock = PosixMutex()
+    /// Which worker receives (NotifyBaton).
+    let baton = NotifyBaton()
 
     // Guarded by `lock` (with the core's table and recorder).
     var extra: [Int32: NotifyProcess] = [:]
@@ -203,7 +205,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             for pid in Array(core.table.processes.keys) where pid != rootPid {
                 core.processExited(pid, tid: pid, status: nil)
             }
-            for (_, x) in extra where x.pidfd >= 0 { close(x.pidfd) }
+            for (_, x) in extra {
+                if x.pidfd >= 0 { close(x.pidfd) }
+                x.closeSyscallFiles()
+            }
             extra = [:]
         }
     }
@@ -303,7 +308,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     /// Drops what the transport keeps of a process that ended (lock held).
     func forget(_ pid: Int32) {
-        if let x = extra.removeValue(forKey: pid), x.pidfd >= 0 {
+        guard let x = extra.removeValue(forKey: pid) else { return }
+        x.closeSyscallFiles()
+        if x.pidfd >= 0 {
             watchList.removeAll { $0.pid == pid }
             close(x.pidfd)
         }
@@ -324,10 +331,19 @@ final class NotifyProcess {
     /// still be under way.
     var cwd: String?
     var cwdChanging: Set<Int32> = []
+    /// /proc/TID/syscall of its threads, open (NotifyTransport.waitingRegisters); closed when it ends.
+    var syscallFiles: [Int32: Int32] = [:]
+    /// More open at once than this (threads that ended are not seen to end) and they are all closed.
+    static let maxSyscallFiles = 64
 
     init(pidfd: Int32, isRoot: Bool) {
         self.pidfd = pidfd
         self.isRoot = isRoot
+    }
+
+    func closeSyscallFiles() {
+        for fd in syscallFiles.values { close(fd) }
+        syscallFiles = [:]
     }
 }
 
@@ -339,4 +355,69 @@ final class AtomicFlag: @unchecked Sendable {
     func set() { ct_flag_set(v) }
     var isSet: Bool { ct_flag_get(v) != 0 }
     var pointer: UnsafePointer<Int32> { UnsafePointer(v) }
+}
+
+/// The right to wait in SECCOMP_IOCTL_NOTIF_RECV, held by one worker at a time (leader/follower).
+///
+/// With several workers blocked in RECV at once, synchronous wake-up hands each new notification to an idle
+/// worker while the one that just answered still holds the transport's lock (the answer switched the CPU to the
+/// program, which trapped again at once): the new worker then sleeps on the lock and is woken when it is
+/// released — two futex calls and two more context switches per notification. Instead one worker, the leader,
+/// receives and handles notifications in turn; it passes the baton (`Lead.yield`) only before work that may
+/// block (a call captrace performs for the program, a lookup beneath a directory descriptor), so that the
+/// others go on being served meanwhile. Idle followers sleep here, not in RECV.
+final class NotifyBaton: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var held = false
+    private var waiting = 0
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(cond, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        cond.deallocate()
+    }
+
+    func take() {
+        pthread_mutex_lock(mutex)
+        waiting += 1
+        while held { pthread_cond_wait(cond, mutex) }
+        waiting -= 1
+        held = true
+        pthread_mutex_unlock(mutex)
+    }
+
+    func pass() {
+        pthread_mutex_lock(mutex)
+        held = false
+        let wake = waiting > 0
+        pthread_mutex_unlock(mutex)
+        if wake { pthread_cond_signal(cond) }
+    }
+}
+
+/// One worker's hold on the baton.
+final class Lead {
+    let baton: NotifyBaton
+    private(set) var holding = false
+    init(_ baton: NotifyBaton) { self.baton = baton }
+
+    func take() {
+        guard !holding else { return }
+        baton.take()
+        holding = true
+    }
+
+    /// Lets another worker receive while this one does something that may block.
+    func yield() {
+        guard holding else { return }
+        holding = false
+        baton.pass()
+    }
 }
