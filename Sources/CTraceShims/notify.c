@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -172,7 +173,7 @@ static void keeper_main(pid_t program, int info_w, int life_r) {
 }
 
 int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
-                    ct_notify_launch *out) {
+                    int every_call_trapped, ct_notify_launch *out) {
     int go[2] = {-1, -1}, err[2] = {-1, -1}, info[2] = {-1, -1}, life[2] = {-1, -1}, sock[2] = {-1, -1};
     int rc = 0;
     if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(info, O_CLOEXEC) < 0 ||
@@ -205,6 +206,23 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
             // The program: waits for captrace, then filter + listener + exec.
             close(info[1]); close(life[0]);
             ct_child_prepare(go[0], err[1], 1);
+            if (bpf && bpf->filter && every_call_trapped) {
+                // A filter that traps every call (run --syscalls) would trap the handshake below too. The
+                // listener gets the lowest free descriptor: send that number first, then install the filter
+                // and exec at once; captrace takes the listener once it exists (ct_notify_go). The only call
+                // the program's filter sees before the exec is the execve itself.
+                int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (probe < 0) ct_child_fail(err[1], errno);
+                close(probe);
+                int32_t num = probe;
+                if (write_all(sock[1], &num, sizeof num) < 0) _exit(127);
+                struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
+                long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+                if (lfd < 0) ct_child_fail(err[1], errno);
+                if (lfd != probe) _exit(127);
+                execve(path, argv, envp);
+                ct_child_fail(err[1], errno);
+            }
             if (bpf && bpf->filter) {
                 struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
                 long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
@@ -245,6 +263,7 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
     out->info_fd = info[0];
     out->life_fd = life[1];
     out->exec_err_fd = err[0];
+    out->every_call_trapped = every_call_trapped;
     return 0;
 fail:
     for (int i = 0; i < 2; i++) {
@@ -266,7 +285,30 @@ int ct_notify_go(ct_notify_launch *l) {
     ssize_t n;
     do { n = read(l->sock_fd, &num, sizeof num); } while (n < 0 && errno == EINTR);
     int fd = -EPIPE;  // EOF: the program failed before its filter was installed (exec error on its pipe)
-    if (n == sizeof num) {
+    if (n == sizeof num && l->every_call_trapped) {
+        // The number came before the filter: wait until the program's descriptor is the listener (or the
+        // program is gone). No acknowledgement: the program does not wait for one.
+        int pidfd = ct_pidfd_open(l->program);
+        fd = pidfd;
+        for (int tries = 0; pidfd >= 0 && tries < 20000; tries++) {
+            fd = ct_pidfd_getfd(pidfd, num);
+            if (fd >= 0) {
+                char link[64], self[32];
+                snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+                ssize_t k = readlink(self, link, sizeof link - 1);
+                if (k > 0) link[k] = 0;
+                if (k > 0 && strstr(link, "seccomp notify") != NULL) break;
+                close(fd);
+                fd = -EBADF;
+            } else if (fd != -EBADF) {
+                break;  // ESRCH: the program ended (its exec error, if any, is on its pipe)
+            }
+            struct timespec ts = {0, 200000};
+            nanosleep(&ts, NULL);
+        }
+        if (pidfd >= 0) close(pidfd);
+        if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    } else if (n == sizeof num) {
         int pidfd = ct_pidfd_open(l->program);
         fd = pidfd < 0 ? pidfd : ct_pidfd_getfd(pidfd, num);
         if (pidfd >= 0) close(pidfd);

@@ -126,7 +126,7 @@ public final class TraceEncoderV2 {
             h.version = 2
             TraceCodec.json(.header(h)).append(to: &out)
             out.append(0x0A)
-        case .process, .summary:
+        case .process, .syscalls, .summary:
             TraceCodec.json(event).append(to: &out)
             out.append(0x0A)
         }

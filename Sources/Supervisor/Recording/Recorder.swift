@@ -71,6 +71,7 @@ final class Recorder {
         h.stackDepth = options.stackDepth
         h.unwinder = options.stackDepth > 0 ? options.unwinder : nil
         if options.rights { h.rights = true }
+        if options.syscalls { h.syscalls = true }
         h.allowlist = options.allowlistText
         h.landlockABI = LandlockLaunch.machineABI
         h.cwd = ProcFS.cwd(getpid())
