@@ -134,8 +134,7 @@ final class Recorder {
         if enforcedBaseline == nil, let m = lastDraft, m.nr == call.nr, m.abi == call.abi, m.namespace == namespace,
            m.rule == rule, m.syscall == name, m.resolved == resolved, m.verdict == nil, m.raw == raw, m.stack == frames
         {
-            var e = m
-            e.tNs = now()
+            var e = m  // t_ns: set by `write`
             e.pid = call.pid
             e.tid = call.tid
             return ViolationEventDraft(event: e)
@@ -182,9 +181,14 @@ final class Recorder {
         e.tNs = now()  // when it was recorded (with its result): t_ns grows with seq
         violationCount += 1
         perNamespace[e.namespace, default: 0] += 1
-        sites.insert(e.site)
+        // A repeat sharing the last written call has its site counted already.
+        if lastWritten.map({ !e.sharesCall(with: $0) }) ?? true { sites.insert(e.site) }
+        lastWritten = e
         emit(.violation(e))
     }
+
+    /// The last violation written (its call, for `sites`).
+    private var lastWritten: ViolationEvent?
 
     func finish(exitStatus: Int32, processes: Int, interrupted: Bool) {
         clearStatus()
