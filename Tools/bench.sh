@@ -24,6 +24,9 @@
 #     Target: <= 1.0x.
 # (f) exec-heavy: sh -c 'for i in $(seq 300); do /bin/true; done', entry at exec, with stacks, vs strace -f
 #     --seccomp-bpf -e trace=%file,%network,%process (no stacks). Target: <= 0.8x.
+# (g) run --syscalls (every call counted, one stop or notification each): dd bs=1 count=BENCH_SYSCALLS_DD
+#     (default 200000) and sh running /bin/true 100 times, entry at exec, against strace -f -c on the same
+#     command in the same rounds. Target: <= 0.5x strace -f -c.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=3
@@ -33,7 +36,7 @@ dd_count=${BENCH_DD_COUNT:-500000}
 n_fstatat=${BENCH_FSTATAT:-100000}
 n_stacks=${BENCH_STACKS:-3000}
 slow_runs=${BENCH_SLOW_RUNS:-1}
-only=${BENCH_ONLY:-a,b,c,d,e,f}
+only=${BENCH_ONLY:-a,b,c,d,e,f,g}
 want() { [[ ",$only," == *",$1,"* ]]; }
 
 out=.build/bench
@@ -197,6 +200,24 @@ row "f strace --seccomp-bpf" strace -f --seccomp-bpf -e trace=%file,%network,%pr
 run_group "$runs"
 fi
 
+# (g) run --syscalls against strace -f -c
+if want g; then
+ddg=(dd if=/dev/zero of=/dev/null bs=1 count="${BENCH_SYSCALLS_DD:-200000}" status=none)
+sh100=(sh -c 'for i in $(seq 100); do /bin/true; done')
+row "g dd untraced" "${ddg[@]}"
+for b in "${backends[@]}"; do
+  row "g dd captrace $b --syscalls" "$CAPTRACE" run --backend "$b" --syscalls --enter-at exec -q -o /dev/null -- "${ddg[@]}"
+done
+row "g dd strace -f -c" strace -f -c -o /dev/null "${ddg[@]}"
+run_group "$runs"
+row "g sh untraced" "${sh100[@]}"
+for b in "${backends[@]}"; do
+  row "g sh captrace $b --syscalls" "$CAPTRACE" run --backend "$b" --syscalls --enter-at exec -q -o /dev/null -- "${sh100[@]}"
+done
+row "g sh strace -f -c" strace -f -c -o /dev/null "${sh100[@]}"
+run_group "$runs"
+fi
+
 # The table.
 printf '\n%-40s %10s  %-28s\n' "case" "seconds" "ratios"
 for key in "${rows[@]}"; do
@@ -220,6 +241,10 @@ for key in "${rows[@]}"; do
     "f strace"*) r="$(ratio "$key" "f untraced") untraced" ;;
     "d captrace ptrace"*) r="$(ratio "$key" "d untraced") untraced, $(ratio "$key" "d captrace ptrace") without --rights" ;;
     "d tcpdump captrace"*) r="$(ratio "$key" "d tcpdump untraced") untraced, $(ratio "$key" "d tcpdump captrace") without --rights" ;;
+    g\ dd\ captrace*) r="$(ratio "$key" "g dd strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g dd untraced") untraced" ;;
+    g\ sh\ captrace*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g sh untraced") untraced" ;;
+    "g dd strace"*) r="$(ratio "$key" "g dd untraced") untraced" ;;
+    "g sh strace"*) r="$(ratio "$key" "g sh untraced") untraced" ;;
     *) r="" ;;
   esac
   printf '%-40s %10s  %s\n' "$key" "${secs[$key]}" "$r"
@@ -227,5 +252,7 @@ done
 printf '\n(a) %s syscalls of dd bs=1 count=%s; (b) %s violations, --stack-depth 0; (c) %s violations with stacks.\n' \
   "$((dd_count * 2))" "$dd_count" "$n_fstatat" "$n_stacks"
 printf '(e) /bin/true started 20 times per row and round; (f) sh running /bin/true 300 times, entry at exec.\n'
+printf '(g) --syscalls: dd bs=1 count=%s (%s calls counted), sh running /bin/true 100 times; vs strace -f -c.\n' \
+  "${BENCH_SYSCALLS_DD:-200000}" "$((${BENCH_SYSCALLS_DD:-200000} * 2))"
 printf '(d) --rights: dd bs=1 count=%s (%s descriptor operations after entry); tcpdump -r Examples/loopback.pcap.\n' \
   "${BENCH_RIGHTS_DD:-20000}" "$((${BENCH_RIGHTS_DD:-20000} * 2))"

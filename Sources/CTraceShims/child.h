@@ -60,7 +60,7 @@ static inline __attribute__((noreturn)) void ct_raw_exit(int status) {
     for (;;) ct_raw(SYS_exit_group, status, 0, 0, 0);
 }
 
-/// ct_child_prepare for a CLONE_VM child: resets the handlers it inherited from captrace (which would run on
+/// The first steps of a CLONE_VM child: resets the handlers it inherited from captrace (which would run on
 /// captrace's memory) to the default (ignored signals stay ignored, as execve keeps them) while every signal is
 /// still blocked (the parent blocks all around the clone), unblocks every signal, optionally gives back the
 /// CPU affinity captrace had (`restore_affinity`), dies with the parent (and gives up if `parent`, when not 0,

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -179,6 +180,7 @@ struct ct_notify_child {
     const char *path;
     char *const *argv, *const *envp;
     const ct_bpf *bpf;
+    int every_call_trapped;
 };
 
 // The program: waits for captrace, then filter + listener + exec. Raw system calls only (child.h).
@@ -189,6 +191,24 @@ static int notify_program(void *arg) {
     ct_raw_child_prepare(c->go_fd, 1, 0);
     long r;
     if ((r = ct_raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0)) < 0) ct_raw_fail(c->err_fd, r);
+    if (c->bpf && c->bpf->filter && c->every_call_trapped) {
+        // A filter that traps every call (run --syscalls) would trap the handshake below too. The listener gets
+        // the lowest free descriptor: send that number first, then install the filter and exec at once; captrace
+        // takes the listener once it exists (ct_notify_go). The only call the program's filter sees before the
+        // exec is the execve itself.
+        long probe = ct_raw(SYS_openat, AT_FDCWD, (long)"/dev/null", O_RDONLY | O_CLOEXEC, 0);
+        if (probe < 0) ct_raw_fail(c->err_fd, probe);
+        ct_raw(SYS_close, probe, 0, 0, 0);
+        int32_t num = (int32_t)probe;
+        do { r = ct_raw(SYS_write, c->sock_fd, (long)&num, sizeof num, 0); } while (r == -EINTR);
+        if (r != sizeof num) ct_raw_exit(127);
+        struct sock_fprog prog = {.len = c->bpf->len, .filter = (struct sock_filter *)c->bpf->filter};
+        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&prog, 0);
+        if (lfd < 0) ct_raw_fail(c->err_fd, lfd);
+        if (lfd != probe) ct_raw_exit(127);
+        r = ct_raw(SYS_execve, (long)c->path, (long)c->argv, (long)c->envp, 0);
+        ct_raw_fail(c->err_fd, r);
+    }
     if (c->bpf && c->bpf->filter) {
         struct sock_fprog prog = {.len = c->bpf->len, .filter = (struct sock_filter *)c->bpf->filter};
         long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&prog, 0);
@@ -209,7 +229,7 @@ static int notify_program(void *arg) {
 }
 
 int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
-                    ct_notify_launch *out) {
+                    int every_call_trapped, ct_notify_launch *out) {
     int go[2] = {-1, -1}, err[2] = {-1, -1}, info[2] = {-1, -1}, life[2] = {-1, -1}, sock[2] = {-1, -1};
     int rc = 0;
     if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(info, O_CLOEXEC) < 0 ||
@@ -239,7 +259,7 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
         // The program: cloned with CLONE_VM (no second copy of captrace's page tables) on a stack of its own;
         // it shares the keeper's memory until exec and makes raw system calls only (child.h). The keeper keeps
         // the stack mapped for its whole life, and nothing it does touches what the program reads.
-        struct ct_notify_child c = {go[0], err[1], info[1], life[0], sock[1], path, argv, envp, bpf};
+        struct ct_notify_child c = {go[0], err[1], info[1], life[0], sock[1], path, argv, envp, bpf, every_call_trapped};
         size_t page = (size_t)sysconf(_SC_PAGESIZE);
         char *stack = mmap(NULL, page + 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stack == MAP_FAILED) _exit(127);
@@ -268,6 +288,7 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
     out->info_fd = info[0];
     out->life_fd = life[1];
     out->exec_err_fd = err[0];
+    out->every_call_trapped = every_call_trapped;
     return 0;
 fail:
     for (int i = 0; i < 2; i++) {
@@ -289,7 +310,30 @@ int ct_notify_go(ct_notify_launch *l) {
     ssize_t n;
     do { n = read(l->sock_fd, &num, sizeof num); } while (n < 0 && errno == EINTR);
     int fd = -EPIPE;  // EOF: the program failed before its filter was installed (exec error on its pipe)
-    if (n == sizeof num) {
+    if (n == sizeof num && l->every_call_trapped) {
+        // The number came before the filter: wait until the program's descriptor is the listener (or the
+        // program is gone). No acknowledgement: the program does not wait for one.
+        int pidfd = ct_pidfd_open(l->program);
+        fd = pidfd;
+        for (int tries = 0; pidfd >= 0 && tries < 20000; tries++) {
+            fd = ct_pidfd_getfd(pidfd, num);
+            if (fd >= 0) {
+                char link[64], self[32];
+                snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+                ssize_t k = readlink(self, link, sizeof link - 1);
+                if (k > 0) link[k] = 0;
+                if (k > 0 && strstr(link, "seccomp notify") != NULL) break;
+                close(fd);
+                fd = -EBADF;
+            } else if (fd != -EBADF) {
+                break;  // ESRCH: the program ended (its exec error, if any, is on its pipe)
+            }
+            struct timespec ts = {0, 200000};
+            nanosleep(&ts, NULL);
+        }
+        if (pidfd >= 0) close(pidfd);
+        if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    } else if (n == sizeof num) {
         int pidfd = ct_pidfd_open(l->program);
         fd = pidfd < 0 ? pidfd : ct_pidfd_getfd(pidfd, num);
         if (pidfd >= 0) close(pidfd);

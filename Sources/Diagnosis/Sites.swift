@@ -130,7 +130,7 @@ public struct SiteAnalysis: Sendable {
                 lists.add(index, to: g.subset)
                 g.add(v, trace: current)
                 g.vote(diagnose(v, key: key, spawned: spawned.contains(img.path), loader: loader))
-            case .fdop, .landlock, .landlockDenial, .seccompFilter, .refusal, .summary:
+            case .fdop, .syscalls, .landlock, .landlockDenial, .seccompFilter, .refusal, .summary:
                 break
             }
         }

@@ -59,7 +59,7 @@ struct ReportModel {
                 let key = RefusalGroup.Key(r)
                 if let i = refusalIndex[key] { refusalGroups[i].count += 1; refusalGroups[i].pids.insert(r.pid) }
                 else { refusalIndex[key] = refusalGroups.count; refusalGroups.append(RefusalGroup(first: r)) }
-            case .header, .fdop, .summary: break
+            case .header, .fdop, .syscalls, .summary: break
             case .landlock(let l): t0 = min(t0, l.tNs); saw(l.tNs)
             case .landlockDenial(let d): t0 = min(t0, d.tNs); saw(d.tNs)
             }

@@ -128,7 +128,7 @@ private struct ProfileLoader {
                                message: "expected an object, found \(root.kindName)")
         }
         let top = Fields(location: "profile", prefix: "", members: members)
-        for key in try top.unknownKeys(["defaultAction", "defaultErrnoRet", "defaultErrno", "architectures",
+        for key in try top.unknownKeys(["comment", "defaultAction", "defaultErrnoRet", "defaultErrno", "architectures",
                                         "archMap", "flags", "listenerPath", "listenerMetadata", "syscalls"]) {
             warn(.ignoredField, "profile", "unknown field \"\(key)\" ignored")
         }
@@ -171,9 +171,12 @@ private struct ProfileLoader {
         for (i, o) in (try top.objects("syscalls") ?? []).enumerated() {
             syscalls.append(try entry(o, index: i))
         }
-        return Profile(defaultAction: defaultAction, defaultErrnoRet: defaultErrnoRet, architectures: architectures,
-                       archMap: archMap, flags: try top.strings("flags"), listenerPath: try top.string("listenerPath"),
-                       listenerMetadata: try top.string("listenerMetadata"), syscalls: syscalls)
+        var profile = Profile(defaultAction: defaultAction, defaultErrnoRet: defaultErrnoRet, architectures: architectures,
+                              archMap: archMap, flags: try top.strings("flags"), listenerPath: try top.string("listenerPath"),
+                              listenerMetadata: try top.string("listenerMetadata"), syscalls: syscalls)
+        let comment = try top.string("comment")
+        profile.comment = comment?.isEmpty == true ? nil : comment
+        return profile
     }
 
     mutating func entry(_ members: [(key: String, value: ProfileJSON)], index: Int) throws(ProfileError) -> Entry {

@@ -23,6 +23,9 @@ public struct Profile: Sendable, Equatable {
     public var listenerMetadata: String?
     /// The entries in file order: order decides between unconditional rules (see `ResolvedProfile`).
     public var syscalls: [Entry]
+    /// A top-level `comment` (Docker's convention on entries, used by captrace's suggestions for the whole
+    /// profile); it changes no decision.
+    public var comment: String? = nil
 
     public init(defaultAction: Action, defaultErrnoRet: UInt32? = nil, architectures: [String] = [],
                 archMap: [ArchitectureGroup] = [], flags: [String]? = nil, listenerPath: String? = nil,

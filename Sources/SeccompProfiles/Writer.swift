@@ -4,7 +4,9 @@ extension Profile {
     /// decides between unconditional rules, and `args` keep theirs.
     /// `Profile.load` reads the result back to a profile that decides every call the same.
     public func ociJSON() -> String {
-        var top: [(key: String, value: ProfileJSON)] = [("defaultAction", .string(defaultAction.rawValue))]
+        var top: [(key: String, value: ProfileJSON)] = []
+        if let comment { top.append(("comment", .string(comment))) }
+        top.append(("defaultAction", .string(defaultAction.rawValue)))
         if let e = defaultErrnoRet { top.append(("defaultErrnoRet", .number(String(e)))) }
         if !architectures.isEmpty { top.append(("architectures", .array(architectures.map(ProfileJSON.string)))) }
         if !archMap.isEmpty {

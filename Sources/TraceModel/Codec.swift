@@ -16,6 +16,7 @@ public enum TraceCodec {
             if let v = h.stackDepth { o.append(("stack_depth", .int(Int64(v)))) }
             if let v = h.unwinder { o.append(("unwinder", .string(v))) }
             if let v = h.rights { o.append(("rights", .bool(v))) }
+            if let v = h.syscalls { o.append(("syscalls", .bool(v))) }
             if let v = h.allowlist { o.append(("allowlist", .string(v))) }
             if let v = h.landlockABI { o.append(("landlock_abi", .int(Int64(v)))) }
             if let v = h.cwd { o.append(("cwd", .string(v))) }
@@ -75,6 +76,8 @@ public enum TraceCodec {
             if let v = f.site { o.append(("site", .string(v))) }
             if let v = f.stack { o.append(("stack", .array(v.map(json)))) }
             return .object(o)
+        case .syscalls(let s):
+            return json(syscalls: s)
         case .landlock(let e): return json(landlock: e, stack: .array(e.stack.map(json)))
         case .landlockDenial(let e): return json(landlockDenial: e, stack: .array(e.stack.map(json)))
         case .seccompFilter(let f):
@@ -165,6 +168,7 @@ public enum TraceCodec {
             h.stackDepth = try r.optInt("stack_depth")
             h.unwinder = try r.optString("unwinder")
             h.rights = v["rights"]?.boolValue
+            h.syscalls = v["syscalls"]?.boolValue
             h.allowlist = try r.optString("allowlist")
             h.landlockABI = try r.optInt("landlock_abi")
             h.cwd = try r.optString("cwd")
@@ -239,6 +243,8 @@ public enum TraceCodec {
             f.site = try r.optString("site")
             if let s = v["stack"], !s.isNull { f.stack = try frames(s) }
             return .fdop(f)
+        case "syscalls":
+            return .syscalls(try syscalls(from: v))
         case "landlock": return .landlock(try landlock(v, stack: try frames(v["stack"])))
         case "landlock_denial": return .landlockDenial(try landlockDenial(v, stack: try frames(v["stack"])))
         case "seccomp_filter":

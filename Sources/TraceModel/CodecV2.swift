@@ -24,6 +24,10 @@ public final class TraceEncoderV2 {
     /// Tables past this size are forgotten (later uses define again, with new ids): the writer's memory stays
     /// bounded whatever the program does.
     static let tableLimit = 1 << 16
+    /// How many times the stack or call table was emptied (an id is reused only within one generation).
+    private var resets = 0
+    /// The last violation's call, its id and the table generation it was defined in.
+    private var lastCall: (ViolationEvent, Int, Int)?
     private var scratch: [UInt8] = []
     /// The build-id of a module file (hex), written in its definition; from the recording's symboliser.
     public var buildID: ((String) -> String?)?
@@ -40,7 +44,7 @@ public final class TraceEncoderV2 {
         var ids: [Int] = []
         ids.reserveCapacity(named.count)
         for f in named { ids.append(frameID(f, out: &out)) }
-        if stacks.count >= Self.tableLimit { stacks.removeAll(keepingCapacity: true) }
+        if stacks.count >= Self.tableLimit { stacks.removeAll(keepingCapacity: true); resets += 1 }
         let id = nextID.stack
         nextID.stack += 1
         stacks[stack] = id
@@ -126,13 +130,19 @@ public final class TraceEncoderV2 {
             h.version = 2
             TraceCodec.json(.header(h)).append(to: &out)
             out.append(0x0A)
-        case .process, .summary:
+        case .process, .syscalls, .summary:
             TraceCodec.json(event).append(to: &out)
             out.append(0x0A)
         }
     }
 
     private func appendViolation(_ v: ViolationEvent, name: ((inout [Frame]) -> Void)?, to out: inout [UInt8]) {
+        // A violation sharing the last one's call (the same `Call`, as a recorder hands out for repeats) has its
+        // call id, while no table was emptied since: no body to build and look up.
+        if let (last, id, at) = lastCall, at == resets, v.sharesCall(with: last) {
+            appendViolationLine(v, call: id, to: &out)
+            return
+        }
         let stack = stackID(v.stack, name: name, out: &out)
         // The call's definition body, which is also its key.
         scratch.removeAll(keepingCapacity: true)
@@ -191,7 +201,7 @@ public final class TraceEncoderV2 {
         if let known = calls[ByteString(scratch)] {
             id = known
         } else {
-            if calls.count >= Self.tableLimit { calls.removeAll(keepingCapacity: true) }
+            if calls.count >= Self.tableLimit { calls.removeAll(keepingCapacity: true); resets += 1 }
             id = nextID.call
             nextID.call += 1
             calls[ByteString(scratch)] = id
@@ -201,6 +211,11 @@ public final class TraceEncoderV2 {
             out.append(contentsOf: scratch)
             out.append(contentsOf: "}\n".utf8)
         }
+        lastCall = (v, id, resets)
+        appendViolationLine(v, call: id, to: &out)
+    }
+
+    private func appendViolationLine(_ v: ViolationEvent, call id: Int, to out: inout [UInt8]) {
         var o = Obj(&out, type: "violation")
         o.int(&out, "seq", v.seq)
         o.int(&out, "t_ns", Int(Int64(bitPattern: v.tNs)))

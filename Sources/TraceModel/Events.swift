@@ -134,6 +134,8 @@ public struct HeaderEvent: Sendable, Hashable {
     public var stackDepth: Int? = nil
     public var unwinder: String? = nil
     public var rights: Bool? = nil
+    /// `run --syscalls`: every process's syscall set is recorded (`syscalls` events).
+    public var syscalls: Bool? = nil
     /// The text of the baseline allowlist the run was given (`--allow FILE`): an input of the run, kept so that
     /// analysing the trace later judges its violations against the same baseline.
     public var allowlist: String? = nil
@@ -421,6 +423,8 @@ public enum TraceEvent: Sendable, Hashable {
     case enter(EnterEvent)
     case violation(ViolationEvent)
     case fdop(FDOpEvent)
+    /// `run --syscalls`: one process's syscall set, at its exit.
+    case syscalls(SyscallSetEvent)
     /// A Landlock domain layer in effect for a process (optional record).
     case landlock(LandlockEvent)
     /// A call Landlock refused in a process with a domain (optional record).
@@ -436,6 +440,7 @@ public enum TraceEvent: Sendable, Hashable {
         case .enter: "enter"
         case .violation: "violation"
         case .fdop: "fdop"
+        case .syscalls: "syscalls"
         case .landlock: "landlock"
         case .landlockDenial: "landlock_denial"
         case .seccompFilter: "seccomp_filter"

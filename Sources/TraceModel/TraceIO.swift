@@ -90,6 +90,8 @@ public struct Trace: Sendable {
     public var enters: [EnterEvent] { events.compactMap { if case .enter(let v) = $0 { v } else { nil } } }
     public var processes: [ProcessEvent] { events.compactMap { if case .process(let v) = $0 { v } else { nil } } }
     public var fdops: [FDOpEvent] { events.compactMap { if case .fdop(let v) = $0 { v } else { nil } } }
+    /// `run --syscalls`: each process's syscall set.
+    public var syscallSets: [SyscallSetEvent] { events.compactMap { if case .syscalls(let v) = $0 { v } else { nil } } }
     public var landlockDomains: [LandlockEvent] { events.compactMap { if case .landlock(let v) = $0 { v } else { nil } } }
     public var landlockDenials: [LandlockDenialEvent] { events.compactMap { if case .landlockDenial(let v) = $0 { v } else { nil } } }
     public var summary: SummaryEvent? {

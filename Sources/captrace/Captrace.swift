@@ -131,6 +131,7 @@ struct Captrace: ParsableCommand {
           captrace run --enter-at symbol:pcap_loop -- tcpdump -r capture.pcap
           captrace report captrace.jsonl
           captrace suggest captrace.jsonl --format plan
+          captrace run --syscalls --enter-at exec -o t.jsonl -- date && captrace suggest t.jsonl --format oci
         """,
         version: "0.1.0",
         subcommands: [Run.self, Report.self, Suggest.self, Syscalls.self]
@@ -293,6 +294,7 @@ struct Run: ParsableCommand {
                 o.allowlistText = text
             }
             o.rights = f.rights
+            o.syscalls = f.syscalls
             if f.rights && o.backend == .notify {
                 throw fail("--rights needs --backend ptrace (the notify backend cannot see the descriptors a call creates)")
             }
@@ -378,6 +380,9 @@ struct RunFlags: ParsableArguments {
     @Flag(help: "Also record which right each descriptor operation needs after entry (fdop events).")
     var rights = false
 
+    @Flag(help: "Also record every syscall number each process makes, per ABI, before and after entry, with counts (one `syscalls` record per process; `suggest --format oci|systemd|libseccomp|spo` builds the profile from them).")
+    var syscalls = false
+
     @Flag(name: .customLong("all-results"), help: "Record the result of every violation (ptrace: one more stop each), not only of the first violation of each site and path.")
     var allResults = false
 
@@ -440,7 +445,9 @@ struct Suggest: ParsableCommand {
         abstract: "Allowlist and sandboxing suggestions from a trace.",
         discussion: """
         Formats: plan (Capsicum-style), oci (OCI runtime seccomp profile), systemd (unit directives), \
-        libseccomp (C code), allowlist (a baseline for `run --allow`).
+        libseccomp (C code), allowlist (a baseline for `run --allow`), spo (a Security Profiles Operator \
+        SeccompProfile). From a trace recorded with `run --syscalls`, oci, systemd, libseccomp and spo grant the \
+        syscalls the program used from exec on.
 
         Examples:
           captrace suggest captrace.jsonl --format plan
@@ -452,7 +459,7 @@ struct Suggest: ParsableCommand {
     @Argument(help: "The trace file; several are read as one analysis (one allowlist that gates every run).")
     var trace: [String]
 
-    @Option(help: "plan, oci, systemd, libseccomp, allowlist or landlock.")
+    @Option(help: "plan, oci, systemd, libseccomp, allowlist, landlock or spo.")
     var format: String
 
     @Option(name: [.short, .customLong("output")], help: "Write to FILE instead of stdout.")
@@ -464,15 +471,19 @@ struct Suggest: ParsableCommand {
                 throw fail("bad --format \"\(format)\": expected \(SuggestFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (t, analysis) = try readTraces(trace)
-            // These formats extend capability mode's set with what a trace recorded: a --policy trace has no such set.
-            if let p = t.header?.policy, [.oci, .systemd, .libseccomp].contains(f) {
+            // These formats extend capability mode's set with what a trace recorded: a --policy trace has no such
+            // set (one recorded with --syscalls has the set the program used instead).
+            if let p = t.header?.policy, [.oci, .systemd, .libseccomp].contains(f), t.syscallSets.isEmpty {
                 throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format \(format) builds on capability mode's set; see `captrace report` for what the profile refused")
             }
+            if let problem = suggestionProblem(t, format: f) { throw fail(problem) }
             warnIfNeverEntered(t)
             if f == .landlock {
                 try emit(renderLandlock(t, analysis: analysis, files: machineFileFacts), to: output)
                 return 0
             }
+            if let w = legacyWarning(t, format: f) { warn(w) }
+            for w in suggestionWarnings(t, analysis: analysis, format: f) { warn(w) }
             try emit(renderSuggestion(t, analysis: analysis, format: f), to: output)
             return 0
         }

@@ -15,6 +15,7 @@ struct RunArguments: Equatable {
     var output = "captrace.jsonl"
     var allow: String?
     var rights = false
+    var syscalls = false
     var allResults = false
     var failOnViolation = false
     var quiet = false
@@ -33,6 +34,7 @@ struct RunArguments: Equatable {
         output = f.output
         allow = f.allow
         rights = f.rights
+        syscalls = f.syscalls
         allResults = f.allResults
         failOnViolation = f.failOnViolation
         quiet = f.quiet
@@ -43,7 +45,7 @@ struct RunArguments: Equatable {
 /// thousands of times over a test suite). ArgumentParser builds its model of the command by reflection, and its
 /// type-metadata instantiation was ~14% of captrace's CPU time for `run -- /bin/true`. This parser accepts only
 /// what ArgumentParser would parse to the same values without a message: each of run's options at most once,
-/// (RunFlags' options, each in `valued` or `flags` below) as `--name value`, `--name=value` or `-o value`, and flags `--rights`, `--all-results`,
+/// (RunFlags' options, each in `valued` or `flags` below) as `--name value`, `--name=value` or `-o value`, and flags `--rights`, `--syscalls`, `--all-results`,
 /// `--fail-on-violation`, `-q`/`--quiet`, then `--` or the program. Anything else (help, an unknown, repeated
 /// or combined option, a missing or option-like value, no program) returns nil, and ArgumentParser parses the
 /// command line as before, with its own messages.
@@ -56,7 +58,7 @@ enum FastRun {
         "--allow": "allow", "--policy": "policy", "--caps": "caps",
     ]
     private static let flags: [String: String] = [
-        "--rights": "rights", "--all-results": "all-results", "--fail-on-violation": "fail-on-violation",
+        "--rights": "rights", "--syscalls": "syscalls", "--all-results": "all-results", "--fail-on-violation": "fail-on-violation",
         "-q": "quiet", "--quiet": "quiet",
     ]
 
@@ -73,6 +75,7 @@ enum FastRun {
                 guard seen.insert(f).inserted else { return nil }
                 switch f {
                 case "rights": a.rights = true
+                case "syscalls": a.syscalls = true
                 case "all-results": a.allResults = true
                 case "fail-on-violation": a.failOnViolation = true
                 default: a.quiet = true

@@ -27,6 +27,7 @@ struct FastRunTests {
         ["--stack-depth", "-1", "--", "true"],
         ["--stack-depth=0", "--unwinder", "libunwind", "--allow", "b.allow", "--fail-on-violation", "date", "-u"],
         ["--rights", "--all-results", "--quiet", "--", "--", "x"],
+        ["--syscalls", "--enter-at", "exec", "-q", "--", "/bin/true"],
         ["-q", "--", "-"],
         ["-", "a"],
         ["--mode", "bogus", "--", "true"],  // a bad value is run's own check, after parsing

@@ -148,7 +148,7 @@ import TraceModel
     }
 
     /// systemd-analyze verify on a unit built from the output (Debian's systemd package provides it).
-    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl"])
+    @Test(arguments: ["demo.jsonl", "tcpdump-like.jsonl", "resolver-demo-rights.jsonl", "syscalls-sh.jsonl", "syscalls-getent.jsonl"])
     func systemdAnalyzeVerify(trace: String) throws {
         guard let analyze = which("systemd-analyze") else {
             Issue.record("systemd-analyze is not installed (apt-get install systemd)")

@@ -3,6 +3,7 @@
 // stop and syscall models, exec from a non-leader thread, and inheritance. Plus the typed wrappers on a real
 // pid that is gone.
 import CTraceShims
+import CapabilityPolicy
 import Glibc
 import SyscallCatalog
 import Testing
@@ -188,6 +189,40 @@ final class FakeTasks: TaskControl {
         // Entering twice writes one enter event.
         #expect(core.enterCapabilityMode(child, tid: 11, stack: .none))
         #expect(!core.enterCapabilityMode(child, tid: 11, stack: .none))
+    }
+
+    @Test("the recorder: a repeated violation shares the last one's call; one differing in any fact gets its own")
+    func repeatsShareTheirCall() throws {
+        var o = RunOptions(argv: ["/bin/true"])
+        o.stackDepth = 0
+        let recorder = try Recorder(options: o)
+        let sc = try #require(SyscallStop(auditArch: ABI.x86_64.auditArch, rawNumber: 262,
+                                          args: [UInt64(bitPattern: -100), 0x1000, 0x2000, 0, 0, 0]))
+        func call(_ path: String, tid: Int32 = 10, args: [UInt64]? = nil) -> DecodedCall {
+            var c = DecodedCall(abi: sc.abi, nr: sc.nr, syscall: sc.syscall, args: args ?? sc.args, pid: 10, tid: tid)
+            c.path = .string(path)
+            c.memory.strings[1] = path
+            return c
+        }
+        func draft(_ c: DecodedCall, _ rule: Rule = .cwdRelative, cwd: String = "/w") -> ViolationEvent {
+            recorder.draft(c, namespace: rule.namespace, rule: rule, cwd: { cwd }).event
+        }
+        let first = draft(call("."))
+        let again = draft(call(".", tid: 11))
+        #expect(again.sharesCall(with: first) && again.tid == 11 && again.seq == 0 && again.action == .allowed)
+        #expect(again.raw == first.raw && again.site == first.site && again.path == "/w")
+        #expect(!draft(call("x")).sharesCall(with: first))
+        let x = draft(call("x"))
+        #expect(!draft(call("x"), cwd: "/v").sharesCall(with: x))
+        let v = draft(call("x"), cwd: "/v")
+        #expect(!draft(call("x", args: [UInt64(bitPattern: -100), 0x1008, 0x2000, 0, 0, 0]), cwd: "/v").sharesCall(with: v))
+        let moved = draft(call("x", args: [UInt64(bitPattern: -100), 0x1008, 0x2000, 0, 0, 0]), cwd: "/v")
+        #expect(!draft(call("x", args: [UInt64(bitPattern: -100), 0x1008, 0x2000, 0, 0, 0]), .unreadablePath, cwd: "/v").sharesCall(with: moved))
+        // A draft changed afterwards (its result, a policy verdict) leaves the shared call as it was.
+        var changed = draft(call("."))
+        changed.verdict = PolicyVerdict(source: .defaultAction, action: "SCMP_ACT_ERRNO", errno: "EPERM")
+        changed.result = 0
+        #expect(draft(call(".")).verdict == nil && draft(call(".")).result == nil)
     }
 
     @Test("ptrace requests on a thread that does not exist say gone (ESRCH), not failed")

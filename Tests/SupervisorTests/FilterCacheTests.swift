@@ -31,21 +31,23 @@ struct Configuration: CustomStringConvertible {
     var rights: Bool
     var policy: FilterBuilder.PolicyTraps? = nil
     var landlock = false
+    /// `run --syscalls`.
+    var counting = false
 
     var rightsNames: Set<String> { rights ? RightsTable.syscallNames : [] }
     var rules: [FilterBuilder.Rule] {
         FilterBuilder.rules(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, policy: policy,
-                            landlock: landlock)
+                            landlock: landlock, counting: counting)
     }
     /// The key the cache files this configuration's program under.
     var key: [UInt8] {
         FilterBuilder.cacheKey(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, policy: policy,
-                               landlock: landlock)
+                               landlock: landlock, counting: counting)
             ?? FilterBuilder.key(rules)
     }
     func build(_ cache: FilterCache?) throws -> ct_bpf {
         try FilterBuilder.build(trigger: trigger, enforce: enforce, action: action, rights: rightsNames, policy: policy,
-                                landlock: landlock, cache: cache)
+                                landlock: landlock, counting: counting, cache: cache)
     }
     var description: String {
         "\(action == .trace ? "ptrace" : "notify"), \(enforce ? "enforce" : "observe"), trigger \(trigger)"
@@ -130,6 +132,12 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
             }
             byKey[k] = c.rules
         }
+        // run --syscalls changes the rules (every call traps): another key.
+        let plain = Configuration(trigger: .exec, enforce: false, action: .trace, rights: false)
+        var counted = plain
+        counted.counting = true
+        #expect(counted.key != plain.key)
+        #expect(FilterBuilder.key(counted.rules) != FilterBuilder.key(plain.rules))
         // main and exec add no syscall: one key; syscall:getpid and syscall:getppid differ.
         #expect(all[all.count - 5].key == Configuration(trigger: .exec, enforce: false, action: .trace, rights: false).key)
         #expect(all[all.count - 6].key != all[all.count - 7].key)

@@ -232,6 +232,39 @@ extension Rule {
         #expect(v.verdict?.sourceText == "syscalls[3] (add_key, keyctl)" && w.verdict?.actionText == "SCMP_ACT_ERRNO (EPERM)")
     }
 
+    @Test("violations sharing a call (as the recorder hands out repeats) are written as if each were built afresh, across a table reset")
+    func sharedCalls() {
+        var dot = RawCall(args: [UInt64(bitPattern: -100), 0x1000, 0, 0], base: "/home/u")
+        dot.memory.strings[1] = "."
+        var other = dot
+        other.memory.strings[1] = "b"
+        let a = TraceFormat2Tests.violation(seq: 0, "newfstatat", rule: .cwdRelative, raw: dot)
+        let b = TraceFormat2Tests.violation(seq: 0, "newfstatat", rule: .cwdRelative, raw: other)
+        func event(_ k: Int, seq: Int, shared: Bool) -> ViolationEvent {
+            var v = shared ? (k == 0 ? a : b) : TraceFormat2Tests.violation(seq: 0, "newfstatat", rule: .cwdRelative, raw: k == 0 ? dot : other)
+            v.seq = seq
+            v.pid = Int32(10 + seq)
+            v.tid = v.pid
+            return v
+        }
+        func encode(shared: Bool) -> String {
+            let enc = TraceEncoderV2()
+            var out: [UInt8] = []
+            for (i, k) in [0, 0, 0, 1, 1, 0, 0].enumerated() { enc.append(.violation(event(k, seq: i + 1, shared: shared)), to: &out) }
+            // The stack table emptied (as other events' stacks do): the next repeat defines its stack and call again.
+            var elsewhere: [UInt8] = []
+            for i in 0...TraceEncoderV2.tableLimit { _ = enc.stackID([Frame(pc: UInt64(i + 1))], name: nil, out: &elsewhere) }
+            enc.append(.violation(event(0, seq: 8, shared: shared)), to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        #expect(event(0, seq: 1, shared: true).sharesCall(with: event(0, seq: 2, shared: true)))
+        #expect(!event(0, seq: 1, shared: false).sharesCall(with: event(0, seq: 2, shared: false)))
+        let shared = encode(shared: true)
+        #expect(shared == encode(shared: false))
+        #expect(shared.components(separatedBy: #""type":"call""#).count - 1 == 3)
+        #expect(shared.components(separatedBy: #""type":"violation""#).count - 1 == 8)
+    }
+
     @Test("SHA-256 of known inputs (FIPS 180-4 examples)")
     func sha256() {
         #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

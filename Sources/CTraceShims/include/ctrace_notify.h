@@ -20,6 +20,7 @@ typedef struct ct_notify_launch {
                        ///< as two int32 for every process it reaps: the program, and orphans; EOF when it ends
     int life_fd;       ///< captrace holds it open; closing it (or dying) makes the keeper kill the whole program
     int exec_err_fd;   ///< 4 bytes of errno if the program's exec failed, EOF once it succeeded
+    int every_call_trapped; ///< the filter traps every call (run --syscalls): the handshake sends the number first
 } ct_notify_launch;
 
 /// Starts the keeper and, under it, the program, which blocks until `ct_notify_go`. The keeper is a
@@ -28,7 +29,10 @@ typedef struct ct_notify_launch {
 /// left. It exits once it has no child at all. The program, once released, sets PR_SET_NO_NEW_PRIVS, installs
 /// `bpf` with SECCOMP_FILTER_FLAG_NEW_LISTENER, sends the listener over the socket and execs `path`.
 /// Only async-signal-safe calls run after fork. Returns 0 or -errno.
+/// `every_call_trapped` (run --syscalls): the program sends the listener's number before installing the filter
+/// (a handshake after it would be trapped) and execs without waiting for an acknowledgement.
 int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
+                    int every_call_trapped,
                     ct_notify_launch *out);
 
 /// Releases the program and takes its listener (its number arrives on the socket; pidfd_getfd). Returns the

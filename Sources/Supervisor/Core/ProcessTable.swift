@@ -30,6 +30,8 @@ final class ProcessState {
     /// A pidfd of the process (pidfd_getfd of its directories, BeneathResolver), opened on first use; -1 until
     /// then or when it cannot be opened. Closed when the process is removed from the table.
     private(set) var pidfd: Int32 = -1
+    /// `run --syscalls`: every call the process makes, counted (nil without the option).
+    var syscalls: SyscallCounter?
 
     /// `pidfd`, opening it if needed.
     func openPidfd() -> Int32 {

@@ -113,6 +113,8 @@ public struct RunOptions: Sendable {
     /// Text of a baseline allowlist (`--allow`), already read.
     public var allowlistText: String?
     public var rights = false
+    /// `run --syscalls`: count every syscall of every process (a stop or notification per call).
+    public var syscalls = false
     public var quiet = false
     /// Record every violation's result; by default only the first of each site and path has one (under ptrace
     /// a result costs a second stop, the syscall-exit stop).

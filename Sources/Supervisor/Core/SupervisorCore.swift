@@ -51,6 +51,8 @@ final class SupervisorCore {
     var policyNotes: Set<String> = []
     /// Called when a process enters capability mode, before its enter event (notify: remembers its children).
     var onEnter: ((ProcessState) -> Void)?
+    /// `run --syscalls`: what the counting filter traps for more than counting.
+    var counting = CountingConditions([])
 
     init(options: RunOptions) throws(SupervisorError) {
         self.options = options
@@ -74,11 +76,15 @@ final class SupervisorCore {
         let path = try ProgramPath.resolve(options.argv[0])
         var bpf: ct_bpf
         do {
+            let rights = options.rights && transport.filterAction == .trace ? RightsTable.syscallNames : []
             bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: transport.filterAction,
-                                         rights: options.rights && transport.filterAction == .trace
-                                             ? RightsTable.syscallNames : [],
-                                         policy: options.policy?.traps,
-                                         landlock: transport.filterAction == .trace)
+                                         rights: rights, policy: options.policy?.traps,
+                                         landlock: transport.filterAction == .trace, counting: options.syscalls)
+            if options.syscalls {
+                counting = CountingConditions(FilterBuilder.rules(
+                    trigger: options.trigger, enforce: enforce, action: transport.filterAction, rights: rights,
+                    policy: options.policy?.traps, landlock: transport.filterAction == .trace, counting: true))
+            }
         } catch {
             throw SupervisorError("cannot build the seccomp filter: \(error)")
         }
@@ -121,7 +127,8 @@ final class SupervisorCore {
 
     /// The program itself, just started (its parent is captrace, or the notify backend's keeper).
     func addRoot(pid: Int32, ppid: Int32, path: String) {
-        table.addProcess(pid: pid, ppid: ppid)
+        let p = table.addProcess(pid: pid, ppid: ppid)
+        if options.syscalls { p.syscalls = SyscallCounter() }
         table.addThread(tid: pid, pid: pid).sawFirstStop = true  // seized before it ran: no auto-attach stop
         recorder.processEvent(.spawn, pid: pid, tid: pid, ppid: ppid, capabilityMode: false, path: path)
     }
@@ -133,6 +140,7 @@ final class SupervisorCore {
     func addProcess(pid: Int32, ppid: Int32, inCapabilityMode: Bool) -> ProcessState {
         let p = table.addProcess(pid: pid, ppid: ppid)
         p.capabilityMode = inCapabilityMode
+        if options.syscalls && p.syscalls == nil { p.syscalls = SyscallCounter() }
         if let parent = table.process(ppid) {
             p.exe = parent.exe
             p.execed = parent.execed
@@ -194,6 +202,7 @@ final class SupervisorCore {
     /// A process ended (`status`: its wait status when known).
     func processExited(_ pid: Int32, tid: Int32, status: WaitStatus?) {
         guard let p = table.process(pid) else { return }
+        if let c = p.syscalls { recorder.emit(.syscalls(c.event(pid: pid, tNs: recorder.now()))) }
         recorder.processEvent(.exit, pid: pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode,
                               exitStatus: status?.programStatus, signal: status?.signalName)
         recorder.unwinderForget(pid: pid)

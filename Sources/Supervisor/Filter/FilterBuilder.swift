@@ -16,6 +16,11 @@ struct FilterBuilder {
         static let rights = Tag(rawValue: 8)  // a descriptor operation (`run --rights`, RightsTable)
         static let landlock = Tag(rawValue: 64)  // landlock_*: decode the program's rulesets (ptrace only)
         static let seccompInstall = Tag(rawValue: 16)  // the program installs a seccomp filter (ptrace: recorded)
+        /// `run --syscalls`: every call stops to be counted; alone, the call is stopped for nothing else.
+        static let count = Tag(rawValue: 128)
+        /// `run --syscalls`: the call traps unconditionally, although its other tags hold only when the rule's
+        /// argument conditions do (`CountingConditions` tells which).
+        static let conditional = Tag(rawValue: 256)
     }
 
     enum Action { case trace, notify }
@@ -103,20 +108,25 @@ struct FilterBuilder {
         var action: UInt32
         /// One rule per alternative; each a conjunction of argument comparisons (empty: unconditional).
         var conditions: [[scmp_arg_cmp]]
+        /// `counting`: the conditions the call's tags hold under, checked by the loop (the rule traps always).
+        var counted: [[scmp_arg_cmp]] = []
+        /// Why the call traps (the loop's view; the trace action carries it as SECCOMP_RET_DATA).
+        var tag: Tag = []
     }
 
     /// The filter for these options: the program libseccomp compiled from the same rules on an earlier run, kept
     /// in `cache`, else compiled now (and kept). Free with ct_bpf_free. With a cache hit the rules are not even
     /// computed: the file is found by `cacheKey`, made from the options alone.
     static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
-                      policy: PolicyTraps? = nil, landlock: Bool = false,
+                      policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false,
                       cache: FilterCache? = FilterCache.standard()) throws -> ct_bpf {
         func r() -> [Rule] {
-            rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy, landlock: landlock)
+            rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy, landlock: landlock,
+                  counting: counting)
         }
         guard let cache, seccomp_version() != nil else { return try compile(r()) }  // no version: no key
         let k = cacheKey(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy,
-                         landlock: landlock) ?? key(r())
+                         landlock: landlock, counting: counting) ?? key(r())
         if let kept = cache.load(key: k) { return kept }
         let bpf = try compile(r())
         cache.store(key: k, program: bpf)
@@ -127,13 +137,14 @@ struct FilterBuilder {
     /// rules are made from. That is (1) what is compiled into this executable — the catalog, the built-in policy
     /// and this builder — named by the executable's GNU build-id; (2) libseccomp's version (it resolves the
     /// names); (3) the options `plan` and `rules` read: the trigger's syscalls, enforce, the action, the rights
-    /// names, a `--policy`'s traps per ABI (what its file's content decides of the filter) and landlock. nil when
+    /// names, a `--policy`'s traps per ABI (what its file's content decides of the filter), landlock and
+    /// `--syscalls`' counting. nil when
     /// the executable has no build-id (then the key is `key(rules)`).
     ///
     /// Whoever makes the rules depend on something else (another option, another tag) must feed it here too, or
     /// a program kept for other rules would be served.
     static func cacheKey(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String>,
-                         policy: PolicyTraps? = nil, landlock: Bool = false) -> [UInt8]? {
+                         policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false) -> [UInt8]? {
         var id = [UInt8](repeating: 0, count: 64)
         let n = Int(ct_self_build_id(&id, Int32(id.count)))
         guard n > 0, let v = seccomp_version() else { return nil }
@@ -164,12 +175,16 @@ struct FilterBuilder {
             out.append(0)
         }
         out.append(landlock ? 1 : 0)
+        out.append(counting ? 1 : 0)
         return out
     }
 
     /// The rules of the filter for these options, in the order they are added.
+    /// `counting` (`run --syscalls`): every other call traps too, tagged `count`. libseccomp keeps only the
+    /// unconditional rule when a call has both, so a call with argument conditions then traps unconditionally,
+    /// tagged `count` and `conditional`, and the loop checks its conditions (`CountingConditions`).
     static func rules(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
-                      policy: PolicyTraps? = nil, landlock: Bool = false) -> [Rule] {
+                      policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false) -> [Rule] {
         let tags = plan(trigger: trigger, rights: rights, policy: policy, seccompInstalls: true, landlock: landlock)
         var out: [Rule] = []
         out.reserveCapacity(tags.count * 3)
@@ -177,6 +192,7 @@ struct FilterBuilder {
             for (nr, sc) in Catalog.shared.entries(abi: abi) {
                 var tag = tags[sc.name] ?? []
                 if let policy, policy.names[abi.ordinal].contains(sc.name) { tag.insert(.policy) }
+                if tag.isEmpty, counting { tag = .count }
                 guard !tag.isEmpty else { continue }
                 let act = action == .trace ? (0x7ff0_0000 | UInt32(tag.rawValue)) : 0x7fc0_0000
                 var conditions: [[scmp_arg_cmp]] = [[]]
@@ -205,8 +221,17 @@ struct FilterBuilder {
                 // native ABI (it translates through the name): on i386 and x32 such a call is not trapped.
                 let resolved = seccomp_syscall_resolve_name(sc.name)
                 if resolved == __NR_SCMP_ERROR, abi != .x86_64 { continue }
-                out.append(Rule(abi: abi, name: sc.name, nr: Int32(nr), resolved: resolved, action: act,
-                                conditions: conditions))
+                if counting, conditions.count != 1 || !conditions[0].isEmpty {
+                    // Kept for the loop (CountingConditions); the filter traps every such call.
+                    let all = tag.union([.count, .conditional])
+                    out.append(Rule(abi: abi, name: sc.name, nr: Int32(nr), resolved: resolved,
+                                    action: action == .trace ? (0x7ff0_0000 | UInt32(all.rawValue)) : act,
+                                    conditions: [[]], counted: conditions, tag: all))
+                    continue
+                }
+                out.append(Rule(abi: abi, name: sc.name, nr: Int32(nr), resolved: resolved,
+                                action: counting && action == .trace ? act | UInt32(Tag.count.rawValue) : act,
+                                conditions: conditions, tag: counting ? tag.union(.count) : tag))
             }
         }
         return out
@@ -276,6 +301,44 @@ struct FilterBuilder {
         let rc = ct_bpf_export(UnsafeMutableRawPointer(head), &bpf)
         guard rc == 0 else { throw BuildError(description: "seccomp_export_bpf: \(rc)") }
         return bpf
+    }
+}
+
+/// `run --syscalls`: the argument conditions of the calls the counting filter traps unconditionally (tag
+/// `conditional`), so the loop can tell whether the call's other tags hold, as the filter without counting would.
+struct CountingConditions {
+    private var table: [Int: [[scmp_arg_cmp]]] = [:]
+    /// The calls that trap for more than counting (ABI ordinal << 32 | number).
+    private var planned: Set<Int> = []
+
+    init(_ rules: [FilterBuilder.Rule]) {
+        for r in rules {
+            if !r.counted.isEmpty { table[r.abi.ordinal << 32 | Int(r.nr)] = r.counted }
+            if r.tag != .count { planned.insert(r.abi.ordinal << 32 | Int(r.nr)) }
+        }
+    }
+
+    /// Whether the call traps only to be counted (the notify backend, whose notifications carry no tag).
+    func countOnly(abi: ABI, nr: Int) -> Bool { !planned.contains(abi.ordinal << 32 | nr) }
+
+    /// The tags that hold for this call: `tag` without `conditional` when one alternative of its conditions
+    /// holds (compared as the filter compares them: i386 arguments are 32-bit), else `count` alone.
+    func effective(_ tag: FilterBuilder.Tag, abi: ABI, nr: Int, args: [UInt64]) -> FilterBuilder.Tag {
+        guard tag.contains(.conditional) else { return tag }
+        let width: UInt64 = abi == .i386 ? 0xffff_ffff : ~0
+        guard let alternatives = table[abi.ordinal << 32 | nr] else { return .count }
+        for conj in alternatives {
+            let holds = conj.allSatisfy { c in
+                let a = args[Int(c.arg)] & width
+                switch c.op {
+                case SCMP_CMP_EQ: return a == c.datum_a & width
+                case SCMP_CMP_MASKED_EQ: return a & c.datum_a & width == c.datum_b & width
+                default: return true  // not used by the builder; trapping too often is safe
+                }
+            }
+            if holds { return tag.subtracting(.conditional) }
+        }
+        return .count
     }
 }
 

@@ -43,6 +43,7 @@ extension NotifyTransport {
     /// `lead`: yielded before work that may block (see NotifyBaton); nil when not called by a worker.
     func handle(_ n: ct_notif, lead: Lead? = nil) {
         let tid = Int32(bitPattern: n.pid)
+        if options.syscalls, count(n, tid: tid) { return }
         let args = [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
         guard let stop = SyscallStop(auditArch: n.arch, rawNumber: Int(n.nr), args: args) else {
             _ = ct_notif_continue(listener, n.id)
@@ -151,6 +152,19 @@ extension NotifyTransport {
             self.recorder.write(draft)  // under the lock, right after the answer (NotifyEnforcement.act)
             self.recorder.tickStatus(processes: self.table.processCount)
         }
+    }
+
+    /// run --syscalls: counts the call for its process; true when it trapped only to be counted and was let go.
+    func count(_ n: ct_notif, tid: Int32) -> Bool {
+        let countOnly = Catalog.abi(auditArch: n.arch, rawNumber: Int(n.nr)).map { core.counting.countOnly(abi: $0.abi, nr: $0.nr) } ?? true
+        lock.locked {
+            guard let pid = placeThread(tid), let p = table.process(pid) else { return }
+            p.syscalls?.count(auditArch: n.arch, rawNumber: UInt64(bitPattern: Int64(n.nr)), arg0: n.args.0,
+                              arg1: n.args.1, after: p.capabilityMode, pid: pid)
+        }
+        guard countOnly else { return false }
+        _ = ct_notif_continue(listener, n.id)
+        return true
     }
 
     /// Under --policy, a call of a process after entry: let through when the policy lets it run; else recorded

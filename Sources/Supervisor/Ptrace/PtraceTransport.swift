@@ -214,13 +214,27 @@ final class PtraceTransport: Transport {
     func seccompStop(_ thread: ThreadState) {
         guard let info = try? Tracee.syscallInfo(thread.tid), info.op == 3,
               let p = table.process(thread.pid) else { resume(thread.tid); return }
+        if let counter = p.syscalls {
+            // run --syscalls: every call stops here once; one that stopped only to be counted goes on at once
+            // (unless the program's own filters may have returned TRACE with their own data: tagOfStop).
+            counter.count(auditArch: info.arch, rawNumber: info.nr, arg0: info.args.0, arg1: info.args.1,
+                          after: p.capabilityMode, pid: p.pid)
+            if info.ret_data == UInt32(FilterBuilder.Tag.count.rawValue), p.seccompFilters.isEmpty {
+                resume(thread.tid)
+                return
+            }
+        }
         let args = withUnsafeBytes(of: info.args) { Array($0.bindMemory(to: UInt64.self)) }
         guard let stop = SyscallStop(auditArch: info.arch, rawNumber: Int(info.nr), args: args) else {
             resume(thread.tid)
             return
         }
         let name = stop.name
-        let tag = tagOfStop(p, info: info, args: args, name: name)
+        var tag = tagOfStop(p, info: info, args: args, name: name)
+        if tag.contains(.conditional) {
+            tag = core.counting.effective(tag, abi: stop.abi, nr: stop.nr, args: args)
+            if tag == .count { resume(thread.tid); return }
+        }
         var wantExit = false
 
         if tag.contains(.lifecycle), let name { keepChildrenTraced(thread, name: name, args: args) }

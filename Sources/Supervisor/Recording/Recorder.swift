@@ -71,6 +71,7 @@ final class Recorder {
         h.stackDepth = options.stackDepth
         h.unwinder = options.stackDepth > 0 ? options.unwinder : nil
         if options.rights { h.rights = true }
+        if options.syscalls { h.syscalls = true }
         h.allowlist = options.allowlistText
         h.landlockABI = LandlockLaunch.machineABI
         h.cwd = ProcFS.cwd(getpid())
@@ -127,6 +128,18 @@ final class Recorder {
         let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
+        let resolved: String?
+        if case .escapes(let to)? = call.beneath { resolved = to } else { resolved = nil }
+        // A repeat of the last violation's facts shares its call (no allocation here, none freed by the
+        // recording thread). Only without a baseline: with one, the rendered arguments and the action are judged.
+        if enforcedBaseline == nil, let m = lastDraft, m.nr == call.nr, m.abi == call.abi, m.namespace == namespace,
+           m.rule == rule, m.syscall == name, m.resolved == resolved, m.verdict == nil, m.raw == raw, m.stack == frames
+        {
+            var e = m  // t_ns: set by `write`
+            e.pid = call.pid
+            e.tid = call.tid
+            return ViolationEventDraft(event: e)
+        }
         // The trace records the facts (`raw`). Rendering the arguments is only needed here to judge a baseline
         // (enforce mode); a site without a stack needs only what the call names.
         let r = enforcedBaseline != nil ? CallRendering.render(call.syscall, abi: call.abi, raw: raw) : nil
@@ -139,10 +152,13 @@ final class Recorder {
         e.path = named?.0
         e.address = named?.1
         e.raw = raw
-        if case .escapes(let to)? = call.beneath { e.resolved = to }
-        if let b = enforcedBaseline { e.action = b.action(for: e) }
+        e.resolved = resolved
+        if let b = enforcedBaseline { e.action = b.action(for: e) } else { lastDraft = e }
         return ViolationEventDraft(event: e)
     }
+
+    /// The last violation drafted without a baseline, as drafted (seq 0, allowed, no result): a repeat shares its call.
+    private var lastDraft: ViolationEvent?
 
     /// Sites by process, then syscall and pcs: hashing module paths for every event costs more than the lookup.
     /// Valid while the process's image stays (dropped at exec and exit; and when one grows large).
@@ -166,9 +182,14 @@ final class Recorder {
         e.tNs = now()  // when it was recorded (with its result): t_ns grows with seq
         violationCount += 1
         perNamespace[e.namespace, default: 0] += 1
-        sites.insert(e.site)
+        // A repeat sharing the last written call has its site counted already.
+        if lastWritten.map({ !e.sharesCall(with: $0) }) ?? true { sites.insert(e.site) }
+        lastWritten = e
         emit(.violation(e))
     }
+
+    /// The last violation written (its call, for `sites`).
+    private var lastWritten: ViolationEvent?
 
     func finish(exitStatus: Int32, processes: Int, interrupted: Bool) {
         clearStatus()
