@@ -1,5 +1,5 @@
-// The first steps of a child between fork and exec, shared by both launchers (ptrace.c, notify.c).
-// Only async-signal-safe calls: Swift must not run here, and neither may malloc.
+// The first steps of a child between clone and exec, shared by both launchers (ptrace.c, notify.c).
+// Raw system calls only: Swift must not run here, and neither may malloc nor any glibc wrapper that sets errno.
 #ifndef CTRACE_CHILD_H
 #define CTRACE_CHILD_H
 
@@ -7,35 +7,85 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <unistd.h>
-
-/// Reports errno to the parent through the exec-error pipe and dies.
-static inline void ct_child_fail(int fd, int err) {
-    ssize_t w = write(fd, &err, sizeof err);
-    (void)w;
-    _exit(127);
-}
 
 /// The CPU affinity captrace had before it pinned its tracer thread (ptrace.c): the program gets it back.
 extern cpu_set_t ct_original_affinity;
 extern int ct_original_affinity_saved;
 
-/// Unblocks every signal (the caller's mask is inherited through fork), optionally gives back the CPU affinity
-/// captrace had before pinning its tracer thread (`restore_affinity`; otherwise the program shares the tracer's
-/// CPU), dies with the parent, waits for the parent's go byte on `go_fd`, then sets PR_SET_NO_NEW_PRIVS (needed to
-/// install a seccomp filter unprivileged).
-static inline void ct_child_prepare(int go_fd, int err_fd, int restore_affinity) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (restore_affinity && ct_original_affinity_saved) sched_setaffinity(0, sizeof ct_original_affinity, &ct_original_affinity);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+// A child cloned with CLONE_VM (ct_spawn, and the program under the notify keeper) shares its parent's memory
+// until exec: it makes raw system calls only, since glibc's wrappers write errno into the TLS of the parent's
+// thread, and touches no memory the parent may change.
+
+#if defined(__x86_64__)
+/// A system call with up to four arguments (the fifth and sixth are 0); returns -errno on failure.
+static inline long ct_raw(long n, long a, long b, long c, long d) {
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = 0;  // prctl checks its unused arguments are 0
+    register long r9 __asm__("r9") = 0;
+    long ret;
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+#elif defined(__aarch64__)
+static inline long ct_raw(long n, long a, long b, long c, long d) {
+    register long x8 __asm__("x8") = n;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    register long x4 __asm__("x4") = 0;  // prctl checks its unused arguments are 0
+    register long x5 __asm__("x5") = 0;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+    return x0;
+}
+#else
+#error "ct_raw: add this architecture's system call instruction"
+#endif
+
+/// The kernel's struct sigaction (rt_sigaction), which differs from glibc's.
+struct ct_ksigaction { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; };
+
+static inline __attribute__((noreturn)) void ct_raw_fail(int fd, long negerr) {
+    int e = (int)-negerr;
+    ct_raw(SYS_write, fd, (long)&e, sizeof e, 0);
+    for (;;) ct_raw(SYS_exit_group, 127, 0, 0, 0);
+}
+
+
+static inline __attribute__((noreturn)) void ct_raw_exit(int status) {
+    for (;;) ct_raw(SYS_exit_group, status, 0, 0, 0);
+}
+
+/// The first steps of a CLONE_VM child: resets the handlers it inherited from captrace (which would run on
+/// captrace's memory) to the default (ignored signals stay ignored, as execve keeps them) while every signal is
+/// still blocked (the parent blocks all around the clone), unblocks every signal, optionally gives back the
+/// CPU affinity captrace had (`restore_affinity`), dies with the parent (and gives up if `parent`, when not 0,
+/// is already gone), waits for the go byte on `go_fd` and closes it. PR_SET_NO_NEW_PRIVS is the caller's next step.
+static inline void ct_raw_child_prepare(int go_fd, int restore_affinity, pid_t parent) {
+    for (int s = 1; s < 65; s++) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        struct ct_ksigaction old;
+        if (ct_raw(SYS_rt_sigaction, s, 0, (long)&old, 8) < 0) continue;
+        if (old.handler == SIG_DFL || old.handler == SIG_IGN) continue;
+        struct ct_ksigaction dfl = {SIG_DFL, 0, 0, 0};
+        ct_raw(SYS_rt_sigaction, s, (long)&dfl, 0, 8);
+    }
+    uint64_t none = 0;
+    ct_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8);
+    if (restore_affinity && ct_original_affinity_saved)
+        ct_raw(SYS_sched_setaffinity, 0, sizeof ct_original_affinity, (long)&ct_original_affinity, 0);
+    ct_raw(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0);
+    // If the parent died before the PDEATHSIG was set, give up (it would never seize us).
+    if (parent && ct_raw(SYS_getppid, 0, 0, 0, 0) != parent) ct_raw_exit(127);
     char c;
-    ssize_t r;
-    do { r = read(go_fd, &c, 1); } while (r < 0 && errno == EINTR);
-    if (r != 1) _exit(127);
-    close(go_fd);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ct_child_fail(err_fd, errno);
+    long r;
+    do { r = ct_raw(SYS_read, go_fd, (long)&c, 1, 0); } while (r == -EINTR);
+    if (r != 1) ct_raw_exit(127);
+    ct_raw(SYS_close, go_fd, 0, 0, 0);
 }
 
 #endif

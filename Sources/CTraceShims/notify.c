@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -172,6 +173,61 @@ static void keeper_main(pid_t program, int info_w, int life_r) {
     }
 }
 
+// What the program (cloned in the keeper with CLONE_VM) needs: it reads this from the keeper's stack, which stays
+// as it is while the keeper waits in keeper_main.
+struct ct_notify_child {
+    int go_fd, err_fd, info_w, life_r, sock_fd;
+    const char *path;
+    char *const *argv, *const *envp;
+    const ct_bpf *bpf;
+    int every_call_trapped;
+};
+
+// The program: waits for captrace, then filter + listener + exec. Raw system calls only (child.h).
+static int notify_program(void *arg) {
+    const struct ct_notify_child *c = arg;
+    ct_raw(SYS_close, c->info_w, 0, 0, 0);
+    ct_raw(SYS_close, c->life_r, 0, 0, 0);
+    ct_raw_child_prepare(c->go_fd, 1, 0);
+    long r;
+    if ((r = ct_raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0)) < 0) ct_raw_fail(c->err_fd, r);
+    if (c->bpf && c->bpf->filter && c->every_call_trapped) {
+        // A filter that traps every call (run --syscalls) would trap the handshake below too. The listener gets
+        // the lowest free descriptor: send that number first, then install the filter and exec at once; captrace
+        // takes the listener once it exists (ct_notify_go). The only call the program's filter sees before the
+        // exec is the execve itself.
+        long probe = ct_raw(SYS_openat, AT_FDCWD, (long)"/dev/null", O_RDONLY | O_CLOEXEC, 0);
+        if (probe < 0) ct_raw_fail(c->err_fd, probe);
+        ct_raw(SYS_close, probe, 0, 0, 0);
+        int32_t num = (int32_t)probe;
+        do { r = ct_raw(SYS_write, c->sock_fd, (long)&num, sizeof num, 0); } while (r == -EINTR);
+        if (r != sizeof num) ct_raw_exit(127);
+        struct sock_fprog prog = {.len = c->bpf->len, .filter = (struct sock_filter *)c->bpf->filter};
+        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&prog, 0);
+        if (lfd < 0) ct_raw_fail(c->err_fd, lfd);
+        if (lfd != probe) ct_raw_exit(127);
+        r = ct_raw(SYS_execve, (long)c->path, (long)c->argv, (long)c->envp, 0);
+        ct_raw_fail(c->err_fd, r);
+    }
+    if (c->bpf && c->bpf->filter) {
+        struct sock_fprog prog = {.len = c->bpf->len, .filter = (struct sock_filter *)c->bpf->filter};
+        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&prog, 0);
+        if (lfd < 0) ct_raw_fail(c->err_fd, lfd);
+        // From here every trapped call waits for captrace, which has no listener yet: sendmsg (SCM_RIGHTS)
+        // would be trapped and deadlock. write/read are never trapped: send the descriptor's number,
+        // captrace takes it with pidfd_getfd and acknowledges. The listener is close-on-exec.
+        int32_t num = (int32_t)lfd;
+        do { r = ct_raw(SYS_write, c->sock_fd, (long)&num, sizeof num, 0); } while (r == -EINTR);
+        if (r != sizeof num) ct_raw_exit(127);
+        char ack;
+        do { r = ct_raw(SYS_read, c->sock_fd, (long)&ack, 1, 0); } while (r == -EINTR);
+        if (r != 1) ct_raw_exit(127);
+    }
+    ct_raw(SYS_close, c->sock_fd, 0, 0, 0);
+    r = ct_raw(SYS_execve, (long)c->path, (long)c->argv, (long)c->envp, 0);
+    ct_raw_fail(c->err_fd, r);
+}
+
 int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
                     int every_call_trapped, ct_notify_launch *out) {
     int go[2] = {-1, -1}, err[2] = {-1, -1}, info[2] = {-1, -1}, life[2] = {-1, -1}, sock[2] = {-1, -1};
@@ -200,47 +256,16 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
         sigfillset(&keep);
         sigdelset(&keep, SIGSEGV); sigdelset(&keep, SIGBUS);
         sigprocmask(SIG_SETMASK, &keep, NULL);
-        pid_t prog = fork();
+        // The program: cloned with CLONE_VM (no second copy of captrace's page tables) on a stack of its own;
+        // it shares the keeper's memory until exec and makes raw system calls only (child.h). The keeper keeps
+        // the stack mapped for its whole life, and nothing it does touches what the program reads.
+        struct ct_notify_child c = {go[0], err[1], info[1], life[0], sock[1], path, argv, envp, bpf, every_call_trapped};
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        char *stack = mmap(NULL, page + 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED) _exit(127);
+        mprotect(stack, page, PROT_NONE);
+        pid_t prog = clone(notify_program, stack + page + 64 * 1024, CLONE_VM | SIGCHLD, &c);
         if (prog < 0) _exit(127);
-        if (prog == 0) {
-            // The program: waits for captrace, then filter + listener + exec.
-            close(info[1]); close(life[0]);
-            ct_child_prepare(go[0], err[1], 1);
-            if (bpf && bpf->filter && every_call_trapped) {
-                // A filter that traps every call (run --syscalls) would trap the handshake below too. The
-                // listener gets the lowest free descriptor: send that number first, then install the filter
-                // and exec at once; captrace takes the listener once it exists (ct_notify_go). The only call
-                // the program's filter sees before the exec is the execve itself.
-                int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (probe < 0) ct_child_fail(err[1], errno);
-                close(probe);
-                int32_t num = probe;
-                if (write_all(sock[1], &num, sizeof num) < 0) _exit(127);
-                struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
-                long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-                if (lfd < 0) ct_child_fail(err[1], errno);
-                if (lfd != probe) _exit(127);
-                execve(path, argv, envp);
-                ct_child_fail(err[1], errno);
-            }
-            if (bpf && bpf->filter) {
-                struct sock_fprog prog = {.len = bpf->len, .filter = (struct sock_filter *)bpf->filter};
-                long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-                if (lfd < 0) ct_child_fail(err[1], errno);
-                // From here every trapped call waits for captrace, which has no listener yet: sendmsg (SCM_RIGHTS)
-                // would be trapped and deadlock. write/read are never trapped: send the descriptor's number,
-                // captrace takes it with pidfd_getfd and acknowledges. The listener is close-on-exec.
-                int32_t num = (int32_t)lfd;
-                if (write_all(sock[1], &num, sizeof num) < 0) _exit(127);
-                char ack;
-                ssize_t r2;
-                do { r2 = read(sock[1], &ack, 1); } while (r2 < 0 && errno == EINTR);
-                if (r2 != 1) _exit(127);
-            }
-            close(sock[1]);
-            execve(path, argv, envp);
-            ct_child_fail(err[1], errno);
-        }
         close(go[0]); close(err[1]); close(sock[1]);
         keeper_main(prog, info[1], life[0]);
         _exit(0);

@@ -141,8 +141,8 @@ struct Captrace: ParsableCommand {
     /// the command line (~2 ms): `run` needs it before the program starts, `suggest` and `syscalls` too.
     /// `CapabilityPolicy.standard` is initialised once; a thread that reaches it second waits for the first.
     /// The helper blocks every signal (the supervisors' handlers and signalfd are the main thread's business).
-    /// It may still be ending when a supervisor forks the program: the child runs only async-signal-safe C
-    /// until exec (ct_spawn, ct_notify_spawn), and glibc's fork keeps malloc usable.
+    /// It may still be running when a supervisor launches the program: the child makes raw system calls only
+    /// until exec (ct_spawn, ct_notify_spawn) and touches no memory of captrace's but the block made for it.
     static func main() {
         var all = sigset_t(), previous = sigset_t()
         sigfillset(&all)

@@ -37,7 +37,7 @@ enum ProgramPath {
 /// Cross-CPU wake-ups dominate a round trip on this kind of VM (about 55 µs against 11.5 µs when supervisor and
 /// program share a CPU: an idle virtual CPU halts, and waking it costs the hypervisor). The supervisor pins its
 /// tracer thread (ptrace) or its notification workers (notify) to the CPU it started on.
-/// - ptrace: the program inherits that pin (`ct_child_prepare`), because pinning captrace alone left most of the
+/// - ptrace: the program inherits that pin (`ct_raw_child_prepare`), because pinning captrace alone left most of the
 ///   cost in place (100000 stops: ~2.9 s against ~1.6 s with the program on the same CPU). The price: the
 ///   program and its children run on one CPU, and sched_getaffinity (nproc) shows that one CPU.
 /// - notify: the program gets captrace's original affinity back; synchronous wake-up already hands the CPU
