@@ -32,13 +32,7 @@ func renderLibseccomp(_ m: FilterModel) -> String {
 
         """
     let traceSet = Set(m.traceNames.map(\.name))
-    var line = "   "
-    for name in m.allowedNames {
-        let word = " \"\(name)\","
-        if line.count + word.count > 100 { out += line + "\n"; line = "   " }
-        line += word
-    }
-    if line != "   " { out += line + "\n" }
+    out += cStringLines(m.allowedNames)
     out += "    NULL,\n};\n"
     if !traceSet.isEmpty {
         out += "/* From the trace: \(m.traceNames.map(\.name).joined(separator: ", ")). */\n"
@@ -115,4 +109,17 @@ extension String {
         }
         return out
     }
+}
+
+/// Names as C string literals, comma-separated, wrapped at 100 columns with a 4-space indent.
+func cStringLines(_ names: [String]) -> String {
+    var out = ""
+    var line = "   "
+    for name in names {
+        let word = " \"\(name)\","
+        if line.count + word.count > 100 { out += line + "\n"; line = "   " }
+        line += word
+    }
+    if line != "   " { out += line + "\n" }
+    return out
 }

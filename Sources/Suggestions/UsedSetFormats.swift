@@ -145,13 +145,7 @@ func renderUsedLibseccomp(_ m: UsedSetProfile, _ f: TraceFacts) -> String {
         static const char *const captrace_allowed[] = {
 
         """
-    var line = "   "
-    for name in m.unconditional {
-        let word = " \"\(name)\","
-        if line.count + word.count > 100 { out += line + "\n"; line = "   " }
-        line += word
-    }
-    if line != "   " { out += line + "\n" }
+    out += cStringLines(m.unconditional)
     out += "    NULL,\n};\n\nint captrace_install_filter(void)\n{\n"
     out += "    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));\n    int rc = 0;\n\n    if (ctx == NULL)\n        return -ENOMEM;\n"
     for abi in m.used.abis where abi != .x86_64 {
