@@ -53,6 +53,15 @@ final class SupervisorCore {
     var onEnter: ((ProcessState) -> Void)?
     /// `run --syscalls`: what the counting filter traps for more than counting.
     var counting = CountingConditions([])
+    /// The rules the run's filter is made of (computed only when asked: a kept filter needs none).
+    private(set) var filterRules: () -> [FilterBuilder.Rule] = { [] }
+    /// Per call (ABI ordinal << 32 | number), the tags the run's filter stops it with: for a stop whose
+    /// SECCOMP_RET_DATA is not captrace's (the program's own filters returned TRACE too).
+    lazy var ruleTags: [Int: FilterBuilder.Tag] = {
+        var tags: [Int: FilterBuilder.Tag] = [:]
+        for r in filterRules() { tags[r.abi.ordinal << 32 | Int(r.nr), default: []].formUnion(r.tag) }
+        return tags
+    }()
 
     init(options: RunOptions) throws(SupervisorError) {
         self.options = options
@@ -77,14 +86,15 @@ final class SupervisorCore {
         var bpf: ct_bpf
         do {
             let rights = options.rights && transport.filterAction == .trace ? RightsTable.syscallNames : []
-            bpf = try FilterBuilder.build(trigger: options.trigger, enforce: enforce, action: transport.filterAction,
-                                         rights: rights, policy: options.policy?.traps,
-                                         landlock: transport.filterAction == .trace, counting: options.syscalls)
-            if options.syscalls {
-                counting = CountingConditions(FilterBuilder.rules(
-                    trigger: options.trigger, enforce: enforce, action: transport.filterAction, rights: rights,
-                    policy: options.policy?.traps, landlock: transport.filterAction == .trace, counting: true))
+            let (trigger, enforce, action, policy) = (options.trigger, enforce, transport.filterAction, options.policy?.traps)
+            let (landlock, counts) = (action == .trace, options.syscalls)
+            bpf = try FilterBuilder.build(trigger: trigger, enforce: enforce, action: action, rights: rights,
+                                         policy: policy, landlock: landlock, counting: counts)
+            filterRules = {
+                FilterBuilder.rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy,
+                                    landlock: landlock, counting: counts)
             }
+            if counts { counting = CountingConditions(filterRules()) }
         } catch {
             throw SupervisorError("cannot build the seccomp filter: \(error)")
         }

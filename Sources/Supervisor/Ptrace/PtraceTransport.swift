@@ -230,7 +230,7 @@ final class PtraceTransport: Transport {
             return
         }
         let name = stop.name
-        var tag = tagOfStop(p, info: info, args: args, name: name)
+        var tag = tagOfStop(p, info: info, stop: stop)
         if tag.contains(.conditional) {
             tag = core.counting.effective(tag, abi: stop.abi, nr: stop.nr, args: args)
             if tag == .count { resume(thread.tid); return }
@@ -413,18 +413,15 @@ final class PtraceTransport: Transport {
 
     /// Why captrace's filter stopped the call: its SECCOMP_RET_DATA tag. But when the program's own filters
     /// return TRACE for the call too, the kernel reports the newest filter's data, the program's: then the tag
-    /// is the plan's for the name (every test a tag stands for is checked again on the arguments).
-    func tagOfStop(_ p: ProcessState, info: ct_syscall_info, args: [UInt64], name: String?) -> FilterBuilder.Tag {
+    /// is the one captrace's filter gives this call (`SupervisorCore.ruleTags`; every test a tag stands for is
+    /// checked again on the arguments).
+    func tagOfStop(_ p: ProcessState, info: ct_syscall_info, stop: SyscallStop) -> FilterBuilder.Tag {
         let reported = FilterBuilder.Tag(rawValue: UInt16(truncatingIfNeeded: info.ret_data))
         guard !p.seccompFilters.isEmpty else { return reported }
-        let data = SeccompData(nr: Int32(truncatingIfNeeded: info.nr), arch: info.arch, instructionPointer: info.ip, args: args)
+        let data = SeccompData(nr: Int32(truncatingIfNeeded: info.nr), arch: info.arch, instructionPointer: info.ip, args: stop.args)
         guard case .trace = SeccompAction(Interpreter.decide(p.seccompFilters.map(\.program), data).value) else { return reported }
-        return name.flatMap { planTags[$0] } ?? []
+        return core.ruleTags[stop.abi.ordinal << 32 | stop.nr] ?? []
     }
-
-    /// The filter plan's tags by name (`tagOfStop`).
-    lazy var planTags: [String: FilterBuilder.Tag] = FilterBuilder.plan(
-        trigger: options.trigger, rights: options.rights ? RightsTable.syscallNames : [], seccompInstalls: true)
 
     /// Filters recorded so far (their ids in the trace).
     var filtersInstalled = 0
