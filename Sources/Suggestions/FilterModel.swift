@@ -94,11 +94,26 @@ struct FilterModel {
                 conditional.append(ConditionalRule(name: name, conditions: r.tests, comment: "\(name): \(r.note) (what capability mode allows)"))
             }
         }
+        // What no suggestion grants unscoped (UsedSetProfile.neverGranted), even where capability mode allows the
+        // call on the caller itself or the trace shows the program making it.
+        var withheld: [String] = []
+        for group in UsedSetProfile.neverGranted {
+            let names = group.names.filter { capability.contains($0) || shown.contains($0) }
+            guard !names.isEmpty else { continue }
+            for n in names { capability.remove(n) }
+            withheld.append("\(names.joined(separator: ", ")) (\(group.why))")
+        }
+        let withheldNames = Set(UsedSetProfile.neverGranted.flatMap(\.names))
+        traceNames.removeAll { withheldNames.contains($0.name) }
+        conditional.removeAll { withheldNames.contains($0.name) }
+        if !withheld.isEmpty {
+            notes.append("Left out, never granted by a suggestion because seccomp cannot limit them to the program itself: \(withheld.joined(separator: "; ")). A program that signals itself (raise, abort) or uses them gets EPERM.")
+        }
         capabilityNames = capability.sorted()
 
         // Signals first: they are what a reader looks for.
         let first = FilterModel.pidCallsFirst
-        let targeted = policy.names([.targetIsSelf])
+        let targeted = policy.names([.targetIsSelf]).filter { !withheldNames.contains($0) }
         let pidCalls = first.filter(targeted.contains) + targeted.filter { !first.contains($0) }
         if !pidCalls.isEmpty {
             notes.append("\(pidCalls.count) calls naming a process (\(pidCalls.prefix(6).joined(separator: ", "))\(pidCalls.count > 6 ? ", ..." : "")): capability mode allows them only on the caller itself; a seccomp profile cannot compare a pid argument with the caller's own pid, so they are allowed for every pid.")
