@@ -105,6 +105,7 @@ int ct_uw_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offse
 // ---- Address spaces ----
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -114,6 +115,7 @@ int ct_uw_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offse
 #include <sys/user.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <libunwind.h>  // types only: every libunwind function is reached through dlsym (see ct_uw_libunwind_load)
 
@@ -123,6 +125,15 @@ typedef struct {
     unsigned dev_major, dev_minor;
     char *path;  // NULL for anonymous mappings
 } map_ent;
+
+/// One module as libdw is told of it (report_modules): a run of mappings of one file (same device and inode,
+/// anonymous mappings between them included) from its first start to its last end, or the vDSO (first -1).
+typedef struct {
+    uint64_t start, end;
+    int first;    // index in maps of its first mapping; -1 for the vDSO
+    int elf;      // rule cache: elf_cache index of its file; -2 not looked up yet, -1 none usable
+    uint64_t bias;  // runtime address - link-time address, as libdw computes it (low address - first PT_LOAD page)
+} mod_ent;
 
 /// libunwind's view of one loaded module: where its .eh_frame_hdr search table is in the program's memory.
 typedef struct {
@@ -148,6 +159,10 @@ struct ct_uw_space {
     // /proc/PID/maps, parsed; the text is kept to tell whether a re-read found anything new.
     map_ent *maps;
     size_t nmaps;
+    mod_ent *mods;  // the modules of `maps`, sorted by address
+    size_t nmods;
+    bool rules;     // walks try the per-pc rule cache before libdw (ct_uw_space_set_rule_cache)
+    unsigned long rule_walks;  // walks replayed from cached rules since last asked
     char *maps_text;
     unsigned maps_gen;  // bumped whenever the parsed mappings change
     unsigned walk_no;   // bumped by every walk
@@ -180,6 +195,9 @@ static void free_maps(ct_uw_space *s) {
     for (size_t i = 0; i < s->nmaps; i++) free(s->maps[i].path);
     free(s->maps);
     free(s->maps_text);
+    free(s->mods);
+    s->mods = NULL;
+    s->nmods = 0;
     s->maps = NULL;
     s->nmaps = 0;
     s->maps_text = NULL;
@@ -256,6 +274,49 @@ static int parse_maps_line(const char *p, const char *end, map_ent *m) {
     return 0;
 }
 
+static bool is_vdso(const map_ent *m) { return m->path && strcmp(m->path, "[vdso]") == 0; }
+
+/// The modules libdw is told of, from the parsed mappings: each run of consecutive mappings of one file (same
+/// device and inode; mappings of no file between them do not end it) from its first start to its last end, and
+/// the vDSO, as dwfl_linux_proc_report groups /proc/PID/maps. report_modules reports exactly these, and the rule
+/// cache's walk looks pcs up in them, so both walks see the same modules.
+static void compute_modules(ct_uw_space *s) {
+    s->mods = malloc((s->nmaps + 1) * sizeof(mod_ent));
+    s->nmods = 0;
+    if (s->mods == NULL) return;
+    int first = -1, last = -1;
+    for (size_t i = 0; i <= s->nmaps; i++) {
+        const map_ent *m = i < s->nmaps ? &s->maps[i] : NULL;
+        bool file = m && m->path && m->path[0] == '/' && !(m->inode == 0 && m->dev_major == 0 && m->dev_minor == 0);
+        if (first >= 0 && (m == NULL || file || is_vdso(m))) {
+            const map_ent *f = &s->maps[first];
+            if (!(m && file && m->inode == f->inode && m->dev_major == f->dev_major && m->dev_minor == f->dev_minor)) {
+                s->mods[s->nmods++] = (mod_ent){f->start, s->maps[last].end, first, -2, 0};
+                first = -1;
+            }
+        }
+        if (m == NULL) break;
+        if (is_vdso(m)) {
+            s->mods[s->nmods++] = (mod_ent){m->start, m->end, -1, -1, 0};
+        } else if (file) {
+            if (first < 0) first = (int)i;
+            last = (int)i;
+        }
+    }
+}
+
+/// The module holding `addr`, or NULL.
+static mod_ent *find_module(ct_uw_space *s, uint64_t addr) {
+    size_t lo = 0, hi = s->nmods;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (addr < s->mods[mid].start) hi = mid;
+        else if (addr >= s->mods[mid].end) lo = mid + 1;
+        else return &s->mods[mid];
+    }
+    return NULL;
+}
+
 /// Re-reads /proc/PID/maps. Returns 1 when it changed (or was read for the first time), 0 if unchanged, -1.
 /// The unwinding layer's one maps parser (the walkers and ct_uw_space_mapping share it; Supervisor has its own,
 /// ProcFS.maps, for the trigger breakpoints, which list modules rather than look up pcs).
@@ -282,6 +343,7 @@ static int load_maps(ct_uw_space *s) {
         }
         line = nl ? nl + 1 : eol;
     }
+    compute_modules(s);
     return 1;
 }
 
@@ -304,11 +366,10 @@ static map_ent *mapping_of(ct_uw_space *s, uint64_t pc) {
     return m;
 }
 
-int ct_uw_space_mapping(ct_uw_space *s, uint64_t pc, char *path, size_t path_cap, uint64_t *start,
-                        uint64_t *offset) {
+int ct_uw_space_mapping(ct_uw_space *s, uint64_t pc, const char **path, uint64_t *start, uint64_t *offset) {
     map_ent *m = mapping_of(s, pc);
-    if (m == NULL || m->path == NULL || path_cap == 0) return -1;
-    snprintf(path, path_cap, "%s", m->path);
+    if (m == NULL || m->path == NULL) return -1;
+    *path = m->path;
     *start = m->start;
     *offset = m->offset;
     return 0;
@@ -316,7 +377,10 @@ int ct_uw_space_mapping(ct_uw_space *s, uint64_t pc, char *path, size_t path_cap
 
 ct_uw_space *ct_uw_space_new(pid_t pid) {
     ct_uw_space *s = calloc(1, sizeof *s);
-    if (s) s->pid = pid;
+    if (s) {
+        s->pid = pid;
+        s->rules = true;
+    }
     return s;
 }
 
@@ -440,35 +504,47 @@ static struct {
     struct timespec mtime;
     int fd;
     Elf *elf;
+    // For the rule cache (rules_usable): 0 not looked at yet, 1 usable, -1 not (no .eh_frame, not x86-64).
+    int rules_state;
+    bool debug_frame;    // has .debug_frame: libdw looks there when .eh_frame has no FDE (not replayed)
+    Dwarf_CFI *cfi;      // its .eh_frame, as dwfl_module_eh_cfi reads it
+    uint64_t load_vaddr; // first PT_LOAD's p_vaddr rounded down to its alignment (libdw's bias is low - this)
 } elf_cache[ELF_CACHE];
 static int elf_cache_n;
 
-static int cached_find_elf(Dwfl_Module *mod, void **userdata, const char *module_name, Dwarf_Addr base,
-                           char **file_name, Elf **elfp) {
+/// The elf_cache entry of the file at `path` (opened and added when new): its index; -1 when it cannot be cached
+/// (not an absolute path of a regular file, or the cache is full: libdw opens it itself); -2 when it cannot be
+/// opened as ELF.
+static int elf_cache_index(const char *path) {
     struct stat st;
-    if (module_name[0] != '/' || stat(module_name, &st) != 0 || !S_ISREG(st.st_mode))
-        return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+    if (path[0] != '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
     int i;
     for (i = 0; i < elf_cache_n; i++) {
         if (elf_cache[i].dev == st.st_dev && elf_cache[i].ino == st.st_ino && elf_cache[i].size == st.st_size
             && elf_cache[i].mtime.tv_sec == st.st_mtim.tv_sec && elf_cache[i].mtime.tv_nsec == st.st_mtim.tv_nsec)
-            break;
+            return i;
     }
-    if (i == elf_cache_n) {
-        if (elf_cache_n == ELF_CACHE || elf_version(EV_CURRENT) == EV_NONE)
-            return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
-        int fd = open(module_name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return -1;
-        Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-        if (elf == NULL) { close(fd); return -1; }
-        elf_cache[i].dev = st.st_dev;
-        elf_cache[i].ino = st.st_ino;
-        elf_cache[i].size = st.st_size;
-        elf_cache[i].mtime = st.st_mtim;
-        elf_cache[i].fd = fd;
-        elf_cache[i].elf = elf;
-        elf_cache_n++;
-    }
+    if (elf_cache_n == ELF_CACHE || elf_version(EV_CURRENT) == EV_NONE) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -2;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    if (elf == NULL) { close(fd); return -2; }
+    memset(&elf_cache[i], 0, sizeof elf_cache[i]);
+    elf_cache[i].dev = st.st_dev;
+    elf_cache[i].ino = st.st_ino;
+    elf_cache[i].size = st.st_size;
+    elf_cache[i].mtime = st.st_mtim;
+    elf_cache[i].fd = fd;
+    elf_cache[i].elf = elf;
+    elf_cache_n++;
+    return i;
+}
+
+static int cached_find_elf(Dwfl_Module *mod, void **userdata, const char *module_name, Dwarf_Addr base,
+                           char **file_name, Elf **elfp) {
+    int i = elf_cache_index(module_name);
+    if (i == -1) return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+    if (i < 0) return -1;
     Elf *shared = elf_begin(elf_cache[i].fd, ELF_C_READ_MMAP, elf_cache[i].elf);
     if (shared != elf_cache[i].elf) {
         if (shared) elf_end(shared);
@@ -528,25 +604,12 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 /// auxv: each run of consecutive mappings of one file (same device and inode) is a module from its first start
 /// to its last end, and the vDSO is "[vdso: PID]" (libdw's dwfl_linux_proc_find_elf reads it from memory).
 static int report_modules(ct_uw_space *s) {
-    const map_ent *first = NULL, *last = NULL;
     char vdso[32];
-    for (size_t i = 0; i <= s->nmaps; i++) {
-        const map_ent *m = i < s->nmaps ? &s->maps[i] : NULL;
-        bool file = m && m->path && m->path[0] == '/' && !(m->inode == 0 && m->dev_major == 0 && m->dev_minor == 0);
-        if (first && (m == NULL || file || (m->path && strcmp(m->path, "[vdso]") == 0))
-            && !(m && file && m->inode == first->inode && m->dev_major == first->dev_major
-                 && m->dev_minor == first->dev_minor)) {
-            if (dwfl_report_module(s->dwfl, first->path, first->start, last->end) == NULL) return -1;
-            first = NULL;
-        }
-        if (m == NULL) break;
-        if (m->path && strcmp(m->path, "[vdso]") == 0) {
-            snprintf(vdso, sizeof vdso, "[vdso: %d]", (int)s->pid);
-            if (dwfl_report_module(s->dwfl, vdso, m->start, m->end) == NULL) return -1;
-        } else if (file) {
-            if (first == NULL) first = m;
-            last = m;
-        }
+    for (size_t i = 0; i < s->nmods; i++) {
+        const mod_ent *d = &s->mods[i];
+        const char *name = d->first >= 0 ? s->maps[d->first].path : vdso;
+        if (d->first < 0) snprintf(vdso, sizeof vdso, "[vdso: %d]", (int)s->pid);
+        if (dwfl_report_module(s->dwfl, name, d->start, d->end) == NULL) return -1;
     }
     return 0;
 }
@@ -595,7 +658,300 @@ static int dw_frame_cb(Dwfl_Frame *frame, void *arg) {
     return acc->n >= acc->max ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
+// ---- The per-pc rule cache: libdw's unwind step, replayed from rules kept by module file and address ----
+//
+// libdw finds a frame's caller by searching the module's .eh_frame for the FDE of the pc, running its CIE and FDE
+// programs up to the pc, and evaluating the rule of each register (frame_unwind.c: handle_cfi). Each new process
+// has its own libdw session, so an exec-heavy run repeated that search, and the session's set-up, for the same
+// few places in ld.so and libc in every process. Here the rules libdw would apply at a pc are asked of libdw
+// once (dwarf_cfi_addrframe, dwarf_frame_cfa, dwarf_frame_register on the file's own .eh_frame, which is what
+// dwfl_module_eh_cfi reads) and kept by file and link-time address, shared by every process mapping that file
+// wherever it is mapped. A walk then replays libdw's step: the same registers defined or not, the same memory
+// reads through read_word, the same end (the return-address register undefined, unreadable or 0). Rules of a
+// kind not listed here (DWARF expressions, a CFA not register + offset), a pc with no FDE in .eh_frame (libdw
+// would go on to .debug_frame and its frame-pointer fallback), a pc outside every module, a module libdw would
+// not open through elf_cache, or a module that is not x86-64 send the whole walk to libdw, as before.
+
+enum { RULE_UNSET, RULE_SAME, RULE_AT_CFA, RULE_VAL_CFA, RULE_REG };
+enum { RULES = 8192 };  // open addressing; cleared when three quarters full
+
+typedef struct {
+    uint64_t vaddr;
+    int32_t elf;         // elf_cache index + 1; 0: empty slot
+    bool ok;             // false: libdw must walk a frame at this address
+    bool no_cfi;         // no FDE: libdw falls back to following rbp (x86_64_unwind); replayed where that fails
+    bool signal;         // the FDE's CIE is a signal frame's ('S'): the caller's pc is not a return address
+    uint8_t cfa_reg;
+    int64_t cfa_off;
+    uint8_t kind[NREGS];
+    uint8_t reg[NREGS];  // RULE_REG: the register whose value (+ val) it takes
+    int64_t val[NREGS];  // RULE_AT_CFA / RULE_VAL_CFA: the offset from the CFA; RULE_REG: the addend
+} uw_rule;
+
+static uw_rule *rules;
+static size_t rules_used;
+
+/// Whether the rule cache can replay libdw for module file `i`: x86-64 ELF with .eh_frame, its first PT_LOAD
+/// known (libdw's bias: the module's low address minus that segment's aligned p_vaddr).
+static bool rules_usable(int i) {
+    if (elf_cache[i].rules_state != 0) return elf_cache[i].rules_state > 0;
+    elf_cache[i].rules_state = -1;
+    Elf *elf = elf_cache[i].elf;
+    GElf_Ehdr eh;
+    size_t n;
+    if (elf_kind(elf) != ELF_K_ELF || gelf_getehdr(elf, &eh) == NULL || eh.e_ident[EI_CLASS] != ELFCLASS64
+        || eh.e_machine != EM_X86_64 || eh.e_type == ET_REL || elf_getphdrnum(elf, &n) != 0)
+        return false;
+    bool found = false;
+    for (size_t k = 0; k < n && !found; k++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, (int)k, &ph) == NULL) return false;
+        if (ph.p_type == PT_LOAD) {
+            elf_cache[i].load_vaddr = ph.p_vaddr & -ph.p_align;
+            found = true;
+        }
+    }
+    if (!found) elf_cache[i].load_vaddr = 0;  // libdw's open_elf leaves it 0 too
+    size_t shstrndx;
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0) return false;
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn)) != NULL;) {
+        GElf_Shdr sh;
+        const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+        if (name == NULL) return false;
+        if (strcmp(name, ".debug_frame") == 0 || strcmp(name, ".zdebug_frame") == 0) elf_cache[i].debug_frame = true;
+    }
+    elf_cache[i].cfi = dwarf_getcfi_elf(elf);
+    if (elf_cache[i].cfi == NULL) return false;
+    elf_cache[i].rules_state = 1;
+    return true;
+}
+
+/// What libdw's handle_cfi would do at link-time address `vaddr` of module file `i`.
+static void rule_compute(int i, uint64_t vaddr, uw_rule *r) {
+    r->ok = false;
+    r->no_cfi = false;
+    Dwarf_Frame *fr;
+    if (dwarf_cfi_addrframe(elf_cache[i].cfi, vaddr, &fr) != 0) {
+        // libdw tries .debug_frame next (none here, else not replayed), then x86_64_unwind.
+        r->ok = r->no_cfi = !elf_cache[i].debug_frame;
+        return;
+    }
+    Dwarf_Addr start, end;
+    bool signal = false;
+    Dwarf_Op *ops;
+    size_t nops;
+    if (dwarf_frame_info(fr, &start, &end, &signal) != 16) goto out;  // x86-64's return address column
+    r->signal = signal;
+    if (dwarf_frame_cfa(fr, &ops, &nops) != 0 || nops != 1) goto out;
+    if (ops[0].atom == DW_OP_bregx) {
+        if (ops[0].number >= NREGS) goto out;
+        r->cfa_reg = (uint8_t)ops[0].number;
+        r->cfa_off = (int64_t)ops[0].number2;
+    } else if (ops[0].atom >= DW_OP_breg0 && ops[0].atom < DW_OP_breg0 + NREGS) {
+        r->cfa_reg = (uint8_t)(ops[0].atom - DW_OP_breg0);
+        r->cfa_off = (int64_t)ops[0].number;
+    } else {
+        goto out;
+    }
+    for (int regno = 0; regno < NREGS; regno++) {
+        Dwarf_Op mem[3], *o;
+        size_t n;
+        r->kind[regno] = RULE_UNSET;
+        r->reg[regno] = 0;
+        r->val[regno] = 0;
+        if (dwarf_frame_register(fr, regno, mem, &o, &n) != 0) continue;  // libdw leaves it undefined
+        if (n == 0) {
+            if (o == NULL) r->kind[regno] = RULE_SAME;
+            continue;  // undefined, or (o neither) an error libdw also passes over
+        }
+        if (o[0].atom == DW_OP_call_frame_cfa) {
+            size_t k = 1;
+            uint64_t off = 0;
+            if (k < n && o[k].atom == DW_OP_plus_uconst) off = o[k++].number;
+            if (k == n) r->kind[regno] = RULE_AT_CFA;
+            else if (k == n - 1 && o[k].atom == DW_OP_stack_value) r->kind[regno] = RULE_VAL_CFA;
+            else goto out;
+            r->val[regno] = (int64_t)off;
+        } else if (n == 1 && (o[0].atom == DW_OP_regx || o[0].atom == DW_OP_bregx
+                              || (o[0].atom >= DW_OP_reg0 && o[0].atom <= DW_OP_reg31)
+                              || (o[0].atom >= DW_OP_breg0 && o[0].atom <= DW_OP_breg31))) {
+            uint64_t from;
+            int64_t add = 0;
+            if (o[0].atom == DW_OP_regx) from = o[0].number;
+            else if (o[0].atom == DW_OP_bregx) { from = o[0].number; add = (int64_t)o[0].number2; }
+            else if (o[0].atom <= DW_OP_reg31) from = o[0].atom - DW_OP_reg0;
+            else { from = o[0].atom - DW_OP_breg0; add = (int64_t)o[0].number; }
+            if (from >= NREGS) continue;  // libdw cannot read it: the register stays undefined
+            r->kind[regno] = RULE_REG;
+            r->reg[regno] = (uint8_t)from;
+            r->val[regno] = add;
+        } else {
+            goto out;
+        }
+    }
+    r->ok = true;
+out:
+    free(fr);
+}
+
+/// The rule at `addr` (a pc, already moved into its call instruction for a return address), or NULL when libdw
+/// must walk it. `*in_module`: whether libdw knows a module at `addr`.
+static const uw_rule *rule_at(ct_uw_space *s, uint64_t addr) {
+    mod_ent *d = find_module(s, addr);
+    if (d == NULL || d->first < 0) return NULL;
+    if (d->elf == -2) {
+        int i = elf_cache_index(s->maps[d->first].path);
+        d->elf = i >= 0 && rules_usable(i) ? i : -1;
+        if (d->elf >= 0) d->bias = d->start - elf_cache[i].load_vaddr;
+    }
+    if (d->elf < 0) return NULL;
+    uint64_t vaddr = addr - d->bias;
+    if (rules == NULL && (rules = calloc(RULES, sizeof(uw_rule))) == NULL) return NULL;
+    uint64_t h = (vaddr ^ ((uint64_t)d->elf << 48)) * 0x9E3779B97F4A7C15ull;
+    for (size_t k = (size_t)(h >> 40) % RULES;; k = (k + 1) % RULES) {
+        uw_rule *r = &rules[k];
+        if (r->elf == d->elf + 1 && r->vaddr == vaddr) return r->ok ? r : NULL;
+        if (r->elf != 0) continue;
+        if (rules_used >= RULES * 3 / 4) {  // full: start again (still correct, only slower once)
+            memset(rules, 0, RULES * sizeof(uw_rule));
+            rules_used = 0;
+            return rule_at(s, addr);
+        }
+        rule_compute(d->elf, vaddr, r);
+        r->elf = d->elf + 1;
+        r->vaddr = vaddr;
+        rules_used++;
+        return r->ok ? r : NULL;
+    }
+}
+
+static int rules_walk_once(ct_uw_space *s, frames_acc *acc);
+
+/// libdw's walk (dwfl_getthread_frames with dw_frame_cb) replayed from cached rules. Returns the number of
+/// frames with `acc` filled as libdw's walk fills it, or -1 when some frame needs libdw itself.
+static int rules_walk(ct_uw_space *s, frames_acc *acc) {
+    for (int attempt = 0;; attempt++) {
+        int n = rules_walk_once(s, acc);
+        if (n != -2) return n;
+        // A pc in no module: libraries were mapped since the mappings were read (ld.so, dlopen). libdw re-reports
+        // and walks again when the mappings really changed; so does this, from the start.
+        if (attempt > 0 || s->maps_walk == s->walk_no || load_maps(s) != 1) return -1;
+    }
+}
+
+/// One replayed walk: the number of frames, -1 when a frame needs libdw, -2 when a pc is in no module.
+static int rules_walk_once(ct_uw_space *s, frames_acc *acc) {
+    uint64_t regs[NREGS], next[NREGS];
+    uint32_t set, nset;
+    memcpy(regs, s->regs, sizeof regs);
+    if (s->all_regs) set = (1u << NREGS) - 1;
+    else set = 1u << 7 | (s->rbp_known ? 1u << 6 : 0);  // as dw_set_initial_registers gives them
+    uint64_t pc = s->regs[16];
+    bool initial = true, signal = false;
+    acc->n = 0;
+    for (;;) {
+        acc->pcs[acc->n++] = pc;
+        acc->have_sp = (set >> 7) & 1;
+        if (acc->have_sp) acc->last_sp = regs[7];
+        if (acc->n >= acc->max) { acc->rc = DWARF_CB_ABORT; break; }
+        const uw_rule *r = rule_at(s, initial || signal ? pc : pc - 1);
+        if (r == NULL && find_module(s, initial || signal ? pc : pc - 1) == NULL) return -2;
+        if (r != NULL && r->no_cfi) {
+            // x86_64_unwind follows rbp: [rbp] is the caller's rbp, [rbp + 8] its pc. Replayed only where it
+            // fails (libdw then ends the walk with an error); where it would find a frame, libdw walks. Its
+            // versions differ in what they do once [rbp] cannot be read but [rbp + 8] can: libdw walks that too.
+            uint64_t w;
+            if (((set >> 6) & 1) && regs[6] != 0) {
+                (void)read_word(s, regs[6], &w);
+                if (read_word(s, regs[6] + 8, &w) == 0) return -1;
+            }
+            acc->rc = -1;
+            break;
+        }
+        if (r == NULL) return -1;
+        bool cfa_ok = (set >> r->cfa_reg) & 1;
+        uint64_t cfa = regs[r->cfa_reg] + (uint64_t)r->cfa_off;
+        nset = 0;
+        for (int i = 0; i < NREGS; i++) {
+            uint64_t v;
+            switch (r->kind[i]) {
+            case RULE_SAME:
+                if (!((set >> i) & 1)) continue;
+                v = regs[i];
+                break;
+            case RULE_AT_CFA:
+                if (!cfa_ok || read_word(s, cfa + (uint64_t)r->val[i], &v) != 0) continue;
+                break;
+            case RULE_VAL_CFA:
+                if (!cfa_ok) continue;
+                v = cfa + (uint64_t)r->val[i];
+                break;
+            case RULE_REG:
+                if (!((set >> r->reg[i]) & 1)) continue;
+                v = regs[r->reg[i]] + (uint64_t)r->val[i];
+                break;
+            default:
+                continue;
+            }
+            next[i] = v;
+            nset |= 1u << i;
+        }
+        if (!((nset >> 16) & 1) || next[16] == 0) { acc->rc = 0; break; }  // libdw: pc undefined, the end
+        memcpy(regs, next, sizeof regs);
+        set = nset;
+        pc = next[16];
+        initial = false;
+        signal = r->signal;
+    }
+    // libdw's walk would be re-run by dw_walk_once if a pc were in no module (maps changed since the report).
+    for (int i = 0; i < acc->n; i++)
+        if (find_module(s, i == 0 ? acc->pcs[i] : acc->pcs[i] - 1) == NULL) return -2;
+    s->rule_walks++;
+    return acc->n;
+}
+
+void ct_uw_space_set_rule_cache(ct_uw_space *s, int on) { s->rules = on != 0; }
+
+unsigned long ct_uw_space_take_rule_walks(ct_uw_space *s) {
+    unsigned long n = s->rule_walks;
+    s->rule_walks = 0;
+    return n;
+}
+
+static int libdw_walk_once(ct_uw_space *s, frames_acc *acc);
+
+/// CAPTRACE_RULE_CACHE_CHECK=1: every walk replayed from cached rules is walked by libdw too, and any difference
+/// (frames, how the walk ended, the last stack pointer) is said on stderr; libdw's walk is the one kept.
+static int rule_check = -1;
+
+/// One walk: from cached rules when every frame's rule is cached or cacheable, else libdw's own.
 static int dw_walk_once(ct_uw_space *s, frames_acc *acc) {
+    if (!s->rules) return libdw_walk_once(s, acc);
+    int n = rules_walk(s, acc);
+    if (n < 0) return libdw_walk_once(s, acc);
+    if (rule_check < 0) rule_check = getenv("CAPTRACE_RULE_CACHE_CHECK") != NULL;
+    if (!rule_check) return n;
+    frames_acc mine = *acc;
+    uint64_t *pcs = malloc(sizeof(uint64_t) * (size_t)n);
+    if (pcs == NULL) return n;
+    memcpy(pcs, acc->pcs, sizeof(uint64_t) * (size_t)n);
+    int m = libdw_walk_once(s, acc);
+    if (m != n || memcmp(pcs, acc->pcs, sizeof(uint64_t) * (size_t)n) != 0 || mine.rc != acc->rc
+        || mine.have_sp != acc->have_sp || (mine.have_sp && mine.last_sp != acc->last_sp)) {
+        fprintf(stderr, "captrace: CAPTRACE_RULE_CACHE_CHECK: pid %d tid %d: cached rules gave %d frames (rc %d), "
+                "libdw %d (rc %d); first pc %#llx\n", (int)s->pid, (int)s->tid, n, mine.rc, m, acc->rc,
+                (unsigned long long)pcs[0]);
+    }
+    free(pcs);
+    return m;
+}
+
+/// libdw's own walk, reporting the modules first if this space has no session yet.
+static int libdw_walk_once(ct_uw_space *s, frames_acc *acc) {
+    if (s->dwfl == NULL && dw_report(s) != 0) {
+        acc->n = 0;
+        return 0;
+    }
     for (int attempt = 0;; attempt++) {
         acc->n = 0;
         acc->have_sp = false;
@@ -621,7 +977,7 @@ static int dw_walk_once(ct_uw_space *s, frames_acc *acc) {
 /// form compilers emit), and where that call went when the instruction says: 1 with `*target` set (call rel32,
 /// call *disp32(%rip), through one PLT stub), 0 for a call whose target is in a register, -1 if not a call.
 static int call_before(ct_uw_space *s, uint64_t ra, uint64_t *target) {
-    if (ra < 8 || dwfl_addrmodule(s->dwfl, ra - 1) == NULL) return -1;
+    if (ra < 8 || (s->dwfl ? dwfl_addrmodule(s->dwfl, ra - 1) == NULL : find_module(s, ra - 1) == NULL)) return -1;
     uint64_t w;
     if (read_word(s, ra - 8, &w) != 0) return -1;
     uint8_t b[8];
@@ -697,7 +1053,6 @@ enum { SCAN_BYTES = 16384, SCAN_TRIES = 16 };
 /// far and goes further. Where no such call is found (F reached through a register or a tail call), the
 /// deepest walk among the candidates whose call target is unknown is taken.
 static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
-    if (s->dwfl == NULL && dw_report(s) != 0) return 0;
     frames_acc acc = {pcs, max, 0, 0, false, 0};
     int n = dw_walk_once(s, &acc);
     if (s->all_regs || n == 0 || n >= max || !acc.have_sp || acc.rc != 0) return n;
@@ -1007,12 +1362,19 @@ static int lu_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     return n;
 }
 
+/// Walks of different spaces share elf_cache, the rule cache and rbp_memo. captrace walks on one thread at a time
+/// (the tracer's, or a notify worker holding the supervisor's lock); this lock, uncontended there, keeps walkers
+/// used from several threads at once (the tests) correct.
+static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int ct_uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max) {
     if (max <= 0) return 0;
     if (get_registers(s, tid, pc_sp) != 0) return -1;
     begin_walk(s, tid);
     if (s->maps == NULL) load_maps(s);
+    pthread_mutex_lock(&walk_lock);
     int n = backend == CT_UW_LIBUNWIND ? lu_walk(s, pcs, max) : dw_walk(s, pcs, max);
+    pthread_mutex_unlock(&walk_lock);
     if (n == 0) {  // the unwinder could not even start: the pc itself is still a frame
         pcs[0] = s->regs[16];
         n = 1;

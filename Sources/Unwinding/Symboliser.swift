@@ -22,11 +22,11 @@ final class Symboliser {
     /// The frame of `pc` with its module and file offset only, from the address space's mappings.
     static func placed(space: OpaquePointer, pc: UInt64) -> Frame {
         var frame = Frame(pc: pc)
-        var path = [CChar](repeating: 0, count: 4096)
+        var path: UnsafePointer<CChar>?
         var start: UInt64 = 0
         var mapOffset: UInt64 = 0
-        guard ct_uw_space_mapping(space, pc, &path, path.count, &start, &mapOffset) == 0 else { return frame }
-        frame.module = cString(path)
+        guard ct_uw_space_mapping(space, pc, &path, &start, &mapOffset) == 0, let path else { return frame }
+        frame.module = String(cString: path)
         frame.offset = pc - start + mapOffset
         return frame
     }

@@ -21,13 +21,17 @@ public final class StackWalker: @unchecked Sendable {
     public let kind: UnwinderKind
     public let maxDepth: Int
     public let symbolises: Bool
+    /// libdw walks replay unwind rules cached by module file and address (the same frames; see unwind.c).
+    public let ruleCache: Bool
     private var spaces: [Int32: AddressSpace] = [:]
     private let symboliser = Symboliser()
     private var pcs: [UInt64]
 
-    /// `maxDepth` 0 records no stacks and costs nothing.
-    public init(kind: UnwinderKind, maxDepth: Int, symbolise: Bool = true) {
+    /// `maxDepth` 0 records no stacks and costs nothing. `ruleCache: false` has libdw walk every frame itself
+    /// (the reference the cached rules are tested against).
+    public init(kind: UnwinderKind, maxDepth: Int, symbolise: Bool = true, ruleCache: Bool = true) {
         self.kind = kind
+        self.ruleCache = ruleCache
         self.maxDepth = max(0, maxDepth)
         self.symbolises = symbolise
         self.pcs = [UInt64](repeating: 0, count: max(1, maxDepth))
@@ -36,6 +40,9 @@ public final class StackWalker: @unchecked Sendable {
     deinit {
         for s in spaces.values { ct_uw_space_free(s.space) }
     }
+
+    /// How many walks of this walker were replayed from cached unwind rules rather than walked by libdw.
+    public private(set) var ruleCacheWalks = 0
 
     /// Whether the chosen unwinder could be loaded (libunwind is dlopen'ed on first use); nil, or the reason.
     public var unavailableReason: String? {
@@ -77,6 +84,7 @@ public final class StackWalker: @unchecked Sendable {
     private func space(_ pid: Int32) -> AddressSpace? {
         if let s = spaces[pid] { return s }
         guard let p = ct_uw_space_new(pid) else { return nil }
+        ct_uw_space_set_rule_cache(p, ruleCache ? 1 : 0)
         let s = AddressSpace(space: p)
         spaces[pid] = s
         return s
@@ -92,6 +100,7 @@ public final class StackWalker: @unchecked Sendable {
             }
             return ct_uw_walk(s.space, backend, tid, nil, buf.baseAddress, Int32(maxDepth))
         }
+        ruleCacheWalks += Int(ct_uw_space_take_rule_walks(s.space))
         return n > 0 ? (s, Int(n)) : nil
     }
 

@@ -30,6 +30,12 @@ void ct_uw_space_free(ct_uw_space *space);
 /// After exec: drop the mappings, the libdw session and libunwind's caches (rebuilt on the next walk).
 void ct_uw_space_reset(ct_uw_space *space);
 
+/// Whether libdw walks of this space first try the per-pc rule cache (default on): the same frames, from unwind
+/// rules kept by module file and address across processes. Off: every frame is libdw's own (tests compare).
+void ct_uw_space_set_rule_cache(ct_uw_space *space, int on);
+/// How many walks (a notify walk's trial walks included) were replayed from cached rules since the last call.
+unsigned long ct_uw_space_take_rule_walks(ct_uw_space *space);
+
 enum { CT_UW_LIBDW = 0, CT_UW_LIBUNWIND = 1 };
 
 /// Walks thread `tid` of the space innermost first, writing at most `max` pcs (return addresses for all but
@@ -38,10 +44,9 @@ enum { CT_UW_LIBDW = 0, CT_UW_LIBUNWIND = 1 };
 /// Returns the number of pcs, or -1 when not even the first register set could be had.
 int ct_uw_walk(ct_uw_space *space, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max);
 
-/// The file mapping holding `pc`: its path (NUL-terminated, truncated to path_cap), start and file offset.
-/// Re-reads /proc/PID/maps once when the pc is in no known mapping. Returns 0, or -1 when none holds it.
-int ct_uw_space_mapping(ct_uw_space *space, uint64_t pc, char *path, size_t path_cap, uint64_t *start,
-                        uint64_t *offset);
+/// The file mapping holding `pc`: its path (valid until the space's mappings are read again), start and file
+/// offset. Re-reads /proc/PID/maps once when the pc is in no known mapping. Returns 0, or -1 when none holds it.
+int ct_uw_space_mapping(ct_uw_space *space, uint64_t pc, const char **path, uint64_t *start, uint64_t *offset);
 
 /// Loads libunwind (dlopen RTLD_LOCAL). Returns 0, or -1 with a reason in `why`.
 int ct_uw_libunwind_load(char *why, size_t why_cap);

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TraceModel
+import Unwinding
+
+/// The per-pc rule cache (unwind.c) replays libdw's unwind step from rules kept by module file and address. Its
+/// walks must give exactly libdw's own frames: compared pc for pc against a walker with the cache off, on the
+/// same stopped thread, in two processes of each program (ASLR maps them elsewhere: the second one's walks reuse
+/// the rules the first one cached), with all registers (ptrace) and from rip/rsp only (notify).
+@Suite struct RuleCacheTests {
+    static func program(_ variant: String) throws -> String {
+        switch variant {
+        case "fp": return try FixtureBuilder.build("rc-fp", sources: chainSources, flags: ["-O0", "-g"])
+        case "nofp": return try FixtureBuilder.build("rc-nofp", sources: chainSources, flags: ["-O2", "-fomit-frame-pointer"])
+        case "pie-stripped": return try FixtureBuilder.build("rc-pie", sources: chainSources,
+                                                               flags: ["-O0", "-fPIE", "-pie"], strip: true)
+        default: return try FixtureBuilder.build("rc-cxx", sources: ["cxx_main.cpp"], flags: ["-O1"],
+                                                 compiler: "/usr/bin/g++")
+        }
+    }
+
+    static func hex(_ pcs: [UInt64]) -> String { pcs.map { String($0, radix: 16) }.joined(separator: " ") }
+
+    @Test(arguments: ["fp", "nofp", "pie-stripped", "cxx"])
+    func stoppedThreadSameFramesAsLibdw(variant: String) throws {
+        let exe = try Self.program(variant)
+        let cached = StackWalker(kind: .libdw, maxDepth: 64)
+        for _ in 0..<2 {
+            let before = cached.ruleCacheWalks
+            let (a, b) = try Tracee.run(exe) { pid in
+                (cached.pcs(pid: pid, tid: pid),
+                 StackWalker(kind: .libdw, maxDepth: 64, ruleCache: false).pcs(pid: pid, tid: pid))
+            }
+            #expect(a.count >= 7, "\(Self.hex(a))")
+            #expect(a == b, "cached \(Self.hex(a)) libdw \(Self.hex(b))")
+            #expect(cached.ruleCacheWalks > before, "the walk was not replayed from cached rules")
+        }
+    }
+
+    @Test(arguments: ["fp", "nofp", "cxx"])
+    func fromProcSyscallRegistersSameFramesAsLibdw(variant: String) throws {
+        let exe = try Self.program(variant)
+        let cached = StackWalker(kind: .libdw, maxDepth: 64)
+        for _ in 0..<2 {
+            let before = cached.ruleCacheWalks
+            let (a, b) = try Tracee.run(exe, stop: false) { pid -> ([UInt64], [UInt64]) in
+                let fields = FixtureBuilder.readFile("/proc/\(pid)/syscall")!.split(separator: " ")
+                let sp = UInt64(fields[7].dropFirst(2), radix: 16)!
+                let pc = UInt64(fields[8].dropFirst(2).trimmingCharacters(in: .whitespacesAndNewlines), radix: 16)!
+                return (cached.stack(pid: pid, tid: pid, pc: pc, sp: sp).map(\.pc),
+                        StackWalker(kind: .libdw, maxDepth: 64, ruleCache: false)
+                            .stack(pid: pid, tid: pid, pc: pc, sp: sp).map(\.pc))
+            }
+            #expect(a.count >= 2, "\(Self.hex(a))")
+            #expect(a == b, "cached \(Self.hex(a)) libdw \(Self.hex(b))")
+            #expect(cached.ruleCacheWalks > before, "the walk was not replayed from cached rules")
+        }
+    }
+
+    /// A depth limit ends the replayed walk where libdw's ends.
+    @Test func depthLimit() throws {
+        let exe = try Self.program("fp")
+        for depth in [1, 2, 3, 5] {
+            let cached = StackWalker(kind: .libdw, maxDepth: depth)
+            let (a, b) = try Tracee.run(exe) { pid in
+                (cached.pcs(pid: pid, tid: pid),
+                 StackWalker(kind: .libdw, maxDepth: depth, ruleCache: false).pcs(pid: pid, tid: pid))
+            }
+            #expect(a.count == depth)
+            #expect(cached.ruleCacheWalks == 1)
+            #expect(a == b, "depth \(depth): cached \(Self.hex(a)) libdw \(Self.hex(b))")
+        }
+    }
+}
