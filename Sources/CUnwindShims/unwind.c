@@ -384,6 +384,27 @@ ct_uw_space *ct_uw_space_new(pid_t pid) {
     return s;
 }
 
+ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid) {
+    if (parent->maps_text == NULL) return NULL;
+    ct_uw_space *s = ct_uw_space_new(pid);
+    if (s == NULL) return NULL;
+    s->rules = parent->rules;
+    s->maps_text = strdup(parent->maps_text);
+    s->maps = malloc((parent->nmaps + 1) * sizeof(map_ent));
+    if (s->maps_text == NULL || s->maps == NULL) {
+        ct_uw_space_free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < parent->nmaps; i++) {
+        s->maps[i] = parent->maps[i];
+        s->maps[i].path = parent->maps[i].path ? strdup(parent->maps[i].path) : NULL;
+    }
+    s->nmaps = parent->nmaps;
+    s->maps_gen = 1;
+    compute_modules(s);
+    return s;
+}
+
 static void drop_eh_modules(ct_uw_space *s) {
     for (size_t i = 0; i < s->nehm; i++) free(s->ehm[i].path);
     free(s->ehm);

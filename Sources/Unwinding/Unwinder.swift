@@ -77,6 +77,18 @@ public final class StackWalker: @unchecked Sendable {
         }
     }
 
+    /// Process `child` was just forked by `parent` (the parent stopped in the call, the child not yet run): the
+    /// child starts with the parent's mappings and named frames, as its address space is a copy of the parent's,
+    /// instead of reading /proc/PID/maps again at its first stack. Only a caller that knows the very process that
+    /// forked (ptrace's fork event) may say so: a process's parent is not always the one that created it.
+    public func processForked(parent: Int32, child: Int32) {
+        guard maxDepth > 0, spaces[child] == nil, let p = spaces[parent],
+              let c = ct_uw_space_fork(p.space, child) else { return }
+        let s = AddressSpace(space: c)
+        s.frames = p.frames
+        spaces[child] = s
+    }
+
     public func processExited(pid: Int32) {
         if let s = spaces.removeValue(forKey: pid) { ct_uw_space_free(s.space) }
     }

@@ -27,6 +27,9 @@ typedef struct ct_uw_space ct_uw_space;
 
 ct_uw_space *ct_uw_space_new(pid_t pid);
 void ct_uw_space_free(ct_uw_space *space);
+/// A space for process `pid` forked from `parent` (its address space a copy of the parent's at the fork): it starts
+/// with the parent's mappings as last read, instead of reading /proc/PID/maps again. NULL when the parent has none.
+ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid);
 /// After exec: drop the mappings, the libdw session and libunwind's caches (rebuilt on the next walk).
 void ct_uw_space_reset(ct_uw_space *space);
 

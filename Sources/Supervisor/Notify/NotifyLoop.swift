@@ -226,11 +226,22 @@ extension NotifyTransport {
     /// The pc and sp of thread `tid` of `pid` while it waits for its answer (lock held), from its
     /// /proc/TID/syscall, kept open while the process lives: one pread per stack instead of open, read and close.
     /// A file that no longer reads (its thread ended; the tid may be another thread's now) is opened again.
+    /// The notification can arrive before its thread is asleep (a synchronous wake-up runs the worker on the
+    /// thread's CPU at once): the file then says "running" until the thread gets the CPU back and waits. The
+    /// worker yields it, a bounded number of times, rather than record the call without a stack.
     func waitingRegisters(pid: Int32, tid: Int32) -> (pc: UInt64, sp: UInt64)? {
         guard let x = extra[pid] else { return NotifyProcFS.pcSp(tid) }
         var pc: UInt64 = 0, sp: UInt64 = 0
+        func read(_ fd: Int32) -> Bool {
+            var r = ct_syscall_regs(fd, &pc, &sp)
+            for _ in 0..<64 where r == -EINVAL {
+                sched_yield()
+                r = ct_syscall_regs(fd, &pc, &sp)
+            }
+            return r == 0
+        }
         if let fd = x.syscallFiles.removeValue(forKey: tid) {
-            if ct_syscall_regs(fd, &pc, &sp) == 0 {
+            if read(fd) {
                 x.syscallFiles[tid] = fd
                 return (pc, sp)
             }
@@ -240,7 +251,7 @@ extension NotifyTransport {
         let fd = open("/proc/\(tid)/syscall", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         x.syscallFiles[tid] = fd
-        return ct_syscall_regs(fd, &pc, &sp) == 0 ? (pc, sp) : nil
+        return read(fd) ? (pc, sp) : nil
     }
 
     // MARK: - The current directory, cached per process (lock held)

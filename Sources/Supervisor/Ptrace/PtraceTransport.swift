@@ -77,7 +77,14 @@ final class PtraceTransport: Transport {
             case .syscallExit: syscallExitStop(thread)
             case .seccomp: seccompStop(thread)
             case .newTask:
-                if let child = try? Tracee.eventMessage(tid) { _ = knownThread(child, ids: newTaskIDs(parent: thread)) }
+                if let child = try? Tracee.eventMessage(tid) {
+                    let ids = newTaskIDs(parent: thread)
+                    let unseen = table.thread(child) == nil
+                    _ = knownThread(child, ids: ids)
+                    // A new process not yet run (its first stop comes later) is a copy of this one: its stacks
+                    // start from this process's mappings.
+                    if unseen, let ids, ids.tgid == nil { recorder.unwinderForked(parent: thread.pid, child: child) }
+                }
                 resume(tid)
             case .exec: execStop(thread)
             case .groupStop:

@@ -112,6 +112,7 @@ final class Recorder {
         walker?.processExited(pid: pid)
         forgetSites(pid)
     }
+    func unwinderForked(parent: Int32, child: Int32) { walker?.processForked(parent: parent, child: child) }
     func unwinderExeced(pid: Int32) {
         walker?.processExeced(pid: pid)
         forgetSites(pid)
