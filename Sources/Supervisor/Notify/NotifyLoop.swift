@@ -318,16 +318,16 @@ extension NotifyTransport {
         return true
     }
 
-    /// An execve of `pid` is being let through: remember where its stack is, to see later whether it happened.
+    /// An execve of `pid` is being let through: remember its auxiliary vector, to see later whether it happened.
     func noteExec(_ pid: Int32) {
         guard let x = extra[pid] else { return }
-        x.pendingExec = NotifyProcFS.startStack(pid) ?? 0
+        x.pendingExec = NotifyProcFS.auxv(pid) ?? []
     }
 
     /// The process made a call after an execve was let through: did the exec happen?
     func checkExec(_ pid: Int32, tid: Int32) {
         guard let x = extra[pid], let before = x.pendingExec, let p = table.process(pid) else { return }
-        guard let now = NotifyProcFS.startStack(pid), now != before else {
+        guard let now = NotifyProcFS.auxv(pid), now != before else {
             // Same image: the exec failed (or is still under way for another thread; then this is stale).
             if tid == pid || table.thread(tid) != nil { x.pendingExec = nil }
             return
@@ -372,10 +372,25 @@ enum NotifyProcFS {
         return s[s.index(after: close)...].split(separator: " ")
     }
 
-    /// startstack (field 28).
-    static func startStack(_ pid: Int32) -> UInt64? {
-        guard let f = statFields(pid), f.count > 25 else { return nil }
-        return UInt64(f[25])
+    /// The auxiliary vector (/proc/PID/auxv, as the kernel keeps it: binary). Each exec sets it, and two images
+    /// never share one under ASLR (AT_RANDOM points into the new stack, AT_BASE at the new ld.so, AT_ENTRY and
+    /// AT_PHDR name the program): the exec marker. The kernel copies it out as it is, where /proc/PID/stat's
+    /// startstack, the marker before, comes in a line of 52 fields built for the read (twice per exec).
+    static func auxv(_ pid: Int32) -> [UInt8]? {
+        let fd = open("/proc/\(pid)/auxv", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buf -> [UInt8]? in
+            var got = 0
+            while got < buf.count {
+                let n = Glibc.read(fd, buf.baseAddress! + got, buf.count - got)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { return nil }
+                if n == 0 { break }
+                got += n
+            }
+            return got > 0 ? Array(UnsafeBufferPointer(rebasing: buf[0..<got])) : nil
+        }
     }
 
     /// exit_code (field 52): the wait status of a zombie; nil when gone or not yet exited.

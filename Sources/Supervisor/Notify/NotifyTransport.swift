@@ -324,9 +324,9 @@ final class NotifyProcess {
     let isRoot: Bool
     /// The children it had when it entered capability mode: they stay outside (the contract's rule).
     var childrenAtEntry: Set<Int32> = []
-    /// After an execve was let through: the process's startstack then; a different one later means the exec
-    /// happened (ASLR places the new stack elsewhere).
-    var pendingExec: UInt64?
+    /// After an execve was let through: the process's auxiliary vector then; a different one later means the exec
+    /// happened (NotifyProcFS.auxv).
+    var pendingExec: [UInt8]?
     /// The current directory (NotifyLoop.currentDirectory), and the threads whose directory-changing call may
     /// still be under way.
     var cwd: String?
