@@ -188,7 +188,7 @@ static int notify_program(void *arg) {
     const struct ct_notify_child *c = arg;
     ct_raw(SYS_close, c->info_w, 0, 0, 0);
     ct_raw(SYS_close, c->life_r, 0, 0, 0);
-    ct_raw_child_prepare(c->go_fd, 1, 0);
+    ct_raw_child_prepare(c->go_fd, 0, 0);  // keeps the workers' CPU (CPUAffinity)
     long r;
     if ((r = ct_raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0)) < 0) ct_raw_fail(c->err_fd, r);
     if (c->bpf && c->bpf->filter && c->every_call_trapped) {

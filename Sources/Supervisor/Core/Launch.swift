@@ -36,12 +36,12 @@ enum ProgramPath {
 
 /// Cross-CPU wake-ups dominate a round trip on this kind of VM (about 55 µs against 11.5 µs when supervisor and
 /// program share a CPU: an idle virtual CPU halts, and waking it costs the hypervisor). The supervisor pins its
-/// tracer thread (ptrace) or its notification workers (notify) to the CPU it started on.
-/// - ptrace: the program inherits that pin (`ct_raw_child_prepare`), because pinning captrace alone left most of the
-///   cost in place (100000 stops: ~2.9 s against ~1.6 s with the program on the same CPU). The price: the
-///   program and its children run on one CPU, and sched_getaffinity (nproc) shows that one CPU.
-/// - notify: the program gets captrace's original affinity back; synchronous wake-up already hands the CPU
-///   over without it.
+/// tracer thread (ptrace) or its notification workers (notify) to the CPU it started on, and the program inherits
+/// that pin (`ct_raw_child_prepare`): pinning captrace alone left most of the cost in place (ptrace, 100000 stops:
+/// ~2.9 s against ~1.6 s with the program on the same CPU; notify, a shell running /bin/true 300 times: each exec
+/// moved the new image to the other CPU, and every process paid cross-CPU wake-ups, ~1.3x strace's time against
+/// ~0.8x pinned). The price: the program and its children run on one CPU, and sched_getaffinity (nproc) shows
+/// that one CPU.
 /// `CAPTRACE_NO_PIN=1` turns pinning off (the program then runs exactly where it would without captrace).
 enum CPUAffinity {
     static func pinTracer() {

@@ -166,8 +166,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     // MARK: - Serving
 
     func serve() {
-        // The workers (created here, they inherit it) stay on the CPU captrace started on; the program has its
-        // own affinity back (ct_raw_child_prepare). See CPUAffinity. Workers and the exit watcher must not take
+        // The workers (created here, they inherit it) stay on the CPU captrace started on, as does the program
+        // (ct_raw_child_prepare). See CPUAffinity. Workers and the exit watcher must not take
         // SIGINT/SIGTERM/SIGHUP: the main thread handles them.
         workers = PosixThreads.withInterruptsBlocked {
             var ts: [pthread_t] = []
