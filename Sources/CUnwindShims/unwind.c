@@ -689,10 +689,12 @@ static int dw_frame_cb(Dwfl_Frame *frame, void *arg) {
 // once (dwarf_cfi_addrframe, dwarf_frame_cfa, dwarf_frame_register on the file's own .eh_frame, which is what
 // dwfl_module_eh_cfi reads) and kept by file and link-time address, shared by every process mapping that file
 // wherever it is mapped. A walk then replays libdw's step: the same registers defined or not, the same memory
-// reads through read_word, the same end (the return-address register undefined, unreadable or 0). Rules of a
-// kind not listed here (DWARF expressions, a CFA not register + offset), a pc with no FDE in .eh_frame (libdw
-// would go on to .debug_frame and its frame-pointer fallback), a pc outside every module, a module libdw would
-// not open through elf_cache, or a module that is not x86-64 send the whole walk to libdw, as before.
+// reads through read_word, the same end (the return-address register undefined, unreadable or 0; or no FDE, no
+// .debug_frame, and a frame-pointer fallback that fails). Rules of a kind not listed here (DWARF expressions, a
+// CFA not register + offset), a pc with no FDE where the file has .debug_frame or where libdw's frame-pointer
+// fallback would find a frame, a pc outside every module (after one re-read of the mappings, as libdw
+// re-reports), a module whose file is not in elf_cache or whose path no longer names the mapped file, or a
+// module that is not x86-64 send the whole walk to libdw, as before.
 
 enum { RULE_UNSET, RULE_SAME, RULE_AT_CFA, RULE_VAL_CFA, RULE_REG };
 enum { RULES = 8192 };  // open addressing; cleared when three quarters full
