@@ -12,11 +12,27 @@ struct Decoder {
     static let atFDCWD: Int32 = -100
     static let maxPath = 4096
 
+    /// Where strings are read from: the process's /proc/PID/mem kept open by the transport (`fd`, -1 for none:
+    /// then process_vm_readv). `fdFailed`: the file read nothing that process_vm_readv could (its address space
+    /// is gone), so its owner drops it.
+    struct Memory {
+        let pid: Int32
+        var fd: Int32 = -1
+        var fdFailed = false
+    }
+
     /// Reads a NUL-terminated string from the tracee. `.unreadable` on a bad pointer, `.null` for NULL.
     static func readPath(pid: Int32, addr: UInt64) -> PathArg {
+        var m = Memory(pid: pid)
+        return readPath(&m, addr: addr)
+    }
+
+    static func readPath(_ m: inout Memory, addr: UInt64) -> PathArg {
         if addr == 0 { return .null }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: maxPath + 1) { buf in
-            let n = ct_read_string(pid, UInt(addr), buf.baseAddress, maxPath)
+            var failed: Int32 = 0
+            let n = ct_read_string_memfd(m.fd, m.pid, UInt(addr), buf.baseAddress, maxPath, &failed)
+            if failed != 0 { m.fdFailed = true; m.fd = -1 }
             guard n >= 0 else { return .unreadable }
             let bytes = UnsafeRawBufferPointer(start: buf.baseAddress, count: n)
             return .string(String(decoding: bytes, as: UTF8.self))
@@ -38,18 +54,24 @@ struct Decoder {
     /// address is named. Only called for syscalls the filter trapped as possible violations.
     /// `sameProcess(target)`: whether a pid/tid argument names a thread of the caller's own process.
     static func decode(_ stop: SyscallStop, pid: Int32, tid: Int32, sameProcess: (Int32) -> Bool) -> DecodedCall {
-        let raw = stop.args, abi = stop.abi
+        var m = Memory(pid: pid)
+        return decode(stop, memory: &m, tid: tid, sameProcess: sameProcess)
+    }
+
+    /// `decode` reading strings through `memory` (see `Memory`).
+    static func decode(_ stop: SyscallStop, memory m: inout Memory, tid: Int32, sameProcess: (Int32) -> Bool) -> DecodedCall {
+        let raw = stop.args, abi = stop.abi, pid = m.pid
         var call = DecodedCall(abi: abi, nr: stop.nr, syscall: stop.syscall, args: raw, pid: pid, tid: tid)
         guard let sc = stop.syscall else { return call }
         var sawPath = false
         for (i, kind) in sc.args.enumerated() where i < raw.count {
             switch kind {
             case .path:
-                let p = readPath(pid: pid, addr: raw[i])
+                let p = readPath(&m, addr: raw[i])
                 if case .string(let s) = p { call.memory.strings[i] = s }
                 if !sawPath { call.path = p; sawPath = true } else if call.path2 == nil { call.path2 = p }
             case .string:
-                if case .string(let s) = readPath(pid: pid, addr: raw[i]) { call.memory.strings[i] = s }
+                if case .string(let s) = readPath(&m, addr: raw[i]) { call.memory.strings[i] = s }
             case .pid, .tid:
                 if call.targetInCallerGroup == nil {
                     let target = int32(raw[i])

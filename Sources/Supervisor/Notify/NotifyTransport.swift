@@ -46,7 +46,9 @@ import TraceModel
 /// call, or when a descendant's call reveals it), `exec` when the new image is first seen, `exit` from a pidfd
 /// (with the status when the zombie could still be read; the program's own status always, from the keeper).
 final class NotifyTransport: Transport, @unchecked Sendable {
-    unowned let core: SupervisorCore
+    /// The core outlives the transport (`supervise` holds it through the run): unowned(unsafe) saves a reference
+    /// count check per use.
+    unowned(unsafe) let core: SupervisorCore
     var options: RunOptions { core.options }
     var enforce: Bool { core.enforce }
     let lock = PosixMutex()
@@ -61,6 +63,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// Processes that asked to install their own seccomp filter (warned about once, at the end).
     var ownFilterPids: Set<Int32> = []
     var watchList: [(pid: Int32, pidfd: Int32)] = []
+    /// /proc/PID/mem files of processes that ended, closed by the worker (NotifyLoop.memoryFile).
+    var memFilesToClose: [Int32] = []
     var rootExit: (status: Int32, signal: String?)?
     /// Processes that ended whose status the keeper may still report (it reaps orphans).
     var exitsOwed: Set<Int32> = []
@@ -208,7 +212,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             for (_, x) in extra {
                 if x.pidfd >= 0 { close(x.pidfd) }
                 x.closeSyscallFiles()
+                x.closeMemory()
             }
+            for fd in memFilesToClose { close(fd) }
+            memFilesToClose = []
             extra = [:]
         }
     }
@@ -310,6 +317,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     func forget(_ pid: Int32) {
         guard let x = extra.removeValue(forKey: pid) else { return }
         x.closeSyscallFiles()
+        if x.memFd >= 0 {
+            memFilesToClose.append(x.memFd)  // the worker may be reading it now
+            x.memFd = -1
+        }
         if x.pidfd >= 0 {
             watchList.removeAll { $0.pid == pid }
             close(x.pidfd)
@@ -335,10 +346,23 @@ final class NotifyProcess {
     var syscallFiles: [Int32: Int32] = [:]
     /// More open at once than this (threads that ended are not seen to end) and they are all closed.
     static let maxSyscallFiles = 64
+    /// Its /proc/PID/mem (NotifyLoop.memoryFile), or -1.
+    var memFd: Int32 = -1
+    /// An exec call was seen and its new image not yet: no /proc/PID/mem is opened meanwhile.
+    var memoryAfterExec = false
+    var memOpenFailed = false
+    /// Calls with a string argument judged so far (the file is opened at the `memoryFileAfter`-th).
+    var stringReads = 0
+    static let memoryFileAfter = 8
 
     init(pidfd: Int32, isRoot: Bool) {
         self.pidfd = pidfd
         self.isRoot = isRoot
+    }
+
+    func closeMemory() {
+        if memFd >= 0 { close(memFd) }
+        memFd = -1
     }
 
     func closeSyscallFiles() {
