@@ -15,10 +15,22 @@ struct Decoder {
     /// Where strings are read from: the process's /proc/PID/mem kept open by the transport (`fd`, -1 for none:
     /// then process_vm_readv). `fdFailed`: the file read nothing that process_vm_readv could (its address space
     /// is gone), so its owner drops it.
+    /// `previous`: what the caller's last call read; a call that reads the same single string shares it.
     struct Memory {
         let pid: Int32
         var fd: Int32 = -1
         var fdFailed = false
+        var previous: MemoryRead? = nil
+    }
+
+    /// Records string argument `i` as read, sharing `m.previous` when it is the same single string.
+    static func record(_ s: String, at i: Int, in memory: inout MemoryRead, _ m: Memory) {
+        if memory.strings.isEmpty, memory.sockaddr == nil, memory.socketcall == nil, let p = m.previous,
+           p.strings.count == 1, p.sockaddr == nil, p.socketcall == nil, p.strings[i] == s {
+            memory = p
+            return
+        }
+        memory.strings[i] = s
     }
 
     /// Reads a NUL-terminated string from the tracee. `.unreadable` on a bad pointer, `.null` for NULL.
@@ -68,10 +80,10 @@ struct Decoder {
             switch kind {
             case .path:
                 let p = readPath(&m, addr: raw[i])
-                if case .string(let s) = p { call.memory.strings[i] = s }
+                if case .string(let s) = p { record(s, at: i, in: &call.memory, m) }
                 if !sawPath { call.path = p; sawPath = true } else if call.path2 == nil { call.path2 = p }
             case .string:
-                if case .string(let s) = readPath(&m, addr: raw[i]) { call.memory.strings[i] = s }
+                if case .string(let s) = readPath(&m, addr: raw[i]) { record(s, at: i, in: &call.memory, m) }
             case .pid, .tid:
                 if call.targetInCallerGroup == nil {
                     let target = int32(raw[i])

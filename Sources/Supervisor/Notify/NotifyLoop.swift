@@ -23,6 +23,7 @@ extension NotifyTransport {
     func worker() {
         var n = ct_notif()
         let lead = Lead(baton)
+        let scratch = WorkerScratch()
         defer { lead.yield() }
         while true {
             lead.take()
@@ -36,15 +37,16 @@ extension NotifyTransport {
                 }
                 return
             }
-            handle(n, lead: lead)
+            handle(n, lead: lead, scratch: scratch)
         }
     }
 
     /// `lead`: yielded before work that may block (see NotifyBaton); nil when not called by a worker.
-    func handle(_ n: ct_notif, lead: Lead? = nil) {
+    /// `scratch`: the worker's own values of its last call, shared by this one where equal.
+    func handle(_ n: ct_notif, lead: Lead? = nil, scratch: WorkerScratch? = nil) {
         let tid = Int32(bitPattern: n.pid)
         if options.syscalls, count(n, tid: tid) { return }
-        let args = [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
+        let args = scratch?.args(n) ?? [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
         guard let stop = SyscallStop(auditArch: n.arch, rawNumber: Int(n.nr), args: args) else {
             _ = ct_notif_continue(listener, n.id)
             return
@@ -55,9 +57,10 @@ extension NotifyTransport {
         // Where the caller stands.
         let state: (pid: Int32, inMode: Bool, memFd: Int32)? = lock.locked {
             guard let pid = placeThread(tid) else { return nil }
-            noteDirectoryChange(pid: pid, tid: tid, changes: stop.syscall?.changesWorkingDirectory == true)
+            let x = extra[pid]
+            noteDirectoryChange(x, tid: tid, changes: stop.syscall?.changesWorkingDirectory == true)
             let inMode = table.process(pid)?.capabilityMode ?? false
-            return (pid, inMode, memoryFile(pid, stop: stop, inMode: inMode, isExec: isExec))
+            return (pid, inMode, memoryFile(x, pid: pid, stop: stop, inMode: inMode, isExec: isExec))
         }
         guard let (pid, inMode, memFd) = state else {
             _ = ct_notif_continue(listener, n.id)  // vanished
@@ -89,10 +92,11 @@ extension NotifyTransport {
             return
         }
         // The program's threads are not all known here (no ptrace): a pid/tid argument is checked in /proc.
-        var memory = Decoder.Memory(pid: pid, fd: memFd)
+        var memory = Decoder.Memory(pid: pid, fd: memFd, previous: scratch?.memory)
         var call = Decoder.decode(stop, memory: &memory, tid: tid,
                                   sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
         if memory.fdFailed { lock.locked { memoryFileFailed(pid, fd: memFd) } }
+        scratch?.memory = call.memory
         // A copy of the process's pidfd: the exit watcher may close the original meanwhile.
         let verdict = BeneathResolver.classify(&call, pidfd: { lead?.yield(); return lock.locked { extra[pid].map { $0.pidfd >= 0 ? dup($0.pidfd) : -1 } ?? -1 } },
                                                 done: { if $0 >= 0 { close($0) } })
@@ -271,12 +275,13 @@ extension NotifyTransport {
     /// Only with one worker (observe mode): the file is used outside the lock, so only the thread that uses it
     /// may close it; a process that ends has its file closed by that worker later (`memFilesToClose`).
     /// Opened at a process's `memoryFileAfter`-th string read, so that short processes do not pay for the open.
-    func memoryFile(_ pid: Int32, stop: SyscallStop, inMode: Bool, isExec: Bool) -> Int32 {
+    /// `x`: the process's `extra` entry.
+    func memoryFile(_ x: NotifyProcess?, pid: Int32, stop: SyscallStop, inMode: Bool, isExec: Bool) -> Int32 {
         if !memFilesToClose.isEmpty {
             for fd in memFilesToClose { close(fd) }
             memFilesToClose.removeAll(keepingCapacity: true)
         }
-        guard workerCount == 1, let x = extra[pid] else { return -1 }
+        guard workerCount == 1, let x else { return -1 }
         if isExec {
             x.closeMemory()
             x.memoryAfterExec = true
@@ -302,8 +307,9 @@ extension NotifyTransport {
 
     /// A call that may change the directory (chdir, fchdir, unshare, setns: all trapped) forgets the cached one,
     /// and none is cached again until that thread's next trapped call (by then the call has returned).
-    func noteDirectoryChange(pid: Int32, tid: Int32, changes: Bool) {
-        guard let x = extra[pid] else { return }
+    /// `x`: the caller's process's `extra` entry.
+    func noteDirectoryChange(_ x: NotifyProcess?, tid: Int32, changes: Bool) {
+        guard let x else { return }
         if !x.cwdChanging.isEmpty { x.cwdChanging.remove(tid) }
         if changes {
             x.cwd = nil
@@ -451,5 +457,22 @@ enum NotifyProcFS {
             return UInt64(line.dropFirst(6).trimmingCharacters(in: " \t"), radix: 8) ?? 0o022
         }
         return 0o022
+    }
+}
+
+/// One notify worker's last call: its argument array and what was read from memory, shared by the next call
+/// where equal (a repeated violation then allocates neither, and the recorder compares them by identity).
+final class WorkerScratch {
+    private var lastArgs: [UInt64] = []
+    var memory: MemoryRead?
+
+    func args(_ n: ct_notif) -> [UInt64] {
+        let a = n.args
+        if lastArgs.count == 6, lastArgs[0] == a.0, lastArgs[1] == a.1, lastArgs[2] == a.2, lastArgs[3] == a.3,
+           lastArgs[4] == a.4, lastArgs[5] == a.5 {
+            return lastArgs
+        }
+        lastArgs = [a.0, a.1, a.2, a.3, a.4, a.5]
+        return lastArgs
     }
 }

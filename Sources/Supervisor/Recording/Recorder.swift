@@ -188,15 +188,22 @@ final class Recorder {
     private var lastDraft: ViolationEvent?
     /// What `lastDraft` was drafted from.
     private var lastFacts: DraftFacts?
-    private struct DraftFacts {
-        var nr: Int
-        var abi: ABI
-        var namespace: Namespace
-        var rule: Rule
-        var syscall: String
-        var resolved: String?
-        var raw: RawCall
-        var stack: [Frame]
+    /// A class: looking at it costs one reference count, not one per field.
+    private final class DraftFacts {
+        let nr: Int
+        let abi: ABI
+        let namespace: Namespace
+        let rule: Rule
+        let syscall: String
+        let resolved: String?
+        let raw: RawCall
+        let stack: [Frame]
+
+        init(nr: Int, abi: ABI, namespace: Namespace, rule: Rule, syscall: String, resolved: String?, raw: RawCall,
+             stack: [Frame]) {
+            self.nr = nr; self.abi = abi; self.namespace = namespace; self.rule = rule; self.syscall = syscall
+            self.resolved = resolved; self.raw = raw; self.stack = stack
+        }
     }
 
     /// Sites by process, then syscall and pcs: hashing module paths for every event costs more than the lookup.
