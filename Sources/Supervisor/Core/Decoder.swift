@@ -72,9 +72,15 @@ struct Decoder {
 
     /// `decode` reading strings through `memory` (see `Memory`).
     static func decode(_ stop: SyscallStop, memory m: inout Memory, tid: Int32, sameProcess: (Int32) -> Bool) -> DecodedCall {
-        let raw = stop.args, abi = stop.abi, pid = m.pid
-        var call = DecodedCall(abi: abi, nr: stop.nr, syscall: stop.syscall, args: raw, pid: pid, tid: tid)
-        guard let sc = stop.syscall else { return call }
+        var call = DecodedCall(abi: stop.abi, nr: stop.nr, syscall: stop.syscall, args: stop.args, pid: m.pid, tid: tid)
+        if let sc = stop.syscall { read(&call, sc, memory: &m, sameProcess: sameProcess) }
+        return call
+    }
+
+    /// `decode`'s reads, into `call` in place (building the call as a value here copied it, ~12 reference counts).
+    private static func read(_ call: inout DecodedCall, _ sc: Syscall, memory m: inout Memory,
+                             sameProcess: (Int32) -> Bool) {
+        let raw = call.args, abi = call.abi, pid = m.pid
         var sawPath = false
         for (i, kind) in sc.args.enumerated() where i < raw.count {
             switch kind {
@@ -115,7 +121,6 @@ struct Decoder {
                 break
             }
         }
-        return call
     }
 
     /// msg_name and msg_namelen of a struct msghdr (64-bit or i386 layout).

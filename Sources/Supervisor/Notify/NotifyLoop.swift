@@ -15,8 +15,6 @@ import TraceModel
 /// lineage gone, is treated as outside capability mode; a child forked by another thread in the very moment its
 /// parent enters may be counted on either side.
 extension NotifyTransport {
-    var table: ProcessTable { core.table }
-    var recorder: Recorder { core.recorder }
 
     /// One worker: receives while it holds the baton (NotifyBaton), handles, and receives again. A worker that
     /// returns passes the baton on, so every other one in turn sees the listener hang up too.
@@ -51,7 +49,6 @@ extension NotifyTransport {
             _ = ct_notif_continue(listener, n.id)
             return
         }
-        let name = stop.name ?? ""
         let isExec = stop.syscall?.touches == .exec
 
         // Where the caller stands.
@@ -66,10 +63,12 @@ extension NotifyTransport {
             _ = ct_notif_continue(listener, n.id)  // vanished
             return
         }
-        if FilterBuilder.installsSeccompFilter(name, args) { lock.locked { ownFilterPids.insert(pid) } }
+        if seccompInstallers[stop.abi.ordinal].contains(stop.nr), FilterBuilder.installsSeccompFilter(stop.name ?? "", args) {
+            lock.locked { ownFilterPids.insert(pid) }
+        }
 
         if !inMode {
-            if options.trigger.matches(syscall: name, args: args) {
+            if options.trigger.matches(syscall: stop.name ?? "", args: args) {
                 // syscall:NAME / sandbox: the call is let through, and capability mode begins the moment it is
                 // (under the lock, so no later call of the process is judged before the entry is recorded).
                 lock.locked {
@@ -83,7 +82,7 @@ extension NotifyTransport {
             return
         }
 
-        if options.policy != nil {
+        if hasPolicy {
             policyCall(n, stop: stop, pid: pid, tid: tid, isExec: isExec, memFd: memFd)
             return
         }
@@ -161,7 +160,10 @@ extension NotifyTransport {
 
     /// Whether capability mode may refuse the call (by its number: no hashing of its name).
     static func mayViolate(_ stop: SyscallStop) -> Bool {
-        if let d = CapabilityPolicy.standard.decision(abi: stop.abi, nr: stop.nr) { return d != .allow }
+        if let d = CapabilityPolicy.standard.decision(abi: stop.abi, nr: stop.nr) {
+            if case .allow = d { return false }
+            return true
+        }
         return CapabilityPolicy.standard.mayViolate(stop.name ?? "")
     }
 

@@ -49,6 +49,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// The core outlives the transport (`supervise` holds it through the run): unowned(unsafe) saves a reference
     /// count check per use.
     unowned(unsafe) let core: SupervisorCore
+    /// The core's, held the same way (no reference count per use on the notification path).
+    unowned(unsafe) let table: ProcessTable
+    unowned(unsafe) let recorder: Recorder
     var options: RunOptions { core.options }
     var enforce: Bool { core.enforce }
     let lock = PosixMutex()
@@ -92,8 +95,19 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// The ptrace phase of the `main` and `symbol:NAME` triggers (main thread only).
     var tracer: NotifyTracer?
 
+    /// Whether the run has a `--policy` (read per notification: a flag, not a copy of the policy).
+    let hasPolicy: Bool
+    /// By ABI ordinal, the numbers of the calls `FilterBuilder.installsSeccompFilter` names (its test then runs
+    /// only for those, not a lookup by name for every call).
+    let seccompInstallers: [[Int]] = ABI.allCases.map { abi in
+        FilterBuilder.seccompInstallTests.keys.compactMap { Catalog.shared.number(of: $0, abi: abi) }
+    }
+
     init(_ core: SupervisorCore) {
         self.core = core
+        table = core.table
+        recorder = core.recorder
+        hasPolicy = core.options.policy != nil
         core.onEnter = { [unowned self] p in extra[p.pid]?.childrenAtEntry = NotifyProcFS.children(p.pid) }
     }
 

@@ -19,6 +19,8 @@ final class Recorder {
     let walker: StackWalker?
     /// Enforce mode with a baseline: frames are named and violations judged here, before the deny decision.
     let enforcedBaseline: Baseline?
+    /// `enforcedBaseline != nil`, read per violation without copying the baseline.
+    private let judges: Bool
     let t0 = ct_monotonic_ns()
     let started: String
     var seq = 0
@@ -59,6 +61,7 @@ final class Recorder {
             }
         }
         enforcedBaseline = options.mode == .enforce ? baseline : nil
+        judges = enforcedBaseline != nil
         if options.stackDepth > 0 {
             walker = StackWalker(kind: UnwinderKind(rawValue: options.unwinder) ?? .libdw, maxDepth: options.stackDepth,
                                  symbolise: enforcedBaseline != nil)
@@ -138,11 +141,11 @@ final class Recorder {
 
     /// Builds a violation event while its thread is stopped (the stack is walked here).
     /// `pcSp`: for a thread that is not ptrace-stopped (notify backend), the registers to unwind from.
-    /// `cwd`: the caller's current directory if the backend knows it without reading /proc.
+    /// `cwd`: the caller's current directory (asked only for a relative path; the backends cache it).
     func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule, pcSp: (pc: UInt64, sp: UInt64)? = nil,
-               cwd: (() -> String?)? = nil) -> ViolationEventDraft
+               cwd: () -> String?) -> ViolationEventDraft
     {
-        let raw = Decoder.raw(call, pid: call.pid, cwd: cwd ?? { ProcFS.cwd(call.pid) })
+        let raw = Decoder.raw(call, pid: call.pid, cwd: cwd)
         let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
@@ -151,7 +154,7 @@ final class Recorder {
         // A repeat of the last violation's facts shares its call (no allocation here, none freed by the
         // recording thread). Only without a baseline: with one, the rendered arguments and the action are judged.
         // Compared with `lastFacts`, a copy of what the last draft holds, so that no field is copied out of it.
-        if enforcedBaseline == nil, let k = lastFacts, k.nr == call.nr, k.abi == call.abi, k.namespace == namespace,
+        if !judges, let k = lastFacts, k.nr == call.nr, k.abi == call.abi, k.namespace == namespace,
            k.rule == rule, k.syscall == name, k.resolved == resolved, k.raw == raw, k.stack == frames,
            var e = lastDraft
         {
