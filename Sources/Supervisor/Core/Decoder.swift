@@ -160,19 +160,16 @@ struct Decoder {
 
     // MARK: - The facts of a violation (only for violations: off the common path)
 
-    /// The call's facts for the trace: registers, the memory `decode` read, and the directory a relative first
-    /// path is resolved against (the dirfd's path from /proc, or `cwd` for AT_FDCWD and calls without a dirfd;
-    /// the ptrace backend caches the cwd per thread).
-    static func raw(_ call: DecodedCall, pid: Int32, cwd: () -> String?) -> RawCall {
-        var raw = RawCall(args: call.args, memory: call.memory)
-        guard let sc = call.syscall, case .string(let p)? = call.path, !p.hasPrefix("/") else { return raw }
-        var dirfd: Int32? = nil
-        for (i, kind) in sc.args.enumerated() where i < call.args.count {
-            if kind == .dirfd { dirfd = int32(call.args[i]) }
-            if kind == .path { break }
+    /// The call's facts for the trace are its registers, the memory `decode` read (`DecodedCall.memory`) and
+    /// this, `RawCall.base`: the directory a relative first path is resolved against — the path of the dirfd
+    /// before it (the catalog's `dirfdIndex`) from /proc, or `cwd` for AT_FDCWD and calls without a dirfd (the
+    /// backends cache it); nil for an absolute or unread path.
+    static func base(_ call: DecodedCall, pid: Int32, cwd: () -> String?) -> String? {
+        guard let sc = call.syscall, case .string(let p)? = call.path, !p.hasPrefix("/") else { return nil }
+        if let d = sc.dirfdIndex, d < call.args.count, int32(call.args[d]) != atFDCWD {
+            return ProcFS.fdPath(pid, int32(call.args[d]))
         }
-        if let fd = dirfd, fd != atFDCWD { raw.base = ProcFS.fdPath(pid, fd) } else { raw.base = cwd() }
-        return raw
+        return cwd()
     }
 
     static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

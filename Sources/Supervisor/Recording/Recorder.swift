@@ -145,7 +145,7 @@ final class Recorder {
     func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule, pcSp: (pc: UInt64, sp: UInt64)? = nil,
                cwd: () -> String?) -> ViolationEventDraft
     {
-        let raw = Decoder.raw(call, pid: call.pid, cwd: cwd)
+        let base = Decoder.base(call, pid: call.pid, cwd: cwd)
         let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
@@ -153,16 +153,18 @@ final class Recorder {
         if case .escapes(let to)? = call.beneath { resolved = to } else { resolved = nil }
         // A repeat of the last violation's facts shares its call (no allocation here, none freed by the
         // recording thread). Only without a baseline: with one, the rendered arguments and the action are judged.
-        // Compared with `lastFacts`, a copy of what the last draft holds, so that no field is copied out of it.
+        // Compared with `lastFacts`, a copy of what the last draft holds, so that no field is copied out of it,
+        // and its raw facts one by one, so that none is built for a repeat.
         if !judges, let k = lastFacts, k.nr == call.nr, k.abi == call.abi, k.namespace == namespace,
-           k.rule == rule, k.syscall == name, k.resolved == resolved, k.raw == raw, k.stack == frames,
-           var e = lastDraft
+           k.rule == rule, k.syscall == name, k.resolved == resolved, k.raw.args == call.args,
+           k.raw.memory == call.memory, k.raw.base == base, k.stack == frames, var e = lastDraft
         {
             // t_ns: set by `write`
             e.pid = call.pid
             e.tid = call.tid
             return ViolationEventDraft(event: e)
         }
+        let raw = RawCall(args: call.args, memory: call.memory, base: base)
         // The trace records the facts (`raw`). Rendering the arguments is only needed here to judge a baseline
         // (enforce mode); a site without a stack needs only what the call names.
         let r = enforcedBaseline != nil ? CallRendering.render(call.syscall, abi: call.abi, raw: raw) : nil
