@@ -309,6 +309,34 @@ long ct_read_string(pid_t pid, uintptr_t addr, char *buf, size_t max) {
     return -ENAMETOOLONG;
 }
 
+long ct_read_string_memfd(int memfd, pid_t pid, uintptr_t addr, char *buf, size_t max, int *fd_failed) {
+    if (addr == 0) return -EFAULT;
+    size_t done = 0;
+    while (memfd >= 0 && done < max) {
+        uintptr_t a = addr + done;
+        // The kernel copies the whole chunk twice (into its own page, then out): most paths are short.
+        size_t chunk = 4096 - (a & 4095);
+        if (done == 0 && chunk > 256) chunk = 256;
+        if (chunk > max - done) chunk = max - done;
+        ssize_t n = pread(memfd, buf + done, chunk, (off_t)a);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            // 0: the file's address space is gone (the process exec'd or ended). -EIO: an unmapped address,
+            // past the string's first page a normal end; on the first, asked again below.
+            if (done > 0 && n < 0) return -EFAULT;
+            break;
+        }
+        char *nul = memchr(buf + done, 0, (size_t)n);
+        if (nul) return (long)(nul - buf);
+        done += (size_t)n;
+    }
+    if (memfd >= 0 && done >= max) return -ENAMETOOLONG;
+    long r = ct_read_string(pid, addr, buf, max);
+    // process_vm_readv read what the file could not: the file no longer shows the process's memory.
+    if (memfd >= 0 && r >= 0 && fd_failed) *fd_failed = 1;
+    return r;
+}
+
 pid_t ct_wait(pid_t pid, int *status, int nohang) {
     pid_t r = waitpid(pid, status, __WALL | (nohang ? WNOHANG : 0));
     return r < 0 ? -errno : r;

@@ -39,6 +39,7 @@ public struct DecodedCall: Sendable {
     /// Everything read from the program's memory to judge the call, recorded as read (trace format 2).
     public var memory = MemoryRead()
 
+    @inlinable
     public init(abi: ABI, nr: Int, syscall: Syscall?, args: [UInt64], pid: Int32, tid: Int32) {
         self.abi = abi; self.nr = nr; self.syscall = syscall; self.args = args; self.pid = pid; self.tid = tid
     }

@@ -20,10 +20,11 @@ struct StatusLine {
     }
 
     /// Redraws at most every 200 ms, and only once the run has lasted half a second.
-    mutating func tick(elapsedNs t: UInt64, processes: Int, violations: Int, perNamespace: [Namespace: Int]) {
+    mutating func tick(elapsedNs t: UInt64, processes: Int, violations: Int,
+                       perNamespace: @autoclosure () -> [Namespace: Int]) {
         guard t &- lastNs > 200_000_000, t > 500_000_000 else { return }
         lastNs = t
-        draw(Self.text(elapsedNs: t, processes: processes, violations: violations, perNamespace: perNamespace))
+        draw(Self.text(elapsedNs: t, processes: processes, violations: violations, perNamespace: perNamespace()))
     }
 
     mutating func draw(_ text: String) {

@@ -252,22 +252,28 @@ public final class TraceEncoderV2 {
             out.append(UInt8(ascii: "{"))
             string(&out, "type", type)
         }
-        mutating func key(_ out: inout [UInt8], _ k: String) {
+        /// Keys are literals (StaticString): their bytes are copied as they are, with no String to look into (a
+        /// repeated violation's line is six keys; appending a String's UTF8View cost a reference count each).
+        mutating func key(_ out: inout [UInt8], _ k: StaticString) {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: k.utf8)
-            out.append(contentsOf: "\":".utf8)
+            k.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
         }
-        mutating func int(_ out: inout [UInt8], _ k: String, _ v: Int) { key(&out, k); JSONValue.appendInt(Int64(v), to: &out) }
-        mutating func string(_ out: inout [UInt8], _ k: String, _ v: String) { key(&out, k); JSONValue.appendString(v, to: &out) }
-        mutating func hex(_ out: inout [UInt8], _ k: String, _ v: UInt64) {
+        mutating func int(_ out: inout [UInt8], _ k: StaticString, _ v: Int) { key(&out, k); JSONValue.appendInt(Int64(v), to: &out) }
+        mutating func string(_ out: inout [UInt8], _ k: StaticString, _ v: String) { key(&out, k); JSONValue.appendString(v, to: &out) }
+        mutating func hex(_ out: inout [UInt8], _ k: StaticString, _ v: UInt64) {
             key(&out, k)
             out.append(contentsOf: "\"0x".utf8)
             TraceCodec.appendHex(v, to: &out)
             out.append(UInt8(ascii: "\""))
         }
-        func end(_ out: inout [UInt8]) { out.append(contentsOf: "}\n".utf8) }
+        func end(_ out: inout [UInt8]) {
+            out.append(UInt8(ascii: "}"))
+            out.append(UInt8(ascii: "\n"))
+        }
     }
 }
 

@@ -12,12 +12,12 @@ import Glibc
 @Suite("run: notify backend")
 struct NotifyTests {
     /// Writes `source` into `work` and builds it with the fixtures' header (Fixtures/run/fixture.h).
-    static func buildInline(_ name: String, _ source: String, in work: Workdir) throws -> String {
+    static func buildInline(_ name: String, _ source: String, in work: Workdir, flags: [String] = []) throws -> String {
         let src = work.path("\(name).c")
         try source.write(toFile: src, atomically: true, encoding: .utf8)
         let out = work.path(name)
-        let r = try Subprocess.run(["/usr/bin/gcc", "-O1", "-g", "-Wall", "-Werror", "-I", Harness.fixturesDir.path,
-                                    "-o", out, src, "-lpthread"], timeout: 120)
+        let r = try Subprocess.run(["/usr/bin/gcc", "-O1", "-g", "-Wall", "-Werror", "-I", Harness.fixturesDir.path]
+                                    + flags + ["-o", out, src, "-lpthread"], timeout: 120)
         guard r.status == 0 else { throw HarnessError("gcc \(name).c failed:\n\(r.stderr)") }
         return out
     }
@@ -93,6 +93,98 @@ struct NotifyTests {
         #expect(r.value("exec") == "EROFS", "\(r.digest)")
         #expect(r.violations.count == 2 && r.violations.allSatisfy { $0.action == .denied && $0.errno == "EROFS" },
                 "\(r.digest)")
+    }
+
+    /// Paths named from one static buffer of a static non-PIE program, so that every image of it, and every
+    /// process sharing its memory, names them from the same address, and the first string an image reads is
+    /// one of them (a dynamic loader's first reads, at randomised addresses, would fail in a stale file and have
+    /// it dropped anyway: they would hide what this tests). Before its exec, each process makes more path
+    /// violations than captrace needs to keep its /proc/PID/mem open (NotifyProcess.memoryFileAfter).
+    /// `vfork`: the parent names parent-N, its vfork child names vchild-N (in the shared memory) and execs the
+    /// program again as `image vfork`; the parent, resumed, writes parent-after into the buffer and waits.
+    /// `clonevm`: the parent starts a CLONE_VM child that lives on in the parent's memory (it waits on a pipe)
+    /// and execs itself as `image clonevm`, the old memory still alive and holding parent-9.
+    /// `image TAG`: names image-TAG-N, 20 times.
+    static let memExecSource = """
+        #include "fixture.h"
+        #include <sched.h>
+        #include <signal.h>
+        #include <sys/wait.h>
+        static char buf[PATH_MAX + 64];
+        static void name(const char *tag, int i) {
+            snprintf(buf, sizeof buf, "%s/mark-%s-%d", cwd(), tag, i);
+            (void)access(buf, F_OK);
+        }
+        static int pipefd[2];
+        static int waiter(void *arg) {
+            char c;
+            (void)arg;
+            close(pipefd[1]);  // its own copy (no CLONE_FILES): only the program's then holds the pipe open
+            while (read(pipefd[0], &c, 1) > 0) {}
+            _exit(0);
+        }
+        int main(int argc, char **argv) {
+            if (argc == 3 && strcmp(argv[1], "image") == 0) {
+                char tag[64];
+                snprintf(tag, sizeof tag, "image-%s", argv[2]);
+                for (int i = 0; i < 20; i++) name(tag, i);
+                printf("image=%d\\n", (int)getpid());
+                return 0;
+            }
+            CHECK(argc == 2);
+            for (int i = 0; i < 10; i++) name("parent", i);
+            if (strcmp(argv[1], "vfork") == 0) {
+                pid_t c = vfork();
+                CHECK(c >= 0);
+                if (c == 0) {
+                    for (int i = 0; i < 10; i++) name("vchild", i);
+                    execl("/proc/self/exe", argv[0], "image", "vfork", (char *)NULL);
+                    _exit(98);
+                }
+                snprintf(buf, sizeof buf, "%s/mark-parent-after", cwd());
+                int st;
+                CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+                (void)access(buf, F_OK);
+                printf("vchild=%d\\n", (int)c);
+                return 0;
+            }
+            CHECK(strcmp(argv[1], "clonevm") == 0);
+            CHECK(pipe(pipefd) == 0);
+            static char stack[65536];
+            pid_t w = clone(waiter, stack + sizeof stack, CLONE_VM | SIGCHLD, NULL);
+            CHECK(w > 0);
+            printf("waiter=%d\\n", (int)w);
+            fflush(stdout);
+            // The write end stays open in the new image (no O_CLOEXEC): the waiter ends when the image does.
+            execl("/proc/self/exe", argv[0], "image", "clonevm", (char *)NULL);
+            return 98;
+        }
+        """
+
+    @Test("exec after /proc/PID/mem was opened: the new image's paths are read, never the old or a shared memory's",
+          arguments: ["vfork", "clonevm"])
+    func memoryFileAcrossExec(_ mode: String) throws {
+        let w = try Workdir("notify-memexec-\(mode)")
+        let bin = try Self.buildInline("memexec", Self.memExecSource, in: w, flags: ["-static", "-no-pie"])
+        let r = try Harness.run([bin, mode], backend: "notify", options: ["--enter-at", "exec", "-q"], in: w)
+        expectRun(r, backend: "notify", trigger: "exec")
+        let imagePid = try #require(r.int("image").map(Int32.init), "\(r.digest)")
+        let prefix = r.cwd + "/mark-"
+        let named = r.violations.filter { $0.pid == imagePid && ($0.path?.hasPrefix(prefix) ?? false) }
+        let image = named.filter { $0.path!.hasPrefix(prefix + "image-") }.compactMap(\.path)
+        #expect(image == (0..<20).map { prefix + "image-\(mode)-\($0)" }, "\(r.digest)")
+        let before = named.filter { !$0.path!.hasPrefix(prefix + "image-") }.compactMap(\.path)
+        if mode == "vfork" {
+            // Before its exec the child shares its parent's memory: its own names, then the image's; never the
+            // parent's, which the same address holds after the exec.
+            #expect(before == (0..<10).map { prefix + "vchild-\($0)" }, "\(r.digest)")
+            #expect(r.int("vchild").map(Int32.init) == imagePid, "\(r.digest)")
+            #expect(r.mark("parent-after").count == 1, "\(r.digest)")
+        } else {
+            // The same pid before its exec; after it, the old memory (kept by the waiter) holds parent-9.
+            #expect(before == (0..<10).map { prefix + "parent-\($0)" }, "\(r.digest)")
+            #expect(r.int("waiter") != nil, "\(r.digest)")
+        }
     }
 
     static let threads = 8, perThread = 400

@@ -225,6 +225,44 @@ final class FakeTasks: TaskControl {
         #expect(draft(call(".")).verdict == nil && draft(call(".")).result == nil)
     }
 
+    @Test("the recorder counts violations by namespace: every namespace at its own place")
+    func namespaceCounts() throws {
+        var o = RunOptions(argv: ["/bin/true"])
+        o.stackDepth = 0
+        let recorder = try Recorder(options: o)
+        #expect(Namespace.allCases.enumerated().allSatisfy { Recorder.ordinal($0.element) == $0.offset })
+        let sc = try #require(SyscallStop(auditArch: ABI.x86_64.auditArch, rawNumber: 262,
+                                          args: [UInt64(bitPattern: -100), 0x1000, 0x2000, 0, 0, 0]))
+        var expected: [Namespace: Int] = [:]
+        for (i, n) in Namespace.allCases.enumerated() {
+            for _ in 0...i {
+                let c = DecodedCall(abi: sc.abi, nr: sc.nr, syscall: sc.syscall, args: sc.args, pid: 10, tid: 10)
+                recorder.write(recorder.draft(c, namespace: n, rule: .systemState, cwd: { "/w" }))
+            }
+            expected[n] = i + 1
+        }
+        #expect(recorder.perNamespace == expected)
+        #expect(recorder.violationCount == expected.values.reduce(0, +))
+    }
+
+    @Test("the decoder shares the caller's last memory read when it read the same single string, else records its own")
+    func memoryShared() {
+        var last = MemoryRead()
+        last.strings[1] = "."
+        let m = Decoder.Memory(pid: 1, previous: last)
+        var same = MemoryRead()
+        Decoder.record(".", at: 1, in: &same, m)
+        #expect(same == last)
+        var other = MemoryRead()
+        Decoder.record("..", at: 1, in: &other, m)
+        var otherIndex = MemoryRead()
+        Decoder.record(".", at: 2, in: &otherIndex, m)
+        #expect(other.strings == [1: ".."] && otherIndex.strings == [2: "."])
+        var second = same
+        Decoder.record("/x", at: 3, in: &second, m)
+        #expect(second.strings == [1: ".", 3: "/x"] && last.strings == [1: "."])
+    }
+
     @Test("ptrace requests on a thread that does not exist say gone (ESRCH), not failed")
     func goneIsTyped() {
         var result: TaskError?

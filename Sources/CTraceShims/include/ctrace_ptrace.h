@@ -65,6 +65,11 @@ long ct_write_mem(pid_t pid, uintptr_t addr, const void *buf, size_t len);
 /// Reads a NUL-terminated string of at most `max` bytes (without crossing into an unmapped page more than
 /// needed). Returns its length (excluding NUL), -ENAMETOOLONG if no NUL within `max`, or -errno.
 long ct_read_string(pid_t pid, uintptr_t addr, char *buf, size_t max);
+/// The same through `memfd`, an open /proc/PID/mem of the process (pread: no per-read permission check), or
+/// with process_vm_readv when memfd < 0. When the file reads nothing (its address space is gone: an exec, an
+/// exit) or fails where process_vm_readv then succeeds, the string comes from process_vm_readv and *fd_failed
+/// is set to 1: the caller drops the file.
+long ct_read_string_memfd(int memfd, pid_t pid, uintptr_t addr, char *buf, size_t max, int *fd_failed);
 
 /// waitpid(-1 or pid, __WALL); returns the pid, or -errno (-EINTR when a signal interrupted it).
 pid_t ct_wait(pid_t pid, int *status, int nohang);

@@ -12,11 +12,39 @@ struct Decoder {
     static let atFDCWD: Int32 = -100
     static let maxPath = 4096
 
+    /// Where strings are read from: the process's /proc/PID/mem kept open by the transport (`fd`, -1 for none:
+    /// then process_vm_readv). `fdFailed`: the file read nothing that process_vm_readv could (its address space
+    /// is gone), so its owner drops it.
+    /// `previous`: what the caller's last call read; a call that reads the same single string shares it.
+    struct Memory {
+        let pid: Int32
+        var fd: Int32 = -1
+        var fdFailed = false
+        var previous: MemoryRead? = nil
+    }
+
+    /// Records string argument `i` as read, sharing `m.previous` when it is the same single string.
+    static func record(_ s: String, at i: Int, in memory: inout MemoryRead, _ m: Memory) {
+        if memory.strings.isEmpty, memory.sockaddr == nil, memory.socketcall == nil, let p = m.previous,
+           p.strings.count == 1, p.sockaddr == nil, p.socketcall == nil, p.strings[i] == s {
+            memory = p
+            return
+        }
+        memory.strings[i] = s
+    }
+
     /// Reads a NUL-terminated string from the tracee. `.unreadable` on a bad pointer, `.null` for NULL.
     static func readPath(pid: Int32, addr: UInt64) -> PathArg {
+        var m = Memory(pid: pid)
+        return readPath(&m, addr: addr)
+    }
+
+    static func readPath(_ m: inout Memory, addr: UInt64) -> PathArg {
         if addr == 0 { return .null }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: maxPath + 1) { buf in
-            let n = ct_read_string(pid, UInt(addr), buf.baseAddress, maxPath)
+            var failed: Int32 = 0
+            let n = ct_read_string_memfd(m.fd, m.pid, UInt(addr), buf.baseAddress, maxPath, &failed)
+            if failed != 0 { m.fdFailed = true; m.fd = -1 }
             guard n >= 0 else { return .unreadable }
             let bytes = UnsafeRawBufferPointer(start: buf.baseAddress, count: n)
             return .string(String(decoding: bytes, as: UTF8.self))
@@ -38,18 +66,30 @@ struct Decoder {
     /// address is named. Only called for syscalls the filter trapped as possible violations.
     /// `sameProcess(target)`: whether a pid/tid argument names a thread of the caller's own process.
     static func decode(_ stop: SyscallStop, pid: Int32, tid: Int32, sameProcess: (Int32) -> Bool) -> DecodedCall {
-        let raw = stop.args, abi = stop.abi
-        var call = DecodedCall(abi: abi, nr: stop.nr, syscall: stop.syscall, args: raw, pid: pid, tid: tid)
-        guard let sc = stop.syscall else { return call }
+        var m = Memory(pid: pid)
+        return decode(stop, memory: &m, tid: tid, sameProcess: sameProcess)
+    }
+
+    /// `decode` reading strings through `memory` (see `Memory`).
+    static func decode(_ stop: SyscallStop, memory m: inout Memory, tid: Int32, sameProcess: (Int32) -> Bool) -> DecodedCall {
+        var call = DecodedCall(abi: stop.abi, nr: stop.nr, syscall: stop.syscall, args: stop.args, pid: m.pid, tid: tid)
+        if let sc = stop.syscall { read(&call, sc, memory: &m, sameProcess: sameProcess) }
+        return call
+    }
+
+    /// `decode`'s reads, into `call` in place (building the call as a value here copied it, ~12 reference counts).
+    private static func read(_ call: inout DecodedCall, _ sc: Syscall, memory m: inout Memory,
+                             sameProcess: (Int32) -> Bool) {
+        let raw = call.args, abi = call.abi, pid = m.pid
         var sawPath = false
         for (i, kind) in sc.args.enumerated() where i < raw.count {
             switch kind {
             case .path:
-                let p = readPath(pid: pid, addr: raw[i])
-                if case .string(let s) = p { call.memory.strings[i] = s }
+                let p = readPath(&m, addr: raw[i])
+                if case .string(let s) = p { record(s, at: i, in: &call.memory, m) }
                 if !sawPath { call.path = p; sawPath = true } else if call.path2 == nil { call.path2 = p }
             case .string:
-                if case .string(let s) = readPath(pid: pid, addr: raw[i]) { call.memory.strings[i] = s }
+                if case .string(let s) = readPath(&m, addr: raw[i]) { record(s, at: i, in: &call.memory, m) }
             case .pid, .tid:
                 if call.targetInCallerGroup == nil {
                     let target = int32(raw[i])
@@ -81,7 +121,6 @@ struct Decoder {
                 break
             }
         }
-        return call
     }
 
     /// msg_name and msg_namelen of a struct msghdr (64-bit or i386 layout).
@@ -121,19 +160,16 @@ struct Decoder {
 
     // MARK: - The facts of a violation (only for violations: off the common path)
 
-    /// The call's facts for the trace: registers, the memory `decode` read, and the directory a relative first
-    /// path is resolved against (the dirfd's path from /proc, or `cwd` for AT_FDCWD and calls without a dirfd;
-    /// the ptrace backend caches the cwd per thread).
-    static func raw(_ call: DecodedCall, pid: Int32, cwd: () -> String?) -> RawCall {
-        var raw = RawCall(args: call.args, memory: call.memory)
-        guard let sc = call.syscall, case .string(let p)? = call.path, !p.hasPrefix("/") else { return raw }
-        var dirfd: Int32? = nil
-        for (i, kind) in sc.args.enumerated() where i < call.args.count {
-            if kind == .dirfd { dirfd = int32(call.args[i]) }
-            if kind == .path { break }
+    /// The call's facts for the trace are its registers, the memory `decode` read (`DecodedCall.memory`) and
+    /// this, `RawCall.base`: the directory a relative first path is resolved against — the path of the dirfd
+    /// before it (the catalog's `dirfdIndex`) from /proc, or `cwd` for AT_FDCWD and calls without a dirfd (the
+    /// backends cache it); nil for an absolute or unread path.
+    static func base(_ call: DecodedCall, pid: Int32, cwd: () -> String?) -> String? {
+        guard let sc = call.syscall, case .string(let p)? = call.path, !p.hasPrefix("/") else { return nil }
+        if let d = sc.dirfdIndex, d < call.args.count, int32(call.args[d]) != atFDCWD {
+            return ProcFS.fdPath(pid, int32(call.args[d]))
         }
-        if let fd = dirfd, fd != atFDCWD { raw.base = ProcFS.fdPath(pid, fd) } else { raw.base = cwd() }
-        return raw
+        return cwd()
     }
 
     static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

@@ -15,14 +15,13 @@ import TraceModel
 /// lineage gone, is treated as outside capability mode; a child forked by another thread in the very moment its
 /// parent enters may be counted on either side.
 extension NotifyTransport {
-    var table: ProcessTable { core.table }
-    var recorder: Recorder { core.recorder }
 
     /// One worker: receives while it holds the baton (NotifyBaton), handles, and receives again. A worker that
     /// returns passes the baton on, so every other one in turn sees the listener hang up too.
     func worker() {
         var n = ct_notif()
         let lead = Lead(baton)
+        let scratch = WorkerScratch()
         defer { lead.yield() }
         while true {
             lead.take()
@@ -36,36 +35,40 @@ extension NotifyTransport {
                 }
                 return
             }
-            handle(n, lead: lead)
+            handle(n, lead: lead, scratch: scratch)
         }
     }
 
     /// `lead`: yielded before work that may block (see NotifyBaton); nil when not called by a worker.
-    func handle(_ n: ct_notif, lead: Lead? = nil) {
+    /// `scratch`: the worker's own values of its last call, shared by this one where equal.
+    func handle(_ n: ct_notif, lead: Lead? = nil, scratch: WorkerScratch? = nil) {
         let tid = Int32(bitPattern: n.pid)
         if options.syscalls, count(n, tid: tid) { return }
-        let args = [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
+        let args = scratch?.args(n) ?? [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
         guard let stop = SyscallStop(auditArch: n.arch, rawNumber: Int(n.nr), args: args) else {
             _ = ct_notif_continue(listener, n.id)
             return
         }
-        let name = stop.name ?? ""
+        let isExec = stop.syscall?.touches == .exec
 
         // Where the caller stands.
-        let state: (pid: Int32, inMode: Bool)? = lock.locked {
+        let state: (pid: Int32, inMode: Bool, memFd: Int32)? = lock.locked {
             guard let pid = placeThread(tid) else { return nil }
-            noteDirectoryChange(pid: pid, tid: tid, changes: stop.syscall?.changesWorkingDirectory == true)
-            return (pid, table.process(pid)?.capabilityMode ?? false)
+            let x = extra[pid]
+            noteDirectoryChange(x, tid: tid, changes: stop.syscall?.changesWorkingDirectory == true)
+            let inMode = table.process(pid)?.capabilityMode ?? false
+            return (pid, inMode, memoryFile(x, pid: pid, stop: stop, inMode: inMode, isExec: isExec))
         }
-        guard let (pid, inMode) = state else {
+        guard let (pid, inMode, memFd) = state else {
             _ = ct_notif_continue(listener, n.id)  // vanished
             return
         }
-        let isExec = stop.syscall?.touches == .exec
-        if FilterBuilder.installsSeccompFilter(name, args) { lock.locked { ownFilterPids.insert(pid) } }
+        if seccompInstallers[stop.abi.ordinal].contains(stop.nr), FilterBuilder.installsSeccompFilter(stop.name ?? "", args) {
+            lock.locked { ownFilterPids.insert(pid) }
+        }
 
         if !inMode {
-            if options.trigger.matches(syscall: name, args: args) {
+            if options.trigger.matches(syscall: stop.name ?? "", args: args) {
                 // syscall:NAME / sandbox: the call is let through, and capability mode begins the moment it is
                 // (under the lock, so no later call of the process is judged before the entry is recorded).
                 lock.locked {
@@ -79,17 +82,20 @@ extension NotifyTransport {
             return
         }
 
-        if options.policy != nil {
-            policyCall(n, stop: stop, pid: pid, tid: tid, isExec: isExec)
+        if hasPolicy {
+            policyCall(n, stop: stop, pid: pid, tid: tid, isExec: isExec, memFd: memFd)
             return
         }
-        guard let syscall = stop.syscall, CapabilityPolicy.standard.mayViolate(name) else {
+        guard let syscall = stop.syscall, Self.mayViolate(stop) else {
             _ = ct_notif_continue(listener, n.id)
             return
         }
         // The program's threads are not all known here (no ptrace): a pid/tid argument is checked in /proc.
-        var call = Decoder.decode(stop, pid: pid, tid: tid,
+        var memory = Decoder.Memory(pid: pid, fd: memFd, previous: scratch?.memory)
+        var call = Decoder.decode(stop, memory: &memory, tid: tid,
                                   sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
+        if memory.fdFailed { lock.locked { memoryFileFailed(pid, fd: memFd) } }
+        scratch?.memory = call.memory
         // A copy of the process's pidfd: the exit watcher may close the original meanwhile.
         let verdict = BeneathResolver.classify(&call, pidfd: { lead?.yield(); return lock.locked { extra[pid].map { $0.pidfd >= 0 ? dup($0.pidfd) : -1 } ?? -1 } },
                                                 done: { if $0 >= 0 { close($0) } })
@@ -130,7 +136,6 @@ extension NotifyTransport {
                 answered = ct_notif_continue(listener, n.id)
             }
             guard answered == 0 else { return nil }  // withdrawn: it comes back as a new notification
-            draft.event.tNs = recorder.now()
             recorder.write(draft)
             recorder.tickStatus(processes: table.processCount)
             return nil
@@ -148,10 +153,18 @@ extension NotifyTransport {
                 draft.event.action = .denied
                 draft.event.errno = self.options.denyErrnoName
             }
-            draft.event.tNs = self.recorder.now()
             self.recorder.write(draft)  // under the lock, right after the answer (NotifyEnforcement.act)
             self.recorder.tickStatus(processes: self.table.processCount)
         }
+    }
+
+    /// Whether capability mode may refuse the call (by its number: no hashing of its name).
+    static func mayViolate(_ stop: SyscallStop) -> Bool {
+        if let d = CapabilityPolicy.standard.decision(abi: stop.abi, nr: stop.nr) {
+            if case .allow = d { return false }
+            return true
+        }
+        return CapabilityPolicy.standard.mayViolate(stop.name ?? "")
     }
 
     /// run --syscalls: counts the call for its process; true when it trapped only to be counted and was let go.
@@ -169,13 +182,16 @@ extension NotifyTransport {
 
     /// Under --policy, a call of a process after entry: let through when the policy lets it run; else recorded
     /// (with what decided it) and, in enforce mode, answered as the kernel answers the policy's action.
-    func policyCall(_ n: ct_notif, stop: SyscallStop, pid: Int32, tid: Int32, isExec: Bool) {
+    func policyCall(_ n: ct_notif, stop: SyscallStop, pid: Int32, tid: Int32, isExec: Bool, memFd: Int32) {
         guard let refusal = core.policyRefusal(stop) else {
             if isExec { lock.locked { noteExec(pid) } }
             _ = ct_notif_continue(listener, n.id)
             return
         }
-        let call = Decoder.decode(stop, pid: pid, tid: tid, sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
+        var memory = Decoder.Memory(pid: pid, fd: memFd)
+        let call = Decoder.decode(stop, memory: &memory, tid: tid,
+                                  sameProcess: { access("/proc/\(pid)/task/\($0)", F_OK) == 0 })
+        if memory.fdFailed { lock.locked { memoryFileFailed(pid, fd: memFd) } }
         lock.locked {
             let pcSp = options.stackDepth > 0 ? waitingRegisters(pid: pid, tid: tid) : nil
             var draft = recorder.draft(call, namespace: .policy, rule: .seccompProfile, pcSp: pcSp,
@@ -211,7 +227,6 @@ extension NotifyTransport {
                 answered = ct_notif_continue(listener, n.id)
             }
             guard answered == 0 else { return }  // withdrawn: it comes back as a new notification
-            draft.event.tNs = recorder.now()
             recorder.write(draft)
             recorder.tickStatus(processes: table.processCount)
         }
@@ -254,12 +269,60 @@ extension NotifyTransport {
         return read(fd) ? (pc, sp) : nil
     }
 
+    // MARK: - /proc/PID/mem, kept open per process (lock held)
+
+    /// The process's /proc/PID/mem for the Decoder to read this call's strings with pread (one read costs ~70% of
+    /// a process_vm_readv here: the permission check is done once, at open), or -1: read with process_vm_readv.
+    ///
+    /// An open file keeps the address space it was opened on. It must never outlive it as the process's own:
+    /// - An exec gives the process a new one. Every exec is trapped (NotifyLoop: the exec is seen only so), so
+    ///   the file is dropped when an exec call arrives, before it is answered, and none is opened again until
+    ///   the process is seen in a new image (`checkExec`: a different start of stack). An exec that fails, or
+    ///   whose outcome is never confirmed (a `syscall:` trigger), leaves the process reading with
+    ///   process_vm_readv: slower, never wrong. While an exec may be under way no file is opened, as another
+    ///   thread's call could otherwise open one on the old address space just before the switch.
+    /// - A vfork or CLONE_VM child shares its parent's address space until its exec: its own file (by its own
+    ///   pid) reads that shared space, which is its memory until the exec drops the file.
+    /// - An address space that is gone reads nothing: the Decoder then reads with process_vm_readv and the file
+    ///   is dropped (`memoryFileFailed`).
+    /// Only with one worker (observe mode): the file is used outside the lock, so only the thread that uses it
+    /// may close it; a process that ends has its file closed by that worker later (`memFilesToClose`).
+    /// Opened at a process's `memoryFileAfter`-th string read, so that short processes do not pay for the open.
+    /// `x`: the process's `extra` entry.
+    func memoryFile(_ x: NotifyProcess?, pid: Int32, stop: SyscallStop, inMode: Bool, isExec: Bool) -> Int32 {
+        if !memFilesToClose.isEmpty {
+            for fd in memFilesToClose { close(fd) }
+            memFilesToClose.removeAll(keepingCapacity: true)
+        }
+        guard workerCount == 1, let x else { return -1 }
+        if isExec {
+            x.closeMemory()
+            x.memoryAfterExec = true
+            return -1
+        }
+        if x.memFd >= 0 { return x.memFd }
+        guard inMode, !x.memoryAfterExec, x.pendingExec == nil, x.memOpenFailed == false,
+              let sc = stop.syscall, sc.pathIndex != nil || sc.args.contains(.string) else { return -1 }
+        x.stringReads += 1
+        guard x.stringReads >= NotifyProcess.memoryFileAfter else { return -1 }
+        x.memFd = open("/proc/\(pid)/mem", O_RDONLY | O_CLOEXEC)
+        if x.memFd < 0 { x.memOpenFailed = true }
+        return x.memFd
+    }
+
+    /// The Decoder found `fd` reading nothing of the process any more.
+    func memoryFileFailed(_ pid: Int32, fd: Int32) {
+        guard let x = extra[pid], x.memFd == fd, fd >= 0 else { return }
+        x.closeMemory()
+    }
+
     // MARK: - The current directory, cached per process (lock held)
 
     /// A call that may change the directory (chdir, fchdir, unshare, setns: all trapped) forgets the cached one,
     /// and none is cached again until that thread's next trapped call (by then the call has returned).
-    func noteDirectoryChange(pid: Int32, tid: Int32, changes: Bool) {
-        guard let x = extra[pid] else { return }
+    /// `x`: the caller's process's `extra` entry.
+    func noteDirectoryChange(_ x: NotifyProcess?, tid: Int32, changes: Bool) {
+        guard let x else { return }
         if !x.cwdChanging.isEmpty { x.cwdChanging.remove(tid) }
         if changes {
             x.cwd = nil
@@ -333,6 +396,7 @@ extension NotifyTransport {
             return
         }
         x.pendingExec = nil
+        x.memoryAfterExec = false  // the new image: its address space may be opened
         let first = core.execed(p, tid: tid)
         if core.entersAtExec(p, firstExec: first) {
             // At the first instruction after the initial execve: nothing trapped has run since.
@@ -421,5 +485,22 @@ enum NotifyProcFS {
             return UInt64(line.dropFirst(6).trimmingCharacters(in: " \t"), radix: 8) ?? 0o022
         }
         return 0o022
+    }
+}
+
+/// One notify worker's last call: its argument array and what was read from memory, shared by the next call
+/// where equal (a repeated violation then allocates neither, and the recorder compares them by identity).
+final class WorkerScratch {
+    private var lastArgs: [UInt64] = []
+    var memory: MemoryRead?
+
+    func args(_ n: ct_notif) -> [UInt64] {
+        let a = n.args
+        if lastArgs.count == 6, lastArgs[0] == a.0, lastArgs[1] == a.1, lastArgs[2] == a.2, lastArgs[3] == a.3,
+           lastArgs[4] == a.4, lastArgs[5] == a.5 {
+            return lastArgs
+        }
+        lastArgs = [a.0, a.1, a.2, a.3, a.4, a.5]
+        return lastArgs
     }
 }

@@ -46,7 +46,12 @@ import TraceModel
 /// call, or when a descendant's call reveals it), `exec` when the new image is first seen, `exit` from a pidfd
 /// (with the status when the zombie could still be read; the program's own status always, from the keeper).
 final class NotifyTransport: Transport, @unchecked Sendable {
-    unowned let core: SupervisorCore
+    /// The core outlives the transport (`supervise` holds it through the run): unowned(unsafe) saves a reference
+    /// count check per use.
+    unowned(unsafe) let core: SupervisorCore
+    /// The core's, held the same way (no reference count per use on the notification path).
+    unowned(unsafe) let table: ProcessTable
+    unowned(unsafe) let recorder: Recorder
     var options: RunOptions { core.options }
     var enforce: Bool { core.enforce }
     let lock = PosixMutex()
@@ -61,6 +66,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// Processes that asked to install their own seccomp filter (warned about once, at the end).
     var ownFilterPids: Set<Int32> = []
     var watchList: [(pid: Int32, pidfd: Int32)] = []
+    /// /proc/PID/mem files of processes that ended, closed by the worker (NotifyLoop.memoryFile).
+    var memFilesToClose: [Int32] = []
     var rootExit: (status: Int32, signal: String?)?
     /// Processes that ended whose status the keeper may still report (it reaps orphans).
     var exitsOwed: Set<Int32> = []
@@ -88,8 +95,19 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// The ptrace phase of the `main` and `symbol:NAME` triggers (main thread only).
     var tracer: NotifyTracer?
 
+    /// Whether the run has a `--policy` (read per notification: a flag, not a copy of the policy).
+    let hasPolicy: Bool
+    /// By ABI ordinal, the numbers of the calls `FilterBuilder.installsSeccompFilter` names (its test then runs
+    /// only for those, not a lookup by name for every call).
+    let seccompInstallers: [[Int]] = ABI.allCases.map { abi in
+        FilterBuilder.seccompInstallTests.keys.compactMap { Catalog.shared.number(of: $0, abi: abi) }
+    }
+
     init(_ core: SupervisorCore) {
         self.core = core
+        table = core.table
+        recorder = core.recorder
+        hasPolicy = core.options.policy != nil
         core.onEnter = { [unowned self] p in extra[p.pid]?.childrenAtEntry = NotifyProcFS.children(p.pid) }
     }
 
@@ -208,7 +226,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             for (_, x) in extra {
                 if x.pidfd >= 0 { close(x.pidfd) }
                 x.closeSyscallFiles()
+                x.closeMemory()
             }
+            for fd in memFilesToClose { close(fd) }
+            memFilesToClose = []
             extra = [:]
         }
     }
@@ -310,6 +331,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     func forget(_ pid: Int32) {
         guard let x = extra.removeValue(forKey: pid) else { return }
         x.closeSyscallFiles()
+        if x.memFd >= 0 {
+            memFilesToClose.append(x.memFd)  // the worker may be reading it now
+            x.memFd = -1
+        }
         if x.pidfd >= 0 {
             watchList.removeAll { $0.pid == pid }
             close(x.pidfd)
@@ -335,10 +360,23 @@ final class NotifyProcess {
     var syscallFiles: [Int32: Int32] = [:]
     /// More open at once than this (threads that ended are not seen to end) and they are all closed.
     static let maxSyscallFiles = 64
+    /// Its /proc/PID/mem (NotifyLoop.memoryFile), or -1.
+    var memFd: Int32 = -1
+    /// An exec call was seen and its new image not yet: no /proc/PID/mem is opened meanwhile.
+    var memoryAfterExec = false
+    var memOpenFailed = false
+    /// Calls with a string argument judged so far (the file is opened at the `memoryFileAfter`-th).
+    var stringReads = 0
+    static let memoryFileAfter = 8
 
     init(pidfd: Int32, isRoot: Bool) {
         self.pidfd = pidfd
         self.isRoot = isRoot
+    }
+
+    func closeMemory() {
+        if memFd >= 0 { close(memFd) }
+        memFd = -1
     }
 
     func closeSyscallFiles() {

@@ -19,12 +19,32 @@ final class Recorder {
     let walker: StackWalker?
     /// Enforce mode with a baseline: frames are named and violations judged here, before the deny decision.
     let enforcedBaseline: Baseline?
+    /// `enforcedBaseline != nil`, read per violation without copying the baseline.
+    private let judges: Bool
     let t0 = ct_monotonic_ns()
     let started: String
     var seq = 0
     var sites: Set<String> = []
     var violationCount = 0
-    var perNamespace: [Namespace: Int] = [:]
+    /// Violations by namespace (`Namespace.allCases` order): counted per violation without hashing.
+    private var namespaceCounts = [Int](repeating: 0, count: Namespace.allCases.count)
+    /// The index of `n` in `Namespace.allCases` (a switch: hashing the raw value costs more than the count).
+    static func ordinal(_ n: Namespace) -> Int {
+        switch n {
+        case .filesystem: 0
+        case .network: 1
+        case .process: 2
+        case .ipc: 3
+        case .system: 4
+        case .bypass: 5
+        case .policy: 6
+        }
+    }
+    var perNamespace: [Namespace: Int] {
+        var out: [Namespace: Int] = [:]
+        for (i, n) in Namespace.allCases.enumerated() where namespaceCounts[i] > 0 { out[n] = namespaceCounts[i] }
+        return out
+    }
     /// How many processes reached the trigger (enter events written).
     var enterCount = 0
     var writeError: String?
@@ -41,6 +61,7 @@ final class Recorder {
             }
         }
         enforcedBaseline = options.mode == .enforce ? baseline : nil
+        judges = enforcedBaseline != nil
         if options.stackDepth > 0 {
             walker = StackWalker(kind: UnwinderKind(rawValue: options.unwinder) ?? .libdw, maxDepth: options.stackDepth,
                                  symbolise: enforcedBaseline != nil)
@@ -121,11 +142,11 @@ final class Recorder {
 
     /// Builds a violation event while its thread is stopped (the stack is walked here).
     /// `pcSp`: for a thread that is not ptrace-stopped (notify backend), the registers to unwind from.
-    /// `cwd`: the caller's current directory if the backend knows it without reading /proc.
+    /// `cwd`: the caller's current directory (asked only for a relative path; the backends cache it).
     func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule, pcSp: (pc: UInt64, sp: UInt64)? = nil,
-               cwd: (() -> String?)? = nil) -> ViolationEventDraft
+               cwd: () -> String?) -> ViolationEventDraft
     {
-        let raw = Decoder.raw(call, pid: call.pid, cwd: cwd ?? { ProcFS.cwd(call.pid) })
+        let base = Decoder.base(call, pid: call.pid, cwd: cwd)
         let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
@@ -133,14 +154,18 @@ final class Recorder {
         if case .escapes(let to)? = call.beneath { resolved = to } else { resolved = nil }
         // A repeat of the last violation's facts shares its call (no allocation here, none freed by the
         // recording thread). Only without a baseline: with one, the rendered arguments and the action are judged.
-        if enforcedBaseline == nil, let m = lastDraft, m.nr == call.nr, m.abi == call.abi, m.namespace == namespace,
-           m.rule == rule, m.syscall == name, m.resolved == resolved, m.verdict == nil, m.raw == raw, m.stack == frames
+        // Compared with `lastFacts`, a copy of what the last draft holds, so that no field is copied out of it,
+        // and its raw facts one by one, so that none is built for a repeat.
+        if !judges, let k = lastFacts, k.nr == call.nr, k.abi == call.abi, k.namespace == namespace,
+           k.rule == rule, k.syscall == name, k.resolved == resolved, k.raw.args == call.args,
+           k.raw.memory == call.memory, k.raw.base == base, k.stack == frames, var e = lastDraft
         {
-            var e = m  // t_ns: set by `write`
+            // t_ns: set by `write`
             e.pid = call.pid
             e.tid = call.tid
             return ViolationEventDraft(event: e)
         }
+        let raw = RawCall(args: call.args, memory: call.memory, base: base)
         // The trace records the facts (`raw`). Rendering the arguments is only needed here to judge a baseline
         // (enforce mode); a site without a stack needs only what the call names.
         let r = enforcedBaseline != nil ? CallRendering.render(call.syscall, abi: call.abi, raw: raw) : nil
@@ -154,12 +179,38 @@ final class Recorder {
         e.address = named?.1
         e.raw = raw
         e.resolved = resolved
-        if let b = enforcedBaseline { e.action = b.action(for: e) } else { lastDraft = e }
+        if let b = enforcedBaseline {
+            e.action = b.action(for: e)
+        } else {
+            lastDraft = e
+            lastFacts = DraftFacts(nr: call.nr, abi: call.abi, namespace: namespace, rule: rule, syscall: name,
+                                  resolved: resolved, raw: raw, stack: frames)
+        }
         return ViolationEventDraft(event: e)
     }
 
-    /// The last violation drafted without a baseline, as drafted (seq 0, allowed, no result): a repeat shares its call.
+    /// The last violation drafted without a baseline, as drafted (seq 0, allowed, no result, no verdict): a
+    /// repeat shares its call.
     private var lastDraft: ViolationEvent?
+    /// What `lastDraft` was drafted from.
+    private var lastFacts: DraftFacts?
+    /// A class: looking at it costs one reference count, not one per field.
+    private final class DraftFacts {
+        let nr: Int
+        let abi: ABI
+        let namespace: Namespace
+        let rule: Rule
+        let syscall: String
+        let resolved: String?
+        let raw: RawCall
+        let stack: [Frame]
+
+        init(nr: Int, abi: ABI, namespace: Namespace, rule: Rule, syscall: String, resolved: String?, raw: RawCall,
+             stack: [Frame]) {
+            self.nr = nr; self.abi = abi; self.namespace = namespace; self.rule = rule; self.syscall = syscall
+            self.resolved = resolved; self.raw = raw; self.stack = stack
+        }
+    }
 
     /// Sites by process, then syscall and pcs: hashing module paths for every event costs more than the lookup.
     /// Valid while the process's image stays (dropped at exec and exit; and when one grows large).
@@ -182,14 +233,16 @@ final class Recorder {
         e.seq = seq
         e.tNs = now()  // when it was recorded (with its result): t_ns grows with seq
         violationCount += 1
-        perNamespace[e.namespace, default: 0] += 1
+        namespaceCounts[Self.ordinal(e.namespace)] += 1
         // A repeat sharing the last written call has its site counted already.
-        if lastWritten.map({ !e.sharesCall(with: $0) }) ?? true { sites.insert(e.site) }
-        lastWritten = e
+        if !(lastWritten?.sharesCall(with: e) ?? false) {
+            sites.insert(e.site)
+            lastWritten = e
+        }
         emit(.violation(e))
     }
 
-    /// The last violation written (its call, for `sites`).
+    /// The last violation written whose call was not the one before's (for `sites`).
     private var lastWritten: ViolationEvent?
 
     func finish(exitStatus: Int32, processes: Int, interrupted: Bool) {
@@ -207,7 +260,7 @@ final class Recorder {
     // MARK: live status (StatusLine)
 
     func tickStatus(processes: Int) {
-        statusLine?.tick(elapsedNs: now(), processes: processes, violations: violationCount, perNamespace: perNamespace)
+        statusLine?.tick(elapsedNs: now(), processes: processes, violations: violationCount, perNamespace: self.perNamespace)
     }
 
     func clearStatus() { statusLine?.clear() }
