@@ -94,6 +94,20 @@ struct TriggerTests {
         #expect(r.int("ppid") != nil, "the program's getppid result was not printed\n\(r.digest)")
     }
 
+    @Test("syscall:execve: the trigger exec is still recorded as an exec, and entry follows it", arguments: backends)
+    func execTrigger(backend: String) throws {
+        let w = try Workdir("syscall-execve")
+        let r = try Harness.run(["/bin/sh", "-c", "/bin/true; exit 0"], backend: backend,
+                                options: ["--enter-at", "syscall:execve"], in: w)
+        expectRun(r, backend: backend, trigger: "syscall:execve")
+        let execs = r.processes.filter { $0.event == .exec }
+        // The program's own exec (captrace's launch of /bin/sh) is the trigger; sh's child then execs /bin/true.
+        #expect(execs.filter { $0.pid == r.programPid }.count == 1, "\(r.digest)")
+        #expect(execs.contains { $0.pid != r.programPid && $0.path == "/usr/bin/true" && $0.capabilityMode },
+                "\(r.digest)")
+        #expect(r.trace?.enters.map(\.pid) == r.programPid.map { [$0] }, "\(r.digest)")
+    }
+
     static let sandboxSteps = ["nnp", "seccomp", "seccomp-prctl", "landlock", "unshare", "chroot"]
 
     @Test("sandbox: right after the program's own first sandboxing step", arguments: backends, sandboxSteps)

@@ -71,7 +71,10 @@ extension NotifyTransport {
             if options.trigger.matches(syscall: stop.name ?? "", args: args) {
                 // syscall:NAME / sandbox: the call is let through, and capability mode begins the moment it is
                 // (under the lock, so no later call of the process is judged before the entry is recorded).
+                // An exec trigger is still an exec: its event is written once the new image is seen (checkExec),
+                // as under ptrace (there before the entry, which ptrace places at the call's return).
                 lock.locked {
+                    if isExec { noteExec(pid) }
                     guard ct_notif_continue(listener, n.id) == 0 else { return }
                     if let p = table.process(pid) { core.enterCapabilityMode(p, tid: tid, stack: Self.registers(tid)) }
                 }
@@ -277,9 +280,8 @@ extension NotifyTransport {
     /// An open file keeps the address space it was opened on. It must never outlive it as the process's own:
     /// - An exec gives the process a new one. Every exec is trapped (NotifyLoop: the exec is seen only so), so
     ///   the file is dropped when an exec call arrives, before it is answered, and none is opened again until
-    ///   the process is seen in a new image (`checkExec`: a different start of stack). An exec that fails, or
-    ///   whose outcome is never confirmed (a `syscall:` trigger), leaves the process reading with
-    ///   process_vm_readv: slower, never wrong. While an exec may be under way no file is opened, as another
+    ///   the process is seen in a new image (`checkExec`: a different start of stack). An exec that fails leaves
+    ///   the process reading with process_vm_readv: slower, never wrong. While an exec may be under way no file is opened, as another
     ///   thread's call could otherwise open one on the old address space just before the switch.
     /// - A vfork or CLONE_VM child shares its parent's address space until its exec: its own file (by its own
     ///   pid) reads that shared space, which is its memory until the exec drops the file.
