@@ -64,7 +64,7 @@ extension NotifyTransport {
             return
         }
         if seccompInstallers[stop.abi.ordinal].contains(stop.nr), FilterBuilder.installsSeccompFilter(stop.name ?? "", args) {
-            lock.locked { ownFilterPids.insert(pid) }
+            _ = lock.locked { ownFilterPids.insert(pid) }
         }
 
         if !inMode {
