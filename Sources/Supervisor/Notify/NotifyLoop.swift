@@ -83,7 +83,7 @@ extension NotifyTransport {
             policyCall(n, stop: stop, pid: pid, tid: tid, isExec: isExec)
             return
         }
-        guard let syscall = stop.syscall, CapabilityPolicy.standard.mayViolate(name) else {
+        guard let syscall = stop.syscall, CapabilityPolicy.standard.mayViolate(abi: stop.abi, nr: stop.nr) else {
             _ = ct_notif_continue(listener, n.id)
             return
         }
