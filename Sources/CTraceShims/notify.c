@@ -1,5 +1,5 @@
 // Seccomp user-notification wrappers and the notify backend's launcher (see ctrace_notify.h for why each
-// exists). Between fork and exec only async-signal-safe calls are made: no malloc, no stdio.
+// exists). The keeper and the program, which share captrace's memory (CLONE_VM), make raw system calls only.
 #define _GNU_SOURCE
 #include "ctrace_notify.h"
 #include "ctrace_atomic.h"
@@ -11,6 +11,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -54,8 +55,37 @@ _Static_assert(sizeof(struct seccomp_notif_resp) == 24, "seccomp_notif_resp layo
 _Static_assert(sizeof(struct open_how) == 24, "open_how layout");
 
 // ---- the launcher ----
+//
+// The keeper is not a fork of captrace: a fork of the 35 MB process copies its page tables and turns every page
+// captrace writes afterwards into a copy-on-write fault (~1 ms of a short run). It is cloned with CLONE_VM on a
+// stack of its own, as the program is under it (and as ct_spawn launches, ptrace.c): captrace, the keeper and the
+// program until its exec share one memory. So the keeper, like the program, makes raw system calls only (glibc's
+// wrappers would write errno into the TLS of the captrace thread that launched it) and touches nothing but one
+// block mapped for the launch: both stacks, its kill queue and copies of the path, argv, envp and the filter.
+// CLONE_CHILD_CLEARTID zeroes `live` when the keeper exits; a later launch unmaps the blocks of keepers gone.
 
+enum { CT_NOTIFY_STACK = 64 * 1024, CT_NOTIFY_QUEUE = 8192 };
 
+struct ct_notify_block {
+    pid_t live;                  // cleared (CLONE_CHILD_CLEARTID) when the keeper exits
+    void *base;                  // the mapping: guard page, keeper stack, guard page, program stack, this block
+    size_t size;
+    struct ct_notify_block *next;
+    // The program's ends, then captrace's (the keeper closes those in its own descriptor table).
+    int go_fd, err_fd, info_w, life_r, sock_fd;
+    int go_w, err_r, info_r, life_w, sock_captrace;
+    int every_call_trapped;
+    void *program_stack;         // the top of the program's stack
+    struct sock_fprog prog;      // .len == 0: no filter
+    char *path;
+    char **argv, **envp;
+    pid_t queue[CT_NOTIFY_QUEUE];  // kill_everything's breadth-first list
+};
+
+static struct ct_notify_block *ct_notify_blocks;
+static pthread_mutex_t ct_notify_blocks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+// captrace's side only (glibc's write sets errno).
 static int write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len > 0) {
@@ -64,6 +94,17 @@ static int write_all(int fd, const void *buf, size_t len) {
         p += w; len -= (size_t)w;
     }
     return 0;
+}
+
+// The keeper's write_all: raw system calls.
+static void raw_write_all(int fd, const void *buf, size_t len) {
+    const char *p = buf;
+    while (len > 0) {
+        long w = ct_raw(SYS_write, fd, (long)p, (long)len, 0);
+        if (w == -EINTR) continue;
+        if (w <= 0) return;
+        p += w; len -= (size_t)w;
+    }
 }
 
 // Appends the pids listed in /proc/PID/task/*/children to `out` (at most `cap`). Raw syscalls only.
@@ -81,11 +122,11 @@ static int children_of(pid_t pid, pid_t *out, int n, int cap) {
     const char *suf = "/task";
     while (*suf) path[p++] = *suf++;
     path[p] = 0;
-    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    long dfd = ct_raw(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dfd < 0) return n;
     char dents[4096];
     long nread;
-    while ((nread = syscall(SYS_getdents64, dfd, dents, sizeof dents)) > 0) {
+    while ((nread = ct_raw(SYS_getdents64, dfd, (long)dents, sizeof dents, 0)) > 0) {
         for (long off = 0; off < nread;) {
             unsigned short reclen;
             memcpy(&reclen, dents + off + 16, sizeof reclen);
@@ -100,21 +141,21 @@ static int children_of(pid_t pid, pid_t *out, int n, int cap) {
             const char *c = "/children";
             while (*c) cpath[q++] = *c++;
             cpath[q] = 0;
-            int cfd = open(cpath, O_RDONLY | O_CLOEXEC);
+            long cfd = ct_raw(SYS_openat, AT_FDCWD, (long)cpath, O_RDONLY | O_CLOEXEC, 0);
             if (cfd < 0) continue;
-            ssize_t r = read(cfd, buf, sizeof buf - 1);
-            close(cfd);
+            long r = ct_raw(SYS_read, cfd, (long)buf, sizeof buf - 1, 0);
+            ct_raw(SYS_close, cfd, 0, 0, 0);
             if (r <= 0) continue;
             pid_t cur = 0;
             int have = 0;
-            for (ssize_t i = 0; i <= r; i++) {
+            for (long i = 0; i <= r; i++) {
                 char ch = i < r ? buf[i] : ' ';
                 if (ch >= '0' && ch <= '9') { cur = cur * 10 + (ch - '0'); have = 1; }
                 else if (have) { if (n < cap) out[n++] = cur; cur = 0; have = 0; }
             }
         }
     }
-    close(dfd);
+    ct_raw(SYS_close, dfd, 0, 0, 0);
     return n;
 }
 
@@ -122,76 +163,63 @@ static int children_of(pid_t pid, pid_t *out, int n, int cap) {
 // died first, as when captrace is interrupted), whose status nobody else can read any more.
 static void report_exit(int info_w, pid_t pid, int status) {
     int32_t rec[2] = {pid, status};
-    write_all(info_w, rec, sizeof rec);
+    raw_write_all(info_w, rec, sizeof rec);
 }
 
 // SIGKILLs every descendant of the keeper (breadth-first through /proc children lists), reaps, and repeats
 // until the keeper has no child left: a process forking while it is killed leaves an orphan, which the
 // subreaper gets back and kills on the next round. The program's own wait status still goes to captrace
 // (`info_w`), as when it ends by itself: an interrupted run records how the program ended.
-static void kill_everything(int info_w) {
-    static pid_t q[8192];
+static __attribute__((noreturn)) void kill_everything(struct ct_notify_block *b) {
+    pid_t *q = b->queue;
+    pid_t self = (pid_t)ct_raw(SYS_getpid, 0, 0, 0, 0);
     for (;;) {
-        int n = children_of(getpid(), q, 0, 8192);
-        for (int i = 0; i < n; i++) n = children_of(q[i], q, n, 8192);
-        for (int i = n - 1; i >= 0; i--) kill(q[i], SIGKILL);
+        int n = children_of(self, q, 0, CT_NOTIFY_QUEUE);
+        for (int i = 0; i < n; i++) n = children_of(q[i], q, n, CT_NOTIFY_QUEUE);
+        for (int i = n - 1; i >= 0; i--) ct_raw(SYS_kill, q[i], SIGKILL, 0, 0);
         int st;
-        pid_t r;
-        while ((r = waitpid(-1, &st, WNOHANG | __WALL)) > 0) report_exit(info_w, r, st);
-        if (r < 0 && errno == ECHILD) _exit(0);
+        long r;
+        while ((r = ct_raw(SYS_wait4, -1, (long)&st, WNOHANG | __WALL, 0)) > 0) report_exit(b->info_w, (pid_t)r, st);
+        if (r == -ECHILD) ct_raw_exit(0);
         struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
+        ct_raw(SYS_nanosleep, (long)&ts, 0, 0, 0);
     }
 }
 
-static void keeper_main(pid_t program, int info_w, int life_r) {
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+static __attribute__((noreturn)) void keeper_main(struct ct_notify_block *b, pid_t program) {
+    uint64_t chld = 1ULL << (SIGCHLD - 1);
+    long sfd = ct_raw(SYS_signalfd4, -1, (long)&chld, sizeof chld, SFD_CLOEXEC | SFD_NONBLOCK);
     int32_t pidv = program;
-    write_all(info_w, &pidv, sizeof pidv);
+    raw_write_all(b->info_w, &pidv, sizeof pidv);
     for (;;) {
-        struct pollfd pf[2] = {{.fd = life_r, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-        int r = poll(pf, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 50);
-        if (r < 0 && errno != EINTR) kill_everything(info_w);
+        struct pollfd pf[2] = {{.fd = b->life_r, .events = POLLIN}, {.fd = (int)sfd, .events = POLLIN}};
+        long r = ct_raw(SYS_poll, (long)pf, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 50, 0);
+        if (r < 0 && r != -EINTR) kill_everything(b);
         if (r > 0 && pf[0].revents) {
             char c;
-            ssize_t n = read(life_r, &c, 1);
-            if (n <= 0) kill_everything(info_w);  // captrace closed it or died
+            long n = ct_raw(SYS_read, b->life_r, (long)&c, 1, 0);
+            if (n <= 0) kill_everything(b);  // captrace closed it or died
         }
         if (sfd >= 0 && r > 0 && pf[1].revents) {
             struct signalfd_siginfo si;
-            while (read(sfd, &si, sizeof si) > 0) {}
+            while (ct_raw(SYS_read, sfd, (long)&si, sizeof si, 0) > 0) {}
         }
         int st;
-        pid_t w;
-        while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
-            report_exit(info_w, w, st);
-        }
-        if (w < 0 && errno == ECHILD) _exit(0);
+        long w;
+        while ((w = ct_raw(SYS_wait4, -1, (long)&st, WNOHANG | __WALL, 0)) > 0) report_exit(b->info_w, (pid_t)w, st);
+        if (w == -ECHILD) ct_raw_exit(0);
     }
 }
 
-// What the program (cloned in the keeper with CLONE_VM) needs: it reads this from the keeper's stack, which stays
-// as it is while the keeper waits in keeper_main.
-struct ct_notify_child {
-    int go_fd, err_fd, info_w, life_r, sock_fd;
-    const char *path;
-    char *const *argv, *const *envp;
-    const ct_bpf *bpf;
-    int every_call_trapped;
-};
-
 // The program: waits for captrace, then filter + listener + exec. Raw system calls only (child.h).
 static int notify_program(void *arg) {
-    const struct ct_notify_child *c = arg;
+    const struct ct_notify_block *c = arg;
     ct_raw(SYS_close, c->info_w, 0, 0, 0);
     ct_raw(SYS_close, c->life_r, 0, 0, 0);
     ct_raw_child_prepare(c->go_fd, 0, 0);  // keeps the workers' CPU (CPUAffinity)
     long r;
     if ((r = ct_raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0)) < 0) ct_raw_fail(c->err_fd, r);
-    if (c->bpf && c->bpf->filter && c->every_call_trapped) {
+    if (c->prog.len && c->every_call_trapped) {
         // A filter that traps every call (run --syscalls) would trap the handshake below too. The listener gets
         // the lowest free descriptor: send that number first, then install the filter and exec at once; captrace
         // takes the listener once it exists (ct_notify_go). The only call the program's filter sees before the
@@ -202,16 +230,14 @@ static int notify_program(void *arg) {
         int32_t num = (int32_t)probe;
         do { r = ct_raw(SYS_write, c->sock_fd, (long)&num, sizeof num, 0); } while (r == -EINTR);
         if (r != sizeof num) ct_raw_exit(127);
-        struct sock_fprog prog = {.len = c->bpf->len, .filter = (struct sock_filter *)c->bpf->filter};
-        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&prog, 0);
+        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&c->prog, 0);
         if (lfd < 0) ct_raw_fail(c->err_fd, lfd);
         if (lfd != probe) ct_raw_exit(127);
         r = ct_raw(SYS_execve, (long)c->path, (long)c->argv, (long)c->envp, 0);
         ct_raw_fail(c->err_fd, r);
     }
-    if (c->bpf && c->bpf->filter) {
-        struct sock_fprog prog = {.len = c->bpf->len, .filter = (struct sock_filter *)c->bpf->filter};
-        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&prog, 0);
+    if (c->prog.len) {
+        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&c->prog, 0);
         if (lfd < 0) ct_raw_fail(c->err_fd, lfd);
         // From here every trapped call waits for captrace, which has no listener yet: sendmsg (SCM_RIGHTS)
         // would be trapped and deadlock. write/read are never trapped: send the descriptor's number,
@@ -228,8 +254,87 @@ static int notify_program(void *arg) {
     ct_raw_fail(c->err_fd, r);
 }
 
+// The keeper, from its clone on: default dispositions (captrace's handlers would run on captrace's memory) while
+// every signal is still blocked (the launcher blocks all around the clone), subreaper, then the program cloned
+// on its own stack, then keeper_main.
+static int keeper_entry(void *arg) {
+    struct ct_notify_block *b = arg;
+    ct_raw(SYS_close, b->go_w, 0, 0, 0);
+    ct_raw(SYS_close, b->err_r, 0, 0, 0);
+    ct_raw(SYS_close, b->info_r, 0, 0, 0);
+    ct_raw(SYS_close, b->life_w, 0, 0, 0);
+    ct_raw(SYS_close, b->sock_captrace, 0, 0, 0);
+    for (int s = 1; s < 32; s++) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        struct ct_ksigaction dfl = {SIG_DFL, 0, 0, 0};
+        ct_raw(SYS_rt_sigaction, s, (long)&dfl, 0, 8);
+    }
+    ct_raw(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0);
+    ct_raw(SYS_prctl, PR_SET_NAME, (long)"captrace-keeper", 0, 0);
+    uint64_t keep = ~0ULL & ~(1ULL << (SIGSEGV - 1)) & ~(1ULL << (SIGBUS - 1));
+    ct_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&keep, 0, 8);
+    // glibc's clone touches no TLS on success (the child runs notify_program, then exits). On failure it sets
+    // errno in the TLS shared with captrace's launching thread, which then only reads EOF from info_w (no errno).
+    pid_t prog = clone(notify_program, b->program_stack, CLONE_VM | SIGCHLD, b);
+    if (prog < 0) ct_raw_exit(127);
+    ct_raw(SYS_close, b->go_fd, 0, 0, 0);
+    ct_raw(SYS_close, b->err_fd, 0, 0, 0);
+    ct_raw(SYS_close, b->sock_fd, 0, 0, 0);
+    keeper_main(b, prog);
+}
+
+static size_t ct_vec_count(char *const v[]) { size_t n = 0; while (v && v[n]) n++; return n; }
+
+/// Unmaps the blocks whose keeper has exited.
+static void ct_notify_reap(void) {
+    pthread_mutex_lock(&ct_notify_blocks_lock);
+    for (struct ct_notify_block **p = &ct_notify_blocks; *p;) {
+        struct ct_notify_block *b = *p;
+        if (__atomic_load_n(&b->live, __ATOMIC_ACQUIRE) == 0) { *p = b->next; munmap(b->base, b->size); }
+        else p = &b->next;
+    }
+    pthread_mutex_unlock(&ct_notify_blocks_lock);
+}
+
+/// One mapping: a guard page, the keeper's stack, a guard page, the program's stack, then the block and the
+/// copies it points to. Returns the block and the top of the keeper's stack.
+static struct ct_notify_block *ct_notify_block_new(const char *path, char *const argv[], char *const envp[],
+                                                   const ct_bpf *bpf, void **keeper_stack) {
+    size_t na = ct_vec_count(argv), ne = ct_vec_count(envp), strings = strlen(path) + 1;
+    for (size_t i = 0; i < na; i++) strings += strlen(argv[i]) + 1;
+    for (size_t i = 0; i < ne; i++) strings += strlen(envp[i]) + 1;
+    size_t filter = bpf && bpf->filter ? (size_t)bpf->len * sizeof(struct sock_filter) : 0;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t head = 2 * (page + CT_NOTIFY_STACK);
+    size_t body = sizeof(struct ct_notify_block) + (na + ne + 2) * sizeof(char *) + filter + strings;
+    size_t size = (head + body + page - 1) / page * page;
+    char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    mprotect(m, page, PROT_NONE);
+    mprotect(m + page + CT_NOTIFY_STACK, page, PROT_NONE);
+    *keeper_stack = m + page + CT_NOTIFY_STACK;
+    struct ct_notify_block *b = (struct ct_notify_block *)(m + head);
+    char *q = (char *)(b + 1);
+    b->base = m;
+    b->size = size;
+    b->program_stack = m + head;  // the block starts where the program's stack ends (both page-aligned)
+    b->argv = (char **)q; q += (na + 1) * sizeof(char *);
+    b->envp = (char **)q; q += (ne + 1) * sizeof(char *);
+    b->prog.len = filter ? bpf->len : 0;
+    b->prog.filter = filter ? (struct sock_filter *)q : NULL;
+    if (filter) { memcpy(q, bpf->filter, filter); q += filter; }
+    size_t l = strlen(path) + 1;
+    b->path = memcpy(q, path, l); q += l;
+    for (size_t i = 0; i < na; i++) { l = strlen(argv[i]) + 1; b->argv[i] = memcpy(q, argv[i], l); q += l; }
+    for (size_t i = 0; i < ne; i++) { l = strlen(envp[i]) + 1; b->envp[i] = memcpy(q, envp[i], l); q += l; }
+    b->argv[na] = NULL;
+    b->envp[ne] = NULL;
+    return b;
+}
+
 int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
                     int every_call_trapped, ct_notify_launch *out) {
+    ct_notify_reap();
     int go[2] = {-1, -1}, err[2] = {-1, -1}, info[2] = {-1, -1}, life[2] = {-1, -1}, sock[2] = {-1, -1};
     int rc = 0;
     if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(info, O_CLOEXEC) < 0 ||
@@ -237,40 +342,28 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
         rc = -errno;
         goto fail;
     }
+    void *keeper_stack;
+    struct ct_notify_block *b = ct_notify_block_new(path, argv, envp, bpf, &keeper_stack);
+    if (!b) { rc = -ENOMEM; goto fail; }
+    b->live = -1;
+    b->go_fd = go[0]; b->err_fd = err[1]; b->info_w = info[1]; b->life_r = life[0]; b->sock_fd = sock[1];
+    b->go_w = go[1]; b->err_r = err[0]; b->info_r = info[0]; b->life_w = life[1]; b->sock_captrace = sock[0];
+    b->every_call_trapped = every_call_trapped;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t keeper = fork();
+    pid_t keeper = clone(keeper_entry, keeper_stack, CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD, b, NULL, NULL, &b->live);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (keeper < 0) {
-        rc = -errno;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        munmap(b->base, b->size);
+        rc = -clone_errno;
         goto fail;
     }
-    if (keeper == 0) {
-        // The keeper: all signals blocked except what it needs; default dispositions.
-        close(go[1]); close(err[0]); close(info[0]); close(life[1]); close(sock[0]);
-        for (int s = 1; s < 32; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-        prctl(PR_SET_CHILD_SUBREAPER, 1);
-        prctl(PR_SET_NAME, "captrace-keeper");
-        sigset_t keep;
-        sigfillset(&keep);
-        sigdelset(&keep, SIGSEGV); sigdelset(&keep, SIGBUS);
-        sigprocmask(SIG_SETMASK, &keep, NULL);
-        // The program: cloned with CLONE_VM (no second copy of captrace's page tables) on a stack of its own;
-        // it shares the keeper's memory until exec and makes raw system calls only (child.h). The keeper keeps
-        // the stack mapped for its whole life, and nothing it does touches what the program reads.
-        struct ct_notify_child c = {go[0], err[1], info[1], life[0], sock[1], path, argv, envp, bpf, every_call_trapped};
-        size_t page = (size_t)sysconf(_SC_PAGESIZE);
-        char *stack = mmap(NULL, page + 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (stack == MAP_FAILED) _exit(127);
-        mprotect(stack, page, PROT_NONE);
-        pid_t prog = clone(notify_program, stack + page + 64 * 1024, CLONE_VM | SIGCHLD, &c);
-        if (prog < 0) _exit(127);
-        close(go[0]); close(err[1]); close(sock[1]);
-        keeper_main(prog, info[1], life[0]);
-        _exit(0);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_mutex_lock(&ct_notify_blocks_lock);
+    b->next = ct_notify_blocks;
+    ct_notify_blocks = b;
+    pthread_mutex_unlock(&ct_notify_blocks_lock);
     close(go[0]); close(err[1]); close(info[1]); close(life[0]); close(sock[1]);
     int32_t prog = 0;
     ssize_t n;

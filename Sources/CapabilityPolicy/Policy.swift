@@ -42,6 +42,77 @@ public enum Decision: Sendable, Hashable {
         case .conditional: return .conditional
         }
     }
+
+    /// The decision as one byte, for the generated `PolicyDecisions` tables: 1 allow, 2 deny by-path, 16 + n a
+    /// rule, 48 + n a condition (0 is kept for "no syscall"). Exhaustive switches both ways, so a new rule or
+    /// condition does not compile until it has a code.
+    var code: UInt8 {
+        switch self {
+        case .allow: return 1
+        case .deny(nil): return 2
+        case .deny(let rule?):
+            switch rule {
+            case .absolutePath: return 16
+            case .cwdRelative: return 17
+            case .dotdotEscape: return 18
+            case .symlinkEscape: return 19
+            case .unreadablePath: return 20
+            case .exec: return 21
+            case .socketAddress: return 22
+            case .rawSocket: return 23
+            case .otherProcess: return 24
+            case .processGroup: return 25
+            case .sysvIPC: return 26
+            case .posixMQ: return 27
+            case .systemState: return 28
+            case .ioUring: return 29
+            case .seccompProfile: return 30
+            }
+        case .conditional(let condition):
+            switch condition {
+            case .pathRelativeToDirfd: return 48
+            case .resolveBeneath: return 49
+            case .execDescriptor: return 50
+            case .targetIsSelf: return 51
+            case .noAddress: return 52
+            case .noNamespaceFlags: return 53
+            case .subcall: return 54
+            case .noRawProtocol: return 55
+            }
+        }
+    }
+
+    /// The decision a `code` stands for; nil for 0 ("no syscall") and unused codes.
+    init?(code: UInt8) {
+        switch code {
+        case 1: self = .allow
+        case 2: self = .deny(nil)
+        case 16: self = .deny(.absolutePath)
+        case 17: self = .deny(.cwdRelative)
+        case 18: self = .deny(.dotdotEscape)
+        case 19: self = .deny(.symlinkEscape)
+        case 20: self = .deny(.unreadablePath)
+        case 21: self = .deny(.exec)
+        case 22: self = .deny(.socketAddress)
+        case 23: self = .deny(.rawSocket)
+        case 24: self = .deny(.otherProcess)
+        case 25: self = .deny(.processGroup)
+        case 26: self = .deny(.sysvIPC)
+        case 27: self = .deny(.posixMQ)
+        case 28: self = .deny(.systemState)
+        case 29: self = .deny(.ioUring)
+        case 30: self = .deny(.seccompProfile)
+        case 48: self = .conditional(.pathRelativeToDirfd)
+        case 49: self = .conditional(.resolveBeneath)
+        case 50: self = .conditional(.execDescriptor)
+        case 51: self = .conditional(.targetIsSelf)
+        case 52: self = .conditional(.noAddress)
+        case 53: self = .conditional(.noNamespaceFlags)
+        case 54: self = .conditional(.subcall)
+        case 55: self = .conditional(.noRawProtocol)
+        default: return nil
+        }
+    }
 }
 
 /// One line of the policy.
@@ -276,60 +347,90 @@ extension Rule {
 }
 
 /// The parsed policy, with lookups by name and by (ABI, number).
+///
+/// The built-in policy (`standard`) answers `decision(abi:nr:)` from the generated `PolicyDecisions` tables and
+/// parses its text (`PolicyData.text`, the source of truth) only when an entry is asked for by name, or for its
+/// notes and lines: a run classifies the calls that arrive without parsing it. The tests check that the tables
+/// equal the parsed text for every syscall of every ABI.
 public final class CapabilityPolicy: Sendable {
-    /// The built-in policy (`PolicyData.text`), parsed on first use. It is checked by the tests; a parse error
-    /// here is a programming error.
-    public static let standard: CapabilityPolicy = {
-        do {
-            return try CapabilityPolicy(text: PolicyData.text, catalog: .shared)
-        } catch {
-            fatalError("the built-in capability policy is invalid: \(error)")
-        }
-    }()
+    /// The built-in policy (`PolicyData.text`). It is checked by the tests; a parse error on first use of the
+    /// text is a programming error.
+    public static let standard = CapabilityPolicy()
 
     /// The text of the built-in policy (what `captrace` documents and the tests re-parse).
     public static var standardText: String { PolicyData.text }
 
+    /// The parsed text; nil for the built-in policy, whose text is parsed on first use (`Parsed.standard`).
+    private let text: Parsed?
+    private var parsed: Parsed { text ?? Parsed.standard }
+
     /// Entries in file order.
-    public let entries: [PolicyEntry]
-    private let byName: [String: PolicyEntry]
-    /// Indexed by `ABI.ordinal`, then syscall number.
-    private let byNumber: [[PolicyEntry?]]
-    /// The decisions alone, for the classifier's hot path (no strings to reference-count).
-    private let decisions: [[Decision?]]
+    public var entries: [PolicyEntry] { parsed.entries }
 
     public init(text: String, catalog: Catalog = .shared) throws(PolicyError) {
-        entries = try PolicyLoader.parse(text, catalog: catalog, requireComplete: true)
-        var byName: [String: PolicyEntry] = [:]
-        byName.reserveCapacity(entries.count)
-        for e in entries { byName[e.name] = e }
-        self.byName = byName
-        byNumber = ABI.allCases.map { abi in
-            let list = catalog.entries(abi: abi)
-            var table = [PolicyEntry?](repeating: nil, count: (list.last?.nr ?? -1) + 1)
-            for (nr, sc) in list { table[nr] = byName[sc.name] }
-            return table
+        self.text = try Parsed(text: text, catalog: catalog)
+    }
+
+    private init() { text = nil }
+
+    /// A policy text's entries with their lookups.
+    private final class Parsed: Sendable {
+        static let standard: Parsed = {
+            do {
+                return try Parsed(text: PolicyData.text, catalog: .shared)
+            } catch {
+                fatalError("the built-in capability policy is invalid: \(error)")
+            }
+        }()
+
+        let entries: [PolicyEntry]
+        let byName: [String: PolicyEntry]
+        /// Indexed by `ABI.ordinal`, then syscall number.
+        let byNumber: [[PolicyEntry?]]
+        /// The decisions alone, for the classifier's hot path (no strings to reference-count).
+        let decisions: [[Decision?]]
+
+        init(text: String, catalog: Catalog) throws(PolicyError) {
+            entries = try PolicyLoader.parse(text, catalog: catalog, requireComplete: true)
+            var byName: [String: PolicyEntry] = [:]
+            byName.reserveCapacity(entries.count)
+            for e in entries { byName[e.name] = e }
+            self.byName = byName
+            byNumber = ABI.allCases.map { abi in
+                let list = catalog.entries(abi: abi)
+                var table = [PolicyEntry?](repeating: nil, count: (list.last?.nr ?? -1) + 1)
+                for (nr, sc) in list { table[nr] = byName[sc.name] }
+                return table
+            }
+            decisions = byNumber.map { $0.map { $0?.decision } }
         }
-        decisions = byNumber.map { $0.map { $0?.decision } }
     }
 
     /// The entry for `name`; a name the catalog does not know gets a denying entry (`PolicyEntry.unknown`).
-    public func entry(for name: String) -> PolicyEntry { byName[name] ?? .unknown(name) }
+    public func entry(for name: String) -> PolicyEntry { parsed.byName[name] ?? .unknown(name) }
 
     /// The entry for a number within an ABI, or nil when the catalog has no such syscall.
     public func entry(abi: ABI, nr: Int) -> PolicyEntry? {
-        byNumber[abi.ordinal].withUnsafeBufferPointer { nr >= 0 && nr < $0.count ? $0[nr] : nil }
+        parsed.byNumber[abi.ordinal].withUnsafeBufferPointer { nr >= 0 && nr < $0.count ? $0[nr] : nil }
     }
 
     /// The decision for a number within an ABI (what the classifier reads), or nil when unknown.
     @inline(__always)
     public func decision(abi: ABI, nr: Int) -> Decision? {
-        decisions[abi.ordinal].withUnsafeBufferPointer { nr >= 0 && nr < $0.count ? $0[nr] : nil }
+        guard let text else {
+            return PolicyDecisions.codes(abi).withUnsafeBufferPointer {
+                nr >= 0 && nr < $0.count ? Decision(code: $0[nr]) : nil
+            }
+        }
+        return text.decisions[abi.ordinal].withUnsafeBufferPointer { nr >= 0 && nr < $0.count ? $0[nr] : nil }
     }
 
     /// Whether the seccomp filter must stop this syscall for the classifier: deny or conditional (and unknown).
     /// Allowed calls can pass the filter without a stop.
-    public func mayViolate(_ name: String) -> Bool { byName[name].map { $0.decision != .allow } ?? true }
+    public func mayViolate(_ name: String) -> Bool { parsed.byName[name].map { $0.decision != .allow } ?? true }
+
+    /// `mayViolate` for a number within an ABI (no name lookup: the built-in policy's text stays unparsed).
+    public func mayViolate(abi: ABI, nr: Int) -> Bool { decision(abi: abi, nr: nr).map { $0 != .allow } ?? true }
 
     /// Tests the filter can apply in BPF to let a conditional call pass without a stop (see `FilterShortcut`).
     /// Each shortcut is one libseccomp rule (its tests ANDed); several shortcuts are alternatives (ORed).

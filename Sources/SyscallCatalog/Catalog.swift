@@ -92,17 +92,23 @@ public struct Syscall: Sendable, Hashable {
             self.descriptorUse = descriptorUse
             self.sandboxStep = sandboxStep
             self.traits = traits
-            var paths: [(path: Int, dirfd: Int?)] = []
-            var lastDirfd: Int?
-            for (i, kind) in self.args.enumerated() {
-                if kind == .dirfd { lastDirfd = i }
-                if kind == .path { paths.append((i, lastDirfd)); lastDirfd = nil }
+            // The first two paths and the nearest .dirfd before each (no array: ~500 rows are built at start).
+            var path1: Int?, dirfd1: Int?, path2: Int?, dirfd2: Int?, lastDirfd: Int?, atFlags: Int?
+            for i in 0..<args.count {
+                switch args[i].1 {
+                case .dirfd: lastDirfd = i
+                case .path:
+                    if path1 == nil { (path1, dirfd1) = (i, lastDirfd) } else if path2 == nil { (path2, dirfd2) = (i, lastDirfd) }
+                    lastDirfd = nil
+                case .atFlags: if atFlags == nil { atFlags = i }
+                default: break
+                }
             }
-            pathIndex = paths.first?.path
-            dirfdIndex = paths.first?.dirfd
-            path2Index = paths.count > 1 ? paths[1].path : nil
-            dirfd2Index = paths.count > 1 ? paths[1].dirfd : nil
-            atFlagsIndex = self.args.firstIndex(of: .atFlags)
+            pathIndex = path1
+            dirfdIndex = dirfd1
+            path2Index = path2
+            dirfd2Index = dirfd2
+            atFlagsIndex = atFlags
         }
     }
 
@@ -169,56 +175,80 @@ public struct Syscall: Sendable, Hashable {
 /// The catalog: every syscall of every ABI, looked up by name or by (ABI, number).
 ///
 /// Built once from `SyscallTable.rows` and the generated numbers. `syscall(abi:nr:)` is an array index, cheap
-/// enough for the tracer's hot path.
+/// enough for the tracer's hot path, and building it costs no hashing: `SyscallRowIndex` (generated, checked by
+/// the tests) names each number's row. The name lookups are built on first use (`NameIndex`), so a run that only
+/// looks up the calls that arrive never builds them.
 public final class Catalog: Sendable {
     public static let shared = Catalog()
 
     /// `__X32_SYSCALL_BIT`: bit 30 of the number marks an x32 syscall (seccomp reports AUDIT_ARCH_X86_64).
     public static let x32SyscallBit = 0x4000_0000
 
-    private let byName: [String: Syscall]
     /// All ABIs' tables back to back: the row of (abi, nr) is at `base[abi.ordinal] + nr` when
     /// `nr < limit[abi.ordinal]`; nil where the ABI has no syscall.
     private let byNumber: ContiguousArray<Syscall?>
     private let base: (Int, Int, Int)
     private let limit: (Int, Int, Int)
-    private let numbers: [String: [Int?]]
-    private let sorted: [[(nr: Int, syscall: Syscall)]]
     /// Header names that have no row in `SyscallTable` (empty when the table is complete; a test checks it).
-    public let namesWithoutRows: [String]
+    public var namesWithoutRows: [String] { NameIndex.shared.missing }
 
     init() {
-        var byName: [String: Syscall] = [:]
-        byName.reserveCapacity(SyscallTable.rows.count)
-        for row in SyscallTable.rows { byName[row.name] = row }
-        var byNumber: [[Syscall?]] = []
-        var sorted: [[(nr: Int, syscall: Syscall)]] = []
-        var numbers: [String: [Int?]] = [:]
-        numbers.reserveCapacity(SyscallTable.rows.count)
-        var missing = Set<String>()
+        let rows = SyscallTable.rows
+        var byNumber = ContiguousArray<Syscall?>()
+        var counts = (0, 0, 0)
         for abi in ABI.allCases {
-            let list = Catalog.generated(abi)
-            var table = [Syscall?](repeating: nil, count: (list.lazy.map { $0.0 }.max() ?? -1) + 1)
-            var entries: [(nr: Int, syscall: Syscall)] = []
-            for (nr, name) in list {
-                numbers[name, default: [nil, nil, nil]][abi.ordinal] = nr
-                guard var row = byName[name] else { missing.insert(name); continue }
-                if abi == .i386, let layout = SyscallTable.i386Layouts[name] {
-                    row = row.with(args: layout)
-                }
-                table[nr] = row
-                entries.append((nr, row))
+            let index = SyscallRowIndex.rows(abi)
+            byNumber.reserveCapacity(byNumber.count + index.count)
+            for i in index {
+                guard i != SyscallRowIndex.none else { byNumber.append(nil); continue }
+                var row = rows[Int(i)]
+                if abi == .i386, let layout = SyscallTable.i386Layouts[row.name] { row = row.with(args: layout) }
+                byNumber.append(row)
             }
-            byNumber.append(table)
-            sorted.append(entries)
+            switch abi {
+            case .x86_64: counts.0 = index.count
+            case .i386: counts.1 = index.count
+            case .x32: counts.2 = index.count
+            }
         }
-        self.byName = byName
-        self.byNumber = ContiguousArray(byNumber.joined())
-        base = (0, byNumber[0].count, byNumber[0].count + byNumber[1].count)
-        limit = (byNumber[0].count, byNumber[1].count, byNumber[2].count)
-        self.sorted = sorted
-        self.numbers = numbers
-        self.namesWithoutRows = missing.sorted()
+        self.byNumber = byNumber
+        base = (0, counts.0, counts.0 + counts.1)
+        limit = counts
+    }
+
+    /// The name lookups, the per-name numbers and the sorted lists: built on first use, from the table and the
+    /// generated numbers alone (so the tests can compare `SyscallRowIndex` with them).
+    final class NameIndex: Sendable {
+        static let shared = NameIndex()
+
+        let byName: [String: Syscall]
+        let numbers: [String: [Int?]]
+        let sorted: [[(nr: Int, syscall: Syscall)]]
+        let missing: [String]
+
+        init() {
+            var byName: [String: Syscall] = [:]
+            byName.reserveCapacity(SyscallTable.rows.count)
+            for row in SyscallTable.rows { byName[row.name] = row }
+            var sorted: [[(nr: Int, syscall: Syscall)]] = []
+            var numbers: [String: [Int?]] = [:]
+            numbers.reserveCapacity(SyscallTable.rows.count)
+            var missing = Set<String>()
+            for abi in ABI.allCases {
+                var entries: [(nr: Int, syscall: Syscall)] = []
+                for (nr, name) in Catalog.generated(abi) {
+                    numbers[name, default: [nil, nil, nil]][abi.ordinal] = nr
+                    guard byName[name] != nil else { missing.insert(name); continue }
+                    // The row as `syscall(abi:nr:)` has it (the ABI's argument layout).
+                    if let row = Catalog.shared.syscall(abi: abi, nr: nr) { entries.append((nr, row)) }
+                }
+                sorted.append(entries)
+            }
+            self.byName = byName
+            self.numbers = numbers
+            self.sorted = sorted
+            self.missing = missing.sorted()
+        }
     }
 
     static func generated(_ abi: ABI) -> [(Int, String)] {
@@ -230,7 +260,7 @@ public final class Catalog: Sendable {
     }
 
     /// The row for a name (x86_64 argument layout), whatever ABIs define it.
-    public func syscall(named name: String) -> Syscall? { byName[name] }
+    public func syscall(named name: String) -> Syscall? { NameIndex.shared.byName[name] }
 
     /// The syscall with number `nr` in `abi` (x32: without the x32 bit), with that ABI's argument layout.
     @inline(__always)
@@ -245,23 +275,23 @@ public final class Catalog: Sendable {
     }
 
     /// The number of `name` in `abi` (x32: without the x32 bit), or nil when the ABI lacks it.
-    public func number(of name: String, abi: ABI) -> Int? { numbers[name]?[abi.ordinal] ?? nil }
+    public func number(of name: String, abi: ABI) -> Int? { NameIndex.shared.numbers[name]?[abi.ordinal] ?? nil }
 
     /// Every syscall of `abi`, sorted by number.
-    public func entries(abi: ABI) -> [(nr: Int, syscall: Syscall)] { sorted[abi.ordinal] }
+    public func entries(abi: ABI) -> [(nr: Int, syscall: Syscall)] { NameIndex.shared.sorted[abi.ordinal] }
 
     /// Every row (x86_64 argument layouts), in the table's (alphabetical) order.
     public var rows: [Syscall] { SyscallTable.rows }
 
     /// Every syscall name the catalog has a row for, sorted.
-    public var allNames: [String] { byName.keys.sorted() }
+    public var allNames: [String] { NameIndex.shared.byName.keys.sorted() }
 
     /// Names newer than the UAPI headers the numbers are generated from (numbered from the kernel's tables in
     /// `Tools/syscall-numbers-newer.tbl`): tools built against those headers do not know them.
     public var namesNewerThanHeaders: Set<String> { SyscallNumbers.newerThanHeaders }
 
     /// How many names `allNames` has (without sorting them).
-    public var nameCount: Int { byName.count }
+    public var nameCount: Int { NameIndex.shared.byName.count }
 
     /// Splits what seccomp reports (`seccomp_data.arch`, `seccomp_data.nr`) into an ABI and a number within it.
     public static func abi(auditArch: UInt32, rawNumber: Int) -> (abi: ABI, nr: Int)? {

@@ -62,6 +62,8 @@ final class Symboliser {
         return id[0..<n].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     private func moduleFile(_ path: String) -> ModuleFile? {
         if let cached = byPath[path] { return cached }
         // "[vdso]", "[stack]" and deleted files have no file to read.
@@ -78,11 +80,19 @@ final class Symboliser {
                 byPath[path] = shared
                 return shared
             }
+            // Hex digits by hand, and String(...) of the substrings: the generic joined()/+ of the standard library
+            // look up String's conformances at run time on their first use (~0.05 ms of every start).
+            var digits: [UInt8] = []
+            digits.reserveCapacity(2 * key.count)
+            for b in key {
+                digits.append(Self.hexDigits[Int(b >> 4)])
+                digits.append(Self.hexDigits[Int(b & 15)])
+            }
+            let hex = String(decoding: digits, as: UTF8.self)
             // The disk cache's key adds the file's size and its separate debug file's (0 when there is none):
             // `strip` keeps a build-id, and neither a stripped file nor a run before libc6-dbg was installed may
             // decide the names and lines of another.
-            let hex = key.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-            let debugFile = "/usr/lib/debug/.build-id/" + hex.prefix(2) + "/" + hex.dropFirst(2) + ".debug"
+            let debugFile = "/usr/lib/debug/.build-id/" + String(hex.prefix(2)) + "/" + String(hex.dropFirst(2)) + ".debug"
             var st = stat(), dst = stat()
             let debugSize = stat(debugFile, &dst) == 0 ? UInt64(dst.st_size) : 0
             let diskKey = stat(path, &st) == 0

@@ -137,9 +137,10 @@ struct Captrace: ParsableCommand {
         subcommands: [Run.self, Report.self, Suggest.self, Syscalls.self]
     )
 
-    /// Parses the built-in policy (and the catalog under it, ~1 ms) on another core while ArgumentParser parses
-    /// the command line (~2 ms): `run` needs it before the program starts, `suggest` and `syscalls` too.
-    /// `CapabilityPolicy.standard` is initialised once; a thread that reaches it second waits for the first.
+    /// Builds the syscall catalog's number lookup (~500 rows) on another core while the command line is parsed
+    /// and the program launched: `run` needs it at the first stop. (The built-in policy needs no warming: its
+    /// decisions are generated tables.) `Catalog.shared` is initialised once; a thread that reaches it second
+    /// waits for the first.
     /// The helper blocks every signal (the supervisors' handlers and signalfd are the main thread's business).
     /// It may still be running when a supervisor launches the program: the child makes raw system calls only
     /// until exec (ct_spawn, ct_notify_spawn) and touches no memory of captrace's but the block made for it.
@@ -148,7 +149,7 @@ struct Captrace: ParsableCommand {
         sigfillset(&all)
         pthread_sigmask(SIG_SETMASK, &all, &previous)
         var thread = pthread_t()
-        if pthread_create(&thread, nil, preparePolicy, nil) == 0 { pthread_detach(thread) }
+        if pthread_create(&thread, nil, prepareCatalog, nil) == 0 { pthread_detach(thread) }
         pthread_sigmask(SIG_SETMASK, &previous, nil)
         if FastRun.runIfPlain(CommandLine.arguments) { return }
         runCommandLine()
@@ -185,8 +186,8 @@ struct Captrace: ParsableCommand {
 }
 
 /// The helper thread of `Captrace.main` (a global function: no actor isolation to check on another thread).
-private func preparePolicy(_: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    _ = CapabilityPolicy.standard
+private func prepareCatalog(_: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    _ = Catalog.shared
     return nil
 }
 

@@ -28,7 +28,8 @@ typedef struct ct_notify_launch {
 /// closed it or was killed, even with SIGKILL) it SIGKILLs every descendant, repeatedly, until it has no child
 /// left. It exits once it has no child at all. The program, once released, sets PR_SET_NO_NEW_PRIVS, installs
 /// `bpf` with SECCOMP_FILTER_FLAG_NEW_LISTENER, sends the listener over the socket and execs `path`.
-/// Only async-signal-safe calls run after fork. Returns 0 or -errno.
+/// The keeper is cloned with CLONE_VM (no copy of captrace's page tables) and makes raw system calls only, as the
+/// program does until its exec. Returns 0 or -errno.
 /// `every_call_trapped` (run --syscalls): the program sends the listener's number before installing the filter
 /// (a handshake after it would be trapped) and execs without waiting for an acknowledgement.
 int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,

@@ -89,7 +89,7 @@ extension NotifyTransport {
             policyCall(n, stop: stop, pid: pid, tid: tid, isExec: isExec, memFd: memFd)
             return
         }
-        guard let syscall = stop.syscall, Self.mayViolate(stop) else {
+        guard let syscall = stop.syscall, CapabilityPolicy.standard.mayViolate(abi: stop.abi, nr: stop.nr) else {
             _ = ct_notif_continue(listener, n.id)
             return
         }
@@ -159,15 +159,6 @@ extension NotifyTransport {
             self.recorder.write(draft)  // under the lock, right after the answer (NotifyEnforcement.act)
             self.recorder.tickStatus(processes: self.table.processCount)
         }
-    }
-
-    /// Whether capability mode may refuse the call (by its number: no hashing of its name).
-    static func mayViolate(_ stop: SyscallStop) -> Bool {
-        if let d = CapabilityPolicy.standard.decision(abi: stop.abi, nr: stop.nr) {
-            if case .allow = d { return false }
-            return true
-        }
-        return CapabilityPolicy.standard.mayViolate(stop.name ?? "")
     }
 
     /// run --syscalls: counts the call for its process; true when it trapped only to be counted and was let go.

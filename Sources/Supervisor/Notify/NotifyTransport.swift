@@ -84,8 +84,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var workers: [pthread_t] = []
 
     /// captrace's own "Uid:", "Gid:" and "Groups:" lines of /proc/self/status: a call is performed for a thread
-    /// only when its credentials are these (NotifyEnforcement).
-    let ownCredentials: [String: String] = {
+    /// only when its credentials are these (NotifyEnforcement). Read the first time enforcement asks (captrace's
+    /// credentials do not change during a run): a run that performs no call never reads them.
+    var ownCredentials: [String: String] { Self.credentials }
+    private static let credentials: [String: String] = {
         let st = ProcFS.read("/proc/self/status") ?? ""
         var out: [String: String] = [:]
         for key in ["Uid:", "Gid:", "Groups:"] { out[key] = NotifyEnforcement.field(st, key) }
