@@ -3,7 +3,11 @@
 #ifndef CTRACE_CHILD_H
 #define CTRACE_CHILD_H
 
+#include "ctrace_ptrace.h"
+
 #include <errno.h>
+#include <linux/filter.h>
+#include <string.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -86,6 +90,42 @@ static inline void ct_raw_child_prepare(int go_fd, int restore_affinity, pid_t p
     do { r = ct_raw(SYS_read, go_fd, (long)&c, 1, 0); } while (r == -EINTR);
     if (r != 1) ct_raw_exit(127);
     ct_raw(SYS_close, go_fd, 0, 0, 0);
+}
+
+/// What a launched child execs with: its own copies of the path, argv, envp and the seccomp filter, placed in the
+/// launch's mapping (the caller's may be freed or changed before the child runs).
+struct ct_exec_image {
+    struct sock_fprog prog;  // .len == 0: no filter
+    char *path;
+    char **argv, **envp;
+};
+
+static inline size_t ct_vec_count(char *const v[]) { size_t n = 0; while (v && v[n]) n++; return n; }
+
+/// The bytes ct_exec_image_copy writes for these.
+static inline size_t ct_exec_image_size(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf) {
+    size_t na = ct_vec_count(argv), ne = ct_vec_count(envp), n = strlen(path) + 1 + (na + ne + 2) * sizeof(char *);
+    for (size_t i = 0; i < na; i++) n += strlen(argv[i]) + 1;
+    for (size_t i = 0; i < ne; i++) n += strlen(envp[i]) + 1;
+    return n + (bpf && bpf->filter ? (size_t)bpf->len * sizeof(struct sock_filter) : 0);
+}
+
+/// Copies them to `q` (ct_exec_image_size bytes, pointer-aligned) and points `img` at the copies.
+static inline void ct_exec_image_copy(struct ct_exec_image *img, char *q, const char *path, char *const argv[],
+                                      char *const envp[], const ct_bpf *bpf) {
+    size_t na = ct_vec_count(argv), ne = ct_vec_count(envp), l;
+    img->argv = (char **)q; q += (na + 1) * sizeof(char *);
+    img->envp = (char **)q; q += (ne + 1) * sizeof(char *);
+    int filter = bpf && bpf->filter;
+    img->prog.len = filter ? bpf->len : 0;
+    img->prog.filter = filter ? (struct sock_filter *)q : NULL;
+    if (filter) { l = (size_t)bpf->len * sizeof(struct sock_filter); memcpy(q, bpf->filter, l); q += l; }
+    l = strlen(path) + 1;
+    img->path = memcpy(q, path, l); q += l;
+    for (size_t i = 0; i < na; i++) { l = strlen(argv[i]) + 1; img->argv[i] = memcpy(q, argv[i], l); q += l; }
+    for (size_t i = 0; i < ne; i++) { l = strlen(envp[i]) + 1; img->envp[i] = memcpy(q, envp[i], l); q += l; }
+    img->argv[na] = NULL;
+    img->envp[ne] = NULL;
 }
 
 #endif

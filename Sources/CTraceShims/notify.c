@@ -76,9 +76,7 @@ struct ct_notify_block {
     int go_w, err_r, info_r, life_w, sock_captrace;
     int every_call_trapped;
     void *program_stack;         // the top of the program's stack
-    struct sock_fprog prog;      // .len == 0: no filter
-    char *path;
-    char **argv, **envp;
+    struct ct_exec_image image;  // what the child execs, copied into this mapping
     pid_t queue[CT_NOTIFY_QUEUE];  // kill_everything's breadth-first list
 };
 
@@ -219,7 +217,7 @@ static int notify_program(void *arg) {
     ct_raw_child_prepare(c->go_fd, 0, 0);  // keeps the workers' CPU (CPUAffinity)
     long r;
     if ((r = ct_raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0)) < 0) ct_raw_fail(c->err_fd, r);
-    if (c->prog.len && c->every_call_trapped) {
+    if (c->image.prog.len && c->every_call_trapped) {
         // A filter that traps every call (run --syscalls) would trap the handshake below too. The listener gets
         // the lowest free descriptor: send that number first, then install the filter and exec at once; captrace
         // takes the listener once it exists (ct_notify_go). The only call the program's filter sees before the
@@ -230,14 +228,14 @@ static int notify_program(void *arg) {
         int32_t num = (int32_t)probe;
         do { r = ct_raw(SYS_write, c->sock_fd, (long)&num, sizeof num, 0); } while (r == -EINTR);
         if (r != sizeof num) ct_raw_exit(127);
-        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&c->prog, 0);
+        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&c->image.prog, 0);
         if (lfd < 0) ct_raw_fail(c->err_fd, lfd);
         if (lfd != probe) ct_raw_exit(127);
-        r = ct_raw(SYS_execve, (long)c->path, (long)c->argv, (long)c->envp, 0);
+        r = ct_raw(SYS_execve, (long)c->image.path, (long)c->image.argv, (long)c->image.envp, 0);
         ct_raw_fail(c->err_fd, r);
     }
-    if (c->prog.len) {
-        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&c->prog, 0);
+    if (c->image.prog.len) {
+        long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&c->image.prog, 0);
         if (lfd < 0) ct_raw_fail(c->err_fd, lfd);
         // From here every trapped call waits for captrace, which has no listener yet: sendmsg (SCM_RIGHTS)
         // would be trapped and deadlock. write/read are never trapped: send the descriptor's number,
@@ -250,7 +248,7 @@ static int notify_program(void *arg) {
         if (r != 1) ct_raw_exit(127);
     }
     ct_raw(SYS_close, c->sock_fd, 0, 0, 0);
-    r = ct_raw(SYS_execve, (long)c->path, (long)c->argv, (long)c->envp, 0);
+    r = ct_raw(SYS_execve, (long)c->image.path, (long)c->image.argv, (long)c->image.envp, 0);
     ct_raw_fail(c->err_fd, r);
 }
 
@@ -283,7 +281,6 @@ static int keeper_entry(void *arg) {
     keeper_main(b, prog);
 }
 
-static size_t ct_vec_count(char *const v[]) { size_t n = 0; while (v && v[n]) n++; return n; }
 
 /// Unmaps the blocks whose keeper has exited.
 static void ct_notify_reap(void) {
@@ -300,13 +297,9 @@ static void ct_notify_reap(void) {
 /// copies it points to. Returns the block and the top of the keeper's stack.
 static struct ct_notify_block *ct_notify_block_new(const char *path, char *const argv[], char *const envp[],
                                                    const ct_bpf *bpf, void **keeper_stack) {
-    size_t na = ct_vec_count(argv), ne = ct_vec_count(envp), strings = strlen(path) + 1;
-    for (size_t i = 0; i < na; i++) strings += strlen(argv[i]) + 1;
-    for (size_t i = 0; i < ne; i++) strings += strlen(envp[i]) + 1;
-    size_t filter = bpf && bpf->filter ? (size_t)bpf->len * sizeof(struct sock_filter) : 0;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t head = 2 * (page + CT_NOTIFY_STACK);
-    size_t body = sizeof(struct ct_notify_block) + (na + ne + 2) * sizeof(char *) + filter + strings;
+    size_t body = sizeof(struct ct_notify_block) + ct_exec_image_size(path, argv, envp, bpf);
     size_t size = (head + body + page - 1) / page * page;
     char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (m == MAP_FAILED) return NULL;
@@ -314,21 +307,10 @@ static struct ct_notify_block *ct_notify_block_new(const char *path, char *const
     mprotect(m + page + CT_NOTIFY_STACK, page, PROT_NONE);
     *keeper_stack = m + page + CT_NOTIFY_STACK;
     struct ct_notify_block *b = (struct ct_notify_block *)(m + head);
-    char *q = (char *)(b + 1);
     b->base = m;
     b->size = size;
     b->program_stack = m + head;  // the block starts where the program's stack ends (both page-aligned)
-    b->argv = (char **)q; q += (na + 1) * sizeof(char *);
-    b->envp = (char **)q; q += (ne + 1) * sizeof(char *);
-    b->prog.len = filter ? bpf->len : 0;
-    b->prog.filter = filter ? (struct sock_filter *)q : NULL;
-    if (filter) { memcpy(q, bpf->filter, filter); q += filter; }
-    size_t l = strlen(path) + 1;
-    b->path = memcpy(q, path, l); q += l;
-    for (size_t i = 0; i < na; i++) { l = strlen(argv[i]) + 1; b->argv[i] = memcpy(q, argv[i], l); q += l; }
-    for (size_t i = 0; i < ne; i++) { l = strlen(envp[i]) + 1; b->envp[i] = memcpy(q, envp[i], l); q += l; }
-    b->argv[na] = NULL;
-    b->envp[ne] = NULL;
+    ct_exec_image_copy(&b->image, (char *)(b + 1), path, argv, envp, bpf);
     return b;
 }
 

@@ -110,9 +110,7 @@ struct ct_launch_block {
     struct ct_launch_block *next;
     pid_t parent;
     int go_fd, err_fd, go_write_fd, err_read_fd, landlock_fd;
-    struct sock_fprog prog;      // .len == 0: no filter
-    char *path;
-    char **argv, **envp;
+    struct ct_exec_image image;  // what the child execs, copied into this mapping
 };
 
 static struct ct_launch_block *ct_blocks;
@@ -127,14 +125,12 @@ static int ct_launch_child(void *arg) {
     if ((r = ct_raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0)) < 0) ct_raw_fail(b->err_fd, r);
     if (b->landlock_fd >= 0 && (r = ct_raw(SYS_landlock_restrict_self, b->landlock_fd, 0, 0, 0)) < 0)
         ct_raw_fail(b->err_fd, r);
-    if (b->prog.len && (r = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&b->prog, 0)) < 0)
+    if (b->image.prog.len && (r = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&b->image.prog, 0)) < 0)
         ct_raw_fail(b->err_fd, r);
-    r = ct_raw(SYS_execve, (long)b->path, (long)b->argv, (long)b->envp, 0);
+    r = ct_raw(SYS_execve, (long)b->image.path, (long)b->image.argv, (long)b->image.envp, 0);
     ct_raw_fail(b->err_fd, r);
     return 0;
 }
-
-static size_t ct_vec_count(char *const v[]) { size_t n = 0; while (v && v[n]) n++; return n; }
 
 /// Unmaps the blocks whose child has exec'd or exited.
 static void ct_launch_reap(void) {
@@ -152,33 +148,18 @@ enum { CT_LAUNCH_STACK = 64 * 1024 };
 /// One mapping: a guard page, the child's stack, then the block and the copies it points to.
 static struct ct_launch_block *ct_launch_block_new(const char *path, char *const argv[], char *const envp[],
                                                    const ct_bpf *bpf, void **stack_top) {
-    size_t na = ct_vec_count(argv), ne = ct_vec_count(envp), strings = strlen(path) + 1;
-    for (size_t i = 0; i < na; i++) strings += strlen(argv[i]) + 1;
-    for (size_t i = 0; i < ne; i++) strings += strlen(envp[i]) + 1;
-    size_t filter = bpf && bpf->filter ? (size_t)bpf->len * sizeof(struct sock_filter) : 0;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t head = page + CT_LAUNCH_STACK;
-    size_t body = sizeof(struct ct_launch_block) + (na + ne + 2) * sizeof(char *) + filter + strings;
+    size_t body = sizeof(struct ct_launch_block) + ct_exec_image_size(path, argv, envp, bpf);
     size_t size = (head + body + page - 1) / page * page;
     char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (m == MAP_FAILED) return NULL;
     mprotect(m, page, PROT_NONE);
     *stack_top = m + head;
     struct ct_launch_block *b = (struct ct_launch_block *)(m + head);
-    char *q = (char *)(b + 1);
     b->base = m;
     b->size = size;
-    b->argv = (char **)q; q += (na + 1) * sizeof(char *);
-    b->envp = (char **)q; q += (ne + 1) * sizeof(char *);
-    b->prog.len = filter ? bpf->len : 0;
-    b->prog.filter = filter ? (struct sock_filter *)q : NULL;
-    if (filter) { memcpy(q, bpf->filter, filter); q += filter; }
-    size_t l = strlen(path) + 1;
-    b->path = memcpy(q, path, l); q += l;
-    for (size_t i = 0; i < na; i++) { l = strlen(argv[i]) + 1; b->argv[i] = memcpy(q, argv[i], l); q += l; }
-    for (size_t i = 0; i < ne; i++) { l = strlen(envp[i]) + 1; b->envp[i] = memcpy(q, envp[i], l); q += l; }
-    b->argv[na] = NULL;
-    b->envp[ne] = NULL;
+    ct_exec_image_copy(&b->image, (char *)(b + 1), path, argv, envp, bpf);
     // The block sits after the stack: mmap's base is page-aligned and the stack top is too.
     return b;
 }
