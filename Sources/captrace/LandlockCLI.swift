@@ -27,8 +27,8 @@ func loadLandlockPolicy(path: String, bytes: [UInt8]) throws -> LandlockPolicy {
     }
     let abi = landlockABI()
     guard abi > 0 else { throw fail("--policy \(path): Landlock is not available on this kernel", status: 125) }
-    var buf = [CChar](repeating: 0, count: 4096)
-    let cwd = getcwd(&buf, buf.count) != nil ? String(cString: buf) : "/"
+    var cwd = "/"
+    if let p = getcwd(nil, 0) { cwd = String(cString: p); free(p) }
     do {
         var (ruleset, leftOut) = try config.resolve(machine: LandlockABI(abi), cwd: cwd)
         // The kernel opens each parent following symlinks: the rule is on where it leads, and is recorded so.
