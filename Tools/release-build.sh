@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 # Measured for start-up and not taken (README, Performance (e)): concrete type metadata through direct accessors
 # (-Xfrontend -disable-concrete-type-metadata-mangled-name-accessors: ~0.3 ms less metadata instantiation, but
 # ~30 more page faults of a larger text, no faster in 30 interleaved rounds), and lld with packed relative
-# relocations (-z pack-relative-relocs: no difference).
+# relocations (-z pack-relative-relocs: no difference), and prespecialized generic metadata
+# (-Xfrontend -prespecialize-generic-metadata: no difference).
 flags=(-c release --static-swift-stdlib)
 # libstdc++ (which the static Swift runtime needs) is linked statically too: loading libstdc++.so and its ~1,700
 # symbol relocations cost ~0.45 ms of CPU and ~40 page faults at every start (README, Performance (e)). swiftc's
