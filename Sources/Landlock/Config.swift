@@ -1,3 +1,5 @@
+import Quoting
+
 /// A Landlock policy in the format of the Landlock maintainers' landlockconfig (TOML form): an optional `abi`,
 /// `[[variable]]` (name, literal), `[[ruleset]]` (handled_access_fs, handled_access_net, scoped),
 /// `[[path_beneath]]` (allowed_access, parent) and `[[net_port]]` (allowed_access, port). Access lists hold
@@ -337,22 +339,5 @@ public struct LandlockConfig: Hashable, Sendable {
     }
 
     /// A TOML basic string.
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7f {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    public static func quote(_ s: String) -> String { Quoting.quoted(s, as: .toml) }
 }

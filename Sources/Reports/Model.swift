@@ -1,4 +1,5 @@
 import Diagnosis
+import Quoting
 import TraceModel
 
 /// What every report format shows, computed once from a trace: the violation sites in order of first
@@ -209,31 +210,10 @@ func renderArg(_ a: ArgValue) -> String {
                 || b == UInt8(ascii: "_") || b == UInt8(ascii: "|") || b == UInt8(ascii: "-") || b == UInt8(ascii: "+")
         }
         if bare || s.hasPrefix("{") || s.hasPrefix("[") { return s }
-        return quoteC(s)
+        return Quoting.quoted(s, as: .c)
     }
 }
 
-/// A C-style quoted string, escaping quotes, backslashes and control characters.
-func quoteC(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if u.value < 0x20 || u.value == 0x7f {
-                let h = String(u.value, radix: 16)
-                out += "\\x" + (h.count < 2 ? "0" + h : h)
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
 
 /// `openat(dirfd=AT_FDCWD, pathname="/etc/hosts", flags=O_RDONLY|O_CLOEXEC)`.
 func renderCall(_ v: ViolationEvent) -> String {

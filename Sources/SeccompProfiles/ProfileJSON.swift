@@ -1,3 +1,5 @@
+import Quoting
+
 /// The JSON a profile is read from and written as.
 ///
 /// TraceModel has a JSON value too, but it turns integers above `Int64.max` into `Double`; a profile's `value`
@@ -231,21 +233,5 @@ extension ProfileJSON {
         }
     }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { Quoting.quoted(s, as: .json) }
 }
