@@ -5,6 +5,11 @@ import TraceModel
 enum ProcFS {
     /// Reads a whole small file (status, maps, ...). nil if it cannot be read.
     static func read(_ path: String, limit: Int = 1 << 22) -> String? {
+        bytes(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The bytes of a whole small file (at least `limit` of them when it is longer). nil if it cannot be read.
+    static func bytes(_ path: String, limit: Int = 1 << 22) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -20,7 +25,7 @@ enum ProcFS {
             }
             return true
         }
-        return ok ? String(decoding: out, as: UTF8.self) : nil
+        return ok ? out : nil
     }
 
     static func readlink(_ path: String) -> String? {

@@ -271,9 +271,10 @@ extension NotifyTransport {
     /// An open file keeps the address space it was opened on. It must never outlive it as the process's own:
     /// - An exec gives the process a new one. Every exec is trapped (NotifyLoop: the exec is seen only so), so
     ///   the file is dropped when an exec call arrives, before it is answered, and none is opened again until
-    ///   the process is seen in a new image (`checkExec`: a different start of stack). An exec that fails leaves
-    ///   the process reading with process_vm_readv: slower, never wrong. While an exec may be under way no file is opened, as another
-    ///   thread's call could otherwise open one on the old address space just before the switch.
+    ///   the process is seen in a new image (`checkExec`: a different auxiliary vector). An exec that fails
+    ///   leaves the process reading with process_vm_readv: slower, never wrong. While an exec may be under way
+    ///   no file is opened, as another thread's call could otherwise open one on the old address space just
+    ///   before the switch.
     /// - A vfork or CLONE_VM child shares its parent's address space until its exec: its own file (by its own
     ///   pid) reads that shared space, which is its memory until the exec drops the file.
     /// - An address space that is gone reads nothing: the Decoder then reads with process_vm_readv and the file
@@ -434,20 +435,7 @@ enum NotifyProcFS {
     /// AT_PHDR name the program): the exec marker. The kernel copies it out as it is, where /proc/PID/stat's
     /// startstack, the marker before, comes in a line of 52 fields built for the read (twice per exec).
     static func auxv(_ pid: Int32) -> [UInt8]? {
-        let fd = open("/proc/\(pid)/auxv", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buf -> [UInt8]? in
-            var got = 0
-            while got < buf.count {
-                let n = Glibc.read(fd, buf.baseAddress! + got, buf.count - got)
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { return nil }
-                if n == 0 { break }
-                got += n
-            }
-            return got > 0 ? Array(UnsafeBufferPointer(rebasing: buf[0..<got])) : nil
-        }
+        ProcFS.bytes("/proc/\(pid)/auxv", limit: 4096).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// exit_code (field 52): the wait status of a zombie; nil when gone or not yet exited.
