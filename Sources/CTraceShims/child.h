@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <pthread.h>
 #include <string.h>
 #include <sched.h>
 #include <signal.h>
@@ -126,6 +127,20 @@ static inline void ct_exec_image_copy(struct ct_exec_image *img, char *q, const 
     for (size_t i = 0; i < ne; i++) { l = strlen(envp[i]) + 1; img->envp[i] = memcpy(q, envp[i], l); q += l; }
     img->argv[na] = NULL;
     img->envp[ne] = NULL;
+}
+
+/// Clones `fn` with CLONE_VM on `stack` (a launch block's), with every signal blocked across the call: the child
+/// starts with them all blocked, so no handler of captrace's runs on its stack before it sets its own mask.
+/// `*live` is cleared by the kernel when the child no longer uses the block (CLONE_CHILD_CLEARTID: exec or exit).
+/// Returns the child's pid or -errno.
+static inline pid_t ct_clone_vm(int (*fn)(void *), void *stack, void *arg, pid_t *live) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(fn, stack, CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD, arg, NULL, NULL, live);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return pid < 0 ? -e : pid;
 }
 
 #endif

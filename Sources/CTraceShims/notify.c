@@ -331,15 +331,10 @@ int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], co
     b->go_fd = go[0]; b->err_fd = err[1]; b->info_w = info[1]; b->life_r = life[0]; b->sock_fd = sock[1];
     b->go_w = go[1]; b->err_r = err[0]; b->info_r = info[0]; b->life_w = life[1]; b->sock_captrace = sock[0];
     b->every_call_trapped = every_call_trapped;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t keeper = clone(keeper_entry, keeper_stack, CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD, b, NULL, NULL, &b->live);
-    int clone_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pid_t keeper = ct_clone_vm(keeper_entry, keeper_stack, b, &b->live);
     if (keeper < 0) {
         munmap(b->base, b->size);
-        rc = -clone_errno;
+        rc = keeper;
         goto fail;
     }
     pthread_mutex_lock(&ct_notify_blocks_lock);

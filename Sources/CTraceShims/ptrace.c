@@ -178,16 +178,11 @@ pid_t ct_spawn_landlocked(const char *path, char *const argv[], char *const envp
     b->go_fd = go[0]; b->go_write_fd = go[1];
     b->err_fd = err[1]; b->err_read_fd = err[0];
     b->landlock_fd = landlock_ruleset_fd;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = clone(ct_launch_child, stack_top, CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD, b, NULL, NULL, &b->live);
-    int clone_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pid_t pid = ct_clone_vm(ct_launch_child, stack_top, b, &b->live);
     if (pid < 0) {
         close(go[0]); close(go[1]); close(err[0]); close(err[1]);
         munmap(b->base, b->size);
-        return -clone_errno;
+        return pid;
     }
     pthread_mutex_lock(&ct_blocks_lock);
     b->next = ct_blocks;
