@@ -96,7 +96,7 @@ struct KernelAgreementTests {
         }
         var name = Array("/tmp/captrace-bpf-XXXXXX".utf8CString)
         let fd = mkstemp(&name)
-        unlink(String(cString: name))
+        _ = name.withUnsafeBufferPointer { unlink($0.baseAddress!) }
         guard fd >= 0 else { throw CompileError() }
         defer { close(fd) }
         guard seccomp_export_bpf(ctx, fd) == 0 else { throw CompileError() }
