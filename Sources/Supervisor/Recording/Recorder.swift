@@ -26,9 +26,10 @@ final class Recorder {
     var seq = 0
     var sites: Set<String> = []
     var violationCount = 0
-    /// Violations by namespace (`Namespace.allCases` order): counted per violation without hashing.
+    /// Violations by namespace, at `ordinal(namespace)`: counted per violation without hashing.
     private var namespaceCounts = [Int](repeating: 0, count: Namespace.allCases.count)
-    /// The index of `n` in `Namespace.allCases` (a switch: hashing the raw value costs more than the count).
+    /// A distinct index below `Namespace.allCases.count` per namespace (a switch: hashing the raw value costs more
+    /// than the count).
     static func ordinal(_ n: Namespace) -> Int {
         switch n {
         case .filesystem: 0
@@ -42,7 +43,7 @@ final class Recorder {
     }
     var perNamespace: [Namespace: Int] {
         var out: [Namespace: Int] = [:]
-        for (i, n) in Namespace.allCases.enumerated() where namespaceCounts[i] > 0 { out[n] = namespaceCounts[i] }
+        for n in Namespace.allCases where namespaceCounts[Self.ordinal(n)] > 0 { out[n] = namespaceCounts[Self.ordinal(n)] }
         return out
     }
     /// How many processes reached the trigger (enter events written).
