@@ -13,15 +13,9 @@ cd "$(dirname "$0")/.."
 # relocations (-z pack-relative-relocs: no difference), and prespecialized generic metadata
 # (-Xfrontend -prespecialize-generic-metadata: no difference).
 flags=(-c release --static-swift-stdlib)
-# libstdc++ (which the static Swift runtime needs) is linked statically too: loading libstdc++.so and its ~1,700
-# symbol relocations cost ~0.45 ms of CPU and ~40 page faults at every start (README, Performance (e)). swiftc's
-# static-stdlib link line asks for -lstdc++; a linker script of that name in a directory searched first hands the
-# linker the archive instead. Without the archive (no libstdc++ -dev package) the shared library is used.
-archive=$(cc -print-file-name=libstdc++.a 2>/dev/null || true)
-if [[ "$archive" == /* && -f "$archive" ]]; then
-    mkdir -p .build/static-libstdc++
-    echo "INPUT($archive)" > .build/static-libstdc++/libstdc++.so
-    flags+=(-Xlinker "-L$PWD/.build/static-libstdc++")
-fi
+# The C libraries (libdw, libelf, libseccomp, their libz/liblzma/libbz2, libstdc++ which the static Swift runtime
+# needs, and libgcc_s's unwinder) are linked statically too, by a linker wrapper (Tools/ld-static-libs, which says
+# what each costs at start when loaded as a shared library).
+flags+=(-Xswiftc "-ld-path=$PWD/Tools/ld-static-libs")
 swift build "${flags[@]}" --product captrace >&2
 echo "$(swift build "${flags[@]}" --show-bin-path)/captrace"

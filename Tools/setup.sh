@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what captrace needs to build, test and run its demo on a fresh Debian 12 machine (idempotent).
 set -euo pipefail
-pkgs=(libseccomp-dev libdw-dev libelf-dev libunwind-dev liblzma-dev libc6-dbg pkg-config gcc g++ tcpdump strace bubblewrap
+pkgs=(libseccomp-dev libdw-dev libelf-dev libunwind-dev liblzma-dev zlib1g-dev libbz2-dev libc6-dbg pkg-config gcc g++ tcpdump strace bubblewrap
       libpcap0.8 chromium systemd python3 util-linux
       # the hint tests: curl (a library's connect), libssl-dev (OpenSSL's fix), libc-l10n (translated libc
       # messages), libcap2-bin (setcap, for withheld file capabilities), libc6-dev's libc.a (a static program), gzip
