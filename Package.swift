@@ -7,7 +7,8 @@
 //   Baselines <- Diagnosis <- Reports; Diagnosis, CapabilityPolicy, SeccompProfiles <- Suggestions   (analysis of a trace)
 //   TraceModel <- Unwinding; CapabilityPolicy, Baselines, SeccompProfiles, Unwinding <- Supervisor (records;
 //   touches processes)
-//   Supervisor, Reports, Suggestions <- captrace (CLI wiring)
+//   Supervisor, Reports, Suggestions <- RunCommand (run, shared CLI wiring) <- captrace (plain run lines),
+//   CaptraceCLI (ArgumentParser: every other command line; executable captrace-cli)
 // Supervisor imports no analysis module (Diagnosis, Reports, Suggestions): the recorder records, analysis
 // concludes. Pure modules (quoting, catalog, landlock, seccomp BPF, model, policy, baselines, seccomp profiles,
 // diagnosis, reports, suggestions) import no C module and no Glibc.
@@ -20,6 +21,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "captrace", targets: ["captrace"]),
+        .executable(name: "captrace-cli", targets: ["CaptraceCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,11 +74,19 @@ let package = Package(
             "CTraceShims", "CSeccomp", "SyscallCatalog", "SeccompBPF", "TraceModel", "CapabilityPolicy", "Baselines",
             "Unwinding", "SeccompProfiles", "Landlock",
         ]),
-        // The executable: argument parsing and wiring only.
-        .executableTarget(name: "captrace", dependencies: [
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        // `run` (options to RunOptions, the report and gate after it), its plain command-line parser, and what
+        // both executables share: no ArgumentParser.
+        .target(name: "RunCommand", dependencies: [
             "Supervisor", "Reports", "Suggestions", "Diagnosis", "Baselines", "SyscallCatalog", "CapabilityPolicy",
             "TraceModel", "Landlock", "SeccompProfiles",
+        ]),
+        // The executable users run: a plain `captrace run` line runs here; any other is captrace-cli's.
+        .executableTarget(name: "captrace", dependencies: ["RunCommand"]),
+        // Every command line through ArgumentParser: help, report, suggest, syscalls, run in any form.
+        .executableTarget(name: "CaptraceCLI", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RunCommand", "Supervisor", "Reports", "Suggestions", "Diagnosis", "Baselines", "SyscallCatalog",
+            "CapabilityPolicy", "TraceModel", "Landlock", "SeccompProfiles",
         ]),
 
         .testTarget(name: "SyscallCatalogTests", dependencies: ["SyscallCatalog"]),
@@ -105,6 +115,6 @@ let package = Package(
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTestSupport"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
         .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "Baselines", "Landlock", "SeccompProfiles",
-                                                          "SyscallCatalog", "captrace"]),
+                                                          "SyscallCatalog", "RunCommand", "CaptraceCLI"]),
     ]
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release captrace the Tools scripts run (demo, bench, record-traces) and prints its path.
+# Builds the release captrace (and captrace-cli beside it) that the Tools scripts run (demo, bench, record-traces)
+# and prints captrace's path.
 # The Swift runtime is linked statically: ~3.5 ms less start-up per run, and no Swift runtime needed to run it.
 # Kept position-independent: -no-pie was measured (43,000 fewer relative relocations at start, ~120 fewer page
 # faults, 0-0.6 ms of CPU a run) but captrace runs as root and parses untrusted programs' memory, so its own
@@ -17,5 +18,7 @@ flags=(-c release --static-swift-stdlib)
 # needs, and libgcc_s's unwinder) are linked statically too, by a linker wrapper (Tools/ld-static-libs, which says
 # what each costs at start when loaded as a shared library).
 flags+=(-Xswiftc "-ld-path=$PWD/Tools/ld-static-libs")
+# Both executables: captrace runs plain `run` lines and hands every other command line to captrace-cli beside it.
 swift build "${flags[@]}" --product captrace >&2
+swift build "${flags[@]}" --product captrace-cli >&2
 echo "$(swift build "${flags[@]}" --show-bin-path)/captrace"

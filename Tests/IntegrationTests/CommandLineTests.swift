@@ -184,6 +184,24 @@ struct CommandLineTests {
         }
     }
 
+    // The two executables: `captrace` runs a plain `run` line itself and hands every other line to captrace-cli.
+    @Test("captrace alone runs a plain run line; any other line needs captrace-cli beside it, and says so (status 125)")
+    func commandLineProgram() throws {
+        let w = try Workdir("cli-split")
+        let alone = w.path("captrace")
+        try FileManager.default.copyItem(atPath: try Harness.captrace(), toPath: alone)
+        let run = try Subprocess.run([alone, "run", "-q", "--enter-at", "exec", "-o", w.path("t.jsonl"), "--", "/bin/true"],
+                                     timeout: 120)
+        #expect(run.status == 0 && FileManager.default.fileExists(atPath: w.path("t.jsonl")), "\(show(run))")
+        for args in [["report", w.path("t.jsonl")], ["--help"], ["run", "-q", "--mdoe", "x", "--", "/bin/true"]] {
+            let r = try Subprocess.run([alone] + args, timeout: 120)
+            #expect(r.status == 125 && r.stderr.contains("cannot start \(w.path("captrace-cli"))"), "\(args): \(show(r))")
+        }
+        // Beside the built one, the same lines reach ArgumentParser's commands.
+        let report = try captrace(["report", w.path("t.jsonl")])
+        #expect(report.status == 0 && report.stdout.contains("TOTALS"), "\(show(report))")
+    }
+
     /// Records `gate` with a trigger it never reaches; returns the trace's path.
     private func recordNeverEntered(_ w: Workdir) throws -> String {
         let bin = try Harness.fixture("gate")

@@ -1,7 +1,8 @@
 // `captrace run`'s fast command-line path (FastRun): whatever it accepts, ArgumentParser parses to the same
 // options and program; whatever else, it leaves to ArgumentParser (nil), so the messages stay ArgumentParser's.
 import Testing
-@testable import captrace
+@testable import CaptraceCLI
+import RunCommand
 
 @Suite("run's plain command lines: the fast parse agrees with ArgumentParser")
 struct FastRunTests {

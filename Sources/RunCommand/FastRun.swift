@@ -1,44 +1,23 @@
-import ArgumentParser
-import Glibc
-
 /// The values of `run`'s options (what `RunFlags` parses), so that `run` can be started without
 /// ArgumentParser. Defaults are RunFlags' (a test parses an empty command line both ways and compares).
-struct RunArguments: Equatable {
-    var enterAt: String?
-    var policy: String?
-    var caps: String?
-    var mode = "observe"
-    var denyErrno: String?
-    var backend = "ptrace"
-    var stackDepth = 64
-    var unwinder = "libdw"
-    var output = "captrace.jsonl"
-    var allow: String?
-    var rights = false
-    var syscalls = false
-    var allResults = false
-    var failOnViolation = false
-    var quiet = false
+package struct RunArguments: Equatable {
+    package var enterAt: String?
+    package var policy: String?
+    package var caps: String?
+    package var mode = "observe"
+    package var denyErrno: String?
+    package var backend = "ptrace"
+    package var stackDepth = 64
+    package var unwinder = "libdw"
+    package var output = "captrace.jsonl"
+    package var allow: String?
+    package var rights = false
+    package var syscalls = false
+    package var allResults = false
+    package var failOnViolation = false
+    package var quiet = false
 
-    init() {}
-
-    init(_ f: RunFlags) {
-        enterAt = f.enterAt
-        policy = f.policy
-        caps = f.caps
-        mode = f.mode
-        denyErrno = f.denyErrno
-        backend = f.backend
-        stackDepth = f.stackDepth
-        unwinder = f.unwinder
-        output = f.output
-        allow = f.allow
-        rights = f.rights
-        syscalls = f.syscalls
-        allResults = f.allResults
-        failOnViolation = f.failOnViolation
-        quiet = f.quiet
-    }
+    package init() {}
 }
 
 /// A parser for the plain command lines of `captrace run` (the common case: a start-up cost of a tracer run
@@ -47,9 +26,9 @@ struct RunArguments: Equatable {
 /// what ArgumentParser would parse to the same values without a message: each of run's options at most once,
 /// (RunFlags' options, each in `valued` or `flags` below) as `--name value`, `--name=value` or `-o value`, and flags `--rights`, `--syscalls`, `--all-results`,
 /// `--fail-on-violation`, `-q`/`--quiet`, then `--` or the program. Anything else (help, an unknown, repeated
-/// or combined option, a missing or option-like value, no program) returns nil, and ArgumentParser parses the
-/// command line as before, with its own messages.
-enum FastRun {
+/// or combined option, a missing or option-like value, no program) returns nil, and `captrace` hands the command
+/// line to `captrace-cli`, where ArgumentParser parses it with its own messages.
+package enum FastRun {
     /// Options taking a value, by their spellings; `stack-depth` takes the next argument whatever it looks like
     /// (RunFlags' `.unconditional`), the others refuse a value that starts with "-" (ArgumentParser: missing value).
     private static let valued: [String: String] = [
@@ -63,7 +42,7 @@ enum FastRun {
     ]
 
     /// `args`: the command line after `run`. The options and the program's argv, or nil (ArgumentParser decides).
-    static func parse(_ args: ArraySlice<String>) -> (RunArguments, [String])? {
+    package static func parse(_ args: ArraySlice<String>) -> (RunArguments, [String])? {
         var a = RunArguments()
         var seen: Set<String> = []
         var i = args.startIndex
@@ -115,19 +94,5 @@ enum FastRun {
         }
         guard i < args.endIndex else { return nil }  // no program: ArgumentParser's path says so
         return (a, Array(args[i...]))
-    }
-
-    /// Runs `captrace run` parsed here, if it is a plain command line; returns false to let ArgumentParser parse it.
-    /// Exits as `Captrace.runCommandLine` does.
-    static func runIfPlain(_ argv: [String]) -> Bool {
-        guard argv.count > 2, argv[1] == "run", let (flags, program) = parse(argv[2...]) else { return false }
-        do {
-            try Run.execute(flags, argv: { program })
-        } catch let e as ExitCode {
-            Glibc.exit(e.rawValue)
-        } catch {
-            Captrace.exitAfter(error)
-        }
-        return true
     }
 }

@@ -47,7 +47,7 @@ func loadLandlockPolicy(path: String, bytes: [UInt8]) throws -> LandlockPolicy {
 
 /// What `suggest --format landlock` asks of this machine's files: their type now, and the interpreter the
 /// kernel loads to execute one (an ELF's PT_INTERP, or a script's `#!` line).
-let machineFileFacts = FileFacts(
+package let machineFileFacts = FileFacts(
     fileType: { path in
         var st = stat()
         guard stat(path, &st) == 0 else { return .missing }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Baselines
+import RunCommand
 import CapabilityPolicy
 import Diagnosis
 import Glibc
@@ -9,116 +10,10 @@ import Supervisor
 import SyscallCatalog
 import TraceModel
 
-/// Exit statuses of captrace itself (documented in the README).
-enum Status {
-    /// --fail-on-violation and at least one violation not covered by the baseline.
-    static let violations: Int32 = 3
-    /// Bad command line or input file.
-    static let usage: Int32 = 2
-}
-
-/// One clear line on stderr and a non-zero status.
-struct Failure: Error {
-    let message: String
-    let status: Int32
-}
-
-func fail(_ message: String, status: Int32 = Status.usage) -> Failure { Failure(message: message, status: status) }
-
-func warn(_ message: String) { writeStderr(line: message) }
-
-/// Runs a subcommand body, turning failures into one line on stderr and the documented status.
+/// Runs a subcommand body (`statusOf`), exiting with its status when that is not 0.
 func guarded(_ body: () throws -> Int32) throws {
-    do {
-        let status = try body()
-        if status != 0 { throw ExitCode(status) }
-    } catch let f as Failure {
-        warn(f.message)
-        throw ExitCode(f.status)
-    } catch let e as SupervisorError {
-        warn(e.description)
-        throw ExitCode(e.status)
-    }
-}
-
-/// The bytes of an input file, or a failure (status 2) naming the file and why it cannot be read.
-func readInput(_ path: String, what: String = "") throws -> [UInt8] {
-    switch FileIO.read(path) {
-    case .success(let data): return data
-    case .failure(let e):
-        let reason = "\(e)"
-        throw fail("cannot read \(what)\(path): " + reason.prefix(1).lowercased() + reason.dropFirst())
-    }
-}
-
-/// Reads traces, each once and in bounded memory: the analysis (sites, violations held compactly) is made while
-/// reading, and the trace returned holds every event but the violations. Several traces are one analysis
-/// (sites matched across them, counted per trace); the trace's header is the first one's.
-func readTraces(_ paths: [String]) throws -> (trace: Trace, analysis: SiteAnalysis) {
-    var builder = SiteAnalysis.Builder()
-    var events: [TraceEvent] = []
-    var warnings: [String] = []
-    for path in paths {
-        if paths.count > 1 { builder.beginTrace(path) }
-        let found: [String]
-        do {
-            found = try readTrace(path, into: &builder, &events)
-        } catch let e as FileIO.SystemError {
-            let reason = "\(e)"
-            throw fail("cannot read \(path): " + reason.prefix(1).lowercased() + reason.dropFirst())
-        } catch let e as TraceReadError where e.line > 1 {
-            throw fail("\(path): not a valid captrace trace: \(e) (valid before it: \(plural(e.eventsBefore, "event")))")
-        } catch {
-            throw fail("\(path): not a valid captrace trace: \(error)")
-        }
-        for w in found {
-            warn("\(path): warning: \(w)")
-            warnings.append(paths.count > 1 ? "\(path): \(w)" : w)
-        }
-    }
-    return (Trace(events: events, warnings: warnings), builder.finish())
-}
-
-/// "1 event", "3 events".
-func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)" + (n == 1 ? "" : "s") }
-
-/// Reads one trace file in chunks into `builder`, keeping its events but the violations in `events`; returns
-/// the reader's warnings.
-func readTrace(_ path: String, into builder: inout SiteAnalysis.Builder, _ events: inout [TraceEvent]) throws -> [String] {
-    var reader = TraceLineReader()
-    try withoutActuallyEscaping({ (e: TraceEvent) in
-        builder.add(e)
-        if case .violation = e {} else { events.append(e) }
-    }) { visit in
-        try FileIO.readChunks(path) { chunk in try reader.feed(chunk, visit: visit) }
-        try reader.end(visit: visit)
-    }
-    return reader.warnings
-}
-
-/// The trace `run` just wrote, read back in one pass for its report and gate; nil when it cannot be read.
-func readBack(_ path: String) -> (trace: Trace, analysis: SiteAnalysis)? {
-    var builder = SiteAnalysis.Builder()
-    var events: [TraceEvent] = []
-    guard let warnings = try? readTrace(path, into: &builder, &events) else { return nil }
-    return (Trace(events: events, warnings: warnings), builder.finish())
-}
-
-/// Said on stderr by every analysis of a trace in which no process reached the trigger (the outputs say it too,
-/// where their format has room for a note).
-func warnIfNeverEntered(_ trace: Trace) {
-    if trace.enters.isEmpty, !trace.landlockDomains.contains(where: { $0.source == .policy }) {
-        warn("warning: capability mode never began (no process reached \(trace.header?.trigger ?? "the trigger")), so nothing was judged")
-    }
-}
-
-/// Writes output to a file (all at once, so nothing is half-written) or to stdout.
-func emit(_ text: String, to path: String?) throws {
-    if let path {
-        if let error = FileIO.writeAtomically(text, to: path) { throw fail("cannot write \(path): \(error)") }
-    } else {
-        FileIO.writeAll(1, text.utf8)
-    }
+    let status = try statusOf(body)
+    if status != 0 { throw ExitCode(status) }
 }
 
 @main
@@ -137,21 +32,10 @@ struct Captrace: ParsableCommand {
         subcommands: [Run.self, Report.self, Suggest.self, Syscalls.self]
     )
 
-    /// Builds the syscall catalog's number lookup (~500 rows) on another core while the command line is parsed
-    /// and the program launched: `run` needs it at the first stop. (The built-in policy needs no warming: its
-    /// decisions are generated tables.) `Catalog.shared` is initialised once; a thread that reaches it second
-    /// waits for the first.
-    /// The helper blocks every signal (the supervisors' handlers and signalfd are the main thread's business).
-    /// It may still be running when a supervisor launches the program: the child makes raw system calls only
-    /// until exec (ct_spawn, ct_notify_spawn) and touches no memory of captrace's but the block made for it.
+    /// `captrace` (Sources/captrace) runs plain `run` lines itself and execs this program for every other
+    /// command line; run here directly, a `run` warms the catalog up as there.
     static func main() {
-        var all = sigset_t(), previous = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_SETMASK, &all, &previous)
-        var thread = pthread_t()
-        if pthread_create(&thread, nil, prepareCatalog, nil) == 0 { pthread_detach(thread) }
-        pthread_sigmask(SIG_SETMASK, &previous, nil)
-        if FastRun.runIfPlain(CommandLine.arguments) { return }
+        warmUpCatalog()
         runCommandLine()
     }
 
@@ -183,12 +67,6 @@ struct Captrace: ParsableCommand {
         for l in lines.dropFirst() { FileIO.writeAll(2, (l + "\n").utf8) }
         Glibc.exit(Status.usage)
     }
-}
-
-/// The helper thread of `Captrace.main` (a global function: no actor isolation to check on another thread).
-private func prepareCatalog(_: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    _ = Catalog.shared
-    return nil
 }
 
 struct Run: ParsableCommand {
@@ -249,99 +127,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        try Run.execute(RunArguments(flags), argv: { try programArgv() })
-    }
-
-    /// Runs `run` with its options given as values (from ArgumentParser, or from `FastRun`'s parse of a plain
-    /// command line) and the program's argv.
-    static func execute(_ f: RunArguments, argv: () throws -> [String]) throws {
-        try guarded {
-            var o = RunOptions(argv: try argv())
-            // --policy by the file's form: a Landlock ruleset (landlockconfig TOML), else a seccomp profile.
-            var landlockFile: (path: String, bytes: [UInt8])? = nil
-            if let path = f.policy {
-                let bytes = try readInput(path, what: "the policy ")
-                if isLandlockRuleset(path: path, bytes: bytes) {
-                    if f.caps != nil { throw fail("--caps applies to seccomp profiles, not to a Landlock ruleset (\(path))") }
-                    landlockFile = (path, bytes)
-                } else {
-                    o.policy = try PolicyOption.load(path: path, caps: f.caps)
-                }
-            } else if f.caps != nil { throw fail("--caps needs --policy (it states the capabilities a profile's caps conditions are judged against)") }
-            // A runtime applies its profile from exec: so does --policy, unless --enter-at says otherwise.
-            let enterAt = f.enterAt ?? (o.policy != nil || landlockFile != nil ? "exec" : "main")
-            do { o.trigger = try Trigger(parsing: enterAt) } catch { throw fail("\(error)") }
-            guard let m = Mode(rawValue: f.mode) else { throw fail("bad --mode \"\(f.mode)\": expected observe or enforce") }
-            o.mode = m
-            if f.denyErrno != nil, o.policy != nil || landlockFile != nil {
-                throw fail("--deny-errno does not apply with --policy: enforce mode applies the profile's own actions and errnos")
-            }
-            let denyErrno = f.denyErrno ?? "EPERM"
-            guard let e = Errno.number(named: denyErrno) else { throw fail("unknown errno name \"\(denyErrno)\" for --deny-errno") }
-            o.denyErrno = e
-            o.denyErrnoName = denyErrno
-            guard let b = Backend(rawValue: f.backend) else { throw fail("bad --backend \"\(f.backend)\": expected ptrace or notify") }
-            o.backend = b
-            guard f.stackDepth >= 0 else { throw fail("--stack-depth must be 0 or more (0 records no stacks), not \(f.stackDepth)") }
-            guard f.stackDepth <= 1024 else { throw fail("--stack-depth must be 1024 or less, not \(f.stackDepth)") }
-            o.stackDepth = f.stackDepth
-            guard f.unwinder == "libdw" || f.unwinder == "libunwind" else { throw fail("bad --unwinder \"\(f.unwinder)\": expected libdw or libunwind") }
-            o.unwinder = f.unwinder
-            o.output = f.output
-            if let allow = f.allow {
-                let text = String(decoding: try readInput(allow, what: "the allowlist "), as: UTF8.self)
-                // Checked here so that a bad allowlist is bad input (status 2), named with its line.
-                do { _ = try Baseline(parsing: text) } catch { throw fail("\(allow): \(error)") }
-                o.allowlistText = text
-            }
-            o.rights = f.rights
-            o.syscalls = f.syscalls
-            if f.rights && o.backend == .notify {
-                throw fail("--rights needs --backend ptrace (the notify backend cannot see the descriptors a call creates)")
-            }
-            o.quiet = f.quiet
-            o.allResults = f.allResults
-            if let (p, bytes) = landlockFile {
-                guard o.backend == .ptrace else {
-                    throw fail("--policy \(p): a Landlock ruleset needs --backend ptrace (Landlock refusals are recorded under ptrace only)")
-                }
-                guard o.mode == .enforce else {
-                    throw fail("--policy \(p): the kernel enforces a Landlock ruleset; it cannot be observed: add --mode enforce")
-                }
-                o.landlockPolicy = try loadLandlockPolicy(path: p, bytes: bytes)
-            }
-            let result: RunResult
-            do { result = try supervise(o) } catch let e as SupervisorError where e.status == 126 && o.landlockPolicy != nil {
-                throw fail(e.description + " (under --policy: the ruleset must grant execute and read_file on the program"
-                           + " and on its interpreter, e.g. /lib64/ld-linux-x86-64.so.2)", status: 126)
-            }
-            // Read the trace back only for what needs it: the report, or the gate (judged from the trace).
-            let read = (f.quiet && !f.failOnViolation) ? nil : readBack(f.output)
-            if !f.quiet, let (trace, analysis) = read {
-                let color = isatty(2) != 0 && getenv("NO_COLOR") == nil
-                FileIO.writeAll(2, renderReport(trace, analysis: analysis, format: .text, color: color).utf8)
-            }
-            for w in result.withheldPrivileges {
-                warn("warning: " + withheldPrivilegesNote(pid: w.pid, path: w.path, what: w.what))
-            }
-            if result.entered == 0 && result.interruptedBy == 0 && o.landlockPolicy == nil {
-                warn("warning: \(o.policy == nil ? "capability mode" : "the policy") never began: no process reached --enter-at \(enterAt), so nothing was judged")
-            }
-            if result.interruptedBy != 0 { return 128 + result.interruptedBy }
-            // The trace is incomplete (the error was said when it happened): captrace itself failed.
-            if result.traceWriteError != nil { return 125 }
-            if f.failOnViolation {
-                guard let (trace, analysis) = read else {
-                    throw fail("cannot read back \(f.output) to judge --fail-on-violation", status: 125)
-                }
-                let gate = GateVerdict(trace, analysis: analysis)
-                if gate.violations > 0 {
-                    for line in gate.lines { warn(line) }
-                    return Status.violations
-                }
-            }
-            return result.programStatus
-        }
+        let status = try RunCommand.execute(RunArguments(flags), argv: { try programArgv() })
+        if status != 0 { throw ExitCode(status) }
     }
 }
 
@@ -517,10 +304,24 @@ struct Syscalls: ParsableCommand {
     }
 }
 
-/// One line on stderr, "captrace: " first (never buffered: the report and warnings interleave correctly).
-func writeStderr(line: String) {
-    var bytes = Array("captrace: ".utf8)
-    bytes.append(contentsOf: line.utf8)
-    bytes.append(0x0A)
-    FileIO.writeAll(2, bytes)
+extension RunArguments {
+    /// The values ArgumentParser parsed.
+    init(_ f: RunFlags) {
+        self.init()
+        enterAt = f.enterAt
+        policy = f.policy
+        caps = f.caps
+        mode = f.mode
+        denyErrno = f.denyErrno
+        backend = f.backend
+        stackDepth = f.stackDepth
+        unwinder = f.unwinder
+        output = f.output
+        allow = f.allow
+        rights = f.rights
+        syscalls = f.syscalls
+        allResults = f.allResults
+        failOnViolation = f.failOnViolation
+        quiet = f.quiet
+    }
 }

@@ -1,0 +1,21 @@
+// `captrace`. A plain `captrace run` command line (FastRun) runs here; any other command line (help, the other
+// commands, run's options in forms FastRun leaves alone) is handed to `captrace-cli` beside this program. So the
+// run that a test suite or build script starts thousands of times loads no command-line framework: linking
+// ArgumentParser (and with it FoundationEssentials) doubled the relocations every start pays (README,
+// Performance (e)).
+import Glibc
+import RunCommand
+
+let args = CommandLine.arguments
+warmUpCatalog()
+if args.count > 2, args[1] == "run", let (flags, program) = FastRun.parse(args[2...]) {
+    let status: Int32
+    do {
+        status = try RunCommand.execute(flags, argv: { program })
+    } catch {
+        warn("\(error)")
+        status = 125
+    }
+    exit(status)
+}
+exit(execCommandLineProgram(args))
