@@ -85,7 +85,7 @@ enum HTMLReport {
         h += "</section>\n"
 
         h += "<script type=\"application/json\" id=\"captrace-data\">\(scriptSafe(data(m).serialized()))</script>\n"
-        let js = m.header?.policy == nil ? script : script.replacing("entry into capability mode", with: "entry into the policy")
+        let js = script(entry: m.header?.policy == nil ? "entry into capability mode" : "entry into the policy")
         h += "<script>\(js)</script>\n</body>\n</html>\n"
         return h
     }
@@ -200,70 +200,73 @@ enum HTMLReport {
     /// Draws the timeline: one row per process, one dot per violation at its time, linked to its site. The axis
     /// runs from entry into capability mode to the end of the run; a button zooms to the violations' own span
     /// (first to last), so events close together can be told apart.
-    static let script = """
-        (function () {
-          "use strict";
-          var data = JSON.parse(document.getElementById("captrace-data").textContent);
-          var NS = "http://www.w3.org/2000/svg";
-          var box = document.getElementById("timeline");
-          var note = document.getElementById("timeline-note");
-          var vs = data.violations, ps = data.processes;
-          if (vs.length === 0) { note.textContent = "No violations to draw."; return; }
-          var firstUs = vs[0].us, lastUs = vs[0].us;
-          vs.forEach(function (v) { if (v.us < firstUs) firstUs = v.us; if (v.us > lastUs) lastUs = v.us; });
-          var run = { from: Math.min(data.from_us, firstUs), to: Math.max(data.to_us, lastUs) };
-          var left = 150, width = 760, rowH = 28, top = 10;
-          function el(name, attrs, text) {
-            var e = document.createElementNS(NS, name);
-            for (var k in attrs) e.setAttribute(k, String(attrs[k]));
-            if (text !== undefined) e.textContent = text;
-            return e;
-          }
-          function secs(us) { return (us / 1e6).toFixed(us < 1e4 ? 6 : 3) + "s"; }
-          function draw(from, to) {
-            var old = document.getElementById("timeline-svg");
-            if (old) old.parentNode.removeChild(old);
-            var svg = document.createElementNS(NS, "svg");
-            svg.setAttribute("id", "timeline-svg");
-            svg.setAttribute("width", String(left + width + 20));
-            svg.setAttribute("height", String(top + rowH * ps.length + 24));
-            svg.setAttribute("viewBox", "0 0 " + (left + width + 20) + " " + (top + rowH * ps.length + 24));
-            svg.setAttribute("role", "img");
-            svg.setAttribute("data-from-us", from);
-            svg.setAttribute("data-to-us", to);
-            var row = {};
-            ps.forEach(function (p, i) {
-              var y = top + rowH * i + rowH / 2;
-              row[p.pid] = y;
-              svg.appendChild(el("text", { x: 4, y: y + 4 }, "pid " + p.pid + (p.program ? " " + p.program : "")));
-              svg.appendChild(el("line", { "class": "axis", x1: left, x2: left + width, y1: y, y2: y }));
-            });
-            var span = to - from;
-            vs.forEach(function (v) {
-              var x = left + (span > 0 ? (v.us - from) / span : 0.5) * width;
-              var a = el("a", { href: "#site-" + v.site });
-              var c = el("circle", { cx: x.toFixed(1), cy: row[v.pid], r: 5, "class": v.ns + " " + v.action, "data-seq": v.seq });
-              c.appendChild(el("title", {}, "#" + v.seq + " +" + (v.us / 1e6).toFixed(6) + "s pid " + v.pid + " " + v.syscall + " " + v.what));
-              a.appendChild(c);
-              svg.appendChild(a);
-            });
-            var axisY = top + rowH * ps.length + 16;
-            svg.appendChild(el("text", { x: left, y: axisY }, "+" + secs(from)));
-            svg.appendChild(el("text", { x: left + width - 90, y: axisY }, "+" + secs(to)));
-            box.appendChild(svg);
-          }
-          var zoom = document.createElement("p");
-          zoom.id = "timeline-zoom";
-          [["entry to end of run", run.from, run.to], ["first to last violation", firstUs, lastUs]].forEach(function (z) {
-            var b = document.createElement("button");
-            b.type = "button";
-            b.textContent = z[0];
-            b.addEventListener("click", function () { draw(z[1], z[2]); });
-            zoom.appendChild(b);
-          });
-          box.appendChild(zoom);
-          draw(run.from, run.to);
-          note.textContent = vs.length + (vs.length === 1 ? " violation" : " violations") + " in " + ps.length + (ps.length === 1 ? " process" : " processes") + " drawn, from entry into capability mode (+" + secs(run.from) + ") to the end of the run (+" + secs(run.to) + ")";
-        })();
+    /// `entry`: what the axis starts at ("entry into capability mode", or into the policy).
+    static func script(entry: String) -> String {
         """
+            (function () {
+              "use strict";
+              var data = JSON.parse(document.getElementById("captrace-data").textContent);
+              var NS = "http://www.w3.org/2000/svg";
+              var box = document.getElementById("timeline");
+              var note = document.getElementById("timeline-note");
+              var vs = data.violations, ps = data.processes;
+              if (vs.length === 0) { note.textContent = "No violations to draw."; return; }
+              var firstUs = vs[0].us, lastUs = vs[0].us;
+              vs.forEach(function (v) { if (v.us < firstUs) firstUs = v.us; if (v.us > lastUs) lastUs = v.us; });
+              var run = { from: Math.min(data.from_us, firstUs), to: Math.max(data.to_us, lastUs) };
+              var left = 150, width = 760, rowH = 28, top = 10;
+              function el(name, attrs, text) {
+                var e = document.createElementNS(NS, name);
+                for (var k in attrs) e.setAttribute(k, String(attrs[k]));
+                if (text !== undefined) e.textContent = text;
+                return e;
+              }
+              function secs(us) { return (us / 1e6).toFixed(us < 1e4 ? 6 : 3) + "s"; }
+              function draw(from, to) {
+                var old = document.getElementById("timeline-svg");
+                if (old) old.parentNode.removeChild(old);
+                var svg = document.createElementNS(NS, "svg");
+                svg.setAttribute("id", "timeline-svg");
+                svg.setAttribute("width", String(left + width + 20));
+                svg.setAttribute("height", String(top + rowH * ps.length + 24));
+                svg.setAttribute("viewBox", "0 0 " + (left + width + 20) + " " + (top + rowH * ps.length + 24));
+                svg.setAttribute("role", "img");
+                svg.setAttribute("data-from-us", from);
+                svg.setAttribute("data-to-us", to);
+                var row = {};
+                ps.forEach(function (p, i) {
+                  var y = top + rowH * i + rowH / 2;
+                  row[p.pid] = y;
+                  svg.appendChild(el("text", { x: 4, y: y + 4 }, "pid " + p.pid + (p.program ? " " + p.program : "")));
+                  svg.appendChild(el("line", { "class": "axis", x1: left, x2: left + width, y1: y, y2: y }));
+                });
+                var span = to - from;
+                vs.forEach(function (v) {
+                  var x = left + (span > 0 ? (v.us - from) / span : 0.5) * width;
+                  var a = el("a", { href: "#site-" + v.site });
+                  var c = el("circle", { cx: x.toFixed(1), cy: row[v.pid], r: 5, "class": v.ns + " " + v.action, "data-seq": v.seq });
+                  c.appendChild(el("title", {}, "#" + v.seq + " +" + (v.us / 1e6).toFixed(6) + "s pid " + v.pid + " " + v.syscall + " " + v.what));
+                  a.appendChild(c);
+                  svg.appendChild(a);
+                });
+                var axisY = top + rowH * ps.length + 16;
+                svg.appendChild(el("text", { x: left, y: axisY }, "+" + secs(from)));
+                svg.appendChild(el("text", { x: left + width - 90, y: axisY }, "+" + secs(to)));
+                box.appendChild(svg);
+              }
+              var zoom = document.createElement("p");
+              zoom.id = "timeline-zoom";
+              [["entry to end of run", run.from, run.to], ["first to last violation", firstUs, lastUs]].forEach(function (z) {
+                var b = document.createElement("button");
+                b.type = "button";
+                b.textContent = z[0];
+                b.addEventListener("click", function () { draw(z[1], z[2]); });
+                zoom.appendChild(b);
+              });
+              box.appendChild(zoom);
+              draw(run.from, run.to);
+              note.textContent = vs.length + (vs.length === 1 ? " violation" : " violations") + " in " + ps.length + (ps.length === 1 ? " process" : " processes") + " drawn, from \(entry) (+" + secs(run.from) + ") to the end of the run (+" + secs(run.to) + ")";
+            })();
+            """
+    }
 }

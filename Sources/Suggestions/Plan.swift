@@ -161,7 +161,7 @@ struct PlanBuilder {
         case .open?, .creat?:
             return "openat(\(dirfd), \(n), \(flags ?? (op == .creat ? "O_CREAT|O_WRONLY|O_TRUNC" : "O_RDONLY")))"
         case .stat?:
-            return "fstatat(\(dirfd), \(n), &st, \(v.syscall.contains("lstat") ? "AT_SYMLINK_NOFOLLOW" : "0"))"
+            return "fstatat(\(dirfd), \(n), &st, \(["lstat", "lstat64", "oldlstat"].contains(v.syscall) ? "AT_SYMLINK_NOFOLLOW" : "0"))"
         case .statx?: return "statx(\(dirfd), \(n), flags, mask, &stx)"
         case .access?: return "faccessat(\(dirfd), \(n), mode, 0)"
         case .readlink?: return "readlinkat(\(dirfd), \(n), buf, size)"

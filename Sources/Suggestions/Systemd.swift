@@ -61,7 +61,7 @@ func renderSystemd(_ m: FilterModel) -> String {
         let call = CallFacts(v)
         if v.rule == .exec { exec.append(p) }
         else if call.writes {
-            let creates = (call.openFlags?.contains("O_CREAT") ?? false) || (Catalog.shared.syscall(named: v.syscall)?.pathOp?.createsEntry ?? false)
+            let creates = (call.openFlags?.split(separator: "|").contains("O_CREAT") ?? false) || (Catalog.shared.syscall(named: v.syscall)?.pathOp?.createsEntry ?? false)
             readWrite.append(creates ? dirName(p) : p)
         } else {
             readOnly.append(p)

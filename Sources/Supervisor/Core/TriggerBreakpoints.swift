@@ -115,7 +115,7 @@ struct TriggerBreakpoints {
             if case .symbol = trigger, let addr = Self.resolve(wanted, module: m.path, maps: maps) {
                 plant(p, tid: tid, at: addr, purpose: .trigger)
             }
-            if mainMissing, m.path.contains("/libc.so"),
+            if mainMissing, m.path.split(separator: "/").last?.hasPrefix("libc.so") == true,
                let addr = Self.resolve("__libc_start_main", module: m.path, maps: maps) {
                 plant(p, tid: tid, at: addr, purpose: .libcStartMain)
             }
