@@ -43,6 +43,9 @@ public final class StackWalker: @unchecked Sendable {
 
     /// How many walks of this walker were replayed from cached unwind rules rather than walked by libdw.
     public private(set) var ruleCacheWalks = 0
+    /// How many times a walk read a process's whole /proc/PID/maps text (a replayed walk looks up only the
+    /// mappings it needs where it can; see unwind.c, "Mappings looked up one at a time").
+    public private(set) var mapsTextReads = 0
 
     /// Whether the chosen unwinder could be loaded (libunwind is dlopen'ed on first use); nil, or the reason.
     public var unavailableReason: String? {
@@ -113,6 +116,7 @@ public final class StackWalker: @unchecked Sendable {
             return ct_uw_walk(s.space, backend, tid, nil, buf.baseAddress, Int32(maxDepth))
         }
         ruleCacheWalks += Int(ct_uw_space_take_rule_walks(s.space))
+        mapsTextReads += Int(ct_uw_space_take_maps_reads(s.space))
         return n > 0 ? (s, Int(n)) : nil
     }
 
