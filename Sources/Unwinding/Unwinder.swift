@@ -76,7 +76,7 @@ public final class StackWalker: @unchecked Sendable {
     public func processExeced(pid: Int32) {
         if let s = spaces[pid] {
             ct_uw_space_reset(s.space)
-            s.frames.removeAll()
+            s.frames.removeAll(keepingCapacity: true)  // the new image's frames fill it again without regrowing
         }
     }
 
