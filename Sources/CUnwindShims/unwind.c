@@ -170,6 +170,7 @@ struct ct_uw_space {
     // Sparse: `maps` and `mods` hold only the mappings and modules looked up one at a time (PROCMAP_QUERY, see
     // "Mappings looked up one at a time"), in the order learned, not the whole table.
     bool sparse;
+    bool new_image;  // nothing walked since an exec: the next walk may go sparse (see below)
     int query_fd;   // /proc/PID/maps opened for those lookups, or -1
     unsigned query_walk, walk_queries, walk_misses;  // lookups, and those that found no mapping, in walk query_walk
     unsigned long maps_reads;  // whole-table reads since last asked (ct_uw_space_take_maps_reads)
@@ -474,7 +475,10 @@ static void drop_eh_modules(ct_uw_space *s) {
 
 static void libunwind_destroy_as(ct_uw_space *s);
 
+void ct_uw_space_mark_new_image(ct_uw_space *s) { s->new_image = true; }
+
 void ct_uw_space_reset(ct_uw_space *s) {
+    s->new_image = true;
     if (s->dwfl) dwfl_end(s->dwfl);
     s->dwfl = NULL;
     s->dwfl_attached = false;
@@ -500,7 +504,8 @@ void ct_uw_space_free(ct_uw_space *s) {
 // compute_modules gives it: its neighbours are looked up until the mappings that end its run are found. Where
 // that cannot be shown (a gap below the run, an address in no file, too many lookups or misses in one walk, no
 // PROCMAP_QUERY) the whole text is read and the space leaves sparse mode (load_maps); so does every walk that is
-// not replayed from cached rules (libdw's own, libunwind's).
+// not replayed from cached rules (libdw's own, libunwind's). A space goes sparse only at its first walk after an
+// exec (ct_uw_space_reset, ct_uw_space_mark_new_image); a child forked from a sparse space stays sparse.
 
 /// struct procmap_query of <linux/fs.h> (Linux 6.11; older headers lack it) and its ioctl.
 typedef struct {
@@ -1657,9 +1662,12 @@ int ct_uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, ui
     if (max <= 0) return 0;
     if (get_registers(s, tid, pc_sp) != 0) return -1;
     begin_walk(s, tid);
-    // Only walks replayed from cached rules go without the whole table of mappings.
+    // Only walks replayed from cached rules go without the whole table of mappings, and only in an image new
+    // since an exec (a process first walked in mid-life, e.g. a shell's child before its exec under notify, has
+    // libraries whose extent the lookups rarely show).
     bool sparse_ok = backend == CT_UW_LIBDW && s->rules;
-    if (s->maps == NULL ? !(sparse_ok && sparse_begin(s)) : s->sparse && !sparse_ok) load_maps(s);
+    if (s->maps == NULL ? !(sparse_ok && s->new_image && sparse_begin(s)) : s->sparse && !sparse_ok) load_maps(s);
+    s->new_image = false;
     pthread_mutex_lock(&walk_lock);
     int n = backend == CT_UW_LIBUNWIND ? lu_walk(s, pcs, max) : dw_walk(s, pcs, max);
     pthread_mutex_unlock(&walk_lock);

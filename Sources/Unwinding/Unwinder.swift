@@ -77,8 +77,13 @@ public final class StackWalker: @unchecked Sendable {
         if let s = spaces[pid] {
             ct_uw_space_reset(s.space)
             s.frames.removeAll(keepingCapacity: true)  // the new image's frames fill it again without regrowing
+        } else if maxDepth > 0 {
+            newImages.insert(pid)
         }
     }
+
+    /// Processes told to have exec'd before their first walk (their space is made at that walk).
+    private var newImages: Set<Int32> = []
 
     /// Process `child` was just forked by `parent` (the parent stopped in the call, the child not yet run): the
     /// child starts with the parent's mappings and named frames, as its address space is a copy of the parent's,
@@ -94,12 +99,14 @@ public final class StackWalker: @unchecked Sendable {
 
     public func processExited(pid: Int32) {
         if let s = spaces.removeValue(forKey: pid) { ct_uw_space_free(s.space) }
+        newImages.remove(pid)
     }
 
     private func space(_ pid: Int32) -> AddressSpace? {
         if let s = spaces[pid] { return s }
         guard let p = ct_uw_space_new(pid) else { return nil }
         ct_uw_space_set_rule_cache(p, ruleCache ? 1 : 0)
+        if newImages.remove(pid) != nil { ct_uw_space_mark_new_image(p) }
         let s = AddressSpace(space: p)
         spaces[pid] = s
         return s
