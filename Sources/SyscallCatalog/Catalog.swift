@@ -194,6 +194,11 @@ public final class Catalog: Sendable {
 
     init() {
         let rows = SyscallTable.rows
+        // Per row, its entry in `i386Layouts` (-1: none), found by binary search: nothing is hashed here.
+        var i386Layout = ContiguousArray<Int8>(repeating: -1, count: rows.count)
+        for (k, layout) in SyscallTable.i386Layouts.enumerated() {
+            if let r = SyscallTable.rowIndex(of: layout.name) { i386Layout[r] = Int8(k) }
+        }
         var byNumber = ContiguousArray<Syscall?>()
         var counts = (0, 0, 0)
         for abi in ABI.allCases {
@@ -202,7 +207,9 @@ public final class Catalog: Sendable {
             for i in index {
                 guard i != SyscallRowIndex.none else { byNumber.append(nil); continue }
                 var row = rows[Int(i)]
-                if abi == .i386, let layout = SyscallTable.i386Layouts[row.name] { row = row.with(args: layout) }
+                if abi == .i386, case let k = Int(i386Layout[Int(i)]), k >= 0 {
+                    row = row.with(args: SyscallTable.i386Layouts[k].args)
+                }
                 byNumber.append(row)
             }
             switch abi {

@@ -265,8 +265,17 @@ public enum Errno {
         "EREMOTEIO", "EDQUOT", "ENOMEDIUM", "EMEDIUMTYPE", "ECANCELED", "ENOKEY", "EKEYEXPIRED", "EKEYREVOKED", "EKEYREJECTED", "EOWNERDEAD",
         "ENOTRECOVERABLE", "ERFKILL", "EHWPOISON",
     ]
-    /// Aliases glibc accepts: EWOULDBLOCK = EAGAIN, EDEADLOCK = EDEADLK, ENOTSUP = EOPNOTSUPP.
-    static let aliases: [String: Int32] = ["EWOULDBLOCK": 11, "EDEADLOCK": 35, "ENOTSUP": 95]
+    /// Aliases glibc accepts: EWOULDBLOCK = EAGAIN, EDEADLOCK = EDEADLK, ENOTSUP = EOPNOTSUPP. (A switch, not a
+    /// dictionary: `run` looks up its --deny-errno at every start, and a first [String: _] costs a scan of the
+    /// binary's protocol conformances.)
+    static func alias(_ name: String) -> Int32? {
+        switch name {
+        case "EWOULDBLOCK": return 11
+        case "EDEADLOCK": return 35
+        case "ENOTSUP": return 95
+        default: return nil
+        }
+    }
 
     /// All defined (name, number) pairs in number order, aliases excluded.
     public static var all: [(name: String, number: Int32)] {
@@ -282,7 +291,7 @@ public enum Errno {
 
     /// The number of a name or alias, case-sensitive as in C (`EPERM` -> 1); nil when unknown.
     public static func number(named name: String) -> Int32? {
-        if let alias = aliases[name] { return alias }
+        if let alias = alias(name) { return alias }
         guard name.hasPrefix("E"), let i = names.firstIndex(of: name) else { return nil }
         return Int32(i)
     }

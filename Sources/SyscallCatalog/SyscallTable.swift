@@ -493,18 +493,33 @@ enum SyscallTable {
     ]
 
     /// i386 (`int 0x80`) register layouts that differ from the row's: 64-bit values split over two registers,
-    /// or the old calling conventions that pass one pointer to an argument block.
-    static let i386Layouts: [String: A] = [
-        "clone": [("flags", .uint), ("stack", .ptr), ("parent_tid", .ptr), ("tls", .ptr), ("child_tid", .ptr)],
-        "fadvise64": [("fd", .fd), ("offset_low", .uint), ("offset_high", .uint), ("len", .uint), ("advice", .int)],
-        "fallocate": [("fd", .fd), ("mode", .int), ("offset_low", .uint), ("offset_high", .uint), ("len_low", .uint), ("len_high", .uint)],
-        "fanotify_mark": [("fanotify_fd", .fd), ("flags", .uint), ("mask_low", .uint), ("mask_high", .uint), ("dirfd", .dirfd), ("pathname", .path)],
-        "lookup_dcookie": [("cookie_low", .uint), ("cookie_high", .uint), ("buffer", .ptr), ("len", .uint)],
-        "mmap": [("args", .ptr)],
-        "pread64": [("fd", .fd), ("buf", .ptr), ("count", .uint), ("offset_low", .uint), ("offset_high", .uint)],
-        "pwrite64": [("fd", .fd), ("buf", .ptr), ("count", .uint), ("offset_low", .uint), ("offset_high", .uint)],
-        "readahead": [("fd", .fd), ("offset_low", .uint), ("offset_high", .uint), ("count", .uint)],
-        "select": [("args", .ptr)],
-        "sync_file_range": [("fd", .fd), ("offset_low", .uint), ("offset_high", .uint), ("nbytes_low", .uint), ("nbytes_high", .uint), ("flags", .uint)],
+    /// or the old calling conventions that pass one pointer to an argument block. Sorted by name, as the rows.
+    /// (Pairs, not a dictionary: the catalog is built at every start, and a first [String: _] costs a scan of
+    /// the binary's protocol conformances.)
+    static let i386Layouts: [(name: String, args: A)] = [
+        ("clone", [("flags", .uint), ("stack", .ptr), ("parent_tid", .ptr), ("tls", .ptr), ("child_tid", .ptr)]),
+        ("fadvise64", [("fd", .fd), ("offset_low", .uint), ("offset_high", .uint), ("len", .uint), ("advice", .int)]),
+        ("fallocate", [("fd", .fd), ("mode", .int), ("offset_low", .uint), ("offset_high", .uint), ("len_low", .uint), ("len_high", .uint)]),
+        ("fanotify_mark", [("fanotify_fd", .fd), ("flags", .uint), ("mask_low", .uint), ("mask_high", .uint), ("dirfd", .dirfd), ("pathname", .path)]),
+        ("lookup_dcookie", [("cookie_low", .uint), ("cookie_high", .uint), ("buffer", .ptr), ("len", .uint)]),
+        ("mmap", [("args", .ptr)]),
+        ("pread64", [("fd", .fd), ("buf", .ptr), ("count", .uint), ("offset_low", .uint), ("offset_high", .uint)]),
+        ("pwrite64", [("fd", .fd), ("buf", .ptr), ("count", .uint), ("offset_low", .uint), ("offset_high", .uint)]),
+        ("readahead", [("fd", .fd), ("offset_low", .uint), ("offset_high", .uint), ("count", .uint)]),
+        ("select", [("args", .ptr)]),
+        ("sync_file_range", [("fd", .fd), ("offset_low", .uint), ("offset_high", .uint), ("nbytes_low", .uint), ("nbytes_high", .uint), ("flags", .uint)]),
     ]
+
+    /// The i386 layout of `name`, if it differs from its row's.
+    static func i386Layout(_ name: String) -> A? { i386Layouts.first { $0.name == name }?.args }
+
+    /// The position of `name`'s row in `rows` (sorted by name, a test checks it): a binary search, no hashing.
+    static func rowIndex(of name: String) -> Int? {
+        var (lo, hi) = (0, rows.count)
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if rows[mid].name < name { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < rows.count && rows[lo].name == name ? lo : nil
+    }
 }

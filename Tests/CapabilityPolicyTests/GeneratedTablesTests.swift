@@ -63,7 +63,7 @@ private let repoRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
                     continue
                 }
                 let row = try #require(rows[name], "\(name)")
-                let layout = abi == .i386 ? SyscallTable.i386Layouts[name] : nil
+                let layout = abi == .i386 ? SyscallTable.i386Layout(name) : nil
                 #expect(sc?.name == name, "\(abi) \(nr)")
                 #expect(sc?.args == layout?.map(\.1) ?? row.args, "\(abi) \(nr) \(name)")
                 #expect(sc?.argNames == layout?.map(\.0) ?? row.argNames, "\(abi) \(nr) \(name)")

@@ -81,7 +81,13 @@ private let repoRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         #expect(Set(names).count == names.count, "duplicate rows")
         #expect(names == names.sorted(), "rows are kept in alphabetical order")
         #expect(Set(names).subtracting(headerNames).sorted() == [])
-        for name in SyscallTable.i386Layouts.keys { #expect(catalog.number(of: name, abi: .i386) != nil, "\(name)") }
+        for (name, _) in SyscallTable.i386Layouts {
+            #expect(catalog.number(of: name, abi: .i386) != nil, "\(name)")
+            #expect(SyscallTable.rowIndex(of: name).map { SyscallTable.rows[$0].name } == name, "\(name)")
+        }
+        let layoutNames = SyscallTable.i386Layouts.map(\.name)
+        #expect(layoutNames == layoutNames.sorted() && Set(layoutNames).count == layoutNames.count)
+        #expect(SyscallTable.rowIndex(of: "no_such_call") == nil && SyscallTable.rowIndex(of: "") == nil)
     }
 
     @Test func rowsAreWellFormed() {
