@@ -939,7 +939,10 @@ static int dw_frame_cb(Dwfl_Frame *frame, void *arg) {
 // module that is not x86-64 send the whole walk to libdw, as before.
 
 enum { RULE_UNSET, RULE_SAME, RULE_AT_CFA, RULE_VAL_CFA, RULE_REG };
-enum { RULES = 8192 };  // open addressing; cleared when three quarters full
+// Open addressing; the table starts at RULES_FIRST slots and doubles when three quarters full, up to RULES, where it
+// is cleared instead. (A slot is 200 bytes: 8192 at once were 1.6 MB of which a short run touched a page or so per
+// rule, ~36 page faults at every start.)
+enum { RULES = 8192, RULES_FIRST = 256 };
 
 typedef struct {
     uint64_t vaddr;
@@ -955,7 +958,24 @@ typedef struct {
 } uw_rule;
 
 static uw_rule *rules;
-static size_t rules_used;
+static size_t rules_used, rules_cap;
+
+/// Moves the cached rules into a table of `cap` slots (a power of two). Returns false when out of memory.
+static bool rules_resize(size_t cap) {
+    uw_rule *t = calloc(cap, sizeof(uw_rule));
+    if (t == NULL) return false;
+    for (size_t i = 0; i < rules_cap; i++) {
+        if (rules[i].elf == 0) continue;
+        uint64_t h = (rules[i].vaddr ^ ((uint64_t)(rules[i].elf - 1) << 48)) * 0x9E3779B97F4A7C15ull;
+        size_t k = (size_t)(h >> 40) % cap;
+        while (t[k].elf != 0) k = (k + 1) % cap;
+        t[k] = rules[i];
+    }
+    free(rules);
+    rules = t;
+    rules_cap = cap;
+    return true;
+}
 
 /// Whether the rule cache can replay libdw for module file `i`: x86-64 ELF with .eh_frame, its first PT_LOAD
 /// known (libdw's bias: the module's low address minus that segment's aligned p_vaddr).
@@ -1091,15 +1111,18 @@ static const uw_rule *rule_at(ct_uw_space *s, uint64_t addr) {
     }
     if (d->elf < 0) return NULL;
     uint64_t vaddr = addr - d->bias;
-    if (rules == NULL && (rules = calloc(RULES, sizeof(uw_rule))) == NULL) return NULL;
+    if (rules == NULL && !rules_resize(RULES_FIRST)) return NULL;
     uint64_t h = (vaddr ^ ((uint64_t)d->elf << 48)) * 0x9E3779B97F4A7C15ull;
-    for (size_t k = (size_t)(h >> 40) % RULES;; k = (k + 1) % RULES) {
+    for (size_t k = (size_t)(h >> 40) % rules_cap;; k = (k + 1) % rules_cap) {
         uw_rule *r = &rules[k];
         if (r->elf == d->elf + 1 && r->vaddr == vaddr) return r->ok ? r : NULL;
         if (r->elf != 0) continue;
-        if (rules_used >= RULES * 3 / 4) {  // full: start again (still correct, only slower once)
-            memset(rules, 0, RULES * sizeof(uw_rule));
-            rules_used = 0;
+        if (rules_used >= rules_cap * 3 / 4) {
+            // Three quarters full: twice the slots, or at RULES start again (still correct, only slower once).
+            if (rules_cap >= RULES || !rules_resize(rules_cap * 2)) {
+                memset(rules, 0, rules_cap * sizeof(uw_rule));
+                rules_used = 0;
+            }
             return rule_at(s, addr);
         }
         rule_compute(d->elf, vaddr, r);
