@@ -24,11 +24,11 @@ final class SymbolCache {
 
     /// `buildID`: the module's key (build-id and size).
     func path(_ buildID: [UInt8]) -> String {
-        directory + "/" + buildID.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        directory + "/" + hexString(buildID)
     }
 
-    /// Everything recorded for the module with this build-id, by looked-up address.
-    func load(_ buildID: [UInt8]) -> [UInt64: ModuleFile.Info] {
+    /// Everything recorded for the module with this build-id, by looked-up address (as `Int(bitPattern:)`).
+    func load(_ buildID: [UInt8]) -> [Int: ModuleFile.Info] {
         let fd = open(path(buildID), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return [:] }
         defer { close(fd) }
@@ -42,7 +42,7 @@ final class SymbolCache {
             if n <= 0 { break }
             got += n
         }
-        var out: [UInt64: ModuleFile.Info] = [:]
+        var out: [Int: ModuleFile.Info] = [:]
         for line in bytes[0..<got].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
             let f = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
             guard f.count == 5, let vaddr = UInt64(String(decoding: f[0], as: UTF8.self), radix: 16),
@@ -50,7 +50,7 @@ final class SymbolCache {
             func text(_ s: ArraySlice<UInt8>) -> String? { s.isEmpty ? nil : String(decoding: s, as: UTF8.self) }
             let lineNo = text(f[4]).flatMap { Int($0) }
             guard f[4].isEmpty || lineNo != nil else { continue }
-            out[vaddr] = ModuleFile.Info(symbol: text(f[2]), symbolValue: value, file: text(f[3]), line: lineNo)
+            out[Int(bitPattern: UInt(vaddr))] = ModuleFile.Info(symbol: text(f[2]), symbolValue: value, file: text(f[3]), line: lineNo)
         }
         return out
     }

@@ -6,16 +6,24 @@ import TraceModel
 /// file and shared by every process that maps it: keyed by build-id (by path for files without one).
 final class Symboliser {
     private var byPath: [String: ModuleFile?] = [:]
-    private var byBuildID: [[UInt8]: ModuleFile] = [:]
+    /// By build-id in hex (a String key: the run hashes Strings anyway, and a first [[UInt8]: _] costs the Swift
+    /// runtime two scans of the binary's protocol conformances, [UInt8]'s Hashable and UInt8's).
+    private var byBuildID: [String: ModuleFile] = [:]
     private let diskCache: SymbolCache?
 
     init(diskCache: SymbolCache? = SymbolCache.standard()) { self.diskCache = diskCache }
 
     deinit {
-        var freed = Set<ObjectIdentifier>()
-        for m in byBuildID.values where freed.insert(ObjectIdentifier(m)).inserted { ct_uw_symfile_free(m.handle) }
-        for case let m? in byPath.values where freed.insert(ObjectIdentifier(m)).inserted {
+        // A file can be kept under its build-id and its path: each is freed once, found by sorting by identity
+        // (not a Set: a first Set<ObjectIdentifier> costs a scan of the binary's protocol conformances, and this
+        // runs at the end of every run).
+        var files = Array(byBuildID.values)
+        for case let m? in byPath.values { files.append(m) }
+        files.sort { ObjectIdentifier($0) < ObjectIdentifier($1) }
+        var last: ModuleFile?
+        for m in files where m !== last {
             ct_uw_symfile_free(m.handle)
+            last = m
         }
     }
 
@@ -59,10 +67,8 @@ final class Symboliser {
         var id = [UInt8](repeating: 0, count: 64)
         let n = Int(ct_uw_symfile_build_id(file.handle, &id, Int32(id.count)))
         guard n > 0 else { return nil }
-        return id[0..<n].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return hexString(id[0..<n])
     }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private func moduleFile(_ path: String) -> ModuleFile? {
         if let cached = byPath[path] { return cached }
@@ -75,20 +81,12 @@ final class Symboliser {
         let n = Int(ct_uw_symfile_build_id(h, &id, Int32(id.count)))
         if n > 0 {
             let key = Array(id[0..<n])
-            if let shared = byBuildID[key] {
+            let hex = hexString(key)
+            if let shared = byBuildID[hex] {
                 ct_uw_symfile_free(h)
                 byPath[path] = shared
                 return shared
             }
-            // Hex digits by hand, and String(...) of the substrings: the generic joined()/+ of the standard library
-            // look up String's conformances at run time on their first use (~0.05 ms of every start).
-            var digits: [UInt8] = []
-            digits.reserveCapacity(2 * key.count)
-            for b in key {
-                digits.append(Self.hexDigits[Int(b >> 4)])
-                digits.append(Self.hexDigits[Int(b & 15)])
-            }
-            let hex = String(decoding: digits, as: UTF8.self)
             // The disk cache's key adds the file's size and its separate debug file's (0 when there is none):
             // `strip` keeps a build-id, and neither a stripped file nor a run before libc6-dbg was installed may
             // decide the names and lines of another.
@@ -99,7 +97,7 @@ final class Symboliser {
                 ? key + withUnsafeBytes(of: UInt64(st.st_size).bigEndian, Array.init) + withUnsafeBytes(of: debugSize.bigEndian, Array.init)
                 : nil
             let m = ModuleFile(handle: h, buildID: diskKey, diskCache: diskCache)
-            byBuildID[key] = m
+            byBuildID[hex] = m
             byPath[path] = m
             return m
         }
@@ -119,7 +117,9 @@ final class ModuleFile {
     }
 
     let handle: OpaquePointer
-    private var cache: [UInt64: Info] = [:]
+    /// By link-time address, as `Int(bitPattern:)` (Int keys: a first [UInt64: _] costs a scan of the binary's
+    /// protocol conformances).
+    private var cache: [Int: Info] = [:]
     /// Results kept across runs (by build-id): read on the first lookup, extended on every miss.
     private let buildID: [UInt8]?
     private let diskCache: SymbolCache?
@@ -137,11 +137,12 @@ final class ModuleFile {
     }
 
     func lookup(_ vaddr: UInt64) -> Info {
-        if let i = cache[vaddr] { return i }
+        let key = Int(bitPattern: UInt(vaddr))
+        if let i = cache[key] { return i }
         if let disk = diskCache, let id = buildID, !diskLoaded {
             diskLoaded = true
             cache = disk.load(id)
-            if let i = cache[vaddr] { return i }
+            if let i = cache[key] { return i }
         }
         var raw = ct_uw_syminfo()
         ct_uw_symfile_lookup(handle, vaddr, &raw)
@@ -160,10 +161,23 @@ final class ModuleFile {
             info.file = String(cString: f)
             info.line = Int(raw.line)
         }
-        cache[vaddr] = info
+        cache[key] = info
         if let disk = diskCache, let id = buildID { disk.append(id, vaddr: vaddr, info) }
         return info
     }
+}
+
+/// Bytes in lower-case hex, digit by digit (the standard library's generic `joined()` of per-byte strings looks up
+/// conformances at run time on its first use, ~0.05 ms of a start).
+func hexString<C: Collection<UInt8>>(_ bytes: C) -> String {
+    let digits: StaticString = "0123456789abcdef"
+    var out: [UInt8] = []
+    out.reserveCapacity(2 * bytes.count)
+    for b in bytes {
+        out.append(digits.utf8Start[Int(b >> 4)])
+        out.append(digits.utf8Start[Int(b & 15)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// The NUL-terminated string in a C buffer.
