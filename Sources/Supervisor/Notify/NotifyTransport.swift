@@ -122,7 +122,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         // Opens done on the program's behalf apply the program's umask themselves.
         umask(0)
         let rc = withCStrings(options.argv) { argv in
-            withCStrings(ProgramPath.environment()) { envp in ct_notify_spawn(path, argv, envp, &bpf, core.options.syscalls ? 1 : 0, &launch) }
+            ct_notify_spawn(path, argv, ProgramPath.environment, &bpf, core.options.syscalls ? 1 : 0, &launch)
         }
         guard rc == 0 else {
             throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-rc)))")

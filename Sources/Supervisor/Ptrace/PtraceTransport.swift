@@ -37,9 +37,7 @@ final class PtraceTransport: Transport {
         let landlockFd = try options.landlockPolicy.map { p throws(SupervisorError) in try LandlockLaunch.rulesetFd(p) } ?? -1
         defer { if landlockFd >= 0 { close(landlockFd) } }
         let pid = withCStrings(options.argv) { argv in
-            withCStrings(ProgramPath.environment()) { envp in
-                ct_spawn_landlocked(path, argv, envp, &bpf, Self.options, &errFd, landlockFd)
-            }
+            ct_spawn_landlocked(path, argv, ProgramPath.environment, &bpf, Self.options, &errFd, landlockFd)
         }
         guard pid > 0 else {
             throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-pid)))")
