@@ -189,6 +189,9 @@ public final class Catalog: Sendable {
     private let byNumber: ContiguousArray<Syscall?>
     private let base: (Int, Int, Int)
     private let limit: (Int, Int, Int)
+    /// Per ABI, the number of each row (`rows.count` entries per ABI, ABI by ABI; -1: none), the inverse of the
+    /// generated row index: `number(of:abi:)` without the name index (whose dictionaries cost ~0.3 ms to build).
+    private let numberOfRow: ContiguousArray<Int32>
     /// Header names that have no row in `SyscallTable` (empty when the table is complete; a test checks it).
     public var namesWithoutRows: [String] { NameIndex.shared.missing }
 
@@ -200,12 +203,14 @@ public final class Catalog: Sendable {
             if let r = SyscallTable.rowIndex(of: layout.name) { i386Layout[r] = Int8(k) }
         }
         var byNumber = ContiguousArray<Syscall?>()
+        var numberOfRow = ContiguousArray<Int32>(repeating: -1, count: ABI.allCases.count * rows.count)
         var counts = (0, 0, 0)
         for abi in ABI.allCases {
             let index = SyscallRowIndex.rows(abi)
             byNumber.reserveCapacity(byNumber.count + index.count)
-            for i in index {
+            for (nr, i) in index.enumerated() {
                 guard i != SyscallRowIndex.none else { byNumber.append(nil); continue }
+                numberOfRow[abi.ordinal * rows.count + Int(i)] = Int32(nr)  // the highest, as the name index's
                 var row = rows[Int(i)]
                 if abi == .i386, case let k = Int(i386Layout[Int(i)]), k >= 0 {
                     row = row.with(args: SyscallTable.i386Layouts[k].args)
@@ -219,6 +224,7 @@ public final class Catalog: Sendable {
             }
         }
         self.byNumber = byNumber
+        self.numberOfRow = numberOfRow
         base = (0, counts.0, counts.0 + counts.1)
         limit = counts
     }
@@ -282,7 +288,13 @@ public final class Catalog: Sendable {
     }
 
     /// The number of `name` in `abi` (x32: without the x32 bit), or nil when the ABI lacks it.
-    public func number(of name: String, abi: ABI) -> Int? { NameIndex.shared.numbers[name]?[abi.ordinal] ?? nil }
+    /// A name with a row is found by binary search over the (sorted) rows; any other (a header name without a
+    /// row, none when the table is complete) in the name index.
+    public func number(of name: String, abi: ABI) -> Int? {
+        guard let r = SyscallTable.rowIndex(of: name) else { return NameIndex.shared.numbers[name]?[abi.ordinal] ?? nil }
+        let nr = numberOfRow[abi.ordinal * SyscallTable.rows.count + r]
+        return nr < 0 ? nil : Int(nr)
+    }
 
     /// Every syscall of `abi`, sorted by number.
     public func entries(abi: ABI) -> [(nr: Int, syscall: Syscall)] { NameIndex.shared.sorted[abi.ordinal] }

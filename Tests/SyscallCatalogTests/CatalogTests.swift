@@ -28,6 +28,21 @@ private let repoRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         #expect(catalog.syscall(abi: abi, nr: nr)?.name == name)
     }
 
+    /// `number(of:abi:)` reads the rows' numbers off the generated row index; the name index has them from the
+    /// headers' numbers by name: the two agree for every name, in every ABI.
+    @Test func numberByRowAgreesWithTheHeadersNumbers() {
+        let index = Catalog.NameIndex.shared
+        var names = Set(index.numbers.keys)
+        names.formUnion(SyscallTable.rows.map(\.name))
+        names.insert("no_such_call")
+        #expect(names.count > 470)
+        for name in names {
+            for abi in ABI.allCases {
+                #expect(catalog.number(of: name, abi: abi) == index.numbers[name]?[abi.ordinal] ?? nil, "\(abi) \(name)")
+            }
+        }
+    }
+
     @Test func namesAnABILacksHaveNoNumber() {
         #expect(catalog.number(of: "socketcall", abi: .x86_64) == nil)
         #expect(catalog.number(of: "newfstatat", abi: .i386) == nil)
