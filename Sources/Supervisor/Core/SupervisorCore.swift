@@ -46,7 +46,7 @@ final class SupervisorCore {
     /// The signal that interrupted captrace (SIGINT/SIGTERM/SIGHUP), or 0.
     var interruptedBy: Int32 = 0
     /// Execs whose privileges no_new_privs withheld (also recorded on their exec events).
-    var withheldPrivileges: [(pid: Int32, path: String, what: String)] = []
+    var withheldPrivileges: [WithheldPrivileges] = []
     /// Under --policy: what captrace could not do as the kernel does (said on stderr at the end).
     var policyNotes: Set<String> = []
     /// Called when a process enters capability mode, before its enter event (notify: remembers its children).
@@ -185,7 +185,7 @@ final class SupervisorCore {
         p.exe = ProcFS.exe(p.pid)
         recorder.unwinderExeced(pid: p.pid)
         let withheld = p.exe.flatMap { PrivilegeCheck.withheld(path: $0, pid: p.pid) }
-        if let withheld, let exe = p.exe { withheldPrivileges.append((p.pid, exe, withheld)) }
+        if let withheld, let exe = p.exe { withheldPrivileges.append(WithheldPrivileges(pid: p.pid, path: exe, what: withheld)) }
         recorder.processEvent(.exec, pid: p.pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe,
                               withheldPrivileges: withheld)
         return first
