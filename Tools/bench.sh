@@ -26,7 +26,8 @@
 #     --seccomp-bpf -e trace=%file,%network,%process (no stacks). Target: <= 0.8x.
 # (g) run --syscalls (every call counted, one stop or notification each): dd bs=1 count=BENCH_SYSCALLS_DD
 #     (default 200000) and sh running /bin/true 100 times, entry at exec, against strace -f -c on the same
-#     command in the same rounds. Target: <= 0.5x strace -f -c.
+#     command in the same rounds, and for sh the bare floors with every call trapped (FLOOR_TRAP_ALL=1).
+#     Target: <= 0.5x strace -f -c.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=3
@@ -211,6 +212,9 @@ done
 row "g dd strace -f -c" strace -f -c -o /dev/null "${ddg[@]}"
 run_group "$runs"
 row "g sh untraced" "${sh100[@]}"
+# The floors of counting every call: the bare supervisors with every call trapped (FLOOR_TRAP_ALL=1).
+row "g sh ptrace floor (every call stopped)" env FLOOR_TRAP_ALL=1 "$out/ptrace-floor" "${sh100[@]}"
+row "g sh notify floor (every call notified)" env FLOOR_TRAP_ALL=1 "$out/notify-floor" "${sh100[@]}"
 for b in "${backends[@]}"; do
   row "g sh captrace $b --syscalls" "$CAPTRACE" run --backend "$b" --syscalls --enter-at exec -q -o /dev/null -- "${sh100[@]}"
 done
@@ -242,7 +246,9 @@ for key in "${rows[@]}"; do
     "d captrace ptrace"*) r="$(ratio "$key" "d untraced") untraced, $(ratio "$key" "d captrace ptrace") without --rights" ;;
     "d tcpdump captrace"*) r="$(ratio "$key" "d tcpdump untraced") untraced, $(ratio "$key" "d tcpdump captrace") without --rights" ;;
     g\ dd\ captrace*) r="$(ratio "$key" "g dd strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g dd untraced") untraced" ;;
-    g\ sh\ captrace*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g sh untraced") untraced" ;;
+    g\ sh\ captrace\ notify*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g sh notify floor (every call notified)") notify floor" ;;
+    g\ sh\ captrace*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g sh ptrace floor (every call stopped)") ptrace floor" ;;
+    "g sh ptrace floor"*|"g sh notify floor"*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c" ;;
     "g dd strace"*) r="$(ratio "$key" "g dd untraced") untraced" ;;
     "g sh strace"*) r="$(ratio "$key" "g sh untraced") untraced" ;;
     *) r="" ;;

@@ -110,6 +110,8 @@ int ct_uw_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offse
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -165,6 +167,13 @@ struct ct_uw_space {
     bool rules;     // walks try the per-pc rule cache before libdw (ct_uw_space_set_rule_cache)
     unsigned long rule_walks;  // walks replayed from cached rules since last asked
     char *maps_text;
+    // Sparse: `maps` and `mods` hold only the mappings and modules looked up one at a time (PROCMAP_QUERY, see
+    // "Mappings looked up one at a time"), in the order learned, not the whole table.
+    bool sparse;
+    bool new_image;  // nothing walked since an exec: the next walk may go sparse (see below)
+    int query_fd;   // /proc/PID/maps opened for those lookups, or -1
+    unsigned query_walk, walk_queries, walk_misses;  // lookups, and those that found no mapping, in walk query_walk
+    unsigned long maps_reads;  // whole-table reads since last asked (ct_uw_space_take_maps_reads)
     unsigned maps_gen;  // bumped whenever the parsed mappings change
     unsigned walk_no;   // bumped by every walk
     unsigned maps_walk; // walk_no when /proc/PID/maps was last read: the thread is stopped, so once a walk is enough
@@ -193,6 +202,9 @@ struct ct_uw_space {
 static void maps_changed(ct_uw_space *s);
 
 static void free_maps(ct_uw_space *s) {
+    if (s->query_fd >= 0) close(s->query_fd);
+    s->query_fd = -1;
+    s->sparse = false;
     for (size_t i = 0; i < s->nmaps; i++) free(s->maps[i].path);
     free(s->maps);
     free(s->maps_text);
@@ -276,6 +288,13 @@ static int parse_maps_line(const char *p, const char *end, map_ent *m) {
 }
 
 static bool is_vdso(const map_ent *m) { return m->path && strcmp(m->path, "[vdso]") == 0; }
+/// A mapping of a file as libdw's grouping counts one: an absolute path, and a device or inode.
+static bool is_file(const map_ent *m) {
+    return m->path && m->path[0] == '/' && !(m->inode == 0 && m->dev_major == 0 && m->dev_minor == 0);
+}
+static bool same_file(const map_ent *a, const map_ent *b) {
+    return a->inode == b->inode && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor;
+}
 
 /// The modules libdw is told of, from the parsed mappings: each run of consecutive mappings of one file (same
 /// device and inode; mappings of no file between them do not end it) from its first start to its last end, and
@@ -288,10 +307,10 @@ static void compute_modules(ct_uw_space *s) {
     int first = -1, last = -1;
     for (size_t i = 0; i <= s->nmaps; i++) {
         const map_ent *m = i < s->nmaps ? &s->maps[i] : NULL;
-        bool file = m && m->path && m->path[0] == '/' && !(m->inode == 0 && m->dev_major == 0 && m->dev_minor == 0);
+        bool file = m && is_file(m);
         if (first >= 0 && (m == NULL || file || is_vdso(m))) {
             const map_ent *f = &s->maps[first];
-            if (!(m && file && m->inode == f->inode && m->dev_major == f->dev_major && m->dev_minor == f->dev_minor)) {
+            if (!(m && file && same_file(m, f))) {
                 s->mods[s->nmods++] = (mod_ent){f->start, s->maps[last].end, first, -2, 0};
                 first = -1;
             }
@@ -306,8 +325,17 @@ static void compute_modules(ct_uw_space *s) {
     }
 }
 
-/// The module holding `addr`, or NULL.
+static int sparse_module(ct_uw_space *s, uint64_t addr, mod_ent **out);
+static int load_maps(ct_uw_space *s);
+
+/// The module holding `addr`, or NULL. Sparse: learned now if need be, else the whole table is read.
 static mod_ent *find_module(ct_uw_space *s, uint64_t addr) {
+    if (s->sparse) {
+        mod_ent *d;
+        int r = sparse_module(s, addr, &d);
+        if (r >= 0) return r == 0 ? d : NULL;
+        load_maps(s);
+    }
     size_t lo = 0, hi = s->nmods;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -326,6 +354,7 @@ static int load_maps(ct_uw_space *s) {
     snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
     char *text = read_small_file(path);
     if (text == NULL) return -1;
+    s->maps_reads++;
     s->maps_walk = s->walk_no;
     if (s->maps_text && strcmp(text, s->maps_text) == 0) { free(text); return 0; }
     free_maps(s);
@@ -349,6 +378,11 @@ static int load_maps(ct_uw_space *s) {
 }
 
 static map_ent *find_map(ct_uw_space *s, uint64_t pc) {
+    if (s->sparse) {  // no lookup here: mapped() and mapping_of() look up what they miss
+        for (size_t i = 0; i < s->nmaps; i++)
+            if (pc >= s->maps[i].start && pc < s->maps[i].end) return &s->maps[i];
+        return NULL;
+    }
     size_t lo = 0, hi = s->nmaps;  // maps are sorted by address
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -359,8 +393,16 @@ static map_ent *find_map(ct_uw_space *s, uint64_t pc) {
     return NULL;
 }
 
+static int sparse_lookup(ct_uw_space *s, uint64_t addr, bool next);
+
 /// The mapping of pc, re-reading the maps once if none holds it (a library mapped since the last read).
 static map_ent *mapping_of(ct_uw_space *s, uint64_t pc) {
+    if (s->sparse) {
+        int i = sparse_lookup(s, pc, false);
+        if (i >= 0) return &s->maps[i];
+        if (i == -2) return NULL;
+        load_maps(s);
+    }
     if (s->maps == NULL && load_maps(s) < 0) return NULL;
     map_ent *m = find_map(s, pc);
     if (m == NULL && load_maps(s) == 1) m = find_map(s, pc);
@@ -381,15 +423,33 @@ ct_uw_space *ct_uw_space_new(pid_t pid) {
     if (s) {
         s->pid = pid;
         s->rules = true;
+        s->query_fd = -1;
     }
     return s;
 }
 
+static bool sparse_begin(ct_uw_space *s);
+
 ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid) {
-    if (parent->maps_text == NULL) return NULL;
+    if (parent->maps_text == NULL && !parent->sparse) return NULL;
     ct_uw_space *s = ct_uw_space_new(pid);
     if (s == NULL) return NULL;
     s->rules = parent->rules;
+    if (parent->sparse) {
+        // What the parent learned holds for the copy of its address space; the child looks up the rest itself.
+        if (!sparse_begin(s)) {
+            ct_uw_space_free(s);
+            return NULL;
+        }
+        for (size_t i = 0; i < parent->nmaps; i++) {
+            s->maps[i] = parent->maps[i];
+            s->maps[i].path = parent->maps[i].path ? strdup(parent->maps[i].path) : NULL;
+        }
+        s->nmaps = parent->nmaps;
+        memcpy(s->mods, parent->mods, parent->nmods * sizeof(mod_ent));
+        s->nmods = parent->nmods;
+        return s;
+    }
     s->maps_text = strdup(parent->maps_text);
     s->maps = malloc((parent->nmaps + 1) * sizeof(map_ent));
     if (s->maps_text == NULL || s->maps == NULL) {
@@ -415,7 +475,10 @@ static void drop_eh_modules(ct_uw_space *s) {
 
 static void libunwind_destroy_as(ct_uw_space *s);
 
+void ct_uw_space_mark_new_image(ct_uw_space *s) { s->new_image = true; }
+
 void ct_uw_space_reset(ct_uw_space *s) {
+    s->new_image = true;
     if (s->dwfl) dwfl_end(s->dwfl);
     s->dwfl = NULL;
     s->dwfl_attached = false;
@@ -430,6 +493,176 @@ void ct_uw_space_free(ct_uw_space *s) {
     free(s);
 }
 
+// ---- Mappings looked up one at a time ----
+//
+// A new process's first walks, replayed from cached rules, touch few of its mappings: those of
+// the modules its frames are in, and its stack. Generating and parsing the whole /proc/PID/maps text for them was
+// the largest piece of captrace's own work per process in an exec-heavy run (the kernel formats every line,
+// paths included). The PROCMAP_QUERY ioctl (Linux 6.11) on the same file gives the one mapping covering an
+// address, or the first one after it. In sparse mode `maps` and `mods` hold only what was looked up, in the
+// order learned (fixed arrays: an entry never moves). A module is learned whole, with exactly the extent
+// compute_modules gives it: its neighbours are looked up until the mappings that end its run are found. Where
+// that cannot be shown (a gap below the run, an address in no file, too many lookups or misses in one walk, no
+// PROCMAP_QUERY) the whole text is read and the space leaves sparse mode (load_maps); so does every walk that is
+// not replayed from cached rules (libdw's own, libunwind's). A space goes sparse only at its first walk after an
+// exec (ct_uw_space_reset, ct_uw_space_mark_new_image); a child forked from a sparse space stays sparse.
+
+/// struct procmap_query of <linux/fs.h> (Linux 6.11; older headers lack it) and its ioctl.
+typedef struct {
+    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+} ct_procmap_query;
+_Static_assert(sizeof(ct_procmap_query) == 104, "struct procmap_query is 104 bytes");
+#define CT_PROCMAP_QUERY _IOWR('f', 17, ct_procmap_query)
+enum { CT_PROCMAP_COVERING_OR_NEXT_VMA = 0x10 };
+enum { SPARSE_MAPS = 48, SPARSE_MODS = 16, SPARSE_WALK_LOOKUPS = 32, SPARSE_WALK_MISSES = 4 };
+
+static int query_support;  // 0 not known yet, -1 this kernel has no PROCMAP_QUERY
+
+static bool sparse_begin(ct_uw_space *s) {
+    if (query_support < 0) return false;
+    free_maps(s);
+    s->maps = malloc(SPARSE_MAPS * sizeof(map_ent));
+    s->mods = malloc(SPARSE_MODS * sizeof(mod_ent));
+    if (s->maps == NULL || s->mods == NULL) {
+        free_maps(s);
+        return false;
+    }
+    s->sparse = true;
+    s->maps_gen++;
+    maps_changed(s);
+    return true;
+}
+
+/// The learned mapping covering `addr` (or with `next`, the first mapping starting at or after it, always looked
+/// up): its index in `maps`; -2 when there is none; -1 when it cannot be said here (then read the whole text).
+static int sparse_lookup(ct_uw_space *s, uint64_t addr, bool next) {
+    if (!next)
+        for (size_t i = 0; i < s->nmaps; i++)
+            if (addr >= s->maps[i].start && addr < s->maps[i].end) return (int)i;
+    if (s->query_walk != s->walk_no) {
+        s->query_walk = s->walk_no;
+        s->walk_queries = s->walk_misses = 0;
+    }
+    if (++s->walk_queries > SPARSE_WALK_LOOKUPS) return -1;
+    if (s->query_fd < 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
+        if ((s->query_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return -1;
+    }
+    char name[PATH_MAX + 16];
+    ct_procmap_query q = {.size = sizeof q, .query_flags = next ? CT_PROCMAP_COVERING_OR_NEXT_VMA : 0,
+                          .query_addr = addr, .vma_name_addr = (uintptr_t)name, .vma_name_size = sizeof name};
+    if (ioctl(s->query_fd, CT_PROCMAP_QUERY, &q) != 0) {
+        if (errno == ENOENT) return -2;
+        if (errno == ENOTTY || errno == EINVAL) query_support = -1;
+        return -1;
+    }
+    for (size_t i = 0; i < s->nmaps; i++) {
+        const map_ent *k = &s->maps[i];
+        if (k->start == q.vma_start && k->end == q.vma_end && k->offset == q.vma_offset && k->inode == q.inode
+            && k->dev_major == q.dev_major && k->dev_minor == q.dev_minor) return (int)i;
+        // Overlapping what was learned, but not the same: the mappings changed since. Read them all.
+        if (q.vma_start < k->end && k->start < q.vma_end) return -1;
+    }
+    if (s->nmaps == SPARSE_MAPS) return -1;
+    map_ent m = {q.vma_start, q.vma_end, q.vma_offset, q.inode, q.dev_major, q.dev_minor, NULL};
+    if (q.vma_name_size > 0) {
+        // As the maps text shows it: a newline in a path is written \012 (seq_path's escape).
+        size_t n = 0;
+        for (const char *c = name; *c; c++) n += *c == '\n' ? 4 : 1;
+        if ((m.path = malloc(n + 1)) == NULL) return -1;
+        char *o = m.path;
+        for (const char *c = name; *c; c++) {
+            if (*c == '\n') { memcpy(o, "\\012", 4); o += 4; } else *o++ = *c;
+        }
+        *o = 0;
+    }
+    s->maps[s->nmaps] = m;
+    return (int)s->nmaps++;
+}
+
+enum { OUTSIDE = -3 };  // a sparse `mods` entry (first) for addresses shown to be in no module
+
+/// Sparse, `addr` in no mapping (`v` -2) or in mapping `v` of no file: whether it lies outside every module's
+/// extent (a module spans the mappings of no file between its own). So it does when no mapping of a file comes
+/// after it before the vDSO or the table's end, or when it lies below the table's first mapping. Returns 1 with
+/// the range so shown remembered, or -1 when it cannot be shown here.
+static int sparse_outside(ct_uw_space *s, uint64_t addr, int v) {
+    uint64_t from = v >= 0 ? s->maps[v].start : addr, at = v >= 0 ? s->maps[v].end : addr, to = UINT64_MAX;
+    for (;;) {
+        int n = sparse_lookup(s, at, true);
+        if (n == -2) break;
+        if (n < 0) return -1;
+        const map_ent *nm = &s->maps[n];
+        if (is_vdso(nm)) { to = nm->start; break; }
+        if (is_file(nm)) {
+            int first = v >= 0 ? -1 : sparse_lookup(s, 0, true);
+            if (first < 0 || s->maps[first].start <= addr) return -1;
+            from = 0;
+            to = s->maps[first].start;
+            break;
+        }
+        at = nm->end;
+    }
+    if (s->nmods == SPARSE_MODS) return -1;
+    s->mods[s->nmods++] = (mod_ent){from, to, OUTSIDE, -1, 0};
+    return 1;
+}
+
+/// Sparse: the module holding `addr` in *out, learned whole if new (compute_modules' grouping: mappings of one
+/// file, mappings of no file between them included, up to a mapping of another file, the vDSO, or either end
+/// of the table). Returns 0; 1 when `addr` is in no module; -1 when it cannot be shown here (the caller reads
+/// the whole text).
+static int sparse_module(ct_uw_space *s, uint64_t addr, mod_ent **out) {
+    for (size_t i = 0; i < s->nmods; i++) {
+        if (addr < s->mods[i].start || addr >= s->mods[i].end) continue;
+        if (s->mods[i].first == OUTSIDE) return 1;
+        *out = &s->mods[i];
+        return 0;
+    }
+    if (s->nmods == SPARSE_MODS) return -1;
+    int v = sparse_lookup(s, addr, false);
+    if (v == -1) return -1;
+    if (v == -2) return sparse_outside(s, addr, -2);
+    const map_ent *m = &s->maps[v];
+    if (is_vdso(m)) {
+        s->mods[s->nmods] = (mod_ent){m->start, m->end, -1, -1, 0};
+        *out = &s->mods[s->nmods++];
+        return 0;
+    }
+    if (!is_file(m)) return sparse_outside(s, addr, v);
+    int lo = v, hi = v;
+    for (int cur = v;;) {  // down: the table's previous entries, as long as they are adjacent
+        const map_ent *c = &s->maps[cur];
+        if (c->start == 0) break;
+        int p = sparse_lookup(s, c->start - 1, false);
+        if (p == -2) {  // a gap: the entry before it is unknown, unless there is none at all
+            int first = sparse_lookup(s, 0, true);
+            if (first < 0 || s->maps[first].start != c->start) return -1;
+            break;
+        }
+        if (p < 0) return -1;
+        const map_ent *pm = &s->maps[p];
+        if (is_vdso(pm) || (is_file(pm) && !same_file(pm, m))) break;
+        if (is_file(pm)) lo = p;
+        cur = p;
+    }
+    for (int cur = v;;) {  // up: the next entry each time, to the end of the table
+        int n = sparse_lookup(s, s->maps[cur].end, true);
+        if (n == -2) break;
+        if (n < 0) return -1;
+        const map_ent *nm = &s->maps[n];
+        if (is_vdso(nm) || (is_file(nm) && !same_file(nm, m))) break;
+        if (is_file(nm)) hi = n;
+        cur = n;
+    }
+    s->mods[s->nmods] = (mod_ent){s->maps[lo].start, s->maps[hi].end, lo, -2, 0};
+    *out = &s->mods[s->nmods++];
+    return 0;
+}
+
 // ---- Reading the program's memory: process_vm_readv a page at a time, cached for one walk ----
 
 /// Whether `addr` lies in a mapping of the process: the mappings known, else read again (once a walk). A walk
@@ -438,6 +671,15 @@ void ct_uw_space_free(ct_uw_space *s) {
 /// mapping made after this walk's read is refused, as a concurrent unmapping could have refused it anyway.
 static bool mapped(ct_uw_space *s, uint64_t addr) {
     if (find_map(s, addr)) return true;
+    if (s->sparse) {
+        // A walk that probes addresses (the rbp scan tries stack words as return addresses) is better served by
+        // the whole table after a few misses.
+        int i = sparse_lookup(s, addr, false);
+        if (i >= 0) return true;
+        if (i == -2 && ++s->walk_misses <= SPARSE_WALK_MISSES) return false;
+        load_maps(s);
+        return find_map(s, addr) != NULL;
+    }
     if (s->maps_walk == s->walk_no || load_maps(s) < 0) return false;
     return find_map(s, addr) != NULL;
 }
@@ -641,7 +883,7 @@ static int report_modules(ct_uw_space *s) {
 /// /proc/PID/maps and /proc/PID/auxv by dwfl_linux_proc_report: in an exec-heavy run, generating and parsing
 /// the maps text was the larger part of each new process's cost.
 static int dw_report(ct_uw_space *s) {
-    if (s->maps == NULL || s->maps_walk != s->walk_no) load_maps(s);
+    if (s->maps == NULL || s->sparse || s->maps_walk != s->walk_no) load_maps(s);
     s->dwfl_gen = s->maps_gen;
     if (s->dwfl == NULL) {
         s->dwfl = dwfl_begin(&proc_callbacks);
@@ -954,6 +1196,12 @@ static int rules_walk_once(ct_uw_space *s, frames_acc *acc) {
 }
 
 void ct_uw_space_set_rule_cache(ct_uw_space *s, int on) { s->rules = on != 0; }
+
+unsigned long ct_uw_space_take_maps_reads(ct_uw_space *s) {
+    unsigned long n = s->maps_reads;
+    s->maps_reads = 0;
+    return n;
+}
 
 unsigned long ct_uw_space_take_rule_walks(ct_uw_space *s) {
     unsigned long n = s->rule_walks;
@@ -1414,7 +1662,12 @@ int ct_uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, ui
     if (max <= 0) return 0;
     if (get_registers(s, tid, pc_sp) != 0) return -1;
     begin_walk(s, tid);
-    if (s->maps == NULL) load_maps(s);
+    // Only walks replayed from cached rules go without the whole table of mappings, and only in an image new
+    // since an exec (a process first walked in mid-life, e.g. a shell's child before its exec under notify, has
+    // libraries whose extent the lookups rarely show).
+    bool sparse_ok = backend == CT_UW_LIBDW && s->rules;
+    if (s->maps == NULL ? !(sparse_ok && s->new_image && sparse_begin(s)) : s->sparse && !sparse_ok) load_maps(s);
+    s->new_image = false;
     pthread_mutex_lock(&walk_lock);
     int n = backend == CT_UW_LIBUNWIND ? lu_walk(s, pcs, max) : dw_walk(s, pcs, max);
     pthread_mutex_unlock(&walk_lock);

@@ -43,6 +43,9 @@ public final class StackWalker: @unchecked Sendable {
 
     /// How many walks of this walker were replayed from cached unwind rules rather than walked by libdw.
     public private(set) var ruleCacheWalks = 0
+    /// How many times a walk read a process's whole /proc/PID/maps text (a replayed walk looks up only the
+    /// mappings it needs where it can; see unwind.c, "Mappings looked up one at a time").
+    public private(set) var mapsTextReads = 0
 
     /// Whether the chosen unwinder could be loaded (libunwind is dlopen'ed on first use); nil, or the reason.
     public var unavailableReason: String? {
@@ -73,9 +76,14 @@ public final class StackWalker: @unchecked Sendable {
     public func processExeced(pid: Int32) {
         if let s = spaces[pid] {
             ct_uw_space_reset(s.space)
-            s.frames.removeAll()
+            s.frames.removeAll(keepingCapacity: true)  // the new image's frames fill it again without regrowing
+        } else if maxDepth > 0 {
+            newImages.insert(pid)
         }
     }
+
+    /// Processes told to have exec'd before their first walk (their space is made at that walk).
+    private var newImages: Set<Int32> = []
 
     /// Process `child` was just forked by `parent` (the parent stopped in the call, the child not yet run): the
     /// child starts with the parent's mappings and named frames, as its address space is a copy of the parent's,
@@ -91,12 +99,14 @@ public final class StackWalker: @unchecked Sendable {
 
     public func processExited(pid: Int32) {
         if let s = spaces.removeValue(forKey: pid) { ct_uw_space_free(s.space) }
+        newImages.remove(pid)
     }
 
     private func space(_ pid: Int32) -> AddressSpace? {
         if let s = spaces[pid] { return s }
         guard let p = ct_uw_space_new(pid) else { return nil }
         ct_uw_space_set_rule_cache(p, ruleCache ? 1 : 0)
+        if newImages.remove(pid) != nil { ct_uw_space_mark_new_image(p) }
         let s = AddressSpace(space: p)
         spaces[pid] = s
         return s
@@ -113,6 +123,7 @@ public final class StackWalker: @unchecked Sendable {
             return ct_uw_walk(s.space, backend, tid, nil, buf.baseAddress, Int32(maxDepth))
         }
         ruleCacheWalks += Int(ct_uw_space_take_rule_walks(s.space))
+        mapsTextReads += Int(ct_uw_space_take_maps_reads(s.space))
         return n > 0 ? (s, Int(n)) : nil
     }
 

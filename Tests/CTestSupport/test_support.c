@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
@@ -55,6 +56,39 @@ void ct_test_kill(pid_t pid) {
     kill(pid, SIGKILL);
     int st;
     while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
+}
+
+pid_t ct_test_spawn_stopped_at_exec(const char *path, char *const argv[]) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) { dup2(null, 1); dup2(null, 2); }
+        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        raise(SIGSTOP);
+        execv(path, argv);
+        _exit(127);
+    }
+    if (pid < 0) return -1;
+    bool options = false;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, __WALL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r != pid || !WIFSTOPPED(st)) break;
+        if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) return pid;
+        if (!options && WSTOPSIG(st) == SIGSTOP) {
+            options = true;
+            if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)) != 0) break;
+            if (ptrace(PTRACE_CONT, pid, NULL, NULL) != 0) break;
+            continue;
+        }
+        if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)WSTOPSIG(st)) != 0) break;
+    }
+    ct_test_kill(pid);
+    return -1;
 }
 
 struct seccomp_run_shared {

@@ -189,7 +189,7 @@ struct CommandLineTests {
     func commandLineProgram() throws {
         let w = try Workdir("cli-split")
         let alone = w.path("captrace")
-        try FileManager.default.copyItem(atPath: try Harness.captrace(), toPath: alone)
+        try Harness.copyExecutable(try Harness.captrace(), to: alone)
         let run = try Subprocess.run([alone, "run", "-q", "--enter-at", "exec", "-o", w.path("t.jsonl"), "--", "/bin/true"],
                                      timeout: 120)
         #expect(run.status == 0 && FileManager.default.fileExists(atPath: w.path("t.jsonl")), "\(show(run))")

@@ -101,6 +101,13 @@ enum Harness {
                   name: flags.isEmpty ? name : "\(name)-\(fnv(flags.joined(separator: " ")))")
     }
 
+    /// Copies an executable with cp(1): the copy is written by another process, so no program a concurrent test
+    /// forks meanwhile inherits it open for writing (its exec here would then fail with ETXTBSY, "Text file busy").
+    static func copyExecutable(_ source: String, to destination: String) throws {
+        let r = try Subprocess.run(["/bin/cp", source, destination], timeout: 60)
+        guard r.status == 0 else { throw HarnessError("cp \(source) \(destination): \(r.stderr)") }
+    }
+
     static func fnv(_ s: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }

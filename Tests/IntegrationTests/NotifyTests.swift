@@ -275,4 +275,25 @@ struct NotifyTests {
         #expect(left.isEmpty, "processes of the program outlived a SIGKILLed captrace: \(left)")
         for p in left { kill(p, SIGKILL) }
     }
+
+    @Test("children reaped by their own parent: each exit is recorded when it happens, and captrace keeps nothing of them")
+    func exitsReapedByParent() throws {
+        let w = try Workdir("notify-reaped")
+        // sh reaps its children before captrace can read their status. At the end sh counts captrace's open
+        // descriptors (captrace is the parent of the keeper, sh's parent): one kept per ended process would be
+        // hundreds.
+        let script = "for i in $(seq 200); do /bin/true; done; "
+            + "gp=$(awk '/^PPid/ {print $2}' /proc/$PPID/status); ls /proc/$gp/fd | wc -l"
+        let r = try Harness.run(["/bin/sh", "-c", script], backend: "notify", options: ["--enter-at", "exec"], in: w)
+        expectRun(r, backend: "notify", trigger: "exec")
+        let fds = try #require(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(r.digest)")
+        #expect(fds < 60, "captrace holds \(fds) descriptors after 200 ended processes\n\(r.digest)")
+        let sh = try #require(r.programPid)
+        let shExit = try #require(r.processes.first { $0.event == .exit && $0.pid == sh }, "\(r.digest)")
+        let children = r.processes.filter { $0.event == .exit && $0.pid != sh }
+        #expect(children.count >= 200, "\(children.count) exits of sh's children\n\(r.digest)")
+        // Recorded as they ended, not all at the end of the run.
+        let late = children.filter { $0.tNs >= shExit.tNs }
+        #expect(late.count <= 2, "\(late.count) children's exits recorded after sh's own\n\(r.digest)")
+    }
 }

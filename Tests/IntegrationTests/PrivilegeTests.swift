@@ -14,7 +14,7 @@ struct PrivilegeTests {
     /// A copy of id(1) owned by nobody with the setuid bit: untraced, `id -u` would print 65534.
     func setuidID(in w: Workdir) throws -> String {
         let p = w.path("id-setuid")
-        try FileManager.default.copyItem(atPath: "/usr/bin/id", toPath: p)
+        try Harness.copyExecutable("/usr/bin/id", to: p)
         guard chown(p, 65534, 65534) == 0, chmod(p, 0o4755) == 0 else { throw HarnessError("chown/chmod \(p) failed") }
         return p
     }
@@ -47,7 +47,7 @@ struct PrivilegeTests {
         let w = try Workdir("nnp-caps")
         guard chmod(w.url.path, 0o777) == 0 else { throw HarnessError("chmod \(w.url.path) failed") }
         let prog = w.path("id-caps")
-        try FileManager.default.copyItem(atPath: "/usr/bin/id", toPath: prog)
+        try Harness.copyExecutable("/usr/bin/id", to: prog)
         let setcap = try Subprocess.run(["/usr/sbin/setcap", "cap_net_raw+ep", prog])
         #expect(setcap.status == 0, "setcap failed: \(setcap.stderr)")
         let trace = w.path("trace.jsonl")

@@ -167,4 +167,13 @@ struct TraceModelTests {
         #expect(Site.id(stack: [], syscall: "openat", detail: "/x") != Site.id(stack: [], syscall: "openat", detail: "/y"))
         #expect(Site.id(stack: a, syscall: "openat", detail: nil).count == 16)
     }
+
+    /// The ids are FNV-1a 64 in 16 lowercase hex digits (values from an independent implementation): traces and
+    /// baselines written by earlier versions name the same sites.
+    @Test func siteIDValues() {
+        let a = [Frame(pc: 0x7f00_0000_1000, module: "/lib/libc.so.6", offset: 0x1000)]
+        #expect(Site.id(stack: a, syscall: "openat", detail: nil) == "980b8702fc8941e1")
+        #expect(Site.id(stack: a + [Frame(pc: 0x7f00_0000_2000)], syscall: "openat", detail: nil) == "f6f9714dd7ed9774")
+        #expect(Site.id(stack: [], syscall: "openat", detail: "/x") == "0eb7f9d5992e2169")
+    }
 }

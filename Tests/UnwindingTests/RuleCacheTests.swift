@@ -1,3 +1,4 @@
+import CTestSupport
 import Foundation
 import Testing
 import TraceModel
@@ -54,6 +55,48 @@ import Unwinding
             #expect(a.count >= 2, "\(Self.hex(a))")
             #expect(a == b, "cached \(Self.hex(a)) libdw \(Self.hex(b))")
             #expect(cached.ruleCacheWalks > before, "the walk was not replayed from cached rules")
+        }
+    }
+
+    /// A new image's first walk, at its exec stop (in its loader), looks up the few mappings it needs
+    /// (PROCMAP_QUERY) instead of reading the whole /proc/PID/maps text, and gives the frames, modules and
+    /// offsets included, that a walk over the whole table gives. A process first walked without being told of
+    /// an exec (in mid-life) reads the whole text.
+    @Test(arguments: ["/usr/bin/true", "/usr/bin/python3"])
+    func newImageLooksUpItsMappings(program: String) throws {
+        for _ in 0..<2 {
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), nil]
+            defer { argv.forEach { free($0) } }
+            let pid = ct_test_spawn_stopped_at_exec(program, argv)
+            try #require(pid > 0, "\(program) could not be started stopped at its exec")
+            defer { ct_test_kill(pid) }
+            let cached = StackWalker(kind: .libdw, maxDepth: 64)
+            cached.processExeced(pid: pid)  // as the supervisor says at the exec event
+            let a = cached.stack(pid: pid, tid: pid)
+            let b = StackWalker(kind: .libdw, maxDepth: 64, ruleCache: false).stack(pid: pid, tid: pid)
+            #expect(a.first?.module?.contains("ld-linux") == true, "\(a.rendered)")
+            #expect(a == b, "looked up:\n\(a.rendered)\nwhole table:\n\(b.rendered)")
+            #expect(cached.ruleCacheWalks > 0, "the walk was not replayed from cached rules")
+            #expect(cached.mapsTextReads == 0, "the whole maps text was read")
+            let untold = StackWalker(kind: .libdw, maxDepth: 64)
+            #expect(untold.stack(pid: pid, tid: pid) == a)
+            #expect(untold.mapsTextReads == 1)
+        }
+    }
+
+    /// Symbolised frames (module, offset, names) of replayed walks are those of libdw's walks over the whole
+    /// table of mappings, whether the replayed walk's mappings were looked up one by one or read whole.
+    @Test(arguments: ["fp", "nofp", "cxx"])
+    func stoppedThreadSameNamedFramesAsLibdw(variant: String) throws {
+        let exe = try Self.program(variant)
+        let cached = StackWalker(kind: .libdw, maxDepth: 64)
+        for _ in 0..<2 {
+            let (a, b) = try Tracee.run(exe) { pid in
+                (cached.stack(pid: pid, tid: pid),
+                 StackWalker(kind: .libdw, maxDepth: 64, ruleCache: false).stack(pid: pid, tid: pid))
+            }
+            #expect(a.count >= 7, "\(a.rendered)")
+            #expect(a == b, "cached:\n\(a.rendered)\nlibdw:\n\(b.rendered)")
         }
     }
 

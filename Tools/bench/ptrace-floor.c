@@ -1,7 +1,8 @@
 /* ptrace-floor PROGRAM [ARG...] — the least a ptrace + seccomp supervisor can do per event.
  *
  * Runs PROGRAM (and every process it forks) with newfstatat returning SECCOMP_RET_TRACE, and resumes every stop
- * with PTRACE_CONT without looking at it: no register read, no memory read, no decision, no record, no syscall-exit stop. The
+ * with PTRACE_CONT without looking at it: no register read, no memory read, no decision, no record, no syscall-exit stop
+ * (FLOOR_TRAP_ALL=1 in the environment: every call, not only newfstatat). The
  * supervisor and the program share one CPU, as under captrace's ptrace backend (README, "CPU pinning"). The
  * benchmark's floor for the ptrace rows: captrace cannot be faster than one bare stop per event.
  * Build: gcc -O2 -o ptrace-floor ptrace-floor.c -lseccomp
@@ -26,8 +27,10 @@ int main(int argc, char **argv) {
     CPU_SET(sched_getcpu(), &one);
     sched_setaffinity(0, sizeof one, &one);  /* the child inherits it */
 
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-    if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(newfstatat), 0) != 0) {
+    /* FLOOR_TRAP_ALL=1: every call stops (the floor of counting every call, bench row (g)). */
+    int all = getenv("FLOOR_TRAP_ALL") != NULL;
+    scmp_filter_ctx ctx = seccomp_init(all ? SCMP_ACT_TRACE(0) : SCMP_ACT_ALLOW);
+    if (!ctx || (!all && seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(newfstatat), 0) != 0)) {
         fprintf(stderr, "ptrace-floor: cannot build the filter\n");
         return 1;
     }

@@ -32,12 +32,18 @@ void ct_uw_space_free(ct_uw_space *space);
 ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid);
 /// After exec: drop the mappings, the libdw session and libunwind's caches (rebuilt on the next walk).
 void ct_uw_space_reset(ct_uw_space *space);
+/// A space made for a process that has just exec'd (nothing walked in its new image yet), as after reset: its
+/// first walk may look up only the mappings it needs instead of reading the whole /proc/PID/maps text.
+void ct_uw_space_mark_new_image(ct_uw_space *space);
 
 /// Whether libdw walks of this space first try the per-pc rule cache (default on): the same frames, from unwind
 /// rules kept by module file and address across processes. Off: every frame is libdw's own (tests compare).
 void ct_uw_space_set_rule_cache(ct_uw_space *space, int on);
 /// How many walks (a notify walk's trial walks included) were replayed from cached rules since the last call.
 unsigned long ct_uw_space_take_rule_walks(ct_uw_space *space);
+/// How many times the whole /proc/PID/maps text was read since the last call. Walks replayed from cached rules
+/// look up only the mappings they need (PROCMAP_QUERY) while each module's extent can be shown that way.
+unsigned long ct_uw_space_take_maps_reads(ct_uw_space *space);
 
 enum { CT_UW_LIBDW = 0, CT_UW_LIBUNWIND = 1 };
 
@@ -48,7 +54,7 @@ enum { CT_UW_LIBDW = 0, CT_UW_LIBUNWIND = 1 };
 int ct_uw_walk(ct_uw_space *space, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max);
 
 /// The file mapping holding `pc`: its path (valid until the space's mappings are read again), start and file
-/// offset. Re-reads /proc/PID/maps once when the pc is in no known mapping. Returns 0, or -1 when none holds it.
+/// offset. Looks the mapping up, or re-reads /proc/PID/maps once, when the pc is in no known mapping. Returns 0, or -1 when none holds it.
 int ct_uw_space_mapping(ct_uw_space *space, uint64_t pc, const char **path, uint64_t *start, uint64_t *offset);
 
 /// Loads libunwind (dlopen RTLD_LOCAL). Returns 0, or -1 with a reason in `why`.

@@ -47,6 +47,8 @@ final class SupervisorCore {
     var interruptedBy: Int32 = 0
     /// Execs whose privileges no_new_privs withheld (also recorded on their exec events).
     var withheldPrivileges: [WithheldPrivileges] = []
+    /// What exec'ing each file would grant (files with nothing to grant remembered).
+    var privileges = PrivilegeCheck()
     /// Under --policy: what captrace could not do as the kernel does (said on stderr at the end).
     var policyNotes: Set<String> = []
     /// Called when a process enters capability mode, before its enter event (notify: remembers its children).
@@ -184,7 +186,7 @@ final class SupervisorCore {
         p.landlock.rulesets = [:]  // ruleset descriptors are close-on-exec; the domain stays
         p.exe = ProcFS.exe(p.pid)
         recorder.unwinderExeced(pid: p.pid)
-        let withheld = p.exe.flatMap { PrivilegeCheck.withheld(path: $0, pid: p.pid) }
+        let withheld = p.exe.flatMap { privileges.withheld(path: $0, pid: p.pid) }
         if let withheld, let exe = p.exe { withheldPrivileges.append(WithheldPrivileges(pid: p.pid, path: exe, what: withheld)) }
         recorder.processEvent(.exec, pid: p.pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe,
                               withheldPrivileges: withheld)

@@ -5,8 +5,10 @@ import TraceModel
 /// `run --syscalls`: the syscall counts of one process, per ABI, before and after it entered capability mode,
 /// and the argument facts a seccomp profile can test (socket/socketpair domain and type, clone flags).
 ///
-/// Counting a call allocates nothing: the counts live in one fixed block per process, allocated when the
-/// process is first seen. Numbers beyond the block (none exist on x86 today) are kept in a dictionary.
+/// Counting a call allocates nothing but the first time an ABI is seen: the counts live in one fixed block per
+/// process and ABI (most processes use one ABI; an exec-heavy run starts a process per command, and zeroing and
+/// scanning blocks for ABIs it never used cost more than its calls). Numbers beyond the block (none exist on x86
+/// today) are kept in a dictionary.
 final class SyscallCounter {
     /// Numbers per ABI held in the block (the largest x86 number is below 600).
     static let slots = 1024
@@ -14,8 +16,8 @@ final class SyscallCounter {
     /// Socket domains held in the bit table (AF_MAX is 46).
     static let domains = 64
 
-    /// [phase (0 before entry, 1 after)][ABI ordinal][number].
-    private let block: UnsafeMutablePointer<UInt64>
+    /// Per ABI ordinal, nil until the ABI's first call: [phase (0 before entry, 1 after)][number].
+    private var blocks: [UnsafeMutablePointer<UInt64>?] = Array(repeating: nil, count: SyscallCounter.abis)
     /// [call (0 socket, 1 socketpair)][domain]: bit `type & 0xf` set for each type seen.
     private let socketTypes: UnsafeMutablePointer<UInt16>
     private var unusual: [Int: (before: UInt64, after: UInt64)] = [:]
@@ -24,14 +26,12 @@ final class SyscallCounter {
     var clone3Flags: UInt64?
 
     init() {
-        block = .allocate(capacity: 2 * Self.abis * Self.slots)
-        block.initialize(repeating: 0, count: 2 * Self.abis * Self.slots)
         socketTypes = .allocate(capacity: 2 * Self.domains)
         socketTypes.initialize(repeating: 0, count: 2 * Self.domains)
     }
 
     deinit {
-        block.deallocate()
+        for b in blocks { b?.deallocate() }
         socketTypes.deallocate()
     }
 
@@ -41,7 +41,8 @@ final class SyscallCounter {
     func count(auditArch: UInt32, rawNumber: UInt64, arg0: UInt64, arg1: UInt64, after: Bool, pid: Int32) {
         guard let (abi, nr) = Catalog.abi(auditArch: auditArch, rawNumber: Int(truncatingIfNeeded: rawNumber)) else { return }
         if nr >= 0 && nr < Self.slots {
-            block[((after ? 1 : 0) * Self.abis + abi.ordinal) * Self.slots + nr] &+= 1
+            let block = blocks[abi.ordinal] ?? newBlock(abi.ordinal)
+            block[(after ? Self.slots : 0) + nr] &+= 1
         } else {
             let key = abi.ordinal << 40 | (nr & 0xff_ffff_ffff)
             var c = unusual[key] ?? (0, 0)
@@ -67,6 +68,13 @@ final class SyscallCounter {
         }
     }
 
+    private func newBlock(_ ordinal: Int) -> UnsafeMutablePointer<UInt64> {
+        let b = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * Self.slots)
+        b.initialize(repeating: 0, count: 2 * Self.slots)
+        blocks[ordinal] = b
+        return b
+    }
+
     /// SOCK_NONBLOCK and SOCK_CLOEXEC are left out of a socket type.
     static let typeMask: UInt32 = ~UInt32(0o4000 | 0o2000000)
 
@@ -85,9 +93,9 @@ final class SyscallCounter {
     func event(pid: Int32, tNs: UInt64) -> SyscallSetEvent {
         var counts: [SyscallSetEvent.Count] = []
         for abi in ABI.allCases {
+            guard let block = blocks[abi.ordinal] else { continue }
             for nr in 0..<Self.slots {
-                let b = block[(0 * Self.abis + abi.ordinal) * Self.slots + nr]
-                let a = block[(1 * Self.abis + abi.ordinal) * Self.slots + nr]
+                let b = block[nr], a = block[Self.slots + nr]
                 if a != 0 || b != 0 { counts.append(.init(abi: abi, nr: nr, before: b, after: a)) }
             }
         }

@@ -325,6 +325,11 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             forget(pid)
             if let status = NotifyProcFS.exitCode(pid).map(WaitStatus.init) ?? reapedByKeeper.removeValue(forKey: pid) {
                 core.processExited(pid, tid: pid, status: status)
+            } else if let ppid = core.table.process(pid)?.ppid, ppid != launch.keeper, core.table.process(ppid) != nil {
+                // Reaped already, and not by the keeper (which reaps orphans only): its parent, still running,
+                // took the status with it. The exit is recorded now without one; waiting for a report that
+                // never comes kept the process's state (and its unwinder's files) until the end of the run.
+                core.processExited(pid, tid: pid, status: nil)
             } else {
                 exitsOwed.insert(pid)
             }

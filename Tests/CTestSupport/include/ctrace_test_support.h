@@ -15,6 +15,10 @@ int ct_test_seize_and_stop(pid_t tid);
 int ct_test_detach(pid_t tid);
 /// SIGKILL and reap.
 void ct_test_kill(pid_t pid);
+/// fork+exec `path` with `argv` (stdout and stderr to /dev/null) traced by the calling thread, and waits until
+/// the exec has happened: the new image is ptrace-stopped at its exec event, before its first instruction (in
+/// its dynamic loader, if it has one). Returns the pid (end it with ct_test_kill) or -1.
+pid_t ct_test_spawn_stopped_at_exec(const char *path, char *const argv[]);
 /// Runs calls through the kernel's seccomp: a forked child sets PR_SET_NO_NEW_PRIVS, installs the classic BPF
 /// program `prog` (`len` struct sock_filter, 8 bytes each) with seccomp(2), then makes call i = 0..<count as
 /// syscall(nrs[i], args[6i]..args[6i+5]). Every return of `prog` must be an ERRNO action, so no call runs.
