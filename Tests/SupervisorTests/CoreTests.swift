@@ -245,6 +245,50 @@ final class FakeTasks: TaskControl {
         #expect(recorder.violationCount == expected.values.reduce(0, +))
     }
 
+    @Test("the recorder's namespace slots are Namespace.allCases.count, one per namespace")
+    func namespaceSlots() {
+        #expect(Recorder.namespaceSlots == Namespace.allCases.count)
+        #expect(Set(Namespace.allCases.map(Recorder.ordinal)) == Set(0..<Recorder.namespaceSlots))
+    }
+
+    @Test("the header's UTC timestamp is gmtime_r's, from before 1970 to after 2100 and across leap days")
+    func utcTimestamp() {
+        var times = [0, -1, 59, 86_399, 86_400, -86_400, -86_401, 951_782_400, 951_868_799, 4_107_542_400,
+                     4_107_628_800, 1_798_761_600, Int(time(nil)), 2_147_483_647, -2_147_483_648]
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            times.append(Int(x >> 30) % 9_000_000_000 - 2_000_000_000)
+        }
+        for t in times {
+            var now = t, tm = tm()
+            gmtime_r(&now, &tm)
+            func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            let libc = "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
+            #expect(Recorder.utcTimestamp(t) == libc, "at \(t)")
+        }
+    }
+
+    @Test("the recorder names a site the same before and after its site cache is used, in one process and across")
+    func sitesNamedAlike() throws {
+        var o = RunOptions(argv: ["/bin/true"])
+        o.stackDepth = 0
+        let recorder = try Recorder(options: o)
+        // Within one image a pc names one module and offset (what the cache relies on).
+        func frames(_ i: Int) -> [Frame] {
+            [Frame(pc: 0x1000 + UInt64(i % 5), module: "/lib/m\(i % 5 % 3).so", offset: UInt64(i % 5)),
+             Frame(pc: 0x2000, module: "/bin/p", offset: 0x20)]
+        }
+        for i in 0..<(3 * Recorder.siteCacheAfter) {
+            let pid = Int32(10 + i % 2)
+            let name = i % 4 == 0 ? "openat" : "stat"
+            #expect(recorder.site(pid: pid, frames: frames(i), syscall: name, detail: nil)
+                    == Site.id(stack: frames(i), syscall: name, detail: nil))
+            if i == 2 * Recorder.siteCacheAfter { recorder.unwinderExeced(pid: 10) }
+        }
+        #expect(recorder.site(pid: 10, frames: [], syscall: "stat", detail: "/x") == Site.id(stack: [], syscall: "stat", detail: "/x"))
+    }
+
     @Test("the decoder shares the caller's last memory read when it read the same single string, else records its own")
     func memoryShared() {
         var last = MemoryRead()

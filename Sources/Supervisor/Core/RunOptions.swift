@@ -150,8 +150,17 @@ public struct RunResult: Sendable {
     public var entered: Int
     /// Why the trace could not be written in full (already said on stderr), or nil.
     public var traceWriteError: String? = nil
-    /// Execs whose setuid/setgid bits or file capabilities no_new_privs withheld: (pid, program, what).
-    public var withheldPrivileges: [(pid: Int32, path: String, what: String)] = []
+    /// Execs whose setuid/setgid bits or file capabilities no_new_privs withheld.
+    public var withheldPrivileges: [WithheldPrivileges] = []
+}
+
+/// An exec whose setuid/setgid bits or file capabilities no_new_privs withheld: the process, the program and
+/// what was withheld. (A struct, not a tuple: an array of labelled tuples has its metadata made at run time, at
+/// every start, when the run's result is dropped.)
+public struct WithheldPrivileges: Sendable {
+    public var pid: Int32
+    public var path: String
+    public var what: String
 }
 
 /// A failure of captrace itself (not of the program): one line for stderr, and a documented exit status.

@@ -46,7 +46,7 @@ final class SupervisorCore {
     /// The signal that interrupted captrace (SIGINT/SIGTERM/SIGHUP), or 0.
     var interruptedBy: Int32 = 0
     /// Execs whose privileges no_new_privs withheld (also recorded on their exec events).
-    var withheldPrivileges: [(pid: Int32, path: String, what: String)] = []
+    var withheldPrivileges: [WithheldPrivileges] = []
     /// What exec'ing each file would grant (files with nothing to grant remembered).
     var privileges = PrivilegeCheck()
     /// Under --policy: what captrace could not do as the kernel does (said on stderr at the end).
@@ -187,7 +187,7 @@ final class SupervisorCore {
         p.exe = ProcFS.exe(p.pid)
         recorder.unwinderExeced(pid: p.pid)
         let withheld = p.exe.flatMap { privileges.withheld(path: $0, pid: p.pid) }
-        if let withheld, let exe = p.exe { withheldPrivileges.append((p.pid, exe, withheld)) }
+        if let withheld, let exe = p.exe { withheldPrivileges.append(WithheldPrivileges(pid: p.pid, path: exe, what: withheld)) }
         recorder.processEvent(.exec, pid: p.pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe,
                               withheldPrivileges: withheld)
         return first

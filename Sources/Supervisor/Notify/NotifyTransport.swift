@@ -52,7 +52,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// The core's, held the same way (no reference count per use on the notification path).
     unowned(unsafe) let table: ProcessTable
     unowned(unsafe) let recorder: Recorder
-    var options: RunOptions { core.options }
+    /// The core's options, borrowed: a getter would copy the whole struct (every field retained and released,
+    /// and the optional policy's metadata made at start) where a stop reads one field.
+    var options: RunOptions { _read { yield core.options } }
     var enforce: Bool { core.enforce }
     let lock = PosixMutex()
     /// Which worker receives (NotifyBaton).

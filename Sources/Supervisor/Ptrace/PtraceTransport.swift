@@ -15,7 +15,9 @@ final class PtraceTransport: Transport {
     unowned let core: SupervisorCore
     var table: ProcessTable { core.table }
     var recorder: Recorder { core.recorder }
-    var options: RunOptions { core.options }
+    /// The core's options, borrowed: a getter would copy the whole struct (every field retained and released,
+    /// and the optional policy's metadata made at start) where a stop reads one field.
+    var options: RunOptions { _read { yield core.options } }
     /// `run --rights`: descriptor operations after entry (nil without the option).
     let rights: RightsRecorder?
     var errFd: Int32 = -1

@@ -27,8 +27,11 @@ final class Recorder {
     var sites: Set<String> = []
     var violationCount = 0
     /// Violations by namespace, at `ordinal(namespace)`: counted per violation without hashing.
-    private var namespaceCounts = [Int](repeating: 0, count: Namespace.allCases.count)
-    /// A distinct index below `Namespace.allCases.count` per namespace (a switch: hashing the raw value costs more
+    private var namespaceCounts = [Int](repeating: 0, count: Recorder.namespaceSlots)
+    /// How many namespaces there are (`Namespace.allCases.count`, which a test checks): reading `allCases` builds
+    /// an array of a type nothing else at start makes, whose generic metadata costs more than the count.
+    static let namespaceSlots = 7
+    /// A distinct index below `namespaceSlots` per namespace (a switch: hashing the raw value costs more
     /// than the count).
     static func ordinal(_ n: Namespace) -> Int {
         switch n {
@@ -69,12 +72,25 @@ final class Recorder {
         } else {
             walker = nil
         }
-        var now = time(nil)
-        var tm = tm()
-        gmtime_r(&now, &tm)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        started = "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
+        started = Recorder.utcTimestamp(time(nil))
         statusLine = options.quiet ? nil : StatusLine()
+    }
+
+    /// `seconds` since the epoch as an ISO 8601 UTC timestamp ("2026-12-01T20:51:00Z"), worked out here: glibc's
+    /// `gmtime_r` loads the time zone (`/etc/localtime`: seven system calls and its parsing) on its first call,
+    /// and a UTC timestamp needs none.
+    static func utcTimestamp(_ seconds: Int) -> String {
+        var days = seconds / 86_400, rest = seconds % 86_400
+        if rest < 0 { (days, rest) = (days - 1, rest + 86_400) }
+        func isLeap(_ y: Int) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }
+        var year = 1970
+        while days < 0 { year -= 1; days += isLeap(year) ? 366 : 365 }
+        while days >= (isLeap(year) ? 366 : 365) { days -= isLeap(year) ? 366 : 365; year += 1 }
+        let monthDays = [31, isLeap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        var month = 0
+        while days >= monthDays[month] { days -= monthDays[month]; month += 1 }
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(year)-\(two(month + 1))-\(two(days + 1))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
     }
 
     /// A recorder dropped on an error path still writes what it queued.
@@ -139,7 +155,7 @@ final class Recorder {
         walker?.processExeced(pid: pid)
         forgetSites(pid)
     }
-    private func forgetSites(_ pid: Int32) { siteCache[pid] = nil }
+    private func forgetSites(_ pid: Int32) { if !siteCache.isEmpty { siteCache[pid] = nil } }
 
     /// Builds a violation event while its thread is stopped (the stack is walked here).
     /// `pcSp`: for a thread that is not ptrace-stopped (notify backend), the registers to unwind from.
@@ -217,9 +233,16 @@ final class Recorder {
     /// Valid while the process's image stays (dropped at exec and exit; and when one grows large).
     private var siteCache: [Int32: [SiteKey: String]] = [:]
     private struct SiteKey: Hashable { var syscall: String; var pcs: [UInt64] }
+    /// Sites named with a stack so far. The cache is used from the `siteCacheAfter`-th on: a short run (a
+    /// program's loader, a few calls) names its sites directly and never builds the cache's dictionaries, whose
+    /// first use costs generic metadata at every start. The ids are the same either way.
+    private var sitesNamed = 0
+    static let siteCacheAfter = 64
 
     func site(pid: Int32, frames: [Frame], syscall: String, detail: String?) -> String {
         guard !frames.isEmpty else { return Site.id(stack: frames, syscall: syscall, detail: detail) }
+        sitesNamed += 1
+        guard sitesNamed > Self.siteCacheAfter else { return Site.id(stack: frames, syscall: syscall, detail: detail) }
         let key = SiteKey(syscall: syscall, pcs: frames.map(\.pc))
         if let s = siteCache[pid]?[key] { return s }
         if siteCache[pid]?.count ?? 0 >= 1 << 16 { siteCache[pid] = nil }
