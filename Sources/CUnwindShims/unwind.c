@@ -430,6 +430,15 @@ ct_uw_space *ct_uw_space_new(pid_t pid) {
 
 static bool sparse_begin(ct_uw_space *s);
 
+/// The parent's mappings into `s->maps` (room for them already made), each path its own copy.
+static void copy_maps(ct_uw_space *s, const ct_uw_space *parent) {
+    for (size_t i = 0; i < parent->nmaps; i++) {
+        s->maps[i] = parent->maps[i];
+        s->maps[i].path = parent->maps[i].path ? strdup(parent->maps[i].path) : NULL;
+    }
+    s->nmaps = parent->nmaps;
+}
+
 ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid) {
     if (parent->maps_text == NULL && !parent->sparse) return NULL;
     ct_uw_space *s = ct_uw_space_new(pid);
@@ -441,11 +450,7 @@ ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid) {
             ct_uw_space_free(s);
             return NULL;
         }
-        for (size_t i = 0; i < parent->nmaps; i++) {
-            s->maps[i] = parent->maps[i];
-            s->maps[i].path = parent->maps[i].path ? strdup(parent->maps[i].path) : NULL;
-        }
-        s->nmaps = parent->nmaps;
+        copy_maps(s, parent);
         memcpy(s->mods, parent->mods, parent->nmods * sizeof(mod_ent));
         s->nmods = parent->nmods;
         return s;
@@ -456,11 +461,7 @@ ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid) {
         ct_uw_space_free(s);
         return NULL;
     }
-    for (size_t i = 0; i < parent->nmaps; i++) {
-        s->maps[i] = parent->maps[i];
-        s->maps[i].path = parent->maps[i].path ? strdup(parent->maps[i].path) : NULL;
-    }
-    s->nmaps = parent->nmaps;
+    copy_maps(s, parent);
     s->maps_gen = 1;
     compute_modules(s);
     return s;
