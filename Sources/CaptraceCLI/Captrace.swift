@@ -127,8 +127,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let status = try RunCommand.execute(RunArguments(flags), argv: { try programArgv() })
-        if status != 0 { throw ExitCode(status) }
+        try guarded { try RunCommand.execute(RunArguments(flags), argv: { try programArgv() }) }
     }
 }
 

@@ -25,9 +25,10 @@ package struct RunArguments: Equatable {
 /// type-metadata instantiation was ~14% of captrace's CPU time for `run -- /bin/true`. This parser accepts only
 /// what ArgumentParser would parse to the same values without a message: each of run's options at most once
 /// (RunFlags' options, each in `Option` below), as `--name value`, `--name=value` or `-o value`, and flags
-/// `--rights`, `--syscalls`, `--all-results`, `--fail-on-violation`, `-q`/`--quiet`, then `--` or the program. Anything else (help, an unknown, repeated
-/// or combined option, a missing or option-like value, no program) returns nil, and `captrace` hands the command
-/// line to `captrace-cli`, where ArgumentParser parses it with its own messages.
+/// `--rights`, `--syscalls`, `--all-results`, `--fail-on-violation`, `-q`/`--quiet`, then `--` or the program.
+/// Anything else (help, an unknown, repeated or combined option, a missing or option-like value, no program)
+/// returns nil, and `captrace` hands the command line to `captrace-cli`, where ArgumentParser parses it with its
+/// own messages.
 package enum FastRun {
     /// run's options as this parser knows them; `seen` is a bit set of their raw values (no Set or Dictionary:
     /// a hashed collection of a new key type costs the Swift runtime a scan of every protocol conformance in

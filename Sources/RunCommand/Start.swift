@@ -1,4 +1,5 @@
 import Glibc
+import Supervisor
 import SyscallCatalog
 
 /// Builds the syscall catalog's number lookup (~500 rows) on another core while the command line is parsed and
@@ -32,9 +33,7 @@ package func execCommandLineProgram(_ args: [String]) -> Int32 {
         free(exe)
         if let slash = full.lastIndex(of: "/") { path = full[...slash] + "captrace-cli" }
     }
-    var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
-    cArgs.append(nil)
-    execv(path, cArgs)
+    withCStrings(args) { _ = execv(path, $0) }
     let reason = String(cString: strerror(errno))
     warn("cannot start \(path), which parses every command line but a plain `captrace run` (it is built and installed beside captrace): \(reason)")
     return 125

@@ -2,7 +2,7 @@ import CTraceShims
 import Glibc
 
 /// Runs `body` with a NULL-terminated C string array.
-func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+package func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
     var ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     ptrs.append(nil)
     defer { for p in ptrs { free(p) } }
