@@ -365,13 +365,14 @@ int ct_pin_self_to_cpu(int cpu) {
     return 0;
 }
 
-int ct_unpin_self(void) {
-    if (!ct_original_affinity_saved) return 0;
-    cpu_set_t set = ct_original_affinity;
-    // Away from the pinned CPU when there is another: a wake-up from the pinned thread would otherwise often
-    // place this thread on its waker's CPU (wake-affine), where it takes time from the program.
-    if (ct_pinned_cpu >= 0 && CPU_ISSET(ct_pinned_cpu, &set) && CPU_COUNT(&set) > 1) CPU_CLR(ct_pinned_cpu, &set);
-    return sched_setaffinity(0, sizeof set, &set) < 0 ? -errno : 0;
+int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu) {
+    cpu_set_t set;
+    if (ct_original_affinity_saved) set = ct_original_affinity;
+    else if (sched_getaffinity(0, sizeof set, &set) < 0) return -errno;
+    if (cpu < 0) cpu = ct_pinned_cpu >= 0 ? ct_pinned_cpu : sched_getcpu();
+    if (cpu < 0 || !CPU_ISSET(cpu, &set) || CPU_COUNT(&set) < 2) return 0;
+    CPU_CLR(cpu, &set);
+    return -pthread_attr_setaffinity_np(attr, sizeof set, &set);
 }
 
 uint64_t ct_monotonic_ns(void) {

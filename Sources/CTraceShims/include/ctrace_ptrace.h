@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <sys/types.h>
 #include <sys/user.h>
 #include <sys/ptrace.h>
@@ -93,9 +94,11 @@ int ct_interrupted(void);
 int ct_current_cpu(void);
 int ct_pin_self_to_cpu(int cpu);
 /// Pins the calling thread to `cpu`, first saving the affinity it had (children get that one back).
-/// ct_unpin_self: gives the calling thread that saved affinity back, less the pinned CPU when there is another
-/// (for a helper thread that should not take the pinned CPU's time).
-int ct_unpin_self(void);
+/// ct_attr_away_from_cpu: gives a thread to be created with `attr` the CPUs this process could run on (before
+/// ct_pin_self_to_cpu, if it ran), less `cpu` (-1: the pinned CPU, else the caller's current one) when another is
+/// left: a helper thread that starts there neither takes the pinned CPU's time nor migrates after its start.
+/// 0 or -errno.
+int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu);
 
 
 /// Monotonic clock in nanoseconds.

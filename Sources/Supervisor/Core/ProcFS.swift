@@ -109,18 +109,34 @@ enum ProcFS {
     }
 
     /// The descriptors a process holds, as for the `enter` event (kind, path, flags from /proc/PID/fdinfo).
+    /// Everything is read relative to one descriptor of /proc/PID: the kernel then resolves "/proc/PID" once,
+    /// not for each of the three files of each descriptor (capability entry stops the program while this runs).
     static func descriptors(_ pid: Int32) -> [FDEntry] {
-        descriptorNumbers(pid).compactMap { fd in
-            describe(pid: pid, fd: fd).map { FDEntry(fd: fd, kind: $0.kind, path: $0.path, flags: $0.flags) }
+        let dir = open("/proc/\(pid)", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard dir >= 0 else { return [] }
+        defer { close(dir) }
+        return descriptorNumbers(dir: dir).compactMap { fd in
+            describe(dir: dir, fd: fd).map { FDEntry(fd: fd, kind: $0.kind, path: $0.path, flags: $0.flags) }
         }
     }
 
     /// The descriptor numbers a process holds (from /proc/PID/fd), sorted.
     static func descriptorNumbers(_ pid: Int32) -> [Int32] {
-        guard let dir = opendir("/proc/\(pid)/fd") else { return [] }
-        defer { closedir(dir) }
+        let dir = open("/proc/\(pid)", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard dir >= 0 else { return [] }
+        defer { close(dir) }
+        return descriptorNumbers(dir: dir)
+    }
+
+    private static func descriptorNumbers(dir: Int32) -> [Int32] {
+        let fdDir = openat(dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fdDir >= 0, let d = fdopendir(fdDir) else {
+            if fdDir >= 0 { close(fdDir) }
+            return []
+        }
+        defer { closedir(d) }
         var fds: [Int32] = []
-        while let ent = readdir(dir) {
+        while let ent = readdir(d) {
             let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
@@ -131,19 +147,28 @@ enum ProcFS {
 
     /// Kind, path and open flags of one descriptor, as the `enter` event describes descriptors.
     static func describe(pid: Int32, fd: Int32) -> (kind: DescriptorKind, path: String, flags: UInt64)? {
-        guard fd >= 0, let target = ProcFS.fdPath(pid, fd) else { return nil }
-        var flags: UInt64 = 0
-        if let info = ProcFS.read("/proc/\(pid)/fdinfo/\(fd)") {
-            for line in info.split(separator: "\n") where line.hasPrefix("flags:") {
-                flags = UInt64(line.dropFirst(6).trimmingCharacters(in: " \t"), radix: 8) ?? 0
-            }
+        let dir = open("/proc/\(pid)", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard dir >= 0 else { return nil }
+        defer { close(dir) }
+        return describe(dir: dir, fd: fd)
+    }
+
+    /// `describe` relative to a descriptor of /proc/PID.
+    private static func describe(dir: Int32, fd: Int32) -> (kind: DescriptorKind, path: String, flags: UInt64)? {
+        guard fd >= 0 else { return nil }
+        let link = "fd/\(fd)"
+        let target: String? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buf in
+            let n = readlinkat(dir, link, UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self), 4096)
+            return n < 0 ? nil : String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
         }
+        guard let target else { return nil }
+        let flags = fdinfoFlags(dir: dir, fd: fd)
         let kind: DescriptorKind
         var st = stat()
         if target.hasPrefix("socket:") { kind = .socket }
         else if target.hasPrefix("pipe:") { kind = .pipe }
         else if target.hasPrefix("anon_inode:") { kind = .anon }
-        else if stat("/proc/\(pid)/fd/\(fd)", &st) == 0 {
+        else if fstatat(dir, link, &st, 0) == 0 {
             switch st.st_mode & S_IFMT {
             case S_IFDIR: kind = .directory
             case S_IFREG: kind = .file
@@ -155,6 +180,33 @@ enum ProcFS {
             }
         } else { kind = .other }
         return (kind, target, flags)
+    }
+
+    /// The octal `flags:` of /proc/PID/fdinfo/FD (0 when unreadable). It is the file's second line ("pos:"
+    /// first), so one read of its start is enough: what follows (epoll or inotify entries) can be long.
+    private static func fdinfoFlags(dir: Int32, fd: Int32) -> UInt64 {
+        let f = openat(dir, "fdinfo/\(fd)", O_RDONLY | O_CLOEXEC)
+        guard f >= 0 else { return 0 }
+        defer { close(f) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buf -> UInt64 in
+            var n = 0
+            repeat { n = Glibc.read(f, buf.baseAddress, buf.count) } while n < 0 && errno == EINTR
+            guard n > 0 else { return 0 }
+            let key = Array("flags:".utf8)
+            var line = 0
+            while line < n {
+                var end = line
+                while end < n && buf[end] != 0x0A { end += 1 }
+                if end - line > key.count, (0..<key.count).allSatisfy({ buf[line + $0] == key[$0] }) {
+                    var v: UInt64 = 0, i = line + key.count
+                    while i < end && (buf[i] == 0x20 || buf[i] == 0x09) { i += 1 }
+                    while i < end, buf[i] >= 0x30, buf[i] <= 0x37 { v = v << 3 | UInt64(buf[i] - 0x30); i += 1 }
+                    return v
+                }
+                line = end + 1
+            }
+            return 0
+        }
     }
 
     struct FDEntry {

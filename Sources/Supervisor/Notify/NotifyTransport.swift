@@ -102,8 +102,11 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// Whether the run has a `--policy` (read per notification: a flag, not a copy of the policy).
     let hasPolicy: Bool
     /// By ABI ordinal, the numbers of the calls `FilterBuilder.installsSeccompFilter` names (its test then runs
-    /// only for those, not a lookup by name for every call).
-    let seccompInstallers: [[Int]] = ABI.allCases.map { abi in
+    /// only for those, not a lookup by name for every call). Made at the first notification, not with the
+    /// transport: the catalog is still being built then (on the thread `warmUpCatalog` starts), and waiting for
+    /// it held the launch back by ~0.25 ms.
+    var seccompInstallers: [[Int]] { Self.seccompInstallers }
+    private static let seccompInstallers: [[Int]] = ABI.allCases.map { abi in
         FilterBuilder.seccompInstallTests.keys.compactMap { Catalog.shared.number(of: $0, abi: abi) }
     }
 

@@ -8,12 +8,16 @@ import Unwinding
 /// pay for none of that.
 ///
 /// Events are written in the order they were queued. The queue is handed over in batches: an idle writer is
-/// woken by the first event and then waits `batchDelay` for more, so a busy trace costs one wake-up per batch,
-/// not one per event. Events reach the file within about `batchDelay`; SIGKILL of captrace loses at most the
+/// woken by the first event and then waits for more, so a busy trace costs one wake-up per batch, not one per
+/// event. The wait starts at nothing and doubles from `firstBatchDelayNs` up to `batchDelayNs`: a short run's
+/// events are named and written while the program runs (this thread keeps off the supervisor's CPU), not all
+/// after it exits, which had made most of the time between the program's exit and captrace's.
+/// Events reach the file within about `batchDelayNs`; SIGKILL of captrace loses at most the
 /// batch in flight (the file then ends with whole lines, or one incomplete line that `TraceReader` drops).
 /// Interruption by SIGINT/SIGTERM/SIGHUP and every normal end go through `close()`, which writes everything.
 final class RecordingThread: @unchecked Sendable {
     static let batchDelayNs = 5_000_000
+    static let firstBatchDelayNs = 100_000
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -51,10 +55,7 @@ final class RecordingThread: @unchecked Sendable {
     func start() {
         // Interrupts belong to the supervisor's thread; the writer keeps off the CPU the supervisor pinned.
         thread = PosixThreads.withInterruptsBlocked {
-            PosixThreads.start { [self] in
-                _ = ct_unpin_self()
-                run()
-            }
+            PosixThreads.start(awayFromPinnedCPU: true) { [self] in run() }
         }
     }
 
@@ -82,6 +83,7 @@ final class RecordingThread: @unchecked Sendable {
     private func run() {
         var batch: [TraceEvent] = []
         batch.reserveCapacity(1024)
+        var delayNs = 0
         pthread_mutex_lock(mutex)
         while true {
             while queue.isEmpty && !closing {
@@ -90,15 +92,16 @@ final class RecordingThread: @unchecked Sendable {
             }
             idle = false
             if queue.isEmpty && closing { break }
-            if !closing {
+            if !closing && delayNs > 0 {
                 // Let a batch gather: one wake-up per batch, not per event (submit does not signal meanwhile;
                 // close does, and ends the wait).
                 var deadline = timespec()
                 clock_gettime(CLOCK_MONOTONIC, &deadline)
-                deadline.tv_nsec += Self.batchDelayNs
+                deadline.tv_nsec += delayNs
                 if deadline.tv_nsec >= 1_000_000_000 { deadline.tv_sec += 1; deadline.tv_nsec -= 1_000_000_000 }
                 while !closing && pthread_cond_timedwait(cond, mutex, &deadline) != ETIMEDOUT {}
             }
+            delayNs = delayNs == 0 ? Self.firstBatchDelayNs : min(2 * delayNs, Self.batchDelayNs)
             swap(&batch, &queue)
             pthread_mutex_unlock(mutex)
             for item in batch { append(item) }
