@@ -112,7 +112,7 @@ enum ProcFS {
     /// Everything is read relative to one descriptor of /proc/PID: the kernel then resolves "/proc/PID" once,
     /// not for each of the three files of each descriptor (capability entry stops the program while this runs).
     static func descriptors(_ pid: Int32) -> [FDEntry] {
-        let dir = open("/proc/\(pid)", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        let dir = open("/proc/\(pid)", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dir >= 0 else { return [] }
         defer { close(dir) }
         return descriptorNumbers(dir: dir).compactMap { fd in
@@ -122,7 +122,7 @@ enum ProcFS {
 
     /// The descriptor numbers a process holds (from /proc/PID/fd), sorted.
     static func descriptorNumbers(_ pid: Int32) -> [Int32] {
-        let dir = open("/proc/\(pid)", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        let dir = open("/proc/\(pid)", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dir >= 0 else { return [] }
         defer { close(dir) }
         return descriptorNumbers(dir: dir)
@@ -147,7 +147,7 @@ enum ProcFS {
 
     /// Kind, path and open flags of one descriptor, as the `enter` event describes descriptors.
     static func describe(pid: Int32, fd: Int32) -> (kind: DescriptorKind, path: String, flags: UInt64)? {
-        let dir = open("/proc/\(pid)", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        let dir = open("/proc/\(pid)", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dir >= 0 else { return nil }
         defer { close(dir) }
         return describe(dir: dir, fd: fd)
