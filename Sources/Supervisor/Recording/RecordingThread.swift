@@ -15,6 +15,10 @@ import Unwinding
 /// Events reach the file within about `batchDelayNs`; SIGKILL of captrace loses at most the
 /// batch in flight (the file then ends with whole lines, or one incomplete line that `TraceReader` drops).
 /// Interruption by SIGINT/SIGTERM/SIGHUP and every normal end go through `close()`, which writes everything.
+///
+/// At `close()` the thread is usually waiting (for events, or for its batch to gather): the closing thread then
+/// writes what is left itself instead of waking it to do so. On this kind of VM waking a thread on an idle CPU,
+/// and being woken back by its exit, each cost tens of microseconds, at the end of every run.
 final class RecordingThread: @unchecked Sendable {
     static let batchDelayNs = 5_000_000
     static let firstBatchDelayNs = 100_000
@@ -24,9 +28,14 @@ final class RecordingThread: @unchecked Sendable {
     private var queue: [TraceEvent] = []
     private var idle = false
     private var closing = false
+    /// The thread is naming and writing a batch (outside the lock): `close()` waits for it to finish.
+    private var processing = false
+    /// `close()` took over the writer: the thread touches nothing more and returns.
+    private var takenOver = false
+    private let parked = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var thread: pthread_t?
 
-    // Owned by the recording thread until `close()` returns.
+    // Owned by the recording thread until `close()` takes them over.
     private let writer: TraceWriter
     private let symboliser: FrameSymboliser?
     private var writeError: String?
@@ -41,15 +50,18 @@ final class RecordingThread: @unchecked Sendable {
         pthread_condattr_init(&attr)
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
         pthread_cond_init(cond, &attr)
+        pthread_cond_init(parked, &attr)
         pthread_condattr_destroy(&attr)
         queue.reserveCapacity(1024)
     }
 
     deinit {
         pthread_cond_destroy(cond)
+        pthread_cond_destroy(parked)
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
         cond.deallocate()
+        parked.deallocate()
     }
 
     func start() {
@@ -73,8 +85,15 @@ final class RecordingThread: @unchecked Sendable {
         guard let t = thread else { return nil }
         pthread_mutex_lock(mutex)
         closing = true
+        while processing { pthread_cond_wait(parked, mutex) }
+        // The thread waits (or has not run yet): what it would write next is written here, in order.
+        takenOver = true
+        let rest = queue
+        queue = []
         pthread_mutex_unlock(mutex)
         pthread_cond_signal(cond)
+        for item in rest { append(item) }
+        flush()
         pthread_join(t, nil)
         thread = nil
         return writeError
@@ -91,7 +110,7 @@ final class RecordingThread: @unchecked Sendable {
                 pthread_cond_wait(cond, mutex)
             }
             idle = false
-            if queue.isEmpty && closing { break }
+            if takenOver || (queue.isEmpty && closing) { break }
             if !closing && delayNs > 0 {
                 // Let a batch gather: one wake-up per batch, not per event (submit does not signal meanwhile;
                 // close does, and ends the wait).
@@ -100,21 +119,29 @@ final class RecordingThread: @unchecked Sendable {
                 deadline.tv_nsec += delayNs
                 if deadline.tv_nsec >= 1_000_000_000 { deadline.tv_sec += 1; deadline.tv_nsec -= 1_000_000_000 }
                 while !closing && pthread_cond_timedwait(cond, mutex, &deadline) != ETIMEDOUT {}
+                if takenOver { break }
             }
             delayNs = delayNs == 0 ? Self.firstBatchDelayNs : min(2 * delayNs, Self.batchDelayNs)
             swap(&batch, &queue)
+            processing = true
             pthread_mutex_unlock(mutex)
             for item in batch { append(item) }
             batch.removeAll(keepingCapacity: true)
-            do { try writer.flush() } catch {
-                if writeError == nil {
-                    writeError = "\(error)"
-                    printError("captrace: \(error)")
-                }
-            }
+            flush()
             pthread_mutex_lock(mutex)
+            processing = false
+            if closing { pthread_cond_signal(parked) }
         }
         pthread_mutex_unlock(mutex)
+    }
+
+    private func flush() {
+        do { try writer.flush() } catch {
+            if writeError == nil {
+                writeError = "\(error)"
+                printError("captrace: \(error)")
+            }
+        }
     }
 
     /// Writes an event with its frames named: in format 2 once per distinct stack (the writer asks), in format 1
