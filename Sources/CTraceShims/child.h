@@ -69,8 +69,8 @@ static inline __attribute__((noreturn)) void ct_raw_exit(int status) {
 /// captrace's memory) to the default (ignored signals stay ignored, as execve keeps them) while every signal is
 /// still blocked (the parent blocks all around the clone), unblocks every signal, optionally gives back the
 /// CPU affinity captrace had (`restore_affinity`), dies with the parent (and gives up if `parent`, when not 0,
-/// is already gone), waits for the go byte on `go_fd` and closes it. PR_SET_NO_NEW_PRIVS is the caller's next step.
-static inline void ct_raw_child_prepare(int go_fd, int restore_affinity, pid_t parent) {
+/// is already gone).
+static inline void ct_raw_child_setup(int restore_affinity, pid_t parent) {
     for (int s = 1; s < 65; s++) {
         if (s == SIGKILL || s == SIGSTOP) continue;
         struct ct_ksigaction old;
@@ -86,11 +86,21 @@ static inline void ct_raw_child_prepare(int go_fd, int restore_affinity, pid_t p
     ct_raw(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0);
     // If the parent died before the PDEATHSIG was set, give up (it would never seize us).
     if (parent && ct_raw(SYS_getppid, 0, 0, 0, 0) != parent) ct_raw_exit(127);
+}
+
+/// Waits for the go byte on `go_fd` and closes it (exits 127 when the parent closed it instead).
+static inline void ct_raw_wait_go(int go_fd) {
     char c;
     long r;
     do { r = ct_raw(SYS_read, go_fd, (long)&c, 1, 0); } while (r == -EINTR);
     if (r != 1) ct_raw_exit(127);
     ct_raw(SYS_close, go_fd, 0, 0, 0);
+}
+
+/// ct_raw_child_setup, then ct_raw_wait_go. PR_SET_NO_NEW_PRIVS is the caller's next step.
+static inline void ct_raw_child_prepare(int go_fd, int restore_affinity, pid_t parent) {
+    ct_raw_child_setup(restore_affinity, parent);
+    ct_raw_wait_go(go_fd);
 }
 
 /// What a launched child execs with: its own copies of the path, argv, envp and the seccomp filter, placed in the

@@ -110,24 +110,34 @@ struct ct_launch_block {
     struct ct_launch_block *next;
     pid_t parent;
     int go_fd, err_fd, go_write_fd, err_read_fd, landlock_fd;
+    int restrict_early;          // no_new_privs, Landlock and the filter before the go byte, not after
+    int has_cpus;                // move to `cpus` first (the parent moves the child back before the go byte)
+    cpu_set_t cpus;
     struct ct_exec_image image;  // what the child execs, copied into this mapping
 };
 
 static struct ct_launch_block *ct_blocks;
 static pthread_mutex_t ct_blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int ct_launch_child(void *arg) {
-    struct ct_launch_block *b = arg;
-    ct_raw(SYS_close, b->go_write_fd, 0, 0, 0);
-    ct_raw(SYS_close, b->err_read_fd, 0, 0, 0);
-    ct_raw_child_prepare(b->go_fd, 0, b->parent);
+static void ct_launch_restrict(const struct ct_launch_block *b) {
     long r;
     if ((r = ct_raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0)) < 0) ct_raw_fail(b->err_fd, r);
     if (b->landlock_fd >= 0 && (r = ct_raw(SYS_landlock_restrict_self, b->landlock_fd, 0, 0, 0)) < 0)
         ct_raw_fail(b->err_fd, r);
     if (b->image.prog.len && (r = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&b->image.prog, 0)) < 0)
         ct_raw_fail(b->err_fd, r);
-    r = ct_raw(SYS_execve, (long)b->image.path, (long)b->image.argv, (long)b->image.envp, 0);
+}
+
+static int ct_launch_child(void *arg) {
+    struct ct_launch_block *b = arg;
+    ct_raw(SYS_close, b->go_write_fd, 0, 0, 0);
+    ct_raw(SYS_close, b->err_read_fd, 0, 0, 0);
+    if (b->has_cpus) ct_raw(SYS_sched_setaffinity, 0, sizeof b->cpus, (long)&b->cpus, 0);
+    ct_raw_child_setup(0, b->parent);
+    if (b->restrict_early) ct_launch_restrict(b);
+    ct_raw_wait_go(b->go_fd);
+    if (!b->restrict_early) ct_launch_restrict(b);
+    long r = ct_raw(SYS_execve, (long)b->image.path, (long)b->image.argv, (long)b->image.envp, 0);
     ct_raw_fail(b->err_fd, r);
     return 0;
 }
@@ -164,8 +174,8 @@ static struct ct_launch_block *ct_launch_block_new(const char *path, char *const
     return b;
 }
 
-pid_t ct_spawn_landlocked(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
-                          unsigned long ptrace_options, int *exec_err_fd, int landlock_ruleset_fd) {
+int ct_spawn_start(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
+                   int landlock_ruleset_fd, int restrict_early, int away_cpu, ct_spawn_pending *out) {
     ct_launch_reap();
     int go[2], err[2];
     if (pipe2(go, O_CLOEXEC) < 0) return -errno;
@@ -178,6 +188,13 @@ pid_t ct_spawn_landlocked(const char *path, char *const argv[], char *const envp
     b->go_fd = go[0]; b->go_write_fd = go[1];
     b->err_fd = err[1]; b->err_read_fd = err[0];
     b->landlock_fd = landlock_ruleset_fd;
+    b->restrict_early = restrict_early;
+    b->has_cpus = 0;
+    if (away_cpu >= 0 && sched_getaffinity(0, sizeof b->cpus, &b->cpus) == 0 && CPU_ISSET(away_cpu, &b->cpus) &&
+        CPU_COUNT(&b->cpus) > 1) {
+        CPU_CLR(away_cpu, &b->cpus);
+        b->has_cpus = 1;
+    }
     pid_t pid = ct_clone_vm(ct_launch_child, stack_top, b, &b->live);
     if (pid < 0) {
         close(go[0]); close(go[1]); close(err[0]); close(err[1]);
@@ -190,19 +207,48 @@ pid_t ct_spawn_landlocked(const char *path, char *const argv[], char *const envp
     pthread_mutex_unlock(&ct_blocks_lock);
     close(go[0]);
     close(err[1]);
-    if (ptrace(PTRACE_SEIZE, pid, 0, (void *)ptrace_options) < 0) {
+    out->pid = pid;
+    out->go_fd = go[1];
+    out->err_fd = err[0];
+    return 0;
+}
+
+void ct_spawn_abandon(ct_spawn_pending *p) {
+    if (p->pid <= 0) return;
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, __WALL);
+    close(p->go_fd); close(p->err_fd);
+    p->pid = 0;
+}
+
+int ct_spawn_go(ct_spawn_pending *p, unsigned long ptrace_options, int pin_cpu, int *exec_err_fd) {
+    if (ptrace(PTRACE_SEIZE, p->pid, 0, (void *)ptrace_options) < 0) {
         int e = errno;
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, __WALL);
-        close(go[1]); close(err[0]);
+        ct_spawn_abandon(p);
         return -e;
+    }
+    if (pin_cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(pin_cpu, &set);
+        sched_setaffinity(p->pid, sizeof set, &set);  // best effort, as the tracer's own pin
     }
     char c = 'g';
     ssize_t w;
-    do { w = write(go[1], &c, 1); } while (w < 0 && errno == EINTR);
-    close(go[1]);
-    *exec_err_fd = err[0];
+    do { w = write(p->go_fd, &c, 1); } while (w < 0 && errno == EINTR);
+    close(p->go_fd);
+    *exec_err_fd = p->err_fd;
+    pid_t pid = p->pid;
+    p->pid = 0;
     return pid;
+}
+
+pid_t ct_spawn_landlocked(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
+                          unsigned long ptrace_options, int *exec_err_fd, int landlock_ruleset_fd) {
+    ct_spawn_pending p;
+    int rc = ct_spawn_start(path, argv, envp, bpf, landlock_ruleset_fd, 0, -1, &p);
+    if (rc < 0) return rc;
+    return ct_spawn_go(&p, ptrace_options, -1, exec_err_fd);
 }
 
 #define RET(expr) do { long _r = (expr); return _r < 0 ? -errno : _r; } while (0)

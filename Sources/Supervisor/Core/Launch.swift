@@ -42,9 +42,13 @@ enum ProgramPath {
 /// that one CPU.
 /// `CAPTRACE_NO_PIN=1` turns pinning off (the program then runs exactly where it would without captrace).
 enum CPUAffinity {
-    static func pinTracer() {
-        if let v = getenv("CAPTRACE_NO_PIN"), String(cString: v) == "1" { return }
-        let cpu = ct_current_cpu()
+    /// The CPU the supervisor will pin its tracer thread to: the one it runs on (-1: none, no pinning).
+    static func tracerCPU() -> Int32 {
+        if let v = getenv("CAPTRACE_NO_PIN"), String(cString: v) == "1" { return -1 }
+        return ct_current_cpu()
+    }
+
+    static func pin(_ cpu: Int32) {
         if cpu >= 0 { _ = ct_pin_self_to_cpu(cpu) }
     }
 }

@@ -19,9 +19,15 @@ public func supervise(_ options: RunOptions) throws(SupervisorError) -> RunResul
 protocol Transport: AnyObject {
     /// What the filter does with a trapped call (`SECCOMP_RET_TRACE` or `SECCOMP_RET_USER_NOTIF`).
     var filterAction: FilterBuilder.Action { get }
-    /// Starts the program (`path`, argv, environment) under `bpf`; returns its pid. The core adds it to the
-    /// table. Throws after cleaning up what it started.
-    func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32
+    /// May start the program's set-up early, before the supervisor pins itself to `cpu` (-1: no pin) and opens
+    /// the trace: it then runs off that CPU, beside the supervisor's own set-up. `launch` or `abandonLaunch`
+    /// follows.
+    func prepareLaunch(path: String, bpf: inout ct_bpf, awayFrom cpu: Int32) throws(SupervisorError)
+    /// Starts the program (`path`, argv, environment) under `bpf`, on `cpu` (-1: anywhere); returns its pid. The
+    /// core adds it to the table. Throws after cleaning up what it started.
+    func launch(path: String, bpf: inout ct_bpf, pinnedTo cpu: Int32) throws(SupervisorError) -> Int32
+    /// Kills and reaps what `prepareLaunch` started (the run failed before `launch`).
+    func abandonLaunch()
     /// Serves the program until every process is gone (or captrace was interrupted and they were killed).
     func serve()
     /// The errno of the program's failed execve, if it failed (then nothing of the program ran).
@@ -102,11 +108,16 @@ final class SupervisorCore {
         }
         defer { ct_bpf_free(&bpf) }
 
-        CPUAffinity.pinTracer()  // before the recording thread starts: it keeps off this CPU
-        try recorder.open()
+        let cpu = CPUAffinity.tracerCPU()
+        try transport.prepareLaunch(path: path, bpf: &bpf, awayFrom: cpu)
+        CPUAffinity.pin(cpu)  // before the recording thread starts: it keeps off this CPU
+        do throws(SupervisorError) { try recorder.open() } catch {
+            transport.abandonLaunch()
+            throw error
+        }
         ct_install_interrupt_handlers()
         do throws(SupervisorError) {
-            rootPid = try transport.launch(path: path, bpf: &bpf)
+            rootPid = try transport.launch(path: path, bpf: &bpf, pinnedTo: cpu)
         } catch {
             recorder.discard()
             throw error

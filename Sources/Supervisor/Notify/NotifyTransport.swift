@@ -123,7 +123,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var rootStatus: Int32? { rootExit?.status }
     func execFailure() -> Int32? { execFailed }
 
-    func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32 {
+    /// The keeper and the program start in `launch`, after the supervisor pinned itself: they inherit its CPU.
+    func prepareLaunch(path: String, bpf: inout ct_bpf, awayFrom cpu: Int32) throws(SupervisorError) {}
+
+    func launch(path: String, bpf: inout ct_bpf, pinnedTo cpu: Int32) throws(SupervisorError) -> Int32 {
         // Opens done on the program's behalf apply the program's umask themselves.
         umask(0)
         let rc = withCStrings(options.argv) { argv in
@@ -173,6 +176,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     /// Kills what was started and reaps the keeper (the launch failed before the loop).
     func abandonLaunch() {
+        guard launch.keeper > 0 else { return }  // nothing started yet
         if launch.life_fd >= 0 { close(launch.life_fd); launch.life_fd = -1 }
         kill(launch.program, SIGKILL)
         var st: Int32 = 0

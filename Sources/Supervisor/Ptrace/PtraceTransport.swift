@@ -35,12 +35,33 @@ final class PtraceTransport: Transport {
 
     var filterAction: FilterBuilder.Action { .trace }
 
-    func launch(path: String, bpf: inout ct_bpf) throws(SupervisorError) -> Int32 {
-        let landlockFd = try options.landlockPolicy.map { p throws(SupervisorError) in try LandlockLaunch.rulesetFd(p) } ?? -1
-        defer { if landlockFd >= 0 { close(landlockFd) } }
-        let pid = withCStrings(options.argv) { argv in
-            ct_spawn_landlocked(path, argv, ProgramPath.environment, &bpf, Self.options, &errFd, landlockFd)
+    var pending = ct_spawn_pending()
+
+    /// Clones the child, which sets itself up off the supervisor's CPU while the supervisor opens the trace. It
+    /// restricts itself at once (the filter's installation is the largest part) when the filter traps none of the
+    /// calls it makes before its exec (read and close, of its pipe): not with `--rights` or `--syscalls` (which
+    /// trap them), a `--policy` (whatever it traps), a `syscall:NAME` or `sandbox` trigger, or Landlock.
+    func prepareLaunch(path: String, bpf: inout ct_bpf, awayFrom cpu: Int32) throws(SupervisorError) {
+        let o = options
+        var early = !o.rights && !o.syscalls && o.policy == nil && o.landlockPolicy == nil
+        switch o.trigger {
+        case .syscall, .sandbox: early = false
+        case .exec, .execOf, .main, .symbol: break
         }
+        let landlockFd = try o.landlockPolicy.map { p throws(SupervisorError) in try LandlockLaunch.rulesetFd(p) } ?? -1
+        defer { if landlockFd >= 0 { close(landlockFd) } }
+        let rc = withCStrings(o.argv) { argv in
+            ct_spawn_start(path, argv, ProgramPath.environment, &bpf, landlockFd, early ? 1 : 0, cpu, &pending)
+        }
+        guard rc == 0 else {
+            throw SupervisorError("cannot start \(o.argv[0]): \(String(cString: strerror(-rc)))")
+        }
+    }
+
+    func abandonLaunch() { ct_spawn_abandon(&pending) }
+
+    func launch(path: String, bpf: inout ct_bpf, pinnedTo cpu: Int32) throws(SupervisorError) -> Int32 {
+        let pid = ct_spawn_go(&pending, Self.options, cpu, &errFd)
         guard pid > 0 else {
             throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-pid)))")
         }
