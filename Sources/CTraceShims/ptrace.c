@@ -111,8 +111,6 @@ struct ct_launch_block {
     pid_t parent;
     int go_fd, err_fd, go_write_fd, err_read_fd, landlock_fd;
     int restrict_early;          // no_new_privs, Landlock and the filter before the go byte, not after
-    int has_cpus;                // move to `cpus` first (the parent moves the child back before the go byte)
-    cpu_set_t cpus;
     struct ct_exec_image image;  // what the child execs, copied into this mapping
 };
 
@@ -132,7 +130,6 @@ static int ct_launch_child(void *arg) {
     struct ct_launch_block *b = arg;
     ct_raw(SYS_close, b->go_write_fd, 0, 0, 0);
     ct_raw(SYS_close, b->err_read_fd, 0, 0, 0);
-    if (b->has_cpus) ct_raw(SYS_sched_setaffinity, 0, sizeof b->cpus, (long)&b->cpus, 0);
     ct_raw_child_setup(0, b->parent);
     if (b->restrict_early) ct_launch_restrict(b);
     ct_raw_wait_go(b->go_fd);
@@ -189,18 +186,13 @@ int ct_spawn_start(const char *path, char *const argv[], char *const envp[], con
     b->err_fd = err[1]; b->err_read_fd = err[0];
     b->landlock_fd = landlock_ruleset_fd;
     b->restrict_early = restrict_early;
-    b->has_cpus = 0;
-    if (away_cpu >= 0 && sched_getaffinity(0, sizeof b->cpus, &b->cpus) == 0 && CPU_ISSET(away_cpu, &b->cpus) &&
-        CPU_COUNT(&b->cpus) > 1) {
-        CPU_CLR(away_cpu, &b->cpus);
-        b->has_cpus = 1;
-    }
     pid_t pid = ct_clone_vm(ct_launch_child, stack_top, b, &b->live);
     if (pid < 0) {
         close(go[0]); close(go[1]); close(err[0]); close(err[1]);
         munmap(b->base, b->size);
         return pid;
     }
+    ct_move_away_from_cpu(pid, away_cpu);
     pthread_mutex_lock(&ct_blocks_lock);
     b->next = ct_blocks;
     ct_blocks = b;
@@ -227,12 +219,7 @@ int ct_spawn_go(ct_spawn_pending *p, unsigned long ptrace_options, int pin_cpu, 
         ct_spawn_abandon(p);
         return -e;
     }
-    if (pin_cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(pin_cpu, &set);
-        sched_setaffinity(p->pid, sizeof set, &set);  // best effort, as the tracer's own pin
-    }
+    if (pin_cpu >= 0) ct_set_process_cpu(p->pid, pin_cpu);  // best effort, as the tracer's own pin
     char c = 'g';
     ssize_t w;
     do { w = write(p->go_fd, &c, 1); } while (w < 0 && errno == EINTR);
@@ -409,6 +396,20 @@ int ct_pin_self_to_cpu(int cpu) {
     if (sched_setaffinity(0, sizeof set, &set) < 0) return -errno;
     ct_pinned_cpu = cpu;
     return 0;
+}
+
+void ct_move_away_from_cpu(pid_t pid, int cpu) {
+    cpu_set_t set;
+    if (cpu < 0 || sched_getaffinity(0, sizeof set, &set) < 0 || !CPU_ISSET(cpu, &set) || CPU_COUNT(&set) < 2) return;
+    CPU_CLR(cpu, &set);
+    sched_setaffinity(pid, sizeof set, &set);
+}
+
+int ct_set_process_cpu(pid_t pid, int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(pid, sizeof set, &set) < 0 ? -errno : 0;
 }
 
 int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu) {

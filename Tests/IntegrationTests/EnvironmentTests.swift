@@ -16,4 +16,16 @@ struct EnvironmentTests {
         #expect(r.status == 0, "\(r.digest)")
         #expect(r.stdout.split(whereSeparator: \.isWhitespace) == ["ff", "fe", "41"], "\(r.digest)")
     }
+
+    /// The notify backend sets its own umask to 0 (the calls it performs for the program apply the program's
+    /// umask themselves); it once did so before starting the program, which then ran with umask 0.
+    @Test("the program runs with captrace's umask", arguments: ["ptrace", "notify"])
+    func umaskIsInherited(backend: String) throws {
+        let w = try Workdir("environment-umask")
+        let withUmask = ["/bin/sh", "-c", "umask 027; exec \"$@\"", "sh"]
+        let r = try Harness.run(["/bin/sh", "-c", "umask"], backend: backend, options: ["-q", "--enter-at", "exec"],
+                                in: w, wrapper: withUmask)
+        #expect(r.status == 0, "\(r.digest)")
+        #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0027", "\(r.digest)")
+    }
 }
