@@ -111,8 +111,12 @@ struct ct_launch_block {
     pid_t parent;
     int go_fd, err_fd, go_write_fd, err_read_fd, landlock_fd;
     int restrict_early;          // no_new_privs, Landlock and the filter before the go byte, not after
+    int has_cpus;                // moves itself to `cpus` first (ct_spawn_go moves it back)
+    cpu_set_t cpus;
     struct ct_exec_image image;  // what the child execs, copied into this mapping
 };
+
+static int ct_cpus_away_from(int cpu, cpu_set_t *set);
 
 static struct ct_launch_block *ct_blocks;
 static pthread_mutex_t ct_blocks_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -130,6 +134,9 @@ static int ct_launch_child(void *arg) {
     struct ct_launch_block *b = arg;
     ct_raw(SYS_close, b->go_write_fd, 0, 0, 0);
     ct_raw(SYS_close, b->err_read_fd, 0, 0, 0);
+    // First thing: a new child often runs at once on its parent's CPU, ahead of its parent, and would install
+    // its filter there before the parent could move it.
+    if (b->has_cpus) ct_raw(SYS_sched_setaffinity, 0, sizeof b->cpus, (long)&b->cpus, 0);
     ct_raw_child_setup(0, b->parent);
     if (b->restrict_early) ct_launch_restrict(b);
     ct_raw_wait_go(b->go_fd);
@@ -186,13 +193,13 @@ int ct_spawn_start(const char *path, char *const argv[], char *const envp[], con
     b->err_fd = err[1]; b->err_read_fd = err[0];
     b->landlock_fd = landlock_ruleset_fd;
     b->restrict_early = restrict_early;
+    b->has_cpus = ct_cpus_away_from(away_cpu, &b->cpus);
     pid_t pid = ct_clone_vm(ct_launch_child, stack_top, b, &b->live);
     if (pid < 0) {
         close(go[0]); close(go[1]); close(err[0]); close(err[1]);
         munmap(b->base, b->size);
         return pid;
     }
-    ct_move_away_from_cpu(pid, away_cpu);
     pthread_mutex_lock(&ct_blocks_lock);
     b->next = ct_blocks;
     ct_blocks = b;
@@ -398,11 +405,11 @@ int ct_pin_self_to_cpu(int cpu) {
     return 0;
 }
 
-void ct_move_away_from_cpu(pid_t pid, int cpu) {
-    cpu_set_t set;
-    if (cpu < 0 || sched_getaffinity(0, sizeof set, &set) < 0 || !CPU_ISSET(cpu, &set) || CPU_COUNT(&set) < 2) return;
-    CPU_CLR(cpu, &set);
-    sched_setaffinity(pid, sizeof set, &set);
+/// The CPUs this thread may use but `cpu`, when there is another (0: none, or `cpu` < 0).
+static int ct_cpus_away_from(int cpu, cpu_set_t *set) {
+    if (cpu < 0 || sched_getaffinity(0, sizeof *set, set) < 0 || !CPU_ISSET(cpu, set) || CPU_COUNT(set) < 2) return 0;
+    CPU_CLR(cpu, set);
+    return 1;
 }
 
 int ct_set_process_cpu(pid_t pid, int cpu) {

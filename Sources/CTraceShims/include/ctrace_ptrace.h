@@ -101,9 +101,6 @@ int ct_pin_self_to_cpu(int cpu);
 int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu);
 /// ct_set_process_cpu: runs (the thread) `pid` on `cpu` only. 0 or -errno.
 int ct_set_process_cpu(pid_t pid, int cpu);
-/// ct_move_away_from_cpu: runs `pid` on the CPUs the caller may use but `cpu`, when there is another (best effort;
-/// nothing when `cpu` < 0). For a child just cloned: moved before it first runs, it never waits behind its parent.
-void ct_move_away_from_cpu(pid_t pid, int cpu);
 
 
 /// Monotonic clock in nanoseconds.
