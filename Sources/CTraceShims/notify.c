@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -546,6 +547,21 @@ int ct_poll_in(const int *fds, short *revents, int n, int timeout_ms) {
     if (r >= 0) for (int i = 0; i < n; i++) revents[i] = pf[i].revents;
     if (pf != small) free(pf);
     return r < 0 ? -e : r;
+}
+
+int ct_epoll_create(void) { int r = epoll_create1(EPOLL_CLOEXEC); return r < 0 ? -errno : r; }
+int ct_epoll_add(int epfd, int fd, uint64_t data) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = data};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+int ct_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0; }
+int ct_epoll_wait(int epfd, uint64_t *datas, int max, int timeout_ms) {
+    struct epoll_event evs[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) datas[i] = evs[i].data.u64;
+    return n;
 }
 
 int ct_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

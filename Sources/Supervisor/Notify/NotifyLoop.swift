@@ -368,10 +368,8 @@ extension NotifyTransport {
         core.addProcess(pid: pid, ppid: ppid, inCapabilityMode: inherits)
         let x = NotifyProcess(pidfd: ct_pidfd_open(pid), isRoot: false)
         extra[pid] = x
-        if x.pidfd >= 0 {
-            watchList.append((pid, x.pidfd))
-            ct_eventfd_signal(wakeFd)
-        }
+        // Watched from here on: the exit watcher's epoll set takes it without being woken.
+        if x.pidfd >= 0 { _ = ct_epoll_add(exitSet, x.pidfd, Self.exitData(pid: pid, pidfd: x.pidfd)) }
         return true
     }
 

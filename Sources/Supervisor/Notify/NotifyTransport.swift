@@ -67,7 +67,6 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var unconfined: [String: Int] = [:]
     /// Processes that asked to install their own seccomp filter (warned about once, at the end).
     var ownFilterPids: Set<Int32> = []
-    var watchList: [(pid: Int32, pidfd: Int32)] = []
     /// /proc/PID/mem files of processes that ended, closed by the worker (NotifyLoop.memoryFile).
     var memFilesToClose: [Int32] = []
     var rootExit: (status: Int32, signal: String?)?
@@ -82,6 +81,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var syncWakeUp = false
     let stopping = AtomicFlag()
     var wakeFd: Int32 = -1
+    /// The exit watcher's epoll set: `wakeFd`, the keeper's reports and the pidfd of every placed process (a
+    /// worker adds one without waking the watcher; closing a pidfd removes it).
+    var exitSet: Int32 = -1
     var execFailed: Int32?
     var workers: [pthread_t] = []
 
@@ -161,6 +163,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         }
         syncWakeUp = ct_notif_set_sync_wakeup(listener) == 0
         wakeFd = ct_eventfd()
+        exitSet = ct_epoll_create()
+        _ = ct_epoll_add(exitSet, wakeFd, Self.wakeData)
+        _ = ct_epoll_add(exitSet, launch.info_fd, Self.infoData)
         return pid
     }
 
@@ -232,6 +237,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         if launch.life_fd >= 0 { close(launch.life_fd) }
         close(listener)
         close(wakeFd)
+        if exitSet >= 0 { close(exitSet) }
         lock.locked {
             // Processes whose exit was not seen (their pidfd could not be opened).
             for pid in Array(core.table.processes.keys) where pid != rootPid {
@@ -274,27 +280,33 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     // MARK: - Exits: pidfds of known processes, and the keeper's report of the program's status
 
+    /// Epoll data of the exit set: a process's pid and pidfd; the two others are told apart by a pidfd of -1.
+    static func exitData(pid: Int32, pidfd: Int32) -> UInt64 { UInt64(UInt32(bitPattern: pid)) | UInt64(UInt32(bitPattern: pidfd)) << 32 }
+    static let wakeData = exitData(pid: 0, pidfd: -1)
+    static let infoData = exitData(pid: 1, pidfd: -1)
+
     func exitWatcher() {
         var infoOpen = true
+        var ready = [UInt64](repeating: 0, count: 64)
         while true {
-            let watched = lock.locked { watchList }
-            var fds: [Int32] = [wakeFd]
-            if infoOpen { fds.append(launch.info_fd) }
-            fds += watched.map(\.pidfd)
-            var rev = [Int16](repeating: 0, count: fds.count)
-            let n = ct_poll_in(fds, &rev, Int32(fds.count), 200)
+            let n = ct_epoll_wait(exitSet, &ready, Int32(ready.count), 200)
             if n < 0 && n != -EINTR { break }
-            if rev[0] != 0 { ct_eventfd_drain(wakeFd) }
-            var base = 1
-            if infoOpen {
-                if rev[1] != 0 {
+            for d in ready.prefix(Int(max(n, 0))) {
+                if d == Self.wakeData {
+                    ct_eventfd_drain(wakeFd)
+                } else if d == Self.infoData {
                     var rec: (pid: Int32, status: Int32) = (0, 0)
                     let got = withUnsafeMutableBytes(of: &rec) { Glibc.read(launch.info_fd, $0.baseAddress, 8) }
-                    if got == 8 { keeperReaped(rec.pid, status: WaitStatus(rec.status)) } else { infoOpen = false }
+                    if got == 8 { keeperReaped(rec.pid, status: WaitStatus(rec.status)) } else {
+                        infoOpen = false
+                        _ = ct_epoll_del(exitSet, launch.info_fd)  // at its end, or it stays readable
+                    }
+                } else {
+                    let pid = Int32(bitPattern: UInt32(truncatingIfNeeded: d))
+                    let pidfd = Int32(bitPattern: UInt32(truncatingIfNeeded: d >> 32))
+                    processExited(pid, pidfd: pidfd)
                 }
-                base = 2
             }
-            for (i, w) in watched.enumerated() where rev[base + i] != 0 { processExited(w.pid, pidfd: w.pidfd) }
             if stopping.isSet && !infoOpen { break }
             if stopping.isSet && n == 0 { break }
         }
@@ -327,7 +339,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     func processExited(_ pid: Int32, pidfd: Int32) {
         lock.locked {
-            watchList.removeAll { $0.pid == pid }
+            // Out of the set at once (an ended process's pidfd stays readable), unless it was closed and its
+            // number reused meanwhile: then the process is gone from `extra` and its exit was handled.
+            if let x = extra[pid], x.pidfd == pidfd { _ = ct_epoll_del(exitSet, pidfd) }
             guard pid != rootPid, core.table.process(pid) != nil else { return }
             // The wait status of a zombie is still in /proc/PID/stat (field 52) until its parent reaps it; an
             // orphan's comes from the keeper, perhaps later: its exit event waits for it (until the end).
@@ -354,10 +368,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             memFilesToClose.append(x.memFd)  // the worker may be reading it now
             x.memFd = -1
         }
-        if x.pidfd >= 0 {
-            watchList.removeAll { $0.pid == pid }
-            close(x.pidfd)
-        }
+        if x.pidfd >= 0 { close(x.pidfd) }  // which takes it out of the exit set
     }
 }
 
