@@ -512,6 +512,43 @@ int ct_pidfd_open(pid_t pid) {
     return r < 0 ? -errno : (int)r;
 }
 
+int ct_pidfd_open_thread(pid_t tid) {
+    long r = syscall(SYS_pidfd_open, tid, O_EXCL /* PIDFD_THREAD */);
+    return r < 0 ? -errno : (int)r;
+}
+
+// linux/pidfd.h (6.15's layout; Debian 12's headers predate PIDFD_GET_INFO). The kernel copies at most the
+// size given and fills what it knows.
+struct ct_pidfd_info {
+    uint64_t mask, cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+};
+#define CT_PIDFD_GET_INFO _IOWR(0xFF, 11, struct ct_pidfd_info)
+#define CT_PIDFD_INFO_PID (1ULL << 0)
+#define CT_PIDFD_INFO_EXIT (1ULL << 3)
+
+int ct_pidfd_ids(int pidfd, int32_t *tgid, int32_t *ppid) {
+    struct ct_pidfd_info i;
+    memset(&i, 0, sizeof i);
+    i.mask = CT_PIDFD_INFO_PID;
+    if (ioctl(pidfd, CT_PIDFD_GET_INFO, &i) < 0) return -errno;
+    if (!(i.mask & CT_PIDFD_INFO_PID) || i.tgid == 0) return -ENODATA;
+    *tgid = (int32_t)i.tgid;
+    *ppid = (int32_t)i.ppid;
+    return 0;
+}
+
+int ct_pidfd_exit_status(int pidfd, int32_t *status) {
+    struct ct_pidfd_info i;
+    memset(&i, 0, sizeof i);
+    i.mask = CT_PIDFD_INFO_EXIT;
+    if (ioctl(pidfd, CT_PIDFD_GET_INFO, &i) < 0) return errno == ESRCH ? 0 : -errno;
+    if (!(i.mask & CT_PIDFD_INFO_EXIT)) return 0;
+    *status = i.exit_code;
+    return 1;
+}
+
 int ct_pidfd_getfd(int pidfd, int fd) {
     long r = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
     return r < 0 ? -errno : (int)r;

@@ -75,7 +75,14 @@ int ct_notif_wait_hup(int listener, int timeout_ms);
 
 /// pidfd_open(pid, 0) / pidfd_getfd(pidfd, fd, 0): descriptor or -errno.
 int ct_pidfd_open(pid_t pid);
+/// pidfd_open(tid, PIDFD_THREAD) (Linux 6.9): a pidfd of any thread, not only of a thread-group leader.
+int ct_pidfd_open_thread(pid_t tid);
 int ct_pidfd_getfd(int pidfd, int fd);
+/// PIDFD_GET_INFO (Linux 6.13): the thread group and the parent of a pidfd's task. 0, or -errno (ENOTTY before).
+int ct_pidfd_ids(int pidfd, int32_t *tgid, int32_t *ppid);
+/// PIDFD_GET_INFO with PIDFD_INFO_EXIT (Linux 6.15): the wait status of a pidfd's process once it was reaped
+/// (by anyone): 1 and `*status`, or 0 when not reaped yet (or the kernel has no exit information), or -errno.
+int ct_pidfd_exit_status(int pidfd, int32_t *status);
 /// openat2(dirfd, path, {flags, mode, resolve}): descriptor or -errno.
 int ct_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 /// fstatat (is_statx 0) or statx (is_statx 1, with `mask`) of `path` relative to `dirfd` with `flags`, the

@@ -343,11 +343,13 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             // number reused meanwhile: then the process is gone from `extra` and its exit was handled.
             if let x = extra[pid], x.pidfd == pidfd { _ = ct_epoll_del(exitSet, pidfd) }
             guard pid != rootPid, core.table.process(pid) != nil else { return }
-            // The wait status of a zombie is still in /proc/PID/stat (field 52) until its parent reaps it; an
-            // orphan's comes from the keeper, perhaps later: its exit event waits for it (until the end).
+            // The wait status of a zombie is still in /proc/PID/stat (field 52) until its parent reaps it; once
+            // reaped, its pidfd has it (Linux 6.15); an orphan's comes from the keeper, perhaps later: its exit
+            // event waits for it (until the end).
+            let reaped = extra[pid].flatMap { NotifyProcFS.exitStatus(pidfd: $0.pidfd) }  // before forget closes it
             finishPendingEntry(pid)
             forget(pid)
-            if let status = NotifyProcFS.exitCode(pid).map(WaitStatus.init) ?? reapedByKeeper.removeValue(forKey: pid) {
+            if let status = (reaped ?? NotifyProcFS.exitCode(pid)).map(WaitStatus.init) ?? reapedByKeeper.removeValue(forKey: pid) {
                 core.processExited(pid, tid: pid, status: status)
             } else if let ppid = core.table.process(pid)?.ppid, ppid != launch.keeper, core.table.process(ppid) != nil {
                 // Reaped already, and not by the keeper (which reaps orphans only): its parent, still running,
