@@ -346,10 +346,13 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             // The wait status of a zombie is still in /proc/PID/stat (field 52) until its parent reaps it; once
             // reaped, its pidfd has it (Linux 6.15); an orphan's comes from the keeper, perhaps later: its exit
             // event waits for it (until the end).
-            let reaped = extra[pid].flatMap { NotifyProcFS.exitStatus(pidfd: $0.pidfd) }  // before forget closes it
+            // The pidfd is asked again when /proc no longer has the zombie: its parent reaped it in between.
+            let pidfd = extra[pid]?.pidfd ?? -1
+            let known = NotifyProcFS.exitStatus(pidfd: pidfd) ?? NotifyProcFS.exitCode(pid)
+                ?? NotifyProcFS.exitStatus(pidfd: pidfd)  // all before forget closes the pidfd
             finishPendingEntry(pid)
             forget(pid)
-            if let status = (reaped ?? NotifyProcFS.exitCode(pid)).map(WaitStatus.init) ?? reapedByKeeper.removeValue(forKey: pid) {
+            if let status = known.map(WaitStatus.init) ?? reapedByKeeper.removeValue(forKey: pid) {
                 core.processExited(pid, tid: pid, status: status)
             } else if let ppid = core.table.process(pid)?.ppid, ppid != launch.keeper, core.table.process(ppid) != nil {
                 // Reaped already, and not by the keeper (which reaps orphans only): its parent, still running,
