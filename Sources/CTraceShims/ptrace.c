@@ -89,19 +89,15 @@ int ct_landlock_add_port(int ruleset_fd, uint64_t port, uint64_t allowed) {
     return r < 0 ? -errno : 0;
 }
 
-pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
-               unsigned long ptrace_options, int *exec_err_fd) {
-    return ct_spawn_landlocked(path, argv, envp, bpf, ptrace_options, exec_err_fd, -1);
-}
 
 // The launch does not copy captrace (a fork of a 32 MB process copies its page tables: ~6% of a short run's CPU).
 // The child is cloned with CLONE_VM on a stack of its own and shares captrace's memory until its exec, so it
 // touches nothing but one block mapped for it: its stack and copies of the path, argv, envp and the filter (the
-// caller may free its own once ct_spawn returns, while the child may still be stopped at a traced execve). Until
-// execve it makes raw system calls only: glibc's wrappers would write errno into the calling thread's TLS, which
-// it shares with captrace. CLONE_CHILD_CLEARTID has the kernel zero `live` when the child's exec or exit releases
-// captrace's memory; a later ct_spawn unmaps the blocks whose child is done with them (at most the last launch's
-// block stays mapped until captrace exits).
+// caller may free its own once ct_spawn_start returns, while the child may still be stopped at a traced execve).
+// Until execve it makes raw system calls only: glibc's wrappers would write errno into the calling thread's TLS,
+// which it shares with captrace. CLONE_CHILD_CLEARTID has the kernel zero `live` when the child's exec or exit
+// releases captrace's memory; a later ct_spawn_start unmaps the blocks whose child is done with them (at most the
+// last launch's block stays mapped until captrace exits).
 
 struct ct_launch_block {
     pid_t live;                  // cleared (CLONE_CHILD_CLEARTID) when the child no longer uses this block
@@ -235,14 +231,6 @@ int ct_spawn_go(ct_spawn_pending *p, unsigned long ptrace_options, int pin_cpu, 
     pid_t pid = p->pid;
     p->pid = 0;
     return pid;
-}
-
-pid_t ct_spawn_landlocked(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
-                          unsigned long ptrace_options, int *exec_err_fd, int landlock_ruleset_fd) {
-    ct_spawn_pending p;
-    int rc = ct_spawn_start(path, argv, envp, bpf, landlock_ruleset_fd, 0, -1, &p);
-    if (rc < 0) return rc;
-    return ct_spawn_go(&p, ptrace_options, -1, exec_err_fd);
 }
 
 #define RET(expr) do { long _r = (expr); return _r < 0 ? -errno : _r; } while (0)

@@ -7,7 +7,7 @@ import SyscallCatalog
 /// are generated tables.) `Catalog.shared` is initialised once; a thread that reaches it second waits for the
 /// first. The helper blocks every signal (the supervisors' handlers and signalfd are the main thread's business).
 /// It may still be running when a supervisor launches the program: the child makes raw system calls only until
-/// exec (ct_spawn, ct_notify_spawn) and touches no memory of captrace's but the block made for it.
+/// exec (ct_spawn_start, ct_notify_spawn) and touches no memory of captrace's but the block made for it.
 /// The helper starts on the other CPU: placed by the scheduler, it often shared captrace's, and the ~0.3 ms of
 /// building then delayed the launch instead of overlapping it.
 package func warmUpCatalog() {

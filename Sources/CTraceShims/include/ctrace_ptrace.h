@@ -33,14 +33,23 @@ typedef struct ct_bpf {
 int ct_bpf_export(void *scmp_ctx, ct_bpf *out);
 void ct_bpf_free(ct_bpf *bpf);
 
-/// Forks a child that waits until the parent has seized it, then sets PR_SET_NO_NEW_PRIVS, installs `bpf`
-/// (if non-NULL), and execs `path`. Only async-signal-safe calls run in the child (its signal mask is reset).
-/// The parent seizes the child with `ptrace_options` before letting it go. A failed exec is reported through a
-/// close-on-exec pipe: the returned `*exec_err_fd` yields 4 bytes (the child's errno) if exec failed, or EOF
-/// once exec succeeded. Returns the child's pid, or -errno. (The notify backend has its own launcher in
-/// notify.c: the listener must be passed without a trapped syscall.)
-pid_t ct_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
-               unsigned long ptrace_options, int *exec_err_fd);
+/// The ptrace launch, in two steps so that the child's set-up overlaps the supervisor's. ct_spawn_start clones a
+/// child that sets PR_SET_NO_NEW_PRIVS, restricts itself with the Landlock ruleset `landlock_ruleset_fd` (>= 0),
+/// installs `bpf` (if non-NULL) and execs `path`; only raw system calls run in it until the exec (child.h). It
+/// restricts itself at once when `restrict_early` — only right when the filter traps none of the calls it makes
+/// until its exec (read and close of its pipe) — else after the go byte; with `away_cpu` >= 0 it first moves off
+/// that CPU (to the others this process may use, if any), so that the filter's installation (~0.2 ms of the
+/// kernel's work) runs beside the supervisor. It then waits. Returns 0 or -errno. ct_spawn_go seizes it with
+/// `ptrace_options`, moves it to `pin_cpu` (>= 0) and lets it go; returns its pid, or -errno after killing and
+/// reaping it. A failed exec is reported through a close-on-exec pipe: `*exec_err_fd` yields 4 bytes (the child's
+/// errno) if exec failed, or EOF once exec succeeded. ct_spawn_abandon kills and reaps a child ct_spawn_go will
+/// not start. (The notify backend has its own launcher in notify.c: the listener must be passed without a
+/// trapped syscall.)
+typedef struct { pid_t pid; int go_fd, err_fd; } ct_spawn_pending;
+int ct_spawn_start(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
+                   int landlock_ruleset_fd, int restrict_early, int away_cpu, ct_spawn_pending *out);
+int ct_spawn_go(ct_spawn_pending *p, unsigned long ptrace_options, int pin_cpu, int *exec_err_fd);
+void ct_spawn_abandon(ct_spawn_pending *p);
 
 /// ptrace wrappers: return 0 (or the requested value) on success, -errno on failure.
 long ct_ptrace_cont(pid_t tid, int sig);

@@ -4,7 +4,7 @@ import Landlock
 import TraceModel
 
 /// `run --policy FILE.toml`: the ruleset is built in captrace's own process (a ruleset restricts nobody until
-/// a process restricts itself with it) and the launched child restricts itself just before exec (ct_spawn_landlocked).
+/// a process restricts itself with it) and the launched child restricts itself just before exec (ct_spawn_start).
 enum LandlockLaunch {
     /// The machine's Landlock ABI version, 0 when Landlock is unavailable.
     static var machineABI: Int { max(0, Int(ct_landlock_abi())) }
