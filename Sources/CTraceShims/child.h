@@ -20,9 +20,9 @@
 extern cpu_set_t ct_original_affinity;
 extern int ct_original_affinity_saved;
 
-// A child cloned with CLONE_VM (ct_spawn_start, and the program under the notify keeper) shares its parent's memory
-// until exec: it makes raw system calls only, since glibc's wrappers write errno into the TLS of the parent's
-// thread, and touches no memory the parent may change.
+// A child cloned with CLONE_VM (ct_spawn_start, and the program under the notify keeper) shares its parent's
+// memory until exec: it makes raw system calls only, since glibc's wrappers write errno into the TLS of the
+// parent's thread, and touches no memory the parent may change.
 
 #if defined(__x86_64__)
 /// A system call with up to four arguments (the fifth and sixth are 0); returns -errno on failure.

@@ -59,10 +59,11 @@ _Static_assert(sizeof(struct open_how) == 24, "open_how layout");
 //
 // The keeper is not a fork of captrace: a fork of the 35 MB process copies its page tables and turns every page
 // captrace writes afterwards into a copy-on-write fault (~1 ms of a short run). It is cloned with CLONE_VM on a
-// stack of its own, as the program is under it (and as ct_spawn_start launches, ptrace.c): captrace, the keeper and the
-// program until its exec share one memory. So the keeper, like the program, makes raw system calls only (glibc's
-// wrappers would write errno into the TLS of the captrace thread that launched it) and touches nothing but one
-// block mapped for the launch: both stacks, its kill queue and copies of the path, argv, envp and the filter.
+// stack of its own, as the program is under it (and as ct_spawn_start launches, ptrace.c): captrace, the keeper
+// and the program until its exec share one memory. So the keeper, like the program, makes raw system calls only
+// (glibc's wrappers would write errno into the TLS of the captrace thread that launched it) and touches nothing
+// but one block mapped for the launch: both stacks, its kill queue and copies of the path, argv, envp and the
+// filter.
 // CLONE_CHILD_CLEARTID zeroes `live` when the keeper exits; a later launch unmaps the blocks of keepers gone.
 
 enum { CT_NOTIFY_STACK = 64 * 1024, CT_NOTIFY_QUEUE = 8192 };

@@ -11,13 +11,7 @@ import SyscallCatalog
 /// The helper starts on the other CPU: placed by the scheduler, it often shared captrace's, and the ~0.3 ms of
 /// building then delayed the launch instead of overlapping it.
 package func warmUpCatalog() {
-    _ = PosixThreads.startHelper(prepareCatalog)
-}
-
-/// The helper thread of `warmUpCatalog` (a global function: no actor isolation to check on another thread).
-private func prepareCatalog(_: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    _ = Catalog.shared
-    return nil
+    _ = PosixThreads.startHelper { _ = Catalog.shared }
 }
 
 /// Replaces this process with `captrace-cli` from the directory of captrace's own executable, with the same

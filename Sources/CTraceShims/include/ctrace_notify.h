@@ -112,7 +112,6 @@ int ct_kcmp_vm(pid_t a, pid_t b);
 /// poll() on `n` descriptors (any number: the array is heap-allocated past 64) for POLLIN; revents written back.
 /// Returns poll's value or -errno.
 int ct_poll_in(const int *fds, short *revents, int n, int timeout_ms);
-/// An eventfd (close-on-exec) and its two operations, to wake a thread blocked in poll.
 /// An epoll set for the exit watcher (close-on-exec), or -errno. ct_epoll_add watches `fd` for input with `data`
 /// (level-triggered); ct_epoll_del stops; both 0 or -errno. ct_epoll_wait fills up to `max` datas of ready
 /// descriptors: their count, or -errno.
@@ -120,6 +119,7 @@ int ct_epoll_create(void);
 int ct_epoll_add(int epfd, int fd, uint64_t data);
 int ct_epoll_del(int epfd, int fd);
 int ct_epoll_wait(int epfd, uint64_t *datas, int max, int timeout_ms);
+/// An eventfd (close-on-exec) and its two operations, to wake a thread blocked in poll or epoll_wait.
 int ct_eventfd(void);
 void ct_eventfd_signal(int fd);
 void ct_eventfd_drain(int fd);

@@ -54,7 +54,8 @@ enum { CT_UW_LIBDW = 0, CT_UW_LIBUNWIND = 1 };
 int ct_uw_walk(ct_uw_space *space, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max);
 
 /// The file mapping holding `pc`: its path (valid until the space's mappings are read again), start and file
-/// offset. Looks the mapping up, or re-reads /proc/PID/maps once, when the pc is in no known mapping. Returns 0, or -1 when none holds it.
+/// offset. Looks the mapping up, or re-reads /proc/PID/maps once, when the pc is in no known mapping. Returns 0,
+/// or -1 when none holds it.
 int ct_uw_space_mapping(ct_uw_space *space, uint64_t pc, const char **path, uint64_t *start, uint64_t *offset);
 
 /// Loads libunwind (dlopen RTLD_LOCAL). Returns 0, or -1 with a reason in `why`.

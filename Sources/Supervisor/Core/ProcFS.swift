@@ -115,21 +115,33 @@ enum ProcFS {
         let dir = open("/proc/\(pid)", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dir >= 0 else { return [] }
         defer { close(dir) }
-        return descriptorNumbers(dir: dir).compactMap { fd in
-            describe(dir: dir, fd: fd).map { FDEntry(fd: fd, kind: $0.kind, path: $0.path, flags: $0.flags) }
+        let at = ProcDir(fd: dir, base: "")
+        return descriptorNumbers(at).compactMap { fd in
+            describe(at, fd: fd).map { FDEntry(fd: fd, kind: $0.kind, path: $0.path, flags: $0.flags) }
         }
     }
 
     /// The descriptor numbers a process holds (from /proc/PID/fd), sorted.
-    static func descriptorNumbers(_ pid: Int32) -> [Int32] {
-        let dir = open("/proc/\(pid)", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dir >= 0 else { return [] }
-        defer { close(dir) }
-        return descriptorNumbers(dir: dir)
+    static func descriptorNumbers(_ pid: Int32) -> [Int32] { descriptorNumbers(ProcDir(pid)) }
+
+    /// Kind, path and open flags of one descriptor, as the `enter` event describes descriptors. By absolute
+    /// paths: for one descriptor (`--rights`, per call that creates one) a descriptor of /proc/PID would cost
+    /// two more system calls than it saves.
+    static func describe(pid: Int32, fd: Int32) -> (kind: DescriptorKind, path: String, flags: UInt64)? {
+        describe(ProcDir(pid), fd: fd)
     }
 
-    private static func descriptorNumbers(dir: Int32) -> [Int32] {
-        let fdDir = openat(dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    /// Where a process's /proc files are read: `base` + name relative to `fd` (a descriptor of /proc/PID and
+    /// no base, or AT_FDCWD and "/proc/PID/").
+    private struct ProcDir {
+        var fd: Int32
+        var base: String
+        init(fd: Int32, base: String) { self.fd = fd; self.base = base }
+        init(_ pid: Int32) { self.init(fd: AT_FDCWD, base: "/proc/\(pid)/") }
+    }
+
+    private static func descriptorNumbers(_ at: ProcDir) -> [Int32] {
+        let fdDir = openat(at.fd, at.base + "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fdDir >= 0, let d = fdopendir(fdDir) else {
             if fdDir >= 0 { close(fdDir) }
             return []
@@ -145,30 +157,22 @@ enum ProcFS {
         return fds.sorted()
     }
 
-    /// Kind, path and open flags of one descriptor, as the `enter` event describes descriptors.
-    static func describe(pid: Int32, fd: Int32) -> (kind: DescriptorKind, path: String, flags: UInt64)? {
-        let dir = open("/proc/\(pid)", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dir >= 0 else { return nil }
-        defer { close(dir) }
-        return describe(dir: dir, fd: fd)
-    }
-
-    /// `describe` relative to a descriptor of /proc/PID.
-    private static func describe(dir: Int32, fd: Int32) -> (kind: DescriptorKind, path: String, flags: UInt64)? {
+    private static func describe(_ at: ProcDir, fd: Int32) -> (kind: DescriptorKind, path: String, flags: UInt64)? {
         guard fd >= 0 else { return nil }
-        let link = "fd/\(fd)"
+        let link = at.base + "fd/\(fd)"
         let target: String? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buf in
-            let n = readlinkat(dir, link, UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self), 4096)
+            let chars = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
+            let n = readlinkat(at.fd, link, chars, 4096)
             return n < 0 ? nil : String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
         }
         guard let target else { return nil }
-        let flags = fdinfoFlags(dir: dir, fd: fd)
+        let flags = fdinfoFlags(at, fd: fd)
         let kind: DescriptorKind
         var st = stat()
         if target.hasPrefix("socket:") { kind = .socket }
         else if target.hasPrefix("pipe:") { kind = .pipe }
         else if target.hasPrefix("anon_inode:") { kind = .anon }
-        else if fstatat(dir, link, &st, 0) == 0 {
+        else if fstatat(at.fd, link, &st, 0) == 0 {
             switch st.st_mode & S_IFMT {
             case S_IFDIR: kind = .directory
             case S_IFREG: kind = .file
@@ -184,8 +188,8 @@ enum ProcFS {
 
     /// The octal `flags:` of /proc/PID/fdinfo/FD (0 when unreadable). It is the file's second line ("pos:"
     /// first), so one read of its start is enough: what follows (epoll or inotify entries) can be long.
-    private static func fdinfoFlags(dir: Int32, fd: Int32) -> UInt64 {
-        let f = openat(dir, "fdinfo/\(fd)", O_RDONLY | O_CLOEXEC)
+    private static func fdinfoFlags(_ at: ProcDir, fd: Int32) -> UInt64 {
+        let f = openat(at.fd, at.base + "fdinfo/\(fd)", O_RDONLY | O_CLOEXEC)
         guard f >= 0 else { return 0 }
         defer { close(f) }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buf -> UInt64 in

@@ -30,38 +30,43 @@ package enum PosixThreads {
     }
 
     /// `awayFromPinnedCPU`: the thread starts on, and keeps to, the CPUs other than the supervisor's pinned one
-    /// (`CPUAffinity`), when there is another.
+    /// (`CPUAffinity`; before the pin, the caller's current one), when there is another.
     static func start(awayFromPinnedCPU: Bool = false, _ body: @escaping () -> Void) -> pthread_t {
+        let t = create(awayFromPinnedCPU: awayFromPinnedCPU, body)
+        precondition(t != nil, "pthread_create failed")
+        return t!
+    }
+
+    /// Starts `body` detached, on the CPUs other than the caller's current one when there is another (a helper
+    /// started before the supervisor pins its thread to that CPU), with every signal blocked. False when the
+    /// thread could not be created.
+    package static func startHelper(_ body: @escaping () -> Void) -> Bool {
+        var all = sigset_t(), previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_SETMASK, &all, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        guard let t = create(awayFromPinnedCPU: true, body) else { return false }
+        pthread_detach(t)
+        return true
+    }
+
+    private static func create(awayFromPinnedCPU: Bool, _ body: @escaping () -> Void) -> pthread_t? {
         var t = pthread_t()
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
         defer { pthread_attr_destroy(&attr) }
         if awayFromPinnedCPU { _ = ct_attr_away_from_cpu(&attr, -1) }
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        let box = Unmanaged.passRetained(Box(body))
         let rc = pthread_create(&t, &attr, { raw in
             let b = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
             b.body()
             return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
+        }, box.toOpaque())
+        guard rc == 0 else {
+            box.release()
+            return nil
+        }
         return t
-    }
-
-    /// Starts `body` detached, on the CPUs other than the caller's current one when there is another (a helper
-    /// started before the supervisor pins its thread to that CPU: `CPUAffinity`), with every signal blocked.
-    /// False when the thread could not be created.
-    package static func startHelper(_ body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?) -> Bool {
-        var all = sigset_t(), previous = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_SETMASK, &all, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        var attr = pthread_attr_t()
-        pthread_attr_init(&attr)
-        defer { pthread_attr_destroy(&attr) }
-        _ = ct_attr_away_from_cpu(&attr, ct_current_cpu())
-        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
-        return pthread_create(&thread, &attr, body, nil) == 0
     }
 
     /// Runs `body` (which starts threads) with SIGINT/SIGTERM/SIGHUP blocked, so the threads inherit the mask.

@@ -440,7 +440,6 @@ enum NotifyProcFS {
         ProcFS.bytes("/proc/\(pid)/auxv", limit: 4096).flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// exit_code (field 52): the wait status of a zombie; nil when gone or not yet exited.
     /// The thread group and parent of thread `tid`, and a pidfd of it when it leads its group (for its process's
     /// record, else -1): from the pidfd (PIDFD_GET_INFO), without the /proc/TID/status a new process's first
     /// /proc lookup made expensive (~40 µs here, against ~3 µs); from that file on kernels before 6.13.
@@ -448,8 +447,10 @@ enum NotifyProcFS {
         var tgid: Int32 = 0, ppid: Int32 = 0
         let fd = ct_pidfd_open(tid)
         if fd >= 0 {
-            if ct_pidfd_ids(fd, &tgid, &ppid) == 0 { return (tgid, ppid, tgid == tid ? fd : { close(fd); return -1 }()) }
+            let known = ct_pidfd_ids(fd, &tgid, &ppid) == 0
+            if known && tgid == tid { return (tgid, ppid, fd) }
             close(fd)
+            if known { return (tgid, ppid, -1) }
         } else if fd == -EINVAL {
             // Not a thread-group leader: a thread.
             let t = ct_pidfd_open_thread(tid)
@@ -468,6 +469,7 @@ enum NotifyProcFS {
         return pidfd >= 0 && ct_pidfd_exit_status(pidfd, &status) == 1 ? status : nil
     }
 
+    /// exit_code (field 52): the wait status of a zombie; nil when gone or not yet exited.
     static func exitCode(_ pid: Int32) -> Int32? {
         guard let f = statFields(pid), f.count > 49, f[0] == "Z" || f[0] == "X" else { return nil }
         return Int32(f[49].trimmingCharacters(in: "\n "))

@@ -281,7 +281,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     // MARK: - Exits: pidfds of known processes, and the keeper's report of the program's status
 
     /// Epoll data of the exit set: a process's pid and pidfd; the two others are told apart by a pidfd of -1.
-    static func exitData(pid: Int32, pidfd: Int32) -> UInt64 { UInt64(UInt32(bitPattern: pid)) | UInt64(UInt32(bitPattern: pidfd)) << 32 }
+    static func exitData(pid: Int32, pidfd: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: pid)) | UInt64(UInt32(bitPattern: pidfd)) << 32
+    }
     static let wakeData = exitData(pid: 0, pidfd: -1)
     static let infoData = exitData(pid: 1, pidfd: -1)
 
@@ -341,15 +343,15 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         lock.locked {
             // Out of the set at once (an ended process's pidfd stays readable), unless it was closed and its
             // number reused meanwhile: then the process is gone from `extra` and its exit was handled.
-            if let x = extra[pid], x.pidfd == pidfd { _ = ct_epoll_del(exitSet, pidfd) }
+            let ownFd = extra[pid]?.pidfd ?? -1
+            if ownFd == pidfd { _ = ct_epoll_del(exitSet, pidfd) }
             guard pid != rootPid, core.table.process(pid) != nil else { return }
             // The wait status of a zombie is still in /proc/PID/stat (field 52) until its parent reaps it; once
-            // reaped, its pidfd has it (Linux 6.15); an orphan's comes from the keeper, perhaps later: its exit
-            // event waits for it (until the end).
-            // The pidfd is asked again when /proc no longer has the zombie: its parent reaped it in between.
-            let pidfd = extra[pid]?.pidfd ?? -1
-            let known = NotifyProcFS.exitStatus(pidfd: pidfd) ?? NotifyProcFS.exitCode(pid)
-                ?? NotifyProcFS.exitStatus(pidfd: pidfd)  // all before forget closes the pidfd
+            // reaped, its pidfd has it (Linux 6.15), asked again when /proc no longer has the zombie (its parent
+            // reaped it in between); an orphan's comes from the keeper, perhaps later: its exit event waits for
+            // it (until the end). All before forget closes the pidfd.
+            let known = NotifyProcFS.exitStatus(pidfd: ownFd) ?? NotifyProcFS.exitCode(pid)
+                ?? NotifyProcFS.exitStatus(pidfd: ownFd)
             finishPendingEntry(pid)
             forget(pid)
             if let status = known.map(WaitStatus.init) ?? reapedByKeeper.removeValue(forKey: pid) {

@@ -42,19 +42,18 @@ final class PtraceTransport: Transport {
     /// calls it makes before its exec (read and close, of its pipe): not with `--rights` or `--syscalls` (which
     /// trap them), a `--policy` (whatever it traps), a `syscall:NAME` or `sandbox` trigger, or Landlock.
     func prepareLaunch(path: String, bpf: inout ct_bpf, awayFrom cpu: Int32) throws(SupervisorError) {
-        let o = options
-        var early = !o.rights && !o.syscalls && o.policy == nil && o.landlockPolicy == nil
-        switch o.trigger {
+        var early = !options.rights && !options.syscalls && options.policy == nil && options.landlockPolicy == nil
+        switch options.trigger {
         case .syscall, .sandbox: early = false
         case .exec, .execOf, .main, .symbol: break
         }
-        let landlockFd = try o.landlockPolicy.map { p throws(SupervisorError) in try LandlockLaunch.rulesetFd(p) } ?? -1
+        let landlockFd = try options.landlockPolicy.map { p throws(SupervisorError) in try LandlockLaunch.rulesetFd(p) } ?? -1
         defer { if landlockFd >= 0 { close(landlockFd) } }
-        let rc = withCStrings(o.argv) { argv in
+        let rc = withCStrings(options.argv) { argv in
             ct_spawn_start(path, argv, ProgramPath.environment, &bpf, landlockFd, early ? 1 : 0, cpu, &pending)
         }
         guard rc == 0 else {
-            throw SupervisorError("cannot start \(o.argv[0]): \(String(cString: strerror(-rc)))")
+            throw SupervisorError("cannot start \(options.argv[0]): \(String(cString: strerror(-rc)))")
         }
     }
 
