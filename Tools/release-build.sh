@@ -21,6 +21,10 @@ flags=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -disable-co
 # then maps ~3.7 MB of the text instead of ~5.6 MB. `run --enter-at exec -- /bin/true`: 1.094x -> 1.019x
 # strace's time (ptrace), 1.255x -> 1.201x (notify), 41 and 31 interleaved rounds of 20 starts.
 flags+=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections)
+# The Swift frontend keeps an object whose LLVM module is unchanged without generating it again, and codegen options
+# such as -function-sections are not part of that check: in a build directory made without them the objects kept
+# their old layout (found by their missing sections). Always generate.
+flags+=(-Xswiftc -Xfrontend -Xswiftc -disable-incremental-llvm-codegen)
 # The C libraries (libdw, libelf, libseccomp, their libz/liblzma/libbz2, libstdc++ which the static Swift runtime
 # needs, and libgcc_s's unwinder) are linked statically too, by a linker wrapper (Tools/ld-static-libs, which says
 # what each costs at start when loaded as a shared library).
