@@ -17,9 +17,9 @@ cd "$(dirname "$0")/.."
 # (-Xfrontend -prespecialize-generic-metadata: no difference).
 flags=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors)
 # Each function in its own section, so that the link can lay out the functions a start runs together
-# (Tools/text-order.txt, made by Tools/text-order.sh; the linker wrapper below passes it to gold): a start's code
-# then maps ~3.7 MB of the text instead of ~5.6 MB. `run --enter-at exec -- /bin/true`: 1.094x -> 1.019x
-# strace's time (ptrace), 1.255x -> 1.201x (notify), 41 and 31 interleaved rounds of 20 starts.
+# (Tools/text-order.txt, made by Tools/text-order.sh; the linker wrapper below passes it to gold): a start maps
+# 3.9 MB of captrace's text instead of 5.6-6.0 MB, with ~25 fewer page faults; `run --enter-at exec -- /bin/true`
+# took 0.98x the time on both backends over 101 interleaved rounds (README, Performance (e)).
 flags+=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections)
 # The Swift frontend keeps an object whose LLVM module is unchanged without generating it again, and codegen options
 # such as -function-sections are not part of that check: in a build directory made without them the objects kept

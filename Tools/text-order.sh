@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates Tools/text-order.txt, the order in which the release link (Tools/ld-static-libs) lays out captrace's
-# functions: those a short run executes, in the order they first run, ahead of all others. A start then maps a
-# few hundred KB of contiguous code instead of touching most 64 KB windows of the 6.5 MB text (the kernel maps a
-# window at each first touch, and unmaps every mapped page at exit).
+# functions: those a short run executes, in the order they first run, together. Without it a start touched
+# nearly every 64 KB window of the 6.5 MB text (the kernel maps a window at each first touch, and unmaps every
+# mapped page at exit); the Swift standard library's and libdw's code come without per-function sections and
+# stay where they are.
 #
 #   PATH=/opt/swift/usr/bin:$PATH bash Tools/text-order.sh
 #
