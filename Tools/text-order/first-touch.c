@@ -1,5 +1,6 @@
 // first-touch: runs a program with a breakpoint (int3) on each function it is given and prints the functions in
-// the order they first run. Tools/text-order.sh uses it to lay out captrace's start-up code together.
+// the order they first run; exits with the program's status. Tools/text-order.sh uses it to lay out captrace's
+// start-up code together.
 //
 //   first-touch SYMBOLS -- PROGRAM ARGS...
 //
@@ -105,12 +106,13 @@ int main(int argc, char **argv) {
     if (pwrite(mem, patched, len, (off_t)(base + lo)) != (ssize_t)len) die("write breakpoints");
 
     size_t hits = 0;
+    int status = 1;
     ptrace(PTRACE_CONT, pid, 0, 0);
     for (;;) {
         pid_t t = waitpid(-1, &st, __WALL);
         if (t < 0) { if (errno == EINTR) continue; if (errno == ECHILD) break; die("waitpid"); }
         if (WIFEXITED(st) || WIFSIGNALED(st)) {
-            if (t == pid) break;
+            if (t == pid) { status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); break; }
             continue;
         }
         int sig = WSTOPSIG(st), deliver = 0;
@@ -144,5 +146,5 @@ int main(int argc, char **argv) {
         ptrace(PTRACE_CONT, t, 0, deliver);
     }
     fprintf(stderr, "first-touch: %zu of %zu functions ran\n", hits, nsyms);
-    return 0;
+    return status;  // the program's: a failed run gives an incomplete order
 }
