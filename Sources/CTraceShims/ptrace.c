@@ -393,11 +393,16 @@ int ct_pin_self_to_cpu(int cpu) {
     return 0;
 }
 
-/// The CPUs this thread may use but `cpu`, when there is another (0: none, or `cpu` < 0).
-static int ct_cpus_away_from(int cpu, cpu_set_t *set) {
-    if (cpu < 0 || sched_getaffinity(0, sizeof *set, set) < 0 || !CPU_ISSET(cpu, set) || CPU_COUNT(set) < 2) return 0;
+/// Takes `cpu` out of `set` when another CPU is left in it: 1, else 0 (`set` unchanged).
+static int ct_cpus_without(cpu_set_t *set, int cpu) {
+    if (cpu < 0 || !CPU_ISSET(cpu, set) || CPU_COUNT(set) < 2) return 0;
     CPU_CLR(cpu, set);
     return 1;
+}
+
+/// The CPUs this thread may use but `cpu`, when there is another (0: none, or `cpu` < 0).
+static int ct_cpus_away_from(int cpu, cpu_set_t *set) {
+    return cpu >= 0 && sched_getaffinity(0, sizeof *set, set) == 0 && ct_cpus_without(set, cpu);
 }
 
 int ct_set_process_cpu(pid_t pid, int cpu) {
@@ -412,8 +417,7 @@ int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu) {
     if (ct_original_affinity_saved) set = ct_original_affinity;
     else if (sched_getaffinity(0, sizeof set, &set) < 0) return -errno;
     if (cpu < 0) cpu = ct_pinned_cpu >= 0 ? ct_pinned_cpu : sched_getcpu();
-    if (cpu < 0 || !CPU_ISSET(cpu, &set) || CPU_COUNT(&set) < 2) return 0;
-    CPU_CLR(cpu, &set);
+    if (!ct_cpus_without(&set, cpu)) return 0;
     return -pthread_attr_setaffinity_np(attr, sizeof set, &set);
 }
 
