@@ -17,8 +17,13 @@ import Unwinding
 /// Interruption by SIGINT/SIGTERM/SIGHUP and every normal end go through `close()`, which writes everything.
 ///
 /// At `close()` the thread is usually waiting (for events, or for its batch to gather): the closing thread then
-/// writes what is left itself instead of waking it to do so. On this kind of VM waking a thread on an idle CPU,
-/// and being woken back by its exit, each cost tens of microseconds, at the end of every run.
+/// writes what is left itself instead of waking it to do so, and detaches it rather than waiting for its exit (it
+/// only leaves its loop and returns). On this kind of VM waking a thread on an idle CPU, and being woken back by
+/// its exit, each cost tens of microseconds, at the end of every run.
+///
+/// The queue and the batch start with room for 64 events (~19 KB, from the heap): 1,024 made each a mapping of
+/// its own (~300 KB), unmapped at the end while the other thread ran, which flushed the other CPU's TLB by an
+/// inter-processor interrupt. A busy trace grows them once and keeps the room (README, Performance (e)).
 final class RecordingThread: @unchecked Sendable {
     static let batchDelayNs = 5_000_000
     static let firstBatchDelayNs = 100_000
@@ -52,7 +57,7 @@ final class RecordingThread: @unchecked Sendable {
         pthread_cond_init(cond, &attr)
         pthread_cond_init(parked, &attr)
         pthread_condattr_destroy(&attr)
-        queue.reserveCapacity(1024)
+        queue.reserveCapacity(64)
     }
 
     deinit {
@@ -80,7 +85,8 @@ final class RecordingThread: @unchecked Sendable {
         if wake { pthread_cond_signal(cond) }
     }
 
-    /// Writes everything queued, stops the thread, and returns the first write error.
+    /// Writes everything queued, releases the thread (it touches nothing more and returns), and returns the first
+    /// write error.
     func close() -> String? {
         guard let t = thread else { return nil }
         pthread_mutex_lock(mutex)
@@ -94,14 +100,14 @@ final class RecordingThread: @unchecked Sendable {
         pthread_cond_signal(cond)
         for item in rest { append(item) }
         flush()
-        pthread_join(t, nil)
+        pthread_detach(t)
         thread = nil
         return writeError
     }
 
     private func run() {
         var batch: [TraceEvent] = []
-        batch.reserveCapacity(1024)
+        batch.reserveCapacity(64)
         var delayNs = 0
         pthread_mutex_lock(mutex)
         while true {
