@@ -16,6 +16,9 @@ if args.count > 2, args[1] == "run", let (flags, program) = FastRun.parse(args[2
         warn("\(error)")
         status = 125
     }
-    exit(status)
+    // The trace is written and closed; what exit() would add is the C++ runtime's and libraries' teardown
+    // (atexit handlers, static destructors): ~17 µs of every run's end (uprobes, 80 runs). Only stdio is flushed.
+    fflush(nil)
+    _exit(status)
 }
 exit(execCommandLineProgram(args))
