@@ -12,12 +12,11 @@ cd "$(dirname "$0")/.."
 # first use of a type such as Dictionary<Int32, ProcessState> otherwise demangles the name and checks its generic
 # requirements by scanning the conformance records (~13% of a short run's CPU; `run --enter-at exec -- /bin/true`:
 # 3.94 -> 3.56 ms of CPU, 1.23x -> 1.14x strace's wall time over 21 interleaved rounds of 20 runs).
-# Measured for start-up and not taken (README, Performance (e)): lld with packed relative relocations
-# (-z pack-relative-relocs: no difference), and prespecialized generic metadata
+# Measured for start-up and not taken (README, Performance (e)): prespecialized generic metadata
 # (-Xfrontend -prespecialize-generic-metadata: no difference).
 flags=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors)
 # Each function in its own section, so that the link can lay out the functions a start runs together
-# (Tools/text-order.txt, made by Tools/text-order.sh; the linker wrapper below passes it to gold): a start maps
+# (Tools/text-order.txt, made by Tools/text-order.sh; the linker wrapper below passes it to lld): a start maps
 # 3.9 MB of captrace's text instead of 5.6-6.0 MB, with ~25 fewer page faults; `run --enter-at exec -- /bin/true`
 # took 0.98x the time on both backends over 101 interleaved rounds (README, Performance (e)).
 flags+=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections)
@@ -27,7 +26,7 @@ flags+=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections
 flags+=(-Xswiftc -Xfrontend -Xswiftc -disable-incremental-llvm-codegen)
 # The C libraries (libdw, libelf, libseccomp, their libz/liblzma/libbz2, libstdc++ which the static Swift runtime
 # needs, and libgcc_s's unwinder) are linked statically too, by a linker wrapper (Tools/ld-static-libs, which says
-# what each costs at start when loaded as a shared library).
+# what each costs at start when loaded as a shared library, and why it links with lld and packed relocations).
 flags+=(-Xswiftc "-ld-path=$PWD/Tools/ld-static-libs")
 # Both executables: captrace runs plain `run` lines and hands every other command line to captrace-cli beside it.
 swift build "${flags[@]}" --product captrace >&2
