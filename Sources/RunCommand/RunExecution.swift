@@ -57,6 +57,7 @@ package enum RunCommand {
             }
             o.quiet = f.quiet
             o.allResults = f.allResults
+            o.processEndsAfterRun = true  // run by captrace and captrace-cli, which exit after it
             if let (p, bytes) = landlockFile {
                 guard o.backend == .ptrace else {
                     throw fail("--policy \(p): a Landlock ruleset needs --backend ptrace (Landlock refusals are recorded under ptrace only)")

@@ -124,6 +124,10 @@ public struct RunOptions: Sendable {
     public var landlockPolicy: LandlockPolicy?
     /// `--policy FILE`: judge calls by this policy instead of capability mode (nil: capability mode).
     public var policy: RunPolicy?
+    /// The process ends soon after the run (the `captrace` command line): the supervisor's objects are left to
+    /// that exit instead of being taken apart one by one (the core, its tables, the unwinder's and symboliser's
+    /// caches: ~20 µs at the end of every run, uprobes). Everything the run owes is written and closed before.
+    public var processEndsAfterRun = false
 
     public init(argv: [String]) { self.argv = argv }
 }

@@ -7,10 +7,13 @@ import TraceModel
 /// Runs `captrace run`: the supervisor core with the transport `options.backend` names.
 public func supervise(_ options: RunOptions) throws(SupervisorError) -> RunResult {
     let core = try SupervisorCore(options: options)
-    switch options.backend {
-    case .ptrace: return try core.run(PtraceTransport(core))
-    case .notify: return try core.run(NotifyTransport(core))
+    let transport: Transport = options.backend == .ptrace ? PtraceTransport(core) : NotifyTransport(core)
+    let result = try core.run(transport)
+    if options.processEndsAfterRun {
+        _ = Unmanaged.passRetained(core)
+        _ = Unmanaged.passRetained(transport as AnyObject)
     }
+    return result
 }
 
 /// How a backend sees the program: ptrace stops, or seccomp notifications (with ptrace only until a
