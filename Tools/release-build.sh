@@ -20,6 +20,9 @@ flags=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -disable-co
 # 3.9 MB of captrace's text instead of 5.6-6.0 MB, with ~25 fewer page faults; `run --enter-at exec -- /bin/true`
 # took 0.98x the time on both backends over 101 interleaved rounds (README, Performance (e)).
 flags+=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections)
+# The C shims' data each in its own section too, so that the link can move the unwinder's large buffers ahead of
+# the part of .bss that the first constructor populates (Sources/CTraceShims/self.c).
+flags+=(-Xcc -fdata-sections)
 # The Swift frontend keeps an object whose LLVM module is unchanged without generating it again, and codegen options
 # such as -function-sections are not part of that check: in a build directory made without them the objects kept
 # their old layout (found by their missing sections). Always generate.

@@ -46,20 +46,26 @@ int ct_self_build_id(uint8_t *buf, int cap) {
     return w.len;
 }
 
-extern char __bss_start[], _end[];
+extern char _end[];
 
-/// Before anything else of the executable runs (and long before its first thread): every page of its .bss gets
-/// its own writable page now. Swift's lazy caches (type metadata, witness tables, once tokens) live there and are
-/// read before they are written: the read maps the shared zero page, the write then copies it, and a copy while
-/// another thread of captrace runs on the other CPU (the catalog warm-up, the recording thread, the launch child
-/// before its exec) must flush that CPU's TLB by an inter-processor interrupt, a VM exit on both sides here.
-/// Measured on `run --enter-at exec -- /bin/true`: 21 of a run's 31 copy faults were in .bss, and the run sent
-/// ~21 TLB-flush IPIs (tlb:tlb_flush events), ~4 after. The populate costs ~0.2 ms of CPU for the 63 pages, 36 of
-/// which a run never touches, and the run still takes 0.955x the time (51 interleaved rounds; README, Performance
-/// (e)). A kernel without MADV_POPULATE_WRITE refuses it, and nothing changes.
+/// Where the populate below starts. The release link (Tools/text-order.txt) places the .bss buffers a start never
+/// or barely touches before it: the unwinder's rbp memo, the Swift runtime's 64 KB initial metadata pool (written
+/// first, so never copied) and its crash handler's stacks, 23 of the 62 pages. Another link places it wherever its
+/// object's .bss falls, and less is populated (a slower start, nothing else).
+__attribute__((section(".bss.ct_bss_populated"))) char ct_bss_populated;
+
+/// Before anything else of the executable runs (and long before its first thread): every page of its .bss from
+/// `ct_bss_populated` on gets its own writable page now. Swift's lazy caches (type metadata, witness tables, once
+/// tokens) live there and are read before they are written: the read maps the shared zero page, the write then
+/// copies it, and a copy while another thread of captrace runs on the other CPU (the catalog warm-up, the
+/// recording thread, the launch child before its exec) must flush that CPU's TLB by an inter-processor interrupt,
+/// a VM exit on both sides here. Measured on `run --enter-at exec -- /bin/true`: 21 of a run's 31 copy faults were
+/// in .bss, and the run sent ~21 TLB-flush IPIs (tlb:tlb_flush events), ~4 after; the whole .bss populated (63
+/// pages, ~0.2 ms of CPU, 36 pages a run never touches) took the run to 0.955x the time (51 interleaved rounds;
+/// README, Performance (e)). A kernel without MADV_POPULATE_WRITE refuses it, and nothing changes.
 __attribute__((constructor(101))) static void ct_populate_bss(void) {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t start = ((uintptr_t)__bss_start + page - 1) & ~(page - 1);  // a partial first page is .data's
+    uintptr_t start = (uintptr_t)&ct_bss_populated & ~(page - 1);
     uintptr_t end = ((uintptr_t)_end + page - 1) & ~(page - 1);
     if (end > start) (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 }
