@@ -3,7 +3,7 @@
 # functions: those a short run executes, in the order they first run, together. Without it a start touched
 # nearly every 64 KB window of the 6.5 MB text (the kernel maps a window at each first touch, and unmaps every
 # mapped page at exit); the Swift standard library's and libdw's code come without per-function sections and
-# stay where they are.
+# stay where they are. The list ends with the .bss order the first constructor's populate relies on (see below).
 #
 #   PATH=/opt/swift/usr/bin:$PATH bash Tools/text-order.sh
 #

@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
                     // Aliases at the same address: their names too (the section carries one of them).
                     for (struct sym *o = s + 1; o < syms + nsyms && o->addr == s->addr; o++) printf("%s\n", o->name);
                     hits++;
-                    if (pwrite(mem, &orig[at - lo], 1, (off_t)(base + at + 0)) != 1) die("remove breakpoint");
+                    if (pwrite(mem, &orig[at - lo], 1, (off_t)(base + at)) != 1) die("remove breakpoint");
                 }
                 regs.rip -= 1;
                 ptrace(PTRACE_SETREGS, t, 0, &regs);
