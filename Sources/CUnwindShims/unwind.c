@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -151,11 +152,100 @@ typedef struct {
 enum { PAGE = 4096, NPAGES = 16, NREGS = 17 /* DWARF 0..16: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */ };
 enum { RBP_MEMO = 1024 };
 
-/// What dw_walk's scan found before, by the code of the frame where a walk from rsp/rip stopped (module path and
-/// file offset): where rbp was relative to that frame's sp, or that nothing was. A repeated site then costs one
-/// trial walk, or none, instead of a scan. Only the thread that walks (the tracer's, or the notify workers under
-/// their lock) touches it.
+/// What dw_walk's scan found before, by the code of the frame where a walk from rsp/rip stopped (the module file,
+/// known by device, inode, size and modification time, and the file offset): where rbp was relative to that
+/// frame's sp, or that nothing was. A repeated site then costs one trial walk, or none, instead of a scan. Only
+/// the thread that walks (the tracer's, or the notify workers under their lock) touches it.
+///
+/// Kept across runs in a file (ct_uw_memo_file): every notify run of a program stops its first stack at the same
+/// frames of ld.so, and the scan there was most of that stack's cost (/bin/true: ~170 µs of a 305 µs first walk).
+/// The file is read at the first walk that needs the memo; what a scan learns is appended to it, one record per
+/// `write` (O_APPEND: concurrent runs interleave whole records). A record names the file by identity, so a
+/// rebuilt or upgraded module is a new key; a remembered place is only ever tried, and kept when the walk from
+/// it reproduces the frames found so far and goes further (the scan's own test), so a stale record costs one
+/// trial walk, never a different stack.
 static struct { uint64_t key; int64_t delta; } rbp_memo[RBP_MEMO];
+static char *memo_path;    // NULL: not kept across runs
+static bool memo_loaded;   // memo_path read (or found missing) since set
+enum { MEMO_RECORD = 16, MEMO_FILE_MAX = 8 + 4096 * MEMO_RECORD };
+static const char memo_magic[8] = "ctrbp1\n";
+
+static unsigned memo_slot(uint64_t key) { return (unsigned)((key * 0x9E3779B97F4A7C15ull) >> 54) % RBP_MEMO; }
+
+/// Whether `fd` is a regular file of this user that no one else may write (what the caches trust; UserCache).
+static bool memo_own_file(int fd, struct stat *st) {
+    return fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_uid == geteuid() && (st->st_mode & 022) == 0;
+}
+
+static void memo_load(void) {
+    memo_loaded = true;
+    if (memo_path == NULL) return;
+    int fd = open(memo_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return;
+    struct stat st;
+    if (!memo_own_file(fd, &st)) { close(fd); return; }
+    if (st.st_size > MEMO_FILE_MAX) {
+        // Grown past any useful size (records of modules long gone): start again.
+        close(fd);
+        unlink(memo_path);
+        return;
+    }
+    uint8_t buf[256 * MEMO_RECORD];
+    off_t at = 0;
+    char magic[8];
+    if (pread(fd, magic, 8, 0) != 8 || memcmp(magic, memo_magic, 8) != 0) {
+        // Not a memo (cut short before its header, or another format): made again from the next record.
+        close(fd);
+        unlink(memo_path);
+        return;
+    }
+    for (at = 8;;) {
+        ssize_t r = pread(fd, buf, sizeof buf, at);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < MEMO_RECORD) break;
+        for (ssize_t i = 0; i + MEMO_RECORD <= r; i += MEMO_RECORD) {
+            uint64_t key;
+            int64_t delta;
+            memcpy(&key, buf + i, 8);
+            memcpy(&delta, buf + i + 8, 8);
+            if (key == 0) continue;
+            unsigned slot = memo_slot(key);
+            rbp_memo[slot].key = key;
+            rbp_memo[slot].delta = delta;
+        }
+        at += r - r % MEMO_RECORD;
+    }
+    close(fd);
+}
+
+static void memo_append(uint64_t key, int64_t delta) {
+    if (memo_path == NULL) return;
+    int fd = open(memo_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return;
+    struct stat st;
+    if (memo_own_file(fd, &st)) {
+        uint8_t rec[8 + MEMO_RECORD];
+        size_t at = 0;
+        if (st.st_size == 0) { memcpy(rec, memo_magic, 8); at = 8; }
+        memcpy(rec + at, &key, 8);
+        memcpy(rec + at + 8, &delta, 8);
+        ssize_t w = write(fd, rec, at + MEMO_RECORD);
+        (void)w;
+    }
+    close(fd);
+}
+
+void ct_uw_memo_file(const char *path) {
+    free(memo_path);
+    memo_path = path ? strdup(path) : NULL;
+    memo_loaded = false;
+}
+
+void ct_uw_memo_forget(void) {
+    memset(rbp_memo, 0, sizeof rbp_memo);
+    memo_loaded = false;
+}
+
 
 struct ct_uw_space {
     pid_t pid;
@@ -174,6 +264,7 @@ struct ct_uw_space {
     int query_fd;   // /proc/PID/maps opened for those lookups, or -1
     unsigned query_walk, walk_queries, walk_misses;  // lookups, and those that found no mapping, in walk query_walk
     unsigned long maps_reads;  // whole-table reads since last asked (ct_uw_space_take_maps_reads)
+    unsigned long scans;       // dw_walk's stack scans since last asked (ct_uw_space_take_scans)
     unsigned maps_gen;  // bumped whenever the parsed mappings change
     unsigned walk_no;   // bumped by every walk
     unsigned maps_walk; // walk_no when /proc/PID/maps was last read: the thread is stopped, so once a walk is enough
@@ -184,9 +275,12 @@ struct ct_uw_space {
     bool rbp_known; // with !all_regs: rbp (6) recovered by dw_walk's stack scan, for one trial walk
 
     bool stopped;   // the thread is ptrace-stopped (PTRACE_PEEKDATA is a fallback for reads)
-    // Memory read cache, valid for one walk: direct-mapped pages.
+    // Memory read cache, valid for one walk: any page in any slot (page_n filled, replaced in turn from
+    // page_next). Direct-mapped by address, pages of the stack, the program and ld.so shared slots and were read
+    // again and again: 45 reads for the 13 pages of a scanning walk from /bin/true's first call under notify.
     uint64_t page_addr[NPAGES];
-    uint8_t page_state[NPAGES];  // 0 empty, 1 valid, 2 unreadable
+    uint8_t page_state[NPAGES];  // 1 valid, 2 unreadable
+    unsigned page_n, page_next, page_last;
     uint8_t pages[NPAGES][PAGE];
     // libdw session.
     Dwfl *dwfl;
@@ -689,11 +783,17 @@ static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
     if (!mapped(s, addr) || !mapped(s, addr + 7)) return -1;
     if (addr % 8 == 0 || (addr % PAGE) <= PAGE - 8) {
         uint64_t page = addr & ~(uint64_t)(PAGE - 1);
-        unsigned slot = (unsigned)(page / PAGE) % NPAGES;
-        if (s->page_state[slot] == 0 || s->page_addr[slot] != page) {
-            struct iovec local = {s->pages[slot], PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
-            s->page_addr[slot] = page;
-            s->page_state[slot] = process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == PAGE ? 1 : 2;
+        unsigned slot = s->page_last;
+        if (slot >= s->page_n || s->page_addr[slot] != page) {
+            for (slot = 0; slot < s->page_n && s->page_addr[slot] != page; slot++) {}
+            if (slot == s->page_n) {
+                if (s->page_n < NPAGES) s->page_n++;
+                else slot = s->page_next++ % NPAGES;
+                struct iovec local = {s->pages[slot], PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
+                s->page_addr[slot] = page;
+                s->page_state[slot] = process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == PAGE ? 1 : 2;
+            }
+            s->page_last = slot;
         }
         if (s->page_state[slot] == 1) {
             memcpy(out, s->pages[slot] + (addr - page), 8);
@@ -717,7 +817,8 @@ static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
 static void begin_walk(ct_uw_space *s, pid_t tid) {
     s->tid = tid;
     s->walk_no++;
-    memset(s->page_state, 0, sizeof s->page_state);
+    s->page_n = 0;
+    s->page_next = 0;
 }
 
 static int get_registers(ct_uw_space *s, pid_t tid, const uint64_t *pc_sp) {
@@ -1221,6 +1322,12 @@ static int rules_walk_once(ct_uw_space *s, frames_acc *acc) {
 
 void ct_uw_space_set_rule_cache(ct_uw_space *s, int on) { s->rules = on != 0; }
 
+unsigned long ct_uw_space_take_scans(ct_uw_space *s) {
+    unsigned long n = s->scans;
+    s->scans = 0;
+    return n;
+}
+
 unsigned long ct_uw_space_take_maps_reads(ct_uw_space *s) {
     unsigned long n = s->maps_reads;
     s->maps_reads = 0;
@@ -1372,18 +1479,24 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     int n = dw_walk_once(s, &acc);
     if (s->all_regs || n == 0 || n >= max || !acc.have_sp || acc.rc != 0) return n;
     uint64_t base = acc.last_sp;
-    // The memo is keyed by where the frame's code is in its file (module path and file offset), so that what
-    // one process taught holds for every process running the same code (an exec-heavy run: each new process
-    // stops at the same place in ld.so); a pc outside any file is not remembered.
+    // The memo is keyed by where the frame's code is in its file (the file's identity and the offset), so that
+    // what one process taught holds for every process running the same code (an exec-heavy run: each new
+    // process stops at the same place in ld.so), in this run and later ones; a pc outside a file libdw's files
+    // are shared from (elf_cache) is not remembered.
     uint64_t code_key = 0;
     map_ent *m_stop = find_map(s, n == 1 ? pcs[0] : pcs[n - 1] - 1);
-    if (m_stop && m_stop->path) {
+    int file = m_stop && m_stop->path ? elf_cache_index(m_stop->path) : -1;
+    if (file >= 0) {
+        uint64_t id[6] = {(uint64_t)elf_cache[file].dev, (uint64_t)elf_cache[file].ino, (uint64_t)elf_cache[file].size,
+                          (uint64_t)elf_cache[file].mtime.tv_sec, (uint64_t)elf_cache[file].mtime.tv_nsec,
+                          pcs[n - 1] - m_stop->start + m_stop->offset};
         code_key = 0xcbf29ce484222325ull;
-        for (const char *c = m_stop->path; *c; c++) code_key = (code_key ^ (uint8_t)*c) * 0x100000001b3ull;
-        code_key ^= pcs[n - 1] - m_stop->start + m_stop->offset;
+        const uint8_t *b = (const uint8_t *)id;
+        for (size_t i = 0; i < sizeof id; i++) code_key = (code_key ^ b[i]) * 0x100000001b3ull;
         if (code_key == 0) code_key = 1;
+        if (!memo_loaded) memo_load();
     }
-    unsigned slot = (unsigned)((code_key * 0x9E3779B97F4A7C15ull) >> 54) % RBP_MEMO;
+    unsigned slot = memo_slot(code_key);
     bool known = code_key != 0 && rbp_memo[slot].key == code_key;
     if (known && rbp_memo[slot].delta == INT64_MIN) return n;
     uint64_t *trial = malloc(sizeof(uint64_t) * (size_t)max);
@@ -1440,9 +1553,13 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
         s->rbp_known = false;
     }
     (void)stopped_at;
+    s->scans++;
     if (code_key != 0) {
+        int64_t delta = found ? (int64_t)(best - base) : INT64_MIN;
+        bool learned = rbp_memo[slot].key != code_key || rbp_memo[slot].delta != delta;
         rbp_memo[slot].key = code_key;
-        rbp_memo[slot].delta = found ? (int64_t)(best - base) : INT64_MIN;
+        rbp_memo[slot].delta = delta;
+        if (learned) memo_append(code_key, delta);
     }
     free(trial);
     return n;
@@ -1512,12 +1629,20 @@ static size_t encoded_size(uint8_t enc) {
     }
 }
 
-/// Locates the .eh_frame_hdr table of the module mapped at `m`.
+/// Locates the .eh_frame_hdr table of the module mapped at `m`. The file is the one libdw's session already
+/// opened (elf_cache) where it can be: opening, mapping and unmapping it again was ~40 µs of a notify run's
+/// first stack (its rbp scan asks where functions start).
 static void eh_module_init(eh_module *e, const map_ent *m) {
     e->ok = false;
     int fd;
-    Elf *elf = open_elf(m->path, &fd);
-    if (elf == NULL) return;
+    Elf *elf;
+    int cached = elf_cache_index(m->path);
+    if (cached >= 0) {
+        fd = elf_cache[cached].fd;
+        elf = elf_cache[cached].elf;
+    } else if ((elf = open_elf(m->path, &fd)) == NULL) {
+        return;
+    }
     GElf_Ehdr eh;
     uint64_t vaddr;
     size_t n;
@@ -1553,6 +1678,7 @@ static void eh_module_init(eh_module *e, const map_ent *m) {
     e->fde_count = count;
     e->ok = true;
 out:
+    if (cached >= 0) return;  // the cache's, not ours to end
     elf_end(elf);
     close(fd);
 }

@@ -35,6 +35,25 @@ public final class StackWalker: @unchecked Sendable {
         self.maxDepth = max(0, maxDepth)
         self.symbolises = symbolise
         self.pcs = [UInt64](repeating: 0, count: max(1, maxDepth))
+        if maxDepth > 0 { _ = Self.defaultScanMemo }
+    }
+
+    /// Where a walk from only rsp and rip (notify) had to scan the stack for rbp, what it found is kept across runs
+    /// in `$XDG_CACHE_HOME/captrace/rbp-memo` (else `~/.cache/captrace/`; `CAPTRACE_NO_UNWIND_CACHE=1` turns it
+    /// off): the first stack of every notify run of a program stops at the same frames of ld.so, and the scan
+    /// there was more than half of that stack's cost. Only ever tried, never trusted: see rbp_memo in unwind.c.
+    private static let defaultScanMemo: Void = {
+        guard let dir = UserCache.directory(disabledBy: "CAPTRACE_NO_UNWIND_CACHE") else { return }
+        _ = UserCache.makeDirectory(dir)
+        ct_uw_memo_file(dir + "/rbp-memo")
+    }()
+
+    /// Keeps the scans' findings in `path` instead (nil: not across runs), and forgets those of this process, as a
+    /// new run would start (tests).
+    public static func keepScans(in path: String?) {
+        _ = defaultScanMemo
+        ct_uw_memo_file(path)
+        ct_uw_memo_forget()
     }
 
     deinit {
@@ -46,6 +65,9 @@ public final class StackWalker: @unchecked Sendable {
     /// How many times a walk read a process's whole /proc/PID/maps text (a replayed walk looks up only the
     /// mappings it needs where it can; see unwind.c, "Mappings looked up one at a time").
     public private(set) var mapsTextReads = 0
+    /// How many walks from rsp and rip scanned the stack for rbp: their caller needed it, and neither this run nor
+    /// the kept file (`keepScans`) knew where it was.
+    public private(set) var stackScans = 0
 
     /// Whether the chosen unwinder could be loaded (libunwind is dlopen'ed on first use); nil, or the reason.
     public var unavailableReason: String? {
@@ -124,6 +146,7 @@ public final class StackWalker: @unchecked Sendable {
         }
         ruleCacheWalks += Int(ct_uw_space_take_rule_walks(s.space))
         mapsTextReads += Int(ct_uw_space_take_maps_reads(s.space))
+        stackScans += Int(ct_uw_space_take_scans(s.space))
         return n > 0 ? (s, Int(n)) : nil
     }
 

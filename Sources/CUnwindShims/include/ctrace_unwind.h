@@ -44,6 +44,14 @@ unsigned long ct_uw_space_take_rule_walks(ct_uw_space *space);
 /// How many times the whole /proc/PID/maps text was read since the last call. Walks replayed from cached rules
 /// look up only the mappings they need (PROCMAP_QUERY) while each module's extent can be shown that way.
 unsigned long ct_uw_space_take_maps_reads(ct_uw_space *space);
+/// How many walks from rsp and rip scanned the stack for rbp since the last call (what the memo did not know).
+unsigned long ct_uw_space_take_scans(ct_uw_space *space);
+
+/// The file that keeps what notify walks' stack scans found across runs (see rbp_memo in unwind.c), or NULL:
+/// not kept. Read at the first walk that needs it after this call.
+void ct_uw_memo_file(const char *path);
+/// Forgets what the scans found in this process (tests: a new run's view, before the file is read).
+void ct_uw_memo_forget(void);
 
 enum { CT_UW_LIBDW = 0, CT_UW_LIBUNWIND = 1 };
 
