@@ -240,14 +240,13 @@ static int notify_program(void *arg) {
         long lfd = ct_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&c->image.prog, 0);
         if (lfd < 0) ct_raw_fail(c->err_fd, lfd);
         // From here every trapped call waits for captrace, which has no listener yet: sendmsg (SCM_RIGHTS)
-        // would be trapped and deadlock. write/read are never trapped: send the descriptor's number,
-        // captrace takes it with pidfd_getfd and acknowledges. The listener is close-on-exec.
+        // would be trapped and deadlock. write is never trapped: send the descriptor's number, and captrace takes
+        // it with pidfd_getfd. No need to wait for that: the execve below is trapped, and the listener stays in
+        // this descriptor table (close-on-exec) until captrace has let the execve go on, which it does only
+        // through the listener. (An acknowledgement here cost two more context switches a start.)
         int32_t num = (int32_t)lfd;
         do { r = ct_raw(SYS_write, c->sock_fd, (long)&num, sizeof num, 0); } while (r == -EINTR);
         if (r != sizeof num) ct_raw_exit(127);
-        char ack;
-        do { r = ct_raw(SYS_read, c->sock_fd, (long)&ack, 1, 0); } while (r == -EINTR);
-        if (r != 1) ct_raw_exit(127);
     }
     ct_raw(SYS_close, c->sock_fd, 0, 0, 0);
     r = ct_raw(SYS_execve, (long)c->image.path, (long)c->image.argv, (long)c->image.envp, 0);
@@ -406,12 +405,11 @@ int ct_notify_go(ct_notify_launch *l) {
         if (pidfd >= 0) close(pidfd);
         if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
     } else if (n == sizeof num) {
+        // The program waits in its trapped execve meanwhile, the listener still in its descriptor table.
         int pidfd = ct_pidfd_open(l->program);
         fd = pidfd < 0 ? pidfd : ct_pidfd_getfd(pidfd, num);
         if (pidfd >= 0) close(pidfd);
         if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
-        char ack = 'a';
-        if (write_all(l->sock_fd, &ack, 1) < 0 && fd >= 0) { close(fd); fd = -EPIPE; }
     }
     close(l->sock_fd);
     l->sock_fd = -1;

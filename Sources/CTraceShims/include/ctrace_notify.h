@@ -31,7 +31,8 @@ typedef struct ct_notify_launch {
 /// The keeper is cloned with CLONE_VM (no copy of captrace's page tables) and makes raw system calls only, as the
 /// program does until its exec. Returns 0 or -errno.
 /// `every_call_trapped` (run --syscalls): the program sends the listener's number before installing the filter
-/// (a handshake after it would be trapped) and execs without waiting for an acknowledgement.
+/// (a write after it would be trapped). Either way it execs without waiting: its execve is trapped, so it waits
+/// there, listener still open, until captrace has taken the listener and answers.
 int ct_notify_spawn(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
                     int every_call_trapped,
                     ct_notify_launch *out);

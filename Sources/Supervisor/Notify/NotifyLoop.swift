@@ -378,15 +378,32 @@ extension NotifyTransport {
     }
 
     /// An execve of `pid` is being let through: remember its auxiliary vector, to see later whether it happened.
+    /// The program's own first execve (the launcher's) needs none: its exec error pipe tells (`checkExec`).
     func noteExec(_ pid: Int32) {
         guard let x = extra[pid] else { return }
+        if x.isRoot, table.process(pid)?.execed == false {
+            x.initialExec = true
+            x.pendingExec = []
+            return
+        }
         x.pendingExec = NotifyProcFS.auxv(pid) ?? []
     }
 
     /// The process made a call after an execve was let through: did the exec happen?
     func checkExec(_ pid: Int32, tid: Int32) {
         guard let x = extra[pid], let before = x.pendingExec, let p = table.process(pid) else { return }
-        guard let now = NotifyProcFS.auxv(pid), now != before else {
+        let happened: Bool
+        if x.initialExec {
+            // The launcher's execve: its exec error pipe's only writer is the program, close-on-exec. At EOF with
+            // nothing written the exec happened; the launcher writes the errno of a failed one before it exits.
+            x.initialExec = false
+            var revents: Int16 = 0
+            happened = withUnsafePointer(to: launch.exec_err_fd) { ct_poll_in($0, &revents, 1, 0) } == 1
+                && revents & Int16(POLLHUP) != 0 && revents & Int16(POLLIN) == 0
+        } else {
+            happened = NotifyProcFS.auxv(pid).map { $0 != before } ?? false
+        }
+        guard happened else {
             // Same image: the exec failed (or is still under way for another thread; then this is stale).
             if tid == pid || table.thread(tid) != nil { x.pendingExec = nil }
             return
@@ -395,8 +412,11 @@ extension NotifyTransport {
         x.memoryAfterExec = false  // the new image: its address space may be opened
         let first = core.execed(p, tid: tid)
         if core.entersAtExec(p, firstExec: first) {
-            // At the first instruction after the initial execve: nothing trapped has run since.
-            core.enterCapabilityMode(p, tid: tid, stack: Self.registers(tid))
+            // At the first instruction after the initial execve: nothing trapped has run since. The process the
+            // launcher exec'd has no child yet: entry is the exec, so none it forks from here on stays outside.
+            if first && x.isRoot { x.noChildrenAtEntry = true }
+            let regs = waitingRegisters(pid: pid, tid: tid)
+            core.enterCapabilityMode(p, tid: tid, stack: regs.map { .registers(pc: $0.pc, sp: $0.sp) } ?? .none)
         }
     }
 

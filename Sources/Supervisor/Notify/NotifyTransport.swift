@@ -117,7 +117,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         table = core.table
         recorder = core.recorder
         hasPolicy = core.options.policy != nil
-        core.onEnter = { [unowned self] p in extra[p.pid]?.childrenAtEntry = NotifyProcFS.children(p.pid) }
+        core.onEnter = { [unowned self] p in
+            guard let x = extra[p.pid] else { return }
+            if x.noChildrenAtEntry { x.noChildrenAtEntry = false } else { x.childrenAtEntry = NotifyProcFS.children(p.pid) }
+        }
     }
 
     var filterAction: FilterBuilder.Action { .notify }
@@ -287,11 +290,13 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     static let wakeData = exitData(pid: 0, pidfd: -1)
     static let infoData = exitData(pid: 1, pidfd: -1)
 
+    /// Ends by itself once the keeper has gone (its report pipe at EOF: every process of the program has ended, and
+    /// their pidfds are ready) and nothing more is ready, or when `stopping` is set.
     func exitWatcher() {
         var infoOpen = true
         var ready = [UInt64](repeating: 0, count: 64)
         while true {
-            let n = ct_epoll_wait(exitSet, &ready, Int32(ready.count), 200)
+            let n = ct_epoll_wait(exitSet, &ready, Int32(ready.count), infoOpen ? 200 : 0)
             if n < 0 && n != -EINTR { break }
             for d in ready.prefix(Int(max(n, 0))) {
                 if d == Self.wakeData {
@@ -310,7 +315,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
                 }
             }
             if stopping.isSet && !infoOpen { break }
-            if stopping.isSet && n == 0 { break }
+            if (stopping.isSet || !infoOpen) && n == 0 { break }
         }
     }
 
@@ -389,6 +394,10 @@ final class NotifyProcess {
     /// After an execve was let through: the process's auxiliary vector then; a different one later means the exec
     /// happened (NotifyProcFS.auxv).
     var pendingExec: [UInt8]?
+    /// That execve is the launcher's (the program's first): its exec error pipe tells whether it happened.
+    var initialExec = false
+    /// Entering at the launcher's exec: the process has no child to list (its `childrenAtEntry` stays empty).
+    var noChildrenAtEntry = false
     /// The current directory (NotifyLoop.currentDirectory), and the threads whose directory-changing call may
     /// still be under way.
     var cwd: String?
