@@ -57,6 +57,32 @@ import Unwinding
         #expect(trace.summary?.violations == n)
     }
 
+    @Test("close() in the middle of a batch: the thread gives the rest back, and every event is written once, in order")
+    func closeDuringBatch() throws {
+        let frame = Frame(pc: 0x7f00_0000_1000, module: Self.libc, offset: 0x1000)
+        for pause in [0, 50, 120, 150, 200, 400] {
+            let sink = MemorySink()
+            let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: true)
+            thread.start()
+            thread.submit(.header(HeaderEvent(argv: ["x"], trigger: "exec", mode: .observe, backend: .ptrace,
+                                              started: "2026-11-29T00:00:00Z")))
+            usleep(2000)  // the first batch is written; the next waits ~100 µs for more
+            let n = 4000
+            for i in 1...n {
+                thread.submit(.violation(ViolationEvent(seq: i, tNs: UInt64(i), pid: 1, tid: 1, abi: .x86_64,
+                                                        syscall: "getpid", nr: 39, namespace: .filesystem,
+                                                        rule: .absolutePath, args: [], action: .allowed,
+                                                        site: "s", stack: [frame])))
+            }
+            thread.submit(.summary(SummaryEvent(violations: n, sites: 1, processes: 1, exitStatus: 0, durationMs: 1)))
+            usleep(useconds_t(pause))  // close lands before, during or after that batch
+            #expect(thread.close() == nil)
+            let trace = try TraceReader.parse(sink.text)
+            #expect(trace.warnings.isEmpty)
+            #expect(trace.violations.map(\.seq) == Array(1...n), "pause \(pause) µs")
+        }
+    }
+
     @Test("close() with nothing queued, and a recorder that never started one")
     func closeWhenIdle() {
         let sink = MemorySink()
