@@ -1484,8 +1484,11 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     // process stops at the same place in ld.so), in this run and later ones; a pc outside a file libdw's files
     // are shared from (elf_cache) is not remembered.
     uint64_t code_key = 0;
-    map_ent *m_stop = find_map(s, n == 1 ? pcs[0] : pcs[n - 1] - 1);
-    int file = m_stop && m_stop->path ? elf_cache_index(m_stop->path) : -1;
+    uint64_t stop = n == 1 ? pcs[0] : pcs[n - 1] - 1;
+    map_ent *m_stop = find_map(s, stop);
+    // The module's file as the walk's rule lookups found it (by device and inode; no path lookup), else found so.
+    mod_ent *d_stop = m_stop && m_stop->path ? find_module(s, stop) : NULL;
+    int file = d_stop == NULL || d_stop->first < 0 ? -1 : d_stop->elf >= 0 ? d_stop->elf : mapped_file(&s->maps[d_stop->first]);
     if (file >= 0) {
         uint64_t id[6] = {(uint64_t)elf_cache[file].dev, (uint64_t)elf_cache[file].ino, (uint64_t)elf_cache[file].size,
                           (uint64_t)elf_cache[file].mtime.tv_sec, (uint64_t)elf_cache[file].mtime.tv_nsec,
