@@ -54,6 +54,27 @@ struct ProcessTests {
         #expect(r.processes.contains { $0.event == .exec && $0.pid == r.programPid }, "no exec process event\n\(r.digest)")
     }
 
+    @Test("an exec that fails is no exec event, in a forked child and in the program itself", arguments: backends)
+    func failedExec(backend: String) throws {
+        let w = try Workdir("execfail")
+        let r = try Harness.run([try Harness.fixture("execfail")], backend: backend, options: ["--enter-at", capEnter], in: w)
+        expectRun(r, backend: backend, trigger: capEnter)
+        let parent = try #require(r.int("parent").map(Int32.init), "\(r.digest)")
+        let child = try #require(r.int("child").map(Int32.init), "\(r.digest)")
+        #expect(r.marks == ["child-after-failed-exec", "child-second", "parent-after-failed-exec", "parent-second"],
+                "\(r.digest)")
+        #expect(r.mark("child-after-failed-exec").first?.pid == child && r.mark("child-second").first?.pid == child)
+        #expect(r.mark("parent-after-failed-exec").first?.pid == parent && r.mark("parent-second").first?.pid == parent)
+        // An exec event for each successful exec only (the parent's first is captrace's launch), and the failed
+        // attempts recorded as violations.
+        for (pid, n) in [(parent, 2), (child, 1)] {
+            let execs = r.processes.filter { $0.event == .exec && $0.pid == pid }
+            #expect(execs.count == n, "pid \(pid): \(execs.count) exec events\n\(r.digest)")
+        }
+        let attempts = r.violations.filter { $0.syscall == "execve" && $0.path == "/nonexistent/captrace-no-such-program" }
+        #expect(Set(attempts.map(\.pid)) == [parent, child], "\(r.digest)")
+    }
+
     @Test("a storm of threads making violations at once: no event lost or duplicated", arguments: backends)
     func threadStorm(backend: String) throws {
         let w = try Workdir("storm")

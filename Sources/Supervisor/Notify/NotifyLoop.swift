@@ -371,22 +371,42 @@ extension NotifyTransport {
         }
         core.addProcess(pid: pid, ppid: ppid, inCapabilityMode: inherits)
         let x = NotifyProcess(pidfd: pidfd >= 0 ? pidfd : ct_pidfd_open(pid), isRoot: false)
+        // A forked child's memory is a copy of its parent's image: the random bytes are at the same address.
+        // (Had the parent exec'd between the fork and now, the address is its new image's: then nothing is
+        // mapped there in the child, most likely, and the auxiliary vector is read instead.)
+        if parentKnown, let px = extra[ppid] { x.randomAt = randomAddress(ppid, px) }
         extra[pid] = x
         // Watched from here on: the exit watcher's epoll set takes it without being woken.
         if x.pidfd >= 0 { _ = ct_epoll_add(exitSet, x.pidfd, Self.exitData(pid: pid, pidfd: x.pidfd)) }
         return true
     }
 
-    /// An execve of `pid` is being let through: remember its auxiliary vector, to see later whether it happened.
-    /// The program's own first execve (the launcher's) needs none: its exec error pipe tells (`checkExec`).
+    /// An execve of `pid` is being let through: remember what tells later whether it happened. The program's own
+    /// first execve (the launcher's) needs nothing: its exec error pipe tells (`checkExec`). Otherwise the 16
+    /// random bytes the kernel gave the image (AT_RANDOM: at a random address, never written after start-up)
+    /// when their address is known (`randomAt`, a forked child's from its parent), else the auxiliary vector.
     func noteExec(_ pid: Int32) {
         guard let x = extra[pid] else { return }
+        x.marker = nil
         if x.isRoot, table.process(pid)?.execed == false {
             x.initialExec = true
             x.pendingExec = []
             return
         }
+        if x.randomAt != 0, let m = NotifyProcFS.randomBytes(pid, at: x.randomAt) {
+            x.marker = m
+            x.pendingExec = []
+            return
+        }
         x.pendingExec = NotifyProcFS.auxv(pid) ?? []
+    }
+
+    /// Where the current image of `pid` has its AT_RANDOM bytes, read from its auxiliary vector once per image.
+    func randomAddress(_ pid: Int32, _ x: NotifyProcess) -> UInt64 {
+        if x.randomAt == 0, x.pendingExec == nil, let a = NotifyProcFS.auxv(pid).flatMap(NotifyProcFS.atRandom) {
+            x.randomAt = a
+        }
+        return x.randomAt
     }
 
     /// The process made a call after an execve was let through: did the exec happen?
@@ -400,6 +420,10 @@ extension NotifyTransport {
             var revents: Int16 = 0
             happened = withUnsafePointer(to: launch.exec_err_fd) { ct_poll_in($0, &revents, 1, 0) } == 1
                 && revents & Int16(POLLHUP) != 0 && revents & Int16(POLLIN) == 0
+        } else if let m = x.marker {
+            // A new image has other random bytes there, or nothing mapped there at all.
+            x.marker = nil
+            happened = NotifyProcFS.randomBytes(pid, at: x.randomAt).map { $0 != m } ?? true
         } else {
             happened = NotifyProcFS.auxv(pid).map { $0 != before } ?? false
         }
@@ -409,6 +433,7 @@ extension NotifyTransport {
             return
         }
         x.pendingExec = nil
+        x.randomAt = 0  // the new image's: learned when asked (`randomAddress`)
         x.memoryAfterExec = false  // the new image: its address space may be opened
         let first = core.execed(p, tid: tid)
         if core.entersAtExec(p, firstExec: first) {
@@ -458,6 +483,26 @@ enum NotifyProcFS {
     /// startstack, the marker before, comes in a line of 52 fields built for the read (twice per exec).
     static func auxv(_ pid: Int32) -> [UInt8]? {
         ProcFS.bytes("/proc/\(pid)/auxv", limit: 4096).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The address of the 16 random bytes of AT_RANDOM in an auxiliary vector (as `auxv` returns it).
+    static func atRandom(_ auxv: [UInt8]) -> UInt64? {
+        var i = 0
+        while i + 16 <= auxv.count {
+            let (type, value) = auxv.withUnsafeBytes { ($0.loadUnaligned(fromByteOffset: i, as: UInt64.self),
+                                                        $0.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) }
+            if type == 0 { return nil }
+            if type == 25 { return value != 0 ? value : nil }  // AT_RANDOM
+            i += 16
+        }
+        return nil
+    }
+
+    /// The 16 bytes at `address` of process `pid` (the AT_RANDOM bytes), nil when they cannot be read.
+    static func randomBytes(_ pid: Int32, at address: UInt64) -> [UInt64]? {
+        var b: (UInt64, UInt64) = (0, 0)
+        let n = withUnsafeMutableBytes(of: &b) { ct_read_mem(pid, UInt(address), $0.baseAddress, 16) }
+        return n == 16 ? [b.0, b.1] : nil
     }
 
     /// The thread group and parent of thread `tid`, and a pidfd of it when it leads its group (for its process's

@@ -396,6 +396,10 @@ final class NotifyProcess {
     var pendingExec: [UInt8]?
     /// That execve is the launcher's (the program's first): its exec error pipe tells whether it happened.
     var initialExec = false
+    /// Where the current image keeps its AT_RANDOM bytes (0: not known yet), and those bytes when an execve was
+    /// let through: different bytes later mean the exec happened (NotifyLoop.noteExec).
+    var randomAt: UInt64 = 0
+    var marker: [UInt64]?
     /// Entering at the launcher's exec: the process has no child to list (its `childrenAtEntry` stays empty).
     var noChildrenAtEntry = false
     /// The current directory (NotifyLoop.currentDirectory), and the threads whose directory-changing call may
