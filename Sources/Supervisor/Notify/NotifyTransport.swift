@@ -206,25 +206,41 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     // MARK: - Serving
 
     func serve() {
+        // Without a ptrace phase the main thread is the exit watcher itself, the keeper's end one more event of its
+        // set (a pidfd of the keeper): no thread to start, and at the end no thread to wake and see leave
+        // (`run --enter-at exec -- /bin/true`: see README, Performance (e)). With one, it waits for ptrace stops.
+        var keeperFd: Int32 = -1
+        if tracer == nil {
+            keeperFd = ct_pidfd_open(launch.keeper)
+            if keeperFd >= 0, ct_epoll_add(exitSet, keeperFd, Self.keeperData) != 0 {
+                close(keeperFd)
+                keeperFd = -1
+            }
+        }
         // The workers (created here, they inherit it) stay on the CPU captrace started on, as does the program
         // (ct_raw_child_prepare). See CPUAffinity. Workers and the exit watcher must not take
         // SIGINT/SIGTERM/SIGHUP: the main thread handles them.
         workers = PosixThreads.withInterruptsBlocked {
             var ts: [pthread_t] = []
             for _ in 0..<workerCount { ts.append(PosixThreads.start { [self] in worker() }) }
-            ts.append(PosixThreads.start { [self] in exitWatcher() })
+            if keeperFd < 0 { ts.append(PosixThreads.start { [self] in exitWatcher() }) }
             return ts
         }
 
-        // The main thread waits for the keeper (and, before the trigger, drives ptrace).
-        var raw: Int32 = 0
-        while true {
-            if core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
-            let r = ct_wait(-1, &raw, 0)
-            if r == -EINTR { continue }
-            if r < 0 { break }  // ECHILD: the keeper and every tracee are gone
-            if r == launch.keeper { continue }
-            tracer?.handle(tid: r, status: WaitStatus(raw))
+        if keeperFd >= 0 {
+            exitWatcher(keeperFd: keeperFd)
+            close(keeperFd)
+        } else {
+            // The main thread waits for the keeper (and, before the trigger, drives ptrace).
+            var raw: Int32 = 0
+            while true {
+                if core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
+                let r = ct_wait(-1, &raw, 0)
+                if r == -EINTR { continue }
+                if r < 0 { break }  // ECHILD: the keeper and every tracee are gone
+                if r == launch.keeper { continue }
+                tracer?.handle(tid: r, status: WaitStatus(raw))
+            }
         }
 
         // Every process is gone: the listener hangs up and the workers return.
@@ -289,17 +305,27 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     }
     static let wakeData = exitData(pid: 0, pidfd: -1)
     static let infoData = exitData(pid: 1, pidfd: -1)
+    static let keeperData = exitData(pid: 2, pidfd: -1)
 
     /// Ends by itself once the keeper has gone (its report pipe at EOF: every process of the program has ended, and
-    /// their pidfds are ready) and nothing more is ready, or when `stopping` is set.
-    func exitWatcher() {
+    /// their pidfds are ready) and nothing more is ready, or when `stopping` is set. `keeperFd`: a pidfd of the
+    /// keeper in the set when the main thread watches (it then also reaps the keeper and takes interruptions, and
+    /// ends once the keeper is reaped as well).
+    func exitWatcher(keeperFd: Int32 = -1) {
         var infoOpen = true
+        var keeperAlive = keeperFd >= 0
         var ready = [UInt64](repeating: 0, count: 64)
         while true {
-            let n = ct_epoll_wait(exitSet, &ready, Int32(ready.count), infoOpen ? 200 : 0)
+            if keeperFd >= 0, core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
+            let n = ct_epoll_wait(exitSet, &ready, Int32(ready.count), infoOpen || keeperAlive ? 200 : 0)
             if n < 0 && n != -EINTR { break }
             for d in ready.prefix(Int(max(n, 0))) {
-                if d == Self.wakeData {
+                if d == Self.keeperData {
+                    var raw: Int32 = 0
+                    while ct_wait(launch.keeper, &raw, 0) == -EINTR {}
+                    _ = ct_epoll_del(exitSet, keeperFd)
+                    keeperAlive = false
+                } else if d == Self.wakeData {
                     ct_eventfd_drain(wakeFd)
                 } else if d == Self.infoData {
                     var rec: (pid: Int32, status: Int32) = (0, 0)
@@ -314,6 +340,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
                     processExited(pid, pidfd: pidfd)
                 }
             }
+            if keeperAlive { continue }
             if stopping.isSet && !infoOpen { break }
             if (stopping.isSet || !infoOpen) && n == 0 { break }
         }
