@@ -228,9 +228,13 @@ final class SupervisorCore {
     /// A process ended (`status`: its wait status when known).
     func processExited(_ pid: Int32, tid: Int32, status: WaitStatus?) {
         guard let p = table.process(pid) else { return }
-        if let c = p.syscalls { recorder.emit(.syscalls(c.event(pid: pid, tNs: recorder.now()))) }
+        // The last process known: the run is most likely ending, and `finish` writes these events itself; waking the
+        // recording thread for them only had it start a batch beside the closing one (an unknown process's next
+        // event still wakes it).
+        let wake = table.processCount > 1
+        if let c = p.syscalls { recorder.emit(.syscalls(c.event(pid: pid, tNs: recorder.now())), wake: wake) }
         recorder.processEvent(.exit, pid: pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode,
-                              exitStatus: status?.programStatus, signal: status?.signalName)
+                              exitStatus: status?.programStatus, signal: status?.signalName, wake: wake)
         recorder.unwinderForget(pid: pid)
         table.removeProcess(pid)
     }

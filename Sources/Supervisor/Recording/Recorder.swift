@@ -127,21 +127,22 @@ final class Recorder {
 
     func now() -> UInt64 { ct_monotonic_ns() &- t0 }
 
-    func emit(_ e: TraceEvent) {
+    /// `wake`: see RecordingThread.submit.
+    func emit(_ e: TraceEvent, wake: Bool = true) {
         guard let out = output else { return }
         if case .enter = e { enterCount += 1 }
-        out.submit(e)
+        out.submit(e, wake: wake)
     }
 
     func processEvent(_ kind: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool,
                       path: String? = nil, exitStatus: Int32? = nil, signal: String? = nil,
-                      withheldPrivileges: String? = nil) {
+                      withheldPrivileges: String? = nil, wake: Bool = true) {
         var e = ProcessEvent(event: kind, pid: pid, tid: tid, ppid: ppid, capabilityMode: capabilityMode, tNs: now())
         e.path = path
         e.withheldPrivileges = withheldPrivileges
         e.exitStatus = exitStatus
         e.signal = signal
-        emit(.process(e))
+        emit(.process(e), wake: wake)
     }
 
     func stack(pid: Int32, tid: Int32) -> [Frame] { walker?.stack(pid: pid, tid: tid) ?? [] }
@@ -274,9 +275,12 @@ final class Recorder {
         var s = SummaryEvent(violations: violationCount, sites: sites.count, processes: processes,
                              exitStatus: exitStatus, durationMs: Int(now() / 1_000_000))
         if interrupted { s.interrupted = true }
-        emit(.summary(s))
+        emit(.summary(s), wake: false)  // written by the close below
         if let out = output {
-            writeError = out.close()
+            writeError = out.close(release: !options.processEndsAfterRun)
+            // Left to the exit when the process ends after the run: freeing its symboliser unmapped each module
+            // file it had opened, after the trace was closed (~40 µs of a ptrace run's end, one munmap a file).
+            if options.processEndsAfterRun { _ = Unmanaged.passRetained(out) }
             output = nil
         }
     }

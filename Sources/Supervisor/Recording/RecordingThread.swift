@@ -83,18 +83,21 @@ final class RecordingThread: @unchecked Sendable {
         }
     }
 
-    func submit(_ event: TraceEvent) {
+    /// `wake` false: an idle thread is left waiting (the event is written with the next one that wakes it, or by
+    /// `close()`): for the last events of a run, which `close()` is about to write anyway.
+    func submit(_ event: TraceEvent, wake: Bool = true) {
         pthread_mutex_lock(mutex)
         queue.append(event)
-        let wake = idle
-        idle = false
+        let signal = wake && idle
+        if signal { idle = false }
         pthread_mutex_unlock(mutex)
-        if wake { pthread_cond_signal(cond) }
+        if signal { pthread_cond_signal(cond) }
     }
 
     /// Writes everything queued, releases the thread (it touches nothing more and returns), and returns the first
-    /// write error.
-    func close() -> String? {
+    /// write error. `release` false: the thread, when waiting, is not woken to leave (the process is about to
+    /// exit, which ends it: a wake-up on its CPU less).
+    func close(release: Bool = true) -> String? {
         guard let t = thread else { return nil }
         pthread_mutex_lock(mutex)
         closing = true
@@ -112,7 +115,7 @@ final class RecordingThread: @unchecked Sendable {
         let rest = queue
         queue = []
         pthread_mutex_unlock(mutex)
-        pthread_cond_signal(cond)
+        if release { pthread_cond_signal(cond) }
         for item in rest { append(item) }
         flush()
         pthread_detach(t)
