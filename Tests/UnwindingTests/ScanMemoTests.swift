@@ -22,16 +22,19 @@ import Unwinding
 
     static func placed(_ frames: [Frame]) -> [String] { frames.map { "\($0.module ?? "?")+\($0.offset ?? 0)" } }
 
-    @Test("a second run walks the same stack without scanning; a changed module is scanned again")
-    func keptAcrossRuns() throws {
-        let exe = try FixtureBuilder.build("chain-scan-memo", sources: chainSources,
-                                           flags: ["-O0", "-g", "-fno-omit-frame-pointer"])
-        let dir = NSTemporaryDirectory() + "captrace-scan-memo-\(getpid())"
+    /// A fixture of its own (`name`: the test may change it) whose callers have frame pointers, and a memo file
+    /// path in a fresh directory; afterwards the directory is removed and scans are kept nowhere.
+    static func withFixture(_ name: String, _ body: (_ exe: String, _ file: String) throws -> Void) throws {
+        let exe = try FixtureBuilder.build(name, sources: chainSources, flags: ["-O0", "-g", "-fno-omit-frame-pointer"])
+        let dir = NSTemporaryDirectory() + "captrace-\(name)-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir); StackWalker.keepScans(in: nil) }
-        let file = dir + "/rbp-memo"
+        try body(exe, dir + "/rbp-memo")
+    }
 
+    @Test("a second run walks the same stack without scanning; a changed module is scanned again")
+    func keptAcrossRuns() throws { try Self.withFixture("chain-scan-memo") { exe, file in
         StackWalker.keepScans(in: file)
         let (first, scans) = try Self.notifyWalk(exe)
         #expect(first.hasConsecutive(chain), "\(first.rendered)")
@@ -52,18 +55,10 @@ import Unwinding
         let third = try Self.notifyWalk(exe)
         #expect(third.scans >= 1)
         #expect(Self.placed(third.frames) == Self.placed(first))
-    }
+    } }
 
     @Test("a file that is not a memo, or that others may write, is not read; the stack is the same")
-    func untrustedFilesIgnored() throws {
-        let exe = try FixtureBuilder.build("chain-scan-memo2", sources: chainSources,
-                                           flags: ["-O0", "-g", "-fno-omit-frame-pointer"])
-        let dir = NSTemporaryDirectory() + "captrace-scan-memo2-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir); StackWalker.keepScans(in: nil) }
-        let file = dir + "/rbp-memo"
-
+    func untrustedFilesIgnored() throws { try Self.withFixture("chain-scan-memo2") { exe, file in
         StackWalker.keepScans(in: nil)
         let reference = try Self.notifyWalk(exe).frames
         #expect(reference.hasConsecutive(chain), "\(reference.rendered)")
@@ -89,5 +84,5 @@ import Unwinding
         let again = try Self.notifyWalk(exe)
         #expect(again.scans == 0)
         #expect(Self.placed(again.frames) == Self.placed(reference))
-    }
+    } }
 }
