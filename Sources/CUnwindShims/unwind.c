@@ -191,7 +191,6 @@ static void memo_load(void) {
         return;
     }
     uint8_t buf[256 * MEMO_RECORD];
-    off_t at = 0;
     char magic[8];
     if (pread(fd, magic, 8, 0) != 8 || memcmp(magic, memo_magic, 8) != 0) {
         // Not a memo (cut short before its header, or another format): made again from the next record.
@@ -199,7 +198,7 @@ static void memo_load(void) {
         unlink(memo_path);
         return;
     }
-    for (at = 8;;) {
+    for (off_t at = 8;;) {
         ssize_t r = pread(fd, buf, sizeof buf, at);
         if (r < 0 && errno == EINTR) continue;
         if (r < MEMO_RECORD) break;
@@ -1633,13 +1632,13 @@ static size_t encoded_size(uint8_t enc) {
 }
 
 /// Locates the .eh_frame_hdr table of the module mapped at `m`. The file is the one libdw's session already
-/// opened (elf_cache) where it can be: opening, mapping and unmapping it again was ~40 µs of a notify run's
-/// first stack (its rbp scan asks where functions start).
+/// opened (elf_cache, found as the rule cache finds it: mapped_file) where it can be: opening, mapping and
+/// unmapping it again was ~40 µs of a notify run's first stack (its rbp scan asks where functions start).
 static void eh_module_init(eh_module *e, const map_ent *m) {
     e->ok = false;
     int fd;
     Elf *elf;
-    int cached = elf_cache_index(m->path);
+    int cached = mapped_file(m);
     if (cached >= 0) {
         fd = elf_cache[cached].fd;
         elf = elf_cache[cached].elf;

@@ -1,8 +1,8 @@
 import CTraceShims
 import Glibc
 
-// Threads and a lock for code that runs on threads of its own (the notify backend's workers, the recording
-// thread): plain pthreads, which Swift concurrency knows nothing about and which can block in system calls.
+// Threads, a lock and an atomic flag for code that runs on threads of its own (the notify backend's workers, the
+// recording thread): plain pthreads, which Swift concurrency knows nothing about and which can block in system calls.
 
 /// A pthread mutex (the lock must be usable from threads Swift concurrency knows nothing about).
 final class PosixMutex: @unchecked Sendable {
@@ -80,4 +80,14 @@ package enum PosixThreads {
         defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
         return body()
     }
+}
+
+/// A flag set once by one thread and polled by others (and by the C receive loop), with atomic access.
+final class AtomicFlag: @unchecked Sendable {
+    private let v = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    init() { v.initialize(to: 0) }
+    deinit { v.deallocate() }
+    func set() { ct_flag_set(v) }
+    var isSet: Bool { ct_flag_get(v) != 0 }
+    var pointer: UnsafePointer<Int32> { UnsafePointer(v) }
 }

@@ -462,16 +462,6 @@ final class NotifyProcess {
     }
 }
 
-/// A flag set once by one thread and polled by others (and by the C receive loop), with atomic access.
-final class AtomicFlag: @unchecked Sendable {
-    private let v = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-    init() { v.initialize(to: 0) }
-    deinit { v.deallocate() }
-    func set() { ct_flag_set(v) }
-    var isSet: Bool { ct_flag_get(v) != 0 }
-    var pointer: UnsafePointer<Int32> { UnsafePointer(v) }
-}
-
 /// The right to wait in SECCOMP_IOCTL_NOTIF_RECV, held by one worker at a time (leader/follower).
 ///
 /// With several workers blocked in RECV at once, synchronous wake-up hands each new notification to an idle

@@ -35,13 +35,12 @@ final class RecordingThread: @unchecked Sendable {
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var queue: [TraceEvent] = []
     private var idle = false
-    private var closing = false
     /// The thread is naming and writing a batch (outside the lock): `close()` waits for it to finish.
     private var processing = false
     /// `close()` took over the writer: the thread touches nothing more and returns.
     private var takenOver = false
-    /// `closing`, readable without the lock (the thread checks it between the events of a batch).
-    private let closingNow = AtomicFlag()
+    /// Set by `close()` (under the lock); read without it too, between the events of a batch.
+    private let closing = AtomicFlag()
     /// Set by the thread as it leaves its loop (its last batch given back or done): `close()` polls it.
     private let left = AtomicFlag()
     private let parked = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -100,8 +99,7 @@ final class RecordingThread: @unchecked Sendable {
     func close(release: Bool = true) -> String? {
         guard let t = thread else { return nil }
         pthread_mutex_lock(mutex)
-        closing = true
-        closingNow.set()
+        closing.set()
         if processing {
             // It stops after the event at hand (naming a module's frames for the first time can take a while):
             // poll for that on this CPU, idle now, before sleeping until woken from the thread's.
@@ -129,21 +127,21 @@ final class RecordingThread: @unchecked Sendable {
         var delayNs = 0
         pthread_mutex_lock(mutex)
         while true {
-            while queue.isEmpty && !closing {
+            while queue.isEmpty && !closing.isSet {
                 idle = true
                 pthread_cond_wait(cond, mutex)
             }
             idle = false
             // Closing: what is queued is `close()`'s to write (it waits for no new batch).
-            if takenOver || closing { break }
-            if !closing && delayNs > 0 {
+            if takenOver || closing.isSet { break }
+            if !closing.isSet && delayNs > 0 {
                 // Let a batch gather: one wake-up per batch, not per event (submit does not signal meanwhile;
                 // close does, and ends the wait).
                 var deadline = timespec()
                 clock_gettime(CLOCK_MONOTONIC, &deadline)
                 deadline.tv_nsec += delayNs
                 if deadline.tv_nsec >= 1_000_000_000 { deadline.tv_sec += 1; deadline.tv_nsec -= 1_000_000_000 }
-                while !closing && pthread_cond_timedwait(cond, mutex, &deadline) != ETIMEDOUT {}
+                while !closing.isSet && pthread_cond_timedwait(cond, mutex, &deadline) != ETIMEDOUT {}
                 if takenOver { break }
             }
             delayNs = delayNs == 0 ? Self.firstBatchDelayNs : min(2 * delayNs, Self.batchDelayNs)
@@ -152,7 +150,7 @@ final class RecordingThread: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
             var done = 0
             for item in batch {
-                if closingNow.isSet { break }
+                if closing.isSet { break }
                 append(item)
                 done += 1
             }
@@ -161,7 +159,7 @@ final class RecordingThread: @unchecked Sendable {
             if done < batch.count { queue.insert(contentsOf: batch[done...], at: 0) }  // `close()` writes them next
             batch.removeAll(keepingCapacity: true)
             processing = false
-            if closing { pthread_cond_signal(parked) }
+            if closing.isSet { pthread_cond_signal(parked) }
         }
         left.set()
         pthread_mutex_unlock(mutex)
