@@ -60,6 +60,7 @@ import Unwinding
     @Test("close() in the middle of a batch: the thread gives the rest back, and every event is written once, in order")
     func closeDuringBatch() throws {
         let frame = Frame(pc: 0x7f00_0000_1000, module: Self.libc, offset: 0x1000)
+        var gaveBack = 0
         for pause in [0, 50, 120, 150, 200, 400] {
             let sink = MemorySink()
             let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: true)
@@ -77,10 +78,12 @@ import Unwinding
             thread.submit(.summary(SummaryEvent(violations: n, sites: 1, processes: 1, exitStatus: 0, durationMs: 1)))
             usleep(useconds_t(pause))  // close lands before, during or after that batch
             #expect(thread.close() == nil)
+            if thread.givenBack > 0 { gaveBack += 1 }  // read after close(): the thread has left
             let trace = try TraceReader.parse(sink.text)
             #expect(trace.warnings.isEmpty)
             #expect(trace.violations.map(\.seq) == Array(1...n), "pause \(pause) µs")
         }
+        #expect(gaveBack > 0, "no close() landed in the middle of a batch: the give-back path was not tested")
     }
 
     @Test("close() with nothing queued, and a recorder that never started one")

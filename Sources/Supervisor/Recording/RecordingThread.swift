@@ -43,6 +43,8 @@ final class RecordingThread: @unchecked Sendable {
     private let closing = AtomicFlag()
     /// Set by the thread as it leaves its loop (its last batch given back or done): `close()` polls it.
     private let left = AtomicFlag()
+    /// Events the thread gave back to `close()` from a batch it was in the middle of (tests).
+    private(set) var givenBack = 0
     private let parked = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var thread: pthread_t?
 
@@ -156,7 +158,10 @@ final class RecordingThread: @unchecked Sendable {
             }
             if done == batch.count { flush() }
             pthread_mutex_lock(mutex)
-            if done < batch.count { queue.insert(contentsOf: batch[done...], at: 0) }  // `close()` writes them next
+            if done < batch.count {  // `close()` writes them next
+                queue.insert(contentsOf: batch[done...], at: 0)
+                givenBack = batch.count - done
+            }
             batch.removeAll(keepingCapacity: true)
             processing = false
             if closing.isSet { pthread_cond_signal(parked) }
