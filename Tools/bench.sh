@@ -28,6 +28,8 @@
 #     (default 200000) and sh running /bin/true 100 times, entry at exec, against strace -f -c on the same
 #     command in the same rounds, and for sh the bare floors with every call trapped (FLOOR_TRAP_ALL=1).
 #     Target: <= 0.5x strace -f -c.
+# (h) a quiet multi-threaded program (xz -T2) against its untraced run: no issue target; what CPU pinning costs a
+#     program that computes between its stops (BENCH_XZ_MB, default 8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=3
@@ -37,7 +39,7 @@ dd_count=${BENCH_DD_COUNT:-500000}
 n_fstatat=${BENCH_FSTATAT:-100000}
 n_stacks=${BENCH_STACKS:-3000}
 slow_runs=${BENCH_SLOW_RUNS:-1}
-only=${BENCH_ONLY:-a,b,c,d,e,f,g}
+only=${BENCH_ONLY:-a,b,c,d,e,f,g,h}
 want() { [[ ",$only," == *",$1,"* ]]; }
 
 out=.build/bench
@@ -122,8 +124,6 @@ ratio() {  # ratio KEY BASEKEY
 if want a; then
 row "a untraced" "${dd[@]}"
 row "a seccomp floor" "$floor" "${dd[@]}"
-# Under the ptrace backend the program shares captrace's pinned CPU (README, "CPU pinning"): the floor pinned too.
-row "a seccomp floor, taskset -c 0" taskset -c 0 "$floor" "${dd[@]}"
 for b in "${backends[@]}"; do
   row "a captrace $b" "$CAPTRACE" run --backend "$b" --enter-at exec -q -o /dev/null -- "${dd[@]}"
   # The same without stacks: separates the per-syscall cost from unwinding dd's ~30 start-up violations.
@@ -222,13 +222,26 @@ row "g sh strace -f -c" strace -f -c -o /dev/null "${sh100[@]}"
 run_group "$runs"
 fi
 
+# (h) a quiet multi-threaded program: xz -T2 compressing BENCH_XZ_MB (default 8) MB of base64 text, two threads
+#     computing between rare trapped calls. Pinned for the whole run it took ~2.1x its time (README, "CPU pinning").
+if want h; then
+xzin="$out/xz-input.txt"
+if [[ ! -s $xzin ]]; then head -c $((${BENCH_XZ_MB:-8} * 786432)) /dev/urandom | base64 >"$xzin"; fi
+xz2=(xz -T2 -1 -c "$xzin")
+row "h untraced" "${xz2[@]}"
+for b in "${backends[@]}"; do
+  row "h captrace $b" "$CAPTRACE" run --backend "$b" --enter-at exec -q -o /dev/null -- "${xz2[@]}"
+done
+row "h strace --seccomp-bpf %file" strace -f --seccomp-bpf -e trace=%file -o /dev/null "${xz2[@]}"
+run_group "$runs"
+fi
+
 # The table.
 printf '\n%-40s %10s  %-28s\n' "case" "seconds" "ratios"
 for key in "${rows[@]}"; do
   case $key in
     "a untraced"|"b untraced") r="" ;;
     "a seccomp floor"*) r="$(ratio "$key" "a untraced") untraced" ;;
-    a\ captrace\ ptrace*) r="$(ratio "$key" "a seccomp floor") floor (target <= 1.05x), $(ratio "$key" "a seccomp floor, taskset -c 0") pinned floor" ;;
     a\ captrace*) r="$(ratio "$key" "a seccomp floor") floor (target <= 1.05x), $(ratio "$key" "a untraced") untraced" ;;
     a\ *) r="$(ratio "$key" "a seccomp floor") floor, $(ratio "$key" "a untraced") untraced" ;;
     b\ captrace\ notify*) r="$(ratio "$key" "b notify floor (bare round trips)") notify floor (target <= 1.5x), $(ratio "$key" "b strace --seccomp-bpf") strace" ;;
@@ -251,6 +264,8 @@ for key in "${rows[@]}"; do
     "g sh ptrace floor"*|"g sh notify floor"*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c" ;;
     "g dd strace"*) r="$(ratio "$key" "g dd untraced") untraced" ;;
     "g sh strace"*) r="$(ratio "$key" "g sh untraced") untraced" ;;
+    "h untraced") r="" ;;
+    h\ *) r="$(ratio "$key" "h untraced") untraced" ;;
     *) r="" ;;
   esac
   printf '%-40s %10s  %s\n' "$key" "${secs[$key]}" "$r"
@@ -262,3 +277,4 @@ printf '(g) --syscalls: dd bs=1 count=%s (%s calls counted), sh running /bin/tru
   "${BENCH_SYSCALLS_DD:-200000}" "$((${BENCH_SYSCALLS_DD:-200000} * 2))"
 printf '(d) --rights: dd bs=1 count=%s (%s descriptor operations after entry); tcpdump -r Examples/loopback.pcap.\n' \
   "${BENCH_RIGHTS_DD:-20000}" "$((${BENCH_RIGHTS_DD:-20000} * 2))"
+printf '(h) xz -T2 -1 on %s MB of base64 text (two threads computing, few trapped calls), entry at exec.\n' "${BENCH_XZ_MB:-8}"

@@ -1,12 +1,43 @@
-/* affinity.c — prints the CPUs it may run on, as sched_getaffinity (and nproc) see them: cpus=N.
- * Untraced, under --backend notify, and under ptrace with CAPTRACE_NO_PIN=1: as many as its caller has.
- * Under --backend ptrace by default: 1 (the program shares the tracer's CPU; README, "CPU pinning").
- * No violations.
+/* affinity.c — the CPUs the program may run on (README, "CPU pinning").
+ *
+ * No argument: prints cpus=N as sched_getaffinity (and nproc) see them, and makes no violation. Untraced, and with
+ * CAPTRACE_NO_PIN=1: as many as its caller has; traced: 1 (the program shares the supervisor's CPU from its exec
+ * on; this very call stops under notify, which pins it again if it had been given its CPUs back).
+ *
+ * `wait`: prints pid=N, then waits for signals, making no trapped call, so the test can read its affinity from
+ * /proc while it is quiet. SIGUSR1: one violation (mark "again"), then prints "stopped" and waits again; SIGUSR2:
+ * exits 0.
  */
 #include "fixture.h"
 #include <sched.h>
+#include <signal.h>
 
-int main(void) {
+static volatile sig_atomic_t got;
+static void on_signal(int sig) { got = sig; }
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "wait") == 0) {
+        struct sigaction sa = {.sa_handler = on_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+        sigaction(SIGUSR2, &sa, NULL);
+        sigset_t block, none;
+        sigemptyset(&block);
+        sigaddset(&block, SIGUSR1);
+        sigaddset(&block, SIGUSR2);
+        sigprocmask(SIG_BLOCK, &block, &none);
+        printf("pid=%d\n", (int)getpid());
+        fflush(stdout);
+        for (;;) {
+            while (!got) sigsuspend(&none);
+            int sig = got;
+            got = 0;
+            if (sig == SIGUSR2) return 0;
+            mark("again");
+            printf("stopped\n");
+            fflush(stdout);
+        }
+    }
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) != 0) { perror("sched_getaffinity"); return 99; }
     printf("cpus=%d\n", CPU_COUNT(&set));

@@ -4,9 +4,11 @@
 #include "child.h"
 #include "ctrace_landlock.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -410,6 +412,109 @@ int ct_set_process_cpu(pid_t pid, int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(pid, sizeof set, &set) < 0 ? -errno : 0;
+}
+
+int ct_original_cpu_count(void) { return ct_original_affinity_saved ? CPU_COUNT(&ct_original_affinity) : 0; }
+
+static volatile sig_atomic_t tick_pending;
+static timer_t tick_timer;
+static int tick_timer_made;
+static void on_tick(int sig) { (void)sig; tick_pending = 1; }
+
+int ct_tick_timer_create(void) {
+    if (tick_timer_made) return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_tick;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: the wait returns EINTR
+    if (sigaction(SIGRTMIN + 8, &sa, NULL) < 0) return -errno;
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGRTMIN + 8;
+    ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    if (timer_create(CLOCK_MONOTONIC, &ev, &tick_timer) < 0) return -errno;
+    tick_timer_made = 1;
+    return 0;
+}
+
+int ct_tick_timer_arm(int ms) {
+    if (!tick_timer_made) return -EINVAL;
+    struct itimerspec it;
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_sec = it.it_interval.tv_sec = ms / 1000;
+    it.it_value.tv_nsec = it.it_interval.tv_nsec = (long)(ms % 1000) * 1000000L;
+    return timer_settime(tick_timer, 0, &it, NULL) < 0 ? -errno : 0;
+}
+
+void ct_tick_timer_delete(void) {
+    if (!tick_timer_made) return;
+    timer_delete(tick_timer);
+    tick_timer_made = 0;
+    tick_pending = 0;
+}
+
+int ct_tick_take(void) {
+    if (!tick_pending) return 0;
+    tick_pending = 0;
+    return 1;
+}
+
+// Breadth-first through /proc/PID/task/TID/children. Each thread is set before its children are listed, so a
+// process it forks meanwhile inherits the new affinity; processes and threads that come or go during the walk are
+// skipped (affinity is a performance hint here: one left behind only runs where it did).
+int ct_tree_set_affinity(pid_t top, int cpu) {
+    cpu_set_t set;
+    if (cpu >= 0) {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+    } else if (ct_original_affinity_saved) {
+        set = ct_original_affinity;
+    } else {
+        return 0;
+    }
+    pid_t *queue = malloc(64 * sizeof *queue);
+    if (!queue) return 0;
+    size_t n = 1, cap = 64;
+    queue[0] = top;
+    int changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/task", (int)queue[i]);
+        DIR *d = opendir(path);
+        if (!d) continue;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+            pid_t tid = (pid_t)atoi(e->d_name);
+            if (i > 0 && sched_setaffinity(tid, sizeof set, &set) == 0) changed++;
+            char cpath[96], buf[4096];
+            snprintf(cpath, sizeof cpath, "/proc/%d/task/%d/children", (int)queue[i], (int)tid);
+            int fd = open(cpath, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) continue;
+            ssize_t got = read(fd, buf, sizeof buf - 1);  // ~800 children; more are rare, and only a hint is lost
+            close(fd);
+            if (got <= 0) continue;
+            buf[got] = 0;
+            for (char *p = buf, *end; *p;) {
+                long child = strtol(p, &end, 10);
+                if (end == p) break;
+                p = end;
+                if (child <= 0) continue;
+                if (n == cap) {
+                    pid_t *more = realloc(queue, 2 * cap * sizeof *queue);
+                    if (!more) break;
+                    queue = more;
+                    cap *= 2;
+                }
+                queue[n++] = (pid_t)child;
+            }
+        }
+        closedir(d);
+    }
+    free(queue);
+    return changed;
 }
 
 int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu) {

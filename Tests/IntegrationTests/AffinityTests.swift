@@ -32,4 +32,59 @@ struct AffinityTests {
                                        wrapper: ["/usr/bin/env", "CAPTRACE_NO_PIN=1"])
         #expect(unpinned.status == 0 && unpinned.value("cpus") == "\(own)", "\(unpinned.digest)")
     }
+
+    /// The CPUs in /proc/PID/status's Cpus_allowed_list ("0-1", "0,2-3"), nil when unreadable.
+    static func allowedCPUs(_ pid: Int32) -> Int? {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
+        var n = 0
+        for part in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
+            let ends = part.split(separator: "-").compactMap { Int($0) }
+            n += ends.count == 2 ? ends[1] - ends[0] + 1 : 1
+        }
+        return n
+    }
+
+    /// Polls `condition` every 10 ms for up to `seconds`; whether it held.
+    static func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(10_000)
+        }
+        return condition()
+    }
+
+    @Test("both backends: a program that stops no more gets its CPUs back; its next stop pins it again",
+          arguments: ["ptrace", "notify"])
+    func quietProgramUnpinned(backend: String) throws {
+        let bin = try Harness.fixture("affinity")
+        let own = try Self.untracedCPUs(bin)
+        guard own > 1 else { return }  // one CPU: nothing to pin or give back
+        let w = try Workdir("affinity-quiet-\(backend)")
+        let run = try Harness.start([bin, "wait"], backend: backend, options: ["-q", "--enter-at", "exec"], in: w)
+        let out = w.path("captrace.stdout")
+        func said(_ word: String) -> String? {
+            ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").first { $0.hasPrefix(word) }.map(String.init)
+        }
+        var pid: Int32 = 0
+        #expect(Self.eventually { said("pid=").flatMap { Int32($0.dropFirst(4)) }.map { pid = $0 } != nil })
+        guard pid > 0 else {
+            kill(run.pid, SIGKILL)
+            _ = try run.finish()
+            return
+        }
+        // Quiet since its start: given back every CPU its caller has (within 2 x ProgramPins.quietInterval).
+        #expect(Self.eventually { Self.allowedCPUs(pid) == own }, "\(Self.allowedCPUs(pid) ?? -1) CPUs, not \(own)")
+        // One violation: pinned again before the stop is answered, so by the time it says so.
+        kill(pid, SIGUSR1)
+        #expect(Self.eventually { said("stopped") != nil })
+        #expect(Self.allowedCPUs(pid) == 1)
+        // And given back again once quiet.
+        #expect(Self.eventually { Self.allowedCPUs(pid) == own })
+        kill(pid, SIGUSR2)
+        let r = try run.finish()
+        #expect(r.status == 0 && r.mark("again").count == 1, "\(r.digest)")
+    }
 }
+

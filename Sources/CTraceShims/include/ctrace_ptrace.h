@@ -110,6 +110,20 @@ int ct_pin_self_to_cpu(int cpu);
 int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu);
 /// ct_set_process_cpu: runs (the thread) `pid` on `cpu` only. 0 or -errno.
 int ct_set_process_cpu(pid_t pid, int cpu);
+/// ct_tree_set_affinity: gives every thread of every process below `top` (its children, theirs, ...; not `top`'s own
+/// threads) `cpu` alone, or, with `cpu` < 0, the affinity captrace had before ct_pin_self_to_cpu. Returns the
+/// number of threads set (0 when there was no saved affinity to give back).
+int ct_tree_set_affinity(pid_t top, int cpu);
+/// How many CPUs the affinity saved by ct_pin_self_to_cpu holds (0: none saved).
+int ct_original_cpu_count(void);
+/// A timer for a thread that waits without a timeout (ptrace's wait4): once armed it sends the thread that created
+/// it a signal (SIGRTMIN+8) every `ms`; the handler only notes it (ct_tick_take) and is installed without
+/// SA_RESTART, so the wait it interrupts returns EINTR. ct_tick_timer_create: 0 or -errno; ct_tick_timer_arm: `ms`
+/// 0 disarms; ct_tick_take: 1 once per expiry noted (0: none since), and clears it.
+int ct_tick_timer_create(void);
+int ct_tick_timer_arm(int ms);
+void ct_tick_timer_delete(void);
+int ct_tick_take(void);
 
 
 /// Monotonic clock in nanoseconds.

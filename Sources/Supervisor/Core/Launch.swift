@@ -31,26 +31,3 @@ enum ProgramPath {
     /// UTF-8). Nothing in captrace changes its environment.
     static var environment: UnsafePointer<UnsafeMutablePointer<CChar>?> { UnsafePointer(environ) }
 }
-
-/// Cross-CPU wake-ups dominate a round trip on this kind of VM (about 55 µs against 11.5 µs when supervisor and
-/// program share a CPU: an idle virtual CPU halts, and waking it costs the hypervisor). The supervisor pins its
-/// tracer thread (ptrace) or its notification workers (notify) to the CPU it started on, and the program runs
-/// there too (under notify it inherits the pin; under ptrace it sets itself up on the other CPU while captrace
-/// does, and `ct_spawn_go` moves it to the pinned one before its exec): pinning captrace alone left most of the
-/// cost in place (ptrace, 100000 stops: ~2.9 s against ~1.6 s with the program on the same CPU; notify, a shell
-/// running /bin/true 300 times: each exec
-/// moved the new image to the other CPU, and every process paid cross-CPU wake-ups, ~1.3x strace's time against
-/// ~0.8x pinned). The price: the program and its children run on one CPU, and sched_getaffinity (nproc) shows
-/// that one CPU.
-/// `CAPTRACE_NO_PIN=1` turns pinning off (the program then runs exactly where it would without captrace).
-enum CPUAffinity {
-    /// The CPU the supervisor will pin its tracer thread to: the one it runs on (-1: none, no pinning).
-    static func tracerCPU() -> Int32 {
-        if let v = getenv("CAPTRACE_NO_PIN"), String(cString: v) == "1" { return -1 }
-        return ct_current_cpu()
-    }
-
-    static func pin(_ cpu: Int32) {
-        if cpu >= 0 { _ = ct_pin_self_to_cpu(cpu) }
-    }
-}

@@ -29,6 +29,8 @@ protocol Transport: AnyObject {
     /// Starts the program (`path`, argv, environment) under `bpf`, on `cpu` (-1: anywhere); returns its pid. The
     /// core adds it to the table. Throws after cleaning up what it started.
     func launch(path: String, bpf: inout ct_bpf, pinnedTo cpu: Int32) throws(SupervisorError) -> Int32
+    /// The process whose descendants are the program (see ProgramPins), once launched.
+    var programTop: Int32 { get }
     /// Kills and reaps what `prepareLaunch` started (the run failed before `launch`).
     func abandonLaunch()
     /// Serves the program until every process is gone (or captrace was interrupted and they were killed).
@@ -62,6 +64,8 @@ final class SupervisorCore {
     var policyNotes: Set<String> = []
     /// Called when a process enters capability mode, before its enter event (notify: remembers its children).
     var onEnter: ((ProcessState) -> Void)?
+    /// Keeps the program on the supervisor's CPU while it stops (set at launch).
+    private(set) var pins = ProgramPins.off
     /// `run --syscalls`: what the counting filter traps for more than counting.
     var counting = CountingConditions([])
     /// The rules the run's filter is made of (computed only when asked: a kept filter needs none).
@@ -126,6 +130,7 @@ final class SupervisorCore {
             throw error
         }
         ct_set_root_pid(rootPid)
+        pins = ProgramPins(cpu: cpu, top: transport.programTop)
 
         transport.serve()
         transport.finish()

@@ -22,6 +22,7 @@ extension NotifyTransport {
         var n = ct_notif()
         let lead = Lead(baton)
         let scratch = WorkerScratch()
+        let pins = core.pins
         defer { lead.yield() }
         while true {
             lead.take()
@@ -35,6 +36,7 @@ extension NotifyTransport {
                 }
                 return
             }
+            pins.noteStop()
             handle(n, lead: lead, scratch: scratch)
         }
     }

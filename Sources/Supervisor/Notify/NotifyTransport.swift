@@ -127,6 +127,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     var rootPid: Int32 { core.rootPid }
     var rootStatus: Int32? { rootExit?.status }
     func execFailure() -> Int32? { execFailed }
+    var programTop: Int32 { launch.keeper }
 
     /// The keeper and the program start in `launch`, after the supervisor pinned itself: they inherit its CPU.
     /// (Started here instead, off that CPU, so that the program installs its filter beside the supervisor's
@@ -239,6 +240,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
                 if r == -EINTR { continue }
                 if r < 0 { break }  // ECHILD: the keeper and every tracee are gone
                 if r == launch.keeper { continue }
+                core.pins.noteStop()
                 tracer?.handle(tid: r, status: WaitStatus(raw))
             }
         }
@@ -315,10 +317,13 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         var infoOpen = true
         var keeperAlive = keeperFd >= 0
         var ready = [UInt64](repeating: 0, count: 64)
+        let pins = core.pins  // this thread ticks them (ProgramPins): it waits anyway
         while true {
             if keeperFd >= 0, core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
-            let n = ct_epoll_wait(exitSet, &ready, Int32(ready.count), infoOpen || keeperAlive ? 200 : 0)
+            let timeout: Int32 = infoOpen || keeperAlive ? (pins.isPinned ? ProgramPins.quietMillis : 200) : 0
+            let n = ct_epoll_wait(exitSet, &ready, Int32(ready.count), timeout)
             if n < 0 && n != -EINTR { break }
+            pins.tick()
             for d in ready.prefix(Int(max(n, 0))) {
                 if d == Self.keeperData {
                     var raw: Int32 = 0

@@ -70,6 +70,7 @@ final class PtraceTransport: Transport {
     }
 
     func execFailure() -> Int32? { execFailed }
+    var programTop: Int32 { getpid() }
     func finish() { if errFd >= 0 { close(errFd); errFd = -1 } }
     func warnings() {}
 
@@ -77,11 +78,22 @@ final class PtraceTransport: Transport {
 
     func serve() {
         var raw: Int32 = 0
+        // wait4 has no timeout: a timer signal interrupts it to tick the pins (ProgramPins), only while pinned.
+        let pins = core.pins
+        let ticks = pins.isPinned && ct_tick_timer_create() == 0 && ct_tick_timer_arm(ProgramPins.quietMillis) == 0
+        defer { if ticks { ct_tick_timer_delete() } }
         while !table.isEmpty {
             if core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
             let r = ct_wait(-1, &raw, 0)
-            if r == -EINTR { continue }
+            if r == -EINTR {
+                if ticks, ct_tick_take() != 0 {
+                    pins.tick()
+                    if !pins.isPinned { _ = ct_tick_timer_arm(0) }
+                }
+                continue
+            }
             if r < 0 { break }  // ECHILD: nothing left
+            if pins.noteStop(), ticks { _ = ct_tick_timer_arm(ProgramPins.quietMillis) }
             let tid = r
             let status = WaitStatus(raw)
             let stop = PtraceStop(status)
