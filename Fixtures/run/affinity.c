@@ -6,7 +6,8 @@
  *
  * `wait`: prints pid=N, then waits for signals, making no trapped call, so the test can read its affinity from
  * /proc while it is quiet. SIGUSR1: one violation (mark "again"), then prints "stopped" and waits again; SIGUSR2:
- * exits 0.
+ * exits 0. `own`: first sets its own affinity to one CPU other than the one it runs on (0 or 1), prints own=K
+ * beside pid=N, then waits as `wait` does: captrace must leave an affinity the program chose as it is.
  */
 #include "fixture.h"
 #include <sched.h>
@@ -15,28 +16,39 @@
 static volatile sig_atomic_t got;
 static void on_signal(int sig) { got = sig; }
 
-int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "wait") == 0) {
-        struct sigaction sa = {.sa_handler = on_signal};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGUSR1, &sa, NULL);
-        sigaction(SIGUSR2, &sa, NULL);
-        sigset_t block, none;
-        sigemptyset(&block);
-        sigaddset(&block, SIGUSR1);
-        sigaddset(&block, SIGUSR2);
-        sigprocmask(SIG_BLOCK, &block, &none);
-        printf("pid=%d\n", (int)getpid());
+static int wait_for_signals(void) {
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+    sigset_t block, none;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    sigaddset(&block, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &block, &none);
+    printf("pid=%d\n", (int)getpid());
+    fflush(stdout);
+    for (;;) {
+        while (!got) sigsuspend(&none);
+        int sig = got;
+        got = 0;
+        if (sig == SIGUSR2) return 0;
+        mark("again");
+        printf("stopped\n");
         fflush(stdout);
-        for (;;) {
-            while (!got) sigsuspend(&none);
-            int sig = got;
-            got = 0;
-            if (sig == SIGUSR2) return 0;
-            mark("again");
-            printf("stopped\n");
-            fflush(stdout);
-        }
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "wait") == 0) return wait_for_signals();
+    if (argc > 1 && strcmp(argv[1], "own") == 0) {
+        int other = sched_getcpu() == 0 ? 1 : 0;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(other, &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0) { perror("sched_setaffinity"); return 99; }
+        printf("own=%d\n", other);
+        return wait_for_signals();
     }
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) != 0) { perror("sched_getaffinity"); return 99; }

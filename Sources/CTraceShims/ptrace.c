@@ -461,24 +461,20 @@ int ct_tick_take(void) {
     return 1;
 }
 
-// Breadth-first through /proc/PID/task/TID/children. Each thread is set before its children are listed, so a
+// Breadth-first through /proc/PID/task/TID/children. Each thread is moved before its children are listed, so a
 // process it forks meanwhile inherits the new affinity; processes and threads that come or go during the walk are
 // skipped (affinity is a performance hint here: one left behind only runs where it did).
-int ct_tree_set_affinity(pid_t top, int cpu) {
-    cpu_set_t set;
-    if (cpu >= 0) {
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-    } else if (ct_original_affinity_saved) {
-        set = ct_original_affinity;
-    } else {
-        return 0;
-    }
+int ct_tree_move_affinity(pid_t top, int cpu, int pin) {
+    if (cpu < 0 || !ct_original_affinity_saved) return 0;
+    cpu_set_t one, *from = &one, *to = &ct_original_affinity;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (pin) { from = &ct_original_affinity; to = &one; }
     pid_t *queue = malloc(64 * sizeof *queue);
     if (!queue) return 0;
     size_t n = 1, cap = 64;
     queue[0] = top;
-    int changed = 0;
+    int moved = 0;
     for (size_t i = 0; i < n; i++) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/task", (int)queue[i]);
@@ -488,7 +484,11 @@ int ct_tree_set_affinity(pid_t top, int cpu) {
         while ((e = readdir(d))) {
             if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
             pid_t tid = (pid_t)atoi(e->d_name);
-            if (i > 0 && sched_setaffinity(tid, sizeof set, &set) == 0) changed++;
+            cpu_set_t now;
+            // Only a thread that has what captrace gave it: one the program set its own affinity on keeps it.
+            if (i > 0 && sched_getaffinity(tid, sizeof now, &now) == 0 && CPU_EQUAL(&now, from) &&
+                sched_setaffinity(tid, sizeof *to, to) == 0)
+                moved++;
             char cpath[96], buf[4096];
             snprintf(cpath, sizeof cpath, "/proc/%d/task/%d/children", (int)queue[i], (int)tid);
             int fd = open(cpath, O_RDONLY | O_CLOEXEC);
@@ -514,7 +514,7 @@ int ct_tree_set_affinity(pid_t top, int cpu) {
         closedir(d);
     }
     free(queue);
-    return changed;
+    return moved;
 }
 
 int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu) {

@@ -110,10 +110,11 @@ int ct_pin_self_to_cpu(int cpu);
 int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu);
 /// ct_set_process_cpu: runs (the thread) `pid` on `cpu` only. 0 or -errno.
 int ct_set_process_cpu(pid_t pid, int cpu);
-/// ct_tree_set_affinity: gives every thread of every process below `top` (its children, theirs, ...; not `top`'s own
-/// threads) `cpu` alone, or, with `cpu` < 0, the affinity captrace had before ct_pin_self_to_cpu. Returns the
-/// number of threads set (0 when there was no saved affinity to give back).
-int ct_tree_set_affinity(pid_t top, int cpu);
+/// ct_tree_move_affinity: moves every thread of every process below `top` (its children, theirs, ...; not `top`'s
+/// own threads) between `cpu` alone and the affinity captrace had before ct_pin_self_to_cpu: `pin` 1, the threads
+/// that have that affinity get `cpu`; `pin` 0, those that have `cpu` alone get it back. A thread with any other
+/// affinity (the program set its own) is left as it is. Returns the number of threads moved.
+int ct_tree_move_affinity(pid_t top, int cpu, int pin);
 /// How many CPUs the affinity saved by ct_pin_self_to_cpu holds (0: none saved).
 int ct_original_cpu_count(void);
 /// A timer for a thread that waits without a timeout (ptrace's wait4): once armed it sends the thread that created

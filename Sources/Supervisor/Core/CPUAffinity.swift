@@ -28,6 +28,8 @@ enum CPUAffinity {
 /// thread, before that stop is answered: that one stop pays a cross-CPU wake-up and a walk of /proc, the ones
 /// after it are cheap again). Without this a program that runs between its stops — a computation, `xz -T2`, a
 /// server between requests — ran on one CPU for the whole run (`xz -T2` took 2.1x its time under either backend).
+/// Only threads with the affinity captrace gave them move either way: one the program set its own (`taskset`,
+/// `sched_setaffinity`) keeps it — unless it chose exactly the pinned CPU, which cannot be told from the pin.
 ///
 /// `noteStop` is called for every stop by the threads that answer them (ptrace: the tracer; notify: the workers
 /// and the tracer of a ptrace phase); `tick` by one thread, about every `quietInterval` while `isPinned` (ptrace:
@@ -85,7 +87,7 @@ final class ProgramPins: @unchecked Sendable {
         mutex.locked {
             // A stop that came meanwhile keeps the pin.
             guard ct_flag_get(unpinned) == 0, ct_count_get(stops) == count else { return }
-            _ = ct_tree_set_affinity(top, -1)
+            _ = ct_tree_move_affinity(top, cpu, 0)
             ct_flag_set(unpinned)
         }
     }
@@ -93,7 +95,7 @@ final class ProgramPins: @unchecked Sendable {
     private func repin() -> Bool {
         mutex.locked {
             guard ct_flag_get(unpinned) != 0 else { return false }
-            _ = ct_tree_set_affinity(top, cpu)
+            _ = ct_tree_move_affinity(top, cpu, 1)
             ct_flag_clear(unpinned)
             return true
         }
