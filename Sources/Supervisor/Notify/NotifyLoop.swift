@@ -36,7 +36,8 @@ extension NotifyTransport {
                 }
                 return
             }
-            pins.noteStop()
+            // Pinned again: the exit watcher, which waits long while the program is not, ticks again.
+            if pins.noteStop() { ct_eventfd_signal(wakeFd) }
             handle(n, lead: lead, scratch: scratch)
         }
     }

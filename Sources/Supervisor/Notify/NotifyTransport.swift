@@ -240,7 +240,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
                 if r == -EINTR { continue }
                 if r < 0 { break }  // ECHILD: the keeper and every tracee are gone
                 if r == launch.keeper { continue }
-                core.pins.noteStop()
+                if core.pins.noteStop() { ct_eventfd_signal(wakeFd) }
                 tracer?.handle(tid: r, status: WaitStatus(raw))
             }
         }
