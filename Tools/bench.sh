@@ -223,9 +223,10 @@ run_group "$runs"
 fi
 
 # (h) a quiet multi-threaded program: xz -T2 compressing BENCH_XZ_MB (default 8) MB of base64 text, two threads
-#     computing between rare trapped calls. Pinned for the whole run it took ~2.1x its time (README, "CPU pinning").
+#     computing between rare trapped calls. Pinned for the whole run it took 1.65x-2.1x its time (README, "CPU
+#     pinning"). The input is made once per size (base64 of random bytes: 3/4 of a byte per character).
 if want h; then
-xzin="$out/xz-input.txt"
+xzin="$out/xz-input-${BENCH_XZ_MB:-8}mb.txt"
 if [[ ! -s $xzin ]]; then head -c $((${BENCH_XZ_MB:-8} * 786432)) /dev/urandom | base64 >"$xzin"; fi
 xz2=(xz -T2 -1 -c "$xzin")
 row "h untraced" "${xz2[@]}"

@@ -5,7 +5,9 @@ pkgs=(libseccomp-dev libdw-dev libelf-dev libunwind-dev liblzma-dev zlib1g-dev l
       libpcap0.8 chromium systemd python3 util-linux
       # the hint tests: curl (a library's connect), libssl-dev (OpenSSL's fix), libc-l10n (translated libc
       # messages), libcap2-bin (setcap, for withheld file capabilities), libc6-dev's libc.a (a static program), gzip
-      curl libssl-dev libc-l10n libcap2-bin libc6-dev gzip)
+      curl libssl-dev libc-l10n libcap2-bin libc6-dev gzip
+      # the benchmark's row (h): a multi-threaded program (xz -T2)
+      xz-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
