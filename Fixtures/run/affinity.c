@@ -5,13 +5,15 @@
  * on; this very call stops under notify, which pins it again if it had been given its CPUs back).
  *
  * `wait`: prints pid=N, then waits for signals, making no trapped call, so the test can read its affinity from
- * /proc while it is quiet. SIGUSR1: one violation (mark "again"), then prints "stopped" and waits again; SIGUSR2:
- * exits 0. `own`: first sets its own affinity to one CPU other than the one it runs on (0 or 1), prints own=K
- * beside pid=N, then waits as `wait` does: captrace must leave an affinity the program chose as it is.
+ * /proc while it is quiet. SIGUSR1 toggles between that and busy: a violation (mark "again") every 5 ms, so that it
+ * stays pinned however late the test looks; it prints "busy" after the first violation and "quiet" when it stops.
+ * SIGUSR2: exits 0. `own`: first sets its own affinity to one CPU other than the one it runs on (0 or 1), prints
+ * own=K beside pid=N, then does as `wait` does: captrace must leave an affinity the program chose as it is.
  */
 #include "fixture.h"
 #include <sched.h>
 #include <signal.h>
+#include <time.h>
 
 static volatile sig_atomic_t got;
 static void on_signal(int sig) { got = sig; }
@@ -29,12 +31,22 @@ static int wait_for_signals(void) {
     printf("pid=%d\n", (int)getpid());
     fflush(stdout);
     for (;;) {
-        while (!got) sigsuspend(&none);
-        int sig = got;
+        while (!got) sigsuspend(&none);  // quiet: no trapped call
+        if (got == SIGUSR2) return 0;
         got = 0;
-        if (sig == SIGUSR2) return 0;
         mark("again");
-        printf("stopped\n");
+        printf("busy\n");
+        fflush(stdout);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        struct timespec ts = {0, 5000000};
+        while (!got) {
+            nanosleep(&ts, NULL);
+            mark("again");
+        }
+        sigprocmask(SIG_BLOCK, &block, NULL);
+        if (got == SIGUSR2) return 0;
+        got = 0;
+        printf("quiet\n");
         fflush(stdout);
     }
 }
