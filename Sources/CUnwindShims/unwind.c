@@ -1906,6 +1906,97 @@ void ct_uw_symfile_lookup(ct_uw_symfile *f, uint64_t vaddr, ct_uw_syminfo *out) 
     }
 }
 
+// The build-id in the notes of one PT_NOTE segment (`align` 4 or 8), if there is one.
+static void brief_notes(const unsigned char *p, size_t n, size_t align, ct_uw_elf_brief *out) {
+    size_t at = 0;
+    while (at + 12 <= n) {
+        uint32_t namesz, descsz, type;
+        memcpy(&namesz, p + at, 4);
+        memcpy(&descsz, p + at + 4, 4);
+        memcpy(&type, p + at + 8, 4);
+        size_t name = at + 12;
+        size_t desc = name + ((namesz + align - 1) & ~(align - 1));
+        if (desc < name || desc > n || descsz > n - desc) return;
+        if (type == NT_GNU_BUILD_ID && namesz == 4 && memcmp(p + name, "GNU", 4) == 0 && descsz > 0) {
+            out->build_id_len = descsz > sizeof out->build_id ? (int)sizeof out->build_id : (int)descsz;
+            memcpy(out->build_id, p + desc, (size_t)out->build_id_len);
+            return;
+        }
+        size_t next = desc + ((descsz + align - 1) & ~(align - 1));
+        if (next <= at) return;
+        at = next;
+    }
+}
+
+int ct_uw_elf_brief_read(const char *path, ct_uw_elf_brief *out) {
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = -1;
+    struct stat st;
+    unsigned char head[sizeof(Elf64_Ehdr)];
+    unsigned char ph[64 * sizeof(Elf64_Phdr)];
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) goto out;
+    out->file_size = (uint64_t)st.st_size;
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    if (n < (ssize_t)sizeof(Elf32_Ehdr) || memcmp(head, ELFMAG, SELFMAG) != 0 || head[EI_DATA] != ELFDATA2LSB) goto out;
+    int is64 = head[EI_CLASS] == ELFCLASS64;
+    if (!is64 && head[EI_CLASS] != ELFCLASS32) goto out;
+    uint64_t phoff;
+    size_t phnum, entsize = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+    if (is64) {
+        Elf64_Ehdr e;
+        if (n < (ssize_t)sizeof e) goto out;
+        memcpy(&e, head, sizeof e);
+        phoff = e.e_phoff, phnum = e.e_phnum;
+        if (e.e_phentsize != entsize) goto out;
+    } else {
+        Elf32_Ehdr e;
+        memcpy(&e, head, sizeof e);
+        phoff = e.e_phoff, phnum = e.e_phnum;
+        if (e.e_phentsize != entsize) goto out;
+    }
+    if (phnum == 0 || phnum > 64) goto out;  // PN_XNUM (the count kept elsewhere) included: libdw's path
+    if (pread(fd, ph, phnum * entsize, (off_t)phoff) != (ssize_t)(phnum * entsize)) goto out;
+    for (size_t i = 0; i < phnum; i++) {
+        uint64_t type, offset, vaddr, filesz, align;
+        if (is64) {
+            Elf64_Phdr h;
+            memcpy(&h, ph + i * entsize, sizeof h);
+            type = h.p_type, offset = h.p_offset, vaddr = h.p_vaddr, filesz = h.p_filesz, align = h.p_align;
+        } else {
+            Elf32_Phdr h;
+            memcpy(&h, ph + i * entsize, sizeof h);
+            type = h.p_type, offset = h.p_offset, vaddr = h.p_vaddr, filesz = h.p_filesz, align = h.p_align;
+        }
+        if (type == PT_LOAD && filesz > 0) {
+            if (out->nloads == 16) goto out;
+            out->loads[out->nloads++] = (ct_uw_load_segment){offset, vaddr, filesz};
+        } else if (type == PT_NOTE && out->build_id_len == 0 && filesz > 0 && filesz <= 65536) {
+            unsigned char *notes = malloc(filesz);
+            if (notes == NULL) goto out;
+            if (pread(fd, notes, filesz, (off_t)offset) == (ssize_t)filesz) brief_notes(notes, filesz, align == 8 ? 8 : 4, out);
+            free(notes);
+        }
+    }
+    rc = 0;
+out:
+    close(fd);
+    return rc;
+}
+
+int ct_uw_elf_brief_vaddr(const ct_uw_elf_brief *b, uint64_t off, uint64_t *vaddr) {
+    for (int i = 0; i < b->nloads; i++) {
+        const ct_uw_load_segment *l = &b->loads[i];
+        uint64_t page_start = l->offset & ~(uint64_t)0xfff;  // as vaddr_of_offset: mappings start page-aligned
+        if (off >= page_start && off < l->offset + l->filesz) {
+            *vaddr = l->vaddr + off - l->offset;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 char *ct_uw_demangle(const char *name) {
     if (name == NULL) return NULL;
     if (strncmp(name, "_Z", 2) == 0) {

@@ -1,5 +1,6 @@
 // The symbol cache kept across runs (by build-id): what one run resolved, the next reads back instead of
 // decompressing DWARF again; lines it cannot trust are ignored.
+import CUnwindShims
 import Foundation
 import Testing
 import TraceModel
@@ -57,5 +58,69 @@ import TraceModel
         #expect(loaded.count == 1 && loaded[0x10]?.symbol == "good" && loaded[0x10]?.line == 3)
         chmod(cache.path(id), 0o622)
         #expect(cache.load(id).isEmpty)
+    }
+}
+
+/// The build-id and load segments read with a few preads (`ct_uw_elf_brief_read`) instead of opening the file with
+/// libdw: the same facts as libdw's, and with a warm disk cache no file opened with libdw at all.
+@Suite struct ELFBriefTests {
+    /// Real ELF files of this machine, and a fixture linked without a build-id.
+    static func files() throws -> [String] {
+        let noID = try FixtureBuilder.build("brief-no-build-id", sources: chainSources,
+                                            flags: ["-O0", "-Wl,--build-id=none"])
+        return ["/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", SymbolCacheTests.libc, "/usr/bin/true",
+                "/usr/bin/dash", "/usr/lib/x86_64-linux-gnu/libdw.so.1", noID]
+    }
+
+    @Test("build-id and file offset -> address as libdw has them, for system files and one without a build-id")
+    func sameAsLibdw() throws {
+        for path in try Self.files() {
+            var brief = ct_uw_elf_brief()
+            #expect(ct_uw_elf_brief_read(path, &brief) == 0, "\(path)")
+            let h = try #require(ct_uw_symfile_open(path), "\(path)")
+            defer { ct_uw_symfile_free(h) }
+            var id = [UInt8](repeating: 0, count: 64)
+            let n = Int(ct_uw_symfile_build_id(h, &id, Int32(id.count)))
+            let briefID = withUnsafeBytes(of: brief.build_id) { Array($0.prefix(Int(brief.build_id_len))) }
+            #expect(briefID == Array(id.prefix(n)), "\(path)")
+            // Offsets around every load segment's edges and inside it, and past the file.
+            var offsets: [UInt64] = [0, 1, 0xfff, 0x1000, brief.file_size, brief.file_size + 0x1000]
+            let loads = withUnsafeBytes(of: brief.loads) { Array($0.bindMemory(to: ct_uw_load_segment.self).prefix(Int(brief.nloads))) }
+            #expect(!loads.isEmpty, "\(path)")
+            for l in loads {
+                offsets += [l.offset, l.offset &- 1, l.offset + l.filesz / 2, l.offset + l.filesz - 1, l.offset + l.filesz,
+                            l.offset & ~0xfff]
+            }
+            for off in offsets {
+                var a: UInt64 = 0, b: UInt64 = 0
+                let ra = ct_uw_elf_brief_vaddr(&brief, off, &a), rb = ct_uw_symfile_vaddr(h, off, &b)
+                #expect(ra == rb && (ra != 0 || a == b), "\(path) offset \(String(off, radix: 16))")
+            }
+        }
+    }
+
+    @Test("not an ELF file, a directory, a missing file: refused")
+    func refused() throws {
+        var brief = ct_uw_elf_brief()
+        #expect(ct_uw_elf_brief_read("/etc/hostname", &brief) == -1)
+        #expect(ct_uw_elf_brief_read("/usr/bin", &brief) == -1)
+        #expect(ct_uw_elf_brief_read("/nonexistent/file", &brief) == -1)
+    }
+
+    @Test("a warm disk cache names a frame without opening its file with libdw; a cold one opens it once")
+    func warmCacheOpensNothing() throws {
+        let dir = try SymbolCacheTests().tempDir() + "/symbols"
+        defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
+        let (frame, offset) = try SymbolCacheTests().getpidFrame()
+        let cold = Symboliser(diskCache: SymbolCache(directory: dir))
+        var first = frame
+        cold.fill(&first, module: SymbolCacheTests.libc, offset: offset, isReturnAddress: false)
+        #expect(cold.libdwOpens == 1)
+        let warm = Symboliser(diskCache: SymbolCache(directory: dir))
+        var second = frame
+        warm.fill(&second, module: SymbolCacheTests.libc, offset: offset, isReturnAddress: false)
+        #expect(second == first && first.symbol?.hasSuffix("getpid") == true)
+        #expect(warm.buildID(SymbolCacheTests.libc) == cold.buildID(SymbolCacheTests.libc))
+        #expect(warm.libdwOpens == 0)
     }
 }

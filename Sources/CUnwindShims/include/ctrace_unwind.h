@@ -91,6 +91,24 @@ int ct_uw_symfile_vaddr(ct_uw_symfile *f, uint64_t file_offset, uint64_t *vaddr)
 /// The strings live as long as `f`.
 void ct_uw_symfile_lookup(ct_uw_symfile *f, uint64_t vaddr, ct_uw_syminfo *out);
 
+/// What naming a module's frames from the symbol cache needs, read with a few preads (no libelf, no mapping of the
+/// file): its GNU build-id and its PT_LOAD headers. libdw opens the file only for what the cache does not hold.
+typedef struct {
+    uint64_t offset, vaddr, filesz;
+} ct_uw_load_segment;
+typedef struct {
+    uint8_t build_id[64];
+    int build_id_len;  ///< 0: no NT_GNU_BUILD_ID note
+    int nloads;
+    ct_uw_load_segment loads[16];
+    uint64_t file_size;
+} ct_uw_elf_brief;
+/// 0, or -1 when `path` is not a regular little-endian ELF file (32- or 64-bit) with at most 64 program headers and
+/// 16 non-empty PT_LOADs.
+int ct_uw_elf_brief_read(const char *path, ct_uw_elf_brief *out);
+/// File offset -> link-time address through the PT_LOAD headers, as ct_uw_symfile_vaddr. Returns 0 or -1.
+int ct_uw_elf_brief_vaddr(const ct_uw_elf_brief *b, uint64_t file_offset, uint64_t *vaddr);
+
 /// Demangled C++ (_Z...) or Swift ($s..., _T0...) name, malloc'd; NULL when not mangled or no demangler.
 char *ct_uw_demangle(const char *name);
 
