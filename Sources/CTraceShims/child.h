@@ -1,11 +1,13 @@
-// The first steps of a child between clone and exec, shared by both launchers (ptrace.c, notify.c).
-// Raw system calls only: Swift must not run here, and neither may malloc nor any glibc wrapper that sets errno.
+// The first steps of a child between clone and exec, shared by both launchers (ptrace.c, notify.c), and the walk of
+// a process's children that the notify keeper and the affinity moves share. Raw system calls only: Swift must not
+// run here, and neither may malloc nor any glibc wrapper that sets errno.
 #ifndef CTRACE_CHILD_H
 #define CTRACE_CHILD_H
 
 #include "ctrace_ptrace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <pthread.h>
 #include <string.h>
@@ -151,6 +153,66 @@ static inline pid_t ct_clone_vm(int (*fn)(void *), void *stack, void *arg, pid_t
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return pid < 0 ? -e : pid;
+}
+
+/// Appends the pids listed in /proc/PID/task/*/children to `out` (from `n`, at most `cap`); returns the new count.
+/// `each_task` (may be NULL) is called with every thread of `pid` before that thread's children are read, so a
+/// change it makes is inherited by a child forked meanwhile. Raw system calls only (the keeper calls it).
+static inline int ct_raw_children_of(pid_t pid, pid_t *out, int n, int cap, void (*each_task)(pid_t tid, void *ctx),
+                                     void *ctx) {
+    char path[64], buf[4096];
+    // Build "/proc/<pid>/task" by hand (snprintf is not async-signal-safe).
+    char num[16];
+    int k = 0;
+    unsigned v = (unsigned)pid;
+    do { num[k++] = (char)('0' + v % 10); v /= 10; } while (v && k < 15);
+    int p = 0;
+    const char *pre = "/proc/";
+    while (*pre) path[p++] = *pre++;
+    while (k) path[p++] = num[--k];
+    const char *suf = "/task";
+    while (*suf) path[p++] = *suf++;
+    path[p] = 0;
+    long dfd = ct_raw(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dfd < 0) return n;
+    char dents[4096];
+    long nread;
+    while ((nread = ct_raw(SYS_getdents64, dfd, (long)dents, sizeof dents, 0)) > 0) {
+        for (long off = 0; off < nread;) {
+            unsigned short reclen;
+            memcpy(&reclen, dents + off + 16, sizeof reclen);
+            const char *name = dents + off + 19;
+            off += reclen;
+            if (name[0] < '0' || name[0] > '9') continue;
+            if (each_task) {
+                pid_t tid = 0;
+                for (const char *s = name; *s >= '0' && *s <= '9'; s++) tid = tid * 10 + (*s - '0');
+                each_task(tid, ctx);
+            }
+            char cpath[96];
+            int q = 0;
+            for (int i = 0; i < p; i++) cpath[q++] = path[i];
+            cpath[q++] = '/';
+            for (const char *s = name; *s && q < 80; s++) cpath[q++] = *s;
+            const char *c = "/children";
+            while (*c) cpath[q++] = *c++;
+            cpath[q] = 0;
+            long cfd = ct_raw(SYS_openat, AT_FDCWD, (long)cpath, O_RDONLY | O_CLOEXEC, 0);
+            if (cfd < 0) continue;
+            long r = ct_raw(SYS_read, cfd, (long)buf, sizeof buf - 1, 0);
+            ct_raw(SYS_close, cfd, 0, 0, 0);
+            if (r <= 0) continue;
+            pid_t cur = 0;
+            int have = 0;
+            for (long i = 0; i <= r; i++) {
+                char ch = i < r ? buf[i] : ' ';
+                if (ch >= '0' && ch <= '9') { cur = cur * 10 + (ch - '0'); have = 1; }
+                else if (have) { if (n < cap) out[n++] = cur; cur = 0; have = 0; }
+            }
+        }
+    }
+    ct_raw(SYS_close, dfd, 0, 0, 0);
+    return n;
 }
 
 #endif

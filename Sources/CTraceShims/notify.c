@@ -107,57 +107,6 @@ static void raw_write_all(int fd, const void *buf, size_t len) {
     }
 }
 
-// Appends the pids listed in /proc/PID/task/*/children to `out` (at most `cap`). Raw syscalls only.
-static int children_of(pid_t pid, pid_t *out, int n, int cap) {
-    char path[64], buf[4096];
-    // Build "/proc/<pid>/task" by hand (snprintf is not async-signal-safe).
-    char num[16];
-    int k = 0;
-    unsigned v = (unsigned)pid;
-    do { num[k++] = (char)('0' + v % 10); v /= 10; } while (v && k < 15);
-    int p = 0;
-    const char *pre = "/proc/";
-    while (*pre) path[p++] = *pre++;
-    while (k) path[p++] = num[--k];
-    const char *suf = "/task";
-    while (*suf) path[p++] = *suf++;
-    path[p] = 0;
-    long dfd = ct_raw(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (dfd < 0) return n;
-    char dents[4096];
-    long nread;
-    while ((nread = ct_raw(SYS_getdents64, dfd, (long)dents, sizeof dents, 0)) > 0) {
-        for (long off = 0; off < nread;) {
-            unsigned short reclen;
-            memcpy(&reclen, dents + off + 16, sizeof reclen);
-            const char *name = dents + off + 19;
-            off += reclen;
-            if (name[0] < '0' || name[0] > '9') continue;
-            char cpath[96];
-            int q = 0;
-            for (int i = 0; i < p; i++) cpath[q++] = path[i];
-            cpath[q++] = '/';
-            for (const char *s = name; *s && q < 80; s++) cpath[q++] = *s;
-            const char *c = "/children";
-            while (*c) cpath[q++] = *c++;
-            cpath[q] = 0;
-            long cfd = ct_raw(SYS_openat, AT_FDCWD, (long)cpath, O_RDONLY | O_CLOEXEC, 0);
-            if (cfd < 0) continue;
-            long r = ct_raw(SYS_read, cfd, (long)buf, sizeof buf - 1, 0);
-            ct_raw(SYS_close, cfd, 0, 0, 0);
-            if (r <= 0) continue;
-            pid_t cur = 0;
-            int have = 0;
-            for (long i = 0; i <= r; i++) {
-                char ch = i < r ? buf[i] : ' ';
-                if (ch >= '0' && ch <= '9') { cur = cur * 10 + (ch - '0'); have = 1; }
-                else if (have) { if (n < cap) out[n++] = cur; cur = 0; have = 0; }
-            }
-        }
-    }
-    ct_raw(SYS_close, dfd, 0, 0, 0);
-    return n;
-}
 
 // Tells captrace how a process the keeper reaped ended: the program, and orphans of the program (their parent
 // died first, as when captrace is interrupted), whose status nobody else can read any more.
@@ -174,8 +123,8 @@ static __attribute__((noreturn)) void kill_everything(struct ct_notify_block *b)
     pid_t *q = b->queue;
     pid_t self = (pid_t)ct_raw(SYS_getpid, 0, 0, 0, 0);
     for (;;) {
-        int n = children_of(self, q, 0, CT_NOTIFY_QUEUE);
-        for (int i = 0; i < n; i++) n = children_of(q[i], q, n, CT_NOTIFY_QUEUE);
+        int n = ct_raw_children_of(self, q, 0, CT_NOTIFY_QUEUE, NULL, NULL);
+        for (int i = 0; i < n; i++) n = ct_raw_children_of(q[i], q, n, CT_NOTIFY_QUEUE, NULL, NULL);
         for (int i = n - 1; i >= 0; i--) ct_raw(SYS_kill, q[i], SIGKILL, 0, 0);
         int st;
         long r;

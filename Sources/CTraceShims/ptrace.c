@@ -4,7 +4,6 @@
 #include "child.h"
 #include "ctrace_landlock.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -461,60 +460,34 @@ int ct_tick_take(void) {
     return 1;
 }
 
-// Breadth-first through /proc/PID/task/TID/children. Each thread is moved before its children are listed, so a
-// process it forks meanwhile inherits the new affinity; processes and threads that come or go during the walk are
-// skipped (affinity is a performance hint here: one left behind only runs where it did).
+struct affinity_move { const cpu_set_t *from, *to; int moved; };
+
+// Only a thread that has what captrace gave it: one the program set its own affinity on keeps it.
+static void move_task(pid_t tid, void *ctx) {
+    struct affinity_move *m = ctx;
+    cpu_set_t now;
+    if (sched_getaffinity(tid, sizeof now, &now) == 0 && CPU_EQUAL(&now, m->from) &&
+        sched_setaffinity(tid, sizeof *m->to, m->to) == 0)
+        m->moved++;
+}
+
+// Breadth-first through /proc/PID/task/TID/children (ct_raw_children_of, as the keeper kills a tree). Each
+// thread is moved before its children are listed, so a process it forks meanwhile inherits the new affinity;
+// processes and threads that come or go during the walk are skipped, as are processes past the first 8192
+// (affinity is a performance hint here: one left behind only runs where it did).
 int ct_tree_move_affinity(pid_t top, int cpu, int pin) {
     if (cpu < 0 || !ct_original_affinity_saved) return 0;
-    cpu_set_t one, *from = &one, *to = &ct_original_affinity;
+    cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
-    if (pin) { from = &ct_original_affinity; to = &one; }
-    pid_t *queue = malloc(64 * sizeof *queue);
+    struct affinity_move m = {pin ? &ct_original_affinity : &one, pin ? &one : &ct_original_affinity, 0};
+    enum { TREE_MAX = 8192 };
+    pid_t *queue = malloc(TREE_MAX * sizeof *queue);
     if (!queue) return 0;
-    size_t n = 1, cap = 64;
-    queue[0] = top;
-    int moved = 0;
-    for (size_t i = 0; i < n; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/task", (int)queue[i]);
-        DIR *d = opendir(path);
-        if (!d) continue;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-            pid_t tid = (pid_t)atoi(e->d_name);
-            cpu_set_t now;
-            // Only a thread that has what captrace gave it: one the program set its own affinity on keeps it.
-            if (i > 0 && sched_getaffinity(tid, sizeof now, &now) == 0 && CPU_EQUAL(&now, from) &&
-                sched_setaffinity(tid, sizeof *to, to) == 0)
-                moved++;
-            char cpath[96], buf[4096];
-            snprintf(cpath, sizeof cpath, "/proc/%d/task/%d/children", (int)queue[i], (int)tid);
-            int fd = open(cpath, O_RDONLY | O_CLOEXEC);
-            if (fd < 0) continue;
-            ssize_t got = read(fd, buf, sizeof buf - 1);  // ~800 children; more are rare, and only a hint is lost
-            close(fd);
-            if (got <= 0) continue;
-            buf[got] = 0;
-            for (char *p = buf, *end; *p;) {
-                long child = strtol(p, &end, 10);
-                if (end == p) break;
-                p = end;
-                if (child <= 0) continue;
-                if (n == cap) {
-                    pid_t *more = realloc(queue, 2 * cap * sizeof *queue);
-                    if (!more) break;
-                    queue = more;
-                    cap *= 2;
-                }
-                queue[n++] = (pid_t)child;
-            }
-        }
-        closedir(d);
-    }
+    int n = ct_raw_children_of(top, queue, 0, TREE_MAX, NULL, NULL);
+    for (int i = 0; i < n; i++) n = ct_raw_children_of(queue[i], queue, n, TREE_MAX, move_task, &m);
     free(queue);
-    return moved;
+    return m.moved;
 }
 
 int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu) {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,17 +66,21 @@ int ct_uw_elf_lookup(const char *path, const char *name, uint64_t *value, uint64
 }
 
 /// The PT_LOAD segment holding file offset `off` maps it to p_vaddr + (off - p_offset).
+/// Whether file offset `off` is in the PT_LOAD (p_offset, p_vaddr, p_filesz), and its link-time address.
+static bool load_vaddr(uint64_t p_offset, uint64_t p_vaddr, uint64_t p_filesz, uint64_t off, uint64_t *vaddr) {
+    uint64_t page_start = p_offset & ~(uint64_t)0xfff;  // mappings start page-aligned
+    if (p_filesz == 0 || off < page_start || off >= p_offset + p_filesz) return false;
+    *vaddr = p_vaddr + off - p_offset;  // wraps correctly when off < p_offset
+    return true;
+}
+
 static int vaddr_of_offset(Elf *elf, uint64_t off, uint64_t *vaddr) {
     size_t n;
     if (elf_getphdrnum(elf, &n) != 0) return -1;
     for (size_t i = 0; i < n; i++) {
         GElf_Phdr ph;
-        if (gelf_getphdr(elf, (int)i, &ph) == NULL || ph.p_type != PT_LOAD || ph.p_filesz == 0) continue;
-        uint64_t page_start = ph.p_offset & ~(uint64_t)0xfff;  // mappings start page-aligned
-        if (off >= page_start && off < ph.p_offset + ph.p_filesz) {
-            *vaddr = ph.p_vaddr + off - ph.p_offset;  // wraps correctly when off < p_offset
-            return 0;
-        }
+        if (gelf_getphdr(elf, (int)i, &ph) == NULL || ph.p_type != PT_LOAD) continue;
+        if (load_vaddr(ph.p_offset, ph.p_vaddr, ph.p_filesz, off, vaddr)) return 0;
     }
     return -1;
 }
@@ -1987,12 +1992,7 @@ out:
 
 int ct_uw_elf_brief_vaddr(const ct_uw_elf_brief *b, uint64_t off, uint64_t *vaddr) {
     for (int i = 0; i < b->nloads; i++) {
-        const ct_uw_load_segment *l = &b->loads[i];
-        uint64_t page_start = l->offset & ~(uint64_t)0xfff;  // as vaddr_of_offset: mappings start page-aligned
-        if (off >= page_start && off < l->offset + l->filesz) {
-            *vaddr = l->vaddr + off - l->offset;
-            return 0;
-        }
+        if (load_vaddr(b->loads[i].offset, b->loads[i].vaddr, b->loads[i].filesz, off, vaddr)) return 0;
     }
     return -1;
 }
