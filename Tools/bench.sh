@@ -15,7 +15,8 @@
 #     strace -f --seccomp-bpf -e trace=%file.  Target: captrace <= 1.05x the floor.
 # (b) 100000 fstatat(AT_FDCWD, ".") violations after entry, no stacks: captrace (each backend it has) against the
 #     mechanism's floors measured in the same rounds — Tools/bench/ptrace-floor.c (a bare tracer that resumes each
-#     seccomp stop) and Tools/bench/notify-floor.c (bare receive/continue round trips) — and strace -f
+#     seccomp stop) and Tools/bench/notify-floor.c (bare receive/continue round trips; and, as a second
+#     reference, the same reading each call's path as a judging supervisor must) — and strace -f
 #     --seccomp-bpf -e trace=newfstatat. Targets: ptrace <= 2.0x its floor, notify <= 1.5x its floor.
 # (c) 3000 violations with stacks: captrace --unwinder libdw / libunwind vs strace -f --seccomp-bpf -k.
 #     Target: <= 0.05x.
@@ -143,6 +144,8 @@ row "b untraced" "$loop" "$n_fstatat"
 # The mechanisms' own floors: C supervisors that resume each event without reading anything.
 row "b ptrace floor (bare seccomp stops)" "$out/ptrace-floor" "$loop" "$n_fstatat"
 row "b notify floor (bare round trips)" "$out/notify-floor" "$loop" "$n_fstatat"
+# The same reading each call's path as captrace must (one pread of /proc/PID/mem): not the target's reference.
+row "b notify floor + path read" env FLOOR_READ_PATH=1 "$out/notify-floor" "$loop" "$n_fstatat"
 for b in "${backends[@]}"; do
   row "b captrace $b" "$CAPTRACE" run --backend "$b" --enter-at main --stack-depth 0 -q -o /dev/null -- "$loop" "$n_fstatat"
 done
@@ -245,8 +248,9 @@ for key in "${rows[@]}"; do
     "a seccomp floor"*) r="$(ratio "$key" "a untraced") untraced" ;;
     a\ captrace*) r="$(ratio "$key" "a seccomp floor") floor (target <= 1.05x), $(ratio "$key" "a untraced") untraced" ;;
     a\ *) r="$(ratio "$key" "a seccomp floor") floor, $(ratio "$key" "a untraced") untraced" ;;
-    b\ captrace\ notify*) r="$(ratio "$key" "b notify floor (bare round trips)") notify floor (target <= 1.5x), $(ratio "$key" "b strace --seccomp-bpf") strace" ;;
+    b\ captrace\ notify*) r="$(ratio "$key" "b notify floor (bare round trips)") notify floor (target <= 1.5x), $(ratio "$key" "b notify floor + path read") with path, $(ratio "$key" "b strace --seccomp-bpf") strace" ;;
     b\ captrace*) r="$(ratio "$key" "b ptrace floor (bare seccomp stops)") ptrace floor (target <= 2.0x), $(ratio "$key" "b strace --seccomp-bpf") strace" ;;
+    "b notify floor + path read") r="$(ratio "$key" "b notify floor (bare round trips)") notify floor, $(ratio "$key" "b strace --seccomp-bpf") strace" ;;
     "b ptrace floor"*|"b notify floor"*) r="$(ratio "$key" "b strace --seccomp-bpf") strace" ;;
     b\ *) r="$(ratio "$key" "b untraced") untraced" ;;
     c\ captrace*) r="$(ratio "$key" "c strace --seccomp-bpf -k") strace -k (target <= 0.05x)" ;;

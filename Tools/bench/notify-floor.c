@@ -4,10 +4,15 @@
  * with SECCOMP_USER_NOTIF_FLAG_CONTINUE without looking at it: no memory read, no decision, no record. With
  * synchronous wake-up (kernel >= 6.6) and the supervisor sharing the program's CPU, as captrace's notify
  * backend. The benchmark's floor for notify rows: captrace cannot be faster than one bare round trip per event.
+ * FLOOR_READ_PATH=1: also reads the call's path (newfstatat's second argument, 256 bytes, with pread from the
+ * caller's /proc/PID/mem kept open, as captrace reads it) before answering: the floor of a supervisor that has
+ * to know the path it judges and records.
  * Build: gcc -O2 -o notify-floor notify-floor.c -lseccomp
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -89,6 +94,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "notify-floor: no synchronous wake-up: %s\n", strerror(errno));
     struct seccomp_notif req;
     struct seccomp_notif_resp resp;
+    int read_path = getenv("FLOOR_READ_PATH") != NULL;
+    int mem = -1;
+    pid_t mem_pid = 0;
+    char path[256];
     for (;;) {
         memset(&req, 0, sizeof req);
         if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
@@ -96,6 +105,19 @@ int main(int argc, char **argv) {
             struct pollfd p = {listener, POLLIN, 0};
             if (poll(&p, 1, 100) >= 0 && (p.revents & POLLHUP)) break;
             continue;
+        }
+        if (read_path) {
+            if ((pid_t)req.pid != mem_pid) {
+                if (mem >= 0) close(mem);
+                char name[64];
+                snprintf(name, sizeof name, "/proc/%d/mem", (int)req.pid);
+                mem = open(name, O_RDONLY | O_CLOEXEC);
+                mem_pid = (pid_t)req.pid;
+            }
+            if (mem < 0 || pread(mem, path, sizeof path, (off_t)req.data.args[1]) <= 0) {
+                fprintf(stderr, "notify-floor: no path read\n");
+                return 1;
+            }
         }
         memset(&resp, 0, sizeof resp);
         resp.id = req.id;
