@@ -128,10 +128,10 @@ final class Recorder {
     func now() -> UInt64 { ct_monotonic_ns() &- t0 }
 
     /// `wake`: see RecordingThread.submit.
-    func emit(_ e: TraceEvent, wake: Bool = true) {
+    func emit(_ e: consuming TraceEvent, wake: Bool = true) {
         guard let out = output else { return }
         if case .enter = e { enterCount += 1 }
-        out.submit(e, wake: wake)
+        out.submit(consume e, wake: wake)
     }
 
     func processEvent(_ kind: ProcessEventKind, pid: Int32, tid: Int32, ppid: Int32, capabilityMode: Bool,
@@ -252,7 +252,7 @@ final class Recorder {
         return s
     }
 
-    func write(_ d: ViolationEventDraft) {
+    func write(_ d: consuming ViolationEventDraft) {
         var e = d.event
         seq += 1
         e.seq = seq

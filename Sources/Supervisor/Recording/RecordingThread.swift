@@ -86,9 +86,9 @@ final class RecordingThread: @unchecked Sendable {
 
     /// `wake` false: an idle thread is left waiting (the event is written with the next one that wakes it, or by
     /// `close()`): for the last events of a run, which `close()` is about to write anyway.
-    func submit(_ event: TraceEvent, wake: Bool = true) {
+    func submit(_ event: consuming TraceEvent, wake: Bool = true) {
         pthread_mutex_lock(mutex)
-        queue.append(event)
+        queue.append(consume event)
         let signal = wake && idle
         if signal { idle = false }
         pthread_mutex_unlock(mutex)
