@@ -4,7 +4,7 @@
 # The Swift runtime is linked statically: ~3.5 ms less start-up per run, and no Swift runtime needed to run it.
 # Kept position-independent: -no-pie was measured (43,000 fewer relative relocations at start, ~120 fewer page
 # faults, 0-0.6 ms of CPU a run) but captrace runs as root and parses untrusted programs' memory, so its own
-# image stays randomised (README, Performance (e)).
+# image stays randomised (Docs/performance-history.md, (e)).
 # Build output goes to stderr. Expects PATH to hold swift (the callers set it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 # first use of a type such as Dictionary<Int32, ProcessState> otherwise demangles the name and checks its generic
 # requirements by scanning the conformance records (~13% of a short run's CPU; `run --enter-at exec -- /bin/true`:
 # 3.94 -> 3.56 ms of CPU, 1.23x -> 1.14x strace's wall time over 21 interleaved rounds of 20 runs).
-# Measured for start-up and not taken (README, Performance (e)): prespecialized generic metadata
+# Measured for start-up and not taken (Docs/performance-history.md, (e)): prespecialized generic metadata
 # (-Xfrontend -prespecialize-generic-metadata: no difference).
 flags=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors)
 # Each function in its own section, so that the link can lay out the functions a start runs together
 # (Tools/text-order.txt, made by Tools/text-order.sh; the linker wrapper below passes it to lld): a start maps
 # 3.9 MB of captrace's text instead of 5.6-6.0 MB, with ~25 fewer page faults; `run --enter-at exec -- /bin/true`
-# took 0.98x the time on both backends over 101 interleaved rounds (README, Performance (e)).
+# took 0.98x the time on both backends over 101 interleaved rounds (Docs/performance-history.md, (e)).
 flags+=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections)
 # The C shims' data each in its own section too, so that the link can move the unwinder's large buffers ahead of
 # the part of .bss that the first constructor populates (Sources/CTraceShims/self.c).

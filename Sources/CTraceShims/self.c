@@ -62,7 +62,7 @@ __attribute__((section(".bss.ct_bss_populated"))) char ct_bss_populated;
 /// a VM exit on both sides here. Measured on `run --enter-at exec -- /bin/true`: 21 of a run's 31 copy faults were
 /// in .bss, and the run sent ~21 TLB-flush IPIs (tlb:tlb_flush events), ~4 after; the whole .bss populated (63
 /// pages, ~0.2 ms of CPU, 36 pages a run never touches) took the run to 0.955x the time (51 interleaved rounds;
-/// README, Performance (e)). A kernel without MADV_POPULATE_WRITE refuses it, and nothing changes.
+/// Docs/performance-history.md, (e)). A kernel without MADV_POPULATE_WRITE refuses it, and nothing changes.
 __attribute__((constructor(101))) static void ct_populate_bss(void) {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t start = (uintptr_t)&ct_bss_populated & ~(page - 1);

@@ -1,4 +1,4 @@
-// The program's environment: captrace hands the program its own `environ` as it is (README, Performance (e)).
+// The program's environment: captrace hands the program its own `environ` as it is.
 import Foundation
 import Testing
 

@@ -209,7 +209,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     func serve() {
         // Without a ptrace phase the main thread is the exit watcher itself, the keeper's end one more event of its
         // set (a pidfd of the keeper): no thread to start, and at the end no thread to wake and see leave
-        // (`run --enter-at exec -- /bin/true`: see README, Performance (e)). With one, it waits for ptrace stops.
+        // (`run --enter-at exec -- /bin/true`: see Docs/performance-history.md, (e)). With one, it waits for ptrace stops.
         var keeperFd: Int32 = -1
         if tracer == nil {
             keeperFd = ct_pidfd_open(launch.keeper)

@@ -26,7 +26,7 @@ import Unwinding
 ///
 /// The queue and the batch start with room for 64 events (~19 KB, from the heap): 1,024 made each a mapping of
 /// its own (~300 KB), unmapped at the end while the other thread ran, which flushed the other CPU's TLB by an
-/// inter-processor interrupt. A busy trace grows them once and keeps the room (README, Performance (e)).
+/// inter-processor interrupt. A busy trace grows them once and keeps the room (Docs/performance-history.md, (e)).
 final class RecordingThread: @unchecked Sendable {
     static let batchDelayNs = 5_000_000
     static let firstBatchDelayNs = 100_000
