@@ -460,6 +460,35 @@ int ct_pidfd_open(pid_t pid) {
     return r < 0 ? -errno : (int)r;
 }
 
+int ct_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno; }
+
+int ct_kill_own_descendants(int max_ms) {
+    enum { CAP = 8192 };
+    pid_t *q = malloc(CAP * sizeof *q);
+    if (!q) return -ENOMEM;
+    pid_t self = getpid();
+    int killed = 0;
+    for (int waited = 0; waited <= max_ms; waited++) {
+        int n = ct_raw_children_of(self, q, 0, CAP, NULL, NULL);
+        for (int i = 0; i < n; i++) n = ct_raw_children_of(q[i], q, n, CAP, NULL, NULL);
+        for (int i = n - 1; i >= 0; i--)
+            if (kill(q[i], SIGKILL) == 0) killed++;
+        int st;
+        pid_t r;
+        while ((r = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {}
+        if (r < 0 && errno == ECHILD) break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    free(q);
+    return killed;
+}
+
+int ct_pidfd_kill(int pidfd) {
+    long r = syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    return r < 0 ? -errno : 0;
+}
+
 int ct_pidfd_open_thread(pid_t tid) {
     long r = syscall(SYS_pidfd_open, tid, O_EXCL /* PIDFD_THREAD */);
     return r < 0 ? -errno : (int)r;

@@ -240,6 +240,32 @@ struct NotifyTests {
         }
     }
 
+    /// `exec`: the main thread watches the keeper's pidfd; `main`: it waits for ptrace stops until main, and for the
+    /// keeper as a child.
+    @Test("SIGKILL of the keeper: the program goes with it, captrace says so and ends 125 with its trace whole",
+          arguments: ["exec", "main"])
+    func keeperKilled(trigger: String) throws {
+        let w = try Workdir("notify-keeper-kill-\(trigger)")
+        let bin = try Harness.fixture("loop")
+        let run = try Harness.start([bin], backend: "notify", options: ["--enter-at", trigger, "-q"], in: w)
+        waitForViolations(run, moreThan: 20)
+        // The keeper: captrace's child named captrace-keeper (the program is the keeper's child).
+        let children = (try? String(contentsOfFile: "/proc/\(run.pid)/task/\(run.pid)/children", encoding: .utf8)) ?? ""
+        let keeper = try #require(children.split(separator: " ").compactMap { Int32($0) }.first {
+            ((try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) ?? "").hasPrefix("captrace-keeper")
+        }, "no keeper among captrace's children: \(children)")
+        kill(keeper, SIGKILL)
+        let r = try run.finish(timeout: 30)
+        #expect(!r.timedOut && r.status == 125, "\(r.digest)")
+        #expect(r.stderr.contains("the keeper process (pid \(keeper))") && r.stderr.contains("killed by SIGKILL"),
+                "stderr: \(r.stderr)")
+        #expect(r.traceIsComplete && r.summary?.exitStatus == 125, "\(r.digest)")
+        let pids = Set([r.int("pid"), r.int("child")].compactMap { $0.map(Int32.init) })
+        #expect(pids.count == 2, "\(r.digest)")
+        let left = leftBehind(pids, executable: bin)
+        #expect(left.isEmpty, "processes of the program outlived their keeper (pid, state): \(left)")
+    }
+
     @Test("SIGKILL of captrace kills the whole program (the program and its child)")
     func sigkillTakesProgram() throws {
         let w = try Workdir("notify-kill")

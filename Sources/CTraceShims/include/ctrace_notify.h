@@ -76,6 +76,15 @@ int ct_notif_wait_hup(int listener, int timeout_ms);
 
 /// pidfd_open(pid, 0) / pidfd_getfd(pidfd, fd, 0): descriptor or -errno.
 int ct_pidfd_open(pid_t pid);
+/// prctl(PR_SET_CHILD_SUBREAPER, 1) for captrace itself (prctl is variadic). 0 or -errno.
+int ct_become_subreaper(void);
+/// SIGKILLs every descendant of captrace (breadth-first through /proc children lists, as the keeper does) and
+/// reaps its children, until it has none, for at most about `max_ms` ms: when the keeper died first, captrace (a
+/// subreaper then) has the program's processes back. Only when captrace has no child of its own to keep. Returns
+/// how many signals it sent, or -errno.
+int ct_kill_own_descendants(int max_ms);
+/// pidfd_send_signal(pidfd, SIGKILL): the process the pidfd names, never another that reuses its pid. 0 or -errno.
+int ct_pidfd_kill(int pidfd);
 /// pidfd_open(tid, PIDFD_THREAD) (Linux 6.9): a pidfd of any thread, not only of a thread-group leader.
 int ct_pidfd_open_thread(pid_t tid);
 int ct_pidfd_getfd(int pidfd, int fd);

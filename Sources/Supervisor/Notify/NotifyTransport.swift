@@ -70,6 +70,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// /proc/PID/mem files of processes that ended, closed by the worker (NotifyLoop.memoryFile).
     var memFilesToClose: [Int32] = []
     var rootExit: (status: Int32, signal: String?)?
+    /// How the keeper ended, once reaped. It ends after reporting the program's status, unless it was killed:
+    /// the program then dies with it (PR_SET_PDEATHSIG) and its status is known nowhere (`warnings`).
+    var keeperEnd: WaitStatus?
     /// Processes that ended whose status the keeper may still report (it reaps orphans).
     var exitsOwed: Set<Int32> = []
     /// Statuses the keeper reported before the process's pidfd said it ended.
@@ -144,6 +147,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         // Opens done on the program's behalf apply the program's umask themselves: captrace's own is 0 from here
         // (set after the keeper and the program were cloned: set before, it was the program's too).
         umask(0)
+        // Should the keeper be killed, the program's orphans come back to captrace, not to init (which may not
+        // even reap them), and captrace kills them (keeperLost).
+        _ = ct_become_subreaper()
         let pid = launch.program
         core.rootPid = pid
         lock.locked {
@@ -239,7 +245,11 @@ final class NotifyTransport: Transport, @unchecked Sendable {
                 let r = ct_wait(-1, &raw, 0)
                 if r == -EINTR { continue }
                 if r < 0 { break }  // ECHILD: the keeper and every tracee are gone
-                if r == launch.keeper { continue }
+                if r == launch.keeper {
+                    keeperEnd = WaitStatus(raw)
+                    if keeperEnd?.signaled == true && core.interruptedBy == 0 { keeperLost() }
+                    continue
+                }
                 if core.pins.noteStop() { ct_eventfd_signal(wakeFd) }
                 tracer?.handle(tid: r, status: WaitStatus(raw))
             }
@@ -276,6 +286,13 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     }
 
     func warnings() {
+        if rootExit == nil, let k = keeperEnd, k.signaled {
+            // Nothing else would say why the run ended early with 125.
+            let how = "was killed by \(k.signalName ?? "a signal")"
+            printError("captrace: error: the keeper process (pid \(launch.keeper)), which runs the program under "
+                + "--backend notify, \(how) before the program ended; the program was killed with it and its exit "
+                + "status is unknown")
+        }
         if !ownFilterPids.isEmpty {
             let one = ownFilterPids.count == 1
             printError("captrace: warning: " + (one ? "pid " : "pids ")
@@ -291,12 +308,16 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             + "thread changing what was checked: \(list)")
     }
 
-    /// SIGINT/SIGTERM/SIGHUP: the keeper kills the whole program once its pipe closes.
+    /// SIGINT/SIGTERM/SIGHUP: the keeper kills the whole program once its pipe closes (it walks its own
+    /// descendants). The processes captrace knows are killed at once too, through their pidfds: the table learns
+    /// of exits after the fact (a pidfd's event, the keeper's report), and a pid it still holds may already be
+    /// another process's.
     func interrupt() {
         core.interruptedBy = Int32(ct_interrupted())
         if launch.life_fd >= 0 { close(launch.life_fd); launch.life_fd = -1 }
-        let pids = lock.locked { Array(core.table.processes.keys) }
-        for pid in pids { kill(pid, SIGKILL) }
+        lock.locked {
+            for x in extra.values where x.pidfd >= 0 { _ = ct_pidfd_kill(x.pidfd) }
+        }
     }
 
     // MARK: - Exits: pidfds of known processes, and the keeper's report of the program's status
@@ -308,6 +329,17 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     static let wakeData = exitData(pid: 0, pidfd: -1)
     static let infoData = exitData(pid: 1, pidfd: -1)
     static let keeperData = exitData(pid: 2, pidfd: -1)
+
+    /// The keeper was killed (it ends by itself only with `exit(0)`, after the program's status). The program
+    /// died with it (PR_SET_PDEATHSIG), but its descendants were orphaned to captrace, the subreaper above it
+    /// (`launch`), and would hold the listener (the workers would wait for ever) while running unwatched: they are
+    /// killed and reaped here. `warnings` says what happened; the run ends with 125.
+    func keeperLost() {
+        lock.locked {
+            for x in extra.values where x.pidfd >= 0 { _ = ct_pidfd_kill(x.pidfd) }
+        }
+        _ = ct_kill_own_descendants(2000)
+    }
 
     /// Ends by itself once the keeper has gone (its report pipe at EOF: every process of the program has ended, and
     /// their pidfds are ready) and nothing more is ready, or when `stopping` is set. `keeperFd`: a pidfd of the
@@ -328,8 +360,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
                 if d == Self.keeperData {
                     var raw: Int32 = 0
                     while ct_wait(launch.keeper, &raw, 0) == -EINTR {}
+                    keeperEnd = WaitStatus(raw)
                     _ = ct_epoll_del(exitSet, keeperFd)
                     keeperAlive = false
+                    if keeperEnd?.signaled == true && core.interruptedBy == 0 { keeperLost() }
                 } else if d == Self.wakeData {
                     ct_eventfd_drain(wakeFd)
                 } else if d == Self.infoData {
@@ -364,6 +398,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     }
 
     func rootExited(status: WaitStatus) {
+        ct_set_root_pid(0)  // reaped: the pid may be another process's from now on (the interrupt handler kills it)
         lock.locked {
             rootExit = (status.programStatus, status.signalName)
             finishPendingEntry(rootPid)

@@ -193,6 +193,7 @@ final class PtraceTransport: Transport {
         guard tid == pid, table.process(pid) != nil else { return }
         core.processExited(pid, tid: tid, status: status)
         if pid == core.rootPid {
+            ct_set_root_pid(0)  // reaped: the pid may be another process's from now on (the interrupt handler kills it)
             rootStatus = status.programStatus
             if !rootExeced { execFailed = readExecError() ?? ENOEXEC }
         }
