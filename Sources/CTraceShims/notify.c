@@ -79,7 +79,7 @@ struct ct_notify_block {
     int every_call_trapped;
     void *program_stack;         // the top of the program's stack
     struct ct_exec_image image;  // what the child execs, copied into this mapping
-    pid_t queue[CT_NOTIFY_QUEUE];  // kill_everything's breadth-first list
+    pid_t queue[CT_NOTIFY_QUEUE];  // kill_everything's list of the keeper's children
 };
 
 static struct ct_notify_block *ct_notify_blocks;
@@ -115,16 +115,17 @@ static void report_exit(int info_w, pid_t pid, int status) {
     raw_write_all(info_w, rec, sizeof rec);
 }
 
-// SIGKILLs every descendant of the keeper (breadth-first through /proc children lists), reaps, and repeats
-// until the keeper has no child left: a process forking while it is killed leaves an orphan, which the
-// subreaper gets back and kills on the next round. The program's own wait status still goes to captrace
-// (`info_w`), as when it ends by itself: an interrupted run records how the program ended.
+// SIGKILLs the keeper's children, reaps, and repeats until the keeper has no child left: the descendants of a
+// killed child are orphaned to the keeper (a subreaper) and killed on the next round. Only children: no one but
+// the keeper reaps them, so their pids cannot be another process's by the time they are killed, where a
+// grandchild's could (its parent may reap it between the listing and the kill, and the pid be reused by any
+// process of the machine — another captrace's keeper, say). The program's own wait status still goes to
+// captrace (`info_w`), as when it ends by itself: an interrupted run records how the program ended.
 static __attribute__((noreturn)) void kill_everything(struct ct_notify_block *b) {
     pid_t *q = b->queue;
     pid_t self = (pid_t)ct_raw(SYS_getpid, 0, 0, 0, 0);
     for (;;) {
         int n = ct_raw_children_of(self, q, 0, CT_NOTIFY_QUEUE, NULL, NULL);
-        for (int i = 0; i < n; i++) n = ct_raw_children_of(q[i], q, n, CT_NOTIFY_QUEUE, NULL, NULL);
         for (int i = n - 1; i >= 0; i--) ct_raw(SYS_kill, q[i], SIGKILL, 0, 0);
         int st;
         long r;
@@ -469,8 +470,7 @@ int ct_kill_own_descendants(int max_ms) {
     pid_t self = getpid();
     int killed = 0;
     for (int waited = 0; waited <= max_ms; waited++) {
-        int n = ct_raw_children_of(self, q, 0, CAP, NULL, NULL);
-        for (int i = 0; i < n; i++) n = ct_raw_children_of(q[i], q, n, CAP, NULL, NULL);
+        int n = ct_raw_children_of(self, q, 0, CAP, NULL, NULL);  // children only, as kill_everything
         for (int i = n - 1; i >= 0; i--)
             if (kill(q[i], SIGKILL) == 0) killed++;
         int st;

@@ -78,10 +78,10 @@ int ct_notif_wait_hup(int listener, int timeout_ms);
 int ct_pidfd_open(pid_t pid);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1) for captrace itself (prctl is variadic). 0 or -errno.
 int ct_become_subreaper(void);
-/// SIGKILLs every descendant of captrace (breadth-first through /proc children lists, as the keeper does) and
-/// reaps its children, until it has none, for at most about `max_ms` ms: when the keeper died first, captrace (a
-/// subreaper then) has the program's processes back. Only when captrace has no child of its own to keep. Returns
-/// how many signals it sent, or -errno.
+/// SIGKILLs captrace's children and reaps them, round after round (their orphans come back to captrace, a
+/// subreaper), until it has none, for at most about `max_ms` ms: when the keeper died first, captrace has the
+/// program's processes back. Only when captrace has no child of its own to keep. Returns how many signals it
+/// sent, or -errno.
 int ct_kill_own_descendants(int max_ms);
 /// pidfd_send_signal(pidfd, SIGKILL): the process the pidfd names, never another that reuses its pid. 0 or -errno.
 int ct_pidfd_kill(int pidfd);
