@@ -1,8 +1,8 @@
 // `captrace`. A plain `captrace run` command line (FastRun) runs here; any other command line (help, the other
 // commands, run's options in forms FastRun leaves alone) is handed to `captrace-cli` beside this program. So the
 // run that a test suite or build script starts thousands of times loads no command-line framework: linking
-// ArgumentParser (and with it FoundationEssentials) doubled the relocations every start pays (Docs/performance-history.md,
-// (e)).
+// ArgumentParser (and with it FoundationEssentials) doubled the relocations every start pays
+// (Docs/performance-history.md, (e)).
 import Glibc
 import RunCommand
 

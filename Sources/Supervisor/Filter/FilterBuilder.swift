@@ -273,8 +273,8 @@ struct FilterBuilder {
             contexts.append(ctx)
             // A binary tree on the syscall number, not libseccomp's default chain of comparisons: at install the
             // kernel runs the filter once per syscall number of every ABI (to find the calls it may allow without
-            // running it), which cost ~0.5 ms at every start over a chain of ~600 instructions (Docs/performance-history.md,
-            // (e)). Every context merged must set the same attributes.
+            // running it), which cost ~0.5 ms at every start over a chain of ~600 instructions
+            // (Docs/performance-history.md, (e)). Every context merged must set the same attributes.
             let opt = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)
             guard opt == 0 else { throw BuildError(description: "seccomp_attr_set(optimize 2): \(opt)") }
             let arch: UInt32 = abi == .x86_64 ? archX86_64 : abi == .i386 ? archI386 : archX32

@@ -215,7 +215,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     func serve() {
         // Without a ptrace phase the main thread is the exit watcher itself, the keeper's end one more event of its
         // set (a pidfd of the keeper): no thread to start, and at the end no thread to wake and see leave
-        // (`run --enter-at exec -- /bin/true`: see Docs/performance-history.md, (e)). With one, it waits for ptrace stops.
+        // (`run --enter-at exec -- /bin/true`: Docs/performance-history.md, (e)). With one, it waits for ptrace
+        // stops.
         var keeperFd: Int32 = -1
         if tracer == nil {
             keeperFd = ct_pidfd_open(launch.keeper)
@@ -308,10 +309,10 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             + "thread changing what was checked: \(list)")
     }
 
-    /// SIGINT/SIGTERM/SIGHUP: the keeper kills the whole program once its pipe closes (it walks its own
-    /// descendants). The processes captrace knows are killed at once too, through their pidfds: the table learns
-    /// of exits after the fact (a pidfd's event, the keeper's report), and a pid it still holds may already be
-    /// another process's.
+    /// SIGINT/SIGTERM/SIGHUP: the keeper kills the whole program once its pipe closes (its children, round after round,
+    /// as their orphans come back to it). The processes captrace knows are killed at once too, through their pidfds:
+    /// the table learns of exits after the fact (a pidfd's event, the keeper's report), and a pid it still holds may
+    /// already be another process's.
     func interrupt() {
         core.interruptedBy = Int32(ct_interrupted())
         if launch.life_fd >= 0 { close(launch.life_fd); launch.life_fd = -1 }
