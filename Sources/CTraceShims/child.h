@@ -1,5 +1,6 @@
-// The first steps of a child between clone and exec, shared by both launchers (ptrace.c, notify.c), and the walk of
-// a process's children that the notify keeper and the affinity moves share. Raw system calls only: Swift must not
+// The first steps of a child between clone and exec, shared by both launchers (ptrace.c, notify.c), the walk of
+// a process's children that the notify keeper and the affinity moves share, and the round of kills that the keeper
+// and captrace (once the keeper is gone) use to end a process tree. Raw system calls only: Swift must not
 // run here, and neither may malloc nor any glibc wrapper that sets errno.
 #ifndef CTRACE_CHILD_H
 #define CTRACE_CHILD_H
@@ -16,6 +17,8 @@
 #include <sys/prctl.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /// The CPU affinity captrace had before it pinned its tracer thread (ptrace.c): the program gets it back.
@@ -213,6 +216,26 @@ static inline int ct_raw_children_of(pid_t pid, pid_t *out, int n, int cap, void
     }
     ct_raw(SYS_close, dfd, 0, 0, 0);
     return n;
+}
+
+/// One round of killing a subreaper's process tree: SIGKILLs `self`'s children (listed into `q`, at most `cap`),
+/// reaps what has ended (`reaped`, may be NULL, gets each pid and wait status), and says whether no child is left
+/// (1) or another round is due (0, after a 1 ms sleep): the descendants of a killed child are orphaned to `self`
+/// and killed next round. Only children: no one but `self` reaps them, so their pids cannot be another process's
+/// by the time they are killed, where a grandchild's could (its parent may reap it between the listing and the
+/// kill, and the pid be reused by any process of the machine). Raw system calls only (the keeper calls it).
+static inline int ct_raw_kill_children_round(pid_t self, pid_t *q, int cap,
+                                             void (*reaped)(pid_t pid, int status, void *ctx), void *ctx) {
+    int n = ct_raw_children_of(self, q, 0, cap, NULL, NULL);
+    for (int i = n - 1; i >= 0; i--) ct_raw(SYS_kill, q[i], SIGKILL, 0, 0);
+    int st;
+    long r;
+    while ((r = ct_raw(SYS_wait4, -1, (long)&st, WNOHANG | __WALL, 0)) > 0)
+        if (reaped) reaped((pid_t)r, st, ctx);
+    if (r == -ECHILD) return 1;
+    struct timespec ts = {0, 1000000};
+    ct_raw(SYS_nanosleep, (long)&ts, 0, 0, 0);
+    return 0;
 }
 
 #endif

@@ -115,25 +115,17 @@ static void report_exit(int info_w, pid_t pid, int status) {
     raw_write_all(info_w, rec, sizeof rec);
 }
 
-// SIGKILLs the keeper's children, reaps, and repeats until the keeper has no child left: the descendants of a
-// killed child are orphaned to the keeper (a subreaper) and killed on the next round. Only children: no one but
-// the keeper reaps them, so their pids cannot be another process's by the time they are killed, where a
-// grandchild's could (its parent may reap it between the listing and the kill, and the pid be reused by any
-// process of the machine — another captrace's keeper, say). The program's own wait status still goes to
-// captrace (`info_w`), as when it ends by itself: an interrupted run records how the program ended.
+static void report_reaped(pid_t pid, int status, void *b) {
+    report_exit(((struct ct_notify_block *)b)->info_w, pid, status);
+}
+
+// Kills the keeper's whole tree (ct_raw_kill_children_round until no child is left) and exits. The program's
+// own wait status still goes to captrace (`info_w`), as when it ends by itself: an interrupted run records how
+// the program ended.
 static __attribute__((noreturn)) void kill_everything(struct ct_notify_block *b) {
-    pid_t *q = b->queue;
     pid_t self = (pid_t)ct_raw(SYS_getpid, 0, 0, 0, 0);
-    for (;;) {
-        int n = ct_raw_children_of(self, q, 0, CT_NOTIFY_QUEUE, NULL, NULL);
-        for (int i = n - 1; i >= 0; i--) ct_raw(SYS_kill, q[i], SIGKILL, 0, 0);
-        int st;
-        long r;
-        while ((r = ct_raw(SYS_wait4, -1, (long)&st, WNOHANG | __WALL, 0)) > 0) report_exit(b->info_w, (pid_t)r, st);
-        if (r == -ECHILD) ct_raw_exit(0);
-        struct timespec ts = {0, 1000000};
-        ct_raw(SYS_nanosleep, (long)&ts, 0, 0, 0);
-    }
+    while (!ct_raw_kill_children_round(self, b->queue, CT_NOTIFY_QUEUE, report_reaped, b)) {}
+    ct_raw_exit(0);
 }
 
 static __attribute__((noreturn)) void keeper_main(struct ct_notify_block *b, pid_t program) {
@@ -463,25 +455,15 @@ int ct_pidfd_open(pid_t pid) {
 
 int ct_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno; }
 
-int ct_kill_own_descendants(int max_ms) {
+int ct_kill_own_children(int max_ms) {
     enum { CAP = 8192 };
     pid_t *q = malloc(CAP * sizeof *q);
     if (!q) return -ENOMEM;
     pid_t self = getpid();
-    int killed = 0;
-    for (int waited = 0; waited <= max_ms; waited++) {
-        int n = ct_raw_children_of(self, q, 0, CAP, NULL, NULL);  // children only, as kill_everything
-        for (int i = n - 1; i >= 0; i--)
-            if (kill(q[i], SIGKILL) == 0) killed++;
-        int st;
-        pid_t r;
-        while ((r = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {}
-        if (r < 0 && errno == ECHILD) break;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
+    int done = 0;
+    for (int round = 0; round <= max_ms && !done; round++) done = ct_raw_kill_children_round(self, q, CAP, NULL, NULL);
     free(q);
-    return killed;
+    return done ? 0 : -ETIMEDOUT;
 }
 
 int ct_pidfd_kill(int pidfd) {

@@ -78,11 +78,11 @@ int ct_notif_wait_hup(int listener, int timeout_ms);
 int ct_pidfd_open(pid_t pid);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1) for captrace itself (prctl is variadic). 0 or -errno.
 int ct_become_subreaper(void);
-/// SIGKILLs captrace's children and reaps them, round after round (their orphans come back to captrace, a
-/// subreaper), until it has none, for at most about `max_ms` ms: when the keeper died first, captrace has the
-/// program's processes back. Only when captrace has no child of its own to keep. Returns how many signals it
-/// sent, or -errno.
-int ct_kill_own_descendants(int max_ms);
+/// Kills and reaps captrace's children, round after round as the keeper does (child.h,
+/// ct_raw_kill_children_round), for at most about `max_ms` rounds of 1 ms: when the keeper died first, captrace
+/// (a subreaper) has the program's processes back. Only when captrace has no child of its own to keep.
+/// 0 once no child is left, or -ETIMEDOUT / -ENOMEM.
+int ct_kill_own_children(int max_ms);
 /// pidfd_send_signal(pidfd, SIGKILL): the process the pidfd names, never another that reuses its pid. 0 or -errno.
 int ct_pidfd_kill(int pidfd);
 /// pidfd_open(tid, PIDFD_THREAD) (Linux 6.9): a pidfd of any thread, not only of a thread-group leader.

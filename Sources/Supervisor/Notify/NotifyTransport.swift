@@ -148,7 +148,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         // (set after the keeper and the program were cloned: set before, it was the program's too).
         umask(0)
         // Should the keeper be killed, the program's orphans come back to captrace, not to init (which may not
-        // even reap them), and captrace kills them (keeperLost).
+        // even reap them), and captrace kills them (keeperEnded).
         _ = ct_become_subreaper()
         let pid = launch.program
         core.rootPid = pid
@@ -247,8 +247,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
                 if r == -EINTR { continue }
                 if r < 0 { break }  // ECHILD: the keeper and every tracee are gone
                 if r == launch.keeper {
-                    keeperEnd = WaitStatus(raw)
-                    if keeperEnd?.signaled == true && core.interruptedBy == 0 { keeperLost() }
+                    keeperEnded(WaitStatus(raw))
                     continue
                 }
                 if core.pins.noteStop() { ct_eventfd_signal(wakeFd) }
@@ -289,10 +288,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     func warnings() {
         if rootExit == nil, let k = keeperEnd, k.signaled {
             // Nothing else would say why the run ended early with 125.
-            let how = "was killed by \(k.signalName ?? "a signal")"
-            printError("captrace: error: the keeper process (pid \(launch.keeper)), which runs the program under "
-                + "--backend notify, \(how) before the program ended; the program was killed with it and its exit "
-                + "status is unknown")
+            printError("captrace: the keeper process (pid \(launch.keeper)), which runs the program under --backend "
+                + "notify, was killed by \(k.signalName ?? "a signal") before the program ended; the program was "
+                + "killed with it and its exit status is unknown")
         }
         if !ownFilterPids.isEmpty {
             let one = ownFilterPids.count == 1
@@ -316,6 +314,11 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     func interrupt() {
         core.interruptedBy = Int32(ct_interrupted())
         if launch.life_fd >= 0 { close(launch.life_fd); launch.life_fd = -1 }
+        killKnownProcesses()
+    }
+
+    /// SIGKILLs every process captrace placed, through its pidfd (never a pid another process may hold by now).
+    func killKnownProcesses() {
         lock.locked {
             for x in extra.values where x.pidfd >= 0 { _ = ct_pidfd_kill(x.pidfd) }
         }
@@ -331,15 +334,16 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     static let infoData = exitData(pid: 1, pidfd: -1)
     static let keeperData = exitData(pid: 2, pidfd: -1)
 
-    /// The keeper was killed (it ends by itself only with `exit(0)`, after the program's status). The program
-    /// died with it (PR_SET_PDEATHSIG), but its descendants were orphaned to captrace, the subreaper above it
-    /// (`launch`), and would hold the listener (the workers would wait for ever) while running unwatched: they are
-    /// killed and reaped here. `warnings` says what happened; the run ends with 125.
-    func keeperLost() {
-        lock.locked {
-            for x in extra.values where x.pidfd >= 0 { _ = ct_pidfd_kill(x.pidfd) }
-        }
-        _ = ct_kill_own_descendants(2000)
+    /// The keeper was reaped. Killed (it ends by itself only with `exit(0)`, after the program's status; an
+    /// interrupt makes it kill the program and exit too), it took the program with it (PR_SET_PDEATHSIG), but the
+    /// program's other processes were orphaned to captrace, the subreaper above it (`launch`), and would hold the
+    /// listener (the workers would wait for ever) while running unwatched: they are killed and reaped here.
+    /// `warnings` says what happened; the run ends with 125.
+    func keeperEnded(_ status: WaitStatus) {
+        keeperEnd = status
+        guard status.signaled, core.interruptedBy == 0 else { return }
+        killKnownProcesses()
+        _ = ct_kill_own_children(2000)
     }
 
     /// Ends by itself once the keeper has gone (its report pipe at EOF: every process of the program has ended, and
@@ -361,10 +365,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
                 if d == Self.keeperData {
                     var raw: Int32 = 0
                     while ct_wait(launch.keeper, &raw, 0) == -EINTR {}
-                    keeperEnd = WaitStatus(raw)
                     _ = ct_epoll_del(exitSet, keeperFd)
                     keeperAlive = false
-                    if keeperEnd?.signaled == true && core.interruptedBy == 0 { keeperLost() }
+                    keeperEnded(WaitStatus(raw))
                 } else if d == Self.wakeData {
                     ct_eventfd_drain(wakeFd)
                 } else if d == Self.infoData {
