@@ -240,6 +240,79 @@ struct NotifyTests {
         }
     }
 
+    static let perGroup = 20
+
+    /// Groups of PER equal calls newfstatat(AT_FDCWD, path, &st, 0) with one static buffer and one static stat,
+    /// so that every call has the same registers; between the groups the path is rewritten in place (another path,
+    /// then a prefix of it), made relative, and the directory changed; the last group is another thread's, whose
+    /// first call follows the main thread's last with nothing trapped between them (the thread waits in read).
+    static let repeatsSource = """
+        #include "fixture.h"
+        #include <fcntl.h>
+        #include <pthread.h>
+        #include <sys/stat.h>
+        #include <sys/syscall.h>
+        static char path[64];
+        static struct stat st;
+        static int go[2];
+        static long thread_tid;
+        /* syscall(2) sets all six argument registers: fstatat(3) leaves the last two as they were. */
+        static void stats(void) {
+            for (int i = 0; i < \(perGroup); i++) (void)syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0, 0, 0);
+        }
+        static void *other(void *arg) {
+            (void)arg;
+            char c;
+            thread_tid = syscall(SYS_gettid);
+            CHECK(read(go[0], &c, 1) == 1);
+            stats();
+            return NULL;
+        }
+        int main(void) {
+            pthread_t t;
+            CHECK(pipe(go) == 0);
+            CHECK(pthread_create(&t, NULL, other, NULL) == 0);
+            (void)cwd();
+            cap_enter();
+            strcpy(path, "/etc/hosts"); stats();
+            strcpy(path, "/etc/passwd"); stats();
+            path[9] = 0; stats();
+            strcpy(path, "rel"); stats();
+            CHECK(chdir("/tmp") == 0);
+            stats();
+            CHECK(write(go[1], "g", 1) == 1);
+            CHECK(pthread_join(t, NULL) == 0);
+            printf("main=%ld thread=%ld\\n", (long)syscall(SYS_gettid), thread_tid);
+            return 0;
+        }
+        """
+
+    @Test("repeats of one call: each recorded with the path its memory held, its directory and its thread",
+          arguments: ["notify", "ptrace"])
+    func repeatedCalls(_ backend: String) throws {
+        let w = try Workdir("notify-repeats-\(backend)")
+        let bin = try Self.buildInline("repeats", Self.repeatsSource, in: w)
+        // Without stacks: the notify worker then records a call equal to the one before as its repeat, and has to
+        // see every one of these changes.
+        let r = try Harness.run([bin], backend: backend, options: ["--enter-at", capEnter, "--stack-depth", "0", "-q"], in: w)
+        expectRun(r, backend: backend, trigger: capEnter)
+        let main = try #require(r.int("main").map(Int32.init), "\(r.digest)")
+        let thread = try #require(r.int("thread").map(Int32.init), "\(r.digest)")
+        struct Call: Equatable, CustomStringConvertible {
+            var path: String?, base: String?, tid: Int32
+            var description: String { "\(path ?? "-") from \(base ?? "-") by \(tid)" }
+        }
+        let calls = r.violations.filter { $0.syscall == "newfstatat" }.map { Call(path: $0.raw?.memory.strings[1], base: $0.raw?.base, tid: $0.tid) }
+        let groups: [Call] = [Call(path: "/etc/hosts", base: nil, tid: main), Call(path: "/etc/passwd", base: nil, tid: main),
+                              Call(path: "/etc/pass", base: nil, tid: main), Call(path: "rel", base: r.cwd, tid: main),
+                              Call(path: "rel", base: "/tmp", tid: main), Call(path: "rel", base: "/tmp", tid: thread)]
+        let expected = groups.flatMap { Array(repeating: $0, count: Self.perGroup) }
+        let difference = zip(calls, expected).first { $0 != $1 }.map { "\($0) instead of \($1)" } ?? "none"
+        #expect(calls == expected, "\(calls.count) calls, expected \(expected.count); first difference: \(difference)\n\(r.digest)")
+        #expect(r.violations.contains { $0.syscall == "chdir" }, "\(r.digest)")
+        #expect(r.summary?.violations == r.violations.count, "\(r.digest)")
+    }
+
     /// `exec`: the main thread watches the keeper's pidfd; `main`: it waits for ptrace stops until main, and for the
     /// keeper as a child.
     @Test("SIGKILL of the keeper: the program goes with it, captrace says so and ends 125 with its trace whole",

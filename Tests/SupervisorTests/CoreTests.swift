@@ -225,6 +225,45 @@ final class FakeTasks: TaskControl {
         #expect(draft(call(".")).verdict == nil && draft(call(".")).result == nil)
     }
 
+    @Test("the recorder's redraft is what draft gives a repeat, and nothing once another call was drafted or with a baseline")
+    func redraft() throws {
+        var o = RunOptions(argv: ["/bin/true"])
+        o.stackDepth = 0
+        let recorder = try Recorder(options: o)
+        let sc = try #require(SyscallStop(auditArch: ABI.x86_64.auditArch, rawNumber: 262,
+                                          args: [UInt64(bitPattern: -100), 0x1000, 0x2000, 0, 0, 0]))
+        func call(_ path: String) -> DecodedCall {
+            var c = DecodedCall(abi: sc.abi, nr: sc.nr, syscall: sc.syscall, args: sc.args, pid: 10, tid: 10)
+            c.path = .string(path)
+            c.memory.strings[1] = path
+            return c
+        }
+        let first = recorder.draft(call("."), namespace: .filesystem, rule: .cwdRelative, cwd: { "/w" }).event
+        let serial = recorder.draftSerial
+        let again = try #require(recorder.redraft(serial: serial, pid: 12, tid: 13)).event
+        let drafted = recorder.draft(call("."), namespace: .filesystem, rule: .cwdRelative, cwd: { "/w" }).event
+        #expect(again.sharesCall(with: first) && again.pid == 12 && again.tid == 13 && again.seq == 0)
+        #expect(drafted.sharesCall(with: first) && recorder.draftSerial == serial, "a repeat drafted is no new draft")
+        _ = recorder.draft(call("x"), namespace: .filesystem, rule: .cwdRelative, cwd: { "/w" })
+        #expect(recorder.draftSerial != serial && recorder.redraft(serial: serial, pid: 12, tid: 13) == nil)
+        o.mode = .enforce
+        o.allowlistText = "openat filesystem/absolute-path path=/etc/hosts\n"
+        let judging = try Recorder(options: o)
+        _ = judging.draft(call("."), namespace: .filesystem, rule: .cwdRelative, cwd: { "/w" })
+        #expect(judging.redraft(serial: judging.draftSerial, pid: 12, tid: 13) == nil)
+    }
+
+    @Test("the notify repeat path's calls: one path the only thing read from the program")
+    func onlyPathRead() throws {
+        let catalog = Catalog.shared
+        func index(_ name: String) throws -> Int? { Decoder.onlyPathRead(try #require(catalog.syscall(named: name))) }
+        #expect(try index("newfstatat") == 1 && index("access") == 0 && index("openat") == 1 && index("chdir") == 0)
+        // Two paths, a path and an open_how, addresses, pids, names that are not paths, i386's packed arrays.
+        for name in ["renameat2", "linkat", "openat2", "connect", "sendmsg", "kill", "mq_open", "fchdir", "socketcall"] {
+            #expect(try index(name) == nil, "\(name)")
+        }
+    }
+
     @Test("the recorder counts violations by namespace: every namespace at its own place")
     func namespaceCounts() throws {
         var o = RunOptions(argv: ["/bin/true"])

@@ -123,6 +123,26 @@ struct Decoder {
         }
     }
 
+    /// The index of the call's one path argument when that path is all `read` takes from the program: no other
+    /// string, address, open_how or packed array read, no pid looked up. Such a call's `DecodedCall` is a function
+    /// of its registers and that path's bytes alone. nil otherwise. Follows `read`'s switch: a kind `read` gains
+    /// must be listed here too.
+    static func onlyPathRead(_ sc: Syscall) -> Int? {
+        var index: Int? = nil
+        for (i, kind) in sc.args.enumerated() {
+            switch kind {
+            case .path:
+                if index != nil { return nil }
+                index = i
+            case .string, .pid, .tid, .sockaddr, .msghdr, .openHow, .socketcallArgs, .ipcCall:
+                return nil
+            default:
+                break
+            }
+        }
+        return index
+    }
+
     /// msg_name and msg_namelen of a struct msghdr (64-bit or i386 layout).
     static func msgName(pid: Int32, abi: ABI, msghdr: UInt64) -> (ptr: UInt64, len: UInt64)? {
         if abi == .i386 {

@@ -47,6 +47,10 @@ extension NotifyTransport {
     func handle(_ n: ct_notif, lead: Lead? = nil, scratch: WorkerScratch? = nil) {
         let tid = Int32(bitPattern: n.pid)
         if options.syscalls, count(n, tid: tid) { return }
+        if let scratch, let r = scratch.repeatable {
+            if r.matches(n), repeatViolation(n, r, scratch) { return }
+            scratch.repeatable = nil
+        }
         let args = scratch?.args(n) ?? [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
         guard let stop = SyscallStop(auditArch: n.arch, rawNumber: Int(n.nr), args: args) else {
             _ = ct_notif_continue(listener, n.id)
@@ -142,6 +146,9 @@ extension NotifyTransport {
                 answered = ct_notif_continue(listener, n.id)
             }
             guard answered == 0 else { return nil }  // withdrawn: it comes back as a new notification
+            if let scratch, !enforce, !memory.fdFailed {
+                scratch.repeatable = repeatable(n, call: call, pid: pid, memFd: memFd, isExec: isExec, base: draft.event.raw?.base)
+            }
             recorder.write(draft)
             recorder.tickStatus(processes: table.processCount)
             return nil
@@ -161,6 +168,53 @@ extension NotifyTransport {
             }
             self.recorder.write(draft)  // under the lock, right after the answer (NotifyEnforcement.act)
             self.recorder.tickStatus(processes: self.table.processCount)
+        }
+    }
+
+    // MARK: - A repeated violation (observe mode, no stacks)
+
+    /// The violation just answered (lock held), as the one a next call equal to it can repeat
+    /// (`repeatViolation`), or nil when a call equal in its registers could be judged or recorded differently:
+    /// with stacks (each has its own), a call that reads more than one path (`Decoder.onlyPathRead`), a path
+    /// relative to a descriptor (whose directory /proc names anew each time), or a call with effects on what
+    /// the worker keeps (exec, directory changes, seccomp filters). `base`: the drafted call's.
+    func repeatable(_ n: ct_notif, call: DecodedCall, pid: Int32, memFd: Int32, isExec: Bool, base: String?)
+        -> RepeatableViolation?
+    {
+        guard options.stackDepth == 0, memFd >= 0, !isExec, call.beneath == nil, let sc = call.syscall,
+              !sc.changesWorkingDirectory, !seccompInstallers[call.abi.ordinal].contains(call.nr),
+              let i = Decoder.onlyPathRead(sc), i < call.args.count, case .string(let path)? = call.path,
+              let x = extra[pid] else { return nil }
+        let relative = !path.hasPrefix("/")
+        if relative, let d = sc.dirfdIndex, d < call.args.count, Decoder.int32(call.args[d]) != Decoder.atFDCWD { return nil }
+        return RepeatableViolation(n, pid: pid, process: x, memFd: memFd, pathAddress: call.args[i],
+                                   path: Array(path.utf8), relative: relative, base: base,
+                                   draftSerial: recorder.draftSerial)
+    }
+
+    /// The repeat path: a call equal to the violation this worker recorded just before — the same thread,
+    /// number and registers, its one path reading the same bytes, and what the full path would look up about
+    /// its process unchanged (thread, capability mode, memory file, directory, no exec pending) — is recorded as
+    /// that violation again, without being decoded, judged or drafted: the full path would reach the
+    /// recorder's repeat (`Recorder.draft`) with equal facts. False: handle it in full.
+    func repeatViolation(_ n: ct_notif, _ r: RepeatableViolation, _ scratch: WorkerScratch) -> Bool {
+        lock.locked {
+            // As placeThread, noteDirectoryChange and memoryFile would find it (each then changes nothing).
+            guard memFilesToClose.isEmpty, table.thread(r.tid)?.pid == r.pid, let x = extra[r.pid], x === r.process,
+                  x.memFd == r.memFd, x.pendingExec == nil, x.cwdChanging.isEmpty,
+                  table.process(r.pid)?.capabilityMode == true else { return false }
+            // Read as the Decoder reads it; equal bytes decode to the equal path.
+            var failed: Int32 = 0
+            let got = ct_read_string_memfd(r.memFd, r.pid, UInt(r.pathAddress), scratch.path, Decoder.maxPath, &failed)
+            guard failed == 0, got == r.path.count,
+                  got == 0 || r.path.withUnsafeBytes({ memcmp($0.baseAddress!, scratch.path, got) }) == 0 else { return false }
+            if r.relative, currentDirectory(r.pid) != r.base { return false }
+            guard let draft = recorder.redraft(serial: r.draftSerial, pid: r.pid, tid: r.tid) else { return false }
+            if ct_notif_continue(listener, n.id) == 0 {  // else withdrawn: it comes back as a new notification
+                recorder.write(draft)
+                recorder.tickStatus(processes: table.processCount)
+            }
+            return true
         }
     }
 
@@ -573,6 +627,12 @@ enum NotifyProcFS {
 final class WorkerScratch {
     private var lastArgs: [UInt64] = []
     var memory: MemoryRead?
+    /// The violation recorded by this worker's last call, when the next may repeat it (NotifyLoop.repeatable).
+    var repeatable: RepeatableViolation?
+    /// Where the repeat path reads a path (`Decoder.maxPath` bytes and a NUL).
+    let path = UnsafeMutablePointer<CChar>.allocate(capacity: Decoder.maxPath + 1)
+
+    deinit { path.deallocate() }
 
     func args(_ n: ct_notif) -> [UInt64] {
         let a = n.args
@@ -582,5 +642,38 @@ final class WorkerScratch {
         }
         lastArgs = [a.0, a.1, a.2, a.3, a.4, a.5]
         return lastArgs
+    }
+}
+
+/// A violation a next call may repeat (NotifyLoop.repeatable): the call's registers, where its one path is and
+/// the bytes read there, and what was found about its process.
+final class RepeatableViolation {
+    let tid: Int32
+    let arch: UInt32
+    let nr: Int32
+    let args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+    let pid: Int32
+    let process: NotifyProcess
+    let memFd: Int32
+    let pathAddress: UInt64
+    let path: [UInt8]
+    /// The path is relative to the current directory, `base` (as the draft named it).
+    let relative: Bool
+    let base: String?
+    /// The recorder's `draftSerial` after the violation was drafted.
+    let draftSerial: Int
+
+    init(_ n: ct_notif, pid: Int32, process: NotifyProcess, memFd: Int32, pathAddress: UInt64, path: [UInt8],
+         relative: Bool, base: String?, draftSerial: Int) {
+        tid = Int32(bitPattern: n.pid); arch = n.arch; nr = n.nr; args = n.args
+        self.pid = pid; self.process = process; self.memFd = memFd; self.pathAddress = pathAddress; self.path = path
+        self.relative = relative; self.base = base; self.draftSerial = draftSerial
+    }
+
+    /// The same thread making the same call with the same registers.
+    func matches(_ n: ct_notif) -> Bool {
+        let a = n.args
+        return Int32(bitPattern: n.pid) == tid && n.nr == nr && n.arch == arch && a.0 == args.0 && a.1 == args.1
+            && a.2 == args.2 && a.3 == args.3 && a.4 == args.4 && a.5 == args.5
     }
 }

@@ -201,6 +201,7 @@ final class Recorder {
             e.action = b.action(for: e)
         } else {
             lastDraft = e
+            draftSerial &+= 1
             lastFacts = DraftFacts(nr: call.nr, abi: call.abi, namespace: namespace, rule: rule, syscall: name,
                                   resolved: resolved, raw: raw, stack: frames)
         }
@@ -210,6 +211,18 @@ final class Recorder {
     /// The last violation drafted without a baseline, as drafted (seq 0, allowed, no result, no verdict): a
     /// repeat shares its call.
     private var lastDraft: ViolationEvent?
+    /// Changes whenever `lastDraft` does.
+    private(set) var draftSerial = 0
+
+    /// What `draft` returns for a repeat of the last violation drafted, while `draftSerial` is still `serial`:
+    /// for a caller that has checked every fact `draft` compares against the call it drafted then (the notify
+    /// worker's repeat path, NotifyLoop.repeatViolation). nil with a baseline, or once another was drafted.
+    func redraft(serial: Int, pid: Int32, tid: Int32) -> ViolationEventDraft? {
+        guard !judges, serial == draftSerial, var e = lastDraft else { return nil }
+        e.pid = pid
+        e.tid = tid
+        return ViolationEventDraft(event: e)
+    }
     /// What `lastDraft` was drafted from.
     private var lastFacts: DraftFacts?
     /// A class: looking at it costs one reference count, not one per field.
