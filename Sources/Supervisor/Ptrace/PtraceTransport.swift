@@ -254,6 +254,10 @@ final class PtraceTransport: Transport {
     func seccompStop(_ thread: ThreadState) {
         guard let info = try? Tracee.syscallInfo(thread.tid), info.op == 3,
               let p = table.process(thread.pid) else { resume(thread.tid); return }
+        if let r = repeatable {
+            if r.matches(thread, info), repeatViolation(thread, p, info, r) { return }
+            repeatable = nil
+        }
         if let counter = p.syscalls {
             // run --syscalls: every call stops here once; one that stopped only to be counted goes on at once
             // (unless the program's own filters may have returned TRACE with their own data: tagOfStop).
@@ -276,6 +280,7 @@ final class PtraceTransport: Transport {
             if tag == .count { resume(thread.tid); return }
         }
         var wantExit = false
+        var candidate: PtraceRepeat? = nil
 
         if tag.contains(.lifecycle), let name { keepChildrenTraced(thread, name: name, args: args) }
         if stop.syscall?.changesWorkingDirectory == true {
@@ -316,6 +321,7 @@ final class PtraceTransport: Transport {
                     thread.pendingViolation = draft
                     wantExit = true
                 } else {
+                    candidate = repeatable(thread, p, info: info, tag: tag, call: call, base: draft.event.raw?.base)
                     recorder.write(draft)
                 }
             } else if core.enforce {
@@ -338,8 +344,49 @@ final class PtraceTransport: Transport {
             thread.awaitingExit = true
             try? Tracee.toSyscallExit(thread.tid)
         } else {
+            repeatable = candidate
             resume(thread.tid)
         }
+    }
+
+    // MARK: - A repeated violation (observe mode, no stacks)
+
+    /// The violation this stop recorded, as the one a next stop equal to it can repeat (`repeatViolation`), or
+    /// nil when a stop equal in its registers could be judged or recorded differently: with stacks, results of
+    /// every call, enforce mode, a policy, `--rights` or `--syscalls`; a process with filters or Landlock rulesets
+    /// of its own; a stop tagged for more than the capability-mode rules; a call that reads more than one path
+    /// (`Decoder.onlyPathRead`), a path relative to a descriptor, or a call that changes the directory.
+    /// `base`: the drafted call's.
+    func repeatable(_ thread: ThreadState, _ p: ProcessState, info: ct_syscall_info, tag: FilterBuilder.Tag,
+                    call: DecodedCall, base: String?) -> PtraceRepeat? {
+        guard options.stackDepth == 0, !options.allResults, !core.enforce, options.policy == nil, rights == nil,
+              p.syscalls == nil, p.seccompFilters.isEmpty, !p.landlock.restricted, tag == .policy,
+              call.beneath == nil, let sc = call.syscall, !sc.changesWorkingDirectory,
+              let i = Decoder.onlyPathRead(sc), i < call.args.count, case .string(let path)? = call.path else { return nil }
+        let relative = !path.hasPrefix("/")
+        if relative, let d = sc.dirfdIndex, d < call.args.count, Decoder.int32(call.args[d]) != Decoder.atFDCWD { return nil }
+        return PtraceRepeat(thread: thread, process: p, info: info, pathAddress: call.args[i], path: Array(path.utf8),
+                            relative: relative, base: base, draftSerial: recorder.draftSerial,
+                            resultsCleared: resultsCleared)
+    }
+
+    /// The repeat path: a stop equal to the one before — the same thread and process (still in capability mode,
+    /// still without filters or rulesets of their own), the same number, registers and filter tag, its one path
+    /// reading the same bytes, the same directory, its site and path's result already recorded — is recorded as
+    /// that violation again, without being decoded, judged or drafted: the full path would reach the recorder's
+    /// repeat (`Recorder.draft`) with equal facts, and `resultWanted` would say no. False: handle it in full.
+    func repeatViolation(_ thread: ThreadState, _ p: ProcessState, _ info: ct_syscall_info, _ r: PtraceRepeat) -> Bool {
+        guard p === r.process, p.capabilityMode, p.seccompFilters.isEmpty, !p.landlock.restricted,
+              resultsCleared == r.resultsCleared else { return false }
+        // Read as the Decoder reads it (process_vm_readv); equal bytes decode to the equal path.
+        let got = ct_read_string_memfd(-1, p.pid, UInt(r.pathAddress), repeatPath, Decoder.maxPath, nil)
+        guard got == r.path.count,
+              got == 0 || r.path.withUnsafeBytes({ memcmp($0.baseAddress!, repeatPath, got) }) == 0 else { return false }
+        if r.relative, currentDirectory(thread) != r.base { return false }
+        guard let draft = recorder.redraft(serial: r.draftSerial, pid: p.pid, tid: thread.tid) else { return false }
+        recorder.write(draft)
+        resume(thread.tid)
+        return true
     }
 
     /// Under --policy: records a call the policy refuses; in enforce mode applies the policy's action and
@@ -375,6 +422,12 @@ final class PtraceTransport: Transport {
 
     /// The (site, path or address) pairs whose result was recorded once already.
     var resultsSeen: Set<SiteDetail> = []
+    /// How many times `resultsSeen` was emptied.
+    var resultsCleared = 0
+    /// The violation the last seccomp stop recorded, when the next may repeat it (`repeatable`).
+    var repeatable: PtraceRepeat?
+    /// Where the repeat path reads a path (`Decoder.maxPath` bytes and a NUL).
+    let repeatPath = UnsafeMutablePointer<CChar>.allocate(capacity: Decoder.maxPath + 1)
     /// The site and what the call names: the memory read to judge it (its path or address, as written) and the
     /// directory a relative path is joined with.
     struct SiteDetail: Hashable { var site: String; var memory: MemoryRead?; var base: String? }
@@ -384,7 +437,10 @@ final class PtraceTransport: Transport {
     /// one stop instead of two.
     func resultWanted(_ e: ViolationEvent) -> Bool {
         if options.allResults { return true }
-        if resultsSeen.count >= 1 << 16 { resultsSeen.removeAll(keepingCapacity: true) }  // bounded: a result again
+        if resultsSeen.count >= 1 << 16 {  // bounded: a result again
+            resultsSeen.removeAll(keepingCapacity: true)
+            resultsCleared += 1
+        }
         return resultsSeen.insert(SiteDetail(site: e.site, memory: e.raw?.memory, base: e.raw?.base)).inserted
     }
 
@@ -551,5 +607,40 @@ final class PtraceTransport: Transport {
             flags &= ~FilterBuilder.cloneUntraced
             _ = ct_write_mem(thread.pid, UInt(args[0]), &flags, 8)
         }
+    }
+}
+
+/// A violation a next seccomp stop may repeat (PtraceTransport.repeatable): the stop's thread, process, number,
+/// registers and filter tag, where its one path is and the bytes read there.
+final class PtraceRepeat {
+    let thread: ThreadState
+    let process: ProcessState
+    let arch: UInt32
+    let nr: UInt64
+    let retData: UInt32
+    let args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+    let pathAddress: UInt64
+    let path: [UInt8]
+    /// The path is relative to the current directory, `base` (as the draft named it).
+    let relative: Bool
+    let base: String?
+    /// The recorder's `draftSerial` after the violation was drafted.
+    let draftSerial: Int
+    /// `PtraceTransport.resultsCleared` then.
+    let resultsCleared: Int
+
+    init(thread: ThreadState, process: ProcessState, info: ct_syscall_info, pathAddress: UInt64, path: [UInt8],
+         relative: Bool, base: String?, draftSerial: Int, resultsCleared: Int) {
+        self.thread = thread; self.process = process
+        arch = info.arch; nr = info.nr; retData = info.ret_data; args = info.args
+        self.pathAddress = pathAddress; self.path = path; self.relative = relative; self.base = base
+        self.draftSerial = draftSerial; self.resultsCleared = resultsCleared
+    }
+
+    /// The same thread stopped for the same call, with the same registers and filter data.
+    func matches(_ t: ThreadState, _ info: ct_syscall_info) -> Bool {
+        let a = info.args
+        return t === thread && info.nr == nr && info.arch == arch && info.ret_data == retData && a.0 == args.0
+            && a.1 == args.1 && a.2 == args.2 && a.3 == args.3 && a.4 == args.4 && a.5 == args.5
     }
 }
