@@ -33,6 +33,8 @@ final class PtraceTransport: Transport {
         self.rights = core.options.rights ? RightsRecorder(recorder: core.recorder) : nil
     }
 
+    deinit { repeatPath.deallocate() }
+
     var filterAction: FilterBuilder.Action { .trace }
 
     var pending = ct_spawn_pending()
