@@ -191,18 +191,24 @@ final class FakeTasks: TaskControl {
         #expect(!core.enterCapabilityMode(child, tid: 11, stack: .none))
     }
 
+    /// newfstatat(AT_FDCWD, `path`, ...) of pid 10 as the Decoder would give it, with its path read.
+    static func fstatatCall(_ path: String, tid: Int32 = 10, args: [UInt64]? = nil) -> DecodedCall {
+        // x86_64's 262 is newfstatat in every catalog.
+        let sc = SyscallStop(auditArch: ABI.x86_64.auditArch, rawNumber: 262,
+                             args: [UInt64(bitPattern: -100), 0x1000, 0x2000, 0, 0, 0])!
+        var c = DecodedCall(abi: sc.abi, nr: sc.nr, syscall: sc.syscall, args: args ?? sc.args, pid: 10, tid: tid)
+        c.path = .string(path)
+        c.memory.strings[1] = path
+        return c
+    }
+
     @Test("the recorder: a repeated violation shares the last one's call; one differing in any fact gets its own")
     func repeatsShareTheirCall() throws {
         var o = RunOptions(argv: ["/bin/true"])
         o.stackDepth = 0
         let recorder = try Recorder(options: o)
-        let sc = try #require(SyscallStop(auditArch: ABI.x86_64.auditArch, rawNumber: 262,
-                                          args: [UInt64(bitPattern: -100), 0x1000, 0x2000, 0, 0, 0]))
         func call(_ path: String, tid: Int32 = 10, args: [UInt64]? = nil) -> DecodedCall {
-            var c = DecodedCall(abi: sc.abi, nr: sc.nr, syscall: sc.syscall, args: args ?? sc.args, pid: 10, tid: tid)
-            c.path = .string(path)
-            c.memory.strings[1] = path
-            return c
+            Self.fstatatCall(path, tid: tid, args: args)
         }
         func draft(_ c: DecodedCall, _ rule: Rule = .cwdRelative, cwd: String = "/w") -> ViolationEvent {
             recorder.draft(c, namespace: rule.namespace, rule: rule, cwd: { cwd }).event
@@ -230,14 +236,7 @@ final class FakeTasks: TaskControl {
         var o = RunOptions(argv: ["/bin/true"])
         o.stackDepth = 0
         let recorder = try Recorder(options: o)
-        let sc = try #require(SyscallStop(auditArch: ABI.x86_64.auditArch, rawNumber: 262,
-                                          args: [UInt64(bitPattern: -100), 0x1000, 0x2000, 0, 0, 0]))
-        func call(_ path: String) -> DecodedCall {
-            var c = DecodedCall(abi: sc.abi, nr: sc.nr, syscall: sc.syscall, args: sc.args, pid: 10, tid: 10)
-            c.path = .string(path)
-            c.memory.strings[1] = path
-            return c
-        }
+        func call(_ path: String) -> DecodedCall { Self.fstatatCall(path) }
         let first = recorder.draft(call("."), namespace: .filesystem, rule: .cwdRelative, cwd: { "/w" }).event
         let serial = recorder.draftSerial
         let again = try #require(recorder.redraft(serial: serial, pid: 12, tid: 13)).event
