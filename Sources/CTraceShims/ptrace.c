@@ -110,6 +110,8 @@ struct ct_launch_block {
     int restrict_early;          // no_new_privs, Landlock and the filter before the go byte, not after
     int has_cpus;                // moves itself to `cpus` first (ct_spawn_go moves it back)
     cpu_set_t cpus;
+    int pinned;                  // set (atomically) by ct_spawn_go before it pins the child to `pin_set`
+    cpu_set_t pin_set;
     struct ct_exec_image image;  // what the child execs, copied into this mapping
 };
 
@@ -133,7 +135,15 @@ static int ct_launch_child(void *arg) {
     ct_raw(SYS_close, b->err_read_fd, 0, 0, 0);
     // First thing: a new child often runs at once on its parent's CPU, ahead of its parent, and would install
     // its filter there before the parent could move it.
-    if (b->has_cpus) ct_raw(SYS_sched_setaffinity, 0, sizeof b->cpus, (long)&b->cpus, 0);
+    if (b->has_cpus) {
+        ct_raw(SYS_sched_setaffinity, 0, sizeof b->cpus, (long)&b->cpus, 0);
+        // On a loaded machine the parent can reach ct_spawn_go and pin this child before the child has run at
+        // all: the move above would then undo the pin, leaving the program on the other CPU for good (and
+        // ProgramPins, which moves only threads with the affinity it gave, never unpinning it). The parent sets
+        // `pinned` before it pins, so a child whose move came after the pin sees it here and pins itself.
+        if (__atomic_load_n(&b->pinned, __ATOMIC_SEQ_CST))
+            ct_raw(SYS_sched_setaffinity, 0, sizeof b->pin_set, (long)&b->pin_set, 0);
+    }
     ct_raw_child_setup(0, b->parent);
     if (b->restrict_early) ct_launch_restrict(b);
     ct_raw_wait_go(b->go_fd);
@@ -206,6 +216,7 @@ int ct_spawn_start(const char *path, char *const argv[], char *const envp[], con
     out->pid = pid;
     out->go_fd = go[1];
     out->err_fd = err[0];
+    out->block = b;
     return 0;
 }
 
@@ -223,7 +234,14 @@ int ct_spawn_go(ct_spawn_pending *p, unsigned long ptrace_options, int pin_cpu, 
         ct_spawn_abandon(p);
         return -e;
     }
-    if (pin_cpu >= 0) ct_set_process_cpu(p->pid, pin_cpu);  // best effort, as the tracer's own pin
+    if (pin_cpu >= 0) {
+        // Told to the child first (ct_launch_child): a child that has not yet moved itself away pins itself back.
+        struct ct_launch_block *b = p->block;
+        CPU_ZERO(&b->pin_set);
+        CPU_SET(pin_cpu, &b->pin_set);
+        __atomic_store_n(&b->pinned, 1, __ATOMIC_SEQ_CST);
+        ct_set_process_cpu(p->pid, pin_cpu);  // best effort, as the tracer's own pin
+    }
     char c = 'g';
     ssize_t w;
     do { w = write(p->go_fd, &c, 1); } while (w < 0 && errno == EINTR);
@@ -231,6 +249,7 @@ int ct_spawn_go(ct_spawn_pending *p, unsigned long ptrace_options, int pin_cpu, 
     *exec_err_fd = p->err_fd;
     pid_t pid = p->pid;
     p->pid = 0;
+    p->block = NULL;
     return pid;
 }
 

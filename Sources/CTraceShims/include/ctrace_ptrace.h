@@ -45,7 +45,7 @@ void ct_bpf_free(ct_bpf *bpf);
 /// errno) if exec failed, or EOF once exec succeeded. ct_spawn_abandon kills and reaps a child ct_spawn_go will
 /// not start. (The notify backend has its own launcher in notify.c: the listener must be passed without a
 /// trapped syscall.)
-typedef struct { pid_t pid; int go_fd, err_fd; } ct_spawn_pending;
+typedef struct { pid_t pid; int go_fd, err_fd; void *block; } ct_spawn_pending;
 int ct_spawn_start(const char *path, char *const argv[], char *const envp[], const ct_bpf *bpf,
                    int landlock_ruleset_fd, int restrict_early, int away_cpu, ct_spawn_pending *out);
 int ct_spawn_go(ct_spawn_pending *p, unsigned long ptrace_options, int pin_cpu, int *exec_err_fd);
