@@ -175,21 +175,16 @@ extension NotifyTransport {
 
     /// The violation just answered (lock held), as the one a next call equal to it can repeat
     /// (`repeatViolation`), or nil when a call equal in its registers could be judged or recorded differently:
-    /// with stacks (each has its own), a call that reads more than one path (`Decoder.onlyPathRead`), a path
-    /// relative to a descriptor (whose directory /proc names anew each time), or a call with effects on what
-    /// the worker keeps (exec, directory changes, seccomp filters). `base`: the drafted call's.
+    /// with stacks (each has its own), a call `RepeatedCall` refuses, or one with effects on what the worker keeps
+    /// (exec, seccomp filters). `base`: the drafted call's.
     func repeatable(_ n: ct_notif, call: DecodedCall, pid: Int32, memFd: Int32, isExec: Bool, base: String?)
         -> RepeatableViolation?
     {
-        guard options.stackDepth == 0, memFd >= 0, !isExec, call.beneath == nil, let sc = call.syscall,
-              !sc.changesWorkingDirectory, !seccompInstallers[call.abi.ordinal].contains(call.nr),
-              let i = Decoder.onlyPathRead(sc), i < call.args.count, case .string(let path)? = call.path,
-              let x = extra[pid] else { return nil }
-        let relative = !path.hasPrefix("/")
-        if relative, let d = sc.dirfdIndex, d < call.args.count, Decoder.int32(call.args[d]) != Decoder.atFDCWD { return nil }
-        return RepeatableViolation(n, pid: pid, process: x, memFd: memFd, pathAddress: call.args[i],
-                                   path: Array(path.utf8), relative: relative, base: base,
-                                   draftSerial: recorder.draftSerial)
+        guard options.stackDepth == 0, memFd >= 0, !isExec, !seccompInstallers[call.abi.ordinal].contains(call.nr),
+              let x = extra[pid],
+              let c = RepeatedCall(arch: n.arch, nr: UInt64(bitPattern: Int64(n.nr)), args: n.args, call: call,
+                                   base: base, draftSerial: recorder.draftSerial) else { return nil }
+        return RepeatableViolation(tid: Int32(bitPattern: n.pid), pid: pid, process: x, memFd: memFd, call: c)
     }
 
     /// The repeat path: a call equal to the violation this worker recorded just before — the same thread,
@@ -202,14 +197,10 @@ extension NotifyTransport {
             // As placeThread, noteDirectoryChange and memoryFile would find it (each then changes nothing).
             guard memFilesToClose.isEmpty, table.thread(r.tid)?.pid == r.pid, let x = extra[r.pid], x === r.process,
                   x.memFd == r.memFd, x.pendingExec == nil, x.cwdChanging.isEmpty,
-                  table.process(r.pid)?.capabilityMode == true else { return false }
-            // Read as the Decoder reads it; equal bytes decode to the equal path.
-            var failed: Int32 = 0
-            let got = ct_read_string_memfd(r.memFd, r.pid, UInt(r.pathAddress), scratch.path, Decoder.maxPath, &failed)
-            guard failed == 0, got == r.path.count,
-                  got == 0 || r.path.withUnsafeBytes({ memcmp($0.baseAddress!, scratch.path, got) }) == 0 else { return false }
-            if r.relative, currentDirectory(r.pid) != r.base { return false }
-            guard let draft = recorder.redraft(serial: r.draftSerial, pid: r.pid, tid: r.tid) else { return false }
+                  table.process(r.pid)?.capabilityMode == true,
+                  r.call.samePath(memFd: r.memFd, pid: r.pid, buffer: scratch.path),
+                  r.call.sameDirectory({ currentDirectory(r.pid) }),
+                  let draft = recorder.redraft(serial: r.call.draftSerial, pid: r.pid, tid: r.tid) else { return false }
             if ct_notif_continue(listener, n.id) == 0 {  // else withdrawn: it comes back as a new notification
                 recorder.write(draft)
                 recorder.tickStatus(processes: table.processCount)
@@ -645,35 +636,21 @@ final class WorkerScratch {
     }
 }
 
-/// A violation a next call may repeat (NotifyLoop.repeatable): the call's registers, where its one path is and
-/// the bytes read there, and what was found about its process.
+/// A violation a next call may repeat (NotifyLoop.repeatable): the call (`RepeatedCall`), its thread, and what
+/// was found about its process.
 final class RepeatableViolation {
     let tid: Int32
-    let arch: UInt32
-    let nr: Int32
-    let args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
     let pid: Int32
     let process: NotifyProcess
     let memFd: Int32
-    let pathAddress: UInt64
-    let path: [UInt8]
-    /// The path is relative to the current directory, `base` (as the draft named it).
-    let relative: Bool
-    let base: String?
-    /// The recorder's `draftSerial` after the violation was drafted.
-    let draftSerial: Int
+    let call: RepeatedCall
 
-    init(_ n: ct_notif, pid: Int32, process: NotifyProcess, memFd: Int32, pathAddress: UInt64, path: [UInt8],
-         relative: Bool, base: String?, draftSerial: Int) {
-        tid = Int32(bitPattern: n.pid); arch = n.arch; nr = n.nr; args = n.args
-        self.pid = pid; self.process = process; self.memFd = memFd; self.pathAddress = pathAddress; self.path = path
-        self.relative = relative; self.base = base; self.draftSerial = draftSerial
+    init(tid: Int32, pid: Int32, process: NotifyProcess, memFd: Int32, call: RepeatedCall) {
+        self.tid = tid; self.pid = pid; self.process = process; self.memFd = memFd; self.call = call
     }
 
     /// The same thread making the same call with the same registers.
     func matches(_ n: ct_notif) -> Bool {
-        let a = n.args
-        return Int32(bitPattern: n.pid) == tid && n.nr == nr && n.arch == arch && a.0 == args.0 && a.1 == args.1
-            && a.2 == args.2 && a.3 == args.3 && a.4 == args.4 && a.5 == args.5
+        Int32(bitPattern: n.pid) == tid && call.matches(arch: n.arch, nr: UInt64(bitPattern: Int64(n.nr)), args: n.args)
     }
 }

@@ -356,20 +356,15 @@ final class PtraceTransport: Transport {
     /// The violation this stop recorded, as the one a next stop equal to it can repeat (`repeatViolation`), or
     /// nil when a stop equal in its registers could be judged or recorded differently: with stacks, results of
     /// every call, enforce mode, a policy, `--rights` or `--syscalls`; a process with filters or Landlock rulesets
-    /// of its own; a stop tagged for more than the capability-mode rules; a call that reads more than one path
-    /// (`Decoder.onlyPathRead`), a path relative to a descriptor, or a call that changes the directory.
+    /// of its own; a stop tagged for more than the capability-mode rules; a call `RepeatedCall` refuses.
     /// `base`: the drafted call's.
     func repeatable(_ thread: ThreadState, _ p: ProcessState, info: ct_syscall_info, tag: FilterBuilder.Tag,
                     call: DecodedCall, base: String?) -> PtraceRepeat? {
         guard options.stackDepth == 0, !options.allResults, !core.enforce, options.policy == nil, rights == nil,
               p.syscalls == nil, p.seccompFilters.isEmpty, !p.landlock.restricted, tag == .policy,
-              call.beneath == nil, let sc = call.syscall, !sc.changesWorkingDirectory,
-              let i = Decoder.onlyPathRead(sc), i < call.args.count, case .string(let path)? = call.path else { return nil }
-        let relative = !path.hasPrefix("/")
-        if relative, let d = sc.dirfdIndex, d < call.args.count, Decoder.int32(call.args[d]) != Decoder.atFDCWD { return nil }
-        return PtraceRepeat(thread: thread, process: p, info: info, pathAddress: call.args[i], path: Array(path.utf8),
-                            relative: relative, base: base, draftSerial: recorder.draftSerial,
-                            resultsCleared: resultsCleared)
+              let c = RepeatedCall(arch: info.arch, nr: info.nr, args: info.args, call: call, base: base,
+                                   draftSerial: recorder.draftSerial) else { return nil }
+        return PtraceRepeat(thread: thread, process: p, retData: info.ret_data, resultsCleared: resultsCleared, call: c)
     }
 
     /// The repeat path: a stop equal to the one before — the same thread and process (still in capability mode,
@@ -379,13 +374,10 @@ final class PtraceTransport: Transport {
     /// repeat (`Recorder.draft`) with equal facts, and `resultWanted` would say no. False: handle it in full.
     func repeatViolation(_ thread: ThreadState, _ p: ProcessState, _ info: ct_syscall_info, _ r: PtraceRepeat) -> Bool {
         guard p === r.process, p.capabilityMode, p.seccompFilters.isEmpty, !p.landlock.restricted,
-              resultsCleared == r.resultsCleared else { return false }
-        // Read as the Decoder reads it (process_vm_readv); equal bytes decode to the equal path.
-        let got = ct_read_string_memfd(-1, p.pid, UInt(r.pathAddress), repeatPath, Decoder.maxPath, nil)
-        guard got == r.path.count,
-              got == 0 || r.path.withUnsafeBytes({ memcmp($0.baseAddress!, repeatPath, got) }) == 0 else { return false }
-        if r.relative, currentDirectory(thread) != r.base { return false }
-        guard let draft = recorder.redraft(serial: r.draftSerial, pid: p.pid, tid: thread.tid) else { return false }
+              resultsCleared == r.resultsCleared,
+              r.call.samePath(memFd: -1, pid: p.pid, buffer: repeatPath),
+              r.call.sameDirectory({ currentDirectory(thread) }),
+              let draft = recorder.redraft(serial: r.call.draftSerial, pid: p.pid, tid: thread.tid) else { return false }
         recorder.write(draft)
         resume(thread.tid)
         return true
@@ -612,37 +604,23 @@ final class PtraceTransport: Transport {
     }
 }
 
-/// A violation a next seccomp stop may repeat (PtraceTransport.repeatable): the stop's thread, process, number,
-/// registers and filter tag, where its one path is and the bytes read there.
+/// A violation a next seccomp stop may repeat (PtraceTransport.repeatable): the call (`RepeatedCall`), the stop's
+/// thread, process and filter tag.
 final class PtraceRepeat {
     let thread: ThreadState
     let process: ProcessState
-    let arch: UInt32
-    let nr: UInt64
     let retData: UInt32
-    let args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
-    let pathAddress: UInt64
-    let path: [UInt8]
-    /// The path is relative to the current directory, `base` (as the draft named it).
-    let relative: Bool
-    let base: String?
-    /// The recorder's `draftSerial` after the violation was drafted.
-    let draftSerial: Int
     /// `PtraceTransport.resultsCleared` then.
     let resultsCleared: Int
+    let call: RepeatedCall
 
-    init(thread: ThreadState, process: ProcessState, info: ct_syscall_info, pathAddress: UInt64, path: [UInt8],
-         relative: Bool, base: String?, draftSerial: Int, resultsCleared: Int) {
-        self.thread = thread; self.process = process
-        arch = info.arch; nr = info.nr; retData = info.ret_data; args = info.args
-        self.pathAddress = pathAddress; self.path = path; self.relative = relative; self.base = base
-        self.draftSerial = draftSerial; self.resultsCleared = resultsCleared
+    init(thread: ThreadState, process: ProcessState, retData: UInt32, resultsCleared: Int, call: RepeatedCall) {
+        self.thread = thread; self.process = process; self.retData = retData; self.resultsCleared = resultsCleared
+        self.call = call
     }
 
     /// The same thread stopped for the same call, with the same registers and filter data.
     func matches(_ t: ThreadState, _ info: ct_syscall_info) -> Bool {
-        let a = info.args
-        return t === thread && info.nr == nr && info.arch == arch && info.ret_data == retData && a.0 == args.0
-            && a.1 == args.1 && a.2 == args.2 && a.3 == args.3 && a.4 == args.4 && a.5 == args.5
+        t === thread && info.ret_data == retData && call.matches(arch: info.arch, nr: info.nr, args: info.args)
     }
 }
