@@ -16,7 +16,9 @@ final class Recorder {
     let options: RunOptions
     var output: RecordingThread?
     var createdOutput = false
-    let walker: StackWalker?
+    /// Made by `open`, after the ptrace backend has started the program's child: its set-up (the unwind cache, a
+    /// rule table) then overlaps the child's own (installing the filter) instead of delaying the child's start.
+    private(set) var walker: StackWalker?
     /// Enforce mode with a baseline: frames are named and violations judged here, before the deny decision.
     let enforcedBaseline: Baseline?
     /// `enforcedBaseline != nil`, read per violation without copying the baseline.
@@ -66,12 +68,6 @@ final class Recorder {
         }
         enforcedBaseline = options.mode == .enforce ? baseline : nil
         judges = enforcedBaseline != nil
-        if options.stackDepth > 0 {
-            walker = StackWalker(kind: UnwinderKind(rawValue: options.unwinder) ?? .libdw, maxDepth: options.stackDepth,
-                                 symbolise: enforcedBaseline != nil)
-        } else {
-            walker = nil
-        }
         started = Recorder.utcTimestamp(time(nil))
         statusLine = options.quiet ? nil : StatusLine()
     }
@@ -98,6 +94,10 @@ final class Recorder {
 
     func open() throws(SupervisorError) {
         let sink = try FileSink(path: options.output)
+        if options.stackDepth > 0 {
+            walker = StackWalker(kind: UnwinderKind(rawValue: options.unwinder) ?? .libdw, maxDepth: options.stackDepth,
+                                 symbolise: judges)
+        }
         createdOutput = true
         let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: walker.map { !$0.symbolises } ?? false)
         thread.start()
