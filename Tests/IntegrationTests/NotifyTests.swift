@@ -187,6 +187,71 @@ struct NotifyTests {
         }
     }
 
+    /// A forked child's unwinder starts from a copy of its parent's only while the child runs the parent's image
+    /// (NotifyLoop.startUnwinderFromParent). Here the parent (`forker`) walks a stack, forks a child that waits on
+    /// a pipe, and execs `execed`, which walks a stack of its own image, releases the child and waits for it. Both
+    /// are static and not position-independent: the same addresses hold `forker`'s code in the child and
+    /// `execed`'s in the parent. The child's first call, from child_site, must be named in `forker`'s code; a
+    /// copy of the parent's unwinder (its modules now `execed`'s) would name it in `execed`'s.
+    static let forkerSource = """
+        #include "fixture.h"
+        __attribute__((noinline)) void child_site(void) { (void)access("/captrace-child-site", F_OK); }
+        __attribute__((noinline)) void parent_site(void) { (void)access("/captrace-parent-site", F_OK); }
+        int main(int argc, char **argv) {
+            CHECK(argc == 2);
+            parent_site();
+            int p[2];
+            CHECK(pipe(p) == 0);
+            pid_t c = fork();
+            CHECK(c >= 0);
+            if (c == 0) {
+                char ch;
+                close(p[1]);
+                if (read(p[0], &ch, 1) != 1) _exit(97);
+                child_site();
+                _exit(0);
+            }
+            close(p[0]);
+            char fd[16];
+            snprintf(fd, sizeof fd, "%d", p[1]);
+            execl(argv[1], argv[1], fd, (char *)NULL);
+            return 98;
+        }
+        """
+    static let execedSource = """
+        #include "fixture.h"
+        #include <sys/wait.h>
+        __attribute__((noinline)) void execed_site(void) { (void)access("/captrace-execed-site", F_OK); }
+        int main(int argc, char **argv) {
+            CHECK(argc == 2);
+            execed_site();
+            CHECK(write(atoi(argv[1]), "g", 1) == 1);
+            int st;
+            pid_t w = wait(&st);
+            CHECK(w > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+            printf("child=%d\\n", (int)w);
+            return 0;
+        }
+        """
+
+    @Test("a child forked before its parent's exec is unwound in its own image, not the parent's new one")
+    func forkedChildAfterParentExec() throws {
+        let w = try Workdir("notify-fork-exec")
+        let forker = try Self.buildInline("forker", Self.forkerSource, in: w, flags: ["-static", "-no-pie"])
+        let execed = try Self.buildInline("execed", Self.execedSource, in: w, flags: ["-static", "-no-pie"])
+        for backend in ["notify", "ptrace"] {
+            let r = try Harness.run([forker, execed], backend: backend, options: ["--enter-at", "exec", "-q"], in: w)
+            expectRun(r, backend: backend, trigger: "exec")
+            let child = try #require(r.int("child").map(Int32.init), "\(backend): \(r.digest)")
+            let v = try #require(r.violations.first { $0.path == "/captrace-child-site" }, "\(backend): \(r.digest)")
+            #expect(v.pid == child, "\(backend): \(r.digest)")
+            #expect(v.stack.contains { $0.symbol == "child_site" }, "\(backend): \(v.stack)")
+            #expect(v.stack.allSatisfy { $0.module.map { $0.hasSuffix("/forker") } ?? true }, "\(backend): \(v.stack)")
+            let p = try #require(r.violations.first { $0.path == "/captrace-execed-site" }, "\(backend): \(r.digest)")
+            #expect(p.stack.contains { $0.symbol == "execed_site" }, "\(backend): \(p.stack)")
+        }
+    }
+
     static let threads = 8, perThread = 400
 
     /// THREADS threads released together, each making PER violations access("/captrace-storm/T/K").

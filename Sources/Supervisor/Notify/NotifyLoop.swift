@@ -424,9 +424,23 @@ extension NotifyTransport {
         // mapped there in the child, most likely, and the auxiliary vector is read instead.)
         if parentKnown, let px = extra[ppid] { x.randomAt = randomAddress(ppid, px) }
         extra[pid] = x
+        if parentKnown, recorder.walker != nil { startUnwinderFromParent(pid, ppid: ppid, at: x.randomAt) }
         // Watched from here on: the exit watcher's epoll set takes it without being woken.
         if x.pidfd >= 0 { _ = ct_epoll_add(exitSet, x.pidfd, Self.exitData(pid: pid, pidfd: x.pidfd)) }
         return true
+    }
+
+    /// A forked child's unwinder starts from a copy of its parent's (the modules it found and the unwind rules it
+    /// cached), as the ptrace backend's does at the fork event, instead of reading the child's whole
+    /// /proc/PID/maps and opening its modules again at its first stack: a shell's child walks once or twice
+    /// before its exec (README, Performance (f)). Only while the child still runs the parent's image: the random
+    /// bytes of the parent's current image (AT_RANDOM) are at the same address in the child's memory. A parent
+    /// that exec'd after the fork fails that test (its new image's bytes lie elsewhere), and so does a child that
+    /// exec'd before its first notification; the child then reads its own maps, as before.
+    private func startUnwinderFromParent(_ pid: Int32, ppid: Int32, at address: UInt64) {
+        guard address != 0, let mine = NotifyProcFS.randomBytes(pid, at: address),
+              let theirs = NotifyProcFS.randomBytes(ppid, at: address), mine == theirs else { return }
+        recorder.unwinderForked(parent: ppid, child: pid)
     }
 
     /// An execve of `pid` is being let through: remember what tells later whether it happened. The program's own
