@@ -173,7 +173,7 @@ static struct { uint64_t key; int64_t delta; } rbp_memo[RBP_MEMO];
 static char *memo_path;    // NULL: not kept across runs
 static bool memo_loaded;   // memo_path read (or found missing) since set
 enum { MEMO_RECORD = 16, MEMO_FILE_MAX = 8 + 4096 * MEMO_RECORD };
-static const char memo_magic[8] = "ctrbp1\n";
+static const char memo_magic[8] = "ctrbp2\n";  // 2: tail-called frames (dw_walk); older memos are remade
 
 static unsigned memo_slot(uint64_t key) { return (unsigned)((key * 0x9E3779B97F4A7C15ull) >> 54) % RBP_MEMO; }
 
@@ -1465,6 +1465,47 @@ static uint64_t function_start(ct_uw_space *s, uint64_t pc) {
     return found;
 }
 
+/// Whether the function at `fn` ends in a jump to `to` among its first instructions, directly or through one more
+/// such wrapper: the first `jmp rel32` or `jmp rel8` within its first 32 bytes lands on `to`, or on a function
+/// that does (execvp sets up its arguments and jumps to execvpe, which jumps to __execvpe_common).
+static bool tail_jumps_to(ct_uw_space *s, uint64_t fn, uint64_t to) {
+    for (int depth = 0; depth < 2; depth++) {
+        uint8_t b[40];
+        for (int i = 0; i < 5; i++) {
+            uint64_t w;
+            if (read_word(s, fn + 8 * (uint64_t)i, &w) != 0) return false;
+            memcpy(b + 8 * i, &w, 8);
+        }
+        uint64_t next = 0;
+        for (int i = 0; i < 32 && next == 0; i++) {
+            if (b[i] == 0xE9) {
+                int32_t rel;
+                memcpy(&rel, b + i + 1, 4);
+                next = fn + (uint64_t)i + 5 + (uint64_t)(int64_t)rel;
+            } else if (b[i] == 0xEB) {
+                next = fn + (uint64_t)i + 2 + (uint64_t)(int64_t)(int8_t)b[i + 1];
+            }
+        }
+        if (next == to) return true;
+        if (next == 0) return false;
+        fn = next;
+    }
+    return false;
+}
+
+/// Whether the slot at `q` can be the frame record of F, the function holding `pc`: [q + 8] returns from a call
+/// through a register, or from a call to F or to a function that jumps to F (what dw_walk's scan takes). F's
+/// entry is looked up (`*f`, UINT64_MAX until then) only for a direct call: its binary search reads pages of
+/// .eh_frame_hdr, which a memo trial through a register call does not need.
+static bool record_may_be(ct_uw_space *s, uint64_t q, uint64_t pc, uint64_t *f) {
+    uint64_t ra, target = 0;
+    if (read_word(s, q + 8, &ra) != 0) return false;
+    int kind = call_before(s, ra, &target);
+    if (kind != 1) return kind == 0;
+    if (*f == UINT64_MAX) *f = function_start(s, pc);
+    return *f != 0 && (target == *f || tail_jumps_to(s, target, *f));
+}
+
 enum { SCAN_BYTES = 16384, SCAN_TRIES = 16 };
 
 /// A walk from only rsp and rip (a thread parked in a seccomp notification: /proc/TID/syscall gives no other
@@ -1476,8 +1517,11 @@ enum { SCAN_BYTES = 16384, SCAN_TRIES = 16 };
 /// again with rbp = q. F's frame also holds stale records left by earlier calls (in its locals or alloca
 /// space), and its callers' records lie above its own, so a candidate is taken only when its call instruction
 /// went to F itself (direct calls, GOT calls, one PLT stub) and the walk again reproduces every frame found so
-/// far and goes further. Where no such call is found (F reached through a register or a tail call), the
-/// deepest walk among the candidates whose call target is unknown is taken.
+/// far and goes further; or went to a function that jumps to F at once (tail calls: execvp jumps to execvpe,
+/// which jumps to __execvpe_common, which keeps rbp as its frame pointer: env's call to execvp is the record). Where no such
+/// call is found (F reached through a register), the deepest walk among the candidates whose call target is
+/// unknown is taken. (Taking the deepest among calls to other functions too took stale records instead: a record
+/// of a call F's callee made earlier adds that callee as a frame and the walk still goes on.)
 static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     frames_acc acc = {pcs, max, 0, 0, false, 0};
     int n = dw_walk_once(s, &acc);
@@ -1508,8 +1552,10 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     if (known && rbp_memo[slot].delta == INT64_MIN) return n;
     uint64_t *trial = malloc(sizeof(uint64_t) * (size_t)max);
     if (trial == NULL) return n;
-    if (known) {
-        // The place that worked last time for this frame: one trial walk, kept if it goes further.
+    uint64_t f = UINT64_MAX;  // F's entry, looked up when first needed
+    if (known && record_may_be(s, base + (uint64_t)rbp_memo[slot].delta, stop, &f)) {
+        // The place that worked last time for this frame (a frame's size can change between calls: alloca, VLAs):
+        // one trial walk, kept if its record still passes the scan's test and the walk goes further.
         s->regs[6] = base + (uint64_t)rbp_memo[slot].delta;
         s->rbp_known = true;
         frames_acc again = {trial, max, 0, 0, false, 0};
@@ -1521,7 +1567,7 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
             return m;
         }
     }
-    uint64_t f = function_start(s, n == 1 ? pcs[0] : pcs[n - 1] - 1);
+    if (f == UINT64_MAX) f = function_start(s, stop);
     uint64_t best = 0;
     int best_n = n, tries = 0;
     // First the candidates whose call went to this very function (no trial walk for the others), then, only
@@ -1531,7 +1577,7 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
             uint64_t ra, target = 0;
             if (read_word(s, q + 8, &ra) != 0) break;
             int kind = call_before(s, ra, &target);
-            if (pass == 0 ? (kind != 1 || f == 0 || target != f) : kind != 0) continue;
+            if (pass == 0 ? (kind != 1 || f == 0 || (target != f && !tail_jumps_to(s, target, f))) : kind != 0) continue;
             tries++;
             s->regs[6] = q;
             s->rbp_known = true;

@@ -56,4 +56,29 @@ struct StackParityTests {
             #expect(deepOnes.count == 1 && (deepOnes.first?.stack.count ?? 0) >= 10, "\(b.digest)")
         }
     }
+
+    /// env's PATH search: main calls execvp, which jumps to execvpe, which jumps to __execvpe_common, a function
+    /// with a frame pointer whose caller notify finds only by recovering rbp (dw_walk's scan): the record there
+    /// returns from env's call to execvp, not to __execvpe_common itself. Each execve stack must equal ptrace's
+    /// and go through env's main: with a new rbp memo (the scan), with the memo that run wrote (its trial), and
+    /// with a longer PATH entry, for which __execvpe_common's frame is larger (its buffer is on the stack) and the
+    /// kept place of rbp is wrong (the trial must not take what a walk from there finds).
+    @Test("a frame-pointer function reached by tail calls (env: execvp, execvpe, __execvpe_common): notify finds its caller")
+    func tailCalledFramePointerFunction() throws {
+        let w = try Workdir("parity-env")
+        let cache = ["/usr/bin/env", "XDG_CACHE_HOME=" + w.path("cache")]
+        func execves(_ r: RunResult) -> [[String]] {
+            r.violations.filter { $0.syscall == "execve" }.map { $0.stack.map { "\($0.module ?? "?")+\($0.offset ?? 0)" } }
+        }
+        let long = "/captrace-nowhere" + String(repeating: "/" + String(repeating: "x", count: 100), count: 6)
+        for (memo, dir) in [("new", "/captrace-nowhere"), ("kept", "/captrace-nowhere"), ("kept, larger frame", long)] {
+            let argv = ["/usr/bin/env", "-i", "PATH=\(dir):/usr/bin", "true"]
+            let a = try Harness.run(argv, backend: "ptrace", options: ["--enter-at", "main", "-q"], in: w, wrapper: cache)
+            let reference = execves(a)
+            #expect(reference.count == 2 && reference.allSatisfy { $0.contains { $0.hasPrefix("/usr/bin/env+") } },
+                    "\(memo): \(a.digest)")
+            let b = try Harness.run(argv, backend: "notify", options: ["--enter-at", "main", "-q"], in: w, wrapper: cache)
+            #expect(execves(b) == reference, "memo \(memo): notify \(execves(b))\nptrace \(reference)")
+        }
+    }
 }
