@@ -463,6 +463,12 @@ struct NotifyTests {
         // With their status: from /proc while a zombie, from the pidfd once sh reaped it (Linux 6.15, this
         // machine's kind; before, most of these exits had none).
         let withStatus = children.filter { $0.exitStatus == 0 }
-        #expect(withStatus.count == children.count, "\(children.count - withStatus.count) exits without status 0\n\(r.digest)")
+        // Which ones, when not: the process (its exec path, from the trace), its parent, the status or signal.
+        let without = children.filter { $0.exitStatus != 0 }.map { e in
+            let path = r.processes.last { $0.pid == e.pid && $0.event == .exec }?.path ?? "?"
+            return "pid \(e.pid) (\(path)) ppid \(e.ppid) status \(e.exitStatus.map(String.init) ?? "none") signal \(e.signal ?? "none")"
+        }
+        #expect(withStatus.count == children.count,
+                "\(children.count - withStatus.count) exits without status 0: \(without)\n\(r.digest)")
     }
 }
