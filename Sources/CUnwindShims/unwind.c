@@ -1467,7 +1467,9 @@ static uint64_t function_start(ct_uw_space *s, uint64_t pc) {
 
 /// Whether the function at `fn` ends in a jump to `to` among its first instructions, directly or through one more
 /// such wrapper: the first `jmp rel32` or `jmp rel8` within its first 32 bytes lands on `to`, or on a function
-/// that does (execvp sets up its arguments and jumps to execvpe, which jumps to __execvpe_common).
+/// that does (execvp sets up its arguments and jumps to execvpe, which jumps to __execvpe_common). A scan of
+/// bytes, not a decoder: an 0xE9 or 0xEB inside another instruction ends the search at a wrong address, which
+/// can only miss a tail call (the scan then falls back as before), not invent one that lands exactly on F.
 static bool tail_jumps_to(ct_uw_space *s, uint64_t fn, uint64_t to) {
     for (int depth = 0; depth < 2; depth++) {
         uint8_t b[40];
@@ -1518,10 +1520,10 @@ enum { SCAN_BYTES = 16384, SCAN_TRIES = 16 };
 /// space), and its callers' records lie above its own, so a candidate is taken only when its call instruction
 /// went to F itself (direct calls, GOT calls, one PLT stub) and the walk again reproduces every frame found so
 /// far and goes further; or went to a function that jumps to F at once (tail calls: execvp jumps to execvpe,
-/// which jumps to __execvpe_common, which keeps rbp as its frame pointer: env's call to execvp is the record). Where no such
-/// call is found (F reached through a register), the deepest walk among the candidates whose call target is
-/// unknown is taken. (Taking the deepest among calls to other functions too took stale records instead: a record
-/// of a call F's callee made earlier adds that callee as a frame and the walk still goes on.)
+/// which jumps to __execvpe_common, which keeps rbp as its frame pointer: env's call to execvp is the record).
+/// Where no such call is found (F reached through a register), the deepest walk among the candidates whose call
+/// target is unknown is taken. (Taking the deepest among calls to other functions too took stale records
+/// instead: a record of a call F's callee made earlier adds that callee as a frame and the walk still goes on.)
 static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
     frames_acc acc = {pcs, max, 0, 0, false, 0};
     int n = dw_walk_once(s, &acc);
@@ -1577,7 +1579,8 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
             uint64_t ra, target = 0;
             if (read_word(s, q + 8, &ra) != 0) break;
             int kind = call_before(s, ra, &target);
-            if (pass == 0 ? (kind != 1 || f == 0 || (target != f && !tail_jumps_to(s, target, f))) : kind != 0) continue;
+            bool take = pass == 0 ? kind == 1 && f != 0 && (target == f || tail_jumps_to(s, target, f)) : kind == 0;
+            if (!take) continue;
             tries++;
             s->regs[6] = q;
             s->rbp_known = true;
