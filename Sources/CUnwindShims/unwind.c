@@ -1495,6 +1495,11 @@ static bool tail_jumps_to(ct_uw_space *s, uint64_t fn, uint64_t to) {
     return false;
 }
 
+/// Whether a direct call to `target` reaches F (entry `f`, 0 when unknown): it is F, or jumps to it at once.
+static bool goes_to(ct_uw_space *s, uint64_t target, uint64_t f) {
+    return f != 0 && (target == f || tail_jumps_to(s, target, f));
+}
+
 /// Whether the slot at `q` can be the frame record of F, the function holding `pc`: [q + 8] returns from a call
 /// through a register, or from a call to F or to a function that jumps to F (what dw_walk's scan takes). F's
 /// entry is looked up (`*f`, UINT64_MAX until then) only for a direct call: its binary search reads pages of
@@ -1505,7 +1510,7 @@ static bool record_may_be(ct_uw_space *s, uint64_t q, uint64_t pc, uint64_t *f) 
     int kind = call_before(s, ra, &target);
     if (kind != 1) return kind == 0;
     if (*f == UINT64_MAX) *f = function_start(s, pc);
-    return *f != 0 && (target == *f || tail_jumps_to(s, target, *f));
+    return goes_to(s, target, *f);
 }
 
 enum { SCAN_BYTES = 16384, SCAN_TRIES = 16 };
@@ -1579,8 +1584,7 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
             uint64_t ra, target = 0;
             if (read_word(s, q + 8, &ra) != 0) break;
             int kind = call_before(s, ra, &target);
-            bool take = pass == 0 ? kind == 1 && f != 0 && (target == f || tail_jumps_to(s, target, f)) : kind == 0;
-            if (!take) continue;
+            if (pass == 0 ? !(kind == 1 && goes_to(s, target, f)) : kind != 0) continue;
             tries++;
             s->regs[6] = q;
             s->rbp_known = true;
