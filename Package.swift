@@ -111,7 +111,7 @@ let package = Package(
         // The run-time cache of compiled filters against libseccomp compiling the same rules now; ct_poll_in;
         // the recording thread.
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CTraceShims", "CapabilityPolicy", "Baselines",
-                                                     "SyscallCatalog", "TraceModel", "Unwinding"]),
+                                                     "SyscallCatalog", "TraceModel", "Unwinding", "SeccompBPF"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "TraceModel", "CTestSupport"]),
         // End-to-end: builds C fixtures and runs the captrace executable as a subprocess.
         .testTarget(name: "IntegrationTests", dependencies: ["TraceModel", "Baselines", "Landlock", "SeccompProfiles",

@@ -265,6 +265,7 @@ struct ct_uw_space {
     // "Mappings looked up one at a time"), in the order learned, not the whole table.
     bool sparse;
     bool new_image;  // nothing walked since an exec: the next walk may go sparse (see below)
+    bool maps_stale; // code may have been mapped since the mappings were learned: the next walk reads them again
     int query_fd;   // /proc/PID/maps opened for those lookups, or -1
     unsigned query_walk, walk_queries, walk_misses;  // lookups, and those that found no mapping, in walk query_walk
     unsigned long maps_reads;  // whole-table reads since last asked (ct_uw_space_take_maps_reads)
@@ -542,6 +543,7 @@ ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid) {
     ct_uw_space *s = ct_uw_space_new(pid);
     if (s == NULL) return NULL;
     s->rules = parent->rules;
+    s->maps_stale = parent->maps_stale;
     if (parent->sparse) {
         // What the parent learned holds for the copy of its address space; the child looks up the rest itself.
         if (!sparse_begin(s)) {
@@ -575,6 +577,8 @@ static void drop_eh_modules(ct_uw_space *s) {
 static void libunwind_destroy_as(ct_uw_space *s);
 
 void ct_uw_space_mark_new_image(ct_uw_space *s) { s->new_image = true; }
+
+void ct_uw_space_mappings_changed(ct_uw_space *s) { s->maps_stale = true; }
 
 void ct_uw_space_reset(ct_uw_space *s) {
     s->new_image = true;
@@ -1876,6 +1880,17 @@ int ct_uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, ui
     // since an exec (a process first walked in mid-life, e.g. a shell's child before its exec under notify, has
     // libraries whose extent the lookups rarely show).
     bool sparse_ok = backend == CT_UW_LIBDW && s->rules;
+    if (s->maps_stale) {
+        // A mapping learned earlier may now hold other code at the same addresses (dlclose, then dlopen of
+        // another library there): what was learned is dropped, and the whole table read again.
+        s->maps_stale = false;
+        if (s->sparse) {
+            free_maps(s);
+            s->maps_gen++;
+            maps_changed(s);
+        }
+        if (s->maps != NULL) load_maps(s);
+    }
     if (s->maps == NULL ? !(sparse_ok && s->new_image && sparse_begin(s)) : s->sparse && !sparse_ok) load_maps(s);
     s->new_image = false;
     pthread_mutex_lock(&walk_lock);

@@ -104,6 +104,15 @@ public final class StackWalker: @unchecked Sendable {
         }
     }
 
+    /// Process `pid` may have mapped code where other code was (an mmap or mprotect making memory executable, an
+    /// mremap): the frames named by pc and the mappings learned are forgotten, and read again at its next walk.
+    /// Without this a library dlopen'ed where a dlclose'd one had been was named as the old one.
+    public func mappingsChanged(pid: Int32) {
+        guard let s = spaces[pid] else { return }
+        ct_uw_space_mappings_changed(s.space)
+        s.frames.removeAll(keepingCapacity: true)
+    }
+
     /// Processes told to have exec'd before their first walk (their space is made at that walk).
     private var newImages: Set<Int32> = []
 

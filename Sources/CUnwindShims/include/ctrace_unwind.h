@@ -35,6 +35,9 @@ void ct_uw_space_reset(ct_uw_space *space);
 /// A space made for a process that has just exec'd (nothing walked in its new image yet), as after reset: its
 /// first walk may look up only the mappings it needs instead of reading the whole /proc/PID/maps text.
 void ct_uw_space_mark_new_image(ct_uw_space *space);
+/// The process may have mapped code since (the supervisor saw an mmap, mprotect or mremap that can make code
+/// executable): the next walk reads its mappings again (a sparse space leaves sparse mode).
+void ct_uw_space_mappings_changed(ct_uw_space *space);
 
 /// Whether libdw walks of this space first try the per-pc rule cache (default on): the same frames, from unwind
 /// rules kept by module file and address across processes. Off: every frame is libdw's own (tests compare).

@@ -102,12 +102,12 @@ final class SupervisorCore {
         do {
             let rights = options.rights && transport.filterAction == .trace ? RightsTable.syscallNames : []
             let (trigger, enforce, action, policy) = (options.trigger, enforce, transport.filterAction, options.policy?.traps)
-            let (landlock, counts) = (action == .trace, options.syscalls)
+            let (landlock, counts, mappings) = (action == .trace, options.syscalls, options.stackDepth > 0)
             bpf = try FilterBuilder.build(trigger: trigger, enforce: enforce, action: action, rights: rights,
-                                         policy: policy, landlock: landlock, counting: counts)
+                                         policy: policy, landlock: landlock, counting: counts, mappings: mappings)
             filterRules = {
                 FilterBuilder.rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy,
-                                    landlock: landlock, counting: counts)
+                                    landlock: landlock, counting: counts, mappings: mappings)
             }
             if counts { counting = CountingConditions(filterRules()) }
         } catch {

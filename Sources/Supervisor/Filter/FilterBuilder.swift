@@ -21,6 +21,9 @@ struct FilterBuilder {
         /// `run --syscalls`: the call traps unconditionally, although its other tags hold only when the rule's
         /// argument conditions do (`CountingConditions` tells which).
         static let conditional = Tag(rawValue: 256)
+        /// With stacks: the call may put code where other code was mapped (`codeMappingTests`): the unwinder
+        /// forgets the process's mappings and the frames it named by address.
+        static let mappings = Tag(rawValue: 512)
     }
 
     enum Action { case trace, notify }
@@ -62,6 +65,36 @@ struct FilterBuilder {
         "prctl": [ArgTest(index: 0, op: .equal, value: 22), ArgTest(index: 1, op: .equal, value: 2)],
     ]
 
+    /// The calls that can make code appear where other code was, as strace's stack traces watch them (its
+    /// MEMORY_MAPPING_CHANGE calls), but only those that can map executable memory: mmap, mprotect and
+    /// pkey_mprotect with PROT_EXEC, shmat with SHM_EXEC (i386: also through ipc), and every mremap and
+    /// remap_file_pages. i386's `mmap` passes its arguments in memory: it traps always (empty list). munmap does
+    /// not: code can come back at an unmapped address only through one of these.
+    static let codeMappingTests: [String: [ArgTest]] = [
+        "mmap": [ArgTest(index: 2, op: .maskedEqual(mask: 4), value: 4)],
+        "mmap2": [ArgTest(index: 2, op: .maskedEqual(mask: 4), value: 4)],
+        "mprotect": [ArgTest(index: 2, op: .maskedEqual(mask: 4), value: 4)],
+        "pkey_mprotect": [ArgTest(index: 2, op: .maskedEqual(mask: 4), value: 4)],
+        "shmat": [ArgTest(index: 2, op: .maskedEqual(mask: 0o100000), value: 0o100000)],
+        "ipc": [ArgTest(index: 0, op: .maskedEqual(mask: 0xffff), value: 21),
+                ArgTest(index: 2, op: .maskedEqual(mask: 0o100000), value: 0o100000)],
+        "mremap": [],
+        "remap_file_pages": [],
+    ]
+
+    /// The tests of `codeMappingTests` for `name` in `abi` (nil: the call never maps code).
+    static func codeMappingTests(_ name: String, abi: ABI) -> [ArgTest]? {
+        guard let tests = codeMappingTests[name] else { return nil }
+        return abi == .i386 && name == "mmap" ? [] : tests
+    }
+
+    /// Whether a call of `name` with `args` (as the filter sees them) may map code (`codeMappingTests`).
+    static func mapsCode(_ name: String, abi: ABI, args: [UInt64]) -> Bool {
+        guard let tests = codeMappingTests(name, abi: abi) else { return false }
+        let width: UInt64 = abi == .i386 ? 0xffff_ffff : ~0
+        return tests.allSatisfy { $0.holds(args.map { $0 & width }) }
+    }
+
     /// Whether a call of `name` with `args` installs a seccomp filter (`seccompInstallTests`).
     static func installsSeccompFilter(_ name: String, _ args: [UInt64]) -> Bool {
         seccompInstallTests[name]?.allSatisfy { $0.holds(args) } ?? false
@@ -70,7 +103,7 @@ struct FilterBuilder {
     /// Which syscall names trap, and why (under a policy, its `.policy` traps are per ABI: `rules`). What this
     /// and `rules` read must feed `cacheKey`.
     static func plan(trigger: Trigger, rights: Set<String> = [], policy: PolicyTraps? = nil,
-                     seccompInstalls: Bool = false, landlock: Bool = false) -> [String: Tag] {
+                     seccompInstalls: Bool = false, landlock: Bool = false, mappings: Bool = false) -> [String: Tag] {
         var tags: [String: Tag] = [:]
         // The standard policy has one entry for each catalog name (its loader checks it): no sorted name list
         // and no lookup by name needed.
@@ -94,6 +127,7 @@ struct FilterBuilder {
         for n in rights { tags[n, default: []].insert(.rights) }
         if landlock { for n in LandlockTracker.names { tags[n, default: []].insert(.landlock) } }
         if seccompInstalls { for n in seccompInstallTests.keys { tags[n, default: []].insert(.seccompInstall) } }
+        if mappings { for n in codeMappingTests.keys { tags[n, default: []].insert(.mappings) } }
         return tags
     }
 
@@ -118,15 +152,15 @@ struct FilterBuilder {
     /// in `cache`, else compiled now (and kept). Free with ct_bpf_free. With a cache hit the rules are not even
     /// computed: the file is found by `cacheKey`, made from the options alone.
     static func build(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
-                      policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false,
+                      policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false, mappings: Bool = false,
                       cache: FilterCache? = FilterCache.standard()) throws -> ct_bpf {
         func r() -> [Rule] {
             rules(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy, landlock: landlock,
-                  counting: counting)
+                  counting: counting, mappings: mappings)
         }
         guard let cache, seccomp_version() != nil else { return try compile(r()) }  // no version: no key
         let k = cacheKey(trigger: trigger, enforce: enforce, action: action, rights: rights, policy: policy,
-                         landlock: landlock, counting: counting) ?? key(r())
+                         landlock: landlock, counting: counting, mappings: mappings) ?? key(r())
         if let kept = cache.load(key: k) { return kept }
         let bpf = try compile(r())
         cache.store(key: k, program: bpf)
@@ -137,14 +171,15 @@ struct FilterBuilder {
     /// rules are made from. That is (1) what is compiled into this executable — the catalog, the built-in policy
     /// and this builder — named by the executable's GNU build-id; (2) libseccomp's version (it resolves the
     /// names); (3) the options `plan` and `rules` read: the trigger's syscalls, enforce, the action, the rights
-    /// names, a `--policy`'s traps per ABI (what its file's content decides of the filter), landlock and
-    /// `--syscalls`' counting. nil when
+    /// names, a `--policy`'s traps per ABI (what its file's content decides of the filter), landlock,
+    /// `--syscalls`' counting and whether code mappings trap (stacks). nil when
     /// the executable has no build-id (then the key is `key(rules)`).
     ///
     /// Whoever makes the rules depend on something else (another option, another tag) must feed it here too, or
     /// a program kept for other rules would be served.
     static func cacheKey(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String>,
-                         policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false) -> [UInt8]? {
+                         policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false,
+                         mappings: Bool = false) -> [UInt8]? {
         var id = [UInt8](repeating: 0, count: 64)
         let n = Int(ct_self_build_id(&id, Int32(id.count)))
         guard n > 0, let v = seccomp_version() else { return nil }
@@ -176,6 +211,7 @@ struct FilterBuilder {
         }
         out.append(landlock ? 1 : 0)
         out.append(counting ? 1 : 0)
+        out.append(mappings ? 1 : 0)
         return out
     }
 
@@ -184,8 +220,10 @@ struct FilterBuilder {
     /// unconditional rule when a call has both, so a call with argument conditions then traps unconditionally,
     /// tagged `count` and `conditional`, and the loop checks its conditions (`CountingConditions`).
     static func rules(trigger: Trigger, enforce: Bool, action: Action, rights: Set<String> = [],
-                      policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false) -> [Rule] {
-        let tags = plan(trigger: trigger, rights: rights, policy: policy, seccompInstalls: true, landlock: landlock)
+                      policy: PolicyTraps? = nil, landlock: Bool = false, counting: Bool = false,
+                      mappings: Bool = false) -> [Rule] {
+        let tags = plan(trigger: trigger, rights: rights, policy: policy, seccompInstalls: true, landlock: landlock,
+                        mappings: mappings)
         var out: [Rule] = []
         out.reserveCapacity(tags.count * 3)
         for abi in ABI.allCases {
@@ -204,6 +242,8 @@ struct FilterBuilder {
                 } else if tag == .trigger, case .whenAny(let tests)? = sc.sandboxStep {
                     conditions = tests.map { [scmp_arg_cmp($0)] }
                 } else if tag == .seccompInstall, let tests = seccompInstallTests[sc.name] {
+                    conditions = [tests.map(scmp_arg_cmp.init)]
+                } else if tag == .mappings, let tests = codeMappingTests(sc.name, abi: abi) {
                     conditions = [tests.map(scmp_arg_cmp.init)]
                 } else if tag == .rights, let rows = RightsTable.filterConditions(sc) {
                     conditions = rows.map { $0.map(scmp_arg_cmp.init) }

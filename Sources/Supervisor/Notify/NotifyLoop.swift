@@ -61,6 +61,9 @@ extension NotifyTransport {
         // Where the caller stands.
         let state: (pid: Int32, inMode: Bool, memFd: Int32)? = lock.locked {
             guard let pid = placeThread(tid) else { return nil }
+            if mapsCode, FilterBuilder.mapsCode(stop.name ?? "", abi: stop.abi, args: args) {
+                recorder.unwinderMappingsChanged(pid: pid)  // before the call is let go: the next walk reads again
+            }
             let x = extra[pid]
             noteDirectoryChange(x, tid: tid, changes: stop.syscall?.changesWorkingDirectory == true)
             let inMode = table.process(pid)?.capabilityMode ?? false

@@ -106,6 +106,8 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     /// Whether the run has a `--policy` (read per notification: a flag, not a copy of the policy).
     let hasPolicy: Bool
+    /// Whether calls that may map code trap (`FilterBuilder.Tag.mappings`: the run records stacks).
+    let mapsCode: Bool
     /// By ABI ordinal, the numbers of the calls `FilterBuilder.installsSeccompFilter` names (its test then runs
     /// only for those, not a lookup by name for every call). Made at the first notification, not with the
     /// transport: the catalog is still being built then (on the thread `warmUpCatalog` starts), and waiting for
@@ -120,6 +122,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         table = core.table
         recorder = core.recorder
         hasPolicy = core.options.policy != nil
+        mapsCode = core.options.stackDepth > 0
         core.onEnter = { [unowned self] p in
             guard let x = extra[p.pid] else { return }
             if x.noChildrenAtEntry { x.noChildrenAtEntry = false } else { x.childrenAtEntry = NotifyProcFS.children(p.pid) }

@@ -284,6 +284,9 @@ final class PtraceTransport: Transport {
         var wantExit = false
         var candidate: PtraceRepeat? = nil
 
+        if tag.contains(.mappings), let name, FilterBuilder.mapsCode(name, abi: stop.abi, args: args) {
+            recorder.unwinderMappingsChanged(pid: p.pid)
+        }
         if tag.contains(.lifecycle), let name { keepChildrenTraced(thread, name: name, args: args) }
         if stop.syscall?.changesWorkingDirectory == true {
             // The directory may change: forget it now, and again when the call has returned.

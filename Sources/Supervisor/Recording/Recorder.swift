@@ -156,6 +156,11 @@ final class Recorder {
         walker?.processExeced(pid: pid)
         forgetSites(pid)
     }
+    /// The process may have mapped code over earlier code (`FilterBuilder.Tag.mappings`).
+    func unwinderMappingsChanged(pid: Int32) {
+        walker?.mappingsChanged(pid: pid)
+        forgetSites(pid)
+    }
     private func forgetSites(_ pid: Int32) { if !siteCache.isEmpty { siteCache[pid] = nil } }
 
     /// Builds a violation event while its thread is stopped (the stack is walked here).
