@@ -286,7 +286,7 @@ struct ct_uw_space {
     uint64_t page_addr[NPAGES];
     uint8_t page_state[NPAGES];  // 1 valid, 2 unreadable
     unsigned page_n, page_next, page_last;
-    uint8_t pages[NPAGES][PAGE];
+    uint8_t (*pages)[PAGE];  // NPAGES of them, not zeroed: a new space (one per process) was 64 KiB of memset
     // libdw session.
     Dwfl *dwfl;
     bool dwfl_attached;
@@ -519,6 +519,10 @@ int ct_uw_space_mapping(ct_uw_space *s, uint64_t pc, const char **path, uint64_t
 
 ct_uw_space *ct_uw_space_new(pid_t pid) {
     ct_uw_space *s = calloc(1, sizeof *s);
+    if (s && (s->pages = malloc(NPAGES * PAGE)) == NULL) {
+        free(s);
+        return NULL;
+    }
     if (s) {
         s->pid = pid;
         s->rules = true;
@@ -593,6 +597,7 @@ void ct_uw_space_reset(ct_uw_space *s) {
 void ct_uw_space_free(ct_uw_space *s) {
     if (s == NULL) return;
     ct_uw_space_reset(s);
+    free(s->pages);
     free(s);
 }
 
