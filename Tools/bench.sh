@@ -201,6 +201,8 @@ if want f; then
 sh300=(sh -c 'for i in $(seq 300); do /bin/true; done')
 row "f untraced" "${sh300[@]}"
 row "f ptrace floor" "$out/ptrace-floor" "${sh300[@]}"
+# The least a tracer recording these calls with stacks asks the kernel (ptrace-floor.c, FLOOR_STACKS).
+row "f ptrace floor + stacks" env FLOOR_STACKS=1 "$out/ptrace-floor" "${sh300[@]}"
 row "f notify floor" "$out/notify-floor" "${sh300[@]}"
 for b in "${backends[@]}"; do
   row "f captrace $b" "$CAPTRACE" run --backend "$b" --enter-at exec -q -o /dev/null -- "${sh300[@]}"
@@ -263,8 +265,8 @@ for key in "${rows[@]}"; do
     e\ captrace*) r="$(ratio "$key" "e strace --seccomp-bpf x20") strace (target <= 1.0x), $(ratio "$key" "e ptrace floor x20") ptrace floor" ;;
     "e ptrace floor"*|"e notify floor"*) r="$(ratio "$key" "e strace --seccomp-bpf x20") strace" ;;
     f\ captrace\ notify*) r="$(ratio "$key" "f strace --seccomp-bpf") strace (target <= 0.8x), $(ratio "$key" "f notify floor") notify floor" ;;
-    f\ captrace*) r="$(ratio "$key" "f strace --seccomp-bpf") strace (target <= 0.8x), $(ratio "$key" "f ptrace floor") ptrace floor" ;;
-    "f ptrace floor"|"f notify floor") r="$(ratio "$key" "f strace --seccomp-bpf") strace" ;;
+    f\ captrace*) r="$(ratio "$key" "f strace --seccomp-bpf") strace (target <= 0.8x), $(ratio "$key" "f ptrace floor") ptrace floor, $(ratio "$key" "f ptrace floor + stacks") with stacks" ;;
+    "f ptrace floor"*|"f notify floor") r="$(ratio "$key" "f strace --seccomp-bpf") strace" ;;
     "f strace"*) r="$(ratio "$key" "f untraced") untraced" ;;
     "d captrace ptrace"*) r="$(ratio "$key" "d untraced") untraced, $(ratio "$key" "d captrace ptrace") without --rights" ;;
     "d tcpdump captrace"*) r="$(ratio "$key" "d tcpdump untraced") untraced, $(ratio "$key" "d tcpdump captrace") without --rights" ;;

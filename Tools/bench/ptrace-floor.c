@@ -5,20 +5,83 @@
  * (FLOOR_TRAP_ALL=1 in the environment: every call, not only newfstatat). The
  * supervisor and the program share one CPU, as under captrace's ptrace backend (README, "CPU pinning"). The
  * benchmark's floor for the ptrace rows: captrace cannot be faster than one bare stop per event.
+ *
+ * FLOOR_STACKS=1: the floor of recording violations with stacks (bench row (f)). The calls of that row that
+ * captrace's filter stops trap (path lookups of the exec, access, open and stat families; mmap with PROT_EXEC),
+ * and each stop does what any tracer recording a call with its user stack must ask the kernel, once: the call
+ * (PTRACE_GET_SYSCALL_INFO), its path (one process_vm_readv), the registers (PTRACE_GETREGS), the stack (one
+ * process_vm_readv of 4 KiB at rsp) and the mapping of the pc (one PROCMAP_QUERY on the process's /proc/PID/maps,
+ * opened once per process image). Nothing is decoded, unwound, named or written.
  * Build: gcc -O2 -o ptrace-floor ptrace-floor.c -lseccomp
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <stdint.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* struct procmap_query and its ioctl (<linux/fs.h> of Linux 6.11; this machine's headers are older). */
+struct floor_procmap_query {
+    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define FLOOR_PROCMAP_QUERY _IOWR('f', 17, struct floor_procmap_query)
+
+/* FLOOR_STACKS: per process, the descriptor of its /proc/PID/maps (-1: none yet, or it exec'd since). */
+enum { MAXPID = 1 << 22 };
+static int *maps_fd;
+
+static int maps_of(pid_t pid) {
+    if (maps_fd[pid] < 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+        maps_fd[pid] = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    return maps_fd[pid];
+}
+
+static void forget(pid_t pid) {
+    if (maps_fd[pid] >= 0) close(maps_fd[pid]);
+    maps_fd[pid] = -1;
+}
+
+/* What a stack-recording tracer asks the kernel at a seccomp stop of thread `tid` (process `pid`). */
+static void record(pid_t tid, pid_t pid) {
+    struct __ptrace_syscall_info info;
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) <= 0) return;
+    /* The path: the first argument, or the second after a dirfd (openat, newfstatat, faccessat...). */
+    int nr = (int)info.seccomp.nr;
+    int at = nr == SCMP_SYS(openat) || nr == SCMP_SYS(newfstatat) || nr == SCMP_SYS(faccessat)
+             || nr == SCMP_SYS(faccessat2) || nr == SCMP_SYS(execveat) || nr == SCMP_SYS(openat2);
+    char buf[4096];
+    if (nr != SCMP_SYS(mmap)) {
+        struct iovec local = {buf, 256}, remote = {(void *)(uintptr_t)info.seccomp.args[at], 256};
+        process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    }
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0) return;
+    struct iovec local = {buf, sizeof buf}, remote = {(void *)(uintptr_t)regs.rsp, sizeof buf};
+    process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    char name[4096];
+    struct floor_procmap_query q = {.size = sizeof q, .query_addr = regs.rip, .vma_name_addr = (uintptr_t)name,
+                                    .vma_name_size = sizeof name};
+    int fd = maps_of(pid);
+    if (fd >= 0) ioctl(fd, FLOOR_PROCMAP_QUERY, &q);
+}
 
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: ptrace-floor PROGRAM [ARG...]\n"); return 2; }
@@ -29,8 +92,23 @@ int main(int argc, char **argv) {
 
     /* FLOOR_TRAP_ALL=1: every call stops (the floor of counting every call, bench row (g)). */
     int all = getenv("FLOOR_TRAP_ALL") != NULL;
+    int stacks = getenv("FLOOR_STACKS") != NULL;
     scmp_filter_ctx ctx = seccomp_init(all ? SCMP_ACT_TRACE(0) : SCMP_ACT_ALLOW);
-    if (!ctx || (!all && seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(newfstatat), 0) != 0)) {
+    int rc = ctx ? 0 : -1;
+    if (ctx && stacks) {
+        maps_fd = malloc(MAXPID * sizeof *maps_fd);
+        memset(maps_fd, 0xff, MAXPID * sizeof *maps_fd);
+        const int paths[] = {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(access), SCMP_SYS(faccessat),
+                             SCMP_SYS(faccessat2), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2),
+                             SCMP_SYS(stat), SCMP_SYS(lstat)};
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) rc |= seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), paths[i], 0);
+        /* glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH): no path lookup, not stopped (as captrace observes) */
+        rc |= seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(newfstatat), 1, SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
+        rc |= seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+    } else if (ctx && !all) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(newfstatat), 0);
+    }
+    if (rc != 0) {
         fprintf(stderr, "ptrace-floor: cannot build the filter\n");
         return 1;
     }
@@ -56,6 +134,12 @@ int main(int argc, char **argv) {
         if (WIFEXITED(st)) { if (w == c) return WEXITSTATUS(st); continue; }
         if (WIFSIGNALED(st)) { if (w == c) return 128 + WTERMSIG(st); continue; }
         int sig = WSTOPSIG(st), event = st >> 16;
+        if (stacks) {
+            /* The row's programs have one thread each: the thread is the process (a tracer of threads would
+               keep each thread's process, as captrace does). */
+            if (event == PTRACE_EVENT_SECCOMP) record(w, w);
+            else if (event == PTRACE_EVENT_EXEC) forget(w);
+        }
         /* seccomp stops and ptrace-event stops resume plainly; a signal-delivery stop passes the signal on
            (SIGCONT and the first SIGSTOP are swallowed: they were ours) */
         int deliver = (event == 0 && sig != SIGSTOP && sig != SIGCONT && sig != SIGTRAP) ? sig : 0;
