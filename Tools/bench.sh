@@ -25,7 +25,9 @@
 # (e) start-up: `captrace run --enter-at exec -- /bin/true` (x20 per round) vs strace -f --seccomp-bpf /bin/true.
 #     Target: <= 1.0x.
 # (f) exec-heavy: sh -c 'for i in $(seq 300); do /bin/true; done', entry at exec, with stacks, vs strace -f
-#     --seccomp-bpf -e trace=%file,%network,%process (no stacks). Target: <= 0.8x.
+#     --seccomp-bpf -e trace=%file,%network,%process (no stacks). Target: <= 0.8x. Beside the bare floors, each
+#     backend's floor with stacks (FLOOR_STACKS=1): the same calls stopped, and per stop the path, registers,
+#     4 KiB of stack and the pc's mapping asked of the kernel once, nothing more.
 # (g) run --syscalls (every call counted, one stop or notification each): dd bs=1 count=BENCH_SYSCALLS_DD
 #     (default 200000) and sh running /bin/true 100 times, entry at exec, against strace -f -c on the same
 #     command in the same rounds, and for sh the bare floors with every call trapped (FLOOR_TRAP_ALL=1).
@@ -204,6 +206,7 @@ row "f ptrace floor" "$out/ptrace-floor" "${sh300[@]}"
 # The least a tracer recording these calls with stacks asks the kernel (ptrace-floor.c, FLOOR_STACKS).
 row "f ptrace floor + stacks" env FLOOR_STACKS=1 "$out/ptrace-floor" "${sh300[@]}"
 row "f notify floor" "$out/notify-floor" "${sh300[@]}"
+row "f notify floor + stacks" env FLOOR_STACKS=1 "$out/notify-floor" "${sh300[@]}"
 for b in "${backends[@]}"; do
   row "f captrace $b" "$CAPTRACE" run --backend "$b" --enter-at exec -q -o /dev/null -- "${sh300[@]}"
 done
@@ -264,9 +267,9 @@ for key in "${rows[@]}"; do
     e\ captrace\ notify*) r="$(ratio "$key" "e strace --seccomp-bpf x20") strace (target <= 1.0x), $(ratio "$key" "e notify floor x20") notify floor" ;;
     e\ captrace*) r="$(ratio "$key" "e strace --seccomp-bpf x20") strace (target <= 1.0x), $(ratio "$key" "e ptrace floor x20") ptrace floor" ;;
     "e ptrace floor"*|"e notify floor"*) r="$(ratio "$key" "e strace --seccomp-bpf x20") strace" ;;
-    f\ captrace\ notify*) r="$(ratio "$key" "f strace --seccomp-bpf") strace (target <= 0.8x), $(ratio "$key" "f notify floor") notify floor" ;;
+    f\ captrace\ notify*) r="$(ratio "$key" "f strace --seccomp-bpf") strace (target <= 0.8x), $(ratio "$key" "f notify floor") notify floor, $(ratio "$key" "f notify floor + stacks") with stacks" ;;
     f\ captrace*) r="$(ratio "$key" "f strace --seccomp-bpf") strace (target <= 0.8x), $(ratio "$key" "f ptrace floor") ptrace floor, $(ratio "$key" "f ptrace floor + stacks") with stacks" ;;
-    "f ptrace floor"*|"f notify floor") r="$(ratio "$key" "f strace --seccomp-bpf") strace" ;;
+    "f ptrace floor"*|"f notify floor"*) r="$(ratio "$key" "f strace --seccomp-bpf") strace" ;;
     "f strace"*) r="$(ratio "$key" "f untraced") untraced" ;;
     "d captrace ptrace"*) r="$(ratio "$key" "d untraced") untraced, $(ratio "$key" "d captrace ptrace") without --rights" ;;
     "d tcpdump captrace"*) r="$(ratio "$key" "d tcpdump untraced") untraced, $(ratio "$key" "d tcpdump captrace") without --rights" ;;

@@ -7,6 +7,11 @@
  * FLOOR_READ_PATH=1: also reads the call's path (newfstatat's second argument, 256 bytes, with pread from the
  * caller's /proc/PID/mem kept open, as captrace reads it) before answering: the floor of a supervisor that has
  * to know the path it judges and records.
+ * FLOOR_STACKS=1: the floor of recording violations with stacks under notify (bench row (f)), as ptrace-floor's
+ * FLOOR_STACKS: the same calls are notified, and each notification asks the kernel once for the path (pread of
+ * /proc/PID/mem), the stack pointer (pread of /proc/PID/syscall: notify has no registers but the pc), 4 KiB of stack
+ * (pread of /proc/PID/mem) and the pc's mapping (one PROCMAP_QUERY); the three files are opened once per process
+ * image (again after an execve). The row's programs have one thread each.
  * Build: gcc -O2 -o notify-floor notify-floor.c -lseccomp
  */
 #define _GNU_SOURCE
@@ -22,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -34,6 +40,53 @@
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
 #endif
+
+/* struct procmap_query and its ioctl (<linux/fs.h> of Linux 6.11; this machine's headers are older). */
+struct floor_procmap_query {
+    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define FLOOR_PROCMAP_QUERY _IOWR('f', 17, struct floor_procmap_query)
+
+/* FLOOR_STACKS: the files of the process notified last. */
+static struct { pid_t pid; int mem, maps, syscall; } cur = {0, -1, -1, -1};
+
+static void open_process(pid_t pid) {
+    const char *names[] = {"mem", "maps", "syscall"};
+    int *fds[] = {&cur.mem, &cur.maps, &cur.syscall};
+    for (int i = 0; i < 3; i++) {
+        if (*fds[i] >= 0) close(*fds[i]);
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, names[i]);
+        *fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    cur.pid = pid;
+}
+
+/* What a stack-recording notify supervisor asks the kernel for one notification. */
+static void record(const struct seccomp_notif *req) {
+    int nr = req->data.nr;
+    if ((pid_t)req->pid != cur.pid) open_process((pid_t)req->pid);
+    char buf[4096];
+    int at = nr == SCMP_SYS(openat) || nr == SCMP_SYS(newfstatat) || nr == SCMP_SYS(faccessat)
+             || nr == SCMP_SYS(faccessat2) || nr == SCMP_SYS(execveat) || nr == SCMP_SYS(openat2);
+    if (nr != SCMP_SYS(mmap)) pread(cur.mem, buf, 256, (off_t)req->data.args[at]);
+    /* "NR ARG1 ... ARG6 SP PC": the stack pointer is the eighth field. */
+    ssize_t n = pread(cur.syscall, buf, sizeof buf - 1, 0);
+    if (n <= 0) return;
+    buf[n] = 0;
+    char *p = buf;
+    for (int i = 0; i < 7 && p; i++) { p = strchr(p, ' '); if (p) p++; }
+    if (!p) return;
+    uint64_t sp = strtoull(p, NULL, 16);
+    pread(cur.mem, buf, sizeof buf, (off_t)sp);
+    char name[4096];
+    struct floor_procmap_query q = {.size = sizeof q, .query_addr = req->data.instruction_pointer,
+                                    .vma_name_addr = (uintptr_t)name, .vma_name_size = sizeof name};
+    ioctl(cur.maps, FLOOR_PROCMAP_QUERY, &q);
+    if (nr == SCMP_SYS(execve) || nr == SCMP_SYS(execveat)) cur.pid = 0;  /* a new image: open its files again */
+}
 
 static int send_fd(int sock, int fd) {
     char data = 0;
@@ -72,7 +125,15 @@ int main(int argc, char **argv) {
         /* FLOOR_TRAP_ALL=1: every call is notified (the floor of counting every call, bench row (g)), but for
            sendmsg and close, which hand the listener over before anyone can answer: a slightly low floor. */
         scmp_filter_ctx ctx;
-        if (getenv("FLOOR_TRAP_ALL")) {
+        if (getenv("FLOOR_STACKS")) {
+            ctx = seccomp_init(SCMP_ACT_ALLOW);
+            const int paths[] = {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(access), SCMP_SYS(faccessat),
+                                 SCMP_SYS(faccessat2), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2),
+                                 SCMP_SYS(stat), SCMP_SYS(lstat)};
+            for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, paths[i], 0);
+            seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(newfstatat), 1, SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
+            seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+        } else if (getenv("FLOOR_TRAP_ALL")) {
             ctx = seccomp_init(SCMP_ACT_NOTIFY);
             seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 0);
             seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 0);
@@ -94,7 +155,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "notify-floor: no synchronous wake-up: %s\n", strerror(errno));
     struct seccomp_notif req;
     struct seccomp_notif_resp resp;
-    int read_path = getenv("FLOOR_READ_PATH") != NULL;
+    int read_path = getenv("FLOOR_READ_PATH") != NULL, stacks = getenv("FLOOR_STACKS") != NULL;
     int mem = -1;
     pid_t mem_pid = 0;
     char path[256];
@@ -106,6 +167,7 @@ int main(int argc, char **argv) {
             if (poll(&p, 1, 100) >= 0 && (p.revents & POLLHUP)) break;
             continue;
         }
+        if (stacks) record(&req);
         if (read_path) {
             if ((pid_t)req.pid != mem_pid) {
                 if (mem >= 0) close(mem);
