@@ -91,8 +91,8 @@ struct FilterBuilder {
     /// Whether a call of `name` with `args` (as the filter sees them) may map code (`codeMappingTests`).
     static func mapsCode(_ name: String, abi: ABI, args: [UInt64]) -> Bool {
         guard let tests = codeMappingTests(name, abi: abi) else { return false }
-        let width: UInt64 = abi == .i386 ? 0xffff_ffff : ~0
-        return tests.allSatisfy { $0.holds(args.map { $0 & width }) }
+        let seen = abi == .i386 ? args.map { $0 & 0xffff_ffff } : args  // i386 compares 32-bit registers
+        return tests.allSatisfy { $0.holds(seen) }
     }
 
     /// Whether a call of `name` with `args` installs a seccomp filter (`seccompInstallTests`).

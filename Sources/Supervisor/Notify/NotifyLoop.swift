@@ -61,7 +61,8 @@ extension NotifyTransport {
         // Where the caller stands.
         let state: (pid: Int32, inMode: Bool, memFd: Int32)? = lock.locked {
             guard let pid = placeThread(tid) else { return nil }
-            if mapsCode, FilterBuilder.mapsCode(stop.name ?? "", abi: stop.abi, args: args) {
+            if mapsCode, codeMappers[stop.abi.ordinal].contains(stop.nr),
+               FilterBuilder.mapsCode(stop.name ?? "", abi: stop.abi, args: args) {
                 recorder.unwinderMappingsChanged(pid: pid)  // before the call is let go: the next walk reads again
             }
             let x = extra[pid]

@@ -108,6 +108,12 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     let hasPolicy: Bool
     /// Whether calls that may map code trap (`FilterBuilder.Tag.mappings`: the run records stacks).
     let mapsCode: Bool
+    /// By ABI ordinal, the numbers of the calls `FilterBuilder.mapsCode` may name (so that its test by name runs
+    /// only for those; made at first use, as `seccompInstallers`).
+    var codeMappers: [Set<Int>] { Self.codeMappers }
+    private static let codeMappers: [Set<Int>] = ABI.allCases.map { abi in
+        Set(FilterBuilder.codeMappingTests.keys.compactMap { Catalog.shared.number(of: $0, abi: abi) })
+    }
     /// By ABI ordinal, the numbers of the calls `FilterBuilder.installsSeccompFilter` names (its test then runs
     /// only for those, not a lookup by name for every call). Made at the first notification, not with the
     /// transport: the catalog is still being built then (on the thread `warmUpCatalog` starts), and waiting for
