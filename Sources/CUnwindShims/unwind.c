@@ -793,10 +793,15 @@ static bool mapped(ct_uw_space *s, uint64_t addr) {
 }
 
 static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
-    if (!mapped(s, addr) || !mapped(s, addr + 7)) return -1;
     if (addr % 8 == 0 || (addr % PAGE) <= PAGE - 8) {
         uint64_t page = addr & ~(uint64_t)(PAGE - 1);
         unsigned slot = s->page_last;
+        // A page this walk read whole is mapped: only a page not read yet is looked up among the mappings.
+        if (slot < s->page_n && s->page_addr[slot] == page && s->page_state[slot] == 1) {
+            memcpy(out, s->pages[slot] + (addr - page), 8);
+            return 0;
+        }
+        if (!mapped(s, addr)) return -1;
         if (slot >= s->page_n || s->page_addr[slot] != page) {
             for (slot = 0; slot < s->page_n && s->page_addr[slot] != page; slot++) {}
             if (slot == s->page_n) {
@@ -815,6 +820,7 @@ static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
         // The page could not be read (unmapped, or not readable): no 8-byte read of it can do better, and a
         // walk that probes it (a recovered rbp being tried) must not pay a syscall per probe.
     } else {
+        if (!mapped(s, addr) || !mapped(s, addr + 7)) return -1;
         // Straddles a page: read exactly these 8 bytes.
         struct iovec local = {out, 8}, remote = {(void *)(uintptr_t)addr, 8};
         if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == 8) return 0;
