@@ -64,6 +64,7 @@ extension NotifyTransport {
             if mapsCode, codeMappers[stop.abi.ordinal].contains(stop.nr),
                FilterBuilder.mapsCode(stop.name ?? "", abi: stop.abi, args: args) {
                 recorder.unwinderMappingsChanged(pid: pid)  // before the call is let go: the next walk reads again
+                extra[pid]?.codeMappedAfterPid = lastPid.read()  // for children not placed yet
             }
             let x = extra[pid]
             noteDirectoryChange(x, tid: tid, changes: stop.syscall?.changesWorkingDirectory == true)
@@ -440,10 +441,15 @@ extension NotifyTransport {
     /// before its exec (README, Performance (f)). Only while the child still runs the parent's image: the random
     /// bytes of the parent's current image (AT_RANDOM) are at the same address in the child's memory. A parent
     /// that exec'd after the fork fails that test (its new image's bytes lie elsewhere), and so does a child that
-    /// exec'd before its first notification; the child then reads its own maps, as before.
+    /// exec'd before its first notification; the child then reads its own maps, as before. Nor when the parent
+    /// may have mapped code since the child was forked: what the parent learned then may name other code than the
+    /// child still runs at those addresses (`RemappedCodeTests`). Pids are handed out in increasing order, so the
+    /// child's pid must be greater than the last pid handed out when the parent last made such a call
+    /// (`codeMappedAfterPid`); after pids wrap around, a later child fails the test and reads its own maps.
     private func startUnwinderFromParent(_ pid: Int32, ppid: Int32, at address: UInt64) {
         guard address != 0, let mine = NotifyProcFS.randomBytes(pid, at: address),
               let theirs = NotifyProcFS.randomBytes(ppid, at: address), mine == theirs else { return }
+        if let after = extra[ppid]?.codeMappedAfterPid, after != 0, !(after > 0 && pid > after) { return }
         recorder.unwinderForked(parent: ppid, child: pid)
     }
 
@@ -500,6 +506,7 @@ extension NotifyTransport {
         }
         x.pendingExec = nil
         x.randomAt = 0  // the new image's: learned when asked (`randomAddress`)
+        x.codeMappedAfterPid = 0
         x.memoryAfterExec = false  // the new image: its address space may be opened
         let first = core.execed(p, tid: tid)
         if core.entersAtExec(p, firstExec: first) {
