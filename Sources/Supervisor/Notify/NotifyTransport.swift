@@ -474,11 +474,16 @@ final class LastPid {
     func read() -> Int32 {
         if fd == -2 { fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { return -1 }
-        var buf = [UInt8](repeating: 0, count: 16)
-        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 0, let v = Int32(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: "\n ")),
-              v > 0 else { return -1 }
-        return v
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf -> Int32 in
+            let n = pread(fd, buf.baseAddress, buf.count, 0)
+            var v: Int32 = 0
+            for b in buf.prefix(max(0, n)) {  // decimal digits, then a newline
+                guard b >= 0x30, b <= 0x39 else { break }
+                guard v <= (Int32.max - 9) / 10 else { return -1 }
+                v = v * 10 + Int32(b - 0x30)
+            }
+            return v > 0 ? v : -1
+        }
     }
 
     deinit { if fd >= 0 { close(fd) } }
