@@ -1893,13 +1893,9 @@ int ct_uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, ui
     bool sparse_ok = backend == CT_UW_LIBDW && s->rules;
     if (s->maps_stale) {
         // A mapping learned earlier may now hold other code at the same addresses (dlclose, then dlopen of
-        // another library there): what was learned is dropped, and the whole table read again.
+        // another library there): the whole table is read again (load_maps also takes a sparse space out of
+        // sparse mode, dropping what it learned, as when a lookup cannot be answered one at a time).
         s->maps_stale = false;
-        if (s->sparse) {
-            free_maps(s);
-            s->maps_gen++;
-            maps_changed(s);
-        }
         if (s->maps != NULL) load_maps(s);
     }
     if (s->maps == NULL ? !(sparse_ok && s->new_image && sparse_begin(s)) : s->sparse && !sparse_ok) load_maps(s);

@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -41,13 +40,7 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
 #endif
 
-/* struct procmap_query and its ioctl (<linux/fs.h> of Linux 6.11; this machine's headers are older). */
-struct floor_procmap_query {
-    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
-    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
-    uint64_t vma_name_addr, build_id_addr;
-};
-#define FLOOR_PROCMAP_QUERY _IOWR('f', 17, struct floor_procmap_query)
+#include "floor-stacks.h"
 
 /* FLOOR_STACKS: the files of the process notified last. */
 static struct { pid_t pid; int mem, maps, syscall; } cur = {0, -1, -1, -1};
@@ -69,9 +62,8 @@ static void record(const struct seccomp_notif *req) {
     int nr = req->data.nr;
     if ((pid_t)req->pid != cur.pid) open_process((pid_t)req->pid);
     char buf[4096];
-    int at = nr == SCMP_SYS(openat) || nr == SCMP_SYS(newfstatat) || nr == SCMP_SYS(faccessat)
-             || nr == SCMP_SYS(faccessat2) || nr == SCMP_SYS(execveat) || nr == SCMP_SYS(openat2);
-    if (nr != SCMP_SYS(mmap)) pread(cur.mem, buf, 256, (off_t)req->data.args[at]);
+    int at = floor_path_arg(nr);
+    if (at >= 0) pread(cur.mem, buf, 256, (off_t)req->data.args[at]);
     /* "NR ARG1 ... ARG6 SP PC": the stack pointer is the eighth field. */
     ssize_t n = pread(cur.syscall, buf, sizeof buf - 1, 0);
     if (n <= 0) return;
@@ -81,10 +73,7 @@ static void record(const struct seccomp_notif *req) {
     if (!p) return;
     uint64_t sp = strtoull(p, NULL, 16);
     pread(cur.mem, buf, sizeof buf, (off_t)sp);
-    char name[4096];
-    struct floor_procmap_query q = {.size = sizeof q, .query_addr = req->data.instruction_pointer,
-                                    .vma_name_addr = (uintptr_t)name, .vma_name_size = sizeof name};
-    ioctl(cur.maps, FLOOR_PROCMAP_QUERY, &q);
+    floor_query(cur.maps, req->data.instruction_pointer);
     if (nr == SCMP_SYS(execve) || nr == SCMP_SYS(execveat)) cur.pid = 0;  /* a new image: open its files again */
 }
 
@@ -127,12 +116,7 @@ int main(int argc, char **argv) {
         scmp_filter_ctx ctx;
         if (getenv("FLOOR_STACKS")) {
             ctx = seccomp_init(SCMP_ACT_ALLOW);
-            const int paths[] = {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(access), SCMP_SYS(faccessat),
-                                 SCMP_SYS(faccessat2), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2),
-                                 SCMP_SYS(stat), SCMP_SYS(lstat)};
-            for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, paths[i], 0);
-            seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(newfstatat), 1, SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
-            seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+            if (!ctx || floor_stack_rules(ctx, SCMP_ACT_NOTIFY) != 0) _exit(126);
         } else if (getenv("FLOOR_TRAP_ALL")) {
             ctx = seccomp_init(SCMP_ACT_NOTIFY);
             seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 0);

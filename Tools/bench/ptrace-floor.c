@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
@@ -33,13 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* struct procmap_query and its ioctl (<linux/fs.h> of Linux 6.11; this machine's headers are older). */
-struct floor_procmap_query {
-    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
-    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
-    uint64_t vma_name_addr, build_id_addr;
-};
-#define FLOOR_PROCMAP_QUERY _IOWR('f', 17, struct floor_procmap_query)
+#include "floor-stacks.h"
 
 /* FLOOR_STACKS: per process, the descriptor of its /proc/PID/maps (-1: none yet, or it exec'd since). */
 enum { MAXPID = 1 << 22 };
@@ -63,12 +56,9 @@ static void forget(pid_t pid) {
 static void record(pid_t tid, pid_t pid) {
     struct __ptrace_syscall_info info;
     if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) <= 0) return;
-    /* The path: the first argument, or the second after a dirfd (openat, newfstatat, faccessat...). */
-    int nr = (int)info.seccomp.nr;
-    int at = nr == SCMP_SYS(openat) || nr == SCMP_SYS(newfstatat) || nr == SCMP_SYS(faccessat)
-             || nr == SCMP_SYS(faccessat2) || nr == SCMP_SYS(execveat) || nr == SCMP_SYS(openat2);
+    int at = floor_path_arg((int)info.seccomp.nr);
     char buf[4096];
-    if (nr != SCMP_SYS(mmap)) {
+    if (at >= 0) {
         struct iovec local = {buf, 256}, remote = {(void *)(uintptr_t)info.seccomp.args[at], 256};
         process_vm_readv(pid, &local, 1, &remote, 1, 0);
     }
@@ -76,11 +66,7 @@ static void record(pid_t tid, pid_t pid) {
     if (ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0) return;
     struct iovec local = {buf, sizeof buf}, remote = {(void *)(uintptr_t)regs.rsp, sizeof buf};
     process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    char name[4096];
-    struct floor_procmap_query q = {.size = sizeof q, .query_addr = regs.rip, .vma_name_addr = (uintptr_t)name,
-                                    .vma_name_size = sizeof name};
-    int fd = maps_of(pid);
-    if (fd >= 0) ioctl(fd, FLOOR_PROCMAP_QUERY, &q);
+    floor_query(maps_of(pid), regs.rip);
 }
 
 int main(int argc, char **argv) {
@@ -98,13 +84,7 @@ int main(int argc, char **argv) {
     if (ctx && stacks) {
         maps_fd = malloc(MAXPID * sizeof *maps_fd);
         memset(maps_fd, 0xff, MAXPID * sizeof *maps_fd);
-        const int paths[] = {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(access), SCMP_SYS(faccessat),
-                             SCMP_SYS(faccessat2), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2),
-                             SCMP_SYS(stat), SCMP_SYS(lstat)};
-        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) rc |= seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), paths[i], 0);
-        /* glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH): no path lookup, not stopped (as captrace observes) */
-        rc |= seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(newfstatat), 1, SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
-        rc |= seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+        rc = floor_stack_rules(ctx, SCMP_ACT_TRACE(0));
     } else if (ctx && !all) {
         rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(newfstatat), 0);
     }

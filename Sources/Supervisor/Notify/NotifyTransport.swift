@@ -113,16 +113,17 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     /// By ABI ordinal, the numbers of the calls `FilterBuilder.mapsCode` may name (so that its test by name runs
     /// only for those; made at first use, as `seccompInstallers`).
     var codeMappers: [Set<Int>] { Self.codeMappers }
-    private static let codeMappers: [Set<Int>] = ABI.allCases.map { abi in
-        Set(FilterBuilder.codeMappingTests.keys.compactMap { Catalog.shared.number(of: $0, abi: abi) })
-    }
+    private static let codeMappers = numbersByABI(FilterBuilder.codeMappingTests.keys)
     /// By ABI ordinal, the numbers of the calls `FilterBuilder.installsSeccompFilter` names (its test then runs
     /// only for those, not a lookup by name for every call). Made at the first notification, not with the
     /// transport: the catalog is still being built then (on the thread `warmUpCatalog` starts), and waiting for
     /// it held the launch back by ~0.25 ms.
-    var seccompInstallers: [[Int]] { Self.seccompInstallers }
-    private static let seccompInstallers: [[Int]] = ABI.allCases.map { abi in
-        FilterBuilder.seccompInstallTests.keys.compactMap { Catalog.shared.number(of: $0, abi: abi) }
+    var seccompInstallers: [Set<Int>] { Self.seccompInstallers }
+    private static let seccompInstallers = numbersByABI(FilterBuilder.seccompInstallTests.keys)
+
+    /// By ABI ordinal, the numbers of `names` in that ABI (names it lacks left out).
+    private static func numbersByABI(_ names: some Collection<String>) -> [Set<Int>] {
+        ABI.allCases.map { abi in Set(names.compactMap { Catalog.shared.number(of: $0, abi: abi) }) }
     }
 
     init(_ core: SupervisorCore) {
