@@ -49,6 +49,42 @@ struct FilterBuilder {
         return (UInt32(d), UInt32(f))
     }
 
+    /// When a call capability mode judges by its registers traps: unless one of the standard policy's sound
+    /// filter shortcuts holds (`FilterShortcut`: pid 0 naming the caller in prlimit64 and the sched_ calls, who 0
+    /// in getpriority, setpgid(0, 0), a non-negative clock id, sendto without an address), which the classifier
+    /// would allow — every process's prlimit64(0, RLIMIT_STACK) at start-up was a stop. A shortcut is a
+    /// conjunction of tests; the call traps when every shortcut fails, i.e. for one failing test of each (one
+    /// alternative per combination). A test BPF cannot turn around (a mask of many bits) drops its shortcut: the
+    /// call then traps more often, never less. nil: no shortcut left, the call traps always.
+    static func selfTargetTraps(_ sc: Syscall, abi: ABI) -> [[scmp_arg_cmp]]? {
+        var alternatives: [[scmp_arg_cmp]] = [[]]
+        var any = false
+        for shortcut in CapabilityPolicy.standard.filterShortcuts(for: sc.name, abi: abi)
+        where shortcut.sound && shortcut.unless == nil {
+            var fails: [scmp_arg_cmp] = []  // the shortcut fails when one of these holds
+            var negatable = true
+            for t in shortcut.tests {
+                switch t.op {
+                case .equal:
+                    fails.append(scmp_arg_cmp(arg: UInt32(t.index), op: SCMP_CMP_NE, datum_a: t.value, datum_b: 0))
+                case .maskedEqual(let mask) where mask.nonzeroBitCount <= 8:
+                    // (arg & mask) != value: some bit of the mask differs from the value's.
+                    for bit in 0..<64 where mask >> UInt64(bit) & 1 == 1 {
+                        let b = UInt64(1) << UInt64(bit)
+                        fails.append(scmp_arg_cmp(arg: UInt32(t.index), op: SCMP_CMP_MASKED_EQ, datum_a: b,
+                                                  datum_b: (t.value & b) ^ b))
+                    }
+                case .maskedEqual:
+                    negatable = false
+                }
+            }
+            guard negatable, !fails.isEmpty, alternatives.count * fails.count <= 16 else { continue }
+            any = true
+            alternatives = alternatives.flatMap { conj in fails.map { conj + [$0] } }
+        }
+        return any ? alternatives : nil
+    }
+
     struct BuildError: Error, CustomStringConvertible {
         let description: String
     }
@@ -250,6 +286,9 @@ struct FilterBuilder {
                 } else if tag == .policy, policy == nil, sc.name == "socket" {
                     // Only raw IP and packet sockets can be violations: the filter stops exactly those.
                     conditions = RawSockets.trapTests.map { $0.map(scmp_arg_cmp.init) }
+                } else if tag == .policy, policy == nil, let traps = selfTargetTraps(sc, abi: abi) {
+                    // Only calls the classifier cannot allow from registers alone: pid 0 is the caller, ...
+                    conditions = traps
                 } else if tag == .policy, policy == nil, !enforce, let pass = emptyPathPass(sc) {
                     // Trap unless AT_EMPTY_PATH is set on a real descriptor.
                     conditions = [[scmp_arg_cmp(arg: pass.flags, op: SCMP_CMP_MASKED_EQ, datum_a: atEmptyPath, datum_b: 0)],
@@ -378,6 +417,7 @@ struct CountingConditions {
                 let a = args[Int(c.arg)] & width
                 switch c.op {
                 case SCMP_CMP_EQ: return a == c.datum_a & width
+                case SCMP_CMP_NE: return a != c.datum_a & width
                 case SCMP_CMP_MASKED_EQ: return a & c.datum_a & width == c.datum_b & width
                 default: return true  // not used by the builder; trapping too often is safe
                 }
