@@ -518,6 +518,15 @@ int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu) {
     return -pthread_attr_setaffinity_np(attr, sizeof set, &set);
 }
 
+int ct_move_self_away_from_cpu(int cpu) {
+    cpu_set_t set;
+    if (ct_original_affinity_saved) set = ct_original_affinity;
+    else if (sched_getaffinity(0, sizeof set, &set) < 0) return -errno;
+    if (cpu < 0) cpu = ct_pinned_cpu;
+    if (!ct_cpus_without(&set, cpu)) return 0;
+    return sched_setaffinity(0, sizeof set, &set) < 0 ? -errno : 0;
+}
+
 uint64_t ct_monotonic_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -108,6 +108,9 @@ int ct_pin_self_to_cpu(int cpu);
 /// left: a helper thread that starts there neither takes the pinned CPU's time nor migrates after its start.
 /// 0 or -errno.
 int ct_attr_away_from_cpu(pthread_attr_t *attr, int cpu);
+/// ct_move_self_away_from_cpu: the calling thread moves to the CPUs ct_attr_away_from_cpu gives (`cpu` < 0: the
+/// pinned one). 0 or -errno.
+int ct_move_self_away_from_cpu(int cpu);
 /// ct_set_process_cpu: runs (the thread) `pid` on `cpu` only. 0 or -errno.
 int ct_set_process_cpu(pid_t pid, int cpu);
 /// ct_tree_move_affinity: moves every thread of every process below `top` (its children, theirs, ...; not `top`'s

@@ -367,6 +367,7 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         var keeperAlive = keeperFd >= 0
         var ready = [UInt64](repeating: 0, count: 64)
         let pins = core.pins  // this thread ticks them (ProgramPins): it waits anyway
+        var away = false
         while true {
             if keeperFd >= 0, core.interruptedBy == 0, ct_interrupted() != 0 { interrupt() }
             let timeout: Int32 = infoOpen || keeperAlive ? (pins.isPinned ? ProgramPins.quietMillis : 200) : 0
@@ -393,6 +394,13 @@ final class NotifyTransport: Transport, @unchecked Sendable {
                     let pid = Int32(bitPattern: UInt32(truncatingIfNeeded: d))
                     let pidfd = Int32(bitPattern: UInt32(truncatingIfNeeded: d >> 32))
                     processExited(pid, pidfd: pidfd)
+                    if !away {
+                        // A process of the program ended before the run did: a program that starts others (a shell, a
+                        // build) ends many. From here on this thread keeps off the CPU the workers and the program
+                        // share and handles their exits beside them, not between their stops (see CPUAffinity).
+                        away = true
+                        _ = ct_move_self_away_from_cpu(-1)
+                    }
                 }
             }
             if keeperAlive { continue }
