@@ -447,8 +447,8 @@ extension NotifyTransport {
     /// child's pid must be greater than the last pid handed out when the parent last made such a call
     /// (`codeMappedAfterPid`); after pids wrap around, a later child fails the test and reads its own maps.
     private func startUnwinderFromParent(_ pid: Int32, ppid: Int32, at address: UInt64) {
-        guard address != 0, let mine = NotifyProcFS.randomBytes(pid, at: address),
-              let theirs = NotifyProcFS.randomBytes(ppid, at: address), mine == theirs else { return }
+        guard address != 0, let x = extra[pid], let px = extra[ppid], px.randomAt == address,
+              let mine = randomBytes(pid, x), let theirs = randomBytes(ppid, px), mine == theirs else { return }
         if let after = extra[ppid]?.codeMappedAfterPid, after != 0, !(after > 0 && pid > after) { return }
         recorder.unwinderForked(parent: ppid, child: pid)
     }
@@ -465,12 +465,22 @@ extension NotifyTransport {
             x.pendingExec = []
             return
         }
-        if x.randomAt != 0, let m = NotifyProcFS.randomBytes(pid, at: x.randomAt) {
+        if let m = randomBytes(pid, x) {
             x.marker = m
             x.pendingExec = []
             return
         }
         x.pendingExec = NotifyProcFS.auxv(pid) ?? []
+    }
+
+    /// The AT_RANDOM bytes of the current image of `pid` (at `x.randomAt`, when known), read once per image. A
+    /// parent's that exec'd since its last notification are its old image's: the image its unwinder still holds
+    /// (`checkExec` resets both at that notification), so a child still running it may start from that unwinder.
+    func randomBytes(_ pid: Int32, _ x: NotifyProcess) -> [UInt64]? {
+        if let b = x.randomBytes { return b }
+        guard x.randomAt != 0, let b = NotifyProcFS.randomBytes(pid, at: x.randomAt) else { return nil }
+        x.randomBytes = b
+        return b
     }
 
     /// Where the current image of `pid` has its AT_RANDOM bytes, read from its auxiliary vector once per image.

@@ -512,8 +512,11 @@ final class NotifyProcess {
     var initialExec = false
     /// Where the current image keeps its AT_RANDOM bytes (0: not known yet), and those bytes when an execve was
     /// let through: different bytes later mean the exec happened (NotifyLoop.noteExec).
-    var randomAt: UInt64 = 0
+    var randomAt: UInt64 = 0 { didSet { randomBytes = nil } }
     var marker: [UInt64]?
+    /// The bytes at `randomAt` in the current image, once read (NotifyLoop.randomBytes): never written after
+    /// start-up, they are read once per image, not at every fork of a shell and again at its child's execve.
+    var randomBytes: [UInt64]?
     /// With stacks: the last pid handed out when the current image last made a call that can map code (0: no such
     /// call; -1: not known). A child with a pid not above it may not run what the parent's unwinder learned since.
     var codeMappedAfterPid: Int32 = 0
