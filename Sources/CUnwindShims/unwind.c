@@ -287,6 +287,7 @@ struct ct_uw_space {
     uint8_t page_state[NPAGES];  // 1 valid, 2 unreadable
     unsigned page_n, page_next, page_last;
     uint8_t (*pages)[PAGE];  // NPAGES of them, not zeroed: a new space (one per process) was 64 KiB of memset
+    uint64_t walk_sp;        // rsp where this walk starts: the pages above it are the stack the walk goes up
     // libdw session.
     Dwfl *dwfl;
     bool dwfl_attached;
@@ -792,6 +793,18 @@ static bool mapped(ct_uw_space *s, uint64_t addr) {
     return find_map(s, addr) != NULL;
 }
 
+/// A free slot for the page after `page` when `page` is one of the 16 at or above where this walk's stack starts,
+/// the next page is in the same mapping and not read yet; else NPAGES.
+static unsigned stack_pair(ct_uw_space *s, uint64_t page) {
+    uint64_t base = s->walk_sp & ~(uint64_t)(PAGE - 1);
+    if (s->walk_sp == 0 || page < base || page >= base + 16 * PAGE || s->page_n >= NPAGES) return NPAGES;
+    const map_ent *m = find_map(s, page);
+    if (m == NULL || m->end < page + 2 * PAGE) return NPAGES;
+    for (unsigned i = 0; i < s->page_n; i++)
+        if (s->page_addr[i] == page + PAGE) return NPAGES;
+    return s->page_n++;
+}
+
 static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
     if (addr % 8 == 0 || (addr % PAGE) <= PAGE - 8) {
         uint64_t page = addr & ~(uint64_t)(PAGE - 1);
@@ -807,9 +820,21 @@ static int read_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
             if (slot == s->page_n) {
                 if (s->page_n < NPAGES) s->page_n++;
                 else slot = s->page_next++ % NPAGES;
-                struct iovec local = {s->pages[slot], PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
                 s->page_addr[slot] = page;
-                s->page_state[slot] = process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == PAGE ? 1 : 2;
+                unsigned next = stack_pair(s, page);
+                if (next < NPAGES) {
+                    // A page of the stack this walk goes up: most stacks go on into the next page (/bin/true's
+                    // ld.so stacks all do), read with it in one call.
+                    struct iovec local[2] = {{s->pages[slot], PAGE}, {s->pages[next], PAGE}};
+                    struct iovec remote = {(void *)(uintptr_t)page, 2 * PAGE};
+                    ssize_t n = process_vm_readv(s->pid, local, 2, &remote, 1, 0);
+                    s->page_state[slot] = n >= PAGE ? 1 : 2;
+                    s->page_addr[next] = page + PAGE;
+                    s->page_state[next] = n == 2 * PAGE ? 1 : 2;
+                } else {
+                    struct iovec local = {s->pages[slot], PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
+                    s->page_state[slot] = process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == PAGE ? 1 : 2;
+                }
             }
             s->page_last = slot;
         }
@@ -842,7 +867,9 @@ static void begin_walk(ct_uw_space *s, pid_t tid) {
 
 static int get_registers(ct_uw_space *s, pid_t tid, const uint64_t *pc_sp) {
     memset(s->regs, 0, sizeof s->regs);
+    s->walk_sp = 0;
     if (pc_sp) {
+        s->walk_sp = pc_sp[1];
         s->regs[7] = pc_sp[1];
         s->regs[16] = pc_sp[0];
         s->all_regs = false;
@@ -854,6 +881,7 @@ static int get_registers(ct_uw_space *s, pid_t tid, const uint64_t *pc_sp) {
     uint64_t d[NREGS] = {r.rax, r.rdx, r.rcx, r.rbx, r.rsi, r.rdi, r.rbp, r.rsp,
                          r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
     memcpy(s->regs, d, sizeof d);
+    s->walk_sp = r.rsp;
     s->all_regs = true;
     s->stopped = true;
     return 0;
