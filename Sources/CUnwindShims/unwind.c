@@ -280,6 +280,7 @@ struct ct_uw_space {
     bool rbp_known; // with !all_regs: rbp (6) recovered by dw_walk's stack scan, for one trial walk
 
     bool stopped;   // the thread is ptrace-stopped (PTRACE_PEEKDATA is a fallback for reads)
+    bool lazy_regs; // stopped, only rsp and rip given: the others are asked for (PTRACE_GETREGS) when a rule needs one
     // Memory read cache, valid for one walk: any page in any slot (page_n filled, replaced in turn from
     // page_next). Direct-mapped by address, pages of the stack, the program and ld.so shared slots and were read
     // again and again: 45 reads for the 13 pages of a scanning walk from /bin/true's first call under notify.
@@ -865,15 +866,17 @@ static void begin_walk(ct_uw_space *s, pid_t tid) {
     s->page_next = 0;
 }
 
-static int get_registers(ct_uw_space *s, pid_t tid, const uint64_t *pc_sp) {
+static int get_registers(ct_uw_space *s, pid_t tid, const uint64_t *pc_sp, bool stopped) {
     memset(s->regs, 0, sizeof s->regs);
     s->walk_sp = 0;
+    s->lazy_regs = false;
     if (pc_sp) {
         s->walk_sp = pc_sp[1];
         s->regs[7] = pc_sp[1];
         s->regs[16] = pc_sp[0];
         s->all_regs = false;
-        s->stopped = false;
+        s->stopped = stopped;
+        s->lazy_regs = stopped;
         return 0;
     }
     struct user_regs_struct r;
@@ -1289,20 +1292,27 @@ static int rules_walk_once(ct_uw_space *s, frames_acc *acc);
 static int rules_walk(ct_uw_space *s, frames_acc *acc) {
     for (int attempt = 0;; attempt++) {
         int n = rules_walk_once(s, acc);
-        if (n != -2) return n;
+        if (n != -2) return n;  // NEED_REGS too
         // A pc in no module: libraries were mapped since the mappings were read (ld.so, dlopen). libdw re-reports
         // and walks again when the mappings really changed; so does this, from the start.
         if (attempt > 0 || s->maps_walk == s->walk_no || load_maps(s) != 1) return -1;
     }
 }
 
-/// One replayed walk: the number of frames, -1 when a frame needs libdw, -2 when a pc is in no module.
+enum { NEED_REGS = -3 };
+
+/// One replayed walk: the number of frames, -1 when a frame needs libdw, -2 when a pc is in no module, NEED_REGS
+/// when it needs a register the thread was not asked for yet (lazy_regs).
 static int rules_walk_once(ct_uw_space *s, frames_acc *acc) {
     uint64_t regs[NREGS], next[NREGS];
     uint32_t set, nset;
     memcpy(regs, s->regs, sizeof regs);
     if (s->all_regs) set = (1u << NREGS) - 1;
     else set = 1u << 7 | (s->rbp_known ? 1u << 6 : 0);  // as dw_set_initial_registers gives them
+    // lazy_regs: the registers the walk would have with all of them asked for, but was not given. A rule that
+    // looks at one of them ends the replay (NEED_REGS): the caller asks for all and walks again. One that only
+    // carries it over (same value) carries the mark, so that a later frame's look is caught too.
+    uint32_t partial = s->lazy_regs ? ((1u << NREGS) - 1) & ~set : 0, npartial;
     uint64_t pc = s->regs[16];
     bool initial = true, signal = false;
     acc->n = 0;
@@ -1317,6 +1327,7 @@ static int rules_walk_once(ct_uw_space *s, frames_acc *acc) {
             // x86_64_unwind follows rbp: [rbp] is the caller's rbp, [rbp + 8] its pc. Replayed only where it
             // fails (libdw then ends the walk with an error); where it would find a frame, libdw walks. Its
             // versions differ in what they do once [rbp] cannot be read but [rbp + 8] can: libdw walks that too.
+            if ((partial >> 6) & 1) return NEED_REGS;
             uint64_t w;
             if (((set >> 6) & 1) && regs[6] != 0) {
                 (void)read_word(s, regs[6], &w);
@@ -1327,13 +1338,18 @@ static int rules_walk_once(ct_uw_space *s, frames_acc *acc) {
         }
         if (r == NULL) return -1;
         bool cfa_ok = (set >> r->cfa_reg) & 1;
+        if (!cfa_ok && ((partial >> r->cfa_reg) & 1)) return NEED_REGS;
         uint64_t cfa = regs[r->cfa_reg] + (uint64_t)r->cfa_off;
         nset = 0;
+        npartial = 0;
         for (int i = 0; i < NREGS; i++) {
             uint64_t v;
             switch (r->kind[i]) {
             case RULE_SAME:
-                if (!((set >> i) & 1)) continue;
+                if (!((set >> i) & 1)) {
+                    npartial |= partial & (1u << i);
+                    continue;
+                }
                 v = regs[i];
                 break;
             case RULE_AT_CFA:
@@ -1344,6 +1360,7 @@ static int rules_walk_once(ct_uw_space *s, frames_acc *acc) {
                 v = cfa + (uint64_t)r->val[i];
                 break;
             case RULE_REG:
+                if ((partial >> r->reg[i]) & 1) return NEED_REGS;
                 if (!((set >> r->reg[i]) & 1)) continue;
                 v = regs[r->reg[i]] + (uint64_t)r->val[i];
                 break;
@@ -1356,6 +1373,7 @@ static int rules_walk_once(ct_uw_space *s, frames_acc *acc) {
         if (!((nset >> 16) & 1) || next[16] == 0) { acc->rc = 0; break; }  // libdw: pc undefined, the end
         memcpy(regs, next, sizeof regs);
         set = nset;
+        partial = npartial;
         pc = next[16];
         initial = false;
         signal = r->signal;
@@ -1911,9 +1929,21 @@ static int lu_walk(ct_uw_space *s, uint64_t *pcs, int max) {
 /// used from several threads at once (the tests) correct.
 static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static int uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, bool stopped, uint64_t *pcs,
+                   int max);
+
 int ct_uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max) {
+    return uw_walk(s, backend, tid, pc_sp, false, pcs, max);
+}
+
+int ct_uw_walk_stopped(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max) {
+    return uw_walk(s, backend, tid, pc_sp, true, pcs, max);
+}
+
+static int uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, bool stopped, uint64_t *pcs,
+                   int max) {
     if (max <= 0) return 0;
-    if (get_registers(s, tid, pc_sp) != 0) return -1;
+    if (get_registers(s, tid, pc_sp, stopped) != 0) return -1;
     begin_walk(s, tid);
     // Only walks replayed from cached rules go without the whole table of mappings, and only in an image new
     // since an exec (a process first walked in mid-life, e.g. a shell's child before its exec under notify, has
@@ -1929,7 +1959,22 @@ int ct_uw_walk(ct_uw_space *s, int backend, pid_t tid, const uint64_t *pc_sp, ui
     if (s->maps == NULL ? !(sparse_ok && s->new_image && sparse_begin(s)) : s->sparse && !sparse_ok) load_maps(s);
     s->new_image = false;
     pthread_mutex_lock(&walk_lock);
-    int n = backend == CT_UW_LIBUNWIND ? lu_walk(s, pcs, max) : dw_walk(s, pcs, max);
+    int n = NEED_REGS;
+    if (s->lazy_regs) {
+        // A stopped thread with rsp and rip given (its seccomp stop's syscall info): most stacks replay from
+        // cached rules with those alone. One that needs another register is walked again with all of them.
+        if (rule_check < 0) rule_check = getenv("CAPTRACE_RULE_CACHE_CHECK") != NULL;
+        if (backend == CT_UW_LIBDW && s->rules && !rule_check) {
+            frames_acc acc = {pcs, max, 0, 0, false, 0};
+            n = rules_walk(s, &acc);
+            if (n < 0) n = NEED_REGS;
+        }
+        if (n == NEED_REGS && get_registers(s, tid, NULL, true) != 0) {
+            pthread_mutex_unlock(&walk_lock);
+            return -1;
+        }
+    }
+    if (n == NEED_REGS) n = backend == CT_UW_LIBUNWIND ? lu_walk(s, pcs, max) : dw_walk(s, pcs, max);
     pthread_mutex_unlock(&walk_lock);
     if (n == 0) {  // the unwinder could not even start: the pc itself is still a frame
         pcs[0] = s->regs[16];

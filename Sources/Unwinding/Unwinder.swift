@@ -82,6 +82,12 @@ public final class StackWalker: @unchecked Sendable {
         walk(pid: pid, tid: tid, pcSp: nil)
     }
 
+    /// `stack(pid:tid:)` of a ptrace-stopped thread whose pc and sp its stop already told: its other registers
+    /// are asked for only when a frame needs one (the same frames either way).
+    public func stack(pid: Int32, tid: Int32, stoppedAt pc: UInt64, sp: UInt64) -> [Frame] {
+        walk(pid: pid, tid: tid, pcSp: (pc, sp), stopped: true)
+    }
+
     /// Unwind from given registers of a thread that is NOT ptrace-stopped (seccomp user-notification backend:
     /// rip/rsp from /proc/TID/syscall; memory read with process_vm_readv). Best effort: a frame whose caller
     /// needs a register other than rsp/rip to be found ends the stack.
@@ -143,13 +149,19 @@ public final class StackWalker: @unchecked Sendable {
         return s
     }
 
-    private func rawWalk(pid: Int32, tid: Int32, pcSp: (UInt64, UInt64)?) -> (space: AddressSpace, count: Int)? {
+    private func rawWalk(pid: Int32, tid: Int32, pcSp: (UInt64, UInt64)?, stopped: Bool = false)
+        -> (space: AddressSpace, count: Int)?
+    {
         guard maxDepth > 0, let s = space(pid) else { return nil }
         let backend = Int32(kind == .libdw ? CT_UW_LIBDW : CT_UW_LIBUNWIND)
         let n: Int32 = pcs.withUnsafeMutableBufferPointer { buf in
             if let (pc, sp) = pcSp {
-                let regs: [UInt64] = [pc, sp]
-                return ct_uw_walk(s.space, backend, tid, regs, buf.baseAddress, Int32(maxDepth))
+                return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2) { regs in
+                    regs[0] = pc
+                    regs[1] = sp
+                    return stopped ? ct_uw_walk_stopped(s.space, backend, tid, regs.baseAddress, buf.baseAddress, Int32(maxDepth))
+                        : ct_uw_walk(s.space, backend, tid, regs.baseAddress, buf.baseAddress, Int32(maxDepth))
+                }
             }
             return ct_uw_walk(s.space, backend, tid, nil, buf.baseAddress, Int32(maxDepth))
         }
@@ -159,8 +171,8 @@ public final class StackWalker: @unchecked Sendable {
         return n > 0 ? (s, Int(n)) : nil
     }
 
-    private func walk(pid: Int32, tid: Int32, pcSp: (UInt64, UInt64)?) -> [Frame] {
-        guard let (s, n) = rawWalk(pid: pid, tid: tid, pcSp: pcSp) else { return [] }
+    private func walk(pid: Int32, tid: Int32, pcSp: (UInt64, UInt64)?, stopped: Bool = false) -> [Frame] {
+        guard let (s, n) = rawWalk(pid: pid, tid: tid, pcSp: pcSp, stopped: stopped) else { return [] }
         var frames: [Frame] = []
         frames.reserveCapacity(n)
         for i in 0..<n {

@@ -63,6 +63,10 @@ enum { CT_UW_LIBDW = 0, CT_UW_LIBUNWIND = 1 };
 /// this thread); otherwise pc_sp[0], pc_sp[1] are the only registers known (best effort).
 /// Returns the number of pcs, or -1 when not even the first register set could be had.
 int ct_uw_walk(ct_uw_space *space, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max);
+/// ct_uw_walk of a thread ptrace-stopped by this thread whose pc and sp are known (pc_sp, from its stop's syscall
+/// info): the same frames as with pc_sp NULL; PTRACE_GETREGS is asked only when a frame's rule needs another
+/// register (or the walk is not replayed from cached rules).
+int ct_uw_walk_stopped(ct_uw_space *space, int backend, pid_t tid, const uint64_t *pc_sp, uint64_t *pcs, int max);
 
 /// The file mapping holding `pc`: its path (valid until the space's mappings are read again), start and file
 /// offset. Looks the mapping up, or re-reads /proc/PID/maps once, when the pc is in no known mapping. Returns 0,

@@ -313,7 +313,8 @@ final class PtraceTransport: Transport {
             var call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
                                       sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
             if case .violation(let ns, let rule) = BeneathResolver.classify(&call, pidfd: { p.openPidfd() }) {
-                var draft = recorder.draft(call, namespace: ns, rule: rule, cwd: { self.currentDirectory(thread) })
+                var draft = recorder.draft(call, namespace: ns, rule: rule, stoppedAt: (info.ip, info.sp),
+                                           cwd: { self.currentDirectory(thread) })
                 if draft.event.action == .allowed && core.enforce {
                     draft.event.action = .denied
                     draft.event.errno = options.denyErrnoName
@@ -393,7 +394,8 @@ final class PtraceTransport: Transport {
         guard let refusal = core.policyRefusal(stop) else { return false }
         let call = Decoder.decode(stop, pid: p.pid, tid: thread.tid,
                                   sameProcess: { [table] target in table.isThread(target, ofProcess: p.pid) })
-        var draft = recorder.draft(call, namespace: .policy, rule: .seccompProfile, cwd: { self.currentDirectory(thread) })
+        var draft = recorder.draft(call, namespace: .policy, rule: .seccompProfile, stoppedAt: (info.ip, info.sp),
+                                   cwd: { self.currentDirectory(thread) })
         draft.event.verdict = refusal.verdict
         guard core.enforce, draft.event.action == .allowed else {
             if resultWanted(draft.event) { thread.pendingViolation = draft } else { recorder.write(draft) }

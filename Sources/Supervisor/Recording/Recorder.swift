@@ -167,10 +167,11 @@ final class Recorder {
     /// `pcSp`: for a thread that is not ptrace-stopped (notify backend), the registers to unwind from.
     /// `cwd`: the caller's current directory (asked only for a relative path; the backends cache it).
     func draft(_ call: DecodedCall, namespace: Namespace, rule: Rule, pcSp: (pc: UInt64, sp: UInt64)? = nil,
-               cwd: () -> String?) -> ViolationEventDraft
+               stoppedAt: (pc: UInt64, sp: UInt64)? = nil, cwd: () -> String?) -> ViolationEventDraft
     {
         let base = Decoder.base(call, pid: call.pid, cwd: cwd)
         let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
+            ?? stoppedAt.map { walker?.stack(pid: call.pid, tid: call.tid, stoppedAt: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
         let resolved: String?
