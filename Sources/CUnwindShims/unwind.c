@@ -570,6 +570,15 @@ ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid) {
     copy_maps(s, parent);
     s->maps_gen = 1;
     compute_modules(s);
+    // The same modules as the parent's: their files as the parent found them (as a sparse copy keeps them), not
+    // looked up and checked again (an fstat per module at the child's first walk: a shell's child before exec).
+    if (s->mods && parent->mods && s->nmods == parent->nmods)
+        for (size_t i = 0; i < s->nmods; i++)
+            if (s->mods[i].start == parent->mods[i].start && s->mods[i].end == parent->mods[i].end
+                && s->mods[i].first == parent->mods[i].first) {
+                s->mods[i].elf = parent->mods[i].elf;
+                s->mods[i].bias = parent->mods[i].bias;
+            }
     return s;
 }
 
