@@ -6,6 +6,21 @@ import TraceModel
 
 @Suite("run: namespaces")
 struct NamespaceTests {
+    @Test("paths of every length are recorded whole: short, past the first read, and near PATH_MAX",
+          arguments: backends)
+    func longPaths(backend: String) throws {
+        let w = try Workdir("long-paths")
+        // Nonexistent files: cat reports each and goes on (status 1); each open is an absolute-path violation.
+        let paths = [200, 255, 256, 300, 4000].map { n in
+            "/captrace-nowhere/" + String(repeating: "d/", count: (n - 19) / 2) + String(repeating: "f", count: n - 19 - 2 * ((n - 19) / 2) + 1)
+        }
+        #expect(paths.map(\.utf8.count) == [200, 255, 256, 300, 4000])
+        let r = try Harness.run(["/bin/cat"] + paths, backend: backend, options: ["--enter-at", "main"], in: w)
+        expectRun(r, backend: backend, trigger: "main", status: 1)
+        let opened = r.violations.filter { $0.syscall == "openat" && ($0.path ?? "").hasPrefix("/captrace-nowhere/") }
+        #expect(opened.map { $0.path ?? "" } == paths, "\(r.digest)")
+    }
+
     @Test("filesystem: absolute, AT_FDCWD and .. escapes vs descriptor-relative, ..foo and glibc fstat",
           arguments: backends)
     func filesystem(backend: String) throws {

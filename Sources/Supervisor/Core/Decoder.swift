@@ -11,6 +11,8 @@ import TraceModel
 struct Decoder {
     static let atFDCWD: Int32 = -100
     static let maxPath = 4096
+    /// What `readPath` reads first, into a buffer on the stack (most paths are shorter).
+    static let shortPath = 255
 
     /// Where strings are read from: the process's /proc/PID/mem kept open by the transport (`fd`, -1 for none:
     /// then process_vm_readv). `fdFailed`: the file read nothing that process_vm_readv could (its address space
@@ -41,6 +43,17 @@ struct Decoder {
 
     static func readPath(_ m: inout Memory, addr: UInt64) -> PathArg {
         if addr == 0 { return .null }
+        // Most paths are short: read into a buffer on the stack, copying at most that much out of the program; a
+        // longer one is read again whole (a buffer of PATH_MAX is a heap allocation in Swift: one per path read).
+        let short = withUnsafeTemporaryAllocation(of: CChar.self, capacity: shortPath + 1) { buf -> PathArg? in
+            var failed: Int32 = 0
+            let n = ct_read_string_memfd(m.fd, m.pid, UInt(addr), buf.baseAddress, shortPath, &failed)
+            if failed != 0 { m.fdFailed = true; m.fd = -1 }
+            if n == -Int(ENAMETOOLONG) { return nil }
+            guard n >= 0 else { return .unreadable }
+            return .string(String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: n), as: UTF8.self))
+        }
+        if let short { return short }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: maxPath + 1) { buf in
             var failed: Int32 = 0
             let n = ct_read_string_memfd(m.fd, m.pid, UInt(addr), buf.baseAddress, maxPath, &failed)

@@ -29,6 +29,14 @@ enum ProcFS {
     }
 
     static func readlink(_ path: String) -> String? {
+        // Into a buffer on the stack first (a link read per exec); a longer target is read again whole.
+        let short = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { buf -> String?? in
+            let n = Glibc.readlink(path, buf.baseAddress!, 512)
+            guard n >= 0 else { return .some(nil) }
+            guard n < 512 else { return nil }
+            return .some(String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: n), as: UTF8.self))
+        }
+        if let short { return short }
         var buf = [CChar](repeating: 0, count: 4097)
         let n = Glibc.readlink(path, &buf, 4096)
         guard n >= 0 else { return nil }
