@@ -961,6 +961,10 @@ static struct {
     bool debug_frame;    // has .debug_frame: libdw looks there when .eh_frame has no FDE (not replayed)
     Dwarf_CFI *cfi;      // its .eh_frame, as dwfl_module_eh_cfi reads it
     uint64_t load_vaddr; // first PT_LOAD's p_vaddr rounded down to its alignment (libdw's bias is low - this)
+    // Its .eh_frame_hdr header as eh_module_init reads it: 0 not read yet, 1 read (below), -1 unusable.
+    int eh_state;
+    uint8_t eh_ptr_size, eh_count_size;
+    uint64_t eh_count;
 } elf_cache[ELF_CACHE];
 static int elf_cache_n;
 
@@ -1789,11 +1793,13 @@ static size_t encoded_size(uint8_t enc) {
 /// Locates the .eh_frame_hdr table of the module mapped at `m`. The file is the one libdw's session already
 /// opened (elf_cache, found as the rule cache finds it: mapped_file) where it can be: opening, mapping and
 /// unmapping it again was ~40 µs of a notify run's first stack (its rbp scan asks where functions start).
-static void eh_module_init(eh_module *e, const map_ent *m) {
+static void eh_module_init(ct_uw_space *s, eh_module *e, const map_ent *m, uint64_t ip) {
     e->ok = false;
     int fd;
     Elf *elf;
-    int cached = mapped_file(m);
+    // The module's file as this space's rule lookups found and checked it, else found and checked now.
+    mod_ent *d = find_module(s, ip);
+    int cached = d && d->first >= 0 && d->elf >= 0 && same_file(&s->maps[d->first], m) ? d->elf : mapped_file(m);
     if (cached >= 0) {
         fd = elf_cache[cached].fd;
         elf = elf_cache[cached].elf;
@@ -1822,12 +1828,28 @@ static void eh_module_init(eh_module *e, const map_ent *m) {
         }
     }
     if (!have_hdr || lo >= hi) goto out;
-    uint8_t h[4];
-    if (pread(fd, h, 4, (off_t)hdr.p_offset) != 4 || h[0] != 1 || h[3] != 0x3b /* datarel|sdata4 */) goto out;
-    size_t ptr_size = encoded_size(h[1]), count_size = encoded_size(h[2]);
-    if (ptr_size == (size_t)-1 || (count_size != 4 && count_size != 8)) goto out;
+    size_t ptr_size, count_size;
     uint64_t count = 0;
-    if (pread(fd, &count, count_size, (off_t)(hdr.p_offset + 4 + ptr_size)) != (ssize_t)count_size) goto out;
+    if (cached >= 0 && elf_cache[cached].eh_state != 0) {  // read from this file before
+        if (elf_cache[cached].eh_state < 0) goto out;
+        ptr_size = elf_cache[cached].eh_ptr_size;
+        count_size = elf_cache[cached].eh_count_size;
+        count = elf_cache[cached].eh_count;
+    } else {
+        uint8_t h[4];
+        if (cached >= 0) elf_cache[cached].eh_state = -1;
+        if (pread(fd, h, 4, (off_t)hdr.p_offset) != 4 || h[0] != 1 || h[3] != 0x3b /* datarel|sdata4 */) goto out;
+        ptr_size = encoded_size(h[1]);
+        count_size = encoded_size(h[2]);
+        if (ptr_size == (size_t)-1 || (count_size != 4 && count_size != 8)) goto out;
+        if (pread(fd, &count, count_size, (off_t)(hdr.p_offset + 4 + ptr_size)) != (ssize_t)count_size) goto out;
+        if (cached >= 0) {
+            elf_cache[cached].eh_state = 1;
+            elf_cache[cached].eh_ptr_size = (uint8_t)ptr_size;
+            elf_cache[cached].eh_count_size = (uint8_t)count_size;
+            elf_cache[cached].eh_count = count;
+        }
+    }
     e->start_ip = lo + e->bias;
     e->end_ip = hi + e->bias;
     e->hdr = hdr.p_vaddr + e->bias;
@@ -1847,7 +1869,7 @@ static eh_module *eh_module_for(ct_uw_space *s, uint64_t ip) {
     if (m == NULL || m->path == NULL) return NULL;
     // The module's first mapping gives the bias; any of its mappings would do through vaddr_of_offset.
     eh_module e = {0};
-    eh_module_init(&e, m);
+    eh_module_init(s, &e, m, ip);
     if (!e.ok || ip < e.start_ip || ip >= e.end_ip) return NULL;
     s->ehm = realloc(s->ehm, (s->nehm + 1) * sizeof(eh_module));
     e.path = strdup(m->path);
