@@ -132,8 +132,15 @@ typedef struct {
     uint64_t start, end, offset;
     uint64_t inode;
     unsigned dev_major, dev_minor;
-    char *path;  // NULL for anonymous mappings
+    const char *path;  // NULL for anonymous mappings; interned (intern_path): never freed, one pointer per text
 } map_ent;
+
+/// The one copy of a mapping's path text (its first `n` bytes): the same pointer for the same text in every
+/// process and walk, for the whole run. A frame's module is then known by its pointer, on any thread at any time
+/// (StackWalker keeps one Swift string per pointer), and a space's mappings are copied and dropped without
+/// copying or freeing their paths. The table only grows: a run maps few distinct paths (its modules, [stack],
+/// [heap], [vdso], anonymous names). NULL when out of memory.
+static const char *intern_path(const char *text, size_t n);
 
 /// One module as libdw is told of it (report_modules): a run of mappings of one file (same device and inode,
 /// anonymous mappings between them included) from its first start to its last end, or the vDSO (first -1).
@@ -306,7 +313,6 @@ static void free_maps(ct_uw_space *s) {
     if (s->query_fd >= 0) close(s->query_fd);
     s->query_fd = -1;
     s->sparse = false;
-    for (size_t i = 0; i < s->nmaps; i++) free(s->maps[i].path);
     free(s->maps);
     free(s->maps_text);
     free(s->mods);
@@ -315,6 +321,49 @@ static void free_maps(ct_uw_space *s) {
     s->maps = NULL;
     s->nmaps = 0;
     s->maps_text = NULL;
+}
+
+enum { INTERN_FIRST = 256 };
+static const char **interned;  // open addressing, a power of two slots
+static size_t interned_n, interned_cap;
+static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t text_hash(const char *t, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)t[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static const char *intern_path(const char *text, size_t n) {
+    const char *out = NULL;
+    pthread_mutex_lock(&intern_lock);
+    if (interned_n * 2 >= interned_cap) {  // at most half full
+        size_t cap = interned_cap ? interned_cap * 2 : INTERN_FIRST;
+        const char **t = calloc(cap, sizeof *t);
+        if (t == NULL) goto done;
+        for (size_t i = 0; i < interned_cap; i++) {
+            if (interned[i] == NULL) continue;
+            size_t k = text_hash(interned[i], strlen(interned[i])) & (cap - 1);
+            while (t[k] != NULL) k = (k + 1) & (cap - 1);
+            t[k] = interned[i];
+        }
+        free(interned);
+        interned = t;
+        interned_cap = cap;
+    }
+    for (size_t k = text_hash(text, n) & (interned_cap - 1);; k = (k + 1) & (interned_cap - 1)) {
+        if (interned[k] == NULL) {
+            char *copy = strndup(text, n);
+            if (copy == NULL) goto done;
+            interned[k] = out = copy;
+            interned_n++;
+            break;
+        }
+        if (strncmp(interned[k], text, n) == 0 && interned[k][n] == 0) { out = interned[k]; break; }
+    }
+done:
+    pthread_mutex_unlock(&intern_lock);
+    return out;
 }
 
 static char *read_small_file(const char *path) {
@@ -384,7 +433,7 @@ static int parse_maps_line(const char *p, const char *end, map_ent *m) {
     m->dev_major = (unsigned)major;
     m->dev_minor = (unsigned)minor;
     m->inode = inode;
-    m->path = p < end ? strndup(p, (size_t)(end - p)) : NULL;
+    m->path = p < end ? intern_path(p, (size_t)(end - p)) : NULL;
     return 0;
 }
 
@@ -566,7 +615,6 @@ static bool sparse_begin(ct_uw_space *s);
 static void copy_maps(ct_uw_space *s, const ct_uw_space *parent) {
     for (size_t i = 0; i < parent->nmaps; i++) {
         s->maps[i] = parent->maps[i];
-        s->maps[i].path = parent->maps[i].path ? strdup(parent->maps[i].path) : NULL;
     }
     s->nmaps = parent->nmaps;
 }
@@ -716,14 +764,12 @@ static int sparse_lookup(ct_uw_space *s, uint64_t addr, bool next) {
     map_ent m = {q.vma_start, q.vma_end, q.vma_offset, q.inode, q.dev_major, q.dev_minor, NULL};
     if (q.vma_name_size > 0) {
         // As the maps text shows it: a newline in a path is written \012 (seq_path's escape).
+        char shown[4 * sizeof name];
         size_t n = 0;
-        for (const char *c = name; *c; c++) n += *c == '\n' ? 4 : 1;
-        if ((m.path = malloc(n + 1)) == NULL) return -1;
-        char *o = m.path;
         for (const char *c = name; *c; c++) {
-            if (*c == '\n') { memcpy(o, "\\012", 4); o += 4; } else *o++ = *c;
+            if (*c == '\n') { memcpy(shown + n, "\\012", 4); n += 4; } else shown[n++] = *c;
         }
-        *o = 0;
+        if ((m.path = intern_path(shown, n)) == NULL) return -1;
     }
     s->maps[s->nmaps] = m;
     return (int)s->nmaps++;

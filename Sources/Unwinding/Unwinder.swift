@@ -24,6 +24,10 @@ public final class StackWalker: @unchecked Sendable {
     /// libdw walks replay unwind rules cached by module file and address (the same frames; see unwind.c).
     public let ruleCache: Bool
     private var spaces: [Int32: AddressSpace] = [:]
+    /// One string per module path for the whole run: the unwinder interns the paths of the mappings it learns (one
+    /// pointer per text, never freed), so a new process's frames share their module's string instead of each
+    /// making one (most of the cost of naming a new process's frames by module and offset).
+    private var modules: [UnsafePointer<CChar>: String] = [:]
     private let symboliser = Symboliser()
     private var pcs: [UInt64]
 
@@ -184,11 +188,31 @@ public final class StackWalker: @unchecked Sendable {
                 continue
             }
             let f = symbolises ? symboliser.frame(space: s.space, pc: pc, isReturnAddress: i > 0)
-                : Symboliser.placed(space: s.space, pc: pc)
+                : placed(s, pc: pc)
             s.frames[key] = f
             frames.append(f)
         }
         return frames
+    }
+}
+
+extension StackWalker {
+    /// `Symboliser.placed` with the module's string from `modules`.
+    fileprivate func placed(_ s: AddressSpace, pc: UInt64) -> Frame {
+        var frame = Frame(pc: pc)
+        var path: UnsafePointer<CChar>?
+        var start: UInt64 = 0
+        var offset: UInt64 = 0
+        guard ct_uw_space_mapping(s.space, pc, &path, &start, &offset) == 0, let path else { return frame }
+        if let m = modules[path] {
+            frame.module = m
+        } else {
+            let m = String(cString: path)
+            modules[path] = m
+            frame.module = m
+        }
+        frame.offset = pc - start + offset
+        return frame
     }
 }
 
