@@ -92,6 +92,28 @@ public final class StackWalker: @unchecked Sendable {
         walk(pid: pid, tid: tid, pcSp: (pc, sp), stopped: true)
     }
 
+    /// The stack of a thread as pcs placed in their mappings, not yet made `Frame`s (`RawStack`): what a stop must
+    /// know of a stack, with the frames made later, on another thread (`RawStack.frames`). `stopped`: the thread is
+    /// ptrace-stopped by the calling thread and `pc`/`sp` come from its stop (as `stack(pid:tid:stoppedAt:sp:)`);
+    /// else it waits in a syscall (as `stack(pid:tid:pc:sp:)`). Only for a walker that does not symbolise.
+    public func rawStack(pid: Int32, tid: Int32, pc: UInt64, sp: UInt64, stopped: Bool) -> RawStack {
+        guard let (s, n) = rawWalk(pid: pid, tid: tid, pcSp: (pc, sp), stopped: stopped) else { return RawStack() }
+        var out = RawStack()
+        out.frames.reserveCapacity(n)
+        for i in 0..<n {
+            let pc = pcs[i]
+            var path: UnsafePointer<CChar>?
+            var start: UInt64 = 0
+            var offset: UInt64 = 0
+            if ct_uw_space_mapping(s.space, pc, &path, &start, &offset) == 0, let path {
+                out.frames.append(RawFrame(pc: pc, module: path, offset: pc - start + offset))
+            } else {
+                out.frames.append(RawFrame(pc: pc, module: nil, offset: 0))
+            }
+        }
+        return out
+    }
+
     /// Unwind from given registers of a thread that is NOT ptrace-stopped (seccomp user-notification backend:
     /// rip/rsp from /proc/TID/syscall; memory read with process_vm_readv). Best effort: a frame whose caller
     /// needs a register other than rsp/rip to be found ends the stack.
@@ -213,6 +235,52 @@ extension StackWalker {
         }
         frame.offset = pc - start + offset
         return frame
+    }
+}
+
+/// A frame as a walk leaves it: its pc, and the mapping's path (interned by the unwinder: one pointer per text for
+/// the whole run, so it stays valid on any thread) and file offset; nil when no file mapping holds the pc.
+public struct RawFrame: Hashable, @unchecked Sendable {
+    public var pc: UInt64
+    public var module: UnsafePointer<CChar>?
+    public var offset: UInt64
+}
+
+/// A stack of `RawFrame`s, innermost first. Two are equal exactly when the `Frame`s made of them are (a module is
+/// known by its interned path).
+public struct RawStack: Hashable, Sendable {
+    public var frames: [RawFrame] = []
+    public init() {}
+    public var isEmpty: Bool { frames.isEmpty }
+
+    /// What decides a stack's site (`Site.id`): each frame's module and offset, or its pc without a module. Equal
+    /// keys, equal sites (a path whose bytes are not UTF-8 could make two keys one site: never the reverse).
+    public var siteKey: [RawFrame] { frames.map { $0.module == nil ? $0 : RawFrame(pc: 0, module: $0.module, offset: $0.offset) } }
+}
+
+/// Makes `Frame`s (module and offset) of `RawStack`s, one string per module path. Not thread-safe; one thread.
+public final class FrameMaker: @unchecked Sendable {
+    private var modules: [UnsafePointer<CChar>: String] = [:]
+    public init() {}
+
+    public func frames(_ raw: RawStack) -> [Frame] {
+        var out: [Frame] = []
+        out.reserveCapacity(raw.frames.count)
+        for r in raw.frames {
+            var f = Frame(pc: r.pc)
+            if let path = r.module {
+                if let m = modules[path] {
+                    f.module = m
+                } else {
+                    let m = String(cString: path)
+                    modules[path] = m
+                    f.module = m
+                }
+                f.offset = r.offset
+            }
+            out.append(f)
+        }
+        return out
     }
 }
 

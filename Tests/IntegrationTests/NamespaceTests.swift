@@ -36,6 +36,9 @@ struct NamespaceTests {
             "newfstatat filesystem/cwd-relative \(c)/box",
             "mkdir filesystem/absolute-path \(c)/newdir",
         ], "\(r.digest)")
+        // Sites are named, and counted for the summary, on the recording thread (RecordingThread.append).
+        #expect(r.summary?.sites == Set(r.violations.map(\.site)).count && Set(r.violations.map(\.site)).count >= 5,
+                "summary sites \(r.summary?.sites ?? -1)\n\(r.digest)")
         // The enter event lists the descriptors held at entry: the directory among them.
         let dirfd = try #require(r.int("dirfd").map(Int32.init), "\(r.digest)")
         let held = r.enters.first?.fds.first { $0.fd == dirfd }

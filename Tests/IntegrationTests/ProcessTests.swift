@@ -91,4 +91,24 @@ struct ProcessTests {
         }
         #expect(Set(r.violations.map(\.seq)).count == r.violations.count, "duplicate seq")
     }
+
+    /// Frames and sites of a stack are made on the recording thread (Recorder.draft, RecordingThread.append): every
+    /// violation must still carry its frames and its one site, and the summary count the sites written.
+    @Test("repeated violations with stacks share one call and site; the summary counts the sites", arguments: backends)
+    func repeatsShareTheirCall(backend: String) throws {
+        let w = try Workdir("storm-one")
+        let count = 50
+        let r = try Harness.run([try Harness.fixture("storm"), "1", "\(count)"], backend: backend,
+                                options: ["--enter-at", capEnter, "-q"], in: w)
+        expectRun(r, backend: backend, trigger: capEnter)
+        let v = r.mark("storm-0")
+        #expect(v.count == count, "\(r.digest)")
+        #expect(Set(v.map(\.site)).count == 1 && !(v.first?.site.isEmpty ?? true), "\(r.digest)")
+        #expect(v.allSatisfy { !$0.stack.isEmpty && $0.stack.first?.module != nil }, "\(r.digest)")
+        let calls = r.traceText.split(separator: "\n").filter { $0.contains("\"type\":\"call\"") && $0.contains("mark-storm-0") }
+        // The first violation is drafted in full, the repeats share a call: two records, as before stacks were
+        // made on the recording thread (the writer also merges equal calls; sharing one spares it the comparison).
+        #expect(calls.count <= 2, "call records of the marker: \(calls.count)")
+        #expect(r.summary?.sites == Set(r.violations.map(\.site)).count, "summary sites \(r.summary?.sites ?? -1)")
+    }
 }

@@ -1,6 +1,8 @@
 import CTraceShims
 import Glibc
 import SeccompBPF
+import TraceModel
+import Unwinding
 
 /// Per-process and per-thread state the supervisor owns. No globals: one table per run.
 
@@ -59,6 +61,9 @@ struct Breakpoint {
 /// What the loop knows about a violation between the seccomp stop and the exit stop.
 struct ViolationEventDraft {
     var event: TraceModel.ViolationEvent
+    /// The stack as walked, when its frames and site are made on the recording thread (`Recorder.draft`): then
+    /// `event.stack` is empty and `event.site` not named yet.
+    var rawStack: RawStack? = nil
 }
 
 final class ThreadState {
@@ -90,8 +95,6 @@ final class ThreadState {
         self.pid = pid
     }
 }
-
-import TraceModel
 
 final class ProcessTable {
     private(set) var processes: [Int32: ProcessState] = [:]

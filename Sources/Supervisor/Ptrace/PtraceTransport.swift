@@ -4,6 +4,7 @@ import Glibc
 import SeccompBPF
 import SyscallCatalog
 import TraceModel
+import Unwinding
 
 /// The ptrace transport: the program runs under a seccomp filter whose trapped calls stop it
 /// (`SECCOMP_RET_TRACE`); captrace follows every thread and process with ptrace, judges each trapped call at
@@ -323,7 +324,7 @@ final class PtraceTransport: Transport {
                     resume(thread.tid)
                     return
                 }
-                if resultWanted(draft.event) {
+                if resultWanted(draft) {
                     thread.pendingViolation = draft
                     wantExit = true
                 } else {
@@ -398,7 +399,7 @@ final class PtraceTransport: Transport {
                                    cwd: { self.currentDirectory(thread) })
         draft.event.verdict = refusal.verdict
         guard core.enforce, draft.event.action == .allowed else {
-            if resultWanted(draft.event) { thread.pendingViolation = draft } else { recorder.write(draft) }
+            if resultWanted(draft) { thread.pendingViolation = draft } else { recorder.write(draft) }
             return false
         }
         draft.event.action = .denied
@@ -427,20 +428,23 @@ final class PtraceTransport: Transport {
     var repeatable: PtraceRepeat?
     /// Where the repeat path reads a path (`Decoder.maxPath` bytes and a NUL).
     let repeatPath = UnsafeMutablePointer<CChar>.allocate(capacity: Decoder.maxPath + 1)
-    /// The site and what the call names: the memory read to judge it (its path or address, as written) and the
-    /// directory a relative path is joined with.
-    struct SiteDetail: Hashable { var site: String; var memory: MemoryRead?; var base: String? }
+    /// The site (or, for a stack the recording thread names, what decides it: `RawStack.siteKey`) and what the call
+    /// names: the memory read to judge it (its path or address, as written) and the directory a relative path is
+    /// joined with.
+    struct SiteDetail: Hashable { var site: String; var stack: [RawFrame]; var memory: MemoryRead?; var base: String? }
 
     /// Whether to stop the call again at its exit for its result: for the first violation of each site and
     /// path (or address), or every one with `--all-results`. A repeated violation of a known site then costs
     /// one stop instead of two.
-    func resultWanted(_ e: ViolationEvent) -> Bool {
+    func resultWanted(_ d: ViolationEventDraft) -> Bool {
+        let e = d.event
         if options.allResults { return true }
         if resultsSeen.count >= 1 << 16 {  // bounded: a result again
             resultsSeen.removeAll(keepingCapacity: true)
             resultsCleared += 1
         }
-        return resultsSeen.insert(SiteDetail(site: e.site, memory: e.raw?.memory, base: e.raw?.base)).inserted
+        return resultsSeen.insert(SiteDetail(site: e.site, stack: d.rawStack?.siteKey ?? [], memory: e.raw?.memory,
+                                             base: e.raw?.base)).inserted
     }
 
     func syscallExitStop(_ thread: ThreadState) {

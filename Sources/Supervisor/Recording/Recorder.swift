@@ -26,7 +26,6 @@ final class Recorder {
     let t0 = ct_monotonic_ns()
     let started: String
     var seq = 0
-    var sites: Set<String> = []
     var violationCount = 0
     /// Violations by namespace, at `ordinal(namespace)`: counted per violation without hashing.
     private var namespaceCounts = [Int](repeating: 0, count: Recorder.namespaceSlots)
@@ -170,7 +169,15 @@ final class Recorder {
                stoppedAt: (pc: UInt64, sp: UInt64)? = nil, cwd: () -> String?) -> ViolationEventDraft
     {
         let base = Decoder.base(call, pid: call.pid, cwd: cwd)
-        let frames = pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
+        // Without a baseline to judge, the stack is walked here and made frames, with its site, on the recording
+        // thread (`RawStack`); with one, the frames are named now, for the judgement.
+        var rawStack: RawStack?
+        if !judges, let w = walker, let (pc, sp) = pcSp.map({ ($0.pc, $0.sp) }) ?? stoppedAt.map({ ($0.pc, $0.sp) }) {
+            let r = w.rawStack(pid: call.pid, tid: call.tid, pc: pc, sp: sp, stopped: pcSp == nil)
+            if !r.isEmpty { rawStack = r }
+        }
+        let frames = rawStack != nil ? []
+            : pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stoppedAt.map { walker?.stack(pid: call.pid, tid: call.tid, stoppedAt: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
         let name = call.syscall?.name ?? "syscall_\(call.nr)"
@@ -182,23 +189,24 @@ final class Recorder {
         // and its raw facts one by one, so that none is built for a repeat.
         if !judges, let k = lastFacts, k.nr == call.nr, k.abi == call.abi, k.namespace == namespace,
            k.rule == rule, k.syscall == name, k.resolved == resolved, k.raw.args == call.args,
-           k.raw.memory == call.memory, k.raw.base == base, k.stack == frames, var e = lastDraft
+           k.raw.memory == call.memory, k.raw.base == base, k.stack == frames, k.rawStack == rawStack,
+           var e = lastDraft
         {
             // t_ns: set by `write`
             e.pid = call.pid
             e.tid = call.tid
-            return ViolationEventDraft(event: e)
+            return ViolationEventDraft(event: e, rawStack: rawStack)
         }
         let raw = RawCall(args: call.args, memory: call.memory, base: base)
         // The trace records the facts (`raw`). Rendering the arguments is only needed here to judge a baseline
         // (enforce mode); a site without a stack needs only what the call names.
         let r = enforcedBaseline != nil ? CallRendering.render(call.syscall, abi: call.abi, raw: raw) : nil
         let named = r.map { ($0.path, $0.address) }
-            ?? (frames.isEmpty ? call.syscall.map { CallRendering.detail($0, raw: raw) } : nil)
+            ?? (frames.isEmpty && rawStack == nil ? call.syscall.map { CallRendering.detail($0, raw: raw) } : nil)
+        let site = rawStack != nil ? "" : site(pid: call.pid, frames: frames, syscall: name, detail: named?.0 ?? named?.1)
         var e = ViolationEvent(seq: 0, tNs: now(), pid: call.pid, tid: call.tid, abi: call.abi, syscall: name,
                                nr: call.nr, namespace: namespace, rule: rule, args: r?.args ?? [], action: .allowed,
-                               site: site(pid: call.pid, frames: frames, syscall: name, detail: named?.0 ?? named?.1),
-                               stack: frames)
+                               site: site, stack: frames)
         e.path = named?.0
         e.address = named?.1
         e.raw = raw
@@ -209,9 +217,9 @@ final class Recorder {
             lastDraft = e
             draftSerial &+= 1
             lastFacts = DraftFacts(nr: call.nr, abi: call.abi, namespace: namespace, rule: rule, syscall: name,
-                                  resolved: resolved, raw: raw, stack: frames)
+                                  resolved: resolved, raw: raw, stack: frames, rawStack: rawStack)
         }
-        return ViolationEventDraft(event: e)
+        return ViolationEventDraft(event: e, rawStack: rawStack)
     }
 
     /// The last violation drafted without a baseline, as drafted (seq 0, allowed, no result, no verdict): a
@@ -227,7 +235,7 @@ final class Recorder {
         guard !judges, serial == draftSerial, var e = lastDraft else { return nil }
         e.pid = pid
         e.tid = tid
-        return ViolationEventDraft(event: e)
+        return ViolationEventDraft(event: e, rawStack: lastFacts?.rawStack)
     }
     /// What `lastDraft` was drafted from.
     private var lastFacts: DraftFacts?
@@ -241,11 +249,12 @@ final class Recorder {
         let resolved: String?
         let raw: RawCall
         let stack: [Frame]
+        let rawStack: RawStack?
 
         init(nr: Int, abi: ABI, namespace: Namespace, rule: Rule, syscall: String, resolved: String?, raw: RawCall,
-             stack: [Frame]) {
+             stack: [Frame], rawStack: RawStack?) {
             self.nr = nr; self.abi = abi; self.namespace = namespace; self.rule = rule; self.syscall = syscall
-            self.resolved = resolved; self.raw = raw; self.stack = stack
+            self.resolved = resolved; self.raw = raw; self.stack = stack; self.rawStack = rawStack
         }
     }
 
@@ -278,20 +287,15 @@ final class Recorder {
         e.tNs = now()  // when it was recorded (with its result): t_ns grows with seq
         violationCount += 1
         namespaceCounts[Self.ordinal(e.namespace)] += 1
-        // A repeat sharing the last written call has its site counted already.
-        if !(lastWritten?.sharesCall(with: e) ?? false) {
-            sites.insert(e.site)
-            lastWritten = e
-        }
-        emit(.violation(e))
+        // Sites are counted by the recording thread, which names those of raw stacks.
+        guard let out = output else { return }
+        out.submit(.violation(e), rawStack: d.rawStack)
     }
-
-    /// The last violation written whose call was not the one before's (for `sites`).
-    private var lastWritten: ViolationEvent?
 
     func finish(exitStatus: Int32, processes: Int, interrupted: Bool) {
         clearStatus()
-        var s = SummaryEvent(violations: violationCount, sites: sites.count, processes: processes,
+        // `sites`: counted by the recording thread as it writes the violations (RecordingThread.append).
+        var s = SummaryEvent(violations: violationCount, sites: 0, processes: processes,
                              exitStatus: exitStatus, durationMs: Int(now() / 1_000_000))
         if interrupted { s.interrupted = true }
         emit(.summary(s), wake: false)  // written by the close below

@@ -33,7 +33,12 @@ final class RecordingThread: @unchecked Sendable {
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var queue: [TraceEvent] = []
+    /// An event, and for a violation whose stack was left as walked (`Recorder.draft`), that stack.
+    private struct Queued {
+        var event: TraceEvent
+        var rawStack: RawStack?
+    }
+    private var queue: [Queued] = []
     private var idle = false
     /// The thread is naming and writing a batch (outside the lock): `close()` waits for it to finish.
     private var processing = false
@@ -87,8 +92,17 @@ final class RecordingThread: @unchecked Sendable {
     /// `wake` false: an idle thread is left waiting (the event is written with the next one that wakes it, or by
     /// `close()`): for the last events of a run, which `close()` is about to write anyway.
     func submit(_ event: consuming TraceEvent, wake: Bool = true) {
+        submit(Queued(event: event, rawStack: nil), wake: wake)
+    }
+
+    /// A violation whose frames and site are made here, from the stack as walked.
+    func submit(_ event: consuming TraceEvent, rawStack: RawStack?, wake: Bool = true) {
+        submit(Queued(event: event, rawStack: rawStack), wake: wake)
+    }
+
+    private func submit(_ item: consuming Queued, wake: Bool) {
         pthread_mutex_lock(mutex)
-        queue.append(consume event)
+        queue.append(consume item)
         let signal = wake && idle
         if signal { idle = false }
         pthread_mutex_unlock(mutex)
@@ -124,7 +138,7 @@ final class RecordingThread: @unchecked Sendable {
     }
 
     private func run() {
-        var batch: [TraceEvent] = []
+        var batch: [Queued] = []
         batch.reserveCapacity(64)
         var delayNs = 0
         pthread_mutex_lock(mutex)
@@ -180,9 +194,45 @@ final class RecordingThread: @unchecked Sendable {
     }
 
     /// Writes an event with its frames named: in format 2 once per distinct stack (the writer asks), in format 1
-    /// every time.
-    private func append(_ event: TraceEvent) {
+    /// every time. A violation's stack left as walked is made frames (module and offset) and named its site here
+    /// first — once per call: a repeat that shares the call of the one before shares its frames and site too, so
+    /// the writer still sees one call (and takes its shortcut for a shared call). The summary's count of sites is
+    /// of the violations written.
+    private func append(_ item: Queued) {
+        var event = item.event
+        switch event {
+        case .violation(var v):
+            if let raw = item.rawStack {
+                if let source = lastSource, let made = lastMade, v.sharesCall(with: source) {
+                    var m = made
+                    m.seq = v.seq; m.tNs = v.tNs; m.pid = v.pid; m.tid = v.tid
+                    m.action = v.action; m.result = v.result; m.errno = v.errno
+                    v = m
+                } else {
+                    lastSource = v
+                    v.stack = frameMaker.frames(raw)
+                    v.site = Site.id(stack: v.stack, syscall: v.syscall, detail: nil)
+                    lastMade = v
+                    siteIDs.insert(v.site)
+                }
+            } else {
+                siteIDs.insert(v.site)
+            }
+            event = .violation(v)
+        case .summary(var s):
+            s.sites = siteIDs.count
+            event = .summary(s)
+        default:
+            break
+        }
         guard let symboliser else { return writer.append(event) }
         writer.append(event, name: { symboliser.symbolise(&$0) })
     }
+
+    // Owned by whoever writes (the thread, or `close()` once it took over).
+    private let frameMaker = FrameMaker()
+    private var siteIDs: Set<String> = []
+    /// The last violation whose stack was made here, as submitted and as made.
+    private var lastSource: ViolationEvent?
+    private var lastMade: ViolationEvent?
 }
