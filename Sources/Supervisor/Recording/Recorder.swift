@@ -6,9 +6,9 @@ import SyscallCatalog
 import TraceModel
 import Unwinding
 
-/// Turns the loop's observations into trace events: stacks, sites, sequence numbers, counts and the live
-/// status line, on the thread that keeps the program stopped. Naming the frames, encoding and writing happen on
-/// a `RecordingThread`. The recorder concludes nothing: hints, culprits and (in observe mode) the baseline's
+/// Turns the loop's observations into trace events: walked stacks, sequence numbers, counts and the live status
+/// line, on the thread that keeps the program stopped. Making and naming the frames, the sites, encoding and
+/// writing happen on a `RecordingThread` (`draft`). The recorder concludes nothing: hints, culprits and (in observe mode) the baseline's
 /// verdicts are analysis of the trace, which records the allowlist text in its header. The one decision made
 /// during the run is enforce mode's with `--allow`: the baseline decides whether a call is denied, so it is
 /// matched here, with named frames, before the program goes on.

@@ -3,8 +3,9 @@ import Glibc
 import TraceModel
 import Unwinding
 
-/// The second half of recording, on a thread of its own: names the frames of stacks (loading symbol tables and
-/// DWARF, tens of milliseconds for glibc's compressed debug file), encodes the events and writes them. The thread that keeps the program stopped only queues events, so the program's stops
+/// The second half of recording, on a thread of its own: makes the frames and sites of stacks left as walked,
+/// names the frames (loading symbol tables and DWARF, tens of milliseconds for glibc's compressed debug file),
+/// encodes the events and writes them. The thread that keeps the program stopped only queues events, so the program's stops
 /// pay for none of that.
 ///
 /// Events are written in the order they were queued. The queue is handed over in batches: an idle writer is
