@@ -253,9 +253,6 @@ public struct RawStack: Hashable, Sendable {
     public init() {}
     public var isEmpty: Bool { frames.isEmpty }
 
-    /// What decides a stack's site (`Site.id`): each frame's module and offset, or its pc without a module. Equal
-    /// keys, equal sites (a path whose bytes are not UTF-8 could make two keys one site: never the reverse).
-    public var siteKey: [RawFrame] { frames.map { $0.module == nil ? $0 : RawFrame(pc: 0, module: $0.module, offset: $0.offset) } }
 }
 
 /// Makes `Frame`s (module and offset) of `RawStack`s, one string per module path. Not thread-safe; one thread.

@@ -428,10 +428,36 @@ final class PtraceTransport: Transport {
     var repeatable: PtraceRepeat?
     /// Where the repeat path reads a path (`Decoder.maxPath` bytes and a NUL).
     let repeatPath = UnsafeMutablePointer<CChar>.allocate(capacity: Decoder.maxPath + 1)
-    /// The site (or, for a stack the recording thread names, what decides it: `RawStack.siteKey`) and what the call
+    /// The site (or, for a stack the recording thread names, what decides it: each frame's module and offset, or pc
+    /// without a module; equal so, equal sites — bytes of a path that are not UTF-8 could make two one site, never
+    /// the reverse) and what the call
     /// names: the memory read to judge it (its path or address, as written) and the directory a relative path is
     /// joined with.
-    struct SiteDetail: Hashable { var site: String; var stack: [RawFrame]; var memory: MemoryRead?; var base: String? }
+    struct SiteDetail: Hashable {
+        var site: String
+        var stack: RawStack?
+        var memory: MemoryRead?
+        var base: String?
+
+        /// The site, or what decides it, alone: a site has few paths, which equality still compares (hashing a
+        /// memory read, a dictionary of strings, and copying the stack's key were most of this set's cost).
+        func hash(into h: inout Hasher) {
+            h.combine(site)
+            for f in stack?.frames ?? [] {
+                if let m = f.module { h.combine(UInt(bitPattern: m)); h.combine(f.offset) } else { h.combine(f.pc) }
+            }
+        }
+
+        static func == (a: SiteDetail, b: SiteDetail) -> Bool {
+            guard a.site == b.site, a.memory == b.memory, a.base == b.base else { return false }
+            let x = a.stack?.frames ?? [], y = b.stack?.frames ?? []
+            guard x.count == y.count else { return false }
+            for (f, g) in zip(x, y) {
+                guard f.module == g.module, f.module == nil ? f.pc == g.pc : f.offset == g.offset else { return false }
+            }
+            return true
+        }
+    }
 
     /// Whether to stop the call again at its exit for its result: for the first violation of each site and
     /// path (or address), or every one with `--all-results`. A repeated violation of a known site then costs
@@ -443,8 +469,8 @@ final class PtraceTransport: Transport {
             resultsSeen.removeAll(keepingCapacity: true)
             resultsCleared += 1
         }
-        return resultsSeen.insert(SiteDetail(site: e.site, stack: d.rawStack?.siteKey ?? [], memory: e.raw?.memory,
-                                             base: e.raw?.base)).inserted
+        return resultsSeen.insert(SiteDetail(site: e.site, stack: d.rawStack, memory: e.raw?.memory, base: e.raw?.base))
+            .inserted
     }
 
     func syscallExitStop(_ thread: ThreadState) {
