@@ -24,10 +24,9 @@ public final class StackWalker: @unchecked Sendable {
     /// libdw walks replay unwind rules cached by module file and address (the same frames; see unwind.c).
     public let ruleCache: Bool
     private var spaces: [Int32: AddressSpace] = [:]
-    /// One string per module path for the whole run: the unwinder interns the paths of the mappings it learns (one
-    /// pointer per text, never freed), so a new process's frames share their module's string instead of each
-    /// making one (most of the cost of naming a new process's frames by module and offset).
-    private var modules: [UnsafePointer<CChar>: String] = [:]
+    /// One string per module path for the whole run (`FrameMaker.module`): a new process's frames share their
+    /// module's string instead of each making one.
+    private let frameMaker = FrameMaker()
     private let symboliser = Symboliser()
     private var pcs: [UInt64]
 
@@ -219,20 +218,14 @@ public final class StackWalker: @unchecked Sendable {
 }
 
 extension StackWalker {
-    /// `Symboliser.placed` with the module's string from `modules`.
+    /// `Symboliser.placed` with the module's string from `frameMaker`.
     fileprivate func placed(_ s: AddressSpace, pc: UInt64) -> Frame {
         var frame = Frame(pc: pc)
         var path: UnsafePointer<CChar>?
         var start: UInt64 = 0
         var offset: UInt64 = 0
         guard ct_uw_space_mapping(s.space, pc, &path, &start, &offset) == 0, let path else { return frame }
-        if let m = modules[path] {
-            frame.module = m
-        } else {
-            let m = String(cString: path)
-            modules[path] = m
-            frame.module = m
-        }
+        frame.module = frameMaker.module(path)
         frame.offset = pc - start + offset
         return frame
     }
@@ -255,7 +248,8 @@ public struct RawStack: Hashable, Sendable {
 
 }
 
-/// Makes `Frame`s (module and offset) of `RawStack`s, one string per module path. Not thread-safe; one thread.
+/// Makes `Frame`s (module and offset) of `RawStack`s, one string per module path. Not thread-safe: one thread (the
+/// recording thread's, and the walker's own for the frames it makes at a stop).
 public final class FrameMaker: @unchecked Sendable {
     private var modules: [UnsafePointer<CChar>: String] = [:]
     public init() {}
@@ -266,18 +260,20 @@ public final class FrameMaker: @unchecked Sendable {
         for r in raw.frames {
             var f = Frame(pc: r.pc)
             if let path = r.module {
-                if let m = modules[path] {
-                    f.module = m
-                } else {
-                    let m = String(cString: path)
-                    modules[path] = m
-                    f.module = m
-                }
+                f.module = module(path)
                 f.offset = r.offset
             }
             out.append(f)
         }
         return out
+    }
+
+    /// The string of an interned module path (the unwinder's: one pointer per text for the run, never freed).
+    public func module(_ path: UnsafePointer<CChar>) -> String {
+        if let m = modules[path] { return m }
+        let m = String(cString: path)
+        modules[path] = m
+        return m
     }
 }
 
