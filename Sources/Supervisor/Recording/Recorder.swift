@@ -172,11 +172,13 @@ final class Recorder {
         // Without a baseline to judge, the stack is walked here and made frames, with its site, on the recording
         // thread (`RawStack`); with one, the frames are named now, for the judgement.
         var rawStack: RawStack?
+        var walked = false
         if !judges, let w = walker, let (pc, sp) = pcSp.map({ ($0.pc, $0.sp) }) ?? stoppedAt.map({ ($0.pc, $0.sp) }) {
+            walked = true  // an empty stack (the walk could not start) is not walked again below
             let r = w.rawStack(pid: call.pid, tid: call.tid, pc: pc, sp: sp, stopped: pcSp == nil)
             if !r.isEmpty { rawStack = r }
         }
-        let frames = rawStack != nil ? []
+        let frames = walked ? []
             : pcSp.map { walker?.stack(pid: call.pid, tid: call.tid, pc: $0.pc, sp: $0.sp) ?? [] }
             ?? stoppedAt.map { walker?.stack(pid: call.pid, tid: call.tid, stoppedAt: $0.pc, sp: $0.sp) ?? [] }
             ?? stack(pid: call.pid, tid: call.tid)
