@@ -613,9 +613,7 @@ static bool sparse_begin(ct_uw_space *s);
 
 /// The parent's mappings into `s->maps` (room for them already made), each path its own copy.
 static void copy_maps(ct_uw_space *s, const ct_uw_space *parent) {
-    for (size_t i = 0; i < parent->nmaps; i++) {
-        s->maps[i] = parent->maps[i];
-    }
+    memcpy(s->maps, parent->maps, parent->nmaps * sizeof(map_ent));  // paths are interned: shared, not copied
     s->nmaps = parent->nmaps;
 }
 

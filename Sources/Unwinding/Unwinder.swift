@@ -99,17 +99,7 @@ public final class StackWalker: @unchecked Sendable {
         guard let (s, n) = rawWalk(pid: pid, tid: tid, pcSp: (pc, sp), stopped: stopped) else { return RawStack() }
         var out = RawStack()
         out.frames.reserveCapacity(n)
-        for i in 0..<n {
-            let pc = pcs[i]
-            var path: UnsafePointer<CChar>?
-            var start: UInt64 = 0
-            var offset: UInt64 = 0
-            if ct_uw_space_mapping(s.space, pc, &path, &start, &offset) == 0, let path {
-                out.frames.append(RawFrame(pc: pc, module: path, offset: pc - start + offset))
-            } else {
-                out.frames.append(RawFrame(pc: pc, module: nil, offset: 0))
-            }
-        }
+        for i in 0..<n { out.frames.append(rawFrame(s, pc: pcs[i])) }
         return out
     }
 
@@ -218,17 +208,19 @@ public final class StackWalker: @unchecked Sendable {
 }
 
 extension StackWalker {
-    /// `Symboliser.placed` with the module's string from `frameMaker`.
-    fileprivate func placed(_ s: AddressSpace, pc: UInt64) -> Frame {
-        var frame = Frame(pc: pc)
+    /// `pc` placed in the mapping of the space that holds it (module nil when none does).
+    fileprivate func rawFrame(_ s: AddressSpace, pc: UInt64) -> RawFrame {
         var path: UnsafePointer<CChar>?
         var start: UInt64 = 0
         var offset: UInt64 = 0
-        guard ct_uw_space_mapping(s.space, pc, &path, &start, &offset) == 0, let path else { return frame }
-        frame.module = frameMaker.module(path)
-        frame.offset = pc - start + offset
-        return frame
+        guard ct_uw_space_mapping(s.space, pc, &path, &start, &offset) == 0, let path else {
+            return RawFrame(pc: pc, module: nil, offset: 0)
+        }
+        return RawFrame(pc: pc, module: path, offset: pc - start + offset)
     }
+
+    /// `Symboliser.placed` with the module's string from `frameMaker`.
+    fileprivate func placed(_ s: AddressSpace, pc: UInt64) -> Frame { frameMaker.frame(rawFrame(s, pc: pc)) }
 }
 
 /// A frame as a walk leaves it: its pc, and the mapping's path (interned by the unwinder: one pointer per text for
@@ -257,15 +249,18 @@ public final class FrameMaker: @unchecked Sendable {
     public func frames(_ raw: RawStack) -> [Frame] {
         var out: [Frame] = []
         out.reserveCapacity(raw.frames.count)
-        for r in raw.frames {
-            var f = Frame(pc: r.pc)
-            if let path = r.module {
-                f.module = module(path)
-                f.offset = r.offset
-            }
-            out.append(f)
-        }
+        for r in raw.frames { out.append(frame(r)) }
         return out
+    }
+
+    /// The `Frame` of one raw frame: module and offset, or the pc alone.
+    public func frame(_ r: RawFrame) -> Frame {
+        var f = Frame(pc: r.pc)
+        if let path = r.module {
+            f.module = module(path)
+            f.offset = r.offset
+        }
+        return f
     }
 
     /// The string of an interned module path (the unwinder's: one pointer per text for the run, never freed).

@@ -45,23 +45,18 @@ struct Decoder {
         if addr == 0 { return .null }
         // Most paths are short: read into a buffer on the stack, copying at most that much out of the program; a
         // longer one is read again whole (a buffer of PATH_MAX is a heap allocation in Swift: one per path read).
-        let short = withUnsafeTemporaryAllocation(of: CChar.self, capacity: shortPath + 1) { buf -> PathArg? in
-            var failed: Int32 = 0
-            let n = ct_read_string_memfd(m.fd, m.pid, UInt(addr), buf.baseAddress, shortPath, &failed)
-            if failed != 0 { m.fdFailed = true; m.fd = -1 }
-            if n == -Int(ENAMETOOLONG) { return nil }
-            guard n >= 0 else { return .unreadable }
-            return .string(String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: n), as: UTF8.self))
+        // nil: longer than `max` (only asked of the short read).
+        func read(_ m: inout Memory, max: Int) -> PathArg? {
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: max + 1) { buf in
+                var failed: Int32 = 0
+                let n = ct_read_string_memfd(m.fd, m.pid, UInt(addr), buf.baseAddress, max, &failed)
+                if failed != 0 { m.fdFailed = true; m.fd = -1 }
+                if n == -Int(ENAMETOOLONG), max < maxPath { return nil }
+                guard n >= 0 else { return .unreadable }
+                return .string(String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: n), as: UTF8.self))
+            }
         }
-        if let short { return short }
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: maxPath + 1) { buf in
-            var failed: Int32 = 0
-            let n = ct_read_string_memfd(m.fd, m.pid, UInt(addr), buf.baseAddress, maxPath, &failed)
-            if failed != 0 { m.fdFailed = true; m.fd = -1 }
-            guard n >= 0 else { return .unreadable }
-            let bytes = UnsafeRawBufferPointer(start: buf.baseAddress, count: n)
-            return .string(String(decoding: bytes, as: UTF8.self))
-        }
+        return read(&m, max: shortPath) ?? read(&m, max: maxPath) ?? .unreadable
     }
 
     /// Reads `count` bytes (at most 16 KiB: sockaddrs, msghdrs, poll arrays, fd_sets) in one process_vm_readv.

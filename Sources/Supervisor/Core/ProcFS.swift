@@ -29,18 +29,18 @@ enum ProcFS {
     }
 
     static func readlink(_ path: String) -> String? {
-        // Into a buffer on the stack first (a link read per exec); a longer target is read again whole.
-        let short = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { buf -> String?? in
-            let n = Glibc.readlink(path, buf.baseAddress!, 512)
-            guard n >= 0 else { return .some(nil) }
-            guard n < 512 else { return nil }
-            return .some(String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: n), as: UTF8.self))
+        // Into a buffer on the stack first (a link read per exec; 4 KiB would be a heap allocation in Swift); a
+        // longer target is read again whole. A target that fills the buffer may have been cut: asked again.
+        for size in [512, 4096] {
+            let got = withUnsafeTemporaryAllocation(of: CChar.self, capacity: size) { buf -> String?? in
+                let n = Glibc.readlink(path, buf.baseAddress!, size)
+                guard n >= 0 else { return .some(nil) }
+                guard n < size || size == 4096 else { return nil }
+                return .some(String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: n), as: UTF8.self))
+            }
+            if let got { return got }
         }
-        if let short { return short }
-        var buf = [CChar](repeating: 0, count: 4097)
-        let n = Glibc.readlink(path, &buf, 4096)
-        guard n >= 0 else { return nil }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return nil
     }
 
     /// (Tgid, PPid) from /proc/TID/status: both are in its first lines (after Name, whose value the kernel

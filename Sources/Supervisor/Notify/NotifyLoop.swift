@@ -429,7 +429,7 @@ extension NotifyTransport {
         // mapped there in the child, most likely, and the auxiliary vector is read instead.)
         if parentKnown, let px = extra[ppid] { x.randomAt = randomAddress(ppid, px) }
         extra[pid] = x
-        if parentKnown, recorder.walker != nil { startUnwinderFromParent(pid, ppid: ppid, at: x.randomAt) }
+        if parentKnown, recorder.walker != nil { startUnwinderFromParent(pid, ppid: ppid) }
         // Watched from here on: the exit watcher's epoll set takes it without being woken.
         if x.pidfd >= 0 { _ = ct_epoll_add(exitSet, x.pidfd, Self.exitData(pid: pid, pidfd: x.pidfd)) }
         return true
@@ -446,8 +446,8 @@ extension NotifyTransport {
     /// child still runs at those addresses (`RemappedCodeTests`). Pids are handed out in increasing order, so the
     /// child's pid must be greater than the last pid handed out when the parent last made such a call
     /// (`codeMappedAfterPid`); after pids wrap around, a later child fails the test and reads its own maps.
-    private func startUnwinderFromParent(_ pid: Int32, ppid: Int32, at address: UInt64) {
-        guard address != 0, let x = extra[pid], let px = extra[ppid], px.randomAt == address,
+    private func startUnwinderFromParent(_ pid: Int32, ppid: Int32) {
+        guard let x = extra[pid], let px = extra[ppid], px.randomAt == x.randomAt,
               let mine = randomBytes(pid, x), let theirs = randomBytes(ppid, px), mine == theirs else { return }
         if let after = extra[ppid]?.codeMappedAfterPid, after != 0, !(after > 0 && pid > after) { return }
         recorder.unwinderForked(parent: ppid, child: pid)
