@@ -31,4 +31,40 @@ struct ResultsTests {
         if !all { #expect(same.first?.errno == "ENOENT" && same.dropFirst().allSatisfy { $0.errno == nil && $0.result == nil }) }
         #expect(others.allSatisfy { $0.errno == "ENOENT" }, "each path's first violation has its result")
     }
+
+    /// Two calls from one call site naming one path are two sites (the site names the call): each one's first
+    /// violation carries its result.
+    static let twoCallsSource = """
+        #include "fixture.h"
+        #include <sys/stat.h>
+        #include <sys/syscall.h>
+        __attribute__((noinline)) static long named(long nr, const char *path) {
+            struct stat st;
+            return syscall(nr, path, &st);
+        }
+        int main(void) {
+            static const long nrs[] = {SYS_stat, SYS_lstat};
+            cap_enter();
+            for (int i = 0; i < 6; i++) named(nrs[i % 2], "/nonexistent-results-two-calls");  /* one call site */
+            return 0;
+        }
+        """
+
+    @Test("one call site, one path, two calls: the first of each carries its result")
+    func twoCallsOneSite() throws {
+        let w = try Workdir("results-two-calls")
+        let bin = try NotifyTests.buildInline("results-two-calls", Self.twoCallsSource, in: w)
+        let r = try Harness.run([bin], backend: "ptrace", options: ["--enter-at", "symbol:cap_enter", "-q"], in: w)
+        #expect(r.status == 0, "\(r.digest)")
+        let named = r.violations(path: "/nonexistent-results-two-calls")
+        for call in ["stat", "lstat"] {
+            let these = named.filter { $0.syscall == call }
+            #expect(these.count == 3, "\(call): \(these.count) violations\n\(r.digest)")
+            #expect(these.first?.errno == "ENOENT", "the first \(call) carries its result")
+            #expect(these.dropFirst().allSatisfy { $0.errno == nil && $0.result == nil })
+            #expect(Set(these.map(\.site)).count == 1)
+        }
+        #expect(Set(named.map(\.site)).count == 2, "two sites")
+        #expect(Set(named.map { $0.stack.map(\.pc) }).count == 1, "one call site: one stack")
+    }
 }

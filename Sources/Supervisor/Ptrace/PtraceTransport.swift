@@ -420,57 +420,25 @@ final class PtraceTransport: Transport {
         return true
     }
 
-    /// The (site, path or address) pairs whose result was recorded once already.
-    var resultsSeen: Set<SiteDetail> = []
+    /// The (site, path or address) pairs whose result was recorded once already, as `ResultKey`s.
+    var resultsSeen: Set<ResultKey> = []
     /// How many times `resultsSeen` was emptied.
     var resultsCleared = 0
     /// The violation the last seccomp stop recorded, when the next may repeat it (`repeatable`).
     var repeatable: PtraceRepeat?
     /// Where the repeat path reads a path (`Decoder.maxPath` bytes and a NUL).
     let repeatPath = UnsafeMutablePointer<CChar>.allocate(capacity: Decoder.maxPath + 1)
-    /// The site (or, for a stack the recording thread names, what decides it: each frame's module and offset, or pc
-    /// without a module; equal so, equal sites — bytes of a path that are not UTF-8 could make two one site, never
-    /// the reverse) and what the call
-    /// names: the memory read to judge it (its path or address, as written) and the directory a relative path is
-    /// joined with.
-    struct SiteDetail: Hashable {
-        var site: String
-        var stack: RawStack?
-        var memory: MemoryRead?
-        var base: String?
-
-        /// The site, or what decides it, alone: a site has few paths, which equality still compares (hashing a
-        /// memory read, a dictionary of strings, and copying the stack's key were most of this set's cost).
-        func hash(into h: inout Hasher) {
-            h.combine(site)
-            for f in stack?.frames ?? [] {
-                if let m = f.module { h.combine(UInt(bitPattern: m)); h.combine(f.offset) } else { h.combine(f.pc) }
-            }
-        }
-
-        static func == (a: SiteDetail, b: SiteDetail) -> Bool {
-            guard a.site == b.site, a.memory == b.memory, a.base == b.base else { return false }
-            let x = a.stack?.frames ?? [], y = b.stack?.frames ?? []
-            guard x.count == y.count else { return false }
-            for (f, g) in zip(x, y) {
-                guard f.module == g.module, f.module == nil ? f.pc == g.pc : f.offset == g.offset else { return false }
-            }
-            return true
-        }
-    }
 
     /// Whether to stop the call again at its exit for its result: for the first violation of each site and
     /// path (or address), or every one with `--all-results`. A repeated violation of a known site then costs
     /// one stop instead of two.
     func resultWanted(_ d: ViolationEventDraft) -> Bool {
-        let e = d.event
         if options.allResults { return true }
         if resultsSeen.count >= 1 << 16 {  // bounded: a result again
             resultsSeen.removeAll(keepingCapacity: true)
             resultsCleared += 1
         }
-        return resultsSeen.insert(SiteDetail(site: e.site, stack: d.rawStack, memory: e.raw?.memory, base: e.raw?.base))
-            .inserted
+        return resultsSeen.insert(ResultKey(d)).inserted
     }
 
     func syscallExitStop(_ thread: ThreadState) {
@@ -658,4 +626,48 @@ final class PtraceRepeat {
     func matches(_ t: ThreadState, _ info: ct_syscall_info) -> Bool {
         t === thread && info.ret_data == retData && call.matches(arch: info.arch, nr: info.nr, args: info.args)
     }
+}
+
+/// What decides whether a violation's result is wanted, as bytes: the call (ABI and number), its site or — for a
+/// stack the recording thread names — what decides the site (each frame's interned module and offset, or pc
+/// without a module), what it names (the memory read to judge it: paths, socket address, socketcall words) and
+/// the directory a relative path is joined with. Equal keys exactly when all of these are equal: each part is
+/// written with its length. Hashed as one run of bytes (a `Set` of the parts hashed and compared a dictionary
+/// of strings per stop).
+struct ResultKey: Hashable {
+    private var bytes: [UInt8] = []
+
+    init(_ d: ViolationEventDraft) {
+        let e = d.event
+        bytes.reserveCapacity(160)
+        word(UInt64(e.abi.ordinal) << 32 | UInt64(UInt32(truncatingIfNeeded: e.nr)))
+        text(e.site)
+        let frames = d.rawStack?.frames ?? []
+        word(UInt64(frames.count))
+        for f in frames {
+            if let m = f.module { word(UInt64(UInt(bitPattern: m))); word(f.offset) } else { word(0); word(f.pc) }
+        }
+        let memory = e.raw?.memory ?? MemoryRead()
+        word(UInt64(memory.strings.count))
+        if memory.strings.count == 1, let (k, v) = memory.strings.first {
+            word(UInt64(UInt(bitPattern: k))); text(v)
+        } else {
+            for (k, v) in memory.strings.sorted(by: { $0.key < $1.key }) { word(UInt64(UInt(bitPattern: k))); text(v) }
+        }
+        if let a = memory.sockaddr { word(UInt64(a.count) + 1); bytes.append(contentsOf: a) } else { word(0) }
+        if let w = memory.socketcall { word(UInt64(w.count) + 1); for x in w { word(x) } } else { word(0) }
+        if let b = e.raw?.base { word(1); text(b) } else { word(0) }
+    }
+
+    private mutating func word(_ v: UInt64) {
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func text(_ s: String) {
+        var s = s
+        s.withUTF8 { u in word(UInt64(u.count)); bytes.append(contentsOf: u) }
+    }
+
+    func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
+    static func == (a: ResultKey, b: ResultKey) -> Bool { a.bytes == b.bytes }
 }
