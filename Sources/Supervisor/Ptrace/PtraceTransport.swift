@@ -432,14 +432,19 @@ final class PtraceTransport: Transport {
     /// Whether to stop the call again at its exit for its result: for the first violation of each site and
     /// path (or address), or every one with `--all-results`. A repeated violation of a known site then costs
     /// one stop instead of two.
-    func resultWanted(_ d: ViolationEventDraft) -> Bool {
+    func resultWanted(_ d: borrowing ViolationEventDraft) -> Bool {
         if options.allResults { return true }
         if resultsSeen.count >= 1 << 16 {  // bounded: a result again
             resultsSeen.removeAll(keepingCapacity: true)
             resultsCleared += 1
         }
-        return resultsSeen.insert(ResultKey(d)).inserted
+        resultKey.set(d)
+        if resultsSeen.contains(resultKey) { return false }
+        resultsSeen.insert(resultKey)
+        return true
     }
+    /// The key `resultWanted` writes, its bytes kept from one stop to the next.
+    var resultKey = ResultKey()
 
     func syscallExitStop(_ thread: ThreadState) {
         let info = try? Tracee.syscallInfo(thread.tid)
@@ -633,30 +638,35 @@ final class PtraceRepeat {
 /// without a module), what it names (the memory read to judge it: paths, socket address, socketcall words) and
 /// the directory a relative path is joined with. Equal keys exactly when all of these are equal: each part is
 /// written with its length. Hashed as one run of bytes (a `Set` of the parts hashed and compared a dictionary
-/// of strings per stop).
+/// of strings per stop). `resultWanted` writes it in the room of the last one.
 struct ResultKey: Hashable {
     private var bytes: [UInt8] = []
 
-    init(_ d: ViolationEventDraft) {
-        let e = d.event
-        bytes.reserveCapacity(160)
-        word(UInt64(e.abi.ordinal) << 32 | UInt64(UInt32(truncatingIfNeeded: e.nr)))
-        text(e.site)
-        let frames = d.rawStack?.frames ?? []
-        word(UInt64(frames.count))
-        for f in frames {
-            if let m = f.module { word(UInt64(UInt(bitPattern: m))); word(f.offset) } else { word(0); word(f.pc) }
+    /// Writes the key of `d` (the bytes before are dropped; their room is kept unless a set holds them).
+    mutating func set(_ d: borrowing ViolationEventDraft) {
+        bytes.removeAll(keepingCapacity: true)
+        word(UInt64(d.event.abi.ordinal) << 32 | UInt64(UInt32(truncatingIfNeeded: d.event.nr)))
+        text(d.event.site)
+        if let frames = d.rawStack?.frames {
+            word(UInt64(frames.count))
+            for f in frames {
+                if let m = f.module { word(UInt64(UInt(bitPattern: m))); word(f.offset) } else { word(0); word(f.pc) }
+            }
+        } else {
+            word(0)
         }
-        let memory = e.raw?.memory ?? MemoryRead()
-        word(UInt64(memory.strings.count))
-        if memory.strings.count == 1, let (k, v) = memory.strings.first {
+        guard let raw = d.event.raw else { word(0); return }
+        word(1)
+        let strings = raw.memory.strings
+        word(UInt64(strings.count))
+        if strings.count == 1, let (k, v) = strings.first {
             word(UInt64(UInt(bitPattern: k))); text(v)
         } else {
-            for (k, v) in memory.strings.sorted(by: { $0.key < $1.key }) { word(UInt64(UInt(bitPattern: k))); text(v) }
+            for (k, v) in strings.sorted(by: { $0.key < $1.key }) { word(UInt64(UInt(bitPattern: k))); text(v) }
         }
-        if let a = memory.sockaddr { word(UInt64(a.count) + 1); bytes.append(contentsOf: a) } else { word(0) }
-        if let w = memory.socketcall { word(UInt64(w.count) + 1); for x in w { word(x) } } else { word(0) }
-        if let b = e.raw?.base { word(1); text(b) } else { word(0) }
+        if let a = raw.memory.sockaddr { word(UInt64(a.count) + 1); bytes.append(contentsOf: a) } else { word(0) }
+        if let w = raw.memory.socketcall { word(UInt64(w.count) + 1); for x in w { word(x) } } else { word(0) }
+        if let b = raw.base { word(1); text(b) } else { word(0) }
     }
 
     private mutating func word(_ v: UInt64) {
@@ -669,5 +679,11 @@ struct ResultKey: Hashable {
     }
 
     func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
-    static func == (a: ResultKey, b: ResultKey) -> Bool { a.bytes == b.bytes }
+    /// Byte for byte with `memcmp` (`Array`'s own `==` compares element by element).
+    static func == (a: ResultKey, b: ResultKey) -> Bool {
+        guard a.bytes.count == b.bytes.count else { return false }
+        return a.bytes.withUnsafeBytes { x in
+            b.bytes.withUnsafeBytes { y in x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+        }
+    }
 }
