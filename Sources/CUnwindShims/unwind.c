@@ -707,7 +707,7 @@ typedef struct {
 } ct_procmap_query;
 _Static_assert(sizeof(ct_procmap_query) == 104, "struct procmap_query is 104 bytes");
 #define CT_PROCMAP_QUERY _IOWR('f', 17, ct_procmap_query)
-enum { CT_PROCMAP_COVERING_OR_NEXT_VMA = 0x10 };
+enum { CT_PROCMAP_COVERING_OR_NEXT_VMA = 0x10, CT_PROCMAP_FILE_BACKED_VMA = 0x20 };
 enum { SPARSE_MAPS = 48, SPARSE_MODS = 16, SPARSE_WALK_LOOKUPS = 32, SPARSE_WALK_MISSES = 4 };
 
 static int query_support;  // 0 not known yet, -1 this kernel has no PROCMAP_QUERY
@@ -771,6 +771,41 @@ static int sparse_lookup(ct_uw_space *s, uint64_t addr, bool next) {
     }
     s->maps[s->nmaps] = m;
     return (int)s->nmaps++;
+}
+
+/// The program a process exec'd, told by its mappings at the exec stop. The kernel has then mapped exactly two
+/// files, or one: the program (mm->exe_file, what /proc/PID/exe names) and the interpreter its PT_INTERP names,
+/// whose entry point is the first instruction (for a program without an interpreter, a static one or ld.so run
+/// as a program, the program's own). So the program is the file of the mappings that does not hold `entry`, or,
+/// when one file holds them all, that one. The mappings of files are asked for in address order; the
+/// interpreter comes first when mmap works bottom-up (the legacy layout: `setarch -L`, an unlimited stack
+/// size). PROCMAP_QUERY names a file as /proc/PID/exe does (d_path of the same open file, " (deleted)" and
+/// all). Two or three lookups on the /proc/PID/maps the first walk opens anyway, against a readlink that made
+/// procfs build the pid's "exe" entry for every new image; the entry's mapping is learned for that first walk,
+/// which starts there.
+long ct_uw_space_exec_image(ct_uw_space *s, uint64_t entry, char *out, size_t cap) {
+    if (query_support < 0 || !s->rules || !s->new_image || s->maps != NULL || cap < 2) return -1;
+    if (!sparse_begin(s)) return -1;
+    int v = sparse_lookup(s, entry, false);
+    if (v < 0) return -1;
+    const map_ent held = s->maps[v];
+    uint64_t at = 0;
+    long own = -1;  // the length of the name of the entry's file, once seen in `out`
+    for (int i = 0; i < 64; i++) {
+        ct_procmap_query q = {.size = sizeof q, .query_flags = CT_PROCMAP_COVERING_OR_NEXT_VMA | CT_PROCMAP_FILE_BACKED_VMA,
+                              .query_addr = at, .vma_name_addr = (uintptr_t)out, .vma_name_size = (uint32_t)cap};
+        if (ioctl(s->query_fd, CT_PROCMAP_QUERY, &q) != 0) {
+            if (errno == ENOENT) return own;  // no file but the entry's
+            return -1;
+        }
+        if (q.vma_name_size == 0) return -1;
+        long len = (long)strnlen(out, cap);
+        if (len >= (long)cap - 1) return -1;  // perhaps cut short
+        if (q.inode != held.inode || q.dev_major != held.dev_major || q.dev_minor != held.dev_minor) return len;
+        own = len;
+        at = q.vma_end;
+    }
+    return -1;
 }
 
 enum { OUTSIDE = -3 };  // a sparse `mods` entry (first) for addresses shown to be in no module

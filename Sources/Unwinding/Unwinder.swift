@@ -125,6 +125,17 @@ public final class StackWalker: @unchecked Sendable {
         }
     }
 
+    /// At process `pid`'s exec stop, after `processExeced`: the path of the file it now runs, as /proc/PID/exe
+    /// names it, told by its mappings (`ct_uw_space_exec_image`); `entry` is the pc at that stop. nil when they
+    /// cannot tell it (then read /proc/PID/exe).
+    public func execImage(pid: Int32, entry: UInt64) -> String? {
+        guard maxDepth > 0, kind == .libdw, ruleCache, let s = space(pid) else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096 + 16) { b in  // PATH_MAX and room
+            let n = ct_uw_space_exec_image(s.space, entry, b.baseAddress!, b.count)
+            return n < 0 ? nil : String(decoding: UnsafeRawBufferPointer(start: b.baseAddress!, count: n), as: UTF8.self)
+        }
+    }
+
     /// Process `pid` may have mapped code where other code was (an mmap or mprotect making memory executable, an
     /// mremap): the frames named by pc and the mappings learned are forgotten, and read again at its next walk.
     /// Without this a library dlopen'ed where a dlclose'd one had been was named as the old one.

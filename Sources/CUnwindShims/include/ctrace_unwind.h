@@ -39,6 +39,12 @@ void ct_uw_space_mark_new_image(ct_uw_space *space);
 /// executable): the next walk reads its mappings again (a sparse space leaves sparse mode).
 void ct_uw_space_mappings_changed(ct_uw_space *space);
 
+/// At the exec stop of process `space`'s pid, its space just reset: the path of the file it now runs, as
+/// /proc/PID/exe names it, into `out` (NUL-terminated). `entry`: the pc at that stop, the first instruction of
+/// the program's interpreter, or of the program when it has none. Returns the path's length, or -1 when it
+/// cannot be told this way (then read /proc/PID/exe).
+long ct_uw_space_exec_image(ct_uw_space *space, uint64_t entry, char *out, size_t cap);
+
 /// Whether libdw walks of this space first try the per-pc rule cache (default on): the same frames, from unwind
 /// rules kept by module file and address across processes. Off: every frame is libdw's own (tests compare).
 void ct_uw_space_set_rule_cache(ct_uw_space *space, int on);

@@ -199,12 +199,14 @@ final class SupervisorCore {
 
     /// The process's image was replaced. Returns whether this was its first exec (the spawned child's own
     /// execve of the program counts as the first). Breakpoints are the transport's to reset and re-plant.
-    func execed(_ p: ProcessState, tid: Int32) -> Bool {
+    /// `entry`: at the exec stop itself (ptrace), its pc; then the unwinder may tell the program from the
+    /// mappings (`StackWalker.execImage`) instead of /proc/PID/exe.
+    func execed(_ p: ProcessState, tid: Int32, entry: UInt64? = nil) -> Bool {
         let first = !p.execed
         p.execed = true
         p.landlock.rulesets = [:]  // ruleset descriptors are close-on-exec; the domain stays
-        p.exe = ProcFS.exe(p.pid)
         recorder.unwinderExeced(pid: p.pid)
+        p.exe = entry.flatMap { recorder.execImage(pid: p.pid, entry: $0) } ?? ProcFS.exe(p.pid)
         let withheld = p.exe.flatMap { privileges.withheld(path: $0, pid: p.pid) }
         if let withheld, let exe = p.exe { withheldPrivileges.append(WithheldPrivileges(pid: p.pid, path: exe, what: withheld)) }
         recorder.processEvent(.exec, pid: p.pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe,

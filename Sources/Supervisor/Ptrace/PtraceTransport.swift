@@ -224,7 +224,9 @@ final class PtraceTransport: Transport {
         guard let p = table.process(thread.pid) else { resume(thread.tid); return }
         if p.pid == core.rootPid { rootExeced = true }
         core.resetBreakpoints(p)
-        let first = core.execed(p, tid: thread.tid)
+        // The pc (the interpreter's entry, or the program's) lets the unwinder tell the program from the mappings.
+        let entry = recorder.walker != nil ? (try? Tracee.syscallInfo(thread.tid))?.ip : nil
+        let first = core.execed(p, tid: thread.tid, entry: entry)
         if core.entersAtExec(p, firstExec: first) {
             core.enterCapabilityMode(p, tid: thread.tid, stack: .stopped)
         } else if !p.capabilityMode && core.usesBreakpoints {

@@ -155,6 +155,8 @@ final class Recorder {
         walker?.processExeced(pid: pid)
         forgetSites(pid)
     }
+    /// At an exec stop, after `unwinderExeced`: the program's path told by its mappings, when the unwinder can.
+    func execImage(pid: Int32, entry: UInt64) -> String? { walker?.execImage(pid: pid, entry: entry) }
     /// The process may have mapped code over earlier code (`FilterBuilder.Tag.mappings`).
     func unwinderMappingsChanged(pid: Int32) {
         walker?.mappingsChanged(pid: pid)

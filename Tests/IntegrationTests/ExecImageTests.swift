@@ -1,0 +1,51 @@
+// The program an exec event names is the file /proc/PID/exe names. Under ptrace with stacks, captrace tells it
+// from the mappings at the exec stop (the file that does not hold the entry point, or the only one: see
+// ct_uw_space_exec_image); these execs cover each way that can go, with /proc/PID/exe's answer as the reference.
+import Foundation
+import Testing
+import TraceModel
+
+@Suite("run: the program an exec event names")
+struct ExecImageTests {
+    /// Opens its argument, unlinks it and runs it through the descriptor: /proc/PID/exe then says " (deleted)".
+    static let deletedSource = """
+        #define _GNU_SOURCE
+        #include <fcntl.h>
+        #include <unistd.h>
+        extern char **environ;
+        int main(int argc, char **argv) {
+            int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || unlink(argv[1]) != 0) return 2;
+            char *args[] = {argv[1], 0};
+            fexecve(fd, args, environ);
+            return 3;
+        }
+        """
+
+    @Test("a symlinked path, ld.so run as a program, a static program, a script, the legacy layout, a deleted file",
+          arguments: backends)
+    func programs(backend: String) throws {
+        let w = try Workdir("exec-image")
+        let deleted = try NotifyTests.buildInline("run-deleted", Self.deletedSource, in: w)
+        // Both written by other processes (as Harness.copyExecutable): a program forked by a concurrent test must
+        // not hold them open for writing, which fails their exec with ETXTBSY.
+        let script = w.path("script.sh")
+        let made = try Subprocess.run(["/bin/sh", "-c", "printf '#!/bin/sh\\nexit 0\\n' > \"$1\" && chmod 755 \"$1\"",
+                                       "sh", script], timeout: 60)
+        #expect(made.status == 0, "\(made.stderr)")
+        let copy = w.path("true-copy")
+        try Harness.copyExecutable("/bin/true", to: copy)
+        let loader = "/lib64/ld-linux-x86-64.so.2"
+        let command = """
+            /bin/true; \(loader) /bin/true; /sbin/ldconfig --version >/dev/null; \(script); \
+            setarch x86_64 -L /bin/true; \(deleted) \(copy)
+            """
+        let r = try Harness.run(["/bin/sh", "-c", command], backend: backend, options: ["--enter-at", "exec"], in: w)
+        #expect(r.status == 0 && !r.stderr.contains("sh: "), "a command failed\n\(r.digest)")
+        func real(_ p: String) -> String { URL(fileURLWithPath: p).resolvingSymlinksInPath().path }
+        let expected = [real("/bin/sh"), real("/bin/true"), real(loader), real("/sbin/ldconfig"), real("/bin/sh"),
+                        real("/usr/bin/setarch"), real("/bin/true"), deleted, copy + " (deleted)"]
+        let named = r.processes.filter { $0.event == .exec }.map { $0.path ?? "?" }
+        #expect(named == expected, "\(r.digest)")
+    }
+}
