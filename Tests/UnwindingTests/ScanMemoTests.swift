@@ -26,7 +26,7 @@ import Unwinding
     /// path in a fresh directory; afterwards the directory is removed and scans are kept nowhere.
     static func withFixture(_ name: String, _ body: (_ exe: String, _ file: String) throws -> Void) throws {
         let exe = try FixtureBuilder.build(name, sources: chainSources, flags: ["-O0", "-g", "-fno-omit-frame-pointer"])
-        let dir = NSTemporaryDirectory() + "captrace-\(name)-\(getpid())"
+        let dir = FixtureBuilder.outDir + "/memo-\(name)"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir); StackWalker.keepScans(in: nil) }

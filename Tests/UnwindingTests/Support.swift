@@ -8,8 +8,18 @@ enum FixtureBuilder {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/stacks")
 
+    /// This test process's directory for builds and scratch files. Those left by earlier test processes that no
+    /// longer exist are removed first (as the integration tests' Harness.base).
     static let outDir: String = {
-        let dir = NSTemporaryDirectory() + "captrace-unwind-\(getpid())"
+        let tmp = NSTemporaryDirectory()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []
+        where name.hasPrefix("captrace-unwind-") {
+            if let pid = Int32(name.dropFirst("captrace-unwind-".count)), pid != getpid(), kill(pid, 0) != 0,
+               errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: (tmp as NSString).appendingPathComponent(name))
+            }
+        }
+        let dir = (tmp as NSString).appendingPathComponent("captrace-unwind-\(getpid())")
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }()

@@ -10,7 +10,7 @@ import TraceModel
     static let libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
 
     func tempDir() throws -> String {
-        let d = NSTemporaryDirectory() + "captrace-symcache-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let d = FixtureBuilder.outDir + "/symcache-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }
