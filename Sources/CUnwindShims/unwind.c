@@ -792,7 +792,8 @@ long ct_uw_space_exec_image(ct_uw_space *s, uint64_t entry, char *out, size_t ca
     uint64_t at = 0;
     long own = -1;  // the length of the name of the entry's file, once seen in `out`
     for (int i = 0; i < 64; i++) {
-        ct_procmap_query q = {.size = sizeof q, .query_flags = CT_PROCMAP_COVERING_OR_NEXT_VMA | CT_PROCMAP_FILE_BACKED_VMA,
+        ct_procmap_query q = {.size = sizeof q,
+                              .query_flags = CT_PROCMAP_COVERING_OR_NEXT_VMA | CT_PROCMAP_FILE_BACKED_VMA,
                               .query_addr = at, .vma_name_addr = (uintptr_t)out, .vma_name_size = (uint32_t)cap};
         if (ioctl(s->query_fd, CT_PROCMAP_QUERY, &q) != 0) {
             if (errno == ENOENT) return own;  // no file but the entry's

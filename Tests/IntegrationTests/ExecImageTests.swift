@@ -22,8 +22,10 @@ struct ExecImageTests {
         }
         """
 
-    @Test("a symlinked path, ld.so run as a program, a static program, a script, the legacy layout, a deleted file",
-          arguments: backends)
+    @Test("""
+          a symlinked path, ld.so run as a program, a static program, a script, the legacy layout, a long path, \
+          a deleted file
+          """, arguments: backends)
     func programs(backend: String) throws {
         let w = try Workdir("exec-image")
         let deleted = try NotifyTests.buildInline("run-deleted", Self.deletedSource, in: w)
@@ -35,16 +37,21 @@ struct ExecImageTests {
         #expect(made.status == 0, "\(made.stderr)")
         let copy = w.path("true-copy")
         try Harness.copyExecutable("/bin/true", to: copy)
+        // A path longer than the unwinder's buffer for it (512 bytes): read from /proc/PID/exe instead.
+        let deep = w.path(Array(repeating: String(repeating: "d", count: 100), count: 5).joined(separator: "/"))
+        try FileManager.default.createDirectory(atPath: deep, withIntermediateDirectories: true)
+        let long = deep + "/true"
+        try Harness.copyExecutable("/bin/true", to: long)
         let loader = "/lib64/ld-linux-x86-64.so.2"
         let command = """
             /bin/true; \(loader) /bin/true; /sbin/ldconfig --version >/dev/null; \(script); \
-            setarch x86_64 -L /bin/true; \(deleted) \(copy)
+            setarch x86_64 -L /bin/true; \(long); \(deleted) \(copy)
             """
         let r = try Harness.run(["/bin/sh", "-c", command], backend: backend, options: ["--enter-at", "exec"], in: w)
         #expect(r.status == 0 && !r.stderr.contains("sh: "), "a command failed\n\(r.digest)")
         func real(_ p: String) -> String { URL(fileURLWithPath: p).resolvingSymlinksInPath().path }
         let expected = [real("/bin/sh"), real("/bin/true"), real(loader), real("/sbin/ldconfig"), real("/bin/sh"),
-                        real("/usr/bin/setarch"), real("/bin/true"), deleted, copy + " (deleted)"]
+                        real("/usr/bin/setarch"), real("/bin/true"), long, deleted, copy + " (deleted)"]
         let named = r.processes.filter { $0.event == .exec }.map { $0.path ?? "?" }
         #expect(named == expected, "\(r.digest)")
     }
