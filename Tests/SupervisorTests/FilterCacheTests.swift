@@ -146,6 +146,49 @@ func writeFile(_ path: String, _ b: [UInt8]) throws { try Data(b).write(to: URL(
         #expect(distinctRules.count > 4 && Set(all.map(\.key)).count >= distinctRules.count)
     }
 
+    @Test("beyond its limit, a store removes the programs stored longest ago, never the one it stores")
+    func boundedByLimit() throws {
+        let dir = TempDir()
+        var cache = FilterCache(directory: dir.path)
+        cache.limit = 4
+        var program = try FilterBuilder.compile(Configuration(trigger: .exec, enforce: false, action: .trace,
+                                                              rights: false).rules)
+        defer { ct_bpf_free(&program) }
+        let keys = (0..<7).map { Array("key \($0)".utf8) }
+        // Each stored 100 s after the one before (set by hand: a run stores within the same clock tick).
+        for (i, key) in keys.enumerated() {
+            #expect(cache.store(key: key, program: program))
+            var times = [timespec(tv_sec: 1_000_000_000 + 100 * i, tv_nsec: 0),
+                         timespec(tv_sec: 1_000_000_000 + 100 * i, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, cache.path(key: key), &times, 0) == 0)
+            #expect(dir.entries.filter { $0.hasPrefix("filter-") }.count == min(i + 1, 4))
+        }
+        for (i, key) in keys.enumerated() {
+            var got = cache.load(key: key)
+            #expect((got != nil) == (i >= 3), "key \(i)")
+            if got != nil { ct_bpf_free(&got!) }
+        }
+        // Stored long ago (by its time): the next store removes it.
+        var old = [timespec(tv_sec: 1, tv_nsec: 0), timespec(tv_sec: 1, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, cache.path(key: keys[6]), &old, 0) == 0)
+        let newKey = Array("key 7".utf8)
+        #expect(cache.store(key: newKey, program: program))
+        #expect(!FileManager.default.fileExists(atPath: cache.path(key: keys[6])), "the oldest is removed")
+        #expect([3, 4, 5].allSatisfy { FileManager.default.fileExists(atPath: cache.path(key: keys[$0])) })
+        #expect(FileManager.default.fileExists(atPath: cache.path(key: newKey)))
+        // The file kept for the store at hand stays even when it is the oldest: the next oldest goes.
+        #expect(utimensat(AT_FDCWD, cache.path(key: keys[3]), &old, 0) == 0)
+        try writeFile(cache.path(key: Array("key 9".utf8)), readFile(cache.path(key: newKey)))
+        cache.prune(keeping: cache.path(key: keys[3]))
+        #expect(FileManager.default.fileExists(atPath: cache.path(key: keys[3])))
+        #expect(!FileManager.default.fileExists(atPath: cache.path(key: keys[4])), "the next oldest is removed")
+        #expect(dir.entries.filter { $0.hasPrefix("filter-") }.count == 4)
+        // Nothing but the cache's own files is touched.
+        try writeFile(dir.path + "/other.txt", [1])
+        #expect(cache.store(key: Array("key 8".utf8), program: program))
+        #expect(dir.entries.contains("other.txt"))
+    }
+
     @Test("a corrupted, truncated or lengthened file, or one of another format, is rejected, recompiled and rewritten")
     func damagedFilesAreRecompiled() throws {
         let dir = TempDir()

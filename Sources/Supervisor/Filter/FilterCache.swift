@@ -18,9 +18,12 @@ import Unwinding
 ///     | the program (struct sock_filter[])
 ///
 /// Written to a temporary file in the same directory (mode 0600) and renamed into place, so a reader sees a whole
-/// file or none. Not synced: a file torn by a crash fails the checks and is rewritten.
+/// file or none. Not synced: a file torn by a crash fails the checks and is rewritten. Bounded: each build of
+/// captrace and each set of options is a file of its own, so a store beyond `limit` files removes those stored
+/// longest ago (a program removed is compiled again when next asked for).
 struct FilterCache {
     let directory: String
+    var limit = 64
 
     static let magic: [UInt8] = Array("CTFILTER".utf8)
     static let format: UInt32 = 1
@@ -29,7 +32,7 @@ struct FilterCache {
     /// The cache of this user, or nil when `CAPTRACE_NO_FILTER_CACHE` is set (other than "0") or neither
     /// `$XDG_CACHE_HOME` nor `$HOME` is an absolute path. The directory is created when first stored into.
     static func standard() -> FilterCache? {
-        UserCache.directory(disabledBy: "CAPTRACE_NO_FILTER_CACHE").map(FilterCache.init)
+        UserCache.directory(disabledBy: "CAPTRACE_NO_FILTER_CACHE").map { FilterCache(directory: $0) }
     }
 
     /// Where the program compiled from `key` is kept.
@@ -85,9 +88,36 @@ struct FilterCache {
         guard fd >= 0 else { return false }
         let ok = fchmod(fd, 0o600) == 0 && FileIO.writeAll(fd, bytes)
         close(fd)
-        if ok, rename(temp, final) == 0 { return true }
+        if ok, rename(temp, final) == 0 {
+            prune(keeping: final)
+            return true
+        }
         unlink(temp)
         return false
+    }
+
+    /// Removes the programs stored longest ago (by modification time, then name) beyond `limit`, never `keeping`.
+    /// Files another run removes meanwhile are passed over.
+    func prune(keeping: String) {
+        guard let dir = opendir(directory) else { return }
+        var kept: [(name: String, mtime: timespec)] = []
+        while let e = readdir(dir) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix("filter-"), name.hasSuffix(".bpf") else { continue }
+            var st = stat()
+            guard fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            kept.append((name, st.st_mtim))
+        }
+        closedir(dir)
+        guard kept.count > limit else { return }
+        kept.sort { ($0.mtime.tv_sec, $0.mtime.tv_nsec, $0.name) < ($1.mtime.tv_sec, $1.mtime.tv_nsec, $1.name) }
+        var excess = kept.count - limit
+        for f in kept where excess > 0 {
+            let path = directory + "/" + f.name
+            guard path != keeping else { continue }
+            unlink(path)
+            excess -= 1
+        }
     }
 
     /// The program in `file` if every check passes.
