@@ -12,14 +12,16 @@ import Glibc
 /// One text file per module key, one line per resolved address: `vaddr<TAB>symbol value<TAB>symbol<TAB>file<TAB>line`
 /// (hex addresses; empty fields for none). Lines are appended with one `write` each (O_APPEND), so concurrent
 /// runs interleave whole lines; a line that does not parse (cut short, or not ours) is ignored. Only a regular
-/// file of this user that no one else may write is read.
+/// file of this user that no one else may write is read. Bounded: a module's first line beyond `limit` files
+/// removes the files written to longest ago (each build of a program traced is a module of its own).
 final class SymbolCache {
     let directory: String
+    let limit: Int
 
-    init(directory: String) { self.directory = directory }
+    init(directory: String, limit: Int = 256) { self.directory = directory; self.limit = limit }
 
     static func standard() -> SymbolCache? {
-        UserCache.directory("symbols", disabledBy: "CAPTRACE_NO_SYMBOL_CACHE").map(SymbolCache.init)
+        UserCache.directory("symbols", disabledBy: "CAPTRACE_NO_SYMBOL_CACHE").map { SymbolCache(directory: $0) }
     }
 
     /// `buildID`: the module's key (build-id and size).
@@ -70,6 +72,8 @@ final class SymbolCache {
         var st = stat()
         guard UserCache.isOwnFile(fd, &st) else { return }
         _ = Array(line.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // A module's first line: a file more in the directory.
+        if st.st_size == 0 { UserCache.prune(directory, limit: limit, keeping: path(buildID)) { !$0.hasPrefix(".") } }
     }
 
 }

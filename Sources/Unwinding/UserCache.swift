@@ -38,4 +38,29 @@ public enum UserCache {
     public static func isOwnFile(_ fd: Int32, _ st: inout stat) -> Bool {
         fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFREG && st.st_uid == geteuid() && st.st_mode & 0o022 == 0
     }
+
+    /// Bounds a cache directory: beyond `limit` regular files whose names `matches`, removes those modified
+    /// longest ago (then by name), never `keeping`. Nothing else in the directory is touched; files another run
+    /// removes meanwhile are passed over. What a cache loses this way is only work done again.
+    public static func prune(_ directory: String, limit: Int, keeping: String, matches: (String) -> Bool) {
+        guard let dir = opendir(directory) else { return }
+        var files: [(name: String, mtime: timespec)] = []
+        while let e = readdir(dir) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard matches(name) else { continue }
+            var st = stat()
+            guard fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+            files.append((name, st.st_mtim))
+        }
+        closedir(dir)
+        guard files.count > limit else { return }
+        files.sort { ($0.mtime.tv_sec, $0.mtime.tv_nsec, $0.name) < ($1.mtime.tv_sec, $1.mtime.tv_nsec, $1.name) }
+        var excess = files.count - limit
+        for f in files where excess > 0 {
+            let path = directory + "/" + f.name
+            guard path != keeping else { continue }
+            unlink(path)
+            excess -= 1
+        }
+    }
 }

@@ -47,6 +47,31 @@ import TraceModel
         #expect(third.symbol == "from_the_cache")
     }
 
+    @Test("beyond its limit, a module's first line removes the files written to longest ago")
+    func boundedByLimit() throws {
+        let dir = try tempDir()
+        let cache = SymbolCache(directory: dir, limit: 3)
+        let info = ModuleFile.Info(symbol: "f", symbolValue: 0x10, file: nil, line: nil)
+        let ids: [[UInt8]] = (0..<5).map { [0xee, UInt8($0)] }
+        for (i, id) in ids.enumerated() {
+            cache.append(id, vaddr: 0x10, info)
+            // Written 100 s after the one before (set by hand: appends come within the same clock tick).
+            var times = [timespec(tv_sec: 1_000_000_000 + 100 * i, tv_nsec: 0),
+                         timespec(tv_sec: 1_000_000_000 + 100 * i, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, cache.path(id), &times, 0) == 0)
+        }
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+        #expect(left == ids[2...].map { cache.path($0) }.map { ($0 as NSString).lastPathComponent }.sorted())
+        // A line more for a kept module removes nothing and makes it the newest; the first line of a new module
+        // then removes the one written to longest ago.
+        cache.append(ids[2], vaddr: 0x20, info)
+        #expect(cache.load(ids[2]).count == 2)
+        cache.append([0xee, 9], vaddr: 0x10, info)
+        #expect(!FileManager.default.fileExists(atPath: cache.path(ids[3])))
+        #expect([ids[2], ids[4], [0xee, 9]].allSatisfy { FileManager.default.fileExists(atPath: cache.path($0)) })
+        #expect(cache.load([0xee, 9])[0x10]?.symbol == "f")
+    }
+
     @Test("cut or foreign lines are ignored; a file others may write is not read")
     func untrustedInputIsIgnored() throws {
         let dir = try tempDir()

@@ -96,28 +96,9 @@ struct FilterCache {
         return false
     }
 
-    /// Removes the programs stored longest ago (by modification time, then name) beyond `limit`, never `keeping`.
-    /// Files another run removes meanwhile are passed over.
+    /// Removes the programs stored longest ago beyond `limit`, never `keeping` (`UserCache.prune`).
     func prune(keeping: String) {
-        guard let dir = opendir(directory) else { return }
-        var kept: [(name: String, mtime: timespec)] = []
-        while let e = readdir(dir) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix("filter-"), name.hasSuffix(".bpf") else { continue }
-            var st = stat()
-            guard fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            kept.append((name, st.st_mtim))
-        }
-        closedir(dir)
-        guard kept.count > limit else { return }
-        kept.sort { ($0.mtime.tv_sec, $0.mtime.tv_nsec, $0.name) < ($1.mtime.tv_sec, $1.mtime.tv_nsec, $1.name) }
-        var excess = kept.count - limit
-        for f in kept where excess > 0 {
-            let path = directory + "/" + f.name
-            guard path != keeping else { continue }
-            unlink(path)
-            excess -= 1
-        }
+        UserCache.prune(directory, limit: limit, keeping: keeping) { $0.hasPrefix("filter-") && $0.hasSuffix(".bpf") }
     }
 
     /// The program in `file` if every check passes.
