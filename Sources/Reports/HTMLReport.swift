@@ -24,14 +24,21 @@ enum HTMLReport {
         h += "<header><h1>captrace report</h1>"
         if let hd = m.header {
             h += "<p class=\"argv\"><code>\(esc(hd.argv.map(shellWord).joined(separator: " ")))</code></p>"
-            h += "<p class=\"meta\">trigger <b>\(esc(hd.trigger))</b> · mode <b>\(esc(hd.mode.rawValue))</b> · backend <b>\(esc(hd.backend.rawValue))</b> · \(esc(hd.arch)) · started \(esc(hd.started))</p>"
+            // A Landlock ruleset given with --policy has no trigger: the kernel enforces it from exec.
+            let trigger = m.landlockPolicyRun ? "" : "trigger <b>\(esc(hd.trigger))</b> · "
+            h += "<p class=\"meta\">\(trigger)mode <b>\(esc(hd.mode.rawValue))</b> · backend <b>\(esc(hd.backend.rawValue))</b> · \(esc(hd.arch)) · started \(esc(hd.started))</p>"
+            if hd.backend == .notify, hd.landlockABI != nil {
+                h += "<p class=\"note\">landlock: refusals are recorded under --backend ptrace only; this run's are not</p>"
+            }
         }
         h += "</header>\n"
         for w in m.warnings { h += "<p class=\"warning\" role=\"alert\">warning: \(esc(w))</p>\n" }
 
         // Summary
         h += "<section id=\"summary\"><h2>Summary</h2>\n"
-        if m.neverEntered {
+        if m.landlockPolicyRun {
+            h += "<p><span id=\"total-landlock-refusals\">\(m.landlock.refusals.count)</span> Landlock \(m.landlock.refusals.count == 1 ? "refusal" : "refusals")"
+        } else if m.neverEntered {
             h += "<p id=\"never-entered\">Nothing judged: \(esc(neverEnteredNote(m.header?.trigger, policy: m.header?.policy != nil)))"
         } else {
             h += "<p><span id=\"total-violations\">\(m.violations.count)</span> \(m.violations.count == 1 ? "violation" : "violations") at <span id=\"total-sites\">\(m.sites.count)</span> \(m.sites.count == 1 ? "site" : "sites")"
@@ -54,9 +61,18 @@ enum HTMLReport {
         // Timeline (drawn by the script)
         h += "<section id=\"timeline-section\"><h2>Timeline</h2><p class=\"note\" id=\"timeline-note\">The timeline is drawn by the page's script.</p><div id=\"timeline\"></div></section>\n"
 
+        // Landlock, and the program's own seccomp filters: as the text report words them.
+        let text = TextReport(model: m, color: false)
+        if !m.landlock.isEmpty {
+            let lines = m.landlock.textLines { text.stackLines($0, indent: "    ") }
+            h += "<section id=\"landlock\"><h2>Landlock</h2>\n<pre class=\"landlock\">\(esc(lines.joined(separator: "\n")))</pre></section>\n"
+        }
+
         // Capability mode
         h += "<section id=\"enter\"><h2>\(m.header?.policy.map { "Policy (\(esc($0.kind)))" } ?? "Capability mode")</h2>\n"
-        if m.enters.isEmpty { h += "<p>Never entered: the trigger was not reached.</p>\n" }
+        if m.landlockPolicyRun {
+            h += "<p>The kernel enforces the ruleset from exec: what it refused is under Landlock above.</p>\n"
+        } else if m.enters.isEmpty { h += "<p>Never entered: the trigger was not reached.</p>\n" }
         for e in m.enters {
             if let parent = e.inheritedFrom {
                 h += "<p class=\"enter\">pid \(e.pid) entered by inheritance from pid \(parent) at \(esc(m.relative(e.tNs)))</p>\n"
@@ -83,6 +99,10 @@ enum HTMLReport {
         for (i, s) in m.sites.enumerated() { h += site(s, index: i + 1, total: m.sites.count) }
         if m.sites.isEmpty { h += "<p>No violations.</p>\n" }
         h += "</section>\n"
+        let own = text.seccompSections().drop { $0.isEmpty }
+        if !own.isEmpty {
+            h += "<section id=\"own-filters\"><h2>Seccomp filters the program installed</h2>\n<pre class=\"own-filters\">\(esc(own.joined(separator: "\n")))</pre></section>\n"
+        }
 
         h += "<script type=\"application/json\" id=\"captrace-data\">\(scriptSafe(data(m).serialized()))</script>\n"
         let js = script(entry: m.header?.policy == nil ? "entry into capability mode" : "entry into the policy")

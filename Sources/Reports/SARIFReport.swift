@@ -1,8 +1,10 @@
 import Diagnosis
+import Landlock
 import TraceModel
 
 /// SARIF 2.1.0: one result per site, `ruleId` = namespace/rule, the location at the program's own frame, and
-/// the whole stack in `result.stacks[0]`. Shaped for GitHub code scanning (stable `partialFingerprints` from the
+/// the whole stack in `result.stacks[0]`; one per Landlock refusal (`landlock/refused`) and per site a seccomp
+/// filter the program installed refused (`seccomp/program-filter`), located at their stack's first frame. Shaped for GitHub code scanning (stable `partialFingerprints` from the
 /// site hash, `region.startLine` where the program's frame has a source line).
 enum SARIFReport {
     static let schema = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -62,9 +64,50 @@ enum SARIFReport {
                 ("properties", .object([("tags", .array(["security", "sandbox", .string(s.first.namespace.rawValue)]))])),
             ]))
         }
-        let results: [JSONValue] = m.sites.map { s in
+        var results: [JSONValue] = m.sites.map { s in
             let key = "\(s.first.namespace.rawValue)/\(s.first.rule.rawValue)"
             return result(s, ruleIndex: ruleKeys.firstIndex(of: key)!, ruleId: key)
+        }
+        // What else refused calls: each needs its rule described once.
+        for (id, name, short, help, any) in [
+            ("landlock/refused", "LandlockRefused", "Access refused by a Landlock domain",
+             "A Landlock domain in effect (the ruleset given with --policy, or one the program restricted itself with) refused this access; the message names the missing right and the rule that would grant it.",
+             !m.landlock.refusals.isEmpty),
+            ("seccomp/program-filter", "ProgramFilterRefused", "Call refused by a seccomp filter the program installed",
+             "A seccomp filter the program installed itself decided this call (the text and HTML reports disassemble the filter).",
+             !m.refusals.isEmpty),
+        ] where any {
+            ruleKeys.append(id)
+            rules.append(.object([
+                ("id", .string(id)), ("name", .string(name)),
+                ("shortDescription", .object([("text", .string(short))])),
+                ("fullDescription", .object([("text", .string(help))])),
+                ("help", .object([("text", .string(help))])),
+                ("defaultConfiguration", .object([("level", "error")])),
+                ("properties", .object([("tags", .array(["security", "sandbox"]))])),
+            ]))
+        }
+        for r in m.landlock.refusals {
+            let c = r.event.call
+            let text = m.landlock.describe(c) + ". " + LandlockExplain.lines(r.explanation).joined(separator: " ")
+            results.append(refusal(text: text, ruleId: "landlock/refused", ruleIndex: ruleKeys.firstIndex(of: "landlock/refused")!,
+                                   fingerprint: [c.syscall, c.path ?? "", c.path2 ?? "", c.port.map(String.init) ?? ""]
+                                       + r.event.stack.map(moduleOffset),
+                                   stack: r.event.stack, tid: r.event.tid, pids: [r.event.pid], count: 1, syscall: c.syscall))
+        }
+        let text = TextReport(model: m, color: false)
+        for g in m.refusals {
+            let r = g.first
+            let installer = m.filter(r.filter).map { f in
+                "the filter pid \(f.pid) installed at "
+                    + (text.installSite(f.stack).map { symbolWithOffset($0) ?? moduleOffset($0) } ?? "an unknown site")
+            } ?? "filter \(r.filter)"
+            let message = "\(r.syscall) refused by \(installer): \(r.action) (\(plural(g.count, "time")), pid "
+                + g.pids.sorted().map(String.init).joined(separator: ",") + ")."
+            results.append(refusal(text: message, ruleId: "seccomp/program-filter",
+                                   ruleIndex: ruleKeys.firstIndex(of: "seccomp/program-filter")!,
+                                   fingerprint: [String(r.filter), r.syscall, String(r.value)] + r.stack.map(moduleOffset),
+                                   stack: r.stack, tid: r.tid, pids: g.pids.sorted(), count: g.count, syscall: r.syscall))
         }
         var runProps: [(String, JSONValue)] = []
         if let h = m.header {
@@ -138,6 +181,34 @@ enum SARIFReport {
             ])])))
         }
         o.append(("properties", .object(props)))
+        return .object(o)
+    }
+
+    /// A result for a call something else refused (a Landlock domain, the program's own seccomp filter).
+    static func refusal(text: String, ruleId: String, ruleIndex: Int, fingerprint: [String], stack: [Frame], tid: Int32,
+                        pids: [Int32], count: Int, syscall: String) -> JSONValue {
+        let id = Site.id(stack: [], syscall: ruleId, detail: fingerprint.joined(separator: "\u{1f}"))
+        var o: [(String, JSONValue)] = [
+            ("ruleId", .string(ruleId)),
+            ("ruleIndex", .int(Int64(ruleIndex))),
+            ("level", "error"),
+            ("message", .object([("text", .string(text))])),
+            ("locations", .array(stack.first.map { [location($0)] } ?? [])),
+            ("partialFingerprints", .object([("captraceRefusal/v1", .string(id))])),
+        ]
+        if !stack.isEmpty {
+            o.append(("stacks", .array([.object([
+                ("message", .object([("text", .string("call stack of \(syscall), innermost frame first"))])),
+                ("frames", .array(stack.map { f in
+                    var fo: [(String, JSONValue)] = [("location", location(f))]
+                    if let mod = f.module { fo.append(("module", .string(mod))) }
+                    fo.append(("threadId", .int(Int64(tid))))
+                    return .object(fo)
+                })),
+            ])])))
+        }
+        o.append(("properties", .object([("count", .int(Int64(count))), ("syscall", .string(syscall)),
+                                         ("pids", .array(pids.map { .int(Int64($0)) }))])))
         return .object(o)
     }
 

@@ -114,6 +114,17 @@ struct LandlockTests {
         #expect(report.stdout.contains("missing: read_file on /etc/hostname (layer 1 handles it and no rule grants it)"), "\(report.stdout)")
         #expect(report.stdout.contains("POLICY (landlock-ruleset)\n  the kernel enforces the ruleset from exec: what it refused is under LANDLOCK above"), "\(report.stdout)")
         #expect(report.stdout.contains("  policy landlock-ruleset \(narrow) (sha256 "), "\(report.stdout)")
+        // The HTML report counts the refusal and shows it; it does not say the policy never began.
+        let html = try Self.captrace(["report", w.path("trace.jsonl"), "--format", "html"], in: w).stdout
+        #expect(html.contains("<span id=\"total-landlock-refusals\">1</span> Landlock refusal"), "\(html)")
+        #expect(html.contains("<section id=\"landlock\">") && html.contains("missing: read_file on /etc/hostname"), "\(html)")
+        #expect(!html.contains("Nothing judged") && !html.contains("Never entered"), "\(html)")
+        // SARIF: one result for it, naming the path and the missing right.
+        let sarif = try Self.captrace(["report", w.path("trace.jsonl"), "--format", "sarif"], in: w).stdout
+        let results = try sarifResults(sarif)
+        #expect(results.count == 1 && results.first?["ruleId"] as? String == "landlock/refused", "\(sarif)")
+        let message = (results.first?["message"] as? [String: Any])?["text"] as? String ?? ""
+        #expect(message.hasPrefix("openat /etc/hostname") && message.contains("missing: read_file on /etc/hostname"), "\(message)")
     }
 
     @Test("suggest --format landlock, then run --policy: date and python3 run with zero refusals and the same output",

@@ -16,6 +16,13 @@ private func execs(_ r: RunResult, _ path: String) -> [ProcessEvent] {
     r.processes.filter { $0.event == .exec && $0.path == path }
 }
 
+/// The results of a SARIF log's first run.
+func sarifResults(_ text: String) throws -> [[String: Any]] {
+    let log = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+    let run = (log?["runs"] as? [[String: Any]])?.first
+    return run?["results"] as? [[String: Any]] ?? []
+}
+
 private func filterEvents(_ r: RunResult) -> [SeccompFilterEvent] {
     (r.trace?.events ?? []).compactMap { e -> SeccompFilterEvent? in if case .seccompFilter(let f) = e { return f } else { return nil } }
 }
@@ -119,6 +126,14 @@ struct WrapperTests {
         let report = try captraceCommand(["report", w.path("trace.jsonl")], cwd: w.url.path)
         #expect(report.stdout.contains("refused by the filter pid \(r.programPid ?? 0) installed at main"), "\(report.stdout)")
         #expect(report.stdout.contains("05: ret #0x50001") && report.stdout.contains("; ERRNO(EPERM)"), "\(report.stdout)")
+        // The HTML and SARIF reports say so too.
+        let html = try captraceCommand(["report", w.path("trace.jsonl"), "--format", "html"], cwd: w.url.path).stdout
+        #expect(html.contains("<section id=\"own-filters\">") && html.contains("REFUSED BY THOSE FILTERS (2 calls"), "\(html)")
+        let sarif = try captraceCommand(["report", w.path("trace.jsonl"), "--format", "sarif"], cwd: w.url.path).stdout
+        let results = try sarifResults(sarif).filter { $0["ruleId"] as? String == "seccomp/program-filter" }
+        #expect(results.count == 2, "\(sarif)")
+        #expect(results.allSatisfy { (($0["message"] as? [String: Any])?["text"] as? String ?? "")
+            .hasPrefix("uname refused by the filter pid \(r.programPid ?? 0) installed at main") }, "\(sarif)")
     }
 
     @Test("a program's own TRACE action: the stop reports its data, not captrace's tag; the call is still judged")
