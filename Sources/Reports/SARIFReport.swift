@@ -169,17 +169,7 @@ enum SARIFReport {
             ("locations", .array(locations)),
             ("partialFingerprints", .object([("captraceSite/v1", .string(s.id))])),
         ]
-        if !v.stack.isEmpty {
-            o.append(("stacks", .array([.object([
-                ("message", .object([("text", .string("call stack of \(v.syscall), innermost frame first"))])),
-                ("frames", .array(v.stack.map { f in
-                    var fo: [(String, JSONValue)] = [("location", location(f))]
-                    if let mod = f.module { fo.append(("module", .string(mod))) }
-                    fo.append(("threadId", .int(Int64(v.tid))))
-                    return .object(fo)
-                })),
-            ])])))
-        }
+        if !v.stack.isEmpty { o.append(("stacks", stacks(v.stack, syscall: v.syscall, tid: v.tid))) }
         o.append(("properties", .object(props)))
         return .object(o)
     }
@@ -196,20 +186,23 @@ enum SARIFReport {
             ("locations", .array(stack.first.map { [location($0)] } ?? [])),
             ("partialFingerprints", .object([("captraceRefusal/v1", .string(id))])),
         ]
-        if !stack.isEmpty {
-            o.append(("stacks", .array([.object([
-                ("message", .object([("text", .string("call stack of \(syscall), innermost frame first"))])),
-                ("frames", .array(stack.map { f in
-                    var fo: [(String, JSONValue)] = [("location", location(f))]
-                    if let mod = f.module { fo.append(("module", .string(mod))) }
-                    fo.append(("threadId", .int(Int64(tid))))
-                    return .object(fo)
-                })),
-            ])])))
-        }
+        if !stack.isEmpty { o.append(("stacks", stacks(stack, syscall: syscall, tid: tid))) }
         o.append(("properties", .object([("count", .int(Int64(count))), ("syscall", .string(syscall)),
                                          ("pids", .array(pids.map { .int(Int64($0)) }))])))
         return .object(o)
+    }
+
+    /// `result.stacks`: the call's stack, innermost frame first.
+    static func stacks(_ stack: [Frame], syscall: String, tid: Int32) -> JSONValue {
+        .array([.object([
+            ("message", .object([("text", .string("call stack of \(syscall), innermost frame first"))])),
+            ("frames", .array(stack.map { f in
+                var fo: [(String, JSONValue)] = [("location", location(f))]
+                if let mod = f.module { fo.append(("module", .string(mod))) }
+                fo.append(("threadId", .int(Int64(tid))))
+                return .object(fo)
+            })),
+        ])])
     }
 
     /// A frame's location: its source line when known, else the module file and the offset in it.
