@@ -4,8 +4,9 @@ import TraceModel
 
 /// SARIF 2.1.0: one result per site, `ruleId` = namespace/rule, the location at the program's own frame, and
 /// the whole stack in `result.stacks[0]`; one per Landlock refusal (`landlock/refused`) and per site a seccomp
-/// filter the program installed refused (`seccomp/program-filter`), located at their stack's first frame. Shaped for GitHub code scanning (stable `partialFingerprints` from the
-/// site hash, `region.startLine` where the program's frame has a source line).
+/// filter the program installed refused (`seccomp/program-filter`), located at their stack's first frame. Shaped
+/// for GitHub code scanning (stable `partialFingerprints` from the site hash, `region.startLine` where the
+/// program's frame has a source line).
 enum SARIFReport {
     static let schema = "https://json.schemastore.org/sarif-2.1.0.json"
     static let informationUri = "https://github.com/captrace/captrace"
