@@ -263,6 +263,11 @@ struct Suggest: ParsableCommand {
             if let p = t.header?.policy, [.oci, .systemd, .libseccomp].contains(f), t.syscallSets.isEmpty {
                 throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format \(format) builds on capability mode's set; see `captrace report` for what the profile refused")
             }
+            // A ruleset is made of the paths and addresses a capability-mode run records; a --policy run records
+            // only what its policy refused.
+            if let p = t.header?.policy, f == .landlock {
+                throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format landlock builds on the paths and addresses a capability-mode run records; see `captrace report` for what the policy refused")
+            }
             if let problem = suggestionProblem(t, format: f) { throw fail(problem) }
             warnIfNeverEntered(t)
             if f == .landlock {

@@ -125,6 +125,14 @@ struct LandlockTests {
         #expect(results.count == 1 && results.first?["ruleId"] as? String == "landlock/refused", "\(sarif)")
         let message = (results.first?["message"] as? [String: Any])?["text"] as? String ?? ""
         #expect(message.hasPrefix("openat /etc/hostname") && message.contains("missing: read_file on /etc/hostname"), "\(message)")
+        // Suggestions: the plan says what judged the run (not that capability mode never began); a ruleset is not
+        // made from a run that recorded only what its policy refused.
+        let plan = try Self.captrace(["suggest", w.path("trace.jsonl"), "--format", "plan"], in: w)
+        #expect(plan.stdout.contains("This run was judged by a landlock-ruleset (\(narrow)), not by capability mode"), "\(plan.stdout)")
+        #expect(!plan.stdout.contains("never began") && !plan.stderr.contains("never began"), "\(plan.stdout)\(plan.stderr)")
+        let again = try Self.captrace(["suggest", w.path("trace.jsonl"), "--format", "landlock"], in: w)
+        #expect(again.status == 2 && again.stdout.isEmpty, "\(again.stdout)")
+        #expect(again.stderr.contains("was judged by a landlock-ruleset (\(narrow)), not by capability mode: --format landlock"), "\(again.stderr)")
     }
 
     @Test("suggest --format landlock, then run --policy: date and python3 run with zero refusals and the same output",
