@@ -260,13 +260,11 @@ struct Suggest: ParsableCommand {
             let (t, analysis) = try readTraces(trace)
             // These formats extend capability mode's set with what a trace recorded: a --policy trace has no such
             // set (one recorded with --syscalls has the set the program used instead).
-            if let p = t.header?.policy, [.oci, .systemd, .libseccomp].contains(f), t.syscallSets.isEmpty {
-                throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format \(format) builds on capability mode's set; see `captrace report` for what the profile refused")
-            }
-            // A ruleset is made of the paths and addresses a capability-mode run records; a --policy run records
-            // only what its policy refused.
-            if let p = t.header?.policy, f == .landlock {
-                throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format landlock builds on the paths and addresses a capability-mode run records; see `captrace report` for what the policy refused")
+            // A Landlock ruleset is made of the paths and addresses a capability-mode run records; a --policy run
+            // records only what its policy refused.
+            if let p = t.header?.policy, f == .landlock || [.oci, .systemd, .libseccomp].contains(f) && t.syscallSets.isEmpty {
+                let basis = f == .landlock ? "the paths and addresses a capability-mode run records" : "capability mode's set"
+                throw fail("\(trace[0]) was judged by a \(p.kind) (\(p.path)), not by capability mode: --format \(format) builds on \(basis); see `captrace report` for what the \(f == .landlock ? "policy" : "profile") refused")
             }
             if let problem = suggestionProblem(t, format: f) { throw fail(problem) }
             warnIfNeverEntered(t)

@@ -29,9 +29,8 @@ struct ReportModel {
     init(_ trace: Trace, analysis: SiteAnalysis? = nil) {
         header = trace.header
         landlock = LandlockSection(trace)
-        let landlockPolicyRun = landlock.policy != nil
         warnings = trace.warnings
-            + (trace.enters.isEmpty && !landlockPolicyRun ? [neverEnteredNote(trace.header?.trigger, policy: trace.header?.policy != nil)] : [])
+            + (trace.neverEntered ? [neverEnteredNote(trace.header?.trigger, policy: trace.header?.policy != nil)] : [])
             + trace.processes.compactMap { p in
                 guard p.event == .exec, let what = p.withheldPrivileges else { return nil }
                 return withheldPrivilegesNote(pid: p.pid, path: p.path ?? "?", what: what)

@@ -109,7 +109,7 @@ package func readBack(_ path: String) -> (trace: Trace, analysis: SiteAnalysis)?
 /// Said on stderr by every analysis of a trace in which no process reached the trigger (the outputs say it too,
 /// where their format has room for a note).
 package func warnIfNeverEntered(_ trace: Trace) {
-    if trace.enters.isEmpty, !trace.landlockDomains.contains(where: { $0.source == .policy }) {
+    if trace.neverEntered {
         warn("warning: capability mode never began (no process reached \(trace.header?.trigger ?? "the trigger")), so nothing was judged")
     }
 }

@@ -35,10 +35,10 @@ struct TraceFacts {
 
     var trigger: String { trace.header?.trigger ?? "?" }
 
-    /// Said first by every suggestion from a run in which no process reached the trigger: nothing was judged. Not
-    /// for a run under a Landlock `--policy`, which has no trigger (the kernel enforces the ruleset from exec).
+    /// Said first by every suggestion from a run in which no process reached the trigger (`Trace.neverEntered`):
+    /// nothing was judged.
     var neverEnteredNote: String? {
-        guard trace.enters.isEmpty, !trace.landlockDomains.contains(where: { $0.source == .policy }) else { return nil }
+        guard trace.neverEntered else { return nil }
         return "Capability mode never began: no process reached \(trigger), so nothing was judged and this suggestion rests on no observation of the program in capability mode. Check the trigger (--enter-at) and run again."
     }
 

@@ -93,6 +93,9 @@ public struct Trace: Sendable {
     /// `run --syscalls`: each process's syscall set.
     public var syscallSets: [SyscallSetEvent] { events.compactMap { if case .syscalls(let v) = $0 { v } else { nil } } }
     public var landlockDomains: [LandlockEvent] { events.compactMap { if case .landlock(let v) = $0 { v } else { nil } } }
+    /// No process reached the trigger, so nothing was judged. Not a run under a Landlock `--policy`, which has no
+    /// trigger: the kernel enforces the ruleset from exec.
+    public var neverEntered: Bool { enters.isEmpty && !landlockDomains.contains { $0.source == .policy } }
     public var landlockDenials: [LandlockDenialEvent] { events.compactMap { if case .landlockDenial(let v) = $0 { v } else { nil } } }
     public var summary: SummaryEvent? {
         for e in events.reversed() { if case .summary(let s) = e { return s } }

@@ -129,7 +129,7 @@ public final class StackWalker: @unchecked Sendable {
     /// names it, told by its mappings (`ct_uw_space_exec_image`); `entry` is the pc at that stop. nil when they
     /// cannot tell it, or the path is longer than a buffer on the stack holds (then read /proc/PID/exe).
     public func execImage(pid: Int32, entry: UInt64) -> String? {
-        guard maxDepth > 0, kind == .libdw, ruleCache, let s = space(pid) else { return nil }
+        guard maxDepth > 0, kind == .libdw, let s = space(pid) else { return nil }  // the C side asks for the rule cache
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { b in
             let n = ct_uw_space_exec_image(s.space, entry, b.baseAddress!, b.count)
             return n < 0 ? nil : String(decoding: UnsafeRawBufferPointer(start: b.baseAddress!, count: n), as: UTF8.self)

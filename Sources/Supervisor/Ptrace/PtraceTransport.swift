@@ -441,9 +441,7 @@ final class PtraceTransport: Transport {
             resultsCleared += 1
         }
         resultKey.set(d)
-        if resultsSeen.contains(resultKey) { return false }
-        resultsSeen.insert(resultKey)
-        return true
+        return resultsSeen.insert(resultKey).inserted
     }
     /// The key `resultWanted` writes, its bytes kept from one stop to the next.
     var resultKey = ResultKey()
