@@ -636,22 +636,22 @@ ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid) {
     }
     s->maps_text = strdup(parent->maps_text);
     s->maps = malloc((parent->nmaps + 1) * sizeof(map_ent));
-    if (s->maps_text == NULL || s->maps == NULL) {
+    // The same mappings, so the same modules (compute_modules of the copy would give the parent's), with their
+    // files as the parent found them, as a sparse copy keeps them: not looked up and checked again (an fstat per
+    // module at the child's first walk: a shell's child before exec).
+    s->mods = parent->mods ? malloc((parent->nmaps + 1) * sizeof(mod_ent)) : NULL;
+    if (s->maps_text == NULL || s->maps == NULL || (parent->mods && s->mods == NULL)) {
         ct_uw_space_free(s);
         return NULL;
     }
     copy_maps(s, parent);
     s->maps_gen = 1;
-    compute_modules(s);
-    // The same modules as the parent's: their files as the parent found them (as a sparse copy keeps them), not
-    // looked up and checked again (an fstat per module at the child's first walk: a shell's child before exec).
-    if (s->mods && parent->mods && s->nmods == parent->nmods)
-        for (size_t i = 0; i < s->nmods; i++)
-            if (s->mods[i].start == parent->mods[i].start && s->mods[i].end == parent->mods[i].end
-                && s->mods[i].first == parent->mods[i].first) {
-                s->mods[i].elf = parent->mods[i].elf;
-                s->mods[i].bias = parent->mods[i].bias;
-            }
+    if (parent->mods == NULL) {
+        compute_modules(s);  // the parent could not (out of memory)
+        return s;
+    }
+    memcpy(s->mods, parent->mods, parent->nmods * sizeof(mod_ent));
+    s->nmods = parent->nmods;
     return s;
 }
 
