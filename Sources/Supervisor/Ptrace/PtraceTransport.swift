@@ -440,11 +440,13 @@ final class PtraceTransport: Transport {
             resultsSeen.removeAll(keepingCapacity: true)
             resultsCleared += 1
         }
-        resultKey.set(d)
-        return resultsSeen.insert(resultKey).inserted
+        let key = resultKeys.key(of: d)
+        if resultsSeen.contains(key) { return false }
+        resultsSeen.insert(key.owned())
+        return true
     }
-    /// The key `resultWanted` writes, its bytes kept from one stop to the next.
-    var resultKey = ResultKey()
+    /// Where `resultWanted` writes each stop's key.
+    var resultKeys = ResultKeyWriter()
 
     func syscallExitStop(_ thread: ThreadState) {
         let info = try? Tracee.syscallInfo(thread.tid)
@@ -638,13 +640,67 @@ final class PtraceRepeat {
 /// without a module), what it names (the memory read to judge it: paths, socket address, socketcall words) and
 /// the directory a relative path is joined with. Equal keys exactly when all of these are equal: each part is
 /// written with its length. Hashed as one run of bytes (a `Set` of the parts hashed and compared a dictionary
-/// of strings per stop). `resultWanted` writes it in the room of the last one.
+/// of strings per stop).
+/// A stop's key is written in place, in the room `ResultKeyWriter` keeps from one stop to the next, and looked up
+/// as it lies there; only a key not seen before is copied, to be kept in the set. (Appending each word to an
+/// array, its uniqueness and capacity checked per word, was most of `resultWanted`'s cost.)
 struct ResultKey: Hashable {
-    private var bytes: [UInt8] = []
+    private let start: UnsafeRawPointer
+    private let count: Int
+    /// The copy a key kept in the set owns; nil for a key that only looks at the writer's room.
+    private let owner: Bytes?
 
-    /// Writes the key of `d` (the bytes before are dropped; their room is kept unless a set holds them).
-    mutating func set(_ d: borrowing ViolationEventDraft) {
-        bytes.removeAll(keepingCapacity: true)
+    /// Looks at `count` bytes at `start`, which the caller keeps as they are while the key is used.
+    fileprivate init(looking start: UnsafeRawPointer, count: Int) {
+        self.start = start; self.count = count; owner = nil
+    }
+
+    /// The same bytes in a copy of their own (for the set to keep).
+    func owned() -> ResultKey {
+        if owner != nil { return self }
+        let b = Bytes(copying: start, count: count)
+        return ResultKey(bytes: b)
+    }
+
+    private init(bytes: Bytes) {
+        start = UnsafeRawPointer(bytes.start); count = bytes.count; owner = bytes
+    }
+
+    private final class Bytes {
+        let start: UnsafeMutableRawPointer
+        let count: Int
+        init(copying from: UnsafeRawPointer, count: Int) {
+            start = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 8)
+            start.copyMemory(from: from, byteCount: count)
+            self.count = count
+        }
+        deinit { start.deallocate() }
+    }
+
+    func hash(into h: inout Hasher) { h.combine(bytes: UnsafeRawBufferPointer(start: start, count: count)) }
+    /// Byte for byte with `memcmp`.
+    static func == (a: ResultKey, b: ResultKey) -> Bool {
+        a.count == b.count && (a.count == 0 || memcmp(a.start, b.start, a.count) == 0)
+    }
+}
+
+/// Writes a violation's `ResultKey` into room of its own, kept (and grown when a key needs more) from one stop
+/// to the next.
+struct ResultKeyWriter: ~Copyable {
+    private var room: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var count = 0
+
+    init(capacity: Int = 512) {
+        self.capacity = capacity
+        room = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+    }
+
+    deinit { room.deallocate() }
+
+    /// The key of `d`, looking at this writer's room: valid until the next `key(of:)`.
+    mutating func key(of d: borrowing ViolationEventDraft) -> ResultKey {
+        count = 0
         word(UInt64(d.event.abi.ordinal) << 32 | UInt64(UInt32(truncatingIfNeeded: d.event.nr)))
         text(d.event.site)
         if let frames = d.rawStack?.frames {
@@ -655,35 +711,53 @@ struct ResultKey: Hashable {
         } else {
             word(0)
         }
-        guard let raw = d.event.raw else { word(0); return }
-        word(1)
-        let strings = raw.memory.strings
-        word(UInt64(strings.count))
-        if strings.count == 1, let (k, v) = strings.first {
-            word(UInt64(UInt(bitPattern: k))); text(v)
+        if let raw = d.event.raw {
+            word(1)
+            let strings = raw.memory.strings
+            word(UInt64(strings.count))
+            if strings.count == 1, let (k, v) = strings.first {
+                word(UInt64(UInt(bitPattern: k))); text(v)
+            } else {
+                for (k, v) in strings.sorted(by: { $0.key < $1.key }) { word(UInt64(UInt(bitPattern: k))); text(v) }
+            }
+            if let a = raw.memory.sockaddr {
+                word(UInt64(a.count) + 1)
+                a.withUnsafeBytes { append($0) }
+            } else {
+                word(0)
+            }
+            if let w = raw.memory.socketcall { word(UInt64(w.count) + 1); for x in w { word(x) } } else { word(0) }
+            if let b = raw.base { word(1); text(b) } else { word(0) }
         } else {
-            for (k, v) in strings.sorted(by: { $0.key < $1.key }) { word(UInt64(UInt(bitPattern: k))); text(v) }
+            word(0)
         }
-        if let a = raw.memory.sockaddr { word(UInt64(a.count) + 1); bytes.append(contentsOf: a) } else { word(0) }
-        if let w = raw.memory.socketcall { word(UInt64(w.count) + 1); for x in w { word(x) } } else { word(0) }
-        if let b = raw.base { word(1); text(b) } else { word(0) }
+        return ResultKey(looking: room, count: count)
+    }
+
+    private mutating func reserve(_ n: Int) {
+        guard count + n > capacity else { return }
+        let bigger = max(2 * capacity, count + n)
+        let r = UnsafeMutableRawPointer.allocate(byteCount: bigger, alignment: 8)
+        r.copyMemory(from: room, byteCount: count)
+        room.deallocate()
+        room = r
+        capacity = bigger
     }
 
     private mutating func word(_ v: UInt64) {
-        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(8)
+        room.storeBytes(of: v.littleEndian, toByteOffset: count, as: UInt64.self)
+        count += 8
+    }
+
+    private mutating func append(_ b: UnsafeRawBufferPointer) {
+        reserve(b.count)
+        if let base = b.baseAddress { (room + count).copyMemory(from: base, byteCount: b.count) }
+        count += b.count
     }
 
     private mutating func text(_ s: String) {
         var s = s
-        s.withUTF8 { u in word(UInt64(u.count)); bytes.append(contentsOf: u) }
-    }
-
-    func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
-    /// Byte for byte with `memcmp` (`Array`'s own `==` compares element by element).
-    static func == (a: ResultKey, b: ResultKey) -> Bool {
-        guard a.bytes.count == b.bytes.count else { return false }
-        return a.bytes.withUnsafeBytes { x in
-            b.bytes.withUnsafeBytes { y in x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
-        }
+        s.withUTF8 { u in word(UInt64(u.count)); append(UnsafeRawBufferPointer(u)) }
     }
 }
