@@ -28,7 +28,7 @@ enum HTMLReport {
             let trigger = m.landlockPolicyRun ? "" : "trigger <b>\(esc(hd.trigger))</b> · "
             h += "<p class=\"meta\">\(trigger)mode <b>\(esc(hd.mode.rawValue))</b> · backend <b>\(esc(hd.backend.rawValue))</b> · \(esc(hd.arch)) · started \(esc(hd.started))</p>"
             if hd.backend == .notify, hd.landlockABI != nil {
-                h += "<p class=\"note\">landlock: refusals are recorded under --backend ptrace only; this run's are not</p>"
+                h += "<p class=\"note\">\(landlockNotifyNote)</p>"  // our text: nothing to escape
             }
         }
         h += "</header>\n"

@@ -76,7 +76,8 @@ struct ReportModel {
     func filter(_ id: Int) -> SeccompFilterEvent? { seccompFilters.first { $0.id == id } }
 
     /// No process reached the trigger: nothing was judged (said by every format, instead of zero totals).
-    var neverEntered: Bool { enters.isEmpty }
+    /// `Trace.neverEntered`: never for a run under a Landlock `--policy`, which has no trigger.
+    var neverEntered: Bool { enters.isEmpty && !landlockPolicyRun }
     /// `run --policy FILE.toml`: the Landlock ruleset, not capability mode, was the run's policy.
     var landlockPolicyRun: Bool { landlock.policy != nil }
 
@@ -229,6 +230,9 @@ func formatSeconds(_ ns: UInt64) -> String {
 func plural(_ n: Int, _ word: String, _ many: String? = nil) -> String {
     "\(n) " + (n == 1 ? word : (many ?? word + "s"))
 }
+
+/// What the text and HTML reports say of a notify run on a kernel with Landlock.
+let landlockNotifyNote = "landlock: refusals are recorded under --backend ptrace only; this run's are not"
 
 /// What every report says of a run in which no process reached the trigger.
 func neverEnteredNote(_ trigger: String?, policy: Bool = false) -> String {

@@ -34,7 +34,7 @@ public func renderRunSummary(_ trace: Trace, analysis: SiteAnalysis? = nil, maxS
         out += " at " + plural(m.sites.count, "site") + " in " + plural(m.violatingPids.count, "process", "processes")
         out += " (" + m.namespaceTotals.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
     }
-    if m.enters.isEmpty && !m.landlockPolicyRun { out += "; " + neverEnteredNote(m.header?.trigger, policy: m.header?.policy != nil) }
+    if m.neverEntered { out += "; " + neverEnteredNote(m.header?.trigger, policy: m.header?.policy != nil) }
     if !m.landlockPolicyRun, !m.landlock.refusals.isEmpty { out += "; " + plural(m.landlock.refusals.count, "Landlock refusal") }
     if let s = m.summary { out += "; exit status \(s.exitStatus)" + (s.interrupted == true ? " (interrupted)" : "") }
     out += "\n"

@@ -31,7 +31,7 @@ struct TextReport {
             meta.append("started \(h.started)")
             out.append("  " + meta.joined(separator: ", "))
             if h.backend == .notify, h.landlockABI != nil {
-                out.append("  landlock: refusals are recorded under --backend ptrace only; this run's are not")
+                out.append("  " + landlockNotifyNote)
             }
             if let p = h.policy {
                 out.append("  policy \(p.kind) \(p.path) (sha256 \(p.sha256))"
