@@ -685,6 +685,65 @@ void ct_uw_space_free(ct_uw_space *s) {
     free(s);
 }
 
+int ct_uw_space_free_keeping_maps(ct_uw_space *s) {
+    if (s == NULL) return -1;
+    int fd = s->query_fd;
+    s->query_fd = -1;
+    ct_uw_space_free(s);
+    return fd;
+}
+
+struct ct_uw_parked {
+    pthread_mutex_t lock;
+    int n;
+    int fds[CT_UW_PARKED_MAX];
+};
+
+ct_uw_parked *ct_uw_parked_new(void) {
+    ct_uw_parked *p = calloc(1, sizeof *p);
+    if (p) pthread_mutex_init(&p->lock, NULL);
+    return p;
+}
+
+void ct_uw_parked_free(ct_uw_parked *p) {
+    if (p == NULL) return;
+    ct_uw_parked_close(p);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+void ct_uw_parked_put(ct_uw_parked *p, int fd) {
+    if (fd < 0) return;
+    if (p) {
+        pthread_mutex_lock(&p->lock);
+        if (p->n < CT_UW_PARKED_MAX) {
+            p->fds[p->n++] = fd;
+            fd = -1;
+        }
+        pthread_mutex_unlock(&p->lock);
+    }
+    if (fd >= 0) close(fd);
+}
+
+void ct_uw_parked_close(ct_uw_parked *p) {
+    if (p == NULL) return;
+    int fds[CT_UW_PARKED_MAX];
+    pthread_mutex_lock(&p->lock);
+    int n = p->n;
+    memcpy(fds, p->fds, (size_t)n * sizeof fds[0]);
+    p->n = 0;
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < n; i++) close(fds[i]);  // outside the lock: the tracer thread never waits for these
+}
+
+int ct_uw_parked_count(ct_uw_parked *p) {
+    if (p == NULL) return 0;
+    pthread_mutex_lock(&p->lock);
+    int n = p->n;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
 // ---- Mappings looked up one at a time ----
 //
 // A new process's first walks, replayed from cached rules, touch few of its mappings: those of

@@ -63,6 +63,9 @@ public final class StackWalker: @unchecked Sendable {
         for s in spaces.values { ct_uw_space_free(s.space) }
     }
 
+    /// The /proc/PID/maps descriptors of processes that exited (`processExited`), for another thread to close.
+    public let exitedMaps = ExitedMaps()
+
     /// How many walks of this walker were replayed from cached unwind rules rather than walked by libdw.
     public private(set) var ruleCacheWalks = 0
     /// How many times a walk read a process's whole /proc/PID/maps text (a replayed walk looks up only the
@@ -160,8 +163,9 @@ public final class StackWalker: @unchecked Sendable {
         spaces[child] = s
     }
 
+    /// Forgets process `pid`, which has exited. Its /proc/PID/maps descriptor is left to `exitedMaps`.
     public func processExited(pid: Int32) {
-        if let s = spaces.removeValue(forKey: pid) { ct_uw_space_free(s.space) }
+        if let s = spaces.removeValue(forKey: pid) { ct_uw_parked_put(exitedMaps.parked, ct_uw_space_free_keeping_maps(s.space)) }
         newImages.remove(pid)
     }
 
@@ -313,4 +317,19 @@ final class AddressSpace {
     let space: OpaquePointer
     var frames: [FrameKey: Frame] = [:]
     init(space: OpaquePointer) { self.space = space }
+}
+
+/// The /proc/PID/maps descriptors of exited processes, closed by a thread other than the tracer's: closing the
+/// last one open on an exited process's memory has the kernel free that memory's descriptor there and then (~8-10 µs
+/// a process here: a C tracer doing only that, 300 `/bin/true`), which under ptrace would be time the program waits
+/// for on the CPU it shares with the tracer. The recording thread closes them between batches (README, Performance
+/// (f)). At most `CT_UW_PARKED_MAX` wait; beyond that the tracer closes them itself. Thread-safe.
+public final class ExitedMaps: @unchecked Sendable {
+    let parked: OpaquePointer?
+    init() { parked = ct_uw_parked_new() }
+    deinit { ct_uw_parked_free(parked) }
+    /// Closes every descriptor parked so far (any thread).
+    public func closeAll() { ct_uw_parked_close(parked) }
+    /// How many wait to be closed.
+    public var count: Int { Int(ct_uw_parked_count(parked)) }
 }

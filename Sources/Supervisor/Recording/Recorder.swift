@@ -98,7 +98,8 @@ final class Recorder {
                                  symbolise: judges)
         }
         createdOutput = true
-        let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: walker.map { !$0.symbolises } ?? false)
+        let thread = RecordingThread(writer: TraceWriter(sink: sink), symbolise: walker.map { !$0.symbolises } ?? false,
+                                     exitedMaps: walker?.exitedMaps)
         thread.start()
         output = thread
         var h = HeaderEvent(argv: options.argv, trigger: options.trigger.description, mode: options.mode,

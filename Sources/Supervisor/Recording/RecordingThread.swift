@@ -58,10 +58,14 @@ final class RecordingThread: @unchecked Sendable {
     private let writer: TraceWriter
     private let symboliser: FrameSymboliser?
     private var writeError: String?
+    /// Closed at every batch and at `close()`: the exited processes' /proc/PID/maps descriptors the walker left
+    /// (their close frees the process's memory descriptor in the kernel, here rather than on the tracer's CPU).
+    private let exitedMaps: ExitedMaps?
 
     /// `symbolise`: name the frames of every stack (the walker left them as module and offset).
-    init(writer: TraceWriter, symbolise: Bool) {
+    init(writer: TraceWriter, symbolise: Bool, exitedMaps: ExitedMaps? = nil) {
         self.writer = writer
+        self.exitedMaps = exitedMaps
         self.symboliser = symbolise ? FrameSymboliser() : nil
         if let symboliser { writer.setBuildIDs { symboliser.buildID(module: $0) } }
         pthread_mutex_init(mutex, nil)
@@ -133,6 +137,7 @@ final class RecordingThread: @unchecked Sendable {
         if release { pthread_cond_signal(cond) }
         for item in rest { append(item) }
         flush()
+        exitedMaps?.closeAll()
         pthread_detach(t)
         thread = nil
         return writeError
@@ -165,6 +170,7 @@ final class RecordingThread: @unchecked Sendable {
             swap(&batch, &queue)
             processing = true
             pthread_mutex_unlock(mutex)
+            exitedMaps?.closeAll()
             var done = 0
             for item in batch {
                 if closing.isSet { break }
