@@ -146,8 +146,8 @@ public struct Syscall: Sendable, Hashable {
     public var mutatesPath: Bool { storage.pathOp?.mutates ?? false }
 
     /// Never inlined: `SyscallTable.rows` calls it ~470 times in one initializer, and inlined there (with
-    /// `Storage.init`'s loop and maps) the optimiser took ~24 minutes over that one function in a release build
-    /// (this module's whole-module `-O` compile: 24 min -> 23 s).
+    /// `Storage.init`'s loop and maps) the optimiser took ~25 minutes over that one function in a release build
+    /// (this module's whole-module `-O` compile: 25 min -> 29 s).
     @inline(never)
     public init(_ name: String, _ args: [(String, ArgKind)], touches: Touch = .none, pid: ProcessTarget? = nil,
                 op: PathOp? = nil, fd: DescriptorUse? = nil, sandbox: SandboxStep? = nil, _ traits: SyscallTraits = []) {

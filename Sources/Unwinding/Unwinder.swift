@@ -165,7 +165,9 @@ public final class StackWalker: @unchecked Sendable {
 
     /// Forgets process `pid`, which has exited. Its /proc/PID/maps descriptor is left to `exitedMaps`.
     public func processExited(pid: Int32) {
-        if let s = spaces.removeValue(forKey: pid) { ct_uw_parked_put(exitedMaps.parked, ct_uw_space_free_keeping_maps(s.space)) }
+        if let s = spaces.removeValue(forKey: pid) {
+            ct_uw_parked_put(exitedMaps.parked, ct_uw_space_free_keeping_maps(s.space))
+        }
         newImages.remove(pid)
     }
 
