@@ -165,9 +165,7 @@ public final class StackWalker: @unchecked Sendable {
 
     /// Forgets process `pid`, which has exited. Its /proc/PID/maps descriptor is left to `exitedMaps`.
     public func processExited(pid: Int32) {
-        if let s = spaces.removeValue(forKey: pid) {
-            ct_uw_parked_put(exitedMaps.parked, ct_uw_space_free_keeping_maps(s.space))
-        }
+        if let s = spaces.removeValue(forKey: pid) { exitedMaps.park(ct_uw_space_free_keeping_maps(s.space)) }
         newImages.remove(pid)
     }
 
@@ -327,9 +325,11 @@ final class AddressSpace {
 /// for on the CPU it shares with the tracer. The recording thread closes them between batches (README, Performance
 /// (f)). At most `CT_UW_PARKED_MAX` wait; beyond that the tracer closes them itself. Thread-safe.
 public final class ExitedMaps: @unchecked Sendable {
-    let parked: OpaquePointer?
+    private let parked: OpaquePointer?
     init() { parked = ct_uw_parked_new() }
     deinit { ct_uw_parked_free(parked) }
+    /// Leaves `fd` (ignored when negative) to be closed later, or closes it now when `CT_UW_PARKED_MAX` wait.
+    func park(_ fd: Int32) { ct_uw_parked_put(parked, fd) }
     /// Closes every descriptor parked so far (any thread).
     public func closeAll() { ct_uw_parked_close(parked) }
     /// How many wait to be closed.

@@ -5,7 +5,7 @@ import Foundation
 import SyscallCatalog
 import Testing
 import TraceModel
-import Unwinding
+@testable import Unwinding
 @testable import Supervisor
 
 @Suite struct RecordingThreadTests {
@@ -84,6 +84,23 @@ import Unwinding
             #expect(trace.violations.map(\.seq) == Array(1...n), "pause \(pause) µs")
         }
         #expect(gaveBack > 0, "no close() landed in the middle of a batch: the give-back path was not tested")
+    }
+
+    @Test("exited processes' maps descriptors the walker parked: closed by the thread at its next batch, and by close()")
+    func closesParkedDescriptors() throws {
+        let parked = ExitedMaps()
+        let thread = RecordingThread(writer: TraceWriter(sink: MemorySink()), symbolise: false, exitedMaps: parked)
+        thread.start()
+        for _ in 0..<3 { parked.park(open("/dev/null", O_RDONLY | O_CLOEXEC)) }
+        #expect(parked.count == 3)
+        thread.submit(.header(HeaderEvent(argv: ["x"], trigger: "exec", mode: .observe, backend: .ptrace,
+                                          started: "2026-11-29T00:00:00Z")))
+        for _ in 0..<400 where parked.count > 0 { usleep(5000) }
+        #expect(parked.count == 0, "the batch did not close them")
+        parked.park(open("/dev/null", O_RDONLY | O_CLOEXEC))
+        #expect(parked.count == 1)
+        #expect(thread.close() == nil)
+        #expect(parked.count == 0, "close() did not close it")
     }
 
     @Test("close() with nothing queued, and a recorder that never started one")
