@@ -163,9 +163,12 @@ public final class StackWalker: @unchecked Sendable {
         spaces[child] = s
     }
 
-    /// Forgets process `pid`, which has exited. Its /proc/PID/maps descriptor is left to `exitedMaps`.
-    public func processExited(pid: Int32) {
-        if let s = spaces.removeValue(forKey: pid) { exitedMaps.park(ct_uw_space_free_keeping_maps(s.space)) }
+    /// Forgets process `pid`, which has exited. `closeMapsLater`: its /proc/PID/maps descriptor is left to
+    /// `exitedMaps` instead of closed here.
+    public func processExited(pid: Int32, closeMapsLater: Bool = false) {
+        if let s = spaces.removeValue(forKey: pid) {
+            if closeMapsLater { exitedMaps.park(ct_uw_space_free_keeping_maps(s.space)) } else { ct_uw_space_free(s.space) }
+        }
         newImages.remove(pid)
     }
 
@@ -323,7 +326,9 @@ final class AddressSpace {
 /// last one open on an exited process's memory has the kernel free that memory's descriptor there and then (~8-10 µs
 /// a process here: a C tracer doing only that, 300 `/bin/true`), which under ptrace would be time the program waits
 /// for on the CPU it shares with the tracer. The recording thread closes them between batches (README, Performance
-/// (f)). At most `CT_UW_PARKED_MAX` wait; beyond that the tracer closes them itself. Thread-safe.
+/// (f)). At most `CT_UW_PARKED_MAX` wait; beyond that the tracer closes them itself. Thread-safe. Only the ptrace
+/// backend parks them: notify's exits are handled by its exit watcher, off the program's CPU already, which closes
+/// them at once (so that captrace's descriptors stay those of live processes).
 public final class ExitedMaps: @unchecked Sendable {
     private let parked: OpaquePointer?
     init() { parked = ct_uw_parked_new() }

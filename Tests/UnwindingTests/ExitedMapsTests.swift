@@ -19,7 +19,9 @@ import Unwinding
         }
     }
 
-    @Test func exitedProcessMapsClosedByCloseAll() throws {
+    /// `closeMapsLater` (the ptrace backend's): parked until `closeAll`. Otherwise (notify's) closed at once.
+    @Test(arguments: [true, false])
+    func exitedProcessMapsClosedByCloseAll(closeMapsLater: Bool) throws {
         let program = "/usr/bin/true"
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), nil]
         defer { argv.forEach { free($0) } }
@@ -33,7 +35,12 @@ import Unwinding
         try #require(Self.descriptors(naming: maps).count == 1, "the walk left no /proc/PID/maps open")
         ct_test_kill(pid)  // killed and reaped, as the tracer sees an exit
 
-        walker.processExited(pid: pid)
+        walker.processExited(pid: pid, closeMapsLater: closeMapsLater)
+        guard closeMapsLater else {
+            #expect(walker.exitedMaps.count == 0)
+            #expect(Self.descriptors(naming: maps).isEmpty, "not closed by processExited")
+            return
+        }
         #expect(walker.exitedMaps.count == 1)
         #expect(Self.descriptors(naming: maps).count == 1, "closed by processExited itself")
         walker.exitedMaps.closeAll()

@@ -44,7 +44,8 @@ void ct_uw_parked_put(ct_uw_parked *parked, int fd);
 void ct_uw_parked_close(ct_uw_parked *parked);
 /// How many are parked now.
 int ct_uw_parked_count(ct_uw_parked *parked);
-enum { CT_UW_PARKED_MAX = 256 };
+/// Bounded: they count against the descriptor limit, and a batch (at most ~5 ms apart) sees far fewer exits.
+enum { CT_UW_PARKED_MAX = 64 };
 /// A space for process `pid` forked from `parent` (its address space a copy of the parent's at the fork): it starts
 /// with the parent's mappings as last read, instead of reading /proc/PID/maps again. NULL when the parent has none.
 ct_uw_space *ct_uw_space_fork(const ct_uw_space *parent, pid_t pid);

@@ -148,7 +148,8 @@ final class Recorder {
     func stack(pid: Int32, tid: Int32) -> [Frame] { walker?.stack(pid: pid, tid: tid) ?? [] }
 
     func unwinderForget(pid: Int32) {
-        walker?.processExited(pid: pid)
+        // Under ptrace the stopping thread shares the program's CPU: the recording thread closes the maps instead.
+        walker?.processExited(pid: pid, closeMapsLater: options.backend == .ptrace)
         forgetSites(pid)
     }
     func unwinderForked(parent: Int32, child: Int32) { walker?.processForked(parent: parent, child: child) }
