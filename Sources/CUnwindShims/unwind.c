@@ -132,8 +132,10 @@ typedef struct {
     uint64_t start, end, offset;
     uint64_t inode;
     unsigned dev_major, dev_minor;
+    uint8_t prot;      // MAP_R, MAP_W, MAP_X as the mapping's permissions show now
     const char *path;  // NULL for anonymous mappings; interned (intern_path): never freed, one pointer per text
 } map_ent;
+enum { MAP_R = 1, MAP_W = 2, MAP_X = 4 };
 
 /// The one copy of a mapping's path text (its first `n` bytes): the same pointer for the same text in every
 /// process and walk, for the whole run. A frame's module is then known by its pointer, on any thread at any time
@@ -158,6 +160,8 @@ typedef struct {
     uint64_t start_ip, end_ip;  // runtime extent of its PT_LOAD segments
     uint64_t hdr, table;        // runtime addresses of .eh_frame_hdr and its binary-search table
     uint64_t fde_count;
+    int file;                   // elf_cache index of its file (checked unchanged for this space), or -1
+    uint64_t hdr_off, hdr_size; // where .eh_frame_hdr is in that file (PT_GNU_EH_FRAME), for eh_word
     bool ok;
 } eh_module;
 
@@ -277,6 +281,7 @@ struct ct_uw_space {
     unsigned query_walk, walk_queries, walk_misses;  // lookups, and those that found no mapping, in walk query_walk
     unsigned long maps_reads;  // whole-table reads since last asked (ct_uw_space_take_maps_reads)
     unsigned long scans;       // dw_walk's stack scans since last asked (ct_uw_space_take_scans)
+    unsigned long code_file, code_memory;  // code_word and eh_word reads since last asked, by where they came from
     unsigned maps_gen;  // bumped whenever the parsed mappings change
     unsigned walk_no;   // bumped by every walk
     unsigned maps_walk; // walk_no when /proc/PID/maps was last read: the thread is stopped, so once a walk is enough
@@ -421,7 +426,9 @@ static int parse_maps_line(const char *p, const char *end, map_ent *m) {
     uint64_t major, minor, inode;
     if (parse_hex(&p, end, &m->start) || skip_char(&p, end, '-') || parse_hex(&p, end, &m->end)) return -1;
     skip_blanks(&p, end);
-    while (p < end && *p != ' ' && *p != '\t') p++;  // permissions
+    m->prot = 0;
+    for (int k = 0; p < end && *p != ' ' && *p != '\t'; p++, k++)  // permissions: rwxp
+        if (k < 3 && *p != '-') m->prot |= (uint8_t)(1u << k);
     skip_blanks(&p, end);
     if (parse_hex(&p, end, &m->offset)) return -1;
     skip_blanks(&p, end);
@@ -818,7 +825,8 @@ static int sparse_lookup(ct_uw_space *s, uint64_t addr, bool next) {
         if (q.vma_start < k->end && k->start < q.vma_end) return -1;
     }
     if (s->nmaps == SPARSE_MAPS) return -1;
-    map_ent m = {q.vma_start, q.vma_end, q.vma_offset, q.inode, q.dev_major, q.dev_minor, NULL};
+    // PROCMAP_QUERY_VMA_READABLE, _WRITABLE, _EXECUTABLE are 1, 2, 4, as MAP_R, MAP_W, MAP_X.
+    map_ent m = {q.vma_start, q.vma_end, q.vma_offset, q.inode, q.dev_major, q.dev_minor, (uint8_t)(q.vma_flags & 7), NULL};
     if (q.vma_name_size > 0) {
         // As the maps text shows it: a newline in a path is written \012 (seq_path's escape).
         char shown[4 * sizeof name];
@@ -1102,6 +1110,7 @@ static struct {
     uint64_t load_vaddr; // first PT_LOAD's p_vaddr rounded down to its alignment (libdw's bias is low - this)
     // Its .eh_frame_hdr header as eh_module_init reads it: 0 not read yet, 1 read (below), -1 unusable.
     int eh_state;
+    int code_state;  // code_as_in_file: 0 not looked at yet, 1 yes, -1 no
     uint8_t eh_ptr_size, eh_count_size;
     uint64_t eh_count;
 } elf_cache[ELF_CACHE];
@@ -1362,6 +1371,67 @@ static int mapped_file(const map_ent *m) {
     return i;
 }
 
+/// The elf_cache index of module `d`'s file, looked up and checked (mapped_file) at this space's first need, or -1
+/// when the rule cache cannot use it (then libdw walks there).
+static int module_file(ct_uw_space *s, mod_ent *d) {
+    if (d->first < 0) return -1;
+    if (d->elf == -2) {
+        int i = mapped_file(&s->maps[d->first]);
+        d->elf = i >= 0 && rules_usable(i) ? i : -1;
+        if (d->elf >= 0) d->bias = d->start - elf_cache[i].load_vaddr;
+    }
+    return d->elf;
+}
+
+/// Whether the code of module file `i` is in memory as in the file: its dynamic section asks for no text
+/// relocations (DT_TEXTREL, DF_TEXTREL), the one way the loader writes into a file's executable pages.
+static bool code_as_in_file(int i) {
+    if (elf_cache[i].code_state != 0) return elf_cache[i].code_state > 0;
+    elf_cache[i].code_state = -1;
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf_cache[i].elf, scn)) != NULL;) {
+        GElf_Shdr sh;
+        if (gelf_getshdr(scn, &sh) == NULL) return false;
+        if (sh.sh_type != SHT_DYNAMIC) continue;
+        Elf_Data *data = elf_getdata(scn, NULL);
+        if (data == NULL || sh.sh_entsize == 0) return false;
+        for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
+            GElf_Dyn dyn;
+            if (gelf_getdyn(data, (int)k, &dyn) == NULL) return false;
+            if (dyn.d_tag == DT_TEXTREL || (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_TEXTREL))) return false;
+        }
+    }
+    elf_cache[i].code_state = 1;
+    return true;
+}
+
+/// The 8 bytes of code at `addr`, from the module's file where it is mapped: an executable, not writable
+/// mapping of a file the rule cache holds and checked unchanged for this space (the module's `elf`), without
+/// text relocations (code_as_in_file). The unwind rules come from the same file, as libdw reads them, so this is
+/// the same view of the code; a tracer's breakpoint is not seen (the instruction it replaced is, which is what
+/// decoding a call wants). Elsewhere, or past the file's end, the program's memory (read_word). Under notify the
+/// rbp recovery (dw_walk) looks at 3-4 places in ld.so's code per new process: each was a page's
+/// process_vm_readv (1.5-2 µs), now a copy from the file libelf has mapped.
+static int code_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
+    const map_ent *m = find_map(s, addr);
+    if (m != NULL && m->path != NULL && (m->prot & (MAP_W | MAP_X)) == MAP_X && addr <= m->end - 8) {
+        mod_ent *d = find_module(s, addr);
+        int i = d == NULL ? -1 : module_file(s, d);
+        if (i >= 0 && elf_cache[i].ino == (ino_t)m->inode && elf_cache[i].dev == makedev(m->dev_major, m->dev_minor)
+            && code_as_in_file(i)) {
+            size_t size;
+            const char *raw = elf_rawfile(elf_cache[i].elf, &size);
+            uint64_t off = addr - m->start + m->offset;
+            if (raw != NULL && off <= size && size - off >= 8) {
+                memcpy(out, raw + off, 8);
+                s->code_file++;
+                return 0;
+            }
+        }
+    }
+    s->code_memory++;
+    return read_word(s, addr, out);
+}
+
 /// What libdw's handle_cfi would do at link-time address `vaddr` of module file `i`.
 static void rule_compute(int i, uint64_t vaddr, uw_rule *r) {
     r->ok = false;
@@ -1434,13 +1504,7 @@ out:
 /// must walk it. `*in_module`: whether libdw knows a module at `addr`.
 static const uw_rule *rule_at(ct_uw_space *s, uint64_t addr) {
     mod_ent *d = find_module(s, addr);
-    if (d == NULL || d->first < 0) return NULL;
-    if (d->elf == -2) {
-        int i = mapped_file(&s->maps[d->first]);
-        d->elf = i >= 0 && rules_usable(i) ? i : -1;
-        if (d->elf >= 0) d->bias = d->start - elf_cache[i].load_vaddr;
-    }
-    if (d->elf < 0) return NULL;
+    if (d == NULL || module_file(s, d) < 0) return NULL;
     uint64_t vaddr = addr - d->bias;
     if (rules == NULL && !rules_resize(RULES_FIRST)) return NULL;
     uint64_t h = (vaddr ^ ((uint64_t)d->elf << 48)) * 0x9E3779B97F4A7C15ull;
@@ -1578,6 +1642,12 @@ unsigned long ct_uw_space_take_maps_reads(ct_uw_space *s) {
     return n;
 }
 
+void ct_uw_space_take_code_reads(ct_uw_space *s, unsigned long *from_file, unsigned long *from_memory) {
+    *from_file = s->code_file;
+    *from_memory = s->code_memory;
+    s->code_file = s->code_memory = 0;
+}
+
 unsigned long ct_uw_space_take_rule_walks(ct_uw_space *s) {
     unsigned long n = s->rule_walks;
     s->rule_walks = 0;
@@ -1645,7 +1715,7 @@ static int libdw_walk_once(ct_uw_space *s, frames_acc *acc) {
 static int call_before(ct_uw_space *s, uint64_t ra, uint64_t *target) {
     if (ra < 8 || (s->dwfl ? dwfl_addrmodule(s->dwfl, ra - 1) == NULL : find_module(s, ra - 1) == NULL)) return -1;
     uint64_t w;
-    if (read_word(s, ra - 8, &w) != 0) return -1;
+    if (code_word(s, ra - 8, &w) != 0) return -1;
     uint8_t b[8];
     memcpy(b, &w, 8);  // b[7] is the byte just before ra
     uint64_t t;
@@ -1667,7 +1737,7 @@ static int call_before(ct_uw_space *s, uint64_t ra, uint64_t *target) {
     }
     // A PLT stub: [endbr64] [bnd] jmp *disp32(%rip) — follow it to where the GOT points.
     uint64_t p0, p1;
-    if (read_word(s, t, &p0) == 0 && read_word(s, t + 8, &p1) == 0) {
+    if (code_word(s, t, &p0) == 0 && code_word(s, t + 8, &p1) == 0) {
         uint8_t c[16];
         memcpy(c, &p0, 8);
         memcpy(c + 8, &p1, 8);
@@ -1687,18 +1757,36 @@ static int call_before(ct_uw_space *s, uint64_t ra, uint64_t *target) {
 
 static eh_module *eh_module_for(ct_uw_space *s, uint64_t ip);
 
+/// 8 bytes of module `e`'s .eh_frame_hdr at `addr`: from its file when known (the section holds only offsets
+/// relative to itself, which no loader rewrites), else from the program's memory.
+static int eh_word(ct_uw_space *s, const eh_module *e, uint64_t addr, uint64_t *out) {
+    if (e->file >= 0 && addr >= e->hdr && addr - e->hdr <= e->hdr_size && e->hdr_size - (addr - e->hdr) >= 8) {
+        size_t size;
+        const char *raw = elf_rawfile(elf_cache[e->file].elf, &size);
+        uint64_t off = e->hdr_off + (addr - e->hdr);
+        if (raw != NULL && off <= size && size - off >= 8) {
+            memcpy(out, raw + off, 8);
+            s->code_file++;
+            return 0;
+        }
+    }
+    s->code_memory++;
+    return read_word(s, addr, out);
+}
+
 /// The entry address of the function holding `pc`: the initial location of its FDE, found in the module's
 /// .eh_frame_hdr search table (sorted (location, FDE) pairs of int32 relative to the header), or 0.
 static uint64_t function_start(ct_uw_space *s, uint64_t pc) {
     eh_module *e = eh_module_for(s, pc);
     if (e == NULL || e->fde_count == 0) return 0;
     // Copied: a read may re-read the mappings, which drops the module table.
-    const uint64_t table = e->table, hdr = e->hdr;
-    uint64_t lo = 0, hi = e->fde_count;  // find the last entry whose location is <= pc
+    const eh_module copy = *e;
+    const uint64_t table = copy.table, hdr = copy.hdr;
+    uint64_t lo = 0, hi = copy.fde_count;  // find the last entry whose location is <= pc
     uint64_t found = 0;
     while (lo < hi) {
         uint64_t mid = (lo + hi) / 2, w;
-        if (read_word(s, table + mid * 8, &w) != 0) return 0;
+        if (eh_word(s, &copy, table + mid * 8, &w) != 0) return 0;
         uint64_t loc = hdr + (int64_t)(int32_t)(uint32_t)w;
         if (loc <= pc) { found = loc; lo = mid + 1; } else hi = mid;
     }
@@ -1715,7 +1803,7 @@ static bool tail_jumps_to(ct_uw_space *s, uint64_t fn, uint64_t to) {
         uint8_t b[40];
         for (int i = 0; i < 5; i++) {
             uint64_t w;
-            if (read_word(s, fn + 8 * (uint64_t)i, &w) != 0) return false;
+            if (code_word(s, fn + 8 * (uint64_t)i, &w) != 0) return false;
             memcpy(b + 8 * i, &w, 8);
         }
         uint64_t next = 0;
@@ -1994,6 +2082,9 @@ static void eh_module_init(ct_uw_space *s, eh_module *e, const map_ent *m, uint6
     e->hdr = hdr.p_vaddr + e->bias;
     e->table = e->hdr + 4 + ptr_size + count_size;
     e->fde_count = count;
+    e->file = cached;
+    e->hdr_off = hdr.p_offset;
+    e->hdr_size = hdr.p_filesz;
     e->ok = true;
 out:
     if (cached >= 0) return;  // the cache's, not ours to end

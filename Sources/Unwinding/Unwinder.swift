@@ -74,6 +74,9 @@ public final class StackWalker: @unchecked Sendable {
     /// How many walks from rsp and rip scanned the stack for rbp: their caller needed it, and neither this run nor
     /// the kept file (`keepScans`) knew where it was.
     public private(set) var stackScans = 0
+    /// How many 8-byte reads of code (and of .eh_frame_hdr) those walks' rbp recovery made, served from the
+    /// modules' files and from the programs' memory (unwind.c, `code_word`).
+    public private(set) var codeReads: (fromFile: Int, fromMemory: Int) = (0, 0)
 
     /// Whether the chosen unwinder could be loaded (libunwind is dlopen'ed on first use); nil, or the reason.
     public var unavailableReason: String? {
@@ -201,6 +204,9 @@ public final class StackWalker: @unchecked Sendable {
         ruleCacheWalks += Int(ct_uw_space_take_rule_walks(s.space))
         mapsTextReads += Int(ct_uw_space_take_maps_reads(s.space))
         stackScans += Int(ct_uw_space_take_scans(s.space))
+        var fromFile: UInt = 0, fromMemory: UInt = 0
+        ct_uw_space_take_code_reads(s.space, &fromFile, &fromMemory)
+        codeReads = (codeReads.fromFile + Int(fromFile), codeReads.fromMemory + Int(fromMemory))
         return n > 0 ? (s, Int(n)) : nil
     }
 

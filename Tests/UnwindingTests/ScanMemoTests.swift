@@ -10,13 +10,19 @@ import Unwinding
 @Suite(.serialized) struct ScanMemoTests {
     /// The stack, and how many scans its walk made.
     static func notifyWalk(_ exe: String) throws -> (frames: [Frame], scans: Int) {
+        let w = try notifyWalker(exe)
+        return (w.frames, w.walker.stackScans)
+    }
+
+    /// The stack, and the walker that walked it (for its counters).
+    static func notifyWalker(_ exe: String) throws -> (frames: [Frame], walker: StackWalker) {
         try Tracee.run(exe, stop: false) { pid in
             let fields = FixtureBuilder.readFile("/proc/\(pid)/syscall")!.split(separator: " ")
             let sp = UInt64(fields[7].dropFirst(2), radix: 16)!
             let pc = UInt64(fields[8].dropFirst(2).trimmingCharacters(in: .whitespacesAndNewlines), radix: 16)!
             let walker = StackWalker(kind: .libdw, maxDepth: 64)
             let frames = walker.stack(pid: pid, tid: pid, pc: pc, sp: sp)
-            return (frames, walker.stackScans)
+            return (frames, walker)
         }
     }
 
@@ -55,6 +61,18 @@ import Unwinding
         let third = try Self.notifyWalk(exe)
         #expect(third.scans >= 1)
         #expect(Self.placed(third.frames) == Self.placed(first))
+    } }
+
+    @Test("the scan reads the code it decodes from the module's file, not from the program's memory")
+    func codeFromFile() throws { try Self.withFixture("chain-scan-code") { exe, _ in
+        StackWalker.keepScans(in: nil)
+        let (frames, walker) = try Self.notifyWalker(exe)
+        #expect(frames.hasConsecutive(chain), "\(frames.rendered)")
+        #expect(walker.stackScans >= 1)
+        // The calls before the candidates' return addresses, and f3's entry in .eh_frame_hdr: all in files
+        // (the fixture, libc) mapped executable and without text relocations.
+        #expect(walker.codeReads.fromFile > 0, "\(walker.codeReads)")
+        #expect(walker.codeReads.fromMemory == 0, "\(walker.codeReads)")
     } }
 
     @Test("a file that is not a memo, or that others may write, is not read; the stack is the same")

@@ -74,6 +74,9 @@ unsigned long ct_uw_space_take_rule_walks(ct_uw_space *space);
 unsigned long ct_uw_space_take_maps_reads(ct_uw_space *space);
 /// How many walks from rsp and rip scanned the stack for rbp since the last call (what the memo did not know).
 unsigned long ct_uw_space_take_scans(ct_uw_space *space);
+/// How many 8-byte reads of code and of .eh_frame_hdr (a notify walk's rbp recovery) were served from the module's
+/// file, and how many from the program's memory, since the last call.
+void ct_uw_space_take_code_reads(ct_uw_space *space, unsigned long *from_file, unsigned long *from_memory);
 
 /// The file that keeps what notify walks' stack scans found across runs (see rbp_memo in unwind.c), or NULL:
 /// not kept. Read at the first walk that needs it after this call.
