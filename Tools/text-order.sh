@@ -3,7 +3,8 @@
 # functions: those a short run executes, in the order they first run, together. Without it a start touched
 # nearly every 64 KB window of the 6.5 MB text (the kernel maps a window at each first touch, and unmaps every
 # mapped page at exit); the Swift standard library's and libdw's code come without per-function sections and
-# stay where they are. The list ends with the .bss order the first constructor's populate relies on (see below).
+# stay where they are. The list ends with the .bss and .data orders the first constructor's populates rely on
+# (see below).
 #
 #   PATH=/opt/swift/usr/bin:$PATH bash Tools/text-order.sh
 #
@@ -64,6 +65,10 @@ cat "$work/shims" >> "$work/order"
     echo "# .bss: cold buffers first, then ct_bss_populated (Sources/CTraceShims/self.c)"
     printf '%s\n' rbp_memo _ZL21InitialAllocationPool _ZN12_GLOBAL__N_111spawn_stackE \
         _ZN12_GLOBAL__N_115memserver_stackE _ZN12_GLOBAL__N_116memserver_bufferE ct_bss_populated
+    # .data: the syscall catalog's row objects (SyscallTable's .data, named by its first object) between the two
+    # markers the first constructor populates from and to (ct_populate_catalog_data, Sources/CTraceShims/self.c).
+    echo "# .data: ct_data_populated_begin, SyscallTable's .data, ct_data_populated_end (Sources/CTraceShims/self.c)"
+    printf '%s\n' ct_data_populated_begin '$s14SyscallCatalog0A5TableO4rows_WZTv_' ct_data_populated_end
 } > Tools/text-order.txt
 echo "text-order: $(grep -vc '^#' Tools/text-order.txt) symbols in Tools/text-order.txt" >&2
 # The link reads the list but SwiftPM does not track it: link again.

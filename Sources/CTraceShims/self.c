@@ -54,6 +54,23 @@ extern char _end[];
 /// object's .bss falls, and less is populated (a slower start, nothing else).
 __attribute__((section(".bss.ct_bss_populated"))) char ct_bss_populated;
 
+/// The same for the syscall catalog's row objects in .data (the Swift compiler's static arrays of its rows'
+/// arguments, ~13 pages): each object's header is written when the catalog is first used, on the warm-up thread
+/// while the main thread runs on the other CPU, and the pages ld.so did not relocate had been read before (mapped
+/// from the file, read-only): each write copied a page and flushed the other CPU's TLB by an IPI, 12 of them a
+/// run (tlb:tlb_flush, "remote IPI send"). The release link (Tools/text-order.txt) places SyscallTable's .data
+/// between these two markers; another link places them anywhere, and then nothing or little is populated (a
+/// range that is not a few hundred KB at most is left alone).
+__attribute__((section(".data.ct_data_populated_begin"))) char ct_data_populated_begin = 1;
+__attribute__((section(".data.ct_data_populated_end"))) char ct_data_populated_end = 1;
+
+static void ct_populate_catalog_data(void) {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)&ct_data_populated_begin & ~(page - 1);
+    uintptr_t end = ((uintptr_t)&ct_data_populated_end + page) & ~(page - 1);
+    if (end > start && end - start <= 256 * 1024) (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+}
+
 /// Before anything else of the executable runs (and long before its first thread): every page of its .bss from
 /// `ct_bss_populated` on gets its own writable page now. Swift's lazy caches (type metadata, witness tables, once
 /// tokens) live there and are read before they are written: the read maps the shared zero page, the write then
@@ -68,4 +85,5 @@ __attribute__((constructor(101))) static void ct_populate_bss(void) {
     uintptr_t start = (uintptr_t)&ct_bss_populated & ~(page - 1);
     uintptr_t end = ((uintptr_t)_end + page - 1) & ~(page - 1);
     if (end > start) (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+    ct_populate_catalog_data();
 }
