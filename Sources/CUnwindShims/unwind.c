@@ -1404,6 +1404,17 @@ static bool code_as_in_file(int i) {
     return true;
 }
 
+/// The 8 bytes at offset `off` of elf_cache file `i`, from libelf's mapping of it (counted as read from a file);
+/// false past its end.
+static bool file_word(ct_uw_space *s, int i, uint64_t off, uint64_t *out) {
+    size_t size;
+    const char *raw = elf_rawfile(elf_cache[i].elf, &size);
+    if (raw == NULL || off > size || size - off < 8) return false;
+    memcpy(out, raw + off, 8);
+    s->code_file++;
+    return true;
+}
+
 /// The 8 bytes of code at `addr`, from the module's file where it is mapped: an executable, not writable
 /// mapping of a file the rule cache holds and checked unchanged for this space (the module's `elf`), without
 /// text relocations (code_as_in_file). The unwind rules come from the same file, as libdw reads them, so this is
@@ -1417,16 +1428,8 @@ static int code_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
         mod_ent *d = find_module(s, addr);
         int i = d == NULL ? -1 : module_file(s, d);
         if (i >= 0 && elf_cache[i].ino == (ino_t)m->inode && elf_cache[i].dev == makedev(m->dev_major, m->dev_minor)
-            && code_as_in_file(i)) {
-            size_t size;
-            const char *raw = elf_rawfile(elf_cache[i].elf, &size);
-            uint64_t off = addr - m->start + m->offset;
-            if (raw != NULL && off <= size && size - off >= 8) {
-                memcpy(out, raw + off, 8);
-                s->code_file++;
-                return 0;
-            }
-        }
+            && code_as_in_file(i) && file_word(s, i, addr - m->start + m->offset, out))
+            return 0;
     }
     s->code_memory++;
     return read_word(s, addr, out);
@@ -1760,16 +1763,9 @@ static eh_module *eh_module_for(ct_uw_space *s, uint64_t ip);
 /// 8 bytes of module `e`'s .eh_frame_hdr at `addr`: from its file when known (the section holds only offsets
 /// relative to itself, which no loader rewrites), else from the program's memory.
 static int eh_word(ct_uw_space *s, const eh_module *e, uint64_t addr, uint64_t *out) {
-    if (e->file >= 0 && addr >= e->hdr && addr - e->hdr <= e->hdr_size && e->hdr_size - (addr - e->hdr) >= 8) {
-        size_t size;
-        const char *raw = elf_rawfile(elf_cache[e->file].elf, &size);
-        uint64_t off = e->hdr_off + (addr - e->hdr);
-        if (raw != NULL && off <= size && size - off >= 8) {
-            memcpy(out, raw + off, 8);
-            s->code_file++;
-            return 0;
-        }
-    }
+    if (e->file >= 0 && addr >= e->hdr && addr - e->hdr <= e->hdr_size && e->hdr_size - (addr - e->hdr) >= 8
+        && file_word(s, e->file, e->hdr_off + (addr - e->hdr), out))
+        return 0;
     s->code_memory++;
     return read_word(s, addr, out);
 }
