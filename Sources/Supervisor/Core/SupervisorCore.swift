@@ -232,8 +232,10 @@ final class SupervisorCore {
         p.scannedModules = []
     }
 
-    /// A process ended (`status`: its wait status when known).
-    func processExited(_ pid: Int32, tid: Int32, status: WaitStatus?) {
+    /// A process ended (`status`: its wait status when known). `closeMapsLater`: its unwinder's /proc/PID/maps
+    /// is left to `Recorder.closeExitedMaps` (or the recording thread) instead of closed here; nil: the
+    /// backend's default (`Recorder.unwinderForget`).
+    func processExited(_ pid: Int32, tid: Int32, status: WaitStatus?, closeMapsLater: Bool? = nil) {
         guard let p = table.process(pid) else { return }
         // The last process known: the run is most likely ending, and `finish` writes these events itself; waking the
         // recording thread for them only had it start a batch beside the closing one (an unknown process's next
@@ -242,7 +244,7 @@ final class SupervisorCore {
         if let c = p.syscalls { recorder.emit(.syscalls(c.event(pid: pid, tNs: recorder.now())), wake: wake) }
         recorder.processEvent(.exit, pid: pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode,
                               exitStatus: status?.programStatus, signal: status?.signalName, wake: wake)
-        recorder.unwinderForget(pid: pid)
+        recorder.unwinderForget(pid: pid, closeMapsLater: closeMapsLater)
         table.removeProcess(pid)
     }
 

@@ -436,6 +436,14 @@ final class NotifyTransport: Transport, @unchecked Sendable {
     }
 
     func processExited(_ pid: Int32, pidfd: Int32) {
+        // The descriptors the process's end releases are closed after the lock is let go: closing the last one on an
+        // ended process's memory or files has the kernel free them there and then (~10 µs for its /proc/PID/maps),
+        // and a worker that needs the lock meanwhile — the shell's next child calling execve — waited for it.
+        var closeAfter: [Int32] = []
+        defer {
+            for fd in closeAfter { close(fd) }
+            recorder.closeExitedMaps()
+        }
         lock.locked {
             // Out of the set at once (an ended process's pidfd stays readable), unless it was closed and its
             // number reused meanwhile: then the process is gone from `extra` and its exit was handled.
@@ -449,14 +457,14 @@ final class NotifyTransport: Transport, @unchecked Sendable {
             let known = NotifyProcFS.exitStatus(pidfd: ownFd) ?? NotifyProcFS.exitCode(pid)
                 ?? NotifyProcFS.exitStatus(pidfd: ownFd)
             finishPendingEntry(pid)
-            forget(pid)
+            forget(pid, closingLater: &closeAfter)
             if let status = known.map(WaitStatus.init) ?? reapedByKeeper.removeValue(forKey: pid) {
-                core.processExited(pid, tid: pid, status: status)
+                core.processExited(pid, tid: pid, status: status, closeMapsLater: true)
             } else if let ppid = core.table.process(pid)?.ppid, ppid != launch.keeper, core.table.process(ppid) != nil {
                 // Reaped already, and not by the keeper (which reaps orphans only): its parent, still running,
                 // took the status with it. The exit is recorded now without one; waiting for a report that
                 // never comes kept the process's state (and its unwinder's files) until the end of the run.
-                core.processExited(pid, tid: pid, status: nil)
+                core.processExited(pid, tid: pid, status: nil, closeMapsLater: true)
             } else {
                 exitsOwed.insert(pid)
             }
@@ -465,13 +473,22 @@ final class NotifyTransport: Transport, @unchecked Sendable {
 
     /// Drops what the transport keeps of a process that ended (lock held).
     func forget(_ pid: Int32) {
+        var fds: [Int32] = []
+        forget(pid, closingLater: &fds)
+        for fd in fds { close(fd) }
+    }
+
+    /// `forget`, its descriptors (its threads' /proc/TID/syscall, its pidfd) added to `fds` for the caller to close
+    /// once it has let the lock go.
+    func forget(_ pid: Int32, closingLater fds: inout [Int32]) {
         guard let x = extra.removeValue(forKey: pid) else { return }
-        x.closeSyscallFiles()
+        fds.append(contentsOf: x.syscallFiles.values)
+        x.syscallFiles = [:]
         if x.memFd >= 0 {
             memFilesToClose.append(x.memFd)  // the worker may be reading it now
             x.memFd = -1
         }
-        if x.pidfd >= 0 { close(x.pidfd) }  // which takes it out of the exit set
+        if x.pidfd >= 0 { fds.append(x.pidfd) }  // its close takes it out of the exit set
     }
 }
 

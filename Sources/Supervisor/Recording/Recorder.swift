@@ -147,11 +147,13 @@ final class Recorder {
 
     func stack(pid: Int32, tid: Int32) -> [Frame] { walker?.stack(pid: pid, tid: tid) ?? [] }
 
-    func unwinderForget(pid: Int32) {
+    func unwinderForget(pid: Int32, closeMapsLater: Bool? = nil) {
         // Under ptrace the stopping thread shares the program's CPU: the recording thread closes the maps instead.
-        walker?.processExited(pid: pid, closeMapsLater: options.backend == .ptrace)
+        walker?.processExited(pid: pid, closeMapsLater: closeMapsLater ?? (options.backend == .ptrace))
         forgetSites(pid)
     }
+    /// Closes the /proc/PID/maps descriptors of ended processes left open by `unwinderForget` (closeMapsLater).
+    func closeExitedMaps() { walker?.exitedMaps.closeAll() }
     func unwinderForked(parent: Int32, child: Int32) { walker?.processForked(parent: parent, child: child) }
     func unwinderExeced(pid: Int32) {
         walker?.processExeced(pid: pid)
