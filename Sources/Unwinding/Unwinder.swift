@@ -332,9 +332,10 @@ final class AddressSpace {
 /// last one open on an exited process's memory has the kernel free that memory's descriptor there and then (~8-10 µs
 /// a process here: a C tracer doing only that, 300 `/bin/true`), which under ptrace would be time the program waits
 /// for on the CPU it shares with the tracer. The recording thread closes them between batches (README, Performance
-/// (f)). At most `CT_UW_PARKED_MAX` wait; beyond that the tracer closes them itself. Thread-safe. Only the ptrace
-/// backend parks them: notify's exits are handled by its exit watcher, off the program's CPU already, which closes
-/// them at once (so that captrace's descriptors stay those of live processes).
+/// (f)). At most `CT_UW_PARKED_MAX` wait; beyond that the tracer closes them itself. Thread-safe. Under notify the
+/// exit watcher, off the program's CPU already, parks an exit's maps only while it holds the transport's lock and
+/// closes them as soon as it lets the lock go (`Recorder.closeExitedMaps`), so that captrace's descriptors stay
+/// those of live processes and no worker waits for those closes.
 public final class ExitedMaps: @unchecked Sendable {
     private let parked: OpaquePointer?
     init() { parked = ct_uw_parked_new() }
