@@ -270,7 +270,6 @@ struct ct_uw_space {
     mod_ent *mods;  // the modules of `maps`, sorted by address
     size_t nmods;
     bool rules;     // walks try the per-pc rule cache before libdw (ct_uw_space_set_rule_cache)
-    unsigned long rule_walks;  // walks replayed from cached rules since last asked
     char *maps_text;
     // Sparse: `maps` and `mods` hold only the mappings and modules looked up one at a time (PROCMAP_QUERY, see
     // "Mappings looked up one at a time"), in the order learned, not the whole table.
@@ -279,9 +278,7 @@ struct ct_uw_space {
     bool maps_stale; // code may have been mapped since the mappings were learned: the next walk reads them again
     int query_fd;   // /proc/PID/maps opened for those lookups, or -1
     unsigned query_walk, walk_queries, walk_misses;  // lookups, and those that found no mapping, in walk query_walk
-    unsigned long maps_reads;  // whole-table reads since last asked (ct_uw_space_take_maps_reads)
-    unsigned long scans;       // dw_walk's stack scans since last asked (ct_uw_space_take_scans)
-    unsigned long code_file, code_memory;  // code_word and eh_word reads since last asked, by where they came from
+    ct_uw_counts counts;  // since last taken (ct_uw_space_take_counts)
     unsigned maps_gen;  // bumped whenever the parsed mappings change
     unsigned walk_no;   // bumped by every walk
     unsigned maps_walk; // walk_no when /proc/PID/maps was last read: the thread is stopped, so once a walk is enough
@@ -511,7 +508,7 @@ static int load_maps(ct_uw_space *s) {
     snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
     char *text = read_small_file(path);
     if (text == NULL) return -1;
-    s->maps_reads++;
+    s->counts.maps_reads++;
     s->maps_walk = s->walk_no;
     if (s->maps_text && strcmp(text, s->maps_text) == 0) { free(text); return 0; }
     free_maps(s);
@@ -1411,7 +1408,7 @@ static bool file_word(ct_uw_space *s, int i, uint64_t off, uint64_t *out) {
     const char *raw = elf_rawfile(elf_cache[i].elf, &size);
     if (raw == NULL || off > size || size - off < 8) return false;
     memcpy(out, raw + off, 8);
-    s->code_file++;
+    s->counts.code_file++;
     return true;
 }
 
@@ -1431,7 +1428,7 @@ static int code_word(ct_uw_space *s, uint64_t addr, uint64_t *out) {
             && code_as_in_file(i) && file_word(s, i, addr - m->start + m->offset, out))
             return 0;
     }
-    s->code_memory++;
+    s->counts.code_memory++;
     return read_word(s, addr, out);
 }
 
@@ -1627,34 +1624,19 @@ static int rules_walk_once(ct_uw_space *s, frames_acc *acc) {
     // libdw's walk would be re-run by dw_walk_once if a pc were in no module (maps changed since the report).
     for (int i = 0; i < acc->n; i++)
         if (find_module(s, i == 0 ? acc->pcs[i] : acc->pcs[i] - 1) == NULL) return -2;
-    s->rule_walks++;
+    s->counts.rule_walks++;
     return acc->n;
 }
 
 void ct_uw_space_set_rule_cache(ct_uw_space *s, int on) { s->rules = on != 0; }
 
-unsigned long ct_uw_space_take_scans(ct_uw_space *s) {
-    unsigned long n = s->scans;
-    s->scans = 0;
-    return n;
-}
-
-unsigned long ct_uw_space_take_maps_reads(ct_uw_space *s) {
-    unsigned long n = s->maps_reads;
-    s->maps_reads = 0;
-    return n;
-}
-
-void ct_uw_space_take_code_reads(ct_uw_space *s, unsigned long *from_file, unsigned long *from_memory) {
-    *from_file = s->code_file;
-    *from_memory = s->code_memory;
-    s->code_file = s->code_memory = 0;
-}
-
-unsigned long ct_uw_space_take_rule_walks(ct_uw_space *s) {
-    unsigned long n = s->rule_walks;
-    s->rule_walks = 0;
-    return n;
+void ct_uw_space_take_counts(ct_uw_space *s, ct_uw_counts *c) {
+    c->rule_walks += s->counts.rule_walks;
+    c->maps_reads += s->counts.maps_reads;
+    c->scans += s->counts.scans;
+    c->code_file += s->counts.code_file;
+    c->code_memory += s->counts.code_memory;
+    memset(&s->counts, 0, sizeof s->counts);
 }
 
 static int libdw_walk_once(ct_uw_space *s, frames_acc *acc);
@@ -1766,7 +1748,7 @@ static int eh_word(ct_uw_space *s, const eh_module *e, uint64_t addr, uint64_t *
     if (e->file >= 0 && addr >= e->hdr && addr - e->hdr <= e->hdr_size && e->hdr_size - (addr - e->hdr) >= 8
         && file_word(s, e->file, e->hdr_off + (addr - e->hdr), out))
         return 0;
-    s->code_memory++;
+    s->counts.code_memory++;
     return read_word(s, addr, out);
 }
 
@@ -1937,7 +1919,7 @@ static int dw_walk(ct_uw_space *s, uint64_t *pcs, int max) {
         s->rbp_known = false;
     }
     (void)stopped_at;
-    s->scans++;
+    s->counts.scans++;
     if (code_key != 0) {
         int64_t delta = found ? (int64_t)(best - base) : INT64_MIN;
         bool learned = rbp_memo[slot].key != code_key || rbp_memo[slot].delta != delta;

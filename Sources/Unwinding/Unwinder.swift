@@ -66,17 +66,19 @@ public final class StackWalker: @unchecked Sendable {
     /// The /proc/PID/maps descriptors of processes that exited (`processExited`), for another thread to close.
     public let exitedMaps = ExitedMaps()
 
+    /// What this walker's walks did, summed over its spaces (ct_uw_counts), for the properties below.
+    private var counts = ct_uw_counts()
     /// How many walks of this walker were replayed from cached unwind rules rather than walked by libdw.
-    public private(set) var ruleCacheWalks = 0
+    public var ruleCacheWalks: Int { Int(counts.rule_walks) }
     /// How many times a walk read a process's whole /proc/PID/maps text (a replayed walk looks up only the
     /// mappings it needs where it can; see unwind.c, "Mappings looked up one at a time").
-    public private(set) var mapsTextReads = 0
+    public var mapsTextReads: Int { Int(counts.maps_reads) }
     /// How many walks from rsp and rip scanned the stack for rbp: their caller needed it, and neither this run nor
     /// the kept file (`keepScans`) knew where it was.
-    public private(set) var stackScans = 0
+    public var stackScans: Int { Int(counts.scans) }
     /// How many 8-byte reads of code (and of .eh_frame_hdr) those walks' rbp recovery made, served from the
     /// modules' files and from the programs' memory (unwind.c, `code_word`).
-    public private(set) var codeReads: (fromFile: Int, fromMemory: Int) = (0, 0)
+    public var codeReads: (fromFile: Int, fromMemory: Int) { (Int(counts.code_file), Int(counts.code_memory)) }
 
     /// Whether the chosen unwinder could be loaded (libunwind is dlopen'ed on first use); nil, or the reason.
     public var unavailableReason: String? {
@@ -201,12 +203,7 @@ public final class StackWalker: @unchecked Sendable {
             }
             return ct_uw_walk(s.space, backend, tid, nil, buf.baseAddress, Int32(maxDepth))
         }
-        ruleCacheWalks += Int(ct_uw_space_take_rule_walks(s.space))
-        mapsTextReads += Int(ct_uw_space_take_maps_reads(s.space))
-        stackScans += Int(ct_uw_space_take_scans(s.space))
-        var fromFile: UInt = 0, fromMemory: UInt = 0
-        ct_uw_space_take_code_reads(s.space, &fromFile, &fromMemory)
-        codeReads = (codeReads.fromFile + Int(fromFile), codeReads.fromMemory + Int(fromMemory))
+        ct_uw_space_take_counts(s.space, &counts)
         return n > 0 ? (s, Int(n)) : nil
     }
 

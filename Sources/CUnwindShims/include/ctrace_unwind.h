@@ -67,16 +67,21 @@ long ct_uw_space_exec_image(ct_uw_space *space, uint64_t entry, char *out, size_
 /// Whether libdw walks of this space first try the per-pc rule cache (default on): the same frames, from unwind
 /// rules kept by module file and address across processes. Off: every frame is libdw's own (tests compare).
 void ct_uw_space_set_rule_cache(ct_uw_space *space, int on);
-/// How many walks (a notify walk's trial walks included) were replayed from cached rules since the last call.
-unsigned long ct_uw_space_take_rule_walks(ct_uw_space *space);
-/// How many times the whole /proc/PID/maps text was read since the last call. Walks replayed from cached rules
-/// look up only the mappings they need (PROCMAP_QUERY) while each module's extent can be shown that way.
-unsigned long ct_uw_space_take_maps_reads(ct_uw_space *space);
-/// How many walks from rsp and rip scanned the stack for rbp since the last call (what the memo did not know).
-unsigned long ct_uw_space_take_scans(ct_uw_space *space);
-/// How many 8-byte reads of code and of .eh_frame_hdr (a notify walk's rbp recovery) were served from the module's
-/// file, and how many from the program's memory, since the last call.
-void ct_uw_space_take_code_reads(ct_uw_space *space, unsigned long *from_file, unsigned long *from_memory);
+/// What a space's walks did since the counts were last taken (the tests read them).
+typedef struct {
+    /// Walks (a notify walk's trial walks included) replayed from cached rules.
+    unsigned long rule_walks;
+    /// Reads of the whole /proc/PID/maps text. Walks replayed from cached rules look up only the mappings they need
+    /// (PROCMAP_QUERY) while each module's extent can be shown that way.
+    unsigned long maps_reads;
+    /// Walks from rsp and rip that scanned the stack for rbp (what the memo did not know).
+    unsigned long scans;
+    /// 8-byte reads of code and of .eh_frame_hdr (a notify walk's rbp recovery) served from the module's file, and
+    /// from the program's memory.
+    unsigned long code_file, code_memory;
+} ct_uw_counts;
+/// Adds the space's counts to `*counts` and zeroes them: one call after each walk.
+void ct_uw_space_take_counts(ct_uw_space *space, ct_uw_counts *counts);
 
 /// The file that keeps what notify walks' stack scans found across runs (see rbp_memo in unwind.c), or NULL:
 /// not kept. Read at the first walk that needs it after this call.
