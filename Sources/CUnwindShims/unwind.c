@@ -873,6 +873,33 @@ long ct_uw_space_exec_image(ct_uw_space *s, uint64_t entry, char *out, size_t ca
     return -1;
 }
 
+/// Under notify, at the new image's first trapped call (the exec itself is not a stop): the program it runs, when
+/// the mappings show it is the file `execve` named. The caller stat()ed that path (device and inode); `pc` is the
+/// trapped call's. The kernel maps the program and its interpreter at exec; in the usual layout the program lies
+/// below every other mapping of a file (mmap works top-down from below the stack, and the interpreter's first
+/// calls trap before it maps any file), so the lowest mapping of a file is the program. Accepted only when that
+/// file is the named one and the pc lies in a mapping of another file (the interpreter, running): a script
+/// (the interpreter is mapped, not the script), the legacy layout (the interpreter lowest, and running), a static
+/// program or ld.so run as one (the pc in the lowest file), a path that no longer names the file, a file system
+/// whose stat() shows another device than its mappings — each gives -1, and the caller reads /proc/PID/exe.
+/// Named as ct_uw_space_exec_image names it. The pc's mapping is learned for the first walk, which starts there.
+long ct_uw_space_exec_named(ct_uw_space *s, uint64_t pc, uint32_t dev_major, uint32_t dev_minor, uint64_t ino,
+                            char *out, size_t cap) {
+    if (query_support < 0 || !s->rules || !s->new_image || s->maps != NULL || cap < 2) return -1;
+    if (!sparse_begin(s)) return -1;
+    int v = sparse_lookup(s, pc, false);
+    if (v < 0 || !is_file(&s->maps[v]) || is_vdso(&s->maps[v])) return -1;
+    const map_ent running = s->maps[v];
+    ct_procmap_query q = {.size = sizeof q, .query_flags = CT_PROCMAP_COVERING_OR_NEXT_VMA | CT_PROCMAP_FILE_BACKED_VMA,
+                          .query_addr = 0, .vma_name_addr = (uintptr_t)out, .vma_name_size = (uint32_t)cap};
+    if (ioctl(s->query_fd, CT_PROCMAP_QUERY, &q) != 0 || q.vma_name_size == 0) return -1;
+    if (q.inode != ino || q.dev_major != dev_major || q.dev_minor != dev_minor) return -1;
+    if (running.inode == q.inode && running.dev_major == q.dev_major && running.dev_minor == q.dev_minor) return -1;
+    long len = (long)strnlen(out, cap);
+    if (len >= (long)cap - 1) return -1;  // perhaps cut short
+    return len;
+}
+
 enum { OUTSIDE = -3 };  // a sparse `mods` entry (first) for addresses shown to be in no module
 
 /// Sparse, `addr` in no mapping (`v` -2) or in mapping `v` of no file: whether it lies outside every module's

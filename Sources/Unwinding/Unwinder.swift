@@ -144,6 +144,18 @@ public final class StackWalker: @unchecked Sendable {
         }
     }
 
+    /// Under notify, at the first trapped call of process `pid` after an exec, after `processExeced`: the path of
+    /// the file it now runs, when its mappings show it is the file the execve named (`file`: that path's device and
+    /// inode, as stat gave them; `pc`: the call's); see `ct_uw_space_exec_named`. nil: read /proc/PID/exe.
+    public func execImage(pid: Int32, pc: UInt64, file: (major: UInt32, minor: UInt32, ino: UInt64)) -> String? {
+        guard maxDepth > 0, kind == .libdw, let s = space(pid) else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { b in
+            let n = ct_uw_space_exec_named(s.space, pc, file.major, file.minor, file.ino,
+                                           b.baseAddress!, b.count)
+            return n < 0 ? nil : String(decoding: UnsafeRawBufferPointer(start: b.baseAddress!, count: n), as: UTF8.self)
+        }
+    }
+
     /// Process `pid` may have mapped code where other code was (an mmap or mprotect making memory executable, an
     /// mremap): the frames named by pc and the mappings learned are forgotten, and read again at its next walk.
     /// Without this a library dlopen'ed where a dlclose'd one had been was named as the old one.

@@ -1,6 +1,8 @@
-// The program an exec event names is the file /proc/PID/exe names. Under ptrace with stacks, captrace tells it
-// from the mappings at the exec stop (the file that does not hold the entry point, or the only one: see
-// ct_uw_space_exec_image); these execs cover each way that can go, with /proc/PID/exe's answer as the reference.
+// The program an exec event names is the file /proc/PID/exe names. With stacks captrace tells it from the
+// mappings: under ptrace at the exec stop (the file that does not hold the entry point, or the only one: see
+// ct_uw_space_exec_image), under notify at the new image's first trapped call (the lowest file, when it is the
+// one the execve named and the call's pc lies in another: ct_uw_space_exec_named); these execs cover each way
+// that can go, with /proc/PID/exe's answer as the reference.
 import Foundation
 import Testing
 import TraceModel
@@ -54,5 +56,36 @@ struct ExecImageTests {
                         real("/usr/bin/setarch"), real("/bin/true"), long, deleted, copy + " (deleted)"]
         let named = r.processes.filter { $0.event == .exec }.map { $0.path ?? "?" }
         #expect(named == expected, "\(r.digest)")
+    }
+
+    @Test("notify: the program is told from the mappings, /proc/PID/exe read only where they cannot show it")
+    func notifyWithoutExeLink() throws {
+        let w = try Workdir("exec-image-notify")
+        let readlinks = w.path("readlinks")
+        // strace follows captrace's threads (and the program): which /proc/PID/exe links captrace read.
+        func exeLinks(_ options: [String]) throws -> (named: [String], links: Int) {
+            let r = try Harness.run(["/bin/sh", "-c", "/bin/true; /bin/true; setarch x86_64 -L /bin/true"],
+                                    backend: "notify", options: ["--enter-at", "exec"] + options, in: w,
+                                    wrapper: ["/usr/bin/strace", "-f", "-qq", "-e", "trace=readlink", "-o", readlinks, "--"])
+            #expect(r.status == 0, "\(r.digest)")
+            let text = try String(contentsOfFile: readlinks, encoding: .utf8)
+            let links = text.split(separator: "\n").filter {
+                $0.contains("readlink(\"/proc/") && $0.contains("/exe\"") && !$0.contains("/proc/self/")  // captrace's own
+            }
+            return (r.processes.filter { $0.event == .exec }.map { $0.path ?? "?" }, links.count)
+        }
+        let bin = URL(fileURLWithPath: "/bin/true").resolvingSymlinksInPath().path
+        let sh = URL(fileURLWithPath: "/bin/sh").resolvingSymlinksInPath().path
+        let setarch = URL(fileURLWithPath: "/usr/bin/setarch").resolvingSymlinksInPath().path
+        let expected = [sh, bin, bin, setarch, bin]
+        // With stacks: the shell's own exec (the launcher's, whose path is not read) and the legacy layout's (the
+        // interpreter lies lowest there) read the link; the others are told from the mappings.
+        let withStacks = try exeLinks([])
+        #expect(withStacks.named == expected)
+        #expect(withStacks.links == 2, "readlinks of /proc/PID/exe: \(withStacks.links)")
+        // Without stacks there is no unwinder to ask: every exec reads it (the count above can tell).
+        let without = try exeLinks(["--stack-depth", "0"])
+        #expect(without.named == expected)
+        #expect(without.links == 5, "readlinks of /proc/PID/exe: \(without.links)")
     }
 }

@@ -63,6 +63,11 @@ void ct_uw_space_mappings_changed(ct_uw_space *space);
 /// the program's interpreter, or of the program when it has none. Returns the path's length, or -1 when it
 /// cannot be told this way (then read /proc/PID/exe).
 long ct_uw_space_exec_image(ct_uw_space *space, uint64_t entry, char *out, size_t cap);
+/// Under notify, at the first trapped call of a new image (its space just reset): the path of the file it runs,
+/// when its lowest mapping of a file is the file the execve named (`dev_major`, `dev_minor`, `ino`: that path's
+/// stat) and `pc` (the call's) lies in a mapping of another file. -1: read /proc/PID/exe.
+long ct_uw_space_exec_named(ct_uw_space *space, uint64_t pc, uint32_t dev_major, uint32_t dev_minor, uint64_t ino,
+                            char *out, size_t cap);
 
 /// Whether libdw walks of this space first try the per-pc rule cache (default on): the same frames, from unwind
 /// rules kept by module file and address across processes. Off: every frame is libdw's own (tests compare).

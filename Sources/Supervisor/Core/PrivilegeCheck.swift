@@ -17,9 +17,10 @@ struct PrivilegeCheck {
     /// "setuid uid 65534", "setgid gid 5", "file capabilities", joined by ", "; nil when the exec would have
     /// gained nothing (no such bits, the ids are the process's own, a nosuid mount, or file capabilities for
     /// root, who holds them all).
-    mutating func withheld(path: String, pid: Int32) -> String? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
+    /// `status`: the file's, when the caller has just read it (its path was the execve's).
+    mutating func withheld(path: String, pid: Int32, status: stat? = nil) -> String? {
+        var st = status ?? stat()
+        guard status != nil || stat(path, &st) == 0 else { return nil }
         // Most files have neither bits nor capabilities: then nothing else is read (an exec-heavy run asks this
         // at every exec).
         let setuid = st.st_mode & S_ISUID != 0, setgid = st.st_mode & S_ISGID != 0 && st.st_mode & S_IXGRP != 0

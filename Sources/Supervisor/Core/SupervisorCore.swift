@@ -201,17 +201,40 @@ final class SupervisorCore {
     /// execve of the program counts as the first). Breakpoints are the transport's to reset and re-plant.
     /// `entry`: at the exec stop itself (ptrace), its pc; then the unwinder may tell the program from the
     /// mappings (`StackWalker.execImage`) instead of /proc/PID/exe.
-    func execed(_ p: ProcessState, tid: Int32, entry: UInt64? = nil) -> Bool {
+    /// `named`: under notify, the file the execve named and the pc of the new image's first trapped call; the
+    /// unwinder then may tell the program from the mappings (`StackWalker.execImage(pid:pc:file:)`).
+    func execed(_ p: ProcessState, tid: Int32, entry: UInt64? = nil, named: NamedExec? = nil) -> Bool {
         let first = !p.execed
         p.execed = true
         p.landlock.rulesets = [:]  // ruleset descriptors are close-on-exec; the domain stays
         recorder.unwinderExeced(pid: p.pid)
-        p.exe = entry.flatMap { recorder.execImage(pid: p.pid, entry: $0) } ?? ProcFS.exe(p.pid)
-        let withheld = p.exe.flatMap { privileges.withheld(path: $0, pid: p.pid) }
+        var known: stat?  // the program's status, when `named` is the program
+        if let entry {
+            p.exe = recorder.execImage(pid: p.pid, entry: entry)
+        } else if let named, let exe = recorder.execImage(pid: p.pid, pc: named.pc, file: named.file) {
+            p.exe = exe
+            known = named.status
+        } else {
+            p.exe = nil
+        }
+        if p.exe == nil { p.exe = ProcFS.exe(p.pid) }
+        let withheld = p.exe.flatMap { privileges.withheld(path: $0, pid: p.pid, status: known) }
         if let withheld, let exe = p.exe { withheldPrivileges.append(WithheldPrivileges(pid: p.pid, path: exe, what: withheld)) }
         recorder.processEvent(.exec, pid: p.pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe,
                               withheldPrivileges: withheld)
         return first
+    }
+
+    /// The file an execve named, as stat() showed it after the exec, and the pc of the new image's first trapped
+    /// call (notify).
+    struct NamedExec {
+        var pc: UInt64
+        var status: stat
+        var file: (major: UInt32, minor: UInt32, ino: UInt64) {
+            let dev = UInt64(status.st_dev)
+            return (UInt32(truncatingIfNeeded: ((dev >> 8) & 0xfff) | ((dev >> 32) & 0xffff_f000)),
+                    UInt32(truncatingIfNeeded: (dev & 0xff) | ((dev >> 12) & 0xffff_ff00)), UInt64(status.st_ino))
+        }
     }
 
     /// Whether capability mode begins at this exec (`--enter-at exec`: the program's first exec; `exec:NAME`:

@@ -60,7 +60,7 @@ extension NotifyTransport {
 
         // Where the caller stands.
         let state: (pid: Int32, inMode: Bool, memFd: Int32)? = lock.locked {
-            guard let pid = placeThread(tid) else { return nil }
+            guard let pid = placeThread(tid, pc: n.ip) else { return nil }
             if mapsCode, codeMappers[stop.abi.ordinal].contains(stop.nr),
                FilterBuilder.mapsCode(stop.name ?? "", abi: stop.abi, args: args) {
                 recorder.unwinderMappingsChanged(pid: pid)  // before the call is let go: the next walk reads again
@@ -147,7 +147,7 @@ extension NotifyTransport {
                 draft.event.errno = options.denyErrnoName
                 answered = ct_notif_reply(listener, n.id, 0, options.denyErrno)
             } else {
-                if isExec { noteExec(pid) }
+                if isExec { noteExec(pid, path: call.path) }
                 answered = ct_notif_continue(listener, n.id)
             }
             guard answered == 0 else { return nil }  // withdrawn: it comes back as a new notification
@@ -389,7 +389,8 @@ extension NotifyTransport {
     // MARK: - Placing threads and processes (lock held)
 
     /// The process of thread `tid`, discovering it (and its unseen ancestors) from /proc. nil if it vanished.
-    func placeThread(_ tid: Int32) -> Int32? {
+    /// `pc`: the notification's (0: none), for the exec check (`checkExec`).
+    func placeThread(_ tid: Int32, pc: UInt64 = 0) -> Int32? {
         let pid: Int32
         if let t = table.thread(tid) {
             pid = t.pid
@@ -399,7 +400,7 @@ extension NotifyTransport {
             core.addThread(tid: tid, pid: ids.tgid)
             pid = ids.tgid
         }
-        if extra[pid]?.pendingExec != nil { checkExec(pid, tid: tid) }
+        if extra[pid]?.pendingExec != nil { checkExec(pid, tid: tid, pc: pc) }
         return pid
     }
 
@@ -457,9 +458,10 @@ extension NotifyTransport {
     /// first execve (the launcher's) needs nothing: its exec error pipe tells (`checkExec`). Otherwise the 16
     /// random bytes the kernel gave the image (AT_RANDOM: at a random address, never written after start-up)
     /// when their address is known (`randomAt`, a forked child's from its parent), else the auxiliary vector.
-    func noteExec(_ pid: Int32) {
+    func noteExec(_ pid: Int32, path: PathArg? = nil) {
         guard let x = extra[pid] else { return }
         x.marker = nil
+        if case .string(let s)? = path, s.hasPrefix("/") { x.execPath = s } else { x.execPath = nil }
         if x.isRoot, table.process(pid)?.execed == false {
             x.initialExec = true
             x.pendingExec = []
@@ -492,7 +494,7 @@ extension NotifyTransport {
     }
 
     /// The process made a call after an execve was let through: did the exec happen?
-    func checkExec(_ pid: Int32, tid: Int32) {
+    func checkExec(_ pid: Int32, tid: Int32, pc: UInt64 = 0) {
         guard let x = extra[pid], let before = x.pendingExec, let p = table.process(pid) else { return }
         let happened: Bool
         if x.initialExec {
@@ -518,7 +520,16 @@ extension NotifyTransport {
         x.randomAt = 0  // the new image's: learned when asked (`randomAddress`)
         x.codeMappedAfterPid = 0
         x.memoryAfterExec = false  // the new image: its address space may be opened
-        let first = core.execed(p, tid: tid)
+        // The file the execve named, for the unwinder to find among the new image's mappings instead of reading
+        // /proc/PID/exe (procfs makes that entry for each new image: ~12-20 µs). A path another thread changed
+        // meanwhile names another file, or the same one: the mappings must still show it.
+        var named: SupervisorCore.NamedExec?
+        if let path = x.execPath, pc != 0, recorder.walker != nil {
+            var st = stat()
+            if stat(path, &st) == 0 { named = SupervisorCore.NamedExec(pc: pc, status: st) }
+        }
+        x.execPath = nil
+        let first = core.execed(p, tid: tid, named: named)
         if core.entersAtExec(p, firstExec: first) {
             // At the first instruction after the initial execve: nothing trapped has run since. The process the
             // launcher exec'd has no child yet: entry is the exec, so none it forks from here on stays outside.

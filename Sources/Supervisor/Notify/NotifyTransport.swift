@@ -527,6 +527,9 @@ final class NotifyProcess {
     var pendingExec: [UInt8]?
     /// That execve is the launcher's (the program's first): its exec error pipe tells whether it happened.
     var initialExec = false
+    /// The absolute path that execve named, when it was read (a violation's): the new image's program is told
+    /// from its mappings when they show this file (`checkExec`).
+    var execPath: String?
     /// Where the current image keeps its AT_RANDOM bytes (0: not known yet), and those bytes when an execve was
     /// let through: different bytes later mean the exec happened (NotifyLoop.noteExec).
     var randomAt: UInt64 = 0 { didSet { randomBytes = nil } }

@@ -161,6 +161,11 @@ final class Recorder {
     }
     /// At an exec stop, after `unwinderExeced`: the program's path told by its mappings, when the unwinder can.
     func execImage(pid: Int32, entry: UInt64) -> String? { walker?.execImage(pid: pid, entry: entry) }
+    /// Under notify, at a new image's first trapped call, after `unwinderExeced`: the program's path when the
+    /// mappings show it is the file the execve named (`StackWalker.execImage(pid:pc:file:)`).
+    func execImage(pid: Int32, pc: UInt64, file: (major: UInt32, minor: UInt32, ino: UInt64)) -> String? {
+        walker?.execImage(pid: pid, pc: pc, file: file)
+    }
     /// The process may have mapped code over earlier code (`FilterBuilder.Tag.mappings`).
     func unwinderMappingsChanged(pid: Int32) {
         walker?.mappingsChanged(pid: pid)
