@@ -34,22 +34,24 @@
 
 #include "floor-stacks.h"
 
-/* FLOOR_STACKS: per process, the descriptor of its /proc/PID/maps (-1: none yet, or it exec'd since). */
+/* FLOOR_STACKS: per process, its /proc/PID/maps descriptor plus one (0: none yet, or it exec'd since). Zeroed
+   pages from calloc: only the pages of pids that occur are ever touched (filling 16 MiB with -1 at start cost
+   the floor ~4,000 page faults before the program ran). */
 enum { MAXPID = 1 << 22 };
 static int *maps_fd;
 
 static int maps_of(pid_t pid) {
-    if (maps_fd[pid] < 0) {
+    if (maps_fd[pid] <= 0) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-        maps_fd[pid] = open(path, O_RDONLY | O_CLOEXEC);
+        maps_fd[pid] = open(path, O_RDONLY | O_CLOEXEC) + 1;
     }
-    return maps_fd[pid];
+    return maps_fd[pid] - 1;
 }
 
 static void forget(pid_t pid) {
-    if (maps_fd[pid] >= 0) close(maps_fd[pid]);
-    maps_fd[pid] = -1;
+    if (maps_fd[pid] > 0) close(maps_fd[pid] - 1);
+    maps_fd[pid] = 0;
 }
 
 /* What a stack-recording tracer asks the kernel at a seccomp stop of thread `tid` (process `pid`). */
@@ -82,8 +84,7 @@ int main(int argc, char **argv) {
     scmp_filter_ctx ctx = seccomp_init(all ? SCMP_ACT_TRACE(0) : SCMP_ACT_ALLOW);
     int rc = ctx ? 0 : -1;
     if (ctx && stacks) {
-        maps_fd = malloc(MAXPID * sizeof *maps_fd);
-        memset(maps_fd, 0xff, MAXPID * sizeof *maps_fd);
+        maps_fd = calloc(MAXPID, sizeof *maps_fd);
         rc = floor_stack_rules(ctx, SCMP_ACT_TRACE(0));
     } else if (ctx && !all) {
         rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(newfstatat), 0);
