@@ -461,12 +461,12 @@ extension NotifyTransport {
     func noteExec(_ pid: Int32, path: PathArg? = nil) {
         guard let x = extra[pid] else { return }
         x.marker = nil
-        if case .string(let s)? = path, s.hasPrefix("/") { x.execPath = s } else { x.execPath = nil }
         if x.isRoot, table.process(pid)?.execed == false {
-            x.initialExec = true
+            x.initialExec = true  // its `execPath` is the launcher's, set at launch
             x.pendingExec = []
             return
         }
+        if case .string(let s)? = path, s.hasPrefix("/") { x.execPath = s } else { x.execPath = nil }
         if let m = randomBytes(pid, x) {
             x.marker = m
             x.pendingExec = []

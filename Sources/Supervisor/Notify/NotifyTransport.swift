@@ -166,7 +166,9 @@ final class NotifyTransport: Transport, @unchecked Sendable {
         core.rootPid = pid
         lock.locked {
             core.addRoot(pid: pid, ppid: launch.keeper, path: path)
-            extra[pid] = NotifyProcess(pidfd: ct_pidfd_open(pid), isRoot: true)
+            let x = NotifyProcess(pidfd: ct_pidfd_open(pid), isRoot: true)
+            if path.hasPrefix("/") { x.execPath = path }  // what the launcher execs: captrace's own copy
+            extra[pid] = x
         }
         if core.usesBreakpoints {
             let t = NotifyTracer(self)
@@ -527,8 +529,8 @@ final class NotifyProcess {
     var pendingExec: [UInt8]?
     /// That execve is the launcher's (the program's first): its exec error pipe tells whether it happened.
     var initialExec = false
-    /// The absolute path that execve named, when it was read (a violation's): the new image's program is told
-    /// from its mappings when they show this file (`checkExec`).
+    /// The absolute path that execve named, when it was read (a violation's) or is the launcher's: the new
+    /// image's program is told from its mappings when they show this file (`checkExec`).
     var execPath: String?
     /// Where the current image keeps its AT_RANDOM bytes (0: not known yet), and those bytes when an execve was
     /// let through: different bytes later mean the exec happened (NotifyLoop.noteExec).
