@@ -64,6 +64,12 @@ floor="$out/seccomp-floor"
 loop="$out/fstatat-loop"
 dd=(dd if=/dev/zero of=/dev/null bs=1 count="$dd_count" status=none)
 
+# captrace and strace in the state of an installed program: a binary just written (a fresh build, a copy) has its
+# page cache filled by the write and starts 4-5% faster here than once its pages were dropped and read back by
+# running it, as an installed program's are (Docs/performance-history.md, round 18). Both are dropped from the page
+# cache here (dd's nocache), and the first run of each reads them back.
+for f in "$CAPTRACE" "$(command -v strace)"; do dd if="$f" iflag=nocache count=0 status=none 2>/dev/null || true; done
+
 # The backends this captrace build accepts.
 backends=()
 for b in ptrace notify; do
