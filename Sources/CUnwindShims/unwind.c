@@ -837,6 +837,32 @@ static int sparse_lookup(ct_uw_space *s, uint64_t addr, bool next) {
     return (int)s->nmaps++;
 }
 
+/// The start of ct_uw_space_exec_image and _exec_named: a space just reset by an exec goes sparse, and the mapping
+/// holding `pc` (where the first walk starts) is learned, into *held. False: tell the program from /proc/PID/exe.
+static bool exec_lookup(ct_uw_space *s, uint64_t pc, size_t cap, map_ent *held) {
+    if (query_support < 0 || !s->rules || !s->new_image || s->maps != NULL || cap < 2) return false;
+    if (!sparse_begin(s)) return false;
+    int v = sparse_lookup(s, pc, false);
+    if (v < 0) return false;
+    *held = s->maps[v];
+    return true;
+}
+
+/// The first mapping of a file at or after `at` into *m (extent and identity), its file's name into `out` as
+/// PROCMAP_QUERY gives it (d_path of the open file, as /proc/PID/exe names it, " (deleted)" and all). Returns the
+/// name's length; -2 when no mapping of a file follows; -1 when it cannot be asked or the name may be cut short.
+static long file_mapping_at(ct_uw_space *s, uint64_t at, char *out, size_t cap, map_ent *m) {
+    ct_procmap_query q = {.size = sizeof q, .query_flags = CT_PROCMAP_COVERING_OR_NEXT_VMA | CT_PROCMAP_FILE_BACKED_VMA,
+                          .query_addr = at, .vma_name_addr = (uintptr_t)out, .vma_name_size = (uint32_t)cap};
+    if (ioctl(s->query_fd, CT_PROCMAP_QUERY, &q) != 0) return errno == ENOENT ? -2 : -1;
+    if (q.vma_name_size == 0) return -1;
+    long len = (long)strnlen(out, cap);
+    if (len >= (long)cap - 1) return -1;  // perhaps cut short
+    *m = (map_ent){.start = q.vma_start, .end = q.vma_end, .offset = q.vma_offset, .inode = q.inode,
+                   .dev_major = q.dev_major, .dev_minor = q.dev_minor};
+    return len;
+}
+
 /// The program a process exec'd, told by its mappings at the exec stop. The kernel has then mapped exactly two
 /// files, or one: the program (mm->exe_file, what /proc/PID/exe names) and the interpreter its PT_INTERP names,
 /// whose entry point is the first instruction (for a program without an interpreter, a static one or ld.so run
@@ -848,27 +874,18 @@ static int sparse_lookup(ct_uw_space *s, uint64_t addr, bool next) {
 /// procfs build the pid's "exe" entry for every new image; the entry's mapping is learned for that first walk,
 /// which starts there.
 long ct_uw_space_exec_image(ct_uw_space *s, uint64_t entry, char *out, size_t cap) {
-    if (query_support < 0 || !s->rules || !s->new_image || s->maps != NULL || cap < 2) return -1;
-    if (!sparse_begin(s)) return -1;
-    int v = sparse_lookup(s, entry, false);
-    if (v < 0) return -1;
-    const map_ent held = s->maps[v];
+    map_ent held;
+    if (!exec_lookup(s, entry, cap, &held)) return -1;
     uint64_t at = 0;
     long own = -1;  // the length of the name of the entry's file, once seen in `out`
     for (int i = 0; i < 64; i++) {
-        ct_procmap_query q = {.size = sizeof q,
-                              .query_flags = CT_PROCMAP_COVERING_OR_NEXT_VMA | CT_PROCMAP_FILE_BACKED_VMA,
-                              .query_addr = at, .vma_name_addr = (uintptr_t)out, .vma_name_size = (uint32_t)cap};
-        if (ioctl(s->query_fd, CT_PROCMAP_QUERY, &q) != 0) {
-            if (errno == ENOENT) return own;  // no file but the entry's
-            return -1;
-        }
-        if (q.vma_name_size == 0) return -1;
-        long len = (long)strnlen(out, cap);
-        if (len >= (long)cap - 1) return -1;  // perhaps cut short
-        if (q.inode != held.inode || q.dev_major != held.dev_major || q.dev_minor != held.dev_minor) return len;
+        map_ent f;
+        long len = file_mapping_at(s, at, out, cap, &f);
+        if (len == -2) return own;  // no file but the entry's
+        if (len < 0) return -1;
+        if (!same_file(&f, &held)) return len;
         own = len;
-        at = q.vma_end;
+        at = f.end;
     }
     return -1;
 }
@@ -885,18 +902,12 @@ long ct_uw_space_exec_image(ct_uw_space *s, uint64_t entry, char *out, size_t ca
 /// Named as ct_uw_space_exec_image names it. The pc's mapping is learned for the first walk, which starts there.
 long ct_uw_space_exec_named(ct_uw_space *s, uint64_t pc, uint32_t dev_major, uint32_t dev_minor, uint64_t ino,
                             char *out, size_t cap) {
-    if (query_support < 0 || !s->rules || !s->new_image || s->maps != NULL || cap < 2) return -1;
-    if (!sparse_begin(s)) return -1;
-    int v = sparse_lookup(s, pc, false);
-    if (v < 0 || !is_file(&s->maps[v]) || is_vdso(&s->maps[v])) return -1;
-    const map_ent running = s->maps[v];
-    ct_procmap_query q = {.size = sizeof q, .query_flags = CT_PROCMAP_COVERING_OR_NEXT_VMA | CT_PROCMAP_FILE_BACKED_VMA,
-                          .query_addr = 0, .vma_name_addr = (uintptr_t)out, .vma_name_size = (uint32_t)cap};
-    if (ioctl(s->query_fd, CT_PROCMAP_QUERY, &q) != 0 || q.vma_name_size == 0) return -1;
-    if (q.inode != ino || q.dev_major != dev_major || q.dev_minor != dev_minor) return -1;
-    if (running.inode == q.inode && running.dev_major == q.dev_major && running.dev_minor == q.dev_minor) return -1;
-    long len = (long)strnlen(out, cap);
-    if (len >= (long)cap - 1) return -1;  // perhaps cut short
+    map_ent running, lowest;
+    if (!exec_lookup(s, pc, cap, &running) || !is_file(&running) || is_vdso(&running)) return -1;
+    long len = file_mapping_at(s, 0, out, cap, &lowest);
+    if (len < 0 || lowest.inode != ino || lowest.dev_major != dev_major || lowest.dev_minor != dev_minor
+        || same_file(&running, &lowest))
+        return -1;
     return len;
 }
 

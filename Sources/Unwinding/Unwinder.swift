@@ -137,21 +137,21 @@ public final class StackWalker: @unchecked Sendable {
     /// names it, told by its mappings (`ct_uw_space_exec_image`); `entry` is the pc at that stop. nil when they
     /// cannot tell it, or the path is longer than a buffer on the stack holds (then read /proc/PID/exe).
     public func execImage(pid: Int32, entry: UInt64) -> String? {
-        guard maxDepth > 0, kind == .libdw, let s = space(pid) else { return nil }  // the C side asks for the rule cache
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { b in
-            let n = ct_uw_space_exec_image(s.space, entry, b.baseAddress!, b.count)
-            return n < 0 ? nil : String(decoding: UnsafeRawBufferPointer(start: b.baseAddress!, count: n), as: UTF8.self)
-        }
+        execPath(pid) { ct_uw_space_exec_image($0, entry, $1, $2) }
     }
 
     /// Under notify, at the first trapped call of process `pid` after an exec, after `processExeced`: the path of
     /// the file it now runs, when its mappings show it is the file the execve named (`file`: that path's device and
     /// inode, as stat gave them; `pc`: the call's); see `ct_uw_space_exec_named`. nil: read /proc/PID/exe.
     public func execImage(pid: Int32, pc: UInt64, file: (major: UInt32, minor: UInt32, ino: UInt64)) -> String? {
-        guard maxDepth > 0, kind == .libdw, let s = space(pid) else { return nil }
+        execPath(pid) { ct_uw_space_exec_named($0, pc, file.major, file.minor, file.ino, $1, $2) }
+    }
+
+    /// The path `ask` writes for `pid`'s space into a buffer on the stack (its length, or < 0: none).
+    private func execPath(_ pid: Int32, _ ask: (OpaquePointer, UnsafeMutablePointer<CChar>, Int) -> Int) -> String? {
+        guard maxDepth > 0, kind == .libdw, let s = space(pid) else { return nil }  // the C side asks for the rule cache
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { b in
-            let n = ct_uw_space_exec_named(s.space, pc, file.major, file.minor, file.ino,
-                                           b.baseAddress!, b.count)
+            let n = ask(s.space, b.baseAddress!, b.count)
             return n < 0 ? nil : String(decoding: UnsafeRawBufferPointer(start: b.baseAddress!, count: n), as: UTF8.self)
         }
     }

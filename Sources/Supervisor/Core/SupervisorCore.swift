@@ -209,15 +209,12 @@ final class SupervisorCore {
         p.landlock.rulesets = [:]  // ruleset descriptors are close-on-exec; the domain stays
         recorder.unwinderExeced(pid: p.pid)
         var known: stat?  // the program's status, when `named` is the program
-        if let entry {
-            p.exe = recorder.execImage(pid: p.pid, entry: entry)
-        } else if let named, let exe = recorder.execImage(pid: p.pid, pc: named.pc, file: named.file) {
-            p.exe = exe
+        var exe = entry.flatMap { recorder.execImage(pid: p.pid, entry: $0) }
+        if exe == nil, let named, let e = recorder.execImage(pid: p.pid, pc: named.pc, file: named.file) {
+            exe = e
             known = named.status
-        } else {
-            p.exe = nil
         }
-        if p.exe == nil { p.exe = ProcFS.exe(p.pid) }
+        p.exe = exe ?? ProcFS.exe(p.pid)
         let withheld = p.exe.flatMap { privileges.withheld(path: $0, pid: p.pid, status: known) }
         if let withheld, let exe = p.exe { withheldPrivileges.append(WithheldPrivileges(pid: p.pid, path: exe, what: withheld)) }
         recorder.processEvent(.exec, pid: p.pid, tid: tid, ppid: p.ppid, capabilityMode: p.capabilityMode, path: p.exe,
