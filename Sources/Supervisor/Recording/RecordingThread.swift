@@ -10,9 +10,10 @@ import Unwinding
 ///
 /// Events are written in the order they were queued. The queue is handed over in batches: an idle writer is
 /// woken by the first event and then waits for more, so a busy trace costs one wake-up per batch, not one per
-/// event. The wait starts at nothing and doubles from `firstBatchDelayNs` up to `batchDelayNs`: a short run's
-/// events are named and written while the program runs (this thread keeps off the supervisor's CPU), not all
-/// after it exits, which had made most of the time between the program's exit and captrace's.
+/// event. The wait starts at nothing and doubles from `firstBatchDelayNs` up to `batchDelayNs`, from the first batch
+/// with a violation on (`run`): a short run's events are named and written while the program runs (this thread
+/// keeps off the supervisor's CPU), not all after it exits, which had made most of the time between the program's
+/// exit and captrace's.
 /// Events reach the file within about `batchDelayNs`; SIGKILL of captrace loses at most the
 /// batch in flight (the file then ends with whole lines, or one incomplete line that `TraceReader` drops).
 /// Interruption by SIGINT/SIGTERM/SIGHUP and every normal end go through `close()`, which writes everything.
@@ -38,6 +39,7 @@ final class RecordingThread: @unchecked Sendable {
     private struct Queued {
         var event: TraceEvent
         var rawStack: RawStack?
+        var isViolation: Bool { if case .violation = event { true } else { false } }
     }
     private var queue: [Queued] = []
     private var idle = false
@@ -166,8 +168,13 @@ final class RecordingThread: @unchecked Sendable {
                 while !closing.isSet && pthread_cond_timedwait(cond, mutex, &deadline) != ETIMEDOUT {}
                 if takenOver { break }
             }
-            delayNs = delayNs == 0 ? Self.firstBatchDelayNs : min(2 * delayNs, Self.batchDelayNs)
             swap(&batch, &queue)
+            // The wait grows from the first batch that holds a violation (or more than a few events) on: the
+            // events before it (header, spawn, exec, entry) come one by one, and had they grown it, the first
+            // violations of a short run would wait out a long delay and have their frames named (the symbols of
+            // their modules loaded, the long part) after the program's exit instead of while it runs.
+            if delayNs == 0 { delayNs = Self.firstBatchDelayNs }
+            else if batch.count > 4 || batch.contains(where: \.isViolation) { delayNs = min(2 * delayNs, Self.batchDelayNs) }
             processing = true
             pthread_mutex_unlock(mutex)
             exitedMaps?.closeAll()
