@@ -24,6 +24,13 @@
 /// The CPU affinity captrace had before it pinned its tracer thread (ptrace.c): the program gets it back.
 extern cpu_set_t ct_original_affinity;
 extern int ct_original_affinity_saved;
+/// The signal mask captrace was started with (self.c, before main): the program gets it back, as it would
+/// inherit it across fork and exec untraced.
+extern uint64_t ct_original_sigmask;
+/// Of the signals captrace catches although its caller may have ignored them (glibc's SIGCANCEL and SIGSETXID, the
+/// ptrace tick's SIGRTMIN+8), those its caller ignored (self.c, before main; bit N-1 for signal N). SIGINT,
+/// SIGTERM and SIGHUP are not caught when ignored (ct_install_interrupt_handlers).
+extern uint64_t ct_original_ignored;
 
 // A child cloned with CLONE_VM (ct_spawn_start, and the program under the notify keeper) shares its parent's
 // memory until exec: it makes raw system calls only, since glibc's wrappers write errno into the TLS of the
@@ -70,22 +77,29 @@ static inline __attribute__((noreturn)) void ct_raw_exit(int status) {
     for (;;) ct_raw(SYS_exit_group, status, 0, 0, 0);
 }
 
-/// The first steps of a CLONE_VM child: resets the handlers it inherited from captrace (which would run on
-/// captrace's memory) to the default (ignored signals stay ignored, as execve keeps them) while every signal is
-/// still blocked (the parent blocks all around the clone), unblocks every signal, optionally gives back the
-/// CPU affinity captrace had (`restore_affinity`), dies with the parent (and gives up if `parent`, when not 0,
-/// is already gone).
-static inline void ct_raw_child_setup(int restore_affinity, pid_t parent) {
-    for (int s = 1; s < 65; s++) {
+/// Sets a signal captrace catches back to what captrace's caller left it: ignored or the default.
+static inline void ct_raw_uncatch(int s) {
+    struct ct_ksigaction act = {(ct_original_ignored >> (s - 1)) & 1 ? SIG_IGN : SIG_DFL, 0, 0, 0};
+    ct_raw(SYS_rt_sigaction, s, (long)&act, 0, 8);
+}
+
+/// The first steps of a CLONE_VM child: with `reset_handlers`, resets the handlers it inherited from captrace
+/// (which would run on captrace's memory) to what captrace's caller had (ct_raw_uncatch; ignored signals stay
+/// ignored, as execve keeps them) while
+/// every signal is still blocked (the parent blocks all around the clone); then gives back the signal mask captrace
+/// was started with (an exec keeps the mask, so the program starts with its caller's, as untraced), optionally
+/// gives back the CPU affinity captrace had (`restore_affinity`), dies with the parent (and gives up if `parent`,
+/// when not 0, is already gone).
+static inline void ct_raw_child_setup(int restore_affinity, pid_t parent, int reset_handlers) {
+    for (int s = 1; reset_handlers && s < 65; s++) {
         if (s == SIGKILL || s == SIGSTOP) continue;
         struct ct_ksigaction old;
         if (ct_raw(SYS_rt_sigaction, s, 0, (long)&old, 8) < 0) continue;
         if (old.handler == SIG_DFL || old.handler == SIG_IGN) continue;
-        struct ct_ksigaction dfl = {SIG_DFL, 0, 0, 0};
-        ct_raw(SYS_rt_sigaction, s, (long)&dfl, 0, 8);
+        ct_raw_uncatch(s);
     }
-    uint64_t none = 0;
-    ct_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8);
+    uint64_t mask = ct_original_sigmask;
+    ct_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
     if (restore_affinity && ct_original_affinity_saved)
         ct_raw(SYS_sched_setaffinity, 0, sizeof ct_original_affinity, (long)&ct_original_affinity, 0);
     ct_raw(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0);
@@ -103,8 +117,8 @@ static inline void ct_raw_wait_go(int go_fd) {
 }
 
 /// ct_raw_child_setup, then ct_raw_wait_go. PR_SET_NO_NEW_PRIVS is the caller's next step.
-static inline void ct_raw_child_prepare(int go_fd, int restore_affinity, pid_t parent) {
-    ct_raw_child_setup(restore_affinity, parent);
+static inline void ct_raw_child_prepare(int go_fd, int restore_affinity, pid_t parent, int reset_handlers) {
+    ct_raw_child_setup(restore_affinity, parent, reset_handlers);
     ct_raw_wait_go(go_fd);
 }
 

@@ -77,6 +77,7 @@ struct ct_notify_block {
     int go_fd, err_fd, info_w, life_r, sock_fd;
     int go_w, err_r, info_r, life_w, sock_captrace;
     int every_call_trapped;
+    int chld_ignored;            // captrace's caller ignored SIGCHLD: the keeper may not, the program must (notify_program)
     void *program_stack;         // the top of the program's stack
     struct ct_exec_image image;  // what the child execs, copied into this mapping
     pid_t queue[CT_NOTIFY_QUEUE];  // kill_everything's list of the keeper's children
@@ -158,7 +159,12 @@ static int notify_program(void *arg) {
     const struct ct_notify_block *c = arg;
     ct_raw(SYS_close, c->info_w, 0, 0, 0);
     ct_raw(SYS_close, c->life_r, 0, 0, 0);
-    ct_raw_child_prepare(c->go_fd, 0, 0);  // keeps the workers' CPU (CPUAffinity)
+    // The keeper left no handler of captrace's (keeper_entry): keeps the workers' CPU (CPUAffinity).
+    ct_raw_child_prepare(c->go_fd, 0, 0, 0);
+    if (c->chld_ignored) {
+        struct ct_ksigaction ign = {SIG_IGN, 0, 0, 0};
+        ct_raw(SYS_rt_sigaction, SIGCHLD, (long)&ign, 0, 8);
+    }
     long r;
     if ((r = ct_raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0)) < 0) ct_raw_fail(c->err_fd, r);
     if (c->image.prog.len && c->every_call_trapped) {
@@ -205,10 +211,20 @@ static int keeper_entry(void *arg) {
     ct_raw(SYS_close, b->info_r, 0, 0, 0);
     ct_raw(SYS_close, b->life_w, 0, 0, 0);
     ct_raw(SYS_close, b->sock_captrace, 0, 0, 0);
-    for (int s = 1; s < 32; s++) {
+    // captrace's handlers back to what its caller left (ct_raw_uncatch); a signal ignored stays ignored, for the
+    // program cloned below to inherit (as untraced), except SIGCHLD: ignored, the keeper's children would be reaped by
+    // the kernel and their statuses lost. The program sets that one back (notify_program).
+    for (int s = 1; s < 65; s++) {
         if (s == SIGKILL || s == SIGSTOP) continue;
-        struct ct_ksigaction dfl = {SIG_DFL, 0, 0, 0};
-        ct_raw(SYS_rt_sigaction, s, (long)&dfl, 0, 8);
+        struct ct_ksigaction old;
+        if (ct_raw(SYS_rt_sigaction, s, 0, (long)&old, 8) < 0 || old.handler == SIG_DFL) continue;
+        if (s == SIGCHLD && old.handler == SIG_IGN) {
+            b->chld_ignored = 1;
+            struct ct_ksigaction dfl = {SIG_DFL, 0, 0, 0};
+            ct_raw(SYS_rt_sigaction, s, (long)&dfl, 0, 8);
+        } else if (old.handler != SIG_IGN) {
+            ct_raw_uncatch(s);
+        }
     }
     ct_raw(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0);
     ct_raw(SYS_prctl, PR_SET_NAME, (long)"captrace-keeper", 0, 0);

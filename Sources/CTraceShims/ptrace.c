@@ -144,7 +144,7 @@ static int ct_launch_child(void *arg) {
         if (__atomic_load_n(&b->pinned, __ATOMIC_SEQ_CST))
             ct_raw(SYS_sched_setaffinity, 0, sizeof b->pin_set, (long)&b->pin_set, 0);
     }
-    ct_raw_child_setup(0, b->parent);
+    ct_raw_child_setup(0, b->parent, 1);
     if (b->restrict_early) ct_launch_restrict(b);
     ct_raw_wait_go(b->go_fd);
     if (!b->restrict_early) ct_launch_restrict(b);
@@ -388,9 +388,14 @@ void ct_install_interrupt_handlers(void) {
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    // A signal captrace's caller ignored stays ignored (nohup's SIGHUP, a background job's SIGINT): untraced, the
+    // program would ignore it, so it must neither end the run nor kill the program, which inherits it ignored.
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
 }
 void ct_set_root_pid(pid_t pid) { root_pid = pid; }
 int ct_interrupted(void) { return interrupted_sig; }
