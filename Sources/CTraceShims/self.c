@@ -83,6 +83,36 @@ static void ct_populate_catalog_data(void) {
 /// in .bss, and the run sent ~21 TLB-flush IPIs (tlb:tlb_flush events), ~4 after; the whole .bss populated (63
 /// pages, ~0.2 ms of CPU, 36 pages a run never touches) took the run to 0.955x the time (51 interleaved rounds;
 /// Docs/performance-history.md, (e)). A kernel without MADV_POPULATE_WRITE refuses it, and nothing changes.
+// The Swift runtime's argument vector. Its own (libswiftCore.a's CommandLine.cpp.o) finds argv on Linux from a
+// static initializer that reads and parses /proc/self/maps to locate the initial stack, at every start: ~50-70 µs
+// of `run --enter-at exec -- /bin/true` (sched and syscall timeline). glibc passes every initializer of the
+// executable argc and argv; the constructor below keeps them, and the two functions the runtime defines there
+// are defined here instead (same names, Swift calling convention), so that object is not linked from the archive.
+// Where this file is not linked first (the dynamic runtime of debug builds) the runtime's own are used.
+static char **ct_argv;
+static int ct_argc;
+static char **ct_argv_override;
+static int ct_argc_override;
+
+__attribute__((constructor(101))) static void ct_save_argv(int argc, char **argv, char **envp) {
+    (void)envp;
+    ct_argc = argc;
+    ct_argv = argv;
+}
+
+__attribute__((swiftcall)) char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen) {
+    static char *empty[] = {NULL};
+    if (ct_argv_override) { *outArgLen = ct_argc_override; return ct_argv_override; }
+    if (ct_argv) { *outArgLen = ct_argc; return ct_argv; }
+    *outArgLen = 0;
+    return empty;
+}
+
+__attribute__((swiftcall)) void _swift_stdlib_overrideUnsafeArgvArgc(char **argv, int argc) {
+    ct_argv_override = argv;
+    ct_argc_override = argc;
+}
+
 uint64_t ct_original_sigmask;
 uint64_t ct_original_ignored;
 
