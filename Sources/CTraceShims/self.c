@@ -1,4 +1,5 @@
-// ct_self_build_id: see ctrace_self.h. And the constructor that makes the executable's .bss writable at once.
+// ct_self_build_id: see ctrace_self.h. And the first constructors: the Swift runtime's argv kept, the signal state
+// captrace was started with saved (for the program), the executable's .bss made writable at once.
 #define _GNU_SOURCE
 #include "ctrace_self.h"
 
@@ -74,15 +75,6 @@ static void ct_populate_catalog_data(void) {
     if (end > start && end - start <= 256 * 1024) (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 }
 
-/// Before anything else of the executable runs (and long before its first thread): every page of its .bss from
-/// `ct_bss_populated` on gets its own writable page now. Swift's lazy caches (type metadata, witness tables, once
-/// tokens) live there and are read before they are written: the read maps the shared zero page, the write then
-/// copies it, and a copy while another thread of captrace runs on the other CPU (the catalog warm-up, the
-/// recording thread, the launch child before its exec) must flush that CPU's TLB by an inter-processor interrupt,
-/// a VM exit on both sides here. Measured on `run --enter-at exec -- /bin/true`: 21 of a run's 31 copy faults were
-/// in .bss, and the run sent ~21 TLB-flush IPIs (tlb:tlb_flush events), ~4 after; the whole .bss populated (63
-/// pages, ~0.2 ms of CPU, 36 pages a run never touches) took the run to 0.955x the time (51 interleaved rounds;
-/// Docs/performance-history.md, (e)). A kernel without MADV_POPULATE_WRITE refuses it, and nothing changes.
 // The Swift runtime's argument vector. Its own (libswiftCore.a's CommandLine.cpp.o) finds argv on Linux from a
 // static initializer that reads and parses /proc/self/maps to locate the initial stack, at every start: ~50-70 µs
 // of `run --enter-at exec -- /bin/true` (sched and syscall timeline). glibc passes every initializer of the
@@ -130,6 +122,15 @@ __attribute__((constructor(101))) static void ct_save_signal_state(void) {
     }
 }
 
+/// Before anything else of the executable runs (and long before its first thread): every page of its .bss from
+/// `ct_bss_populated` on gets its own writable page now. Swift's lazy caches (type metadata, witness tables, once
+/// tokens) live there and are read before they are written: the read maps the shared zero page, the write then
+/// copies it, and a copy while another thread of captrace runs on the other CPU (the catalog warm-up, the
+/// recording thread, the launch child before its exec) must flush that CPU's TLB by an inter-processor interrupt,
+/// a VM exit on both sides here. Measured on `run --enter-at exec -- /bin/true`: 21 of a run's 31 copy faults were
+/// in .bss, and the run sent ~21 TLB-flush IPIs (tlb:tlb_flush events), ~4 after; the whole .bss populated (63
+/// pages, ~0.2 ms of CPU, 36 pages a run never touches) took the run to 0.955x the time (51 interleaved rounds;
+/// Docs/performance-history.md, (e)). A kernel without MADV_POPULATE_WRITE refuses it, and nothing changes.
 __attribute__((constructor(101))) static void ct_populate_bss(void) {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t start = (uintptr_t)&ct_bss_populated & ~(page - 1);
