@@ -9,7 +9,7 @@
 #                                        ~2-minute `strace -f` row; BENCH_SKIP_SLOW=1 to leave that row out;
 #                                        BENCH_RIGHTS_DD=20000 bytes for the --rights row; BENCH_ONLY=a,c
 #                                        to run only those groups; BENCH_FAST_RUNS: rounds of (a) and (e),
-#                                        default the larger of RUNS and 9)
+#                                        default the larger of RUNS and 21)
 #
 # (a) dd if=/dev/zero of=/dev/null bs=1 count=500000 (1M syscalls, none a violation): untraced, under an
 #     allow-all seccomp filter (the floor for any seccomp-based tracer), captrace --enter-at exec, strace -f,
