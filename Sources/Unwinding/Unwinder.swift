@@ -147,9 +147,13 @@ public final class StackWalker: @unchecked Sendable {
         execPath(pid) { ct_uw_space_exec_named($0, pc, file.major, file.minor, file.ino, $1, $2) }
     }
 
+    /// Whether `execImage` can ever tell a program (the C side asks the libdw walker's rule cache): a caller that
+    /// must prepare its question (notify's `stat` of the exec'd path) does so only then.
+    public var tellsExecImages: Bool { maxDepth > 0 && kind == .libdw }
+
     /// The path `ask` writes for `pid`'s space into a buffer on the stack (its length, or < 0: none).
     private func execPath(_ pid: Int32, _ ask: (OpaquePointer, UnsafeMutablePointer<CChar>, Int) -> Int) -> String? {
-        guard maxDepth > 0, kind == .libdw, let s = space(pid) else { return nil }  // the C side asks for the rule cache
+        guard tellsExecImages, let s = space(pid) else { return nil }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { b in
             let n = ask(s.space, b.baseAddress!, b.count)
             return n < 0 ? nil : String(decoding: UnsafeRawBufferPointer(start: b.baseAddress!, count: n), as: UTF8.self)

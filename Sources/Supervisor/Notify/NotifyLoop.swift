@@ -524,7 +524,7 @@ extension NotifyTransport {
         // /proc/PID/exe (procfs makes that entry for each new image: ~12-20 µs). A path another thread changed
         // meanwhile names another file, or the same one: the mappings must still show it.
         var named: SupervisorCore.NamedExec?
-        if let path = x.execPath, pc != 0, recorder.walker != nil {
+        if let path = x.execPath, pc != 0, recorder.unwinderTellsExecImages {
             var st = stat()
             if stat(path, &st) == 0 { named = SupervisorCore.NamedExec(pc: pc, status: st) }
         }

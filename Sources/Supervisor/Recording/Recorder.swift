@@ -161,6 +161,8 @@ final class Recorder {
     }
     /// At an exec stop, after `unwinderExeced`: the program's path told by its mappings, when the unwinder can.
     func execImage(pid: Int32, entry: UInt64) -> String? { walker?.execImage(pid: pid, entry: entry) }
+    /// Whether the unwinder can tell an exec'd program from its mappings (`StackWalker.tellsExecImages`).
+    var unwinderTellsExecImages: Bool { walker?.tellsExecImages ?? false }
     /// Under notify, at a new image's first trapped call, after `unwinderExeced`: the program's path when the
     /// mappings show it is the file the execve named (`StackWalker.execImage(pid:pc:file:)`).
     func execImage(pid: Int32, pc: UInt64, file: (major: UInt32, minor: UInt32, ino: UInt64)) -> String? {
