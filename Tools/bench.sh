@@ -30,7 +30,8 @@
 #     4 KiB of stack and the pc's mapping asked of the kernel once, nothing more.
 # (g) run --syscalls (every call counted, one stop or notification each): dd bs=1 count=BENCH_SYSCALLS_DD
 #     (default 200000) and sh running /bin/true 100 times, entry at exec, against strace -f -c on the same
-#     command in the same rounds, and for sh the bare floors with every call trapped (FLOOR_TRAP_ALL=1).
+#     command in the same rounds, and for sh the bare floors with every call trapped (FLOOR_TRAP_ALL=1), bare and
+#     with (f)'s stacks (FLOOR_STACKS=1 too).
 #     Target: <= 0.5x strace -f -c.
 # (h) a quiet multi-threaded program (xz -T2) against its untraced run: no issue target; what CPU pinning costs a
 #     program that computes between its stops (BENCH_XZ_MB, default 8).
@@ -236,6 +237,10 @@ row "g sh untraced" "${sh100[@]}"
 # The floors of counting every call: the bare supervisors with every call trapped (FLOOR_TRAP_ALL=1).
 row "g sh ptrace floor (every call stopped)" env FLOOR_TRAP_ALL=1 "$out/ptrace-floor" "${sh100[@]}"
 row "g sh notify floor (every call notified)" env FLOOR_TRAP_ALL=1 "$out/notify-floor" "${sh100[@]}"
+# And with the stacks captrace records (FLOOR_STACKS=1 too): every call's number read, and the violations' path,
+# registers, 4 KiB of stack and the pc's mapping asked of the kernel once, as in (f).
+row "g sh ptrace floor + stacks" env FLOOR_TRAP_ALL=1 FLOOR_STACKS=1 "$out/ptrace-floor" "${sh100[@]}"
+row "g sh notify floor + stacks" env FLOOR_TRAP_ALL=1 FLOOR_STACKS=1 "$out/notify-floor" "${sh100[@]}"
 for b in "${backends[@]}"; do
   row "g sh captrace $b --syscalls" "$CAPTRACE" run --backend "$b" --syscalls --enter-at exec -q -o /dev/null -- "${sh100[@]}"
 done
@@ -282,8 +287,8 @@ for key in "${rows[@]}"; do
     "d captrace ptrace"*) r="$(ratio "$key" "d untraced") untraced, $(ratio "$key" "d captrace ptrace") without --rights" ;;
     "d tcpdump captrace"*) r="$(ratio "$key" "d tcpdump untraced") untraced, $(ratio "$key" "d tcpdump captrace") without --rights" ;;
     g\ dd\ captrace*) r="$(ratio "$key" "g dd strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g dd untraced") untraced" ;;
-    g\ sh\ captrace\ notify*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g sh notify floor (every call notified)") notify floor" ;;
-    g\ sh\ captrace*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g sh ptrace floor (every call stopped)") ptrace floor" ;;
+    g\ sh\ captrace\ notify*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g sh notify floor (every call notified)") notify floor, $(ratio "$key" "g sh notify floor + stacks") with stacks" ;;
+    g\ sh\ captrace*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c (target <= 0.5x), $(ratio "$key" "g sh ptrace floor (every call stopped)") ptrace floor, $(ratio "$key" "g sh ptrace floor + stacks") with stacks" ;;
     "g sh ptrace floor"*|"g sh notify floor"*) r="$(ratio "$key" "g sh strace -f -c") strace -f -c" ;;
     "g dd strace"*) r="$(ratio "$key" "g dd untraced") untraced" ;;
     "g sh strace"*) r="$(ratio "$key" "g sh untraced") untraced" ;;

@@ -1,5 +1,5 @@
-/* floor-stacks.h — what ptrace-floor.c and notify-floor.c share with FLOOR_STACKS=1 (bench row (f)): the calls
- * captrace's filter stops in that row, where each call's path is, and the one PROCMAP_QUERY of the pc's mapping.
+/* floor-stacks.h — what ptrace-floor.c and notify-floor.c share with FLOOR_STACKS=1 (bench rows (f) and (g)): the
+ * calls captrace's filter stops in that row, where each call's path is, and the one PROCMAP_QUERY of the pc's mapping.
  */
 #ifndef CAPTRACE_FLOOR_STACKS_H
 #define CAPTRACE_FLOOR_STACKS_H
@@ -29,6 +29,16 @@ static int floor_stack_rules(scmp_filter_ctx ctx, uint32_t action) {
     rc |= seccomp_rule_add(ctx, action, SCMP_SYS(newfstatat), 1, SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
     rc |= seccomp_rule_add(ctx, action, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
     return rc;
+}
+
+/* Whether call `nr` with arguments `args` is one of the calls floor_stack_rules adds (for a filter that traps every
+   call, FLOOR_TRAP_ALL=1 with FLOOR_STACKS=1: only these record a stack). */
+static int floor_is_stack_call(int nr, const uint64_t *args) {
+    if (nr == SCMP_SYS(newfstatat)) return (args[3] & AT_EMPTY_PATH) == 0;
+    if (nr == SCMP_SYS(mmap)) return (args[2] & PROT_EXEC) != 0;
+    return nr == SCMP_SYS(execve) || nr == SCMP_SYS(execveat) || nr == SCMP_SYS(access) || nr == SCMP_SYS(faccessat)
+           || nr == SCMP_SYS(faccessat2) || nr == SCMP_SYS(open) || nr == SCMP_SYS(openat)
+           || nr == SCMP_SYS(openat2) || nr == SCMP_SYS(stat) || nr == SCMP_SYS(lstat);
 }
 
 /* The argument holding the path of call `nr` (the second after a dirfd); -1 for mmap, which has none. */

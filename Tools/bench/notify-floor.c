@@ -12,6 +12,8 @@
  * /proc/PID/mem), the stack pointer (pread of /proc/PID/syscall: notify has no registers but the pc), 4 KiB of stack
  * (pread of /proc/PID/mem) and the pc's mapping (one PROCMAP_QUERY); the three files are opened once per process
  * image (again after an execve). The row's programs have one thread each.
+ * FLOOR_TRAP_ALL=1 with FLOOR_STACKS=1: every call is notified (bench row (g): counting every call while recording
+ * violations with stacks), and the calls FLOOR_STACKS notifies also ask the kernel for the rest.
  * Build: gcc -O2 -o notify-floor notify-floor.c -lseccomp
  */
 #define _GNU_SOURCE
@@ -58,8 +60,11 @@ static void open_process(pid_t pid) {
 }
 
 /* What a stack-recording notify supervisor asks the kernel for one notification. */
+static int trap_all;
+
 static void record(const struct seccomp_notif *req) {
     int nr = req->data.nr;
+    if (trap_all && !floor_is_stack_call(nr, (const uint64_t *)req->data.args)) return;
     if ((pid_t)req->pid != cur.pid) open_process((pid_t)req->pid);
     char buf[4096];
     int at = floor_path_arg(nr);
@@ -114,7 +119,7 @@ int main(int argc, char **argv) {
         /* FLOOR_TRAP_ALL=1: every call is notified (the floor of counting every call, bench row (g)), but for
            sendmsg and close, which hand the listener over before anyone can answer: a slightly low floor. */
         scmp_filter_ctx ctx;
-        if (getenv("FLOOR_STACKS")) {
+        if (getenv("FLOOR_STACKS") && !getenv("FLOOR_TRAP_ALL")) {
             ctx = seccomp_init(SCMP_ACT_ALLOW);
             if (!ctx || floor_stack_rules(ctx, SCMP_ACT_NOTIFY) != 0) _exit(126);
         } else if (getenv("FLOOR_TRAP_ALL")) {
@@ -140,6 +145,7 @@ int main(int argc, char **argv) {
     struct seccomp_notif req;
     struct seccomp_notif_resp resp;
     int read_path = getenv("FLOOR_READ_PATH") != NULL, stacks = getenv("FLOOR_STACKS") != NULL;
+    trap_all = getenv("FLOOR_TRAP_ALL") != NULL;
     int mem = -1;
     pid_t mem_pid = 0;
     char path[256];

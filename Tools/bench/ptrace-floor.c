@@ -12,6 +12,9 @@
  * (PTRACE_GET_SYSCALL_INFO), its path (one process_vm_readv), the registers (PTRACE_GETREGS), the stack (one
  * process_vm_readv of 4 KiB at rsp) and the mapping of the pc (one PROCMAP_QUERY on the process's /proc/PID/maps,
  * opened once per process image). Nothing is decoded, unwound, named or written.
+ * FLOOR_TRAP_ALL=1 with FLOOR_STACKS=1: the floor of counting every call while recording violations with stacks
+ * (bench row (g)): every call stops and its number is asked (PTRACE_GET_SYSCALL_INFO, as a tracer that counts
+ * calls must); the calls FLOOR_STACKS stops also ask the rest.
  * Build: gcc -O2 -o ptrace-floor ptrace-floor.c -lseccomp
  */
 #define _GNU_SOURCE
@@ -55,9 +58,12 @@ static void forget(pid_t pid) {
 }
 
 /* What a stack-recording tracer asks the kernel at a seccomp stop of thread `tid` (process `pid`). */
+static int trap_all;
+
 static void record(pid_t tid, pid_t pid) {
     struct __ptrace_syscall_info info;
     if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) <= 0) return;
+    if (trap_all && !floor_is_stack_call((int)info.seccomp.nr, (const uint64_t *)info.seccomp.args)) return;
     int at = floor_path_arg((int)info.seccomp.nr);
     char buf[4096];
     if (at >= 0) {
@@ -83,9 +89,10 @@ int main(int argc, char **argv) {
     int stacks = getenv("FLOOR_STACKS") != NULL;
     scmp_filter_ctx ctx = seccomp_init(all ? SCMP_ACT_TRACE(0) : SCMP_ACT_ALLOW);
     int rc = ctx ? 0 : -1;
+    trap_all = all;
     if (ctx && stacks) {
         maps_fd = calloc(MAXPID, sizeof *maps_fd);
-        rc = floor_stack_rules(ctx, SCMP_ACT_TRACE(0));
+        if (!all) rc = floor_stack_rules(ctx, SCMP_ACT_TRACE(0));
     } else if (ctx && !all) {
         rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(newfstatat), 0);
     }
