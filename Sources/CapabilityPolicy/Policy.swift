@@ -425,9 +425,22 @@ public final class CapabilityPolicy: Sendable {
         return text.decisions[abi.ordinal].withUnsafeBufferPointer { nr >= 0 && nr < $0.count ? $0[nr] : nil }
     }
 
+    /// The decision for `name`, or nil when the policy has no entry for it. The built-in policy answers from the
+    /// generated tables through one of the name's numbers (it decides per name: every ABI's number of a name has
+    /// the same decision), so building a filter does not parse its text (~2 ms at every start that computes the
+    /// filter's rules); a name no ABI numbers is looked up in the text.
+    public func decision(named name: String, catalog: Catalog = .shared) -> Decision? {
+        if text == nil {
+            for abi in ABI.allCases {
+                if let nr = catalog.number(of: name, abi: abi) { return decision(abi: abi, nr: nr) }
+            }
+        }
+        return parsed.byName[name]?.decision
+    }
+
     /// Whether the seccomp filter must stop this syscall for the classifier: deny or conditional (and unknown).
     /// Allowed calls can pass the filter without a stop.
-    public func mayViolate(_ name: String) -> Bool { parsed.byName[name].map { $0.decision != .allow } ?? true }
+    public func mayViolate(_ name: String) -> Bool { decision(named: name).map { $0 != .allow } ?? true }
 
     /// `mayViolate` for a number within an ABI (no name lookup: the built-in policy's text stays unparsed).
     public func mayViolate(abi: ABI, nr: Int) -> Bool { decision(abi: abi, nr: nr).map { $0 != .allow } ?? true }
@@ -436,8 +449,8 @@ public final class CapabilityPolicy: Sendable {
     /// Each shortcut is one libseccomp rule (its tests ANDed); several shortcuts are alternatives (ORed).
     /// Empty when no register test can prove the call harmless.
     public func filterShortcuts(for name: String, abi: ABI, catalog: Catalog = .shared) -> [FilterShortcut] {
-        guard case .conditional(let condition) = entry(for: name).decision,
-              let nr = catalog.number(of: name, abi: abi), let sc = catalog.syscall(abi: abi, nr: nr)
+        guard let nr = catalog.number(of: name, abi: abi), case .conditional(let condition)? = decision(abi: abi, nr: nr),
+              let sc = catalog.syscall(abi: abi, nr: nr)
         else { return [] }
         return FilterShortcut.shortcuts(for: sc, condition: condition)
     }

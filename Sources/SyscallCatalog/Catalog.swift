@@ -234,7 +234,7 @@ public final class Catalog: Sendable {
     }
 
     /// The name lookups, the per-name numbers and the sorted lists: built on first use, from the table and the
-    /// generated numbers alone (so the tests can compare `SyscallRowIndex` with them).
+    /// generated numbers alone (so the tests can compare `SyscallRowIndex` and `entries(abi:)` with them).
     final class NameIndex: Sendable {
         static let shared = NameIndex()
 
@@ -300,8 +300,20 @@ public final class Catalog: Sendable {
         return nr < 0 ? nil : Int(nr)
     }
 
-    /// Every syscall of `abi`, sorted by number.
-    public func entries(abi: ABI) -> [(nr: Int, syscall: Syscall)] { NameIndex.shared.sorted[abi.ordinal] }
+    /// Every syscall of `abi`, sorted by number: read off the number table, so no name lookup is built (the
+    /// filter's rules are made from this at a start that computes them).
+    public func entries(abi: ABI) -> [(nr: Int, syscall: Syscall)] {
+        let (start, count): (Int, Int)
+        switch abi {
+        case .x86_64: (start, count) = (base.0, limit.0)
+        case .i386: (start, count) = (base.1, limit.1)
+        case .x32: (start, count) = (base.2, limit.2)
+        }
+        var out: [(nr: Int, syscall: Syscall)] = []
+        out.reserveCapacity(count)
+        for nr in 0..<count { if let row = byNumber[start + nr] { out.append((nr, row)) } }
+        return out
+    }
 
     /// Every row (x86_64 argument layouts), in the table's (alphabetical) order.
     public var rows: [Syscall] { SyscallTable.rows }

@@ -37,6 +37,37 @@ private let repoRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         #expect(CapabilityPolicy.standard.entries == parsed.entries)
     }
 
+    /// What the filter's rules read by name (`FilterBuilder.plan`, `filterShortcuts`): the built-in policy's
+    /// decision for each of its entries, from the tables, equals the parsed entry's; its entries are the catalog's
+    /// rows, and every row has a number in some ABI (so no name sends the lookup to the text).
+    @Test func decisionsByNameEqualTheParsedText() throws {
+        let parsed = try CapabilityPolicy(text: CapabilityPolicy.standardText)
+        #expect(Set(parsed.entries.map(\.name)) == Set(Catalog.shared.rows.map(\.name)))
+        for row in Catalog.shared.rows {
+            #expect(ABI.allCases.contains { Catalog.shared.number(of: row.name, abi: $0) != nil }, "\(row.name)")
+        }
+        for e in parsed.entries {
+            #expect(CapabilityPolicy.standard.decision(named: e.name) == e.decision, "\(e.name)")
+            #expect(parsed.decision(named: e.name) == e.decision, "\(e.name)")
+            #expect(CapabilityPolicy.standard.mayViolate(e.name) == (e.decision != .allow), "\(e.name)")
+            for abi in ABI.allCases {
+                #expect(CapabilityPolicy.standard.filterShortcuts(for: e.name, abi: abi)
+                        == parsed.filterShortcuts(for: e.name, abi: abi), "\(abi) \(e.name)")
+            }
+        }
+        #expect(CapabilityPolicy.standard.decision(named: "no_such_call") == nil)
+        #expect(CapabilityPolicy.standard.mayViolate("no_such_call"))
+    }
+
+    /// `Catalog.entries(abi:)`, read off the number table, lists what the name index lists.
+    @Test func entriesEqualTheNameIndexLists() {
+        for abi in ABI.allCases {
+            let fromNumbers = Catalog.shared.entries(abi: abi), fromNames = Catalog.NameIndex.shared.sorted[abi.ordinal]
+            #expect(fromNumbers.map(\.nr) == fromNames.map(\.nr), "\(abi)")
+            #expect(fromNumbers.map(\.syscall) == fromNames.map(\.syscall), "\(abi)")
+        }
+    }
+
     @Test func everyDecisionHasItsOwnCode() {
         var decisions: [Decision] = [.allow, .deny(nil)]
         decisions += Rule.allCases.map { .deny($0) }

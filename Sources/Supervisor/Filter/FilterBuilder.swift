@@ -141,10 +141,12 @@ struct FilterBuilder {
     static func plan(trigger: Trigger, rights: Set<String> = [], policy: PolicyTraps? = nil,
                      seccompInstalls: Bool = false, landlock: Bool = false, mappings: Bool = false) -> [String: Tag] {
         var tags: [String: Tag] = [:]
-        // The standard policy has one entry for each catalog name (its loader checks it): no sorted name list
-        // and no lookup by name needed.
+        // The standard policy has one entry for each catalog row (its loader checks it; CapabilityPolicyTests
+        // that the rows' decisions by name are its entries'): no sorted name list, and its text is not parsed.
         if policy == nil {
-            for e in CapabilityPolicy.standard.entries where e.decision != .allow { tags[e.name, default: []].insert(.policy) }
+            for sc in Catalog.shared.rows where CapabilityPolicy.standard.decision(named: sc.name) != .allow {
+                tags[sc.name, default: []].insert(.policy)
+            }
         }
         switch trigger {
         case .syscall(let name): tags[name, default: []].insert(.trigger)
