@@ -22,6 +22,46 @@ final class PosixMutex: @unchecked Sendable {
     }
 }
 
+/// A value another thread computes: `value` waits until `set` has given it (once).
+final class Pending<Value>: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let ready = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var stored: Value?
+
+    /// Waits for `set`.
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(ready, nil)
+    }
+
+    /// Already given.
+    convenience init(_ value: Value) {
+        self.init()
+        stored = value
+    }
+
+    deinit {
+        pthread_cond_destroy(ready)
+        pthread_mutex_destroy(mutex)
+        ready.deallocate()
+        mutex.deallocate()
+    }
+
+    func set(_ value: Value) {
+        pthread_mutex_lock(mutex)
+        stored = value
+        pthread_cond_broadcast(ready)
+        pthread_mutex_unlock(mutex)
+    }
+
+    var value: Value {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while stored == nil { pthread_cond_wait(ready, mutex) }
+        return stored!
+    }
+}
+
 /// Starting pthreads with a closure body.
 package enum PosixThreads {
     final class Box {
