@@ -59,9 +59,10 @@ static void open_process(pid_t pid) {
     cur.pid = pid;
 }
 
-/* What a stack-recording notify supervisor asks the kernel for one notification. */
+/* FLOOR_TRAP_ALL=1 with FLOOR_STACKS=1: every call traps, and only the stack calls record. */
 static int trap_all;
 
+/* What a stack-recording notify supervisor asks the kernel for one notification. */
 static void record(const struct seccomp_notif *req) {
     int nr = req->data.nr;
     if (trap_all && !floor_is_stack_call(nr, (const uint64_t *)req->data.args)) return;

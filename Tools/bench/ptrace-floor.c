@@ -57,9 +57,10 @@ static void forget(pid_t pid) {
     maps_fd[pid] = 0;
 }
 
-/* What a stack-recording tracer asks the kernel at a seccomp stop of thread `tid` (process `pid`). */
+/* FLOOR_TRAP_ALL=1 with FLOOR_STACKS=1: every call traps, and only the stack calls record. */
 static int trap_all;
 
+/* What a stack-recording tracer asks the kernel at a seccomp stop of thread `tid` (process `pid`). */
 static void record(pid_t tid, pid_t pid) {
     struct __ptrace_syscall_info info;
     if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) <= 0) return;
