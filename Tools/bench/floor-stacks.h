@@ -17,15 +17,19 @@ struct floor_procmap_query {
 };
 #define FLOOR_PROCMAP_QUERY _IOWR('f', 17, struct floor_procmap_query)
 
-/* Adds the row's stopping calls with `action`: path lookups of the exec, access, open and stat families, and mmap
-   with PROT_EXEC. glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH): no path lookup, not stopped (as captrace
-   observes). Returns 0, or libseccomp's error. */
+/* The row's path lookups of the exec, access, open and stat families, stopped whatever their arguments (newfstatat
+   and mmap stop under conditions: floor_stack_rules, floor_is_stack_call). */
+static const int floor_path_calls[] = {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(access), SCMP_SYS(faccessat),
+                                       SCMP_SYS(faccessat2), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2),
+                                       SCMP_SYS(stat), SCMP_SYS(lstat)};
+#define FLOOR_PATH_CALLS (sizeof floor_path_calls / sizeof floor_path_calls[0])
+
+/* Adds the row's stopping calls with `action`: floor_path_calls, newfstatat with a path, and mmap with PROT_EXEC.
+   glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH): no path lookup, not stopped (as captrace observes). Returns
+   0, or libseccomp's error. */
 static int floor_stack_rules(scmp_filter_ctx ctx, uint32_t action) {
-    const int paths[] = {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(access), SCMP_SYS(faccessat),
-                         SCMP_SYS(faccessat2), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2),
-                         SCMP_SYS(stat), SCMP_SYS(lstat)};
     int rc = 0;
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) rc |= seccomp_rule_add(ctx, action, paths[i], 0);
+    for (size_t i = 0; i < FLOOR_PATH_CALLS; i++) rc |= seccomp_rule_add(ctx, action, floor_path_calls[i], 0);
     rc |= seccomp_rule_add(ctx, action, SCMP_SYS(newfstatat), 1, SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
     rc |= seccomp_rule_add(ctx, action, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
     return rc;
@@ -36,9 +40,8 @@ static int floor_stack_rules(scmp_filter_ctx ctx, uint32_t action) {
 static int floor_is_stack_call(int nr, const uint64_t *args) {
     if (nr == SCMP_SYS(newfstatat)) return (args[3] & AT_EMPTY_PATH) == 0;
     if (nr == SCMP_SYS(mmap)) return (args[2] & PROT_EXEC) != 0;
-    return nr == SCMP_SYS(execve) || nr == SCMP_SYS(execveat) || nr == SCMP_SYS(access) || nr == SCMP_SYS(faccessat)
-           || nr == SCMP_SYS(faccessat2) || nr == SCMP_SYS(open) || nr == SCMP_SYS(openat)
-           || nr == SCMP_SYS(openat2) || nr == SCMP_SYS(stat) || nr == SCMP_SYS(lstat);
+    for (size_t i = 0; i < FLOOR_PATH_CALLS; i++) if (floor_path_calls[i] == nr) return 1;
+    return 0;
 }
 
 /* The argument holding the path of call `nr` (the second after a dirfd); -1 for mmap, which has none. */

@@ -22,10 +22,12 @@ final class PosixMutex: @unchecked Sendable {
     }
 }
 
-/// A value another thread computes: `value` waits until `set` has given it (once).
+/// A value another thread computes: `value` waits until `set` has given it (once). Once given, a read is one
+/// acquire load of `given` (AtomicFlag): it is read on the per-call path (notify's count of every call).
 final class Pending<Value>: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let ready = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let given = AtomicFlag()
     private var stored: Value?
 
     /// Waits for `set`.
@@ -38,6 +40,7 @@ final class Pending<Value>: @unchecked Sendable {
     convenience init(_ value: Value) {
         self.init()
         stored = value
+        given.set()
     }
 
     deinit {
@@ -47,14 +50,17 @@ final class Pending<Value>: @unchecked Sendable {
         mutex.deallocate()
     }
 
+    /// Gives the value; called once.
     func set(_ value: Value) {
         pthread_mutex_lock(mutex)
         stored = value
+        given.set()  // release: a reader that sees the flag sees the value
         pthread_cond_broadcast(ready)
         pthread_mutex_unlock(mutex)
     }
 
     var value: Value {
+        if given.isSet { return stored! }
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while stored == nil { pthread_cond_wait(ready, mutex) }
